@@ -1,0 +1,182 @@
+import type { Clock } from '../util/clock.js';
+import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
+import type { StepDefinition } from '../segment/types.js';
+
+/** Categories of the step catalog. */
+export type StepCategory = 'AI' | 'INTEGRATION' | 'HUMAN' | 'CONTROL' | 'UTILITY';
+
+/** A port a step type offers. */
+export interface PortSpec {
+  port_id: string;
+  data_type?: string;
+  description?: string;
+}
+
+/** Minimal structured logger (pino-compatible). */
+export interface Logger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** A logger that drops everything. */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
+};
+
+/** Resolves secrets by name. Secrets never come from segment JSON. */
+export interface SecretsProvider {
+  get(name: string, scope: { tenantId: string }): Promise<string | undefined>;
+}
+
+/** Secrets from environment variables: `name` -> `LLMTEAM_SECRET_<NAME>` (upper-cased, `-` and `.` as `_`). */
+export function envSecrets(env: NodeJS.ProcessEnv = process.env): SecretsProvider {
+  return {
+    async get(name) {
+      return env[`LLMTEAM_SECRET_${name.toUpperCase().replace(/[-.]/g, '_')}`];
+    },
+  };
+}
+
+/** A chat message for LLM providers. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+}
+
+/** An LLM provider registered by a plugin (e.g. any OpenAI-compatible server). */
+export interface LlmProvider {
+  name: string;
+  chat(request: {
+    model?: string;
+    messages: ChatMessage[];
+    temperature?: number;
+    maxTokens?: number;
+    signal?: AbortSignal;
+    idempotencyKey?: string;
+    responseFormat?: 'text' | 'json';
+  }): Promise<{ content: string; usage?: { promptTokens: number; completionTokens: number }; raw?: unknown }>;
+}
+
+/** Handler for a named action (called by `http_action`-like steps or plugin steps). */
+export type ActionHandler = (input: unknown, ctx: { tenantId: string; runId: string; idempotencyKey: string; signal: AbortSignal }) => Promise<unknown>;
+
+/** Named runtime resources a handler may use. */
+export interface RuntimeResources {
+  stores: Record<string, unknown>;
+  clients: Record<string, unknown>;
+  llms: Record<string, LlmProvider>;
+  actions: Record<string, ActionHandler>;
+}
+
+/** What a handler passes to `ctx.suspend` besides its payload. */
+export interface SuspendOptions {
+  /** `human` puts the run in `waiting_human`, `action` in `waiting_action`. @default "action" */
+  kind?: 'human' | 'action';
+  /** Interactions to create in the same commit. */
+  interactions?: InteractionRecord[];
+  /** Durable timers to add in the same commit. */
+  timers?: TimerRecord[];
+  /** Extra events to append in the same commit (`seq`, ids and time are filled in). */
+  events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
+}
+
+/** Everything a step handler receives. */
+export interface StepContext<TConfig = Record<string, unknown>> {
+  readonly tenantId: string;
+  readonly runId: string;
+  readonly stepId: string;
+  readonly step: StepDefinition;
+  readonly config: TConfig;
+  /** Values on input ports, keyed by port id. */
+  readonly inputs: Record<string, unknown>;
+  /** The `input` port's value, or (several ports declared) the whole `inputs` object. */
+  readonly input: unknown;
+  /** Attempt number, counting every attempt of this step in this run (1-based). */
+  readonly attempt: number;
+  /** How many times a revision loop sent this step back (0 on the first pass). */
+  readonly iteration: number;
+  /** `runId:stepId:attempt`: send it to external systems so a re-run is not applied twice. */
+  readonly idempotencyKey: string;
+  /** Aborted when the run is cancelled or the step times out. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Set when the step was suspended and is now resumed: the data it was resumed with. */
+  readonly resume?: unknown;
+  /** The payload this step suspended with, when resumed. */
+  readonly suspended?: unknown;
+  /** How many times this step has been resumed. */
+  readonly resumes: number;
+  /** `fetch` limited to the hosts the step type declares. */
+  readonly http: (url: string | URL, init?: RequestInit) => Promise<Response>;
+  /** Secrets limited to the names the step type declares. */
+  readonly secrets: { get(name: string): Promise<string> };
+  readonly resources: RuntimeResources;
+  /** Ids and timestamps as the engine makes them. */
+  newId(prefix?: string): string;
+  /**
+   * Suspends the step durably. Nothing stays in memory: the handler is called again, with
+   * `ctx.resume` set, when someone resumes the step (e.g. a human answers).
+   */
+  suspend(payload: unknown, options?: SuspendOptions): never;
+}
+
+/** Values on output ports, keyed by port id; a port left out is an untaken branch. */
+export type StepOutputs = Record<string, unknown>;
+
+/** A step type: how the catalog describes it and how it runs. */
+export interface StepTypeDefinition<TConfig = any> {
+  /** Name used as `step_type` in segments, e.g. `transform` or `acme.erp_lookup`. */
+  type: string;
+  displayName: string;
+  category: StepCategory;
+  description?: string;
+  /** JSON Schema of `config` (draft-07), checked with ajv at validation. */
+  configSchema: Record<string, unknown>;
+  /** Default input ports. */
+  inputs: PortSpec[];
+  /** Default output ports. */
+  outputs: PortSpec[];
+  /** The segment may declare ports of its own (split, join). @default false */
+  dynamicPorts?: boolean;
+  /** Outbound hosts and secret names the handler may use (`ctx.http`, `ctx.secrets`). */
+  permissions?: { hosts?: string[]; secrets?: string[] };
+  /**
+   * Decides readiness early: called with the ports that received a value so far; return
+   * true to start before every predecessor has settled (e.g. `parallel_join` any / N).
+   */
+  readyWhen?: (arrived: string[], step: StepDefinition) => boolean;
+  /** Extra semantic checks on a step of this type; return problems as `[relativePath, message]`. */
+  validate?: (step: StepDefinition) => Array<[string, string]>;
+  /** Runs the step. Absent for entries whose handler comes later (then running one fails clearly). */
+  handler?: (ctx: StepContext<TConfig>) => Promise<StepOutputs> | StepOutputs;
+}
+
+/** The public, serialisable description of a step type (what `stepTypes` lists). */
+export interface StepTypeInfo {
+  type: string;
+  displayName: string;
+  category: StepCategory;
+  description?: string;
+  configSchema: Record<string, unknown>;
+  inputs: PortSpec[];
+  outputs: PortSpec[];
+  dynamicPorts: boolean;
+  permissions: { hosts: string[]; secrets: string[] };
+}
+
+/** Returns the definition unchanged, typed: the way to publish a step type. */
+export function defineStepType<TConfig = Record<string, unknown>>(
+  definition: StepTypeDefinition<TConfig>,
+): StepTypeDefinition<TConfig> {
+  return definition;
+}

@@ -1,0 +1,132 @@
+/**
+ * The error registry of `@llmteam/core`. Every error carries a stable `code`
+ * (`LLMT_E_*`, never reused), a message that says what was wrong and how to fix it, and
+ * its `cause`. Errors are recognised by a branded symbol rather than `instanceof`, so two
+ * copies of the package in one process still agree ({@link isLlmteamError}).
+ */
+
+const BRAND = Symbol.for('llmteam.error');
+
+/** Every error code of `@llmteam/core`, with what it means. Documented in the README. */
+export const ERROR_CODES = {
+  LLMT_E_SEGMENT_INVALID: 'A segment failed validation; `problems` lists every problem with its JSON path.',
+  LLMT_E_UNKNOWN_STEP_TYPE: 'A step names a step type that no catalog entry or plugin registers.',
+  LLMT_E_STEP_TYPE_EXISTS: 'A step type with this name is already registered.',
+  LLMT_E_SEGMENT_NOT_FOUND: 'No segment with this id (and version) is registered for the tenant.',
+  LLMT_E_RUN_NOT_FOUND: 'No run with this id exists in the tenant.',
+  LLMT_E_RUN_STATE: 'The run is not in a state that allows the operation (e.g. resuming a run that is not paused).',
+  LLMT_E_CONFLICT: 'A concurrent change won: the expected version, timer or key no longer matches.',
+  LLMT_E_STEP_FAILED: 'A step handler threw; the cause is kept.',
+  LLMT_E_STEP_TIMEOUT: 'A step handler did not finish within the step timeout.',
+  LLMT_E_STEP_CANCELLED: 'The run was cancelled while the step ran.',
+  LLMT_E_STEP_OUTPUT: 'A step handler returned a value on a port its step does not declare.',
+  LLMT_E_EXPRESSION: 'A JSONata expression failed to compile or evaluate.',
+  LLMT_E_SNAPSHOT_NOT_FOUND: 'No snapshot with this id exists in the tenant.',
+  LLMT_E_SNAPSHOT_CORRUPT: 'A snapshot failed its SHA-256 checksum and was not restored.',
+  LLMT_E_PLUGIN_INVALID: 'A plugin module does not default-export a `definePlugin(...)` object.',
+  LLMT_E_PLUGIN_API_VERSION: "A plugin's `apiVersion` range does not include this core's API version.",
+  LLMT_E_PLUGIN_LOAD: 'A plugin package could not be imported.',
+  LLMT_E_PLUGIN_SETUP: "A plugin's `setup` hook threw.",
+  LLMT_E_HOST_NOT_ALLOWED: 'A step tried to reach a host its step type does not declare in `permissions.hosts`.',
+  LLMT_E_SECRET_NOT_ALLOWED: 'A step asked for a secret its step type does not declare in `permissions.secrets`.',
+  LLMT_E_SECRET_NOT_FOUND: 'The secrets provider has no value for a declared secret.',
+  LLMT_E_STORE: 'The store failed (unreachable, wrong schema, corrupted row); the message names the store.',
+  LLMT_E_INTERACTION_NOT_FOUND: 'No interaction with this id exists in the tenant.',
+  LLMT_E_INTERACTION_CLOSED: 'The interaction was already answered or closed; the second answer was not applied.',
+  LLMT_E_NOT_ASSIGNEE: 'The subject is not an assignee, escalation target or tenant admin of the interaction.',
+  LLMT_E_RESPONSE_INVALID: 'An answer does not fit the interaction (schema, options or action).',
+  LLMT_E_MAX_REVISIONS: 'A review already reached `max_revisions`; changes can no longer be requested.',
+  LLMT_E_TIMEOUT: 'Waiting for something took longer than the given timeout.',
+  LLMT_E_CHANNEL: 'A notification channel failed to deliver.',
+  LLMT_E_TASK_STATE: 'A `requiresApproval` task was asked to do something its state does not allow.',
+  LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface LlmteamErrorOptions {
+  cause?: unknown;
+  /** Whether retrying the same operation may succeed. @default false */
+  retryable?: boolean;
+  details?: Record<string, unknown>;
+}
+
+/** Base class of every error thrown by llmteam packages. */
+export class LlmteamError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode | (string & {}), message: string, options: LlmteamErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LlmteamError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/** True for any llmteam error, even one thrown by another copy of this package. */
+export function isLlmteamError(value: unknown): value is LlmteamError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** One validation problem, located by a JSON path such as `$.steps[2].config.expression`. */
+export interface SegmentProblem {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** A segment failed validation; `problems` lists every problem at once. */
+export class SegmentValidationError extends LlmteamError {
+  readonly problems: SegmentProblem[];
+  constructor(problems: SegmentProblem[]) {
+    super(
+      'LLMT_E_SEGMENT_INVALID',
+      `Segment is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+        .map((p) => `  ${p.path}: ${p.message}`)
+        .join('\n')}`,
+      { details: { problems } },
+    );
+    this.name = 'SegmentValidationError';
+    this.problems = problems;
+  }
+}
+
+/** A concurrent change won. Reload and try again. */
+export class ConcurrencyError extends LlmteamError {
+  constructor(message: string, options: LlmteamErrorOptions = {}) {
+    super('LLMT_E_CONFLICT', message, { retryable: true, ...options });
+    this.name = 'ConcurrencyError';
+  }
+}
+
+/**
+ * Throw from a step handler to control retries: `StepError.nonRetryable(...)` fails the
+ * step at once, whatever its `retry` policy says.
+ */
+export class StepError extends LlmteamError {
+  constructor(message: string, options: LlmteamErrorOptions & { code?: string } = {}) {
+    super(options.code ?? 'LLMT_E_STEP_FAILED', message, { retryable: true, ...options });
+    this.name = 'StepError';
+  }
+  static nonRetryable(message: string, options: LlmteamErrorOptions & { code?: string } = {}): StepError {
+    return new StepError(message, { ...options, retryable: false });
+  }
+}
+
+/** Turns anything thrown into the serialisable form kept on steps and runs. */
+export function toErrorInfo(error: unknown): { code: string; message: string; retryable?: boolean; details?: unknown } {
+  if (isLlmteamError(error)) {
+    return {
+      code: error.code,
+      message: error.message,
+      retryable: error.retryable,
+      ...(error.details ? { details: error.details } : {}),
+    };
+  }
+  if (error instanceof Error) return { code: 'LLMT_E_STEP_FAILED', message: error.message, retryable: true };
+  return { code: 'LLMT_E_STEP_FAILED', message: String(error), retryable: true };
+}

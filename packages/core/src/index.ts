@@ -1,0 +1,13 @@
+export * from './errors.js';
+export * from './store/types.js';
+export { MemoryStore } from './store/memory-store.js';
+export * from './audit/hash-chain.js';
+export * from './notify/types.js';
+export * from './plugins/types.js';
+export { definePlugin, isPlugin } from './plugins/define-plugin.js';
+export * from './catalog/types.js';
+export * from './segment/types.js';
+export { canonicalJson, sha256 } from './util/canonical-json.js';
+export { parseDuration, isDuration } from './util/duration.js';
+export { type Clock, systemClock, ManualClock } from './util/clock.js';
+export { type IdGenerator, createUlidGenerator } from './util/ids.js';

@@ -1,0 +1,59 @@
+import type { InteractionRecord } from '../store/types.js';
+import type { Logger } from '../catalog/types.js';
+
+/** Why a channel is being told about an interaction. */
+export type NotificationReason = 'requested' | 'escalated' | 'sla_warning' | 'sla_breached' | 'reminder';
+
+/** Everything a channel needs to tell a person about a request. */
+export interface Notification {
+  tenantId: string;
+  reason: NotificationReason;
+  /** The interaction, without sealed fields. */
+  interaction: InteractionRecord;
+  /** Who should hear about it: the current assignees (users and groups). */
+  recipients: { users: string[]; groups: string[] };
+  /**
+   * Where to answer. `baseUrl` is the gateway's public URL (when configured); `respondUrl`
+   * is its signed-link endpoint for this request.
+   */
+  links: { baseUrl?: string; respondUrl?: string; viewUrl?: string };
+  /** Sign a one-time answer token for (recipient, action); channels put it in links they send. */
+  signLink?: (recipient: string, action: 'approve' | 'reject') => string;
+}
+
+/** What a channel reports back; recorded in an `interaction.notified` event. */
+export interface DeliveryResult {
+  ok: boolean;
+  /** Channel-specific id of the message (e.g. SMTP message id, Slack `ts`). */
+  messageId?: string;
+  /** Number of attempts the channel made. @default 1 */
+  attempts?: number;
+  error?: string;
+  /** Recipient addresses the message went to. */
+  to?: string[];
+}
+
+export interface ChannelContext {
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/** A notification channel (webhook, Slack, email, Teams, ...). */
+export interface NotificationChannel {
+  /** Unique channel name, e.g. `slack` or `email-ops`. */
+  name: string;
+  /**
+   * Priorities this channel receives; an empty or missing list receives all.
+   * Routing is by priority: e.g. Slack for `high` and `critical`, email for all.
+   */
+  priorities?: Array<'low' | 'normal' | 'high' | 'critical'>;
+  /** Delivers one notification. Throwing counts as a failed delivery; it never blocks the run. */
+  send(notification: Notification, ctx: ChannelContext): Promise<DeliveryResult>;
+  /** Releases connections (SMTP pools, ...). */
+  close?(): Promise<void>;
+}
+
+/** Returns the channel unchanged, typed: the way to publish a channel. */
+export function defineChannel(channel: NotificationChannel): NotificationChannel {
+  return channel;
+}

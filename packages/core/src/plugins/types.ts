@@ -1,0 +1,42 @@
+import type { ActionHandler, LlmProvider, Logger, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type { NotificationChannel } from '../notify/types.js';
+import type { Store } from '../store/types.js';
+
+/** Creates a store from the options given in `llmteam.config.json`. */
+export type StoreFactory = (options: Record<string, unknown>) => Store | Promise<Store>;
+
+/** What a plugin's `setup` receives to register its parts. */
+export interface PluginApi {
+  /** Version of `@llmteam/core` that loaded the plugin. */
+  readonly coreVersion: string;
+  /** Plugin API version the plugin was checked against. */
+  readonly apiVersion: string;
+  /** Options from the config entry (`["@acme/plugin", { ...options }]`). */
+  readonly options: Record<string, unknown>;
+  readonly logger: Logger;
+  registerStepType(definition: StepTypeDefinition): void;
+  registerStore(name: string, factory: StoreFactory): void;
+  registerChannel(channel: NotificationChannel): void;
+  registerLlmProvider(provider: LlmProvider): void;
+  registerActionHandler(name: string, handler: ActionHandler): void;
+  /** Named clients or stores that step handlers reach through `ctx.resources`. */
+  registerResource(kind: 'stores' | 'clients', name: string, value: unknown): void;
+  registerSecretsProvider(provider: SecretsProvider): void;
+}
+
+/** An llmteam plugin: the default export of a plugin package. */
+export interface LlmteamPlugin {
+  /** Package name, e.g. `@llmteam/notify-slack`. */
+  name: string;
+  version: string;
+  /** Semver range of the plugin API this plugin works with, e.g. `^1.0.0`. */
+  apiVersion: string;
+  /** Registers the plugin's parts; may be async. */
+  setup(api: PluginApi): void | Promise<void>;
+}
+
+/** A plugin with the options it was configured with. */
+export interface ConfiguredPlugin {
+  plugin: LlmteamPlugin;
+  options?: Record<string, unknown>;
+}

@@ -1,0 +1,61 @@
+/** Types of the portable segment contract (snake_case, as in the original JSON contract). */
+
+export interface PortDefinition {
+  port_id: string;
+  data_type?: string;
+  required?: boolean;
+  description?: string;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. @default 1 */
+  max_attempts?: number;
+  /** First back-off: ISO 8601 duration or seconds. @default "PT1S" */
+  backoff?: string | number;
+  /** Upper bound of one back-off. @default "PT5M" */
+  max_backoff?: string | number;
+  /** Growth factor between back-offs. @default 2 */
+  multiplier?: number;
+  /** Random spread, 0..1, applied to each back-off. @default 0.2 */
+  jitter?: number;
+}
+
+export type OnError = 'fail' | 'continue' | 'route';
+
+export interface StepDefinition {
+  step_id: string;
+  step_type: string;
+  name?: string;
+  description?: string;
+  config?: Record<string, unknown>;
+  inputs?: PortDefinition[];
+  outputs?: PortDefinition[];
+  /** Per-attempt limit: ISO 8601 duration or seconds. */
+  timeout?: string | number;
+  retry?: RetryPolicy;
+  /** `fail` fails the run; `continue` settles the step with no output; `route` emits on the `error` port. @default "fail" */
+  on_error?: OnError;
+  metadata?: Record<string, unknown>;
+}
+
+export interface EdgeDefinition {
+  source_step: string;
+  /** @default "output" */
+  source_port?: string;
+  target_step: string;
+  /** @default "input" */
+  target_port?: string;
+}
+
+export interface SegmentDefinition {
+  segment_id: string;
+  name?: string;
+  /** @default "1.0.0" */
+  version?: string;
+  description?: string;
+  /** Take a snapshot every N completed steps (0: never). @default 0 */
+  snapshot_every?: number;
+  metadata?: Record<string, unknown>;
+  steps: StepDefinition[];
+  edges?: EdgeDefinition[];
+}

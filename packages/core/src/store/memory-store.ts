@@ -1,0 +1,309 @@
+import { chainAuditEntry } from '../audit/hash-chain.js';
+import { ConcurrencyError, LlmteamError } from '../errors.js';
+import type {
+  ApiKeyRecord,
+  AuditDraft,
+  AuditRecord,
+  Commit,
+  CommitResult,
+  EventListener,
+  InteractionRecord,
+  LeaseOptions,
+  ListEventsOptions,
+  ListInteractionsOptions,
+  ListRunsOptions,
+  Page,
+  RunRecord,
+  SegmentRecord,
+  SnapshotRecord,
+  StepStateRecord,
+  Store,
+  StoreCapabilities,
+  TenantRecord,
+  TimerRecord,
+  WorktrailEvent,
+} from './types.js';
+
+interface RunSlot {
+  run: RunRecord;
+  steps: Map<string, StepStateRecord>;
+  events: WorktrailEvent[];
+  lease?: { owner: string; until: number };
+  /** Position in creation order, for listing newest first. */
+  order: number;
+}
+
+/**
+ * A store that keeps everything in process memory: fast, for tests, benchmarks and
+ * single-process use where losing state on exit is acceptable. It keeps references to the
+ * records it is given; the engine never mutates a record after committing it.
+ */
+export class MemoryStore implements Store {
+  readonly name = 'memory';
+  readonly capabilities: StoreCapabilities = { multiProcess: false, crossProcessEvents: false, durable: false };
+
+  private runs = new Map<string, RunSlot>();
+  private idempotency = new Map<string, string>();
+  private interactions = new Map<string, InteractionRecord>();
+  private timers = new Map<string, TimerRecord & { leaseOwner?: string; leaseUntil?: number }>();
+  private snapshots = new Map<string, SnapshotRecord>();
+  private audit = new Map<string, AuditRecord[]>();
+  private tenants = new Map<string, TenantRecord>();
+  private apiKeys = new Map<string, ApiKeyRecord>();
+  private segments = new Map<string, SegmentRecord[]>();
+  private listeners = new Set<EventListener>();
+  private runOrder = 0;
+
+  async init(): Promise<void> {}
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+
+  private key(tenantId: string, id: string): string {
+    return `${tenantId}\u0000${id}`;
+  }
+
+  async commit(commit: Commit): Promise<CommitResult> {
+    const key = this.key(commit.tenantId, commit.runId);
+    const slot = this.runs.get(key);
+    // Every check happens before the first write, so a failed commit leaves nothing.
+    if (commit.expectedVersion === 0) {
+      if (slot) throw new ConcurrencyError(`run ${commit.runId} already exists`);
+      if (commit.run.idempotencyKey && this.idempotency.has(this.key(commit.tenantId, commit.run.idempotencyKey))) {
+        throw new ConcurrencyError(`idempotency key ${commit.run.idempotencyKey} is taken by another run`);
+      }
+    } else if (!slot || slot.run.version !== commit.expectedVersion) {
+      throw new ConcurrencyError(
+        `run ${commit.runId} is at version ${slot?.run.version ?? 'none'}, expected ${commit.expectedVersion}`,
+      );
+    }
+    if (commit.run.version !== commit.expectedVersion + 1) {
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `commit.run.version must be expectedVersion + 1 (${commit.expectedVersion + 1})`);
+    }
+    let seq = slot?.run.lastSeq ?? 0;
+    for (const e of commit.events ?? []) {
+      if (e.seq !== ++seq) throw new ConcurrencyError(`event seq ${e.seq} does not continue the run at ${seq - 1}`);
+    }
+    if (commit.run.lastSeq !== seq) {
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `commit.run.lastSeq must be ${seq}, the last appended seq`);
+    }
+    for (const id of commit.timers?.consume ?? []) {
+      if (!this.timers.has(this.key(commit.tenantId, id))) throw new ConcurrencyError(`timer ${id} already fired`);
+    }
+
+    const target: RunSlot = slot ?? { run: commit.run, steps: new Map(), events: [], order: this.runOrder++ };
+    target.run = commit.run;
+    if (!slot) {
+      this.runs.set(key, target);
+      if (commit.run.idempotencyKey) this.idempotency.set(this.key(commit.tenantId, commit.run.idempotencyKey), commit.runId);
+    }
+    for (const step of commit.steps ?? []) target.steps.set(step.stepId, step);
+    if (commit.events?.length) for (const e of commit.events) target.events.push(e);
+    for (const i of commit.interactions ?? []) this.interactions.set(this.key(i.tenantId, i.interactionId), i);
+    for (const id of commit.timers?.consume ?? []) this.timers.delete(this.key(commit.tenantId, id));
+    for (const id of commit.timers?.remove ?? []) this.timers.delete(this.key(commit.tenantId, id));
+    for (const t of commit.timers?.add ?? []) this.timers.set(this.key(t.tenantId, t.timerId), t);
+    for (const s of commit.snapshots ?? []) this.snapshots.set(this.key(s.tenantId, s.snapshotId), s);
+    const audit = commit.audit?.length ? commit.audit.map((d) => this.appendAudit(d)) : [];
+    if (commit.events?.length && this.listeners.size) this.emit(commit.events);
+    return { audit };
+  }
+
+  private appendAudit(draft: AuditDraft): AuditRecord {
+    let chain = this.audit.get(draft.tenantId);
+    if (!chain) this.audit.set(draft.tenantId, (chain = []));
+    const record = chainAuditEntry(draft, chain[chain.length - 1]);
+    chain.push(record);
+    return record;
+  }
+
+  private emit(events: WorktrailEvent[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(events);
+      } catch {
+        // A failing listener must not break the commit that already happened.
+      }
+    }
+  }
+
+  async getRun(tenantId: string, runId: string): Promise<RunRecord | undefined> {
+    return this.runs.get(this.key(tenantId, runId))?.run;
+  }
+
+  async findRunByIdempotencyKey(tenantId: string, key: string): Promise<RunRecord | undefined> {
+    const runId = this.idempotency.get(this.key(tenantId, key));
+    return runId ? this.getRun(tenantId, runId) : undefined;
+  }
+
+  async listRuns(tenantId: string, options: ListRunsOptions = {}): Promise<Page<RunRecord>> {
+    const limit = options.limit ?? 50;
+    const after = options.after === undefined ? Number.POSITIVE_INFINITY : Number(options.after);
+    const matching = [...this.runs.values()]
+      .filter(
+        (s) =>
+          s.run.tenantId === tenantId &&
+          s.order < after &&
+          (!options.status || s.run.status === options.status) &&
+          (!options.segmentId || s.run.segmentId === options.segmentId),
+      )
+      .sort((a, b) => b.order - a.order);
+    const page = matching.slice(0, limit);
+    return {
+      items: page.map((s) => s.run),
+      nextCursor: matching.length > limit ? String(page[page.length - 1].order) : undefined,
+    };
+  }
+
+  async getSteps(tenantId: string, runId: string): Promise<StepStateRecord[]> {
+    return [...(this.runs.get(this.key(tenantId, runId))?.steps.values() ?? [])];
+  }
+
+  async listEvents(tenantId: string, runId: string, options: ListEventsOptions = {}): Promise<WorktrailEvent[]> {
+    const events = this.runs.get(this.key(tenantId, runId))?.events ?? [];
+    const afterSeq = options.afterSeq ?? 0;
+    // seq n sits at index n - 1: the log is gapless.
+    const slice = events.slice(afterSeq);
+    return options.limit === undefined ? slice : slice.slice(0, options.limit);
+  }
+
+  async getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined> {
+    return this.interactions.get(this.key(tenantId, interactionId));
+  }
+
+  async listInteractions(tenantId: string, options: ListInteractionsOptions = {}): Promise<InteractionRecord[]> {
+    const statuses = options.status === undefined ? undefined : ([] as string[]).concat(options.status);
+    return [...this.interactions.values()]
+      .filter(
+        (i) =>
+          i.tenantId === tenantId &&
+          (!statuses || statuses.includes(i.status)) &&
+          (!options.runId || i.runId === options.runId),
+      )
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.interactionId < b.interactionId ? -1 : 1));
+  }
+
+  async listTimers(tenantId: string, runId: string): Promise<TimerRecord[]> {
+    return [...this.timers.values()]
+      .filter((t) => t.tenantId === tenantId && t.runId === runId)
+      .map(({ leaseOwner: _o, leaseUntil: _u, ...t }) => t);
+  }
+
+  async getSnapshot(tenantId: string, snapshotId: string): Promise<SnapshotRecord | undefined> {
+    return this.snapshots.get(this.key(tenantId, snapshotId));
+  }
+
+  async listSnapshots(tenantId: string, runId: string): Promise<SnapshotRecord[]> {
+    return [...this.snapshots.values()]
+      .filter((s) => s.tenantId === tenantId && s.runId === runId)
+      .sort((a, b) => a.seq - b.seq || (a.createdAt < b.createdAt ? -1 : 1));
+  }
+
+  async listAudit(tenantId: string, range: { from?: string; to?: string } = {}): Promise<AuditRecord[]> {
+    return (this.audit.get(tenantId) ?? []).filter(
+      (r) => (!range.from || r.timestamp >= range.from) && (!range.to || r.timestamp <= range.to),
+    );
+  }
+
+  async claimDueTimers(options: LeaseOptions & { limit: number }): Promise<TimerRecord[]> {
+    const now = Date.parse(options.now);
+    const due = [...this.timers.values()]
+      .filter((t) => Date.parse(t.dueAt) <= now && (!t.leaseUntil || t.leaseUntil <= now || t.leaseOwner === options.owner))
+      .sort((a, b) => (a.dueAt < b.dueAt ? -1 : 1))
+      .slice(0, options.limit);
+    for (const t of due) {
+      t.leaseOwner = options.owner;
+      t.leaseUntil = now + options.leaseMs;
+    }
+    return due.map(({ leaseOwner: _o, leaseUntil: _u, ...t }) => t);
+  }
+
+  async nextTimerDue(): Promise<string | undefined> {
+    let min: string | undefined;
+    for (const t of this.timers.values()) if (!min || t.dueAt < min) min = t.dueAt;
+    return min;
+  }
+
+  async claimRuns(options: LeaseOptions & { limit: number }): Promise<Array<{ tenantId: string; runId: string }>> {
+    const now = Date.parse(options.now);
+    const claimed: Array<{ tenantId: string; runId: string }> = [];
+    for (const slot of this.runs.values()) {
+      if (claimed.length >= options.limit) break;
+      if (slot.run.status !== 'pending' && slot.run.status !== 'running') continue;
+      if (slot.lease && slot.lease.until > now) continue;
+      slot.lease = { owner: options.owner, until: now + options.leaseMs };
+      claimed.push({ tenantId: slot.run.tenantId, runId: slot.run.runId });
+    }
+    return claimed;
+  }
+
+  async acquireLease(tenantId: string, runId: string, options: LeaseOptions): Promise<boolean> {
+    const slot = this.runs.get(this.key(tenantId, runId));
+    if (!slot) return false;
+    const now = Date.parse(options.now);
+    if (slot.lease && slot.lease.owner !== options.owner && slot.lease.until > now) return false;
+    slot.lease = { owner: options.owner, until: now + options.leaseMs };
+    return true;
+  }
+
+  async releaseLease(tenantId: string, runId: string, owner: string): Promise<void> {
+    const slot = this.runs.get(this.key(tenantId, runId));
+    if (slot?.lease?.owner === owner) slot.lease = undefined;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async putTenant(tenant: TenantRecord): Promise<void> {
+    this.tenants.set(tenant.tenantId, tenant);
+  }
+  async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
+    return this.tenants.get(tenantId);
+  }
+  async listTenants(): Promise<TenantRecord[]> {
+    return [...this.tenants.values()];
+  }
+  async putApiKey(key: ApiKeyRecord): Promise<void> {
+    this.apiKeys.set(key.keyId, key);
+  }
+  async findApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    for (const k of this.apiKeys.values()) if (k.secretHash === secretHash) return k;
+    return undefined;
+  }
+  async listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
+    return [...this.apiKeys.values()].filter((k) => k.tenantId === tenantId);
+  }
+
+  async putSegment(segment: SegmentRecord): Promise<void> {
+    const key = this.key(segment.tenantId, segment.segmentId);
+    const versions = (this.segments.get(key) ?? []).filter((s) => s.version !== segment.version);
+    versions.push(segment);
+    this.segments.set(key, versions);
+  }
+  async getSegment(tenantId: string, segmentId: string, version?: string): Promise<SegmentRecord | undefined> {
+    const versions = this.segments.get(this.key(tenantId, segmentId)) ?? [];
+    if (version !== undefined) return versions.find((s) => s.version === version);
+    return versions[versions.length - 1];
+  }
+  async listSegments(tenantId: string): Promise<SegmentRecord[]> {
+    const latest: SegmentRecord[] = [];
+    for (const versions of this.segments.values()) {
+      const last = versions[versions.length - 1];
+      if (last?.tenantId === tenantId) latest.push(last);
+    }
+    return latest.sort((a, b) => (a.segmentId < b.segmentId ? -1 : 1));
+  }
+
+  async eraseRun(tenantId: string, runId: string, audit: AuditDraft): Promise<void> {
+    const key = this.key(tenantId, runId);
+    const slot = this.runs.get(key);
+    if (slot?.run.idempotencyKey) this.idempotency.delete(this.key(tenantId, slot.run.idempotencyKey));
+    this.runs.delete(key);
+    for (const [k, i] of this.interactions) if (i.tenantId === tenantId && i.runId === runId) this.interactions.delete(k);
+    for (const [k, t] of this.timers) if (t.tenantId === tenantId && t.runId === runId) this.timers.delete(k);
+    for (const [k, s] of this.snapshots) if (s.tenantId === tenantId && s.runId === runId) this.snapshots.delete(k);
+    this.appendAudit(audit);
+  }
+}

@@ -1,0 +1,427 @@
+/**
+ * Records a {@link Store} keeps, and the Store interface itself.
+ *
+ * The engine never writes piecemeal: every run transition is one {@link Commit}, applied
+ * atomically by {@link Store.commit}. Everything else on the interface is a read, a lease
+ * operation, or a registry write (tenants, API keys, segments) that is not part of a run.
+ *
+ * Records are plain JSON-compatible objects. A store may keep references to the objects
+ * it is given (the engine never mutates a record after handing it over) but must return
+ * records that the caller may not mutate either.
+ */
+
+/** Lifecycle of a run (ARCHITECTURE section 3). */
+export type RunStatus =
+  | 'pending'
+  | 'running'
+  | 'waiting_human'
+  | 'waiting_action'
+  | 'paused'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+/** Run statuses after which nothing changes any more. */
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** Lifecycle of one step inside a run. */
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'waiting'
+  | 'retry_wait'
+  | 'completed'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
+
+/** A serialisable error as it is kept on a step or a run. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  retryable?: boolean;
+  details?: unknown;
+}
+
+/** The header row of a run. Step states live in their own records. */
+export interface RunRecord {
+  runId: string;
+  tenantId: string;
+  segmentId: string;
+  segmentVersion: string;
+  status: RunStatus;
+  input: unknown;
+  /** Outputs of the steps with no outgoing edge, keyed by step id (set on completion). */
+  outputs?: Record<string, unknown>;
+  error?: ErrorInfo;
+  /** Optimistic-concurrency version; the creating commit writes version 1. */
+  version: number;
+  /** Highest event `seq` of this run (0 before the first event). */
+  lastSeq: number;
+  idempotencyKey?: string;
+  /** Snapshot this run was forked from, if any. */
+  forkedFrom?: string;
+  /** Status to return to on resume (set while paused). */
+  pausedFrom?: RunStatus;
+  /** Number of step completions, used for "snapshot every N steps". */
+  stepsCompleted: number;
+  createdAt: string;
+  updatedAt: string;
+  completedAt?: string;
+}
+
+/** Durable suspension of a step, written by `ctx.suspend`. */
+export interface Suspension {
+  /** What the step waits for: decides `waiting_human` or `waiting_action` on the run. */
+  kind: 'human' | 'action';
+  payload: unknown;
+  /** Resume data waiting to be handed to the handler on its next call. */
+  resume?: unknown;
+  /** Number of times the step has been resumed so far. */
+  resumes: number;
+}
+
+/** State of one step of a run. */
+export interface StepStateRecord {
+  tenantId: string;
+  runId: string;
+  stepId: string;
+  status: StepStatus;
+  /** Attempts started so far, across retries and revisions; keys are `runId:stepId:attempt`. */
+  attempt: number;
+  /** Attempts within the current iteration (what `retry.max_attempts` counts). */
+  iterationAttempts: number;
+  /** How many times a revision loop sent this step back (0 on the first pass). */
+  iteration: number;
+  /** Values received on input ports, keyed by port id. */
+  inputs?: Record<string, unknown>;
+  /** Values emitted on output ports, keyed by port id. A missing port is an untaken branch. */
+  outputs?: Record<string, unknown>;
+  error?: ErrorInfo;
+  suspension?: Suspension;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** A worktrail event as stored (ARCHITECTURE section 4). */
+export interface WorktrailEvent {
+  event_id: string;
+  tenant_id: string;
+  run_id: string;
+  /** Gapless per run, starting at 1. */
+  seq: number;
+  type: string;
+  step_id?: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** Interaction statuses (ARCHITECTURE section 5). */
+export type InteractionStatus =
+  | 'pending'
+  | 'notified'
+  | 'in_progress'
+  | 'completed'
+  | 'rejected'
+  | 'timeout'
+  | 'cancelled'
+  | 'escalated';
+
+export type InteractionType = 'approval' | 'choice' | 'input' | 'review' | 'task' | 'chat';
+export type InteractionPriority = 'low' | 'normal' | 'high' | 'critical';
+
+/** One answer given to an interaction. */
+export interface InteractionResponse {
+  /** `approve`, `reject`, `request_changes`, `respond`, `message`, `close`, `timeout`, ... */
+  action: string;
+  subject: string;
+  value?: unknown;
+  comment?: string;
+  at: string;
+}
+
+/** A request for a person, created and updated inside run commits. */
+export interface InteractionRecord {
+  interactionId: string;
+  tenantId: string;
+  runId: string;
+  stepId: string;
+  type: InteractionType;
+  status: InteractionStatus;
+  priority: InteractionPriority;
+  title: string;
+  description?: string;
+  /** Users and groups that may answer (empty: any approver of the tenant). */
+  assignees: { users: string[]; groups: string[] };
+  options?: unknown[];
+  inputSchema?: unknown;
+  /** Current escalation level (0: the original assignees). */
+  escalationLevel: number;
+  revision: number;
+  parentId?: string;
+  previousFeedback?: string;
+  responses: InteractionResponse[];
+  /** The answer that closed the request, if closed. */
+  outcome?: InteractionResponse;
+  deadline?: string;
+  slaWarningAt?: string;
+  slaBreachAt?: string;
+  /** Free-form settings the human manager keeps (quorum, escalation chain, on_timeout, ...). */
+  settings: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A durable timer. Due timers are claimed by one engine and fired once. */
+export interface TimerRecord {
+  timerId: string;
+  tenantId: string;
+  runId: string;
+  stepId?: string;
+  /** What fires: `retry`, `interaction.timeout`, `interaction.sla_warning`, ... */
+  kind: string;
+  dueAt: string;
+  payload?: Record<string, unknown>;
+}
+
+/** Why a snapshot was taken. */
+export type SnapshotReason = 'manual' | 'auto' | 'pause' | 'error' | 'fork';
+
+/** The state a snapshot captures: the run header and every step. */
+export interface SnapshotState {
+  run: RunRecord;
+  steps: StepStateRecord[];
+}
+
+/** An immutable, checksummed copy of a run's state. */
+export interface SnapshotRecord {
+  snapshotId: string;
+  tenantId: string;
+  runId: string;
+  /** The run's `lastSeq` when the snapshot was taken. */
+  seq: number;
+  reason: SnapshotReason;
+  createdAt: string;
+  state: SnapshotState;
+  /** Hex SHA-256 over the canonical JSON of `state`. */
+  checksum: string;
+}
+
+/** An audit entry as the engine drafts it; the store chains it. */
+export interface AuditDraft {
+  tenantId: string;
+  action: string;
+  /** Who acted: a subject (user or service) or `system`. */
+  actor: string;
+  runId?: string;
+  target?: string;
+  data?: Record<string, unknown>;
+  timestamp: string;
+}
+
+/** An audit entry in a tenant's append-only SHA-256 hash chain. */
+export interface AuditRecord extends AuditDraft {
+  /** Gapless per tenant, starting at 1. */
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** One atomic write: everything a run transition changes. */
+export interface Commit {
+  tenantId: string;
+  runId: string;
+  /** Version the run must have now; 0 creates the run (it must not exist). */
+  expectedVersion: number;
+  /** The run's new header; `version` is `expectedVersion + 1`. */
+  run: RunRecord;
+  /** Step states to insert or replace. */
+  steps?: StepStateRecord[];
+  /** Events to append; their `seq` continue the run's `lastSeq` without gap. */
+  events?: WorktrailEvent[];
+  /** Interactions to insert or replace. */
+  interactions?: InteractionRecord[];
+  timers?: {
+    add?: TimerRecord[];
+    /** Timers to delete if they still exist. */
+    remove?: string[];
+    /**
+     * Timers this commit fires: each must still exist, or the whole commit fails with a
+     * conflict. This is what makes a timer fire once when two engines race for it.
+     */
+    consume?: string[];
+  };
+  snapshots?: SnapshotRecord[];
+  audit?: AuditDraft[];
+}
+
+/** Result of a successful commit. */
+export interface CommitResult {
+  /** Audit records as chained by the store, in commit order. */
+  audit: AuditRecord[];
+}
+
+export type TenantTier = 'free' | 'standard' | 'enterprise';
+
+export interface TenantRecord {
+  tenantId: string;
+  name: string;
+  tier: TenantTier;
+  limits: Record<string, number>;
+  dataRegion?: string;
+  /** Retention policy in seconds; absent keeps forever. */
+  retention?: { completedRunsSeconds?: number; snapshotsSeconds?: number };
+  createdAt: string;
+}
+
+export type Role = 'admin' | 'operator' | 'approver' | 'viewer';
+
+export interface ApiKeyRecord {
+  keyId: string;
+  tenantId: string;
+  /** Hex SHA-256 of the secret; the secret itself is never stored. */
+  secretHash: string;
+  roles: Role[];
+  name?: string;
+  subject: string;
+  groups: string[];
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface SegmentRecord {
+  tenantId: string;
+  segmentId: string;
+  version: string;
+  name: string;
+  definition: unknown;
+  createdAt: string;
+}
+
+/** A page of results with an opaque cursor for the next one. */
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export interface ListRunsOptions {
+  status?: RunStatus;
+  segmentId?: string;
+  /** @default 50 */
+  limit?: number;
+  /** Cursor from a previous page. */
+  after?: string;
+}
+
+export interface ListInteractionsOptions {
+  status?: InteractionStatus | InteractionStatus[];
+  runId?: string;
+}
+
+export interface ListEventsOptions {
+  /** Only events with `seq > afterSeq`. @default 0 */
+  afterSeq?: number;
+  /** @default unlimited */
+  limit?: number;
+}
+
+/** A run claimed by one worker for a while. */
+export interface LeaseOptions {
+  /** Identity of the claiming engine. */
+  owner: string;
+  /** How long the claim lasts without renewal, in milliseconds. */
+  leaseMs: number;
+  /** Current time as the engine sees it (ISO 8601), so tests control expiry. */
+  now: string;
+}
+
+/** Optional features a store declares; suites and the engine skip by capability. */
+export interface StoreCapabilities {
+  /** Several processes may share the store (leases are enforced across processes). */
+  multiProcess: boolean;
+  /** `subscribe` delivers events committed by other processes too. */
+  crossProcessEvents: boolean;
+  /** Data outlives the process. */
+  durable: boolean;
+}
+
+/** Listener for committed events. */
+export type EventListener = (events: WorktrailEvent[]) => void;
+
+/**
+ * Where every run, event, interaction, timer, snapshot and audit entry lives.
+ * Implementations: `MemoryStore` here; SQLite, Postgres and Redis in their plugins.
+ * A third-party store proves itself with `@llmteam/testkit`'s store conformance suite.
+ */
+export interface Store {
+  /** A short name used in errors and logs, e.g. `memory`, `sqlite:./.llmteam/db.sqlite`. */
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+
+  /** Prepares the store (connects, migrates). Idempotent. */
+  init(): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+
+  /**
+   * Applies one run transition atomically, or nothing at all.
+   * @throws ConcurrencyError (`LLMT_E_CONFLICT`) when the run's version is not
+   *   `expectedVersion`, a run with `expectedVersion: 0` exists, a consumed timer is gone,
+   *   or the idempotency key is taken by another run.
+   */
+  commit(commit: Commit): Promise<CommitResult>;
+
+  getRun(tenantId: string, runId: string): Promise<RunRecord | undefined>;
+  /** Run that was started with this idempotency key, if any. */
+  findRunByIdempotencyKey(tenantId: string, key: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(tenantId: string, options?: ListRunsOptions): Promise<Page<RunRecord>>;
+  getSteps(tenantId: string, runId: string): Promise<StepStateRecord[]>;
+  listEvents(tenantId: string, runId: string, options?: ListEventsOptions): Promise<WorktrailEvent[]>;
+  getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined>;
+  listInteractions(tenantId: string, options?: ListInteractionsOptions): Promise<InteractionRecord[]>;
+  listTimers(tenantId: string, runId: string): Promise<TimerRecord[]>;
+  getSnapshot(tenantId: string, snapshotId: string): Promise<SnapshotRecord | undefined>;
+  listSnapshots(tenantId: string, runId: string): Promise<SnapshotRecord[]>;
+  /** Audit entries in chain order, optionally within a time range (inclusive). */
+  listAudit(tenantId: string, range?: { from?: string; to?: string }): Promise<AuditRecord[]>;
+
+  /**
+   * Claims up to `limit` timers due at `now` that no live lease holds, for `leaseMs`.
+   * Across all tenants: timers are the engine's own work queue.
+   */
+  claimDueTimers(options: LeaseOptions & { limit: number }): Promise<TimerRecord[]>;
+  /** Earliest `dueAt` of all timers, to arm the next wake-up. */
+  nextTimerDue(): Promise<string | undefined>;
+
+  /**
+   * Claims runs in `pending` or `running` status whose lease is free or expired (crash
+   * recovery, multi-node). Returns the claimed runs' ids.
+   */
+  claimRuns(options: LeaseOptions & { limit: number }): Promise<Array<{ tenantId: string; runId: string }>>;
+  /** Takes or renews the lease on one run; false if another owner holds a live lease. */
+  acquireLease(tenantId: string, runId: string, options: LeaseOptions): Promise<boolean>;
+  releaseLease(tenantId: string, runId: string, owner: string): Promise<void>;
+
+  /** Delivers events after they are committed (by this process, and by others if `crossProcessEvents`). */
+  subscribe(listener: EventListener): () => void;
+
+  putTenant(tenant: TenantRecord): Promise<void>;
+  getTenant(tenantId: string): Promise<TenantRecord | undefined>;
+  listTenants(): Promise<TenantRecord[]>;
+  putApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(tenantId: string): Promise<ApiKeyRecord[]>;
+  /** Stores a segment version; the same (tenant, id, version) again replaces it. */
+  putSegment(segment: SegmentRecord): Promise<void>;
+  /** Latest version when `version` is omitted. */
+  getSegment(tenantId: string, segmentId: string, version?: string): Promise<SegmentRecord | undefined>;
+  /** Latest version of each segment. */
+  listSegments(tenantId: string): Promise<SegmentRecord[]>;
+
+  /**
+   * Removes a run and everything derived from it (steps, events, interactions, timers,
+   * snapshots), appending `audit` (the record of the erasure) in the same transaction.
+   */
+  eraseRun(tenantId: string, runId: string, audit: AuditDraft): Promise<void>;
+}

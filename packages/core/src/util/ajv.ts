@@ -1,0 +1,52 @@
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+// ajv and ajv-formats are CommonJS; under NodeNext their default export sits one level down.
+const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as typeof AjvModule;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as typeof addFormatsModule;
+
+export type { ErrorObject, ValidateFunction };
+
+/** A fresh ajv instance: all errors, formats, no strict-mode noise from third-party schemas. */
+export function createAjv(): InstanceType<typeof AjvModule> {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+/** Converts an ajv instance path (`/steps/2/config`) to a JSON path under `base` (`$.steps[2].config`). */
+export function toJsonPath(base: string, instancePath: string): string {
+  if (!instancePath) return base;
+  return (
+    base +
+    instancePath
+      .split('/')
+      .slice(1)
+      .map((seg) => {
+        const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
+        return /^\d+$/.test(key) ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+      })
+      .join('')
+  );
+}
+
+/** One readable sentence for an ajv error. */
+export function describeAjvError(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return `missing required property "${p.missingProperty}"; add it`;
+    case 'additionalProperties':
+      return `unknown property "${p.additionalProperty}"; remove it or check its spelling`;
+    case 'enum':
+      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'type':
+      return `must be ${p.type}`;
+    case 'oneOf':
+    case 'anyOf':
+      return 'does not match any allowed form (see the schema)';
+    default:
+      return error.message ?? 'is invalid';
+  }
+}
