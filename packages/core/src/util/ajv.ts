@@ -1,20 +1,20 @@
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import * as AjvNs from 'ajv';
+import * as formatsNs from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 
-// ajv and ajv-formats are CommonJS; under NodeNext their default export sits one level down.
-const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as typeof AjvModule;
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
-  addFormatsModule) as typeof addFormatsModule;
+// ajv and ajv-formats are CommonJS; under NodeNext their default export may sit one level down.
+type AjvClass = typeof AjvNs.Ajv;
+const Ajv: AjvClass = ((AjvNs as any).default?.default ?? (AjvNs as any).default ?? (AjvNs as any).Ajv) as AjvClass;
+const addFormats = ((formatsNs as any).default?.default ?? (formatsNs as any).default) as (ajv: InstanceType<AjvClass>) => void;
 
 export type { ErrorObject, ValidateFunction };
 
 /** A fresh ajv instance: all errors, formats, no strict-mode noise from third-party schemas. */
-export function createAjv(): InstanceType<typeof AjvModule> {
+export function createAjv(): InstanceType<AjvClass> {
   const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
   addFormats(ajv);
   return ajv;
 }
-
 /** Converts an ajv instance path (`/steps/2/config`) to a JSON path under `base` (`$.steps[2].config`). */
 export function toJsonPath(base: string, instancePath: string): string {
   if (!instancePath) return base;

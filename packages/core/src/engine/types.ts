@@ -1,0 +1,178 @@
+import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type { StepCatalog } from '../catalog/step-catalog.js';
+import type { NotificationChannel } from '../notify/types.js';
+import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
+import type { SegmentDefinition } from '../segment/types.js';
+import type { ValidationResult } from '../segment/validate.js';
+import type { AuditVerification } from '../audit/hash-chain.js';
+import type {
+  AuditRecord,
+  InteractionRecord,
+  InteractionStatus,
+  RunRecord,
+  RunStatus,
+  SegmentRecord,
+  SnapshotRecord,
+  StepStateRecord,
+  Store,
+  TimerRecord,
+  WorktrailEvent,
+} from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import type { IdGenerator } from '../util/ids.js';
+
+/** The tenant used when a call names none. */
+export const DEFAULT_TENANT = 'default';
+
+/** Who is acting: recorded on events, audit entries and answers. */
+export interface Actor {
+  /** User id, email or service name. @default "system" */
+  subject: string;
+  groups?: string[];
+  /** Roles of the actor in the tenant; `admin` may answer any interaction. */
+  roles?: string[];
+}
+
+/** Tenant and actor of a call. */
+export interface CallScope {
+  /** @default "default" */
+  tenantId?: string;
+  /** @default { subject: "system" } */
+  actor?: Actor;
+}
+
+export interface EngineOptions {
+  store: Store;
+  /** Step types; built-ins are always present. @default a new catalog with the built-ins */
+  catalog?: StepCatalog;
+  /** Plugins to set up on this engine (already imported; see `loadPlugins`). */
+  plugins?: Array<LlmteamPlugin | ConfiguredPlugin>;
+  /** Extra step types, registered like a plugin would. */
+  stepTypes?: StepTypeDefinition[];
+  /** Notification channels for interactions. */
+  channels?: NotificationChannel[];
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default ULID ids */
+  ids?: IdGenerator;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** @default env secrets (`LLMTEAM_SECRET_<NAME>`) */
+  secrets?: SecretsProvider;
+  /** Named resources handed to step handlers. */
+  resources?: Partial<RuntimeResources>;
+  /** Identity of this engine in leases. @default a fresh id */
+  workerId?: string;
+  /** How long a run or timer claim lasts without renewal. @default 30000 */
+  leaseMs?: number;
+  /** How often to look for due timers and orphaned runs, in ms. @default 1000 */
+  pollIntervalMs?: number;
+  /** Public URL of the gateway, for links in notifications. */
+  publicUrl?: string;
+  /** Secret that signs one-time answer links. @default a random secret per engine */
+  linkSecret?: string;
+  /** Random source in [0, 1) for retry jitter. @default Math.random */
+  random?: () => number;
+}
+
+/** A run with its step states. */
+export interface RunView {
+  run: RunRecord;
+  steps: StepStateRecord[];
+}
+
+/** What a run is waiting on right now. */
+export interface WaitingOn {
+  interactions: InteractionRecord[];
+  timers: TimerRecord[];
+  /** Steps suspended on something other than a person. */
+  actions: StepStateRecord[];
+}
+
+export interface StartRunOptions extends CallScope {
+  /** Registered segment to run (latest version unless `version`). */
+  segmentId?: string;
+  version?: string;
+  /** Or an inline definition (validated, and stored as a segment version). */
+  segment?: SegmentDefinition | unknown;
+  input?: unknown;
+  /** A second start with the same key returns the first run. */
+  idempotencyKey?: string;
+}
+
+export interface EventsOptions extends CallScope {
+  /** Only events with `seq > afterSeq`. @default 0 */
+  afterSeq?: number;
+  /** Stops the iterator. */
+  signal?: AbortSignal;
+}
+
+/** An answer to an interaction. */
+export interface RespondOptions extends CallScope {
+  /** `approve`, `reject`, `request_changes`, `respond` (choice / input / task / review), `message` and `close` (chat). */
+  action: 'approve' | 'reject' | 'request_changes' | 'respond' | 'message' | 'close';
+  value?: unknown;
+  comment?: string;
+}
+
+export interface WaitOptions extends CallScope {
+  /** Statuses to wait for. @default terminal and waiting statuses */
+  until?: RunStatus[];
+  /** @default 30000 */
+  timeoutMs?: number;
+}
+
+export interface ListInteractionsQuery extends CallScope {
+  status?: InteractionStatus | InteractionStatus[];
+  /** Only requests this subject (or its groups) may answer. */
+  assignee?: string;
+  runId?: string;
+}
+
+/** The durable engine. */
+export interface Engine {
+  readonly store: Store;
+  readonly catalog: StepCatalog;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly workerId: string;
+
+  /** Initialises the store, recovers orphaned runs and starts the timer loop. */
+  start(): Promise<void>;
+  /** Stops the timer loop, lets in-flight commits finish (up to `graceMs`), releases leases. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+
+  validate(segment: unknown): ValidationResult;
+  /** Validates and stores a segment version. @throws SegmentValidationError */
+  upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord>;
+
+  startRun(options: StartRunOptions): Promise<RunRecord>;
+  getRun(runId: string, scope?: CallScope): Promise<RunView | undefined>;
+  /** Resolves when the run reaches one of `until` (terminal or waiting by default). */
+  waitForRun(runId: string, options?: WaitOptions): Promise<RunRecord>;
+  waitingOn(runId: string, scope?: CallScope): Promise<WaitingOn>;
+  cancelRun(runId: string, scope?: CallScope & { reason?: string }): Promise<RunRecord>;
+  pauseRun(runId: string, scope?: CallScope): Promise<RunRecord>;
+  resumeRun(runId: string, scope?: CallScope): Promise<RunRecord>;
+  /** Resumes a step suspended with `ctx.suspend`; the handler is called again with `data`. */
+  resumeStep(runId: string, stepId: string, data: unknown, scope?: CallScope): Promise<RunRecord>;
+
+  createSnapshot(runId: string, scope?: CallScope): Promise<SnapshotRecord>;
+  /** Puts a run back to a snapshot's state (checksum verified) and continues it. */
+  restoreSnapshot(snapshotId: string, scope?: CallScope): Promise<RunRecord>;
+  /** Starts a new run from a snapshot's state (checksum verified). */
+  forkRun(snapshotId: string, scope?: CallScope): Promise<RunRecord>;
+
+  /** Replays stored events after `afterSeq`, then follows live ones: no gap, no duplicate. */
+  events(runId: string, options?: EventsOptions): AsyncIterableIterator<WorktrailEvent>;
+  /** Live events of a tenant (all tenants when `tenantId` is `*`). */
+  onEvent(listener: (event: WorktrailEvent) => void, filter?: { tenantId?: string; types?: string[] }): () => void;
+
+  respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord>;
+  listInteractions(query?: ListInteractionsQuery): Promise<InteractionRecord[]>;
+
+  listAudit(scope?: CallScope & { from?: string; to?: string }): Promise<AuditRecord[]>;
+  verifyAudit(scope?: CallScope): Promise<AuditVerification>;
+  /** Removes a run and all derived data, keeping only the audit entry of the erasure. */
+  eraseRun(runId: string, scope?: CallScope): Promise<void>;
+}
