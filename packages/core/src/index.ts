@@ -11,3 +11,4 @@ export { canonicalJson, sha256 } from './util/canonical-json.js';
 export { parseDuration, isDuration } from './util/duration.js';
 export { type Clock, systemClock, ManualClock } from './util/clock.js';
 export { type IdGenerator, createUlidGenerator } from './util/ids.js';
+export * from './notify/response-token.js';
