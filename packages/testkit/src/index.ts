@@ -1,0 +1,4 @@
+export * from './channel-suite.js';
+export * from './servers/webhook-receiver.js';
+export * from './servers/smtp-server.js';
+export * from './servers/silent-server.js';
