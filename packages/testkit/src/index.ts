@@ -2,3 +2,5 @@ export * from './channel-suite.js';
 export * from './servers/webhook-receiver.js';
 export * from './servers/smtp-server.js';
 export * from './servers/silent-server.js';
+export * from './store-suite.js';
+export * from './store-fixtures.js';

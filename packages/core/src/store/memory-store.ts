@@ -102,7 +102,8 @@ export class MemoryStore implements Store {
     for (const i of commit.interactions ?? []) this.interactions.set(this.key(i.tenantId, i.interactionId), i);
     for (const id of commit.timers?.consume ?? []) this.timers.delete(this.key(commit.tenantId, id));
     for (const id of commit.timers?.remove ?? []) this.timers.delete(this.key(commit.tenantId, id));
-    for (const t of commit.timers?.add ?? []) this.timers.set(this.key(t.tenantId, t.timerId), t);
+    // A copy: claims write lease fields onto the stored timer, never onto the caller's record.
+    for (const t of commit.timers?.add ?? []) this.timers.set(this.key(t.tenantId, t.timerId), { ...t });
     for (const s of commit.snapshots ?? []) this.snapshots.set(this.key(s.tenantId, s.snapshotId), s);
     const audit = commit.audit?.length ? commit.audit.map((d) => this.appendAudit(d)) : [];
     if (commit.events?.length && this.listeners.size) this.emit(commit.events);

@@ -1,0 +1,10 @@
+import { InitialSchema1767225600000 } from './initial-schema.js';
+
+/**
+ * The versioned migrations, oldest first. Listed explicitly (globs fail under ESM and
+ * bundlers). Schema version N is the state after the N-th migration.
+ */
+export const SQL_MIGRATIONS = [InitialSchema1767225600000];
+
+/** Schema version this plugin creates and understands. */
+export const SQL_SCHEMA_VERSION = SQL_MIGRATIONS.length;
