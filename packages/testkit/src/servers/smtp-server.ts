@@ -69,6 +69,8 @@ export async function startSmtpServer(options: SmtpTestServerOptions = {}): Prom
 
   const server = new SMTPServer({
     authOptional: true,
+    // Plain-text AUTH is fine on loopback and lets channels test their credentials.
+    allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onAuth(_auth, _session, callback) {
