@@ -1,0 +1,103 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import {
+  type ConfiguredPlugin,
+  type Engine,
+  type EngineOptions,
+  type Logger,
+  type PluginApi,
+  type Store,
+  type StoreFactory,
+  createEngine,
+  loadPlugins,
+} from '@llmteam/core';
+import { GatewayError } from '../errors.js';
+import type { LoadedConfig, PluginEntry } from './load-config.js';
+
+/** The default store: SQLite in `.llmteam/` under the working directory. */
+export const DEFAULT_STORE: PluginEntry = ['@llmteam/store-sqlite', { path: '.llmteam/llmteam.sqlite' }];
+
+/** Options of {@link createRuntime}. */
+export interface RuntimeOptions {
+  loaded: LoadedConfig;
+  logger: Logger;
+  /** Replaces the configured store (tests, `--memory`). */
+  store?: Store;
+  /** Extra engine options (clock, linkSecret, publicUrl, ...). */
+  engine?: Partial<Omit<EngineOptions, 'store' | 'plugins'>>;
+}
+
+/** A store and an engine made from a config; `close` stops the engine and closes the store. */
+export interface Runtime {
+  engine: Engine;
+  store: Store;
+  plugins: ConfiguredPlugin[];
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a store plugin's `setup` only to collect the store factories it registers: the store
+ * must exist before the engine (and the engine sets up the other plugins).
+ */
+async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<StoreFactory> {
+  const factories: Array<[string, StoreFactory]> = [];
+  const ignore = () => {};
+  const api: PluginApi = {
+    coreVersion: '',
+    apiVersion: '',
+    options: entry.options ?? {},
+    logger: logger.child({ plugin: entry.plugin.name }),
+    registerStore: (name, factory) => factories.push([name, factory]),
+    registerStepType: ignore,
+    registerChannel: ignore,
+    registerLlmProvider: ignore,
+    registerActionHandler: ignore,
+    registerResource: ignore,
+    registerSecretsProvider: ignore,
+  };
+  await entry.plugin.setup(api);
+  const factory = factories[0]?.[1];
+  if (!factory) throw new GatewayError('LLMT_E_GW_CONFIG', `"${entry.plugin.name}" registers no store (api.registerStore); name a store plugin in "store"`);
+  return factory;
+}
+
+/** Resolves relative file paths in store options against the config directory. */
+function resolvePaths(options: Record<string, unknown>, dir: string): Record<string, unknown> {
+  const out = { ...options };
+  for (const key of ['path', 'filename', 'file', 'database']) {
+    const value = out[key];
+    if (typeof value === 'string' && value !== ':memory:' && !value.includes('://') && !isAbsolute(value)) {
+      out[key] = resolve(dir, value);
+      mkdirSync(dirname(out[key] as string), { recursive: true });
+    }
+  }
+  return out;
+}
+
+/** Loads the configured store and plugins and creates the engine (not started). */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { loaded, logger } = options;
+  let store = options.store;
+  if (!store) {
+    const entry = loaded.config.store ?? DEFAULT_STORE;
+    const [name, storeOptions] = typeof entry === 'string' ? [entry, {}] : [entry[0], entry[1] ?? {}];
+    const isDefault = loaded.config.store === undefined;
+    // The default store is a dependency of the gateway, so it resolves from here, not the user's directory.
+    const [plugin] = await loadPlugins([[name, resolvePaths(storeOptions, loaded.dir)]], {
+      cwd: isDefault ? dirname(new URL(import.meta.url).pathname) : loaded.dir,
+    });
+    store = await (await storeFactoryOf(plugin, logger))(plugin.options ?? {});
+  }
+  const plugins = await loadPlugins(loaded.config.plugins ?? [], { cwd: loaded.dir });
+  const engine = createEngine({ ...options.engine, store, plugins, logger });
+  const owned = store;
+  return {
+    engine,
+    store: owned,
+    plugins,
+    async close() {
+      await engine.stop();
+      await owned.close();
+    },
+  };
+}

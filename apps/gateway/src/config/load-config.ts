@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { GatewayError } from '../errors.js';
+
+/** A plugin entry: a package name, or `[name, options]`. */
+export type PluginEntry = string | [string, Record<string, unknown>?];
+
+/** The contents of `llmteam.config.json|.js|.ts` (ARCHITECTURE section 7). */
+export interface LlmteamConfig {
+  /** Store plugin and its options. @default ["@llmteam/store-sqlite", { path: ".llmteam/llmteam.sqlite" }] */
+  store?: PluginEntry;
+  /** Plugins to load, in order. @default [] */
+  plugins?: PluginEntry[];
+  /** Gateway settings the config may carry (the command line wins). */
+  gateway?: { port?: number; publicUrl?: string; slackSigningSecret?: string };
+}
+
+/** A loaded config and the directory its package names resolve from. */
+export interface LoadedConfig {
+  config: LlmteamConfig;
+  /** Directory of the config file (or the working directory when there is none). */
+  dir: string;
+  /** Path of the file read, if any. */
+  file?: string;
+}
+
+/** Config file names looked for, in order. */
+export const CONFIG_FILE_NAMES = ['llmteam.config.json', 'llmteam.config.js', 'llmteam.config.mjs', 'llmteam.config.ts'];
+
+function check(config: unknown, file: string): LlmteamConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new GatewayError('LLMT_E_GW_CONFIG', `${file} must hold an object like { "store": [...], "plugins": [...] }`);
+  }
+  const c = config as Record<string, unknown>;
+  const entry = (value: unknown, where: string) => {
+    const ok =
+      typeof value === 'string' ||
+      (Array.isArray(value) && typeof value[0] === 'string' && (value[1] === undefined || (typeof value[1] === 'object' && value[1] !== null)));
+    if (!ok) throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: ${where} must be a package name or [name, { options }]`);
+  };
+  if (c.store !== undefined) entry(c.store, 'store');
+  if (c.plugins !== undefined) {
+    if (!Array.isArray(c.plugins)) throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: plugins must be an array`);
+    c.plugins.forEach((p, i) => entry(p, `plugins[${i}]`));
+  }
+  return c as LlmteamConfig;
+}
+
+/**
+ * Reads the config: `file` when given, else the first of {@link CONFIG_FILE_NAMES} in
+ * `cwd`; none found gives the defaults. `.js`/`.ts` files default-export the object
+ * (`.ts` needs a TypeScript-aware runtime such as tsx).
+ */
+export async function loadConfig(options: { file?: string; cwd?: string } = {}): Promise<LoadedConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.file ? resolve(cwd, options.file) : CONFIG_FILE_NAMES.map((n) => resolve(cwd, n)).find((f) => existsSync(f));
+  if (!file) return { config: {}, dir: cwd };
+  if (!existsSync(file)) throw new GatewayError('LLMT_E_GW_CONFIG', `Config file ${file} does not exist`);
+  let raw: unknown;
+  try {
+    if (file.endsWith('.json')) raw = JSON.parse(readFileSync(file, 'utf8'));
+    else raw = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+  } catch (cause) {
+    throw new GatewayError('LLMT_E_GW_CONFIG', `Cannot read config ${file}: ${(cause as Error).message}`, { cause });
+  }
+  return { config: check(raw, file), dir: dirname(file), file };
+}

@@ -1,0 +1,20 @@
+import type { Engine, Logger } from '@llmteam/core';
+import type { AuthInfo } from './auth/api-keys.js';
+
+/** What every resolver receives. */
+export interface GatewayContext {
+  engine: Engine;
+  /** The caller; undefined for requests without an API key (only `health` answers them). */
+  auth?: AuthInfo;
+  logger: Logger;
+  /** Facts about the running gateway, for `health`. */
+  info: GatewayInfo;
+}
+
+/** Read-only facts about a running gateway. */
+export interface GatewayInfo {
+  version: string;
+  startedAt: number;
+  /** True once shutdown began. */
+  isShuttingDown(): boolean;
+}

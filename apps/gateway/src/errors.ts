@@ -1,0 +1,79 @@
+/**
+ * The error registry of `@llmteam/gateway`. Codes are stable and never reused; each one is
+ * documented in the README. Core errors (`LLMT_E_*` from `@llmteam/core`) are mapped to a
+ * GraphQL `extensions.code` by {@link toGraphQLCode}.
+ */
+import { LlmteamError, type LlmteamErrorOptions, isLlmteamError } from '@llmteam/core';
+
+/** Every error code of `@llmteam/gateway`, with what it means. */
+export const GATEWAY_ERROR_CODES = {
+  LLMT_E_GW_UNAUTHENTICATED: 'No API key, or an unknown or revoked one, was presented.',
+  LLMT_E_GW_FORBIDDEN: "The API key's roles or tenant do not allow the operation.",
+  LLMT_E_GW_NOT_FOUND: 'The named object does not exist in the caller\'s tenant.',
+  LLMT_E_GW_QUERY_TOO_DEEP: 'The operation nests fields deeper than `maxDepth`.',
+  LLMT_E_GW_QUERY_TOO_COMPLEX: 'The operation\'s estimated cost is above `maxComplexity`.',
+  LLMT_E_GW_CONFIG: 'The config file is unreadable, malformed or names a store no plugin registers.',
+  LLMT_E_GW_LINK_INVALID: 'A signed answer link is malformed, expired, tampered with or already used.',
+  LLMT_E_GW_SLACK_SIGNATURE: 'A Slack callback failed signature verification.',
+  LLMT_E_GW_UNAVAILABLE: 'The gateway is shutting down or a required part is not installed.',
+} as const;
+
+export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_CODES;
+
+/** An error raised by the gateway itself. */
+export class GatewayError extends LlmteamError {
+  constructor(code: GatewayErrorCode, message: string, options: LlmteamErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'GatewayError';
+  }
+}
+
+/** GraphQL `extensions.code` values a client can rely on. */
+export type GraphQLErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'QUERY_TOO_DEEP'
+  | 'QUERY_TOO_COMPLEX'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+const CODE_MAP: Record<string, GraphQLErrorCode> = {
+  LLMT_E_SEGMENT_INVALID: 'BAD_USER_INPUT',
+  LLMT_E_UNKNOWN_STEP_TYPE: 'BAD_USER_INPUT',
+  LLMT_E_INVALID_ARGUMENT: 'BAD_USER_INPUT',
+  LLMT_E_RESPONSE_INVALID: 'BAD_USER_INPUT',
+  LLMT_E_MAX_REVISIONS: 'CONFLICT',
+  LLMT_E_SEGMENT_NOT_FOUND: 'NOT_FOUND',
+  LLMT_E_RUN_NOT_FOUND: 'NOT_FOUND',
+  LLMT_E_SNAPSHOT_NOT_FOUND: 'NOT_FOUND',
+  LLMT_E_INTERACTION_NOT_FOUND: 'NOT_FOUND',
+  LLMT_E_INTERACTION_CLOSED: 'CONFLICT',
+  LLMT_E_CONFLICT: 'CONFLICT',
+  LLMT_E_RUN_STATE: 'CONFLICT',
+  LLMT_E_TASK_STATE: 'CONFLICT',
+  LLMT_E_NOT_ASSIGNEE: 'FORBIDDEN',
+  LLMT_E_GW_UNAUTHENTICATED: 'UNAUTHENTICATED',
+  LLMT_E_GW_FORBIDDEN: 'FORBIDDEN',
+  LLMT_E_GW_NOT_FOUND: 'NOT_FOUND',
+  LLMT_E_GW_QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  LLMT_E_GW_QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  LLMT_E_GW_LINK_INVALID: 'BAD_USER_INPUT',
+  LLMT_E_GW_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+};
+
+/** Core codes whose message may name internals (connection strings, files): always masked. */
+const ALWAYS_MASKED = new Set(['LLMT_E_STORE']);
+
+/** The GraphQL code for an llmteam error code, or undefined when it has none (internal). */
+export function toGraphQLCode(code: string): GraphQLErrorCode | undefined {
+  return CODE_MAP[code];
+}
+
+/** Whether an error's message may be shown to a client as it is. */
+export function isPublicError(error: unknown): error is LlmteamError {
+  return isLlmteamError(error) && !ALWAYS_MASKED.has(error.code);
+}

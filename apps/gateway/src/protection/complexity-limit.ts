@@ -1,0 +1,87 @@
+import {
+  type FragmentDefinitionNode,
+  GraphQLError,
+  type GraphQLNamedType,
+  Kind,
+  type SelectionSetNode,
+  type ValueNode,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+} from 'graphql';
+import { type GatewayPlugin, type OperationCheck, operationCheckPlugin } from './gateway-plugin.js';
+
+/** Options of {@link useComplexityLimit}. */
+export interface ComplexityLimitOptions {
+  /** Highest cost allowed. @default 2000 */
+  maxComplexity?: number;
+  /** Assumed size of a list field without a `first` or `limit` argument. @default 10 */
+  defaultListSize?: number;
+}
+
+/** Default of {@link ComplexityLimitOptions.maxComplexity}. */
+export const DEFAULT_MAX_COMPLEXITY = 2000;
+
+function numberArg(value: ValueNode | undefined, variables: Record<string, unknown> | null | undefined): number | undefined {
+  if (!value) return undefined;
+  if (value.kind === Kind.INT) return Number(value.value);
+  if (value.kind === Kind.VARIABLE) {
+    const v = variables?.[value.name.value];
+    return typeof v === 'number' ? v : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Estimated cost of an operation: every field costs 1, and a list field multiplies the cost
+ * of what it selects by its `first` / `limit` argument (or `defaultListSize`).
+ */
+export function operationComplexity(operation: OperationCheck, defaultListSize = 10): number {
+  const { schema, document, variables } = operation;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const op = operation.operationName ? ops.find((o) => o.name?.value === operation.operationName) : ops[0];
+  if (!op) return 0;
+  const root = op.operation === 'query' ? schema.getQueryType() : op.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const walk = (type: GraphQLNamedType | null | undefined, set: SelectionSetNode, visiting: Set<string>): number => {
+    let cost = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value.startsWith('__')) continue;
+        const field = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[sel.name.value] : undefined;
+        const list = field ? isListType(getNullableType(field.type)) : false;
+        const sizeArg = sel.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'limit');
+        const size = list ? (numberArg(sizeArg?.value, variables) ?? defaultListSize) : 1;
+        const childType = field ? getNamedType(field.type) : undefined;
+        const child = sel.selectionSet ? walk(childType && isCompositeType(childType) ? childType : undefined, sel.selectionSet, visiting) : 0;
+        cost += 1 + Math.max(1, size) * child;
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
+        cost += walk(cond, sel.selectionSet, visiting);
+      } else {
+        const fragment = fragments.get(sel.name.value);
+        if (!fragment || visiting.has(sel.name.value)) continue;
+        cost += walk(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet, new Set([...visiting, sel.name.value]));
+      }
+    }
+    return cost;
+  };
+  return walk(root, op.selectionSet, new Set());
+}
+
+/** Refuses operations whose estimated cost is above `maxComplexity`, with code QUERY_TOO_COMPLEX. */
+export function useComplexityLimit(options: ComplexityLimitOptions = {}): GatewayPlugin {
+  const maxComplexity = options.maxComplexity ?? DEFAULT_MAX_COMPLEXITY;
+  const listSize = options.defaultListSize ?? 10;
+  return operationCheckPlugin('complexity-limit', (operation) => {
+    const complexity = operationComplexity(operation, listSize);
+    if (complexity <= maxComplexity) return undefined;
+    return new GraphQLError(`Query complexity ${complexity} exceeds the limit of ${maxComplexity}`, {
+      extensions: { code: 'QUERY_TOO_COMPLEX', llmteamCode: 'LLMT_E_GW_QUERY_TOO_COMPLEX', complexity, maxComplexity, http: { status: 400 } },
+    });
+  });
+}

@@ -1,0 +1,51 @@
+import { type FragmentDefinitionNode, GraphQLError, Kind, type SelectionSetNode } from 'graphql';
+import { type GatewayPlugin, type OperationCheck, operationCheckPlugin } from './gateway-plugin.js';
+
+/** Options of {@link useDepthLimit}. */
+export interface DepthLimitOptions {
+  /** Deepest field nesting allowed (introspection fields are not counted). @default 10 */
+  maxDepth?: number;
+}
+
+/** Default of {@link DepthLimitOptions.maxDepth}. */
+export const DEFAULT_MAX_DEPTH = 10;
+
+/** Depth of an operation's deepest field, following fragments (a fragment cycle counts once). */
+export function operationDepth(operation: OperationCheck): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let selected: SelectionSetNode | undefined;
+  const ops = operation.document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  for (const def of operation.document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const op = operation.operationName ? ops.find((o) => o.name?.value === operation.operationName) : ops[0];
+  selected = op?.selectionSet;
+  const walk = (set: SelectionSetNode, visiting: Set<string>): number => {
+    let max = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value.startsWith('__')) continue;
+        max = Math.max(max, 1 + (sel.selectionSet ? walk(sel.selectionSet, visiting) : 0));
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        max = Math.max(max, walk(sel.selectionSet, visiting));
+      } else {
+        const name = sel.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || visiting.has(name)) continue;
+        max = Math.max(max, walk(fragment.selectionSet, new Set([...visiting, name])));
+      }
+    }
+    return max;
+  };
+  return selected ? walk(selected, new Set()) : 0;
+}
+
+/** Refuses operations nested deeper than `maxDepth`, with code QUERY_TOO_DEEP. */
+export function useDepthLimit(options: DepthLimitOptions = {}): GatewayPlugin {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  return operationCheckPlugin('depth-limit', (operation) => {
+    const depth = operationDepth(operation);
+    if (depth <= maxDepth) return undefined;
+    return new GraphQLError(`Query depth ${depth} exceeds the limit of ${maxDepth}`, {
+      extensions: { code: 'QUERY_TOO_DEEP', llmteamCode: 'LLMT_E_GW_QUERY_TOO_DEEP', depth, maxDepth, http: { status: 400 } },
+    });
+  });
+}

@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import './enums.js';
+import { MutationResolver } from './mutation-resolver.js';
+import { QueryResolver } from './query-resolver.js';
+import { RunFieldsResolver } from './run-fields-resolver.js';
+import { SubscriptionResolver } from './subscription-resolver.js';
+
+/** Builds the gateway's GraphQL schema (ARCHITECTURE section 8). */
+export async function buildGatewaySchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [QueryResolver, MutationResolver, RunFieldsResolver, SubscriptionResolver],
+    // Arguments are checked by the engine (segment validation) and the resolvers.
+    validate: false,
+  });
+}

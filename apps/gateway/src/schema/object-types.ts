@@ -1,0 +1,239 @@
+/**
+ * GraphQL object types. Every field names its type explicitly: the gateway also runs under
+ * transpilers that emit no decorator metadata (tsx, esbuild).
+ */
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import {
+  InteractionPriorityEnum,
+  InteractionStatusEnum,
+  InteractionTypeEnum,
+  RoleEnum,
+  RunStatusEnum,
+  SnapshotReasonEnum,
+  StepCategoryEnum,
+  StepStatusEnum,
+  TenantTierEnum,
+} from './enums.js';
+
+@ObjectType({ description: 'Liveness of the gateway and its store' })
+export class Health {
+  @Field(() => String, { description: '`ok`, or `shutting_down` while draining' }) status!: string;
+  @Field(() => String) version!: string;
+  @Field(() => String, { description: 'Name of the store, e.g. `sqlite:./.llmteam/llmteam.sqlite`' }) store!: string;
+  @Field(() => Float) uptimeSeconds!: number;
+}
+
+@ObjectType()
+export class Port {
+  @Field(() => String) portId!: string;
+  @Field(() => String, { nullable: true }) dataType?: string;
+  @Field(() => String, { nullable: true }) description?: string;
+}
+
+@ObjectType({ description: 'An entry of the step catalog (built-in or from a plugin)' })
+export class StepType {
+  @Field(() => String) type!: string;
+  @Field(() => String) displayName!: string;
+  @Field(() => StepCategoryEnum) category!: string;
+  @Field(() => String, { nullable: true }) description?: string;
+  @Field(() => JSONResolver) configSchema!: unknown;
+  @Field(() => [Port]) inputs!: Port[];
+  @Field(() => [Port]) outputs!: Port[];
+  @Field(() => Boolean) dynamicPorts!: boolean;
+  @Field(() => JSONResolver) permissions!: unknown;
+}
+
+@ObjectType()
+export class Segment {
+  @Field(() => ID) id!: string;
+  @Field(() => String) version!: string;
+  @Field(() => String) name!: string;
+  @Field(() => JSONResolver) definition!: unknown;
+  @Field(() => DateTimeResolver) createdAt!: string;
+}
+
+@ObjectType({ description: 'A serialisable error as kept on a run or step' })
+export class ErrorInfo {
+  @Field(() => String) code!: string;
+  @Field(() => String) message!: string;
+  @Field(() => Boolean, { nullable: true }) retryable?: boolean;
+  @Field(() => JSONResolver, { nullable: true }) details?: unknown;
+}
+
+@ObjectType()
+export class StepState {
+  @Field(() => String) stepId!: string;
+  @Field(() => StepStatusEnum) status!: string;
+  @Field(() => Int) attempt!: number;
+  @Field(() => Int) iteration!: number;
+  @Field(() => JSONResolver, { nullable: true }) outputs?: unknown;
+  @Field(() => ErrorInfo, { nullable: true }) error?: ErrorInfo;
+  @Field(() => DateTimeResolver, { nullable: true }) startedAt?: string;
+  @Field(() => DateTimeResolver, { nullable: true }) finishedAt?: string;
+}
+
+@ObjectType({ description: 'A worktrail event (ARCHITECTURE section 4)' })
+export class WorktrailEvent {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) runId!: string;
+  @Field(() => Int, { description: 'Gapless per run, from 1' }) seq!: number;
+  @Field(() => String, { description: 'Dotted type, e.g. `run.completed`' }) type!: string;
+  @Field(() => String, { nullable: true }) stepId?: string;
+  @Field(() => DateTimeResolver) timestamp!: string;
+  @Field(() => JSONResolver) data!: unknown;
+}
+
+@ObjectType()
+export class Assignees {
+  @Field(() => [String]) users!: string[];
+  @Field(() => [String]) groups!: string[];
+}
+
+@ObjectType()
+export class InteractionResponse {
+  @Field(() => String) action!: string;
+  @Field(() => String) subject!: string;
+  @Field(() => JSONResolver, { nullable: true }) value?: unknown;
+  @Field(() => String, { nullable: true }) comment?: string;
+  @Field(() => DateTimeResolver) at!: string;
+}
+
+@ObjectType({ description: 'A request for a person (approval, choice, input, review, task, chat)' })
+export class Interaction {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) runId!: string;
+  @Field(() => String) stepId!: string;
+  @Field(() => InteractionTypeEnum) type!: string;
+  @Field(() => InteractionStatusEnum) status!: string;
+  @Field(() => InteractionPriorityEnum) priority!: string;
+  @Field(() => String) title!: string;
+  @Field(() => String, { nullable: true }) description?: string;
+  @Field(() => Assignees) assignees!: Assignees;
+  @Field(() => JSONResolver, { nullable: true }) options?: unknown;
+  @Field(() => JSONResolver, { nullable: true }) inputSchema?: unknown;
+  @Field(() => Int) escalationLevel!: number;
+  @Field(() => Int) revision!: number;
+  @Field(() => String, { nullable: true }) previousFeedback?: string;
+  @Field(() => [InteractionResponse]) responses!: InteractionResponse[];
+  @Field(() => InteractionResponse, { nullable: true }) outcome?: InteractionResponse;
+  @Field(() => DateTimeResolver, { nullable: true }) deadline?: string;
+  @Field(() => DateTimeResolver, { nullable: true }) slaWarningAt?: string;
+  @Field(() => DateTimeResolver, { nullable: true }) slaBreachAt?: string;
+  @Field(() => DateTimeResolver) createdAt!: string;
+  @Field(() => DateTimeResolver) updatedAt!: string;
+}
+
+@ObjectType({ description: 'A durable timer a run waits for' })
+export class Timer {
+  @Field(() => ID) id!: string;
+  @Field(() => String) kind!: string;
+  @Field(() => String, { nullable: true }) stepId?: string;
+  @Field(() => DateTimeResolver) dueAt!: string;
+}
+
+@ObjectType({ description: 'What a run is waiting on right now' })
+export class WaitingOn {
+  @Field(() => [Interaction]) interactions!: Interaction[];
+  @Field(() => [Timer]) timers!: Timer[];
+  @Field(() => [StepState], { description: 'Steps suspended on something other than a person' }) actions!: StepState[];
+}
+
+@ObjectType({ description: 'An immutable, checksummed copy of a run state' })
+export class Snapshot {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) runId!: string;
+  @Field(() => Int) seq!: number;
+  @Field(() => SnapshotReasonEnum) reason!: string;
+  @Field(() => String) checksum!: string;
+  @Field(() => DateTimeResolver) createdAt!: string;
+}
+
+@ObjectType()
+export class Run {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) segmentId!: string;
+  @Field(() => String) segmentVersion!: string;
+  @Field(() => RunStatusEnum) status!: string;
+  @Field(() => JSONResolver, { nullable: true }) input?: unknown;
+  @Field(() => JSONResolver, { nullable: true }) outputs?: unknown;
+  @Field(() => ErrorInfo, { nullable: true }) error?: ErrorInfo;
+  @Field(() => Int) lastSeq!: number;
+  @Field(() => String, { nullable: true }) forkedFrom?: string;
+  @Field(() => DateTimeResolver) createdAt!: string;
+  @Field(() => DateTimeResolver) updatedAt!: string;
+  @Field(() => DateTimeResolver, { nullable: true }) completedAt?: string;
+  // steps, events, interactions, snapshots and waitingOn come from RunFieldsResolver.
+}
+
+@ObjectType()
+export class RunEdge {
+  @Field(() => Run) node!: Run;
+  @Field(() => String) cursor!: string;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean) hasNextPage!: boolean;
+  @Field(() => String, { nullable: true }) endCursor?: string;
+}
+
+@ObjectType({ description: 'Runs, newest first (Relay connection)' })
+export class RunConnection {
+  @Field(() => [RunEdge]) edges!: RunEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: 'An entry of the tenant audit hash chain' })
+export class AuditEvent {
+  @Field(() => Int) seq!: number;
+  @Field(() => String) action!: string;
+  @Field(() => String) actor!: string;
+  @Field(() => String, { nullable: true }) runId?: string;
+  @Field(() => String, { nullable: true }) target?: string;
+  @Field(() => JSONResolver, { nullable: true }) data?: unknown;
+  @Field(() => DateTimeResolver) timestamp!: string;
+  @Field(() => String) prevHash!: string;
+  @Field(() => String) hash!: string;
+}
+
+@ObjectType()
+export class BrokenLink {
+  @Field(() => Int) seq!: number;
+  @Field(() => String) reason!: string;
+}
+
+@ObjectType()
+export class AuditVerification {
+  @Field(() => Boolean) valid!: boolean;
+  @Field(() => Int) checked!: number;
+  @Field(() => BrokenLink, { nullable: true }) brokenAt?: BrokenLink;
+  @Field(() => String, { nullable: true }) headHash?: string;
+}
+
+@ObjectType()
+export class Tenant {
+  @Field(() => ID) id!: string;
+  @Field(() => String) name!: string;
+  @Field(() => TenantTierEnum) tier!: string;
+  @Field(() => DateTimeResolver) createdAt!: string;
+}
+
+@ObjectType({ description: 'A new API key; `secret` is shown this once and never stored' })
+export class CreatedApiKey {
+  @Field(() => ID) id!: string;
+  @Field(() => String) secret!: string;
+  @Field(() => ID) tenantId!: string;
+  @Field(() => [RoleEnum]) roles!: string[];
+  @Field(() => String, { nullable: true }) name?: string;
+  @Field(() => String) subject!: string;
+  @Field(() => [String]) groups!: string[];
+}
+
+@ObjectType({ description: 'The caller, as its API key describes it' })
+export class Viewer {
+  @Field(() => ID) tenantId!: string;
+  @Field(() => String) subject!: string;
+  @Field(() => [String]) groups!: string[];
+  @Field(() => [RoleEnum]) roles!: string[];
+}

@@ -1,0 +1,156 @@
+import { type InteractionRecord, type InteractionStatus, LlmteamError, type RunStatus, type StepCategory } from '@llmteam/core';
+import { DateTimeResolver } from 'graphql-scalars';
+import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { requireAuth, requirePermission, scopeOf } from '../auth/permissions.js';
+import type { GatewayContext } from '../context.js';
+import { decodeRunCursor, encodeRunCursor } from './cursor.js';
+import { InteractionStatusEnum, RunStatusEnum, StepCategoryEnum } from './enums.js';
+import { toAudit, toInteraction, toRun, toSegment, toStepType } from './mappers.js';
+import {
+  AuditEvent,
+  AuditVerification,
+  Health,
+  Interaction,
+  Run,
+  RunConnection,
+  Segment,
+  StepType,
+  Viewer,
+} from './object-types.js';
+
+/** Statuses of a request someone still has to answer: the inbox default. */
+export const OPEN_INTERACTION_STATUSES: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
+
+/** Largest page `runs(first)` returns. */
+export const MAX_PAGE_SIZE = 100;
+
+/** Inbox order: earliest SLA breach (or deadline) first, then oldest. */
+export function byDeadline(a: InteractionRecord, b: InteractionRecord): number {
+  const due = (i: InteractionRecord) => Date.parse(i.slaBreachAt ?? i.deadline ?? '') || Number.POSITIVE_INFINITY;
+  const diff = due(a) - due(b);
+  if (diff !== 0 && !Number.isNaN(diff)) return diff;
+  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0;
+}
+
+@Resolver()
+export class QueryResolver {
+  @Query(() => Health, { description: 'Liveness; answers without an API key' })
+  async health(@Ctx() ctx: GatewayContext): Promise<Health> {
+    return {
+      status: ctx.info.isShuttingDown() ? 'shutting_down' : 'ok',
+      version: ctx.info.version,
+      store: ctx.engine.store.name,
+      uptimeSeconds: (Date.now() - ctx.info.startedAt) / 1000,
+    };
+  }
+
+  @Query(() => Viewer, { description: 'The caller, as its API key describes it' })
+  viewer(@Ctx() ctx: GatewayContext): Viewer {
+    const auth = requireAuth(ctx.auth);
+    return { tenantId: auth.tenantId, subject: auth.subject, groups: auth.groups, roles: auth.roles };
+  }
+
+  @Query(() => [StepType])
+  stepTypes(
+    @Ctx() ctx: GatewayContext,
+    @Arg('category', () => StepCategoryEnum, { nullable: true }) category?: StepCategory,
+  ): StepType[] {
+    requirePermission(ctx.auth, 'read');
+    return ctx.engine.catalog.info(category ?? undefined).map(toStepType);
+  }
+
+  @Query(() => [Segment])
+  async segments(@Ctx() ctx: GatewayContext): Promise<Segment[]> {
+    const auth = requirePermission(ctx.auth, 'read');
+    return (await ctx.engine.store.listSegments(auth.tenantId)).map(toSegment);
+  }
+
+  @Query(() => Segment, { nullable: true })
+  async segment(
+    @Ctx() ctx: GatewayContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => String, { nullable: true }) version?: string,
+  ): Promise<Segment | null> {
+    const auth = requirePermission(ctx.auth, 'read');
+    const record = await ctx.engine.store.getSegment(auth.tenantId, id, version ?? undefined);
+    return record ? toSegment(record) : null;
+  }
+
+  @Query(() => RunConnection, { description: 'Runs of the tenant, newest first' })
+  async runs(
+    @Ctx() ctx: GatewayContext,
+    @Arg('status', () => RunStatusEnum, { nullable: true }) status?: RunStatus,
+    @Arg('segmentId', () => ID, { nullable: true }) segmentId?: string,
+    @Arg('first', () => Int, { nullable: true, description: `Page size, 1..${MAX_PAGE_SIZE}; default 20` }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+  ): Promise<RunConnection> {
+    const auth = requirePermission(ctx.auth, 'read');
+    const size = first ?? 20;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `first must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${size}`);
+    }
+    const start = after ? decodeRunCursor(after) : { storeCursor: undefined, skip: 0 };
+    const page = await ctx.engine.store.listRuns(auth.tenantId, {
+      status: status ?? undefined,
+      segmentId: segmentId ?? undefined,
+      limit: start.skip + size,
+      after: start.storeCursor,
+    });
+    const items = page.items.slice(start.skip);
+    const edges = items.map((run, index) => ({
+      node: toRun(run),
+      cursor:
+        index === items.length - 1 && page.nextCursor !== undefined
+          ? encodeRunCursor({ storeCursor: page.nextCursor, skip: 0 })
+          : encodeRunCursor({ storeCursor: start.storeCursor, skip: start.skip + index + 1 }),
+    }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: page.nextCursor !== undefined, endCursor: edges.at(-1)?.cursor },
+    };
+  }
+
+  @Query(() => Run, { nullable: true, description: 'A run of the tenant; null when there is none' })
+  async run(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<Run | null> {
+    const auth = requirePermission(ctx.auth, 'read');
+    const view = await ctx.engine.getRun(id, scopeOf(auth));
+    return view && view.run.tenantId === auth.tenantId ? toRun(view.run, view.steps) : null;
+  }
+
+  @Query(() => [Interaction], {
+    description: 'Inbox ordered by SLA deadline. Without `status`: open requests only. `assignee`: only requests that user (or group) may answer',
+  })
+  async interactions(
+    @Ctx() ctx: GatewayContext,
+    @Arg('status', () => InteractionStatusEnum, { nullable: true }) status?: InteractionStatus,
+    @Arg('assignee', () => String, { nullable: true }) assignee?: string,
+    @Arg('runId', () => ID, { nullable: true }) runId?: string,
+  ): Promise<Interaction[]> {
+    const auth = requirePermission(ctx.auth, 'read');
+    const records = await ctx.engine.listInteractions({
+      ...scopeOf(auth),
+      status: status ?? OPEN_INTERACTION_STATUSES,
+      ...(assignee ? { assignee } : {}),
+      ...(runId ? { runId } : {}),
+    });
+    return records.filter((r) => r.tenantId === auth.tenantId).sort(byDeadline).map(toInteraction);
+  }
+
+  @Query(() => [AuditEvent], { description: 'Audit entries of the tenant in chain order, within [from, to]' })
+  async auditEvents(
+    @Ctx() ctx: GatewayContext,
+    @Arg('from', () => DateTimeResolver, { nullable: true }) from?: Date,
+    @Arg('to', () => DateTimeResolver, { nullable: true }) to?: Date,
+  ): Promise<AuditEvent[]> {
+    const auth = requirePermission(ctx.auth, 'read');
+    const records = await ctx.engine.listAudit({ ...scopeOf(auth), from: from?.toISOString(), to: to?.toISOString() });
+    return records.map(toAudit);
+  }
+
+  @Query(() => AuditVerification, { description: "Recomputes the tenant's audit hash chain" })
+  async verifyAuditChain(@Ctx() ctx: GatewayContext): Promise<AuditVerification> {
+    const auth = requirePermission(ctx.auth, 'read');
+    return ctx.engine.verifyAudit(scopeOf(auth));
+  }
+}
+

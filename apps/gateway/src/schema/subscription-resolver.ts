@@ -1,0 +1,111 @@
+import type { InteractionRecord, WorktrailEvent as EventRecord } from '@llmteam/core';
+import { Arg, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
+import type { AuthInfo } from '../auth/api-keys.js';
+import { can, requirePermission, scopeOf } from '../auth/permissions.js';
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { abortableIterator, createPushIterator } from '../util/async-iterators.js';
+import { toEvent, toInteraction } from './mappers.js';
+import { Interaction, WorktrailEvent } from './object-types.js';
+import { OPEN_INTERACTION_STATUSES } from './query-resolver.js';
+
+interface SubscribeData<Args> {
+  args: Args;
+  context: GatewayContext;
+}
+
+/** Whether the caller may answer a request: admin, or an approver who is an assignee (or any approver when none is named). */
+export function mayAnswer(auth: AuthInfo, interaction: InteractionRecord): boolean {
+  if (interaction.tenantId !== auth.tenantId || !can(auth, 'answer')) return false;
+  if (auth.roles.includes('admin')) return true;
+  const users = interaction.assignees?.users ?? [];
+  const groups = interaction.assignees?.groups ?? [];
+  if (users.length === 0 && groups.length === 0) return true;
+  return users.includes(auth.subject) || auth.groups.some((g) => groups.includes(g));
+}
+
+function interactionIdOf(event: EventRecord): string | undefined {
+  const data = event.data ?? {};
+  for (const key of ['interactionId', 'interaction_id', 'requestId']) {
+    if (typeof data[key] === 'string') return data[key] as string;
+  }
+  return undefined;
+}
+
+@Resolver()
+export class SubscriptionResolver {
+  @Subscription(() => WorktrailEvent, {
+    description: 'Events of one run: the stored ones after `afterSeq`, then live ones, with no gap or duplicate',
+    subscribe: async ({ args, context }: SubscribeData<{ runId: string; afterSeq?: number | null }>) => {
+      const auth = requirePermission(context.auth, 'read');
+      const run = await context.engine.store.getRun(auth.tenantId, args.runId);
+      if (!run || run.tenantId !== auth.tenantId) throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No run "${args.runId}" in this tenant`);
+      return abortableIterator(
+        (signal) => context.engine.events(args.runId, { ...scopeOf(auth), afterSeq: args.afterSeq ?? 0, signal }),
+        (event) => event,
+      );
+    },
+  })
+  runEvents(
+    @Root() event: EventRecord,
+    @Arg('runId', () => ID) _runId: string,
+    @Arg('afterSeq', () => Int, { nullable: true }) _afterSeq?: number,
+  ): WorktrailEvent {
+    return toEvent(event);
+  }
+
+  @Subscription(() => WorktrailEvent, {
+    description: "Live events of the caller's tenant, optionally only the given types",
+    subscribe: ({ args, context }: SubscribeData<{ types?: string[] | null }>) => {
+      const auth = requirePermission(context.auth, 'read');
+      let unsubscribe = () => {};
+      const iterator = createPushIterator<EventRecord>(() => unsubscribe());
+      unsubscribe = context.engine.onEvent(
+        (event) => {
+          if (event.tenant_id === auth.tenantId) iterator.push(event);
+        },
+        { tenantId: auth.tenantId, ...(args.types?.length ? { types: args.types } : {}) },
+      );
+      return iterator;
+    },
+  })
+  events(@Root() event: EventRecord, @Arg('types', () => [String], { nullable: true }) _types?: string[]): WorktrailEvent {
+    return toEvent(event);
+  }
+
+  @Subscription(() => Interaction, {
+    description: 'New requests the caller may answer',
+    subscribe: ({ context }: SubscribeData<Record<string, never>>) => {
+      const auth = requirePermission(context.auth, 'answer');
+      const scope = scopeOf(auth);
+      let unsubscribe = () => {};
+      const iterator = createPushIterator<InteractionRecord>(() => unsubscribe());
+      const seen = new Set<string>();
+      const deliver = async (event: EventRecord) => {
+        const id = interactionIdOf(event);
+        const candidates = id
+          ? [await context.engine.store.getInteraction(auth.tenantId, id)]
+          : await context.engine.listInteractions({ ...scope, runId: event.run_id, status: OPEN_INTERACTION_STATUSES });
+        for (const interaction of candidates) {
+          if (!interaction || seen.has(interaction.interactionId) || !mayAnswer(auth, interaction)) continue;
+          if (!id && event.step_id && interaction.stepId !== event.step_id) continue;
+          seen.add(interaction.interactionId);
+          iterator.push(interaction);
+        }
+      };
+      // Deliveries are chained so requests arrive in event order.
+      let chain = Promise.resolve();
+      unsubscribe = context.engine.onEvent(
+        (event) => {
+          if (event.tenant_id !== auth.tenantId) return;
+          chain = chain.then(() => deliver(event)).catch((error: unknown) => context.logger.warn({ err: error }, 'interactionRequested delivery failed'));
+        },
+        { tenantId: auth.tenantId, types: ['interaction.requested'] },
+      );
+      return iterator;
+    },
+  })
+  interactionRequested(@Root() interaction: InteractionRecord): Interaction {
+    return toInteraction(interaction);
+  }
+}

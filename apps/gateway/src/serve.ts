@@ -1,0 +1,116 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger, Store } from '@llmteam/core';
+import { generateApiKeySecret } from './auth/api-keys.js';
+import { createRuntime, type Runtime } from './config/create-runtime.js';
+import { loadConfig } from './config/load-config.js';
+import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
+import { createLogger } from './logger.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Config file; else `llmteam.config.*` in `cwd`; else SQLite under `./.llmteam/`. */
+  config?: string;
+  /** @default process.cwd() */
+  cwd?: string;
+  /** @default 4000 */
+  port?: number;
+  /** @default "0.0.0.0" */
+  host?: string;
+  /** Admin key of tenant `default`. @default env LLMTEAM_BOOTSTRAP_API_KEY, else a new one (returned once) */
+  bootstrapApiKey?: string;
+  /** Directory of segment JSON files registered for tenant `default` at start. */
+  segmentsDir?: string;
+  /** Use this store instead of the configured one. */
+  store?: Store;
+  logger?: Logger;
+  /** Extra gateway options. */
+  gateway?: Partial<Omit<GatewayOptions, 'engine' | 'port' | 'host' | 'logger' | 'bootstrapApiKey' | 'linkSecret'>>;
+  /** Engine poll interval for timers, in ms. @default 1000 */
+  pollIntervalMs?: number;
+}
+
+/** A served gateway with its runtime. */
+export interface Served {
+  gateway: Gateway;
+  runtime: Runtime;
+  /** The bootstrap admin key; `generated` when it was made up now (print it once). */
+  bootstrap: { secret: string; generated: boolean };
+  /** Segments registered from `segmentsDir`. */
+  segments: string[];
+  /** Graceful stop: gateway, then engine, then store. */
+  close(reason?: string): Promise<void>;
+}
+
+/**
+ * The answer-link secret: `LLMTEAM_LINK_SECRET`, else one kept in `.llmteam/link-secret`
+ * so links already sent keep working after a restart.
+ */
+export function linkSecretFor(dir: string): string {
+  if (process.env.LLMTEAM_LINK_SECRET) return process.env.LLMTEAM_LINK_SECRET;
+  const file = join(dir, '.llmteam', 'link-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(join(dir, '.llmteam'), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+/** Registers every `*.json` segment of a directory for tenant `default`. */
+async function registerSegments(runtime: Runtime, dir: string, logger: Logger): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const definition: unknown = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    const record = await runtime.engine.upsertSegment(definition, { tenantId: 'default', actor: { subject: 'system' } });
+    ids.push(record.segmentId);
+    logger.info({ segmentId: record.segmentId, version: record.version, file: name }, 'segment registered');
+  }
+  return ids;
+}
+
+/** Loads config, store and plugins, and serves the gateway (what `llmteam serve` and `pnpm start` run). */
+export async function serve(options: ServeOptions = {}): Promise<Served> {
+  const cwd = options.cwd ?? process.cwd();
+  const logger = options.logger ?? createLogger();
+  const loaded = await loadConfig({ file: options.config, cwd });
+  const linkSecret = linkSecretFor(loaded.dir);
+  const port = options.port ?? loaded.config.gateway?.port ?? 4000;
+  const publicUrl = process.env.LLMTEAM_PUBLIC_URL ?? loaded.config.gateway?.publicUrl;
+  const runtime = await createRuntime({
+    loaded,
+    logger,
+    ...(options.store ? { store: options.store } : {}),
+    engine: { linkSecret, ...(publicUrl ? { publicUrl } : {}), ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) },
+  });
+  const fromEnv = options.bootstrapApiKey ?? process.env.LLMTEAM_BOOTSTRAP_API_KEY;
+  const bootstrap = { secret: fromEnv ?? generateApiKeySecret(), generated: !fromEnv };
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({
+      ...options.gateway,
+      engine: runtime.engine,
+      port,
+      host: options.host,
+      logger,
+      bootstrapApiKey: bootstrap.secret,
+      linkSecret,
+      slackSigningSecret: options.gateway?.slackSigningSecret ?? process.env.LLMTEAM_SLACK_SIGNING_SECRET ?? loaded.config.gateway?.slackSigningSecret,
+    });
+  } catch (error) {
+    await runtime.close().catch(() => undefined);
+    throw error;
+  }
+  const segments = options.segmentsDir ? await registerSegments(runtime, resolve(cwd, options.segmentsDir), logger) : [];
+  return {
+    gateway,
+    runtime,
+    bootstrap,
+    segments,
+    async close(reason) {
+      await gateway.stop(reason);
+      await runtime.store.close();
+    },
+  };
+}
