@@ -1,0 +1,18 @@
+import { definePlugin } from '@llmteam/core';
+import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+
+export { SqliteStore, createSqliteStore, SQLITE_STORE_DEFAULTS, type SqliteStoreOptions } from './sqlite-store.js';
+export { SqlStoreError, SQL_STORE_ERROR_CODES } from '@llmteam/store-sql';
+
+/**
+ * The plugin: registers the `sqlite` store. In `llmteam.config.json`:
+ * `{ "store": ["@llmteam/store-sqlite", { "path": "./.llmteam/llmteam.sqlite" }] }`.
+ */
+export default definePlugin({
+  name: '@llmteam/store-sqlite',
+  version: '0.1.0',
+  apiVersion: '^1.0.0',
+  setup(api) {
+    api.registerStore('sqlite', (options) => createSqliteStore(options as SqliteStoreOptions));
+  },
+});
