@@ -1,0 +1,91 @@
+import {
+  type ChannelContext,
+  createResponseLink,
+  DEFAULT_RESPONSE_LINK_TTL_SECONDS,
+  type DeliveryResult,
+  defineChannel,
+  type InteractionPriority,
+  type Notification,
+  type NotificationChannel,
+} from '@llmteam/core';
+import { checkPriorities, postWithRetry, RETRY_DEFAULTS } from '@llmteam/notify-webhook';
+import { teamsError } from './errors.js';
+import { type TeamsRecipientLinks, teamsCard, teamsMessage } from './teams-card.js';
+
+/** Options of {@link createTeamsChannel}. */
+export interface TeamsChannelOptions {
+  /** The Teams incoming webhook URL (a Workflows or connector webhook of the channel). */
+  webhookUrl: string;
+  /**
+   * Secret signing the Approve / Reject links when the notification carries no `signLink`
+   * (the gateway's own signer, preferred). Without either, the card has no answer buttons.
+   * @default undefined
+   */
+  linkSecret?: string;
+  /** Gateway URL used for links when the notification's links carry none. @default undefined */
+  baseUrl?: string;
+  /** Lifetime of links signed with `linkSecret`, in seconds. @default 604800 (7 days) */
+  linkTtlSeconds?: number;
+  /** Channel name, unique among the gateway's channels. @default 'teams' */
+  name?: string;
+  /** Priorities this channel receives; empty or missing: all. @default undefined (all) */
+  priorities?: InteractionPriority[];
+  /** Attempts in total, the first one included. @default 3 */
+  maxAttempts?: number;
+  /** Wait before the first retry, doubled before each further one. @default 500 */
+  backoffMs?: number;
+  /** Longest wait between two attempts. @default 30000 */
+  maxBackoffMs?: number;
+  /** Time limit of one attempt. @default 10000 */
+  timeoutMs?: number;
+  /** Current time in ms (link expiry). @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * A channel that posts an Adaptive Card to a Microsoft Teams incoming webhook, with
+ * `Action.OpenUrl` Approve / Reject buttons that open signed one-time links (one pair per
+ * recipient, since each link answers as its recipient). Network errors, timeouts, 5xx and
+ * 429 are retried with exponential back-off.
+ */
+export function createTeamsChannel(options: TeamsChannelOptions): NotificationChannel {
+  const fail = (message: string) => teamsError('LLMT_E_TEAMS_OPTIONS', message);
+  if (!options || typeof options.webhookUrl !== 'string' || !/^https?:\/\//.test(options.webhookUrl)) {
+    throw fail('Option `webhookUrl` must be the http(s) URL of a Teams incoming webhook.');
+  }
+  const ttl = options.linkTtlSeconds ?? DEFAULT_RESPONSE_LINK_TTL_SECONDS;
+  if (!Number.isFinite(ttl) || ttl <= 0) throw fail('Option `linkTtlSeconds` must be a positive number of seconds.');
+  const priorities = checkPriorities(options.priorities, fail);
+  const name = options.name ?? 'teams';
+  const now = options.now ?? Date.now;
+
+  return defineChannel({
+    name,
+    ...(priorities ? { priorities } : {}),
+    async send(notification: Notification, ctx: ChannelContext): Promise<DeliveryResult> {
+      const linkOptions = { secret: options.linkSecret, baseUrl: options.baseUrl, ttlSeconds: ttl, now: now() };
+      const links: TeamsRecipientLinks[] = [];
+      for (const recipient of [...notification.recipients.users, ...notification.recipients.groups]) {
+        const approve = createResponseLink(notification, recipient, 'approve', linkOptions);
+        const reject = createResponseLink(notification, recipient, 'reject', linkOptions);
+        if (approve && reject) links.push({ recipient, approve, reject });
+      }
+      const body = JSON.stringify(teamsMessage(teamsCard(notification, links)));
+      const result = await postWithRetry({
+        url: options.webhookUrl,
+        body,
+        headers: () => ({ 'content-type': 'application/json' }),
+        maxAttempts: options.maxAttempts ?? RETRY_DEFAULTS.maxAttempts,
+        backoffMs: options.backoffMs ?? RETRY_DEFAULTS.backoffMs,
+        maxBackoffMs: options.maxBackoffMs ?? RETRY_DEFAULTS.maxBackoffMs,
+        timeoutMs: options.timeoutMs ?? RETRY_DEFAULTS.timeoutMs,
+        signal: ctx.signal,
+      });
+      if (!result.ok) {
+        ctx.logger.warn({ channel: name, attempts: result.attempts, error: result.error }, 'teams delivery failed');
+        return { ok: false, attempts: result.attempts, error: `teams: ${result.error ?? 'delivery failed'}` };
+      }
+      return { ok: true, attempts: result.attempts };
+    },
+  });
+}
