@@ -1,6 +1,7 @@
 import type { Clock } from '../util/clock.js';
 import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
 import type { StepDefinition } from '../segment/types.js';
+import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
 
 /** Categories of the step catalog. */
 export type StepCategory = 'AI' | 'INTEGRATION' | 'HUMAN' | 'CONTROL' | 'UTILITY';
@@ -128,6 +129,14 @@ export interface StepContext<TConfig = Record<string, unknown>> {
    * `ctx.resume` set, when someone resumes the step (e.g. a human answers).
    */
   suspend(payload: unknown, options?: SuspendOptions): never;
+  /**
+   * Asks a person to approve, mid-step, and returns the answer. The step suspends durably
+   * until it comes; the handler is then called again and this call returns the answer.
+   * Code before it therefore runs again on resume: keep it idempotent.
+   */
+  requestApproval(options: HumanRequestOptions): Promise<HumanOutcome>;
+  /** Asks a person for input (validated against `options.inputSchema`); see {@link StepContext.requestApproval}. */
+  requestInput(options: HumanRequestOptions): Promise<HumanOutcome>;
 }
 
 /** Values on output ports, keyed by port id; a port left out is an untaken branch. */

@@ -1,0 +1,144 @@
+import type { StepTypeDefinition } from '../types.js';
+import { defineStepType } from '../types.js';
+import { isDuration } from '../../util/duration.js';
+import { ExpressionCache, expressionSyntaxError } from './expression.js';
+import { createHttpActionStepType } from './http-action.js';
+import { humanTaskConfigSchema } from './human-task-schema.js';
+
+const durationSchema = {
+  oneOf: [
+    { type: 'number', minimum: 0 },
+    { type: 'string', pattern: '^P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$' },
+  ],
+};
+export { durationSchema, isDuration };
+
+function checkExpression(step: { config?: Record<string, unknown> }): Array<[string, string]> {
+  const error = expressionSyntaxError(step.config?.expression);
+  return error ? [['.config.expression', `JSONata syntax error: ${error}`]] : [];
+}
+
+/** The built-in step types. Each call returns fresh definitions with their own caches. */
+export function createBuiltinStepTypes(): StepTypeDefinition[] {
+  const expressions = new ExpressionCache();
+  return [
+    defineStepType<{ expression: string }>({
+      type: 'transform',
+      displayName: 'Transform',
+      category: 'UTILITY',
+      description: 'Reshapes its input with a JSONata expression and writes the result to `output`.',
+      configSchema: {
+        type: 'object',
+        required: ['expression'],
+        properties: { expression: { type: 'string', minLength: 1, description: 'JSONata expression over the input.' } },
+      },
+      inputs: [{ port_id: 'input' }],
+      outputs: [{ port_id: 'output' }],
+      validate: checkExpression,
+      async handler(ctx) {
+        return { output: await expressions.evaluate(ctx.config.expression, ctx.input) };
+      },
+    }),
+    defineStepType<{ expression: string }>({
+      type: 'condition',
+      displayName: 'Condition',
+      category: 'CONTROL',
+      description: 'Evaluates a JSONata expression; routes the input unchanged to `true` or `false`.',
+      configSchema: {
+        type: 'object',
+        required: ['expression'],
+        properties: { expression: { type: 'string', minLength: 1, description: 'JSONata expression; truthy routes to `true`.' } },
+      },
+      inputs: [{ port_id: 'input' }],
+      outputs: [{ port_id: 'true' }, { port_id: 'false' }],
+      validate: checkExpression,
+      async handler(ctx) {
+        const result = await expressions.evaluate(ctx.config.expression, ctx.input);
+        return result ? { true: ctx.input } : { false: ctx.input };
+      },
+    }),
+    defineStepType({
+      type: 'parallel_split',
+      displayName: 'Parallel split',
+      category: 'CONTROL',
+      description: 'Copies its input to every declared output port, starting the branches at once.',
+      configSchema: { type: 'object', properties: {} },
+      inputs: [{ port_id: 'input' }],
+      outputs: [{ port_id: 'output' }],
+      dynamicPorts: true,
+      handler(ctx) {
+        const ports = ctx.step.outputs?.map((p) => p.port_id) ?? ['output'];
+        return Object.fromEntries(ports.map((p) => [p, ctx.input]));
+      },
+    }),
+    defineStepType<{ mode?: 'all' | 'any' | number }>({
+      type: 'parallel_join',
+      displayName: 'Parallel join',
+      category: 'CONTROL',
+      description: 'Gathers its declared inputs into `output` (an object keyed by port): all, any, or the first N.',
+      configSchema: {
+        type: 'object',
+        properties: {
+          mode: {
+            description: '"all" waits for every branch; "any" goes on with the first; a number N with the first N.',
+            oneOf: [{ enum: ['all', 'any'] }, { type: 'integer', minimum: 1 }],
+          },
+        },
+      },
+      inputs: [{ port_id: 'input' }],
+      outputs: [{ port_id: 'output' }],
+      dynamicPorts: true,
+      readyWhen(arrived, step) {
+        const mode = (step.config?.mode as 'all' | 'any' | number | undefined) ?? 'all';
+        if (mode === 'all') return false;
+        return arrived.length >= (mode === 'any' ? 1 : mode);
+      },
+      validate(step) {
+        const mode = step.config?.mode;
+        const count = step.inputs?.length ?? 1;
+        return typeof mode === 'number' && mode > count
+          ? [['.config.mode', `mode ${mode} waits for more branches than the ${count} declared inputs; lower it or declare more inputs`]]
+          : [];
+      },
+      handler(ctx) {
+        return { output: { ...ctx.inputs } };
+      },
+    }),
+    defineStepType({
+      type: 'llm_agent',
+      displayName: 'LLM agent',
+      category: 'AI',
+      description: 'Asks an LLM provider registered on the runtime; the prompt is rendered from the input.',
+      configSchema: {
+        type: 'object',
+        properties: {
+          provider: { type: 'string', description: 'Name of a registered LLM provider.' },
+          model: { type: 'string' },
+          system_prompt: { type: 'string' },
+          prompt: { type: 'string', description: 'JSONata expression producing the user message (default: the input as JSON).' },
+          temperature: { type: 'number', minimum: 0, maximum: 2 },
+          max_tokens: { type: 'integer', minimum: 1 },
+          response_format: { enum: ['text', 'json'] },
+        },
+      },
+      inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
+      outputs: [{ port_id: 'output' }],
+    }),
+    createHttpActionStepType(),
+    defineStepType({
+      type: 'human_task',
+      displayName: 'Human task',
+      category: 'HUMAN',
+      description: 'Stops for a person (approval, choice, input, review, task, chat) and routes on the answer.',
+      configSchema: humanTaskConfigSchema,
+      inputs: [{ port_id: 'input' }],
+      outputs: [
+        { port_id: 'approved' },
+        { port_id: 'rejected' },
+        { port_id: 'changes_requested' },
+        { port_id: 'timeout' },
+        { port_id: 'output' },
+      ],
+    }),
+  ];
+}

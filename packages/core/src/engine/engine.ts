@@ -1,0 +1,801 @@
+import { randomBytes } from 'node:crypto';
+import { verifyAuditChain, type AuditVerification } from '../audit/hash-chain.js';
+import { StepCatalog } from '../catalog/step-catalog.js';
+import { envSecrets, silentLogger, type Logger, type RuntimeResources, type SecretsProvider, type StepContext } from '../catalog/types.js';
+import { ConcurrencyError, LlmteamError, SegmentValidationError } from '../errors.js';
+import { HumanManager } from '../human/human-manager.js';
+import type { NotificationChannel } from '../notify/types.js';
+import { setupPlugins } from '../plugins/setup.js';
+import { buildGraph, type SegmentGraph } from '../segment/graph.js';
+import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
+import { stepPorts, validateSegment, type ValidationResult } from '../segment/validate.js';
+import type {
+  AuditRecord,
+  InteractionRecord,
+  RunRecord,
+  SegmentRecord,
+  SnapshotRecord,
+  StepStateRecord,
+  Store,
+  TimerRecord,
+  WorktrailEvent,
+} from '../store/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
+import { EventStream } from './event-stream.js';
+import type { EngineInternals } from './internals.js';
+import { RunDriver } from './run-driver.js';
+import { verifySnapshot } from './snapshot.js';
+import { createStepContext } from './step-context.js';
+import type { Transaction } from './transaction.js';
+import {
+  DEFAULT_TENANT,
+  type Actor,
+  type CallScope,
+  type Engine,
+  type EngineOptions,
+  type EventsOptions,
+  type ListInteractionsQuery,
+  type RespondOptions,
+  type RunView,
+  type StartRunOptions,
+  type WaitingOn,
+  type WaitOptions,
+} from './types.js';
+
+const SYSTEM: Actor = { subject: 'system' };
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/** A timer handler: fills the transaction that consumes the timer. */
+export type TimerHandler = (driver: RunDriver, tx: Transaction, timer: TimerRecord) => void | Promise<void>;
+
+/**
+ * Creates the durable engine: runs segments on `store`, one atomic commit per transition.
+ * Call `start()` to recover orphaned runs and fire durable timers.
+ */
+export function createEngine(options: EngineOptions): Engine {
+  return new DurableEngine(options);
+}
+
+class DurableEngine implements Engine, EngineInternals {
+  readonly store: Store;
+  readonly catalog: StepCatalog;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly workerId: string;
+  readonly human: HumanManager;
+  readonly snapshotEvery: number;
+  readonly snapshotOnError = true;
+  readonly secrets: SecretsProvider[];
+  readonly resources: RuntimeResources;
+  readonly channels: NotificationChannel[];
+  readonly linkSecret: string;
+  readonly publicUrl?: string;
+  private readonly leaseMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly randomFn: () => number;
+  private readonly drivers = new Map<string, RunDriver>();
+  private readonly releasing = new Map<string, Promise<void>>();
+  private readonly graphs = new Map<string, SegmentGraph>();
+  private readonly timerHandlers = new Map<string, TimerHandler>();
+  private readonly stream: EventStream;
+  private readyPromise?: Promise<void>;
+  private running = false;
+  private pollHandle: unknown;
+  private wakeHandle: unknown;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private polling = false;
+  private heartbeat: unknown;
+
+  constructor(private readonly options: EngineOptions) {
+    this.store = options.store;
+    this.catalog = options.catalog ?? new StepCatalog();
+    this.clock = options.clock ?? systemClock;
+    this.ids = options.ids ?? createUlidGenerator(() => this.clock.now());
+    this.logger = options.logger ?? silentLogger;
+    this.workerId = options.workerId ?? `worker_${randomBytes(6).toString('hex')}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.randomFn = options.random ?? Math.random;
+    this.snapshotEvery = 0;
+    this.secrets = [options.secrets ?? envSecrets()];
+    this.resources = {
+      stores: { ...(options.resources?.stores ?? {}) },
+      clients: { ...(options.resources?.clients ?? {}) },
+      llms: { ...(options.resources?.llms ?? {}) },
+      actions: { ...(options.resources?.actions ?? {}) },
+    };
+    this.channels = [...(options.channels ?? [])];
+    this.linkSecret = options.linkSecret ?? randomBytes(32).toString('hex');
+    this.publicUrl = options.publicUrl;
+    for (const t of options.stepTypes ?? []) this.catalog.register(t);
+    this.stream = new EventStream(this.store);
+    this.human = new HumanManager(this);
+    this.timerHandlers.set('retry', (driver, tx, timer) => driver.retryDue(tx, timer.stepId!));
+    for (const [kind, handler] of this.human.timerHandlers()) this.timerHandlers.set(kind, handler);
+  }
+
+  // ---- EngineInternals ----
+
+  random(): number {
+    return this.randomFn();
+  }
+
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  async graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph> {
+    const key = `${tenantId}\u0000${segmentId}\u0000${version}`;
+    let graph = this.graphs.get(key);
+    if (graph) return graph;
+    const record = await this.store.getSegment(tenantId, segmentId, version);
+    if (!record) {
+      throw new LlmteamError('LLMT_E_SEGMENT_NOT_FOUND', `segment "${segmentId}" version ${version} is not registered for tenant "${tenantId}"; upsert it first`);
+    }
+    graph = buildGraph(record.definition as SegmentDefinition);
+    this.graphs.set(key, graph);
+    return graph;
+  }
+
+  portsOf(def: StepDefinition) {
+    return stepPorts(def, this.catalog);
+  }
+
+  makeContext(args: Parameters<EngineInternals['makeContext']>[0]): StepContext {
+    const { driver, def } = args;
+    const ctx: StepContext = createStepContext({
+      ...args,
+      tenantId: driver.tenantId,
+      runId: driver.runId,
+      logger: this.logger.child({ runId: driver.runId, stepId: def.step_id }),
+      clock: this.clock,
+      ids: this.ids,
+      secrets: this.secretsProvider,
+      resources: this.resources,
+      fetch: globalThis.fetch,
+    });
+    ctx.requestApproval = (options) => this.human.request(ctx, 'approval', options);
+    ctx.requestInput = (options) => this.human.request(ctx, 'input', options);
+    return ctx;
+  }
+
+  private readonly secretsProvider: SecretsProvider = {
+    get: async (name, scope) => {
+      for (const provider of this.secrets) {
+        const value = await provider.get(name, scope);
+        if (value !== undefined) return value;
+      }
+      return undefined;
+    },
+  };
+
+  timerAdded(timers: TimerRecord[]): void {
+    if (!this.running) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const t of timers) earliest = Math.min(earliest, Date.parse(t.dueAt));
+    this.armWake(earliest);
+  }
+
+  onRunSettled(_driver: RunDriver, _tx: Transaction): void {}
+
+  release(driver: RunDriver): void {
+    if (this.drivers.get(driver.key) !== driver) return;
+    this.drivers.delete(driver.key);
+    const done = this.store
+      .releaseLease(driver.tenantId, driver.runId, this.workerId)
+      .catch((error) => this.logger.warn({ err: error, runId: driver.runId }, 'could not release a run lease'))
+      .finally(() => {
+        if (this.releasing.get(driver.key) === done) this.releasing.delete(driver.key);
+      });
+    this.releasing.set(driver.key, done);
+  }
+
+  // ---- lifecycle ----
+
+  private ready(): Promise<void> {
+    this.readyPromise ??= (async () => {
+      await this.store.init();
+      await setupPlugins(this.options.plugins ?? [], {
+        catalog: this.catalog,
+        logger: this.logger,
+        channels: this.channels,
+        resources: this.resources,
+        secrets: this.secrets,
+      });
+    })();
+    return this.readyPromise;
+  }
+
+  async start(): Promise<void> {
+    await this.ready();
+    if (this.running) return;
+    this.running = true;
+    const tick = () => {
+      if (!this.running) return;
+      this.poll().finally(() => {
+        if (this.running) this.pollHandle = this.clock.setTimeout(tick, this.pollIntervalMs);
+      });
+    };
+    tick();
+    const beat = () => {
+      if (!this.running) return;
+      this.renewLeases().finally(() => {
+        if (this.running) this.heartbeat = this.clock.setTimeout(beat, Math.max(50, Math.floor(this.leaseMs / 3)));
+      });
+    };
+    this.heartbeat = this.clock.setTimeout(beat, Math.max(50, Math.floor(this.leaseMs / 3)));
+  }
+
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.running = false;
+    this.clock.clearTimeout(this.pollHandle);
+    this.clock.clearTimeout(this.wakeHandle);
+    this.clock.clearTimeout(this.heartbeat);
+    this.wakeAt = Number.POSITIVE_INFINITY;
+    const drivers = [...this.drivers.values()];
+    const grace = options.graceMs ?? 5000;
+    const idle = Promise.all(drivers.map((d) => d.idle()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      idle.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), grace);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // In-flight handlers are abandoned, not failed: their steps stay `running` and run again
+      // (same idempotency key) when any engine claims the run.
+      for (const d of drivers) d.abortAll(new LlmteamError('LLMT_E_STEP_CANCELLED', 'the engine stopped'));
+    }
+    await Promise.all([...this.releasing.values()]);
+    for (const d of this.drivers.values()) await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
+    this.stream.close();
+    await Promise.all(this.channels.map((c) => c.close?.().catch(() => undefined)));
+  }
+
+  private armWake(at: number): void {
+    if (!this.running || at >= this.wakeAt) return;
+    this.clock.clearTimeout(this.wakeHandle);
+    this.wakeAt = at;
+    this.wakeHandle = this.clock.setTimeout(() => {
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      void this.poll();
+    }, Math.max(0, at - this.clock.now()));
+  }
+
+  /** Fires due timers and claims orphaned runs. Called by the loop; tests may call it directly. */
+  async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const now = this.nowIso();
+      for (;;) {
+        const timers = await this.store.claimDueTimers({ owner: this.workerId, leaseMs: this.leaseMs, now, limit: 100 });
+        await Promise.all(timers.map((t) => this.fireTimer(t)));
+        if (timers.length < 100) break;
+      }
+      const claimed = await this.store.claimRuns({ owner: this.workerId, leaseMs: this.leaseMs, now, limit: 50 });
+      for (const { tenantId, runId } of claimed) {
+        if (this.drivers.has(`${tenantId}\u0000${runId}`)) continue;
+        await this.recover(tenantId, runId).catch((error) => this.logger.error({ err: error, runId }, 'could not recover a run'));
+      }
+      const next = await this.store.nextTimerDue();
+      if (next) this.armWake(Date.parse(next));
+    } catch (error) {
+      this.logger.error({ err: error }, 'timer poll failed');
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    const now = this.nowIso();
+    await Promise.all(
+      [...this.drivers.values()].map((d) =>
+        this.store.acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now }).catch(() => false),
+      ),
+    );
+  }
+
+  /** Continues a run after a crash: steps that were in flight run again with the same attempt. */
+  private async recover(tenantId: string, runId: string): Promise<void> {
+    const driver = new RunDriver(this, tenantId, runId);
+    if (!(await driver.load())) {
+      await this.store.releaseLease(tenantId, runId, this.workerId);
+      return;
+    }
+    this.drivers.set(driver.key, driver);
+    await driver.mutate((tx) => {
+      if (tx.run.status === 'pending') {
+        tx.run.status = 'running';
+        tx.emit('run.started', undefined, { recovered: true });
+      }
+      for (const rec of driver.steps.values()) {
+        if (rec.status === 'running') {
+          // Put it back to pending with the attempt unchanged: advance starts it again
+          // (same idempotency key) in this very commit.
+          driver.setStep(tx, { ...rec, status: 'pending', attempt: rec.attempt - 1, iterationAttempts: Math.max(0, rec.iterationAttempts - 1) });
+        }
+      }
+    });
+  }
+
+  private async fireTimer(timer: TimerRecord): Promise<void> {
+    const handler = this.timerHandlers.get(timer.kind);
+    let first = true;
+    try {
+      await this.withRun(timer.tenantId, timer.runId, async (driver, tx) => {
+        if (!first) {
+          const still = await this.store.listTimers(timer.tenantId, timer.runId);
+          if (!still.some((t) => t.timerId === timer.timerId)) return;
+        }
+        first = false;
+        tx.timersConsume.push(timer.timerId);
+        if (!handler) {
+          this.logger.warn({ kind: timer.kind, timerId: timer.timerId }, 'no handler for timer kind; dropped');
+          return;
+        }
+        await handler(driver, tx, timer);
+      });
+    } catch (error) {
+      if (error instanceof LlmteamError && error.code === 'LLMT_E_RUN_NOT_FOUND') return;
+      this.logger.error({ err: error, timerId: timer.timerId }, 'timer failed');
+    }
+  }
+
+  // ---- run access ----
+
+  private async driverFor(tenantId: string, runId: string): Promise<RunDriver | undefined> {
+    const key = `${tenantId}\u0000${runId}`;
+    for (;;) {
+      const existing = this.drivers.get(key);
+      if (existing && !existing.released) return existing;
+      const pendingRelease = this.releasing.get(key);
+      if (pendingRelease) await pendingRelease;
+      else break;
+    }
+    const acquired = await this.store.acquireLease(tenantId, runId, { owner: this.workerId, leaseMs: this.leaseMs, now: this.nowIso() });
+    if (!acquired) return undefined;
+    const again = this.drivers.get(key);
+    if (again && !again.released) return again;
+    const driver = new RunDriver(this, tenantId, runId);
+    if (!(await driver.load())) {
+      await this.store.releaseLease(tenantId, runId, this.workerId);
+      throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
+    }
+    this.drivers.set(key, driver);
+    return driver;
+  }
+
+  /**
+   * Applies a change to a run in one commit. In this process's driver when it holds the
+   * run's lease; otherwise as a detached, version-checked commit that the lease holder
+   * picks up.
+   */
+  async withRun<T>(tenantId: string, runId: string, fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>): Promise<T> {
+    await this.ready();
+    for (let attempt = 0; ; attempt++) {
+      const driver = await this.driverFor(tenantId, runId);
+      if (driver) {
+        if (driver.released) continue;
+        return driver.mutate((tx) => fn(driver, tx));
+      }
+      const detached = new RunDriver(this, tenantId, runId);
+      if (!(await detached.load())) throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
+      try {
+        return await detached.mutateDetached((tx) => fn(detached, tx));
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt > 20) throw error;
+      }
+    }
+  }
+
+  private scope(scope?: CallScope): { tenantId: string; actor: Actor } {
+    return { tenantId: scope?.tenantId ?? DEFAULT_TENANT, actor: scope?.actor ?? SYSTEM };
+  }
+
+  // ---- segments ----
+
+  validate(segment: unknown): ValidationResult {
+    return validateSegment(segment, this.catalog);
+  }
+
+  async upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord> {
+    await this.ready();
+    const { tenantId } = this.scope(scope);
+    const result = this.validate(segment);
+    if (!result.valid) throw new SegmentValidationError(result.problems);
+    const def = result.segment!;
+    const record: SegmentRecord = {
+      tenantId,
+      segmentId: def.segment_id,
+      version: def.version ?? '1.0.0',
+      name: def.name ?? def.segment_id,
+      definition: def,
+      createdAt: this.nowIso(),
+    };
+    await this.store.putSegment(record);
+    this.graphs.delete(`${tenantId}\u0000${record.segmentId}\u0000${record.version}`);
+    return record;
+  }
+
+  // ---- runs ----
+
+  async startRun(options: StartRunOptions): Promise<RunRecord> {
+    await this.ready();
+    const { tenantId, actor } = this.scope(options);
+    if (options.idempotencyKey) {
+      const existing = await this.store.findRunByIdempotencyKey(tenantId, options.idempotencyKey);
+      if (existing) return existing;
+    }
+    let segment: SegmentRecord | undefined;
+    if (options.segment !== undefined) segment = await this.upsertSegment(options.segment, { tenantId });
+    else if (options.segmentId) {
+      segment = await this.store.getSegment(tenantId, options.segmentId, options.version);
+      if (!segment) {
+        throw new LlmteamError(
+          'LLMT_E_SEGMENT_NOT_FOUND',
+          `segment "${options.segmentId}"${options.version ? ` version ${options.version}` : ''} is not registered for tenant "${tenantId}"; upsert it first`,
+        );
+      }
+    } else {
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'startRun needs `segmentId` (a registered segment) or `segment` (an inline definition)');
+    }
+    const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
+    const now = this.nowIso();
+    const runId = this.ids('run');
+    const run: RunRecord = {
+      runId,
+      tenantId,
+      segmentId: segment.segmentId,
+      segmentVersion: segment.version,
+      status: 'pending',
+      input: options.input ?? null,
+      version: 1,
+      lastSeq: 1,
+      idempotencyKey: options.idempotencyKey,
+      stepsCompleted: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.store.commit({
+        tenantId,
+        runId,
+        expectedVersion: 0,
+        run,
+        events: [
+          {
+            event_id: this.ids('evt'),
+            tenant_id: tenantId,
+            run_id: runId,
+            seq: 1,
+            type: 'run.created',
+            timestamp: now,
+            data: { segment_id: segment.segmentId, version: segment.version, actor: actor.subject },
+          },
+        ],
+        audit: [{ tenantId, action: 'run.created', actor: actor.subject, runId, target: segment.segmentId, timestamp: now, data: { version: segment.version } }],
+      });
+    } catch (error) {
+      if (error instanceof ConcurrencyError && options.idempotencyKey) {
+        const winner = await this.store.findRunByIdempotencyKey(tenantId, options.idempotencyKey);
+        if (winner) return winner;
+      }
+      throw error;
+    }
+    return this.begin(tenantId, run, graph);
+  }
+
+  /** Takes the lease on a new run and starts its entry steps (one commit). */
+  private async begin(tenantId: string, run: RunRecord, graph: SegmentGraph, steps: StepStateRecord[] = []): Promise<RunRecord> {
+    const acquired = await this.store.acquireLease(tenantId, run.runId, { owner: this.workerId, leaseMs: this.leaseMs, now: this.nowIso() });
+    // Another worker claimed it first: it will run it.
+    if (!acquired) return run;
+    const driver = new RunDriver(this, tenantId, run.runId);
+    driver.adopt(run, steps, graph);
+    this.drivers.set(driver.key, driver);
+    await driver.mutate((tx) => {
+      tx.run.status = 'running';
+      tx.emit('run.started', undefined, { input: run.forkedFrom ? undefined : true, forked_from: run.forkedFrom });
+    });
+    return driver.run;
+  }
+
+  async getRun(runId: string, scope?: CallScope): Promise<RunView | undefined> {
+    await this.ready();
+    const { tenantId } = this.scope(scope);
+    const run = await this.store.getRun(tenantId, runId);
+    if (!run) return undefined;
+    return { run, steps: await this.store.getSteps(tenantId, runId) };
+  }
+
+  private async mustGetRun(tenantId: string, runId: string): Promise<RunRecord> {
+    const run = await this.store.getRun(tenantId, runId);
+    if (!run) throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
+    return run;
+  }
+
+  async waitForRun(runId: string, options: WaitOptions = {}): Promise<RunRecord> {
+    await this.ready();
+    const { tenantId } = this.scope(options);
+    const until = new Set(options.until ?? ['completed', 'failed', 'cancelled', 'waiting_human', 'waiting_action', 'paused']);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    return new Promise<RunRecord>((resolve, reject) => {
+      let done = false;
+      let checking = false;
+      let again = false;
+      const finish = (error: unknown, run?: RunRecord) => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(run!);
+      };
+      const check = async () => {
+        if (checking) {
+          again = true;
+          return;
+        }
+        checking = true;
+        try {
+          do {
+            again = false;
+            const run = await this.store.getRun(tenantId, runId);
+            if (!run) return finish(new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`));
+            if (until.has(run.status)) return finish(undefined, run);
+          } while (again);
+        } catch (error) {
+          finish(error);
+        } finally {
+          checking = false;
+        }
+      };
+      const unsubscribe = this.stream.onEvent((e) => {
+        if (e.run_id === runId && e.tenant_id === tenantId) void check();
+      });
+      const timer = setTimeout(
+        () => finish(new LlmteamError('LLMT_E_TIMEOUT', `run "${runId}" did not reach ${[...until].join('/')} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      void check();
+    });
+  }
+
+  async waitingOn(runId: string, scope?: CallScope): Promise<WaitingOn> {
+    await this.ready();
+    const { tenantId } = this.scope(scope);
+    await this.mustGetRun(tenantId, runId);
+    const [interactions, timers, steps] = await Promise.all([
+      this.store.listInteractions(tenantId, { runId, status: ['pending', 'notified', 'in_progress', 'escalated'] }),
+      this.store.listTimers(tenantId, runId),
+      this.store.getSteps(tenantId, runId),
+    ]);
+    return {
+      interactions,
+      timers: timers.sort((a, b) => (a.dueAt < b.dueAt ? -1 : 1)),
+      actions: steps.filter((s) => s.status === 'waiting' && s.suspension?.kind === 'action'),
+    };
+  }
+
+  async cancelRun(runId: string, scope?: CallScope & { reason?: string }): Promise<RunRecord> {
+    const { tenantId, actor } = this.scope(scope);
+    return this.withRun(tenantId, runId, async (driver, tx) => {
+      if (TERMINAL.has(tx.run.status)) {
+        throw new LlmteamError('LLMT_E_RUN_STATE', `run "${runId}" is already ${tx.run.status}; only an unfinished run can be cancelled`);
+      }
+      tx.run.status = 'cancelled';
+      tx.run.completedAt = this.nowIso();
+      await driver.closeOpenWork(tx, 'cancelled', { code: 'LLMT_E_STEP_CANCELLED', message: `run cancelled by ${actor.subject}` });
+      tx.emit('run.cancelled', undefined, { actor: actor.subject, reason: scope?.reason });
+      tx.audit.push({ tenantId, action: 'run.cancelled', actor: actor.subject, runId, timestamp: this.nowIso(), data: { reason: scope?.reason } });
+      return undefined;
+    }).then(() => this.mustGetRun(tenantId, runId));
+  }
+
+  async pauseRun(runId: string, scope?: CallScope): Promise<RunRecord> {
+    const { tenantId, actor } = this.scope(scope);
+    await this.withRun(tenantId, runId, (driver, tx) => {
+      if (TERMINAL.has(tx.run.status) || tx.run.status === 'paused') {
+        throw new LlmteamError('LLMT_E_RUN_STATE', `run "${runId}" is ${tx.run.status}; only an active or waiting run can be paused`);
+      }
+      tx.run.pausedFrom = tx.run.status;
+      tx.run.status = 'paused';
+      tx.emit('run.paused', undefined, { actor: actor.subject });
+      tx.audit.push({ tenantId, action: 'run.paused', actor: actor.subject, runId, timestamp: this.nowIso() });
+      tx.snapshots.push(driver.snapshotOf(tx, 'pause'));
+    });
+    return this.mustGetRun(tenantId, runId);
+  }
+
+  async resumeRun(runId: string, scope?: CallScope): Promise<RunRecord> {
+    const { tenantId, actor } = this.scope(scope);
+    await this.withRun(tenantId, runId, (_driver, tx) => {
+      if (tx.run.status !== 'paused') {
+        throw new LlmteamError('LLMT_E_RUN_STATE', `run "${runId}" is ${tx.run.status}, not paused; nothing to resume`);
+      }
+      tx.run.status = 'running';
+      tx.run.pausedFrom = undefined;
+      tx.emit('run.resumed', undefined, { actor: actor.subject });
+      tx.audit.push({ tenantId, action: 'run.resumed', actor: actor.subject, runId, timestamp: this.nowIso() });
+    });
+    return this.mustGetRun(tenantId, runId);
+  }
+
+  async resumeStep(runId: string, stepId: string, data: unknown, scope?: CallScope): Promise<RunRecord> {
+    const { tenantId, actor } = this.scope(scope);
+    await this.withRun(tenantId, runId, (driver, tx) => {
+      const rec = driver.step(tx, stepId);
+      if (rec.status !== 'waiting' || !rec.suspension) {
+        throw new LlmteamError('LLMT_E_RUN_STATE', `step "${stepId}" of run "${runId}" is ${rec.status}, not suspended; only a suspended step can be resumed`);
+      }
+      driver.setStep(tx, { ...rec, status: 'pending', suspension: { ...rec.suspension, resume: data ?? null, resumes: rec.suspension.resumes + 1 } });
+      tx.audit.push({ tenantId, action: 'step.resumed', actor: actor.subject, runId, target: stepId, timestamp: this.nowIso() });
+      if (tx.run.status !== 'paused') tx.run.status = 'running';
+    });
+    return this.mustGetRun(tenantId, runId);
+  }
+
+  // ---- snapshots ----
+
+  async createSnapshot(runId: string, scope?: CallScope): Promise<SnapshotRecord> {
+    const { tenantId, actor } = this.scope(scope);
+    return this.withRun(tenantId, runId, (driver, tx) => {
+      const snapshot = driver.snapshotOf(tx, 'manual');
+      tx.snapshots.push(snapshot);
+      tx.audit.push({ tenantId, action: 'snapshot.created', actor: actor.subject, runId, target: snapshot.snapshotId, timestamp: this.nowIso() });
+      return snapshot;
+    });
+  }
+
+  private async loadSnapshot(tenantId: string, snapshotId: string): Promise<SnapshotRecord> {
+    const snapshot = await this.store.getSnapshot(tenantId, snapshotId);
+    if (!snapshot) throw new LlmteamError('LLMT_E_SNAPSHOT_NOT_FOUND', `snapshot "${snapshotId}" does not exist in tenant "${tenantId}"`);
+    verifySnapshot(snapshot);
+    return snapshot;
+  }
+
+  /** Steps as they restart from a snapshot: what was in flight or waiting runs again. */
+  private restartable(steps: StepStateRecord[], runId: string): StepStateRecord[] {
+    return steps.map((s) =>
+      s.status === 'running' || s.status === 'waiting' || s.status === 'retry_wait' || s.status === 'cancelled'
+        ? { ...s, runId, status: 'pending' as const, suspension: undefined, error: undefined, finishedAt: undefined }
+        : { ...s, runId },
+    );
+  }
+
+  async restoreSnapshot(snapshotId: string, scope?: CallScope): Promise<RunRecord> {
+    const { tenantId, actor } = this.scope(scope);
+    const snapshot = await this.loadSnapshot(tenantId, snapshotId);
+    await this.withRun(tenantId, snapshot.runId, async (driver, tx) => {
+      await driver.closeOpenWork(tx, 'cancelled', { code: 'LLMT_E_STEP_CANCELLED', message: 'restored from a snapshot' });
+      const restored = new Map(this.restartable(snapshot.state.steps, snapshot.runId).map((s) => [s.stepId, s]));
+      for (const stepId of driver.graph.steps.keys()) {
+        const rec = restored.get(stepId) ?? { tenantId, runId: snapshot.runId, stepId, status: 'pending' as const, attempt: driver.step(tx, stepId).attempt, iterationAttempts: 0, iteration: 0 };
+        // Attempts keep counting so idempotency keys of re-run steps stay unique.
+        driver.setStep(tx, { ...rec, attempt: Math.max(rec.attempt, driver.step(tx, stepId).attempt) });
+      }
+      const s = snapshot.state.run;
+      tx.run.status = 'running';
+      tx.run.outputs = undefined;
+      tx.run.error = undefined;
+      tx.run.completedAt = undefined;
+      tx.run.pausedFrom = undefined;
+      tx.run.stepsCompleted = s.stepsCompleted;
+      tx.emit('snapshot.restored', undefined, { snapshot_id: snapshotId, actor: actor.subject });
+      tx.audit.push({ tenantId, action: 'snapshot.restored', actor: actor.subject, runId: snapshot.runId, target: snapshotId, timestamp: this.nowIso() });
+    });
+    return this.mustGetRun(tenantId, snapshot.runId);
+  }
+
+  async forkRun(snapshotId: string, scope?: CallScope): Promise<RunRecord> {
+    await this.ready();
+    const { tenantId, actor } = this.scope(scope);
+    const snapshot = await this.loadSnapshot(tenantId, snapshotId);
+    const source = snapshot.state.run;
+    const graph = await this.graphFor(tenantId, source.segmentId, source.segmentVersion);
+    const runId = this.ids('run');
+    const now = this.nowIso();
+    const run: RunRecord = {
+      runId,
+      tenantId,
+      segmentId: source.segmentId,
+      segmentVersion: source.segmentVersion,
+      status: 'pending',
+      input: source.input,
+      version: 1,
+      lastSeq: 1,
+      forkedFrom: snapshotId,
+      stepsCompleted: source.stepsCompleted,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const steps = this.restartable(snapshot.state.steps, runId);
+    await this.store.commit({
+      tenantId,
+      runId,
+      expectedVersion: 0,
+      run,
+      steps,
+      events: [
+        {
+          event_id: this.ids('evt'),
+          tenant_id: tenantId,
+          run_id: runId,
+          seq: 1,
+          type: 'run.created',
+          timestamp: now,
+          data: { segment_id: source.segmentId, version: source.segmentVersion, forked_from: snapshotId, source_run: source.runId, actor: actor.subject },
+        },
+      ],
+      audit: [{ tenantId, action: 'run.forked', actor: actor.subject, runId, target: snapshotId, timestamp: now, data: { sourceRun: source.runId } }],
+    });
+    return this.begin(tenantId, run, graph, steps);
+  }
+
+  // ---- events ----
+
+  events(runId: string, options: EventsOptions = {}): AsyncIterableIterator<WorktrailEvent> {
+    const { tenantId } = this.scope(options);
+    return this.stream.follow(tenantId, runId, options.afterSeq ?? 0, options.signal);
+  }
+
+  onEvent(listener: (event: WorktrailEvent) => void, filter: { tenantId?: string; types?: string[] } = {}): () => void {
+    const tenantId = filter.tenantId ?? DEFAULT_TENANT;
+    const types = filter.types?.length ? new Set(filter.types) : undefined;
+    return this.stream.onEvent((e) => {
+      if ((tenantId === '*' || e.tenant_id === tenantId) && (!types || types.has(e.type))) listener(e);
+    });
+  }
+
+  // ---- human interaction ----
+
+  respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord> {
+    return this.human.respond(interactionId, options);
+  }
+
+  async listInteractions(query: ListInteractionsQuery = {}): Promise<InteractionRecord[]> {
+    await this.ready();
+    return this.human.list(query);
+  }
+
+  // ---- audit and erasure ----
+
+  async listAudit(scope: CallScope & { from?: string; to?: string } = {}): Promise<AuditRecord[]> {
+    await this.ready();
+    const { tenantId } = this.scope(scope);
+    return this.store.listAudit(tenantId, { from: scope.from, to: scope.to });
+  }
+
+  async verifyAudit(scope?: CallScope): Promise<AuditVerification> {
+    await this.ready();
+    const { tenantId } = this.scope(scope);
+    return verifyAuditChain(await this.store.listAudit(tenantId));
+  }
+
+  async eraseRun(runId: string, scope?: CallScope): Promise<void> {
+    await this.ready();
+    const { tenantId, actor } = this.scope(scope);
+    const run = await this.mustGetRun(tenantId, runId);
+    if (!TERMINAL.has(run.status)) {
+      throw new LlmteamError('LLMT_E_RUN_STATE', `run "${runId}" is ${run.status}; cancel it before erasing it`);
+    }
+    await this.store.eraseRun(tenantId, runId, {
+      tenantId,
+      action: 'run.erased',
+      actor: actor.subject,
+      runId,
+      timestamp: this.nowIso(),
+      data: { segmentId: run.segmentId },
+    });
+  }
+
+  /** Registers a handler for a durable timer kind (used by step types that set their own timers). */
+  onTimer(kind: string, handler: TimerHandler): void {
+    this.timerHandlers.set(kind, handler);
+  }
+}

@@ -1,0 +1,45 @@
+import type { Logger, StepContext, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
+import type { StepCatalog } from '../catalog/step-catalog.js';
+import type { SegmentGraph } from '../segment/graph.js';
+import type { StepDefinition } from '../segment/types.js';
+import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import type { IdGenerator } from '../util/ids.js';
+import type { RunDriver } from './run-driver.js';
+import type { Transaction } from './transaction.js';
+
+/** What the human-interaction manager does at the driver's commit points. */
+export interface HumanHooks {
+  /** Cancels the run's open interactions inside `tx` (run cancelled or failed). */
+  cancelOpen(driver: RunDriver, tx: Transaction): Promise<void>;
+  /** A step suspended: schedule notifications for new interactions after the commit. */
+  afterSuspend(driver: RunDriver, tx: Transaction, options: SuspendOptions): void;
+}
+
+/** The engine as its run drivers see it. */
+export interface EngineInternals {
+  readonly store: Store;
+  readonly catalog: StepCatalog;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly human: HumanHooks;
+  readonly snapshotEvery: number;
+  readonly snapshotOnError: boolean;
+  random(): number;
+  nowIso(): string;
+  graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph>;
+  portsOf(def: StepDefinition): { inputs: Set<string>; outputs: Set<string> };
+  makeContext(args: {
+    driver: RunDriver;
+    def: StepDefinition;
+    type: StepTypeDefinition;
+    rec: StepStateRecord;
+    attempt: number;
+    inputs: Record<string, unknown>;
+    signal: AbortSignal;
+  }): StepContext;
+  timerAdded(timers: TimerRecord[]): void;
+  onRunSettled(driver: RunDriver, tx: Transaction): void;
+  release(driver: RunDriver): void;
+}

@@ -1,0 +1,573 @@
+import type { StepContext, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
+import { ConcurrencyError, LlmteamError, StepError, isLlmteamError, toErrorInfo } from '../errors.js';
+import type { SegmentGraph } from '../segment/graph.js';
+import type { StepDefinition } from '../segment/types.js';
+import type { RunRecord, RunStatus, SnapshotReason, StepStateRecord, Suspension } from '../store/types.js';
+import { parseDuration } from '../util/duration.js';
+import type { EngineInternals } from './internals.js';
+import { buildSnapshot } from './snapshot.js';
+import { Transaction } from './transaction.js';
+
+/** Thrown by `ctx.suspend`; caught by the driver, never seen by users. */
+export class SuspendSignal {
+  constructor(
+    readonly payload: unknown,
+    readonly options: SuspendOptions,
+  ) {}
+}
+
+const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+const TERMINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled']);
+
+type Outcome =
+  | { kind: 'ok'; outputs: Record<string, unknown> }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'suspend'; signal: SuspendSignal };
+
+interface InFlight {
+  attempt: number;
+  controller: AbortController;
+}
+
+/**
+ * Advances one run in this process while it has work. Every change goes through a
+ * serial queue and ends in one store commit; nothing outlives the run's activity (a
+ * waiting run has no driver).
+ */
+export class RunDriver {
+  run!: RunRecord;
+  readonly steps = new Map<string, StepStateRecord>();
+  graph!: SegmentGraph;
+  private readonly inFlight = new Map<string, InFlight>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private closed = false;
+
+  constructor(
+    private readonly engine: EngineInternals,
+    readonly tenantId: string,
+    readonly runId: string,
+  ) {}
+
+  get key(): string {
+    return `${this.tenantId}\u0000${this.runId}`;
+  }
+
+  /** Loads the run's state from the store (again, after a conflict). */
+  async load(): Promise<boolean> {
+    const [run, steps] = await Promise.all([
+      this.engine.store.getRun(this.tenantId, this.runId),
+      this.engine.store.getSteps(this.tenantId, this.runId),
+    ]);
+    if (!run) return false;
+    this.run = run;
+    this.steps.clear();
+    for (const s of steps) this.steps.set(s.stepId, s);
+    this.graph = await this.engine.graphFor(run.tenantId, run.segmentId, run.segmentVersion);
+    return true;
+  }
+
+  /** Uses state already in hand (the run was just created by this engine). */
+  adopt(run: RunRecord, steps: StepStateRecord[], graph: SegmentGraph): void {
+    this.run = run;
+    this.graph = graph;
+    for (const s of steps) this.steps.set(s.stepId, s);
+  }
+
+  /**
+   * Queues a change: `fn` fills a transaction, which is committed and then acted on.
+   * On a version conflict the state is reloaded and `fn` runs again.
+   */
+  mutate<T>(fn: (tx: Transaction) => T | Promise<T>, options: { advance?: boolean } = {}): Promise<T> {
+    this.pending++;
+    const task = this.queue.then(async () => {
+      try {
+        for (let tries = 0; ; tries++) {
+          const tx = this.newTx();
+          const result = await fn(tx);
+          if (options.advance !== false) this.advance(tx);
+          try {
+            await this.commit(tx);
+            return result;
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError || (isLlmteamError(error) && error.code === 'LLMT_E_CONFLICT')) || tries >= 20) throw error;
+            await this.load();
+          }
+        }
+      } finally {
+        this.pending--;
+        this.maybeRelease();
+      }
+    });
+    this.queue = task.catch(() => undefined);
+    return task;
+  }
+
+  /**
+   * Applies a change without holding the run's lease: no step is started here. Steps made
+   * ready leave the run `running`, so the lease holder (or crash recovery) starts them.
+   */
+  async mutateDetached<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
+    const tx = this.newTx();
+    const result = await fn(tx);
+    const active = !TERMINAL.has(tx.run.status) && tx.run.status !== 'paused';
+    for (const s of tx.steps.values()) if (active && s.status === 'pending') tx.run.status = 'running';
+    await this.commit(tx);
+    return result;
+  }
+
+  private newTx(): Transaction {
+    return new Transaction({ ...this.run }, (type, seq, stepId, data) => ({
+      event_id: this.engine.ids('evt'),
+      tenant_id: this.tenantId,
+      run_id: this.runId,
+      seq,
+      type,
+      step_id: stepId,
+      timestamp: this.engine.nowIso(),
+      data,
+    }));
+  }
+
+  /** Commits a transaction and applies it to the in-memory state, then launches steps. */
+  private async commit(tx: Transaction): Promise<void> {
+    if (tx.empty && tx.launches.length === 0) return;
+    const now = this.engine.nowIso();
+    const expectedVersion = this.run.version;
+    const run: RunRecord = { ...tx.run, version: expectedVersion + 1, updatedAt: now };
+    await this.engine.store.commit({
+      tenantId: this.tenantId,
+      runId: this.runId,
+      expectedVersion,
+      run,
+      steps: tx.steps.size ? [...tx.steps.values()] : undefined,
+      events: tx.events.length ? tx.events : undefined,
+      interactions: tx.interactions.size ? [...tx.interactions.values()] : undefined,
+      timers:
+        tx.timersAdd.length || tx.timersRemove.length || tx.timersConsume.length
+          ? { add: tx.timersAdd, remove: tx.timersRemove, consume: tx.timersConsume }
+          : undefined,
+      snapshots: tx.snapshots.length ? tx.snapshots : undefined,
+      audit: tx.audit.length ? tx.audit : undefined,
+    });
+    this.run = run;
+    for (const [id, s] of tx.steps) this.steps.set(id, s);
+    for (const { stepId, reason } of tx.aborts) {
+      const flight = this.inFlight.get(stepId);
+      if (flight) {
+        this.inFlight.delete(stepId);
+        flight.controller.abort(reason);
+      }
+    }
+    for (const launch of tx.launches) this.launch(launch.stepId, launch.attempt);
+    if (tx.timersAdd.length) this.engine.timerAdded(tx.timersAdd);
+    for (const fn of tx.after) fn();
+  }
+
+  step(tx: Transaction, stepId: string): StepStateRecord {
+    return (
+      tx.steps.get(stepId) ??
+      this.steps.get(stepId) ?? {
+        tenantId: this.tenantId,
+        runId: this.runId,
+        stepId,
+        status: 'pending',
+        attempt: 0,
+        iterationAttempts: 0,
+        iteration: 0,
+      }
+    );
+  }
+
+  setStep(tx: Transaction, record: StepStateRecord): void {
+    tx.steps.set(record.stepId, record);
+  }
+
+  /** Input values a step receives from its settled predecessors (and the run input for entries). */
+  inputsOf(tx: Transaction, stepId: string): { inputs: Record<string, unknown>; arrived: string[]; settled: boolean } {
+    const edges = this.graph.incoming.get(stepId)!;
+    const own = this.step(tx, stepId).inputs;
+    const inputs: Record<string, unknown> = own ? { ...own } : {};
+    const arrived: string[] = [];
+    let settled = true;
+    if (edges.length === 0) {
+      inputs.input = this.run.input;
+      arrived.push('input');
+      return { inputs, arrived, settled };
+    }
+    for (const edge of edges) {
+      const source = this.step(tx, edge.source);
+      if (!SETTLED.has(source.status)) {
+        settled = false;
+        continue;
+      }
+      if (source.outputs && Object.hasOwn(source.outputs, edge.sourcePort)) {
+        inputs[edge.targetPort] = source.outputs[edge.sourcePort];
+        arrived.push(edge.targetPort);
+      }
+    }
+    return { inputs, arrived, settled };
+  }
+
+  /**
+   * Starts every step that became ready, skips those that can no longer run, and settles
+   * the run when nothing is left. Adds all of it to `tx`.
+   */
+  advance(tx: Transaction): void {
+    const status = tx.run.status;
+    if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const stepId of this.graph.steps.keys()) {
+        const rec = this.step(tx, stepId);
+        if (rec.status !== 'pending') continue;
+        if (rec.suspension?.resume !== undefined) {
+          this.markRunning(tx, rec, true);
+          continue;
+        }
+        const { arrived, settled } = this.inputsOf(tx, stepId);
+        const def = this.graph.steps.get(stepId)!;
+        const type = this.engine.catalog.get(def.step_type);
+        const early = !settled && type?.readyWhen?.(arrived, def) === true;
+        if (!settled && !early) continue;
+        if (arrived.length === 0) {
+          this.setStep(tx, { ...rec, status: 'skipped', finishedAt: this.engine.nowIso() });
+          tx.emit('step.skipped', stepId, { reason: 'no input arrived: every incoming branch was not taken' });
+          changed = true;
+          continue;
+        }
+        this.markRunning(tx, rec, false);
+        changed = true;
+      }
+    }
+    this.settleRun(tx);
+  }
+
+  private markRunning(tx: Transaction, rec: StepStateRecord, resumed: boolean): void {
+    const attempt = resumed ? rec.attempt : rec.attempt + 1;
+    this.setStep(tx, {
+      ...rec,
+      status: 'running',
+      attempt,
+      iterationAttempts: resumed ? rec.iterationAttempts : rec.iterationAttempts + 1,
+      startedAt: resumed ? rec.startedAt : this.engine.nowIso(),
+      error: undefined,
+    });
+    tx.emit(resumed ? 'step.resumed' : 'step.started', rec.stepId, resumed ? { attempt } : { attempt, iteration: rec.iteration });
+    tx.launches.push({ stepId: rec.stepId, attempt });
+  }
+
+  /** Sets the run's status from its steps: running, waiting, or done. */
+  settleRun(tx: Transaction): void {
+    const status = tx.run.status;
+    if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
+    let running = false;
+    let waitingHuman = false;
+    let waitingAction = false;
+    let open = false;
+    for (const stepId of this.graph.steps.keys()) {
+      const rec = this.step(tx, stepId);
+      switch (rec.status) {
+        case 'running':
+          running = true;
+          break;
+        case 'waiting':
+          if (rec.suspension?.kind === 'human') waitingHuman = true;
+          else waitingAction = true;
+          break;
+        case 'retry_wait':
+          waitingAction = true;
+          break;
+        case 'pending':
+          open = true;
+          break;
+      }
+    }
+    if (running) {
+      tx.run.status = 'running';
+      return;
+    }
+    // Pending steps behind a waiting one are blocked by it: the run waits.
+    if (waitingHuman || waitingAction) {
+      tx.run.status = waitingHuman ? 'waiting_human' : 'waiting_action';
+      return;
+    }
+    if (open) {
+      tx.run.status = 'running';
+      return;
+    }
+    const outputs: Record<string, unknown> = {};
+    for (const stepId of this.graph.terminals) {
+      const rec = this.step(tx, stepId);
+      if (rec.status === 'completed' && rec.outputs) {
+        outputs[stepId] = Object.hasOwn(rec.outputs, 'output') ? rec.outputs.output : rec.outputs;
+      }
+    }
+    tx.run.status = 'completed';
+    tx.run.outputs = outputs;
+    tx.run.completedAt = this.engine.nowIso();
+    tx.emit('run.completed', undefined, { outputs: Object.keys(outputs) });
+    this.engine.onRunSettled(this, tx);
+  }
+
+  /** Fails the run: aborts what runs, removes its timers, closes its interactions. */
+  async failRun(tx: Transaction, error: { code: string; message: string }, stepId?: string): Promise<void> {
+    tx.run.status = 'failed';
+    tx.run.error = { ...error, details: stepId ? { stepId } : undefined };
+    tx.run.completedAt = this.engine.nowIso();
+    await this.closeOpenWork(tx, 'cancelled', { code: 'LLMT_E_STEP_CANCELLED', message: 'the run failed' });
+    tx.emit('run.failed', stepId, { error });
+    this.engine.onRunSettled(this, tx);
+    if (this.engine.snapshotOnError) tx.snapshots.push(this.snapshotOf(tx, 'error'));
+  }
+
+  /** Marks unfinished steps, removes the run's timers and cancels its open interactions. */
+  async closeOpenWork(tx: Transaction, stepStatus: 'cancelled', reason: { code: string; message: string }): Promise<void> {
+    for (const stepId of this.graph.steps.keys()) {
+      const rec = this.step(tx, stepId);
+      if (SETTLED.has(rec.status)) continue;
+      if (rec.status === 'running') tx.aborts.push({ stepId, reason: new LlmteamError(reason.code, reason.message) });
+      this.setStep(tx, { ...rec, status: stepStatus, finishedAt: this.engine.nowIso() });
+    }
+    const timers = await this.engine.store.listTimers(this.tenantId, this.runId);
+    for (const t of timers) tx.timersRemove.push(t.timerId);
+    await this.engine.human.cancelOpen(this, tx);
+  }
+
+  snapshotOf(tx: Transaction, reason: SnapshotReason) {
+    const steps = new Map(this.steps);
+    for (const [id, s] of tx.steps) steps.set(id, s);
+    const run = { ...tx.run, version: this.run.version + 1 };
+    const snapshot = buildSnapshot(
+      { run, steps: [...steps.values()] },
+      { snapshotId: this.engine.ids('snap'), reason, createdAt: this.engine.nowIso() },
+    );
+    tx.emit('snapshot.created', undefined, { snapshot_id: snapshot.snapshotId, reason });
+    // The event above moved lastSeq; the snapshot records the state it belongs to.
+    return { ...snapshot, seq: tx.run.lastSeq };
+  }
+
+  // ---- step execution ----
+
+  private launch(stepId: string, attempt: number): void {
+    const def = this.graph.steps.get(stepId)!;
+    const type = this.engine.catalog.get(def.step_type);
+    const controller = new AbortController();
+    this.inFlight.set(stepId, { attempt, controller });
+    this.pending++;
+    this.execute(def, type, attempt, controller)
+      .then((outcome) => this.onOutcome(stepId, attempt, outcome))
+      .catch((error) => this.engine.logger.error({ err: error, runId: this.runId, stepId }, 'failed to record a step outcome'))
+      .finally(() => {
+        this.pending--;
+        this.maybeRelease();
+      });
+  }
+
+  private async execute(def: StepDefinition, type: StepTypeDefinition | undefined, attempt: number, controller: AbortController): Promise<Outcome> {
+    if (!type?.handler) {
+      return {
+        kind: 'error',
+        error: StepError.nonRetryable(
+          type
+            ? `step type "${def.step_type}" has no handler in this runtime; install or register the plugin that runs it`
+            : `unknown step type "${def.step_type}"; register it before running this segment`,
+          { code: 'LLMT_E_UNKNOWN_STEP_TYPE' },
+        ),
+      };
+    }
+    const rec = this.steps.get(def.step_id)!;
+    const tx = this.newTx();
+    const { inputs } = this.inputsOf(tx, def.step_id);
+    const ctx = this.engine.makeContext({ driver: this, def, type, rec, attempt, inputs, signal: controller.signal });
+    const timeoutMs = def.timeout === undefined ? undefined : parseDuration(def.timeout, `steps.${def.step_id}.timeout`);
+    let timer: unknown;
+    try {
+      const work = Promise.resolve().then(() => type.handler!(ctx));
+      const racers: Array<Promise<Outcome>> = [
+        work.then((outputs) => ({ kind: 'ok', outputs: (outputs ?? {}) as Record<string, unknown> }) as Outcome),
+        new Promise<Outcome>((resolve) => {
+          const onAbort = () => resolve({ kind: 'error', error: controller.signal.reason });
+          if (controller.signal.aborted) onAbort();
+          else controller.signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ];
+      if (timeoutMs !== undefined) {
+        racers.push(
+          new Promise<Outcome>((resolve) => {
+            timer = this.engine.clock.setTimeout(() => {
+              const error = new StepError(`step "${def.step_id}" did not finish within ${timeoutMs} ms; raise its timeout or make the handler faster`, {
+                code: 'LLMT_E_STEP_TIMEOUT',
+              });
+              controller.abort(error);
+              resolve({ kind: 'error', error });
+            }, timeoutMs);
+          }),
+        );
+      }
+      return await Promise.race(racers);
+    } catch (error) {
+      if (error instanceof SuspendSignal) return { kind: 'suspend', signal: error };
+      return { kind: 'error', error };
+    } finally {
+      if (timer !== undefined) this.engine.clock.clearTimeout(timer);
+    }
+  }
+
+  private onOutcome(stepId: string, attempt: number, outcome: Outcome): Promise<void> {
+    return this.mutate(async (tx) => {
+      const flight = this.inFlight.get(stepId);
+      if (flight?.attempt === attempt) this.inFlight.delete(stepId);
+      const rec = this.step(tx, stepId);
+      // A stale outcome (cancelled, restored or reloaded meanwhile) changes nothing.
+      if (rec.status !== 'running' || rec.attempt !== attempt) return;
+      const def = this.graph.steps.get(stepId)!;
+      const now = this.engine.nowIso();
+      if (outcome.kind === 'ok') {
+        const bad = this.checkOutputs(def, outcome.outputs);
+        if (bad) return this.onError(tx, def, rec, bad);
+        this.setStep(tx, { ...rec, status: 'completed', outputs: outcome.outputs, finishedAt: now, suspension: undefined, inputs: rec.inputs });
+        tx.run.stepsCompleted++;
+        tx.emit('step.completed', stepId, {
+          attempt,
+          ports: Object.keys(outcome.outputs),
+          duration_ms: rec.startedAt ? Date.parse(now) - Date.parse(rec.startedAt) : 0,
+        });
+        this.followBackEdges(tx, stepId, outcome.outputs);
+        const every = this.graph.segment.snapshot_every ?? this.engine.snapshotEvery;
+        if (every > 0 && tx.run.stepsCompleted % every === 0) {
+          this.advance(tx);
+          tx.snapshots.push(this.snapshotOf(tx, 'auto'));
+        }
+        return;
+      }
+      if (outcome.kind === 'suspend') {
+        const { payload, options } = outcome.signal;
+        const suspension: Suspension = { kind: options.kind ?? 'action', payload, resumes: rec.suspension?.resumes ?? 0 };
+        this.setStep(tx, { ...rec, status: 'waiting', suspension });
+        tx.emit('step.suspended', stepId, { kind: suspension.kind });
+        for (const i of options.interactions ?? []) tx.interactions.set(i.interactionId, i);
+        for (const t of options.timers ?? []) tx.timersAdd.push(t);
+        for (const e of options.events ?? []) tx.emit(e.type, stepId, e.data);
+        this.engine.human.afterSuspend(this, tx, options);
+        return;
+      }
+      return this.onError(tx, def, rec, outcome.error);
+    });
+  }
+
+  private checkOutputs(def: StepDefinition, outputs: Record<string, unknown>): LlmteamError | undefined {
+    if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
+      return StepError.nonRetryable(`step "${def.step_id}" returned ${JSON.stringify(outputs)}; a handler returns an object keyed by output port`, {
+        code: 'LLMT_E_STEP_OUTPUT',
+      });
+    }
+    const declared = this.engine.portsOf(def).outputs;
+    for (const port of Object.keys(outputs)) {
+      if (!declared.has(port)) {
+        return StepError.nonRetryable(`step "${def.step_id}" wrote to undeclared output port "${port}"; declare it in the step's outputs (known: ${[...declared].join(', ')})`, {
+          code: 'LLMT_E_STEP_OUTPUT',
+        });
+      }
+    }
+    return undefined;
+  }
+
+  private async onError(tx: Transaction, def: StepDefinition, rec: StepStateRecord, error: unknown): Promise<void> {
+    const info = toErrorInfo(error);
+    const cancelled = this.run.status === 'cancelled' || info.code === 'LLMT_E_STEP_CANCELLED';
+    if (cancelled) return;
+    const retry = def.retry;
+    const maxAttempts = retry?.max_attempts ?? 1;
+    const now = this.engine.clock.now();
+    if (info.retryable !== false && rec.iterationAttempts < maxAttempts) {
+      const base = parseDuration(retry?.backoff ?? 1, `steps.${def.step_id}.retry.backoff`);
+      const cap = parseDuration(retry?.max_backoff ?? 300, `steps.${def.step_id}.retry.max_backoff`);
+      const raw = Math.min(cap, base * (retry?.multiplier ?? 2) ** (rec.iterationAttempts - 1));
+      const jitter = retry?.jitter ?? 0.2;
+      const delay = Math.max(0, Math.round(raw * (1 - jitter + 2 * jitter * this.engine.random())));
+      const timerId = this.engine.ids('tmr');
+      this.setStep(tx, { ...rec, status: 'retry_wait', error: info });
+      tx.timersAdd.push({
+        timerId,
+        tenantId: this.tenantId,
+        runId: this.runId,
+        stepId: rec.stepId,
+        kind: 'retry',
+        dueAt: new Date(now + delay).toISOString(),
+        payload: { attempt: rec.attempt },
+      });
+      tx.emit('step.retrying', rec.stepId, { attempt: rec.attempt, next_attempt: rec.attempt + 1, delay_ms: delay, error: info });
+      return;
+    }
+    const onError = def.on_error ?? 'fail';
+    const finishedAt = this.engine.nowIso();
+    if (onError === 'route') {
+      this.setStep(tx, { ...rec, status: 'failed', error: info, outputs: { error: info }, finishedAt });
+      tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info, routed: true });
+      return;
+    }
+    this.setStep(tx, { ...rec, status: 'failed', error: info, finishedAt });
+    tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info });
+    if (onError === 'fail') {
+      await this.failRun(tx, { code: info.code, message: `step "${rec.stepId}" failed: ${info.message}` }, rec.stepId);
+    }
+  }
+
+  /** A revision loop: sends the revising step (and everything after it) back with the feedback. */
+  private followBackEdges(tx: Transaction, stepId: string, outputs: Record<string, unknown>): void {
+    for (const edge of this.graph.backOut.get(stepId) ?? []) {
+      if (!Object.hasOwn(outputs, edge.sourcePort)) continue;
+      const reset = [edge.target, ...this.graph.descendants(edge.target)];
+      for (const id of reset) {
+        const rec = this.step(tx, id);
+        const inputs = id === edge.target ? { ...(rec.inputs ?? {}), [edge.targetPort]: outputs[edge.sourcePort] } : rec.inputs;
+        this.setStep(tx, {
+          ...rec,
+          status: 'pending',
+          iteration: rec.iteration + 1,
+          iterationAttempts: 0,
+          outputs: undefined,
+          error: undefined,
+          suspension: undefined,
+          inputs,
+          finishedAt: undefined,
+        });
+      }
+      tx.emit('step.revision', edge.target, { from: stepId, iteration: this.step(tx, edge.target).iteration, reset });
+    }
+  }
+
+  /** Timer `retry` fired: the step may run again. */
+  retryDue(tx: Transaction, stepId: string): void {
+    const rec = this.step(tx, stepId);
+    if (rec.status !== 'retry_wait') return;
+    this.setStep(tx, { ...rec, status: 'pending' });
+  }
+
+  /** Aborts every in-flight handler (engine stop). */
+  abortAll(reason: unknown): void {
+    for (const [, flight] of this.inFlight) flight.controller.abort(reason);
+  }
+
+  /** Resolves once no work of this driver is queued or in flight. */
+  async idle(): Promise<void> {
+    while (this.pending > 0) await this.queue.then(() => new Promise((r) => setTimeout(r, 1)));
+  }
+
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  private maybeRelease(): void {
+    if (this.pending > 0 || this.closed) return;
+    this.closed = true;
+    this.engine.release(this);
+  }
+
+  /** True if this driver was released (a new one must be created for further work). */
+  get released(): boolean {
+    return this.closed;
+  }
+}

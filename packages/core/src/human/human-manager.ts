@@ -1,0 +1,461 @@
+import type { StepContext, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
+import { LlmteamError, StepError } from '../errors.js';
+import type { EngineInternals } from '../engine/internals.js';
+import type { RunDriver } from '../engine/run-driver.js';
+import type { Transaction } from '../engine/transaction.js';
+import type { Actor, CallScope, ListInteractionsQuery, RespondOptions } from '../engine/types.js';
+import { DEFAULT_TENANT } from '../engine/types.js';
+import type { NotificationChannel, NotificationReason } from '../notify/types.js';
+import type {
+  InteractionPriority,
+  InteractionRecord,
+  InteractionResponse,
+  InteractionStatus,
+  InteractionType,
+  TimerRecord,
+} from '../store/types.js';
+import { createAjv } from '../util/ajv.js';
+import { parseDuration } from '../util/duration.js';
+import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
+import type { HumanOutcome, HumanRequestOptions } from './types.js';
+
+export type { HumanOutcome, HumanRequestOptions };
+
+const CLOSED: ReadonlySet<InteractionStatus> = new Set(['completed', 'rejected', 'timeout', 'cancelled']);
+const OPEN: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
+
+/** Per-step memory of answered requests, kept in the suspension payload. */
+interface HumanPayload {
+  interactionId: string;
+  answers: HumanOutcome[];
+}
+
+function stripSealed(value: unknown, sealed: string[]): unknown {
+  if (!sealed.length || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key of sealed) delete copy[key];
+  return copy;
+}
+
+/**
+ * Durable human interaction: the `human_task` step type, `ctx.requestApproval` /
+ * `ctx.requestInput`, answers with authorization and exactly-once outcomes, durable
+ * timeouts, SLA warnings and breaches, escalation, auto-approve, quorum, and notification
+ * routing. Nothing waits in memory: every request lives in the store.
+ */
+export class HumanManager {
+  private ajv = createAjv();
+
+  constructor(private readonly engine: EngineInternals & { channels: NotificationChannel[]; publicUrl?: string; linkSecret: string; withRun: <T>(tenantId: string, runId: string, fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>) => Promise<T> }) {
+    const existing = engine.catalog.get('human_task');
+    if (existing && !existing.handler) engine.catalog.register({ ...existing, handler: (ctx) => this.runHumanTask(ctx) }, { replace: true });
+  }
+
+  // ---- step handler ----
+
+  private async runHumanTask(ctx: StepContext): Promise<Record<string, unknown>> {
+    const cfg = ctx.config as Record<string, any>;
+    const timeout = cfg.timeout ?? (cfg.timeout_hours !== undefined ? cfg.timeout_hours * 3600 : undefined);
+    const outcome = await this.request(ctx, cfg.task_type as InteractionType, {
+      title: cfg.title,
+      description: cfg.description,
+      assignee: cfg.assignee_ref,
+      priority: cfg.priority,
+      inputSchema: cfg.input_schema,
+      options: cfg.options,
+      timeout,
+      on_timeout: cfg.on_timeout,
+      sla_warning: cfg.sla_warning,
+      sla_breach: cfg.sla_breach,
+      escalation_chain: cfg.escalation_chain,
+      auto_approve_after: cfg.auto_approve_after,
+      required_approvers: cfg.required_approvers,
+      context: stripSealed(ctx.input, cfg.sealed_fields ?? []),
+    }, { maxRevisions: cfg.max_revisions });
+    const response = { action: outcome.action, by: outcome.subject, value: outcome.value, comment: outcome.comment, interaction_id: outcome.interactionId, revision: ctx.iteration };
+    switch (outcome.action) {
+      case 'approve':
+      case 'respond':
+      case 'close':
+        return { approved: outcome.action === 'approve' ? ctx.input : (outcome.value ?? ctx.input), output: response };
+      case 'reject':
+        return { rejected: ctx.input, output: response };
+      case 'request_changes':
+        return { changes_requested: outcome.comment ?? outcome.value ?? '', output: response };
+      case 'timeout':
+        if (cfg.on_timeout === 'fail') {
+          throw StepError.nonRetryable(`"${cfg.title}" was not answered in time (on_timeout: fail)`, { code: 'LLMT_E_TIMEOUT' });
+        }
+        return { timeout: ctx.input, output: response };
+      default:
+        throw StepError.nonRetryable(`unexpected answer "${outcome.action}"`, { code: 'LLMT_E_RESPONSE_INVALID' });
+    }
+  }
+
+  /**
+   * Asks a person from inside any handler: the k-th call of a handler invocation returns
+   * the k-th answer, suspending the step durably until it exists.
+   */
+  async request(ctx: StepContext, type: InteractionType, options: HumanRequestOptions, extra: { maxRevisions?: number } = {}): Promise<HumanOutcome> {
+    const state = ctx as StepContext & { __humanCalls?: number };
+    const index = state.__humanCalls ?? 0;
+    state.__humanCalls = index + 1;
+    const payload = ctx.suspended as HumanPayload | undefined;
+    const answers = payload?.answers ? [...payload.answers] : [];
+    if (ctx.resume !== undefined && payload && answers.length === index) answers.push(ctx.resume as HumanOutcome);
+    if (answers[index]) return answers[index];
+
+    const now = ctx.clock.now();
+    const iso = (ms: number) => new Date(now + ms).toISOString();
+    const interactionId = ctx.newId('int');
+    const previous = await this.previousOf(ctx.tenantId, ctx.runId, ctx.stepId);
+    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
+    const timers: TimerRecord[] = [];
+    const addTimer = (kind: string, ms: number) => {
+      const timer: TimerRecord = { timerId: ctx.newId('tmr'), tenantId: ctx.tenantId, runId: ctx.runId, stepId: ctx.stepId, kind, dueAt: iso(ms), payload: { interactionId } };
+      timers.push(timer);
+      return timer;
+    };
+    if (timeoutMs !== undefined) addTimer('interaction.timeout', timeoutMs);
+    const slaWarningMs = options.sla_warning === undefined ? undefined : parseDuration(options.sla_warning, 'sla_warning');
+    const slaBreachMs = options.sla_breach === undefined ? undefined : parseDuration(options.sla_breach, 'sla_breach');
+    if (slaWarningMs !== undefined) addTimer('interaction.sla_warning', slaWarningMs);
+    if (slaBreachMs !== undefined) addTimer('interaction.sla_breach', slaBreachMs);
+    if (options.auto_approve_after !== undefined) addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
+    const interaction: InteractionRecord = {
+      interactionId,
+      tenantId: ctx.tenantId,
+      runId: ctx.runId,
+      stepId: ctx.stepId,
+      type,
+      status: 'pending',
+      priority: options.priority ?? 'normal',
+      title: options.title,
+      description: options.description,
+      assignees: parseAssignees(options.assignee),
+      options: options.options,
+      inputSchema: options.inputSchema,
+      escalationLevel: 0,
+      revision: ctx.iteration,
+      parentId: previous?.interactionId,
+      previousFeedback: previous?.outcome?.action === 'request_changes' ? String(previous.outcome.comment ?? previous.outcome.value ?? '') : undefined,
+      responses: [],
+      deadline: timeoutMs === undefined ? undefined : iso(timeoutMs),
+      slaWarningAt: slaWarningMs === undefined ? undefined : iso(slaWarningMs),
+      slaBreachAt: slaBreachMs === undefined ? undefined : iso(slaBreachMs),
+      settings: {
+        timerIds: timers.map((t) => t.timerId),
+        timeoutMs,
+        onTimeout: options.on_timeout ?? (options.escalation_chain?.length ? 'escalate' : undefined),
+        escalationChain: options.escalation_chain ?? [],
+        requiredApprovers: options.required_approvers,
+        maxRevisions: extra.maxRevisions,
+        context: options.context,
+      },
+      createdAt: new Date(now).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+    };
+    const suspend: SuspendOptions = {
+      kind: 'human',
+      interactions: [interaction],
+      timers,
+      events: [
+        {
+          type: 'interaction.requested',
+          data: { interaction_id: interactionId, type, priority: interaction.priority, assignees: interaction.assignees, revision: interaction.revision, parent_id: interaction.parentId },
+        },
+      ],
+    };
+    return ctx.suspend({ interactionId, answers } satisfies HumanPayload, suspend);
+  }
+
+  private async previousOf(tenantId: string, runId: string, stepId: string): Promise<InteractionRecord | undefined> {
+    const all = await this.engine.store.listInteractions(tenantId, { runId });
+    return all.filter((i) => i.stepId === stepId).pop();
+  }
+
+  // ---- hooks called by the driver ----
+
+  async cancelOpen(driver: RunDriver, tx: Transaction): Promise<void> {
+    const open = await this.engine.store.listInteractions(driver.tenantId, { runId: driver.runId, status: OPEN });
+    for (const i of open) {
+      if (tx.interactions.has(i.interactionId)) continue;
+      tx.interactions.set(i.interactionId, { ...i, status: 'cancelled', updatedAt: this.engine.nowIso() });
+    }
+  }
+
+  afterSuspend(driver: RunDriver, tx: Transaction, options: SuspendOptions): void {
+    for (const interaction of options.interactions ?? []) tx.after.push(() => void this.notify(driver.tenantId, interaction, 'requested'));
+  }
+
+  // ---- answers ----
+
+  async respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord> {
+    const tenantId = options.tenantId ?? DEFAULT_TENANT;
+    const actor: Actor = options.actor ?? { subject: 'system', roles: ['admin'] };
+    const found = await this.engine.store.getInteraction(tenantId, interactionId);
+    if (!found) throw new LlmteamError('LLMT_E_INTERACTION_NOT_FOUND', `interaction "${interactionId}" does not exist in tenant "${tenantId}"`);
+    return this.engine.withRun(tenantId, found.runId, async (driver, tx) => {
+      const current = tx.interactions.get(interactionId) ?? (await this.engine.store.getInteraction(tenantId, interactionId))!;
+      if (CLOSED.has(current.status)) {
+        throw new LlmteamError(
+          'LLMT_E_INTERACTION_CLOSED',
+          `interaction "${interactionId}" is already ${current.status}${current.outcome ? ` (${current.outcome.action} by ${current.outcome.subject})` : ''}; the answer was not applied`,
+        );
+      }
+      if (!mayAnswer(current, actor)) {
+        throw new LlmteamError(
+          'LLMT_E_NOT_ASSIGNEE',
+          `${actor.subject} may not answer interaction "${interactionId}"; it is assigned to ${[...current.assignees.users, ...current.assignees.groups.map((g) => `group:${g}`)].join(', ') || 'nobody'}`,
+        );
+      }
+      this.checkAnswer(current, options);
+      const response: InteractionResponse = { action: options.action, subject: actor.subject, value: options.value, comment: options.comment, at: this.engine.nowIso() };
+      const outcome = this.decide(current, response, actor);
+      return this.apply(driver, tx, current, response, outcome, actor);
+    });
+  }
+
+  private checkAnswer(i: InteractionRecord, o: RespondOptions): void {
+    const invalid = (message: string, details?: Record<string, unknown>) => new LlmteamError('LLMT_E_RESPONSE_INVALID', message, { details });
+    const allowed: Record<InteractionType, string[]> = {
+      approval: ['approve', 'reject'],
+      review: ['approve', 'reject', 'request_changes'],
+      choice: ['respond', 'reject'],
+      input: ['respond', 'reject'],
+      task: ['respond', 'approve', 'reject'],
+      chat: ['message', 'close', 'reject'],
+    };
+    if (!allowed[i.type].includes(o.action)) {
+      throw invalid(`a ${i.type} request takes ${allowed[i.type].join(', ')}, not "${o.action}"`);
+    }
+    if (o.action === 'request_changes') {
+      const max = (i.settings.maxRevisions as number | undefined) ?? 3;
+      if (i.revision >= max) {
+        throw new LlmteamError('LLMT_E_MAX_REVISIONS', `interaction "${i.interactionId}" is revision ${i.revision} of at most ${max}; approve or reject it`);
+      }
+      if (!o.comment && (o.value === undefined || o.value === null || o.value === '')) throw invalid('request_changes needs feedback: say what should change');
+    }
+    if (i.type === 'choice' && o.action === 'respond') {
+      const values = (i.options ?? []).map((opt) => (typeof opt === 'object' && opt !== null && 'value' in opt ? (opt as { value: unknown }).value : opt));
+      if (!values.some((v) => JSON.stringify(v) === JSON.stringify(o.value))) {
+        throw invalid(`${JSON.stringify(o.value)} is not one of the options ${JSON.stringify(values)}`, { options: values });
+      }
+    }
+    if (i.type === 'input' && o.action === 'respond' && i.inputSchema) {
+      const validate = this.ajv.compile(i.inputSchema as object);
+      if (!validate(o.value)) {
+        const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(answer)'} ${e.message}`);
+        throw invalid(`the answer does not match the input schema: ${errors.join('; ')}`, { errors });
+      }
+    }
+    if (i.type === 'chat' && o.action === 'message' && typeof o.value !== 'string' && typeof o.comment !== 'string') {
+      throw invalid('a chat message needs text in `value` or `comment`');
+    }
+  }
+
+  /** The closing answer, or undefined while more answers are needed (quorum, chat). */
+  private decide(i: InteractionRecord, response: InteractionResponse, actor: Actor): InteractionResponse | undefined {
+    if (response.action === 'message') return undefined;
+    const quorum = i.settings.requiredApprovers as string[] | { group?: string; count: number } | undefined;
+    if (!quorum || response.action !== 'approve') return response;
+    if (i.responses.some((r) => r.action === 'approve' && r.subject === actor.subject)) {
+      throw new LlmteamError('LLMT_E_RESPONSE_INVALID', `${actor.subject} already approved "${i.interactionId}"; another approver is needed`);
+    }
+    const approvers = new Set([...i.responses.filter((r) => r.action === 'approve').map((r) => r.subject), actor.subject]);
+    if (Array.isArray(quorum)) {
+      if (!quorum.includes(actor.subject) && !actor.roles?.includes('admin')) {
+        throw new LlmteamError('LLMT_E_NOT_ASSIGNEE', `${actor.subject} is not one of the required approvers ${quorum.join(', ')}`);
+      }
+      return quorum.every((u) => approvers.has(u)) ? response : undefined;
+    }
+    return approvers.size >= quorum.count ? response : undefined;
+  }
+
+  private apply(driver: RunDriver, tx: Transaction, current: InteractionRecord, response: InteractionResponse, outcome: InteractionResponse | undefined, actor: Actor): InteractionRecord {
+    const now = this.engine.nowIso();
+    const updated: InteractionRecord = {
+      ...current,
+      responses: [...current.responses, response],
+      status: outcome ? (outcome.action === 'reject' ? 'rejected' : outcome.action === 'timeout' ? 'timeout' : 'completed') : 'in_progress',
+      outcome,
+      updatedAt: now,
+    };
+    tx.interactions.set(updated.interactionId, updated);
+    tx.emit(outcome?.action === 'timeout' ? 'interaction.timed_out' : 'interaction.responded', current.stepId, {
+      interaction_id: current.interactionId,
+      action: response.action,
+      by: response.subject,
+      final: outcome !== undefined,
+    });
+    tx.audit.push({
+      tenantId: current.tenantId,
+      action: `interaction.${response.action}`,
+      actor: actor.subject,
+      runId: current.runId,
+      target: current.interactionId,
+      timestamp: now,
+      data: { final: outcome !== undefined, comment: response.comment, groups: actor.groups ?? [] },
+    });
+    if (outcome) {
+      for (const id of (current.settings.timerIds as string[] | undefined) ?? []) if (!tx.timersConsume.includes(id)) tx.timersRemove.push(id);
+      const rec = driver.step(tx, current.stepId);
+      const payload = rec.suspension?.payload as HumanPayload | undefined;
+      if (rec.status === 'waiting' && rec.suspension && payload?.interactionId === current.interactionId) {
+        const result: HumanOutcome = {
+          interactionId: current.interactionId,
+          action: outcome.action,
+          subject: outcome.subject,
+          value: outcome.value,
+          comment: outcome.comment,
+          responses: updated.responses,
+        };
+        driver.setStep(tx, { ...rec, status: 'pending', suspension: { ...rec.suspension, resume: result, resumes: rec.suspension.resumes + 1 } });
+        if (tx.run.status !== 'paused') tx.run.status = 'running';
+      }
+    }
+    return updated;
+  }
+
+  // ---- timers ----
+
+  timerHandlers(): Array<[string, (driver: RunDriver, tx: Transaction, timer: TimerRecord) => Promise<void>]> {
+    const open = async (tx: Transaction, timer: TimerRecord) => {
+      const id = timer.payload?.interactionId as string;
+      const i = tx.interactions.get(id) ?? (await this.engine.store.getInteraction(timer.tenantId, id));
+      return i && !CLOSED.has(i.status) ? i : undefined;
+    };
+    const system: Actor = { subject: 'system', roles: ['admin'] };
+    return [
+      [
+        'interaction.timeout',
+        async (driver, tx, timer) => {
+          const i = await open(tx, timer);
+          if (!i) return;
+          const chain = (i.settings.escalationChain as Array<string | string[]>) ?? [];
+          const onTimeout = i.settings.onTimeout as string | undefined;
+          if (onTimeout === 'escalate' && i.escalationLevel < chain.length) {
+            const level = i.escalationLevel + 1;
+            const assignees = parseAssignees(chain[level - 1]);
+            const timeoutMs = i.settings.timeoutMs as number;
+            const next: TimerRecord = { ...timer, timerId: this.engine.ids('tmr'), dueAt: new Date(this.engine.clock.now() + timeoutMs).toISOString() };
+            tx.timersAdd.push(next);
+            const escalated: InteractionRecord = {
+              ...i,
+              status: 'escalated',
+              escalationLevel: level,
+              assignees,
+              deadline: next.dueAt,
+              settings: { ...i.settings, timerIds: [...((i.settings.timerIds as string[]) ?? []).filter((t) => t !== timer.timerId), next.timerId] },
+              updatedAt: this.engine.nowIso(),
+            };
+            tx.interactions.set(i.interactionId, escalated);
+            tx.emit('interaction.escalated', i.stepId, { interaction_id: i.interactionId, level, assignees });
+            tx.audit.push({ tenantId: i.tenantId, action: 'interaction.escalated', actor: 'system', runId: i.runId, target: i.interactionId, timestamp: this.engine.nowIso(), data: { level } });
+            tx.after.push(() => void this.notify(i.tenantId, escalated, 'escalated'));
+            return;
+          }
+          const action = onTimeout === 'approve' ? 'approve' : onTimeout === 'reject' ? 'reject' : 'timeout';
+          const response: InteractionResponse = { action, subject: 'system', at: this.engine.nowIso(), comment: 'timed out' };
+          this.apply(driver, tx, i, response, response, system);
+          if (action !== 'timeout') tx.emit('interaction.timed_out', i.stepId, { interaction_id: i.interactionId, resolved_as: action });
+        },
+      ],
+      [
+        'interaction.auto_approve',
+        async (driver, tx, timer) => {
+          const i = await open(tx, timer);
+          if (!i) return;
+          const response: InteractionResponse = { action: 'approve', subject: 'system:auto-approve', at: this.engine.nowIso(), comment: 'approved automatically' };
+          this.apply(driver, tx, i, response, response, { subject: 'system:auto-approve', roles: ['admin'] });
+        },
+      ],
+      [
+        'interaction.sla_warning',
+        async (_driver, tx, timer) => {
+          const i = await open(tx, timer);
+          if (!i) return;
+          tx.emit('interaction.sla_warning', i.stepId, { interaction_id: i.interactionId, breach_at: i.slaBreachAt ?? i.deadline });
+          tx.after.push(() => void this.notify(i.tenantId, i, 'sla_warning'));
+        },
+      ],
+      [
+        'interaction.sla_breach',
+        async (_driver, tx, timer) => {
+          const i = await open(tx, timer);
+          if (!i) return;
+          tx.emit('interaction.sla_breached', i.stepId, { interaction_id: i.interactionId });
+          tx.audit.push({ tenantId: i.tenantId, action: 'interaction.sla_breached', actor: 'system', runId: i.runId, target: i.interactionId, timestamp: this.engine.nowIso() });
+          tx.after.push(() => void this.notify(i.tenantId, i, 'sla_breached'));
+        },
+      ],
+    ];
+  }
+
+  // ---- notifications ----
+
+  /**
+   * Tells the channels that take this priority, all at once; a failing or slow channel
+   * never blocks the run or the others. Results land in one `interaction.notified` event.
+   */
+  async notify(tenantId: string, interaction: InteractionRecord, reason: NotificationReason): Promise<void> {
+    const channels = this.engine.channels.filter((c) => !c.priorities?.length || c.priorities.includes(interaction.priority));
+    if (!channels.length) return;
+    const { context: _context, timerIds: _timers, ...visibleSettings } = interaction.settings;
+    const visible: InteractionRecord = { ...interaction, settings: { ...visibleSettings, context: interaction.settings.context } };
+    const base = this.engine.publicUrl?.replace(/\/$/, '');
+    const results = await Promise.all(
+      channels.map(async (channel) => {
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(new Error('channel timed out')), 15_000);
+        try {
+          const result = await channel.send(
+            {
+              tenantId,
+              reason,
+              interaction: visible,
+              recipients: interaction.assignees,
+              links: { baseUrl: base, respondUrl: base ? `${base}/respond` : undefined, viewUrl: base ? `${base}/runs/${interaction.runId}` : undefined },
+              signLink: this.signLink(tenantId, interaction),
+            },
+            { logger: this.engine.logger.child({ channel: channel.name }), signal: controller.signal },
+          );
+          return { channel: channel.name, ok: result.ok, message_id: result.messageId, attempts: result.attempts ?? 1, error: result.error, to: result.to };
+        } catch (error) {
+          return { channel: channel.name, ok: false, error: (error as Error)?.message ?? String(error) };
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    try {
+      await this.engine.withRun(tenantId, interaction.runId, async (_driver, tx) => {
+        const current = tx.interactions.get(interaction.interactionId) ?? (await this.engine.store.getInteraction(tenantId, interaction.interactionId));
+        if (current?.status === 'pending' && results.some((r) => r.ok)) {
+          tx.interactions.set(current.interactionId, { ...current, status: 'notified', updatedAt: this.engine.nowIso() });
+        }
+        tx.emit('interaction.notified', interaction.stepId, { interaction_id: interaction.interactionId, reason, results });
+      });
+    } catch (error) {
+      this.engine.logger.warn({ err: error, interactionId: interaction.interactionId }, 'could not record notification results');
+    }
+  }
+
+  /** Set by the engine when a link signer is available. */
+  signLink: (tenantId: string, interaction: InteractionRecord) => ((recipient: string, action: 'approve' | 'reject') => string) | undefined = () => undefined;
+
+  // ---- queries ----
+
+  async list(query: ListInteractionsQuery & CallScope): Promise<InteractionRecord[]> {
+    const tenantId = query.tenantId ?? DEFAULT_TENANT;
+    const all = await this.engine.store.listInteractions(tenantId, { status: query.status, runId: query.runId });
+    const filtered = query.assignee ? all.filter((i) => isAssignedTo(i, query.assignee!, query.actor?.subject === query.assignee ? query.actor?.groups : [])) : all;
+    const due = (i: InteractionRecord) => i.slaBreachAt ?? i.deadline ?? '9999';
+    return filtered.sort((a, b) => (due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : a.createdAt < b.createdAt ? -1 : 1));
+  }
+}
+
+/** Step types may ask people through these; `human_task` uses the same machinery. */
+export type HumanStepHelpers = Pick<HumanManager, 'request'>;
+
+export type { StepTypeDefinition };

@@ -1,0 +1,52 @@
+import type { StepCatalog } from '../catalog/step-catalog.js';
+import type { Logger, RuntimeResources, SecretsProvider } from '../catalog/types.js';
+import { LlmteamError, isLlmteamError } from '../errors.js';
+import type { NotificationChannel } from '../notify/types.js';
+import { checkApiVersion, CORE_VERSION, PLUGIN_API_VERSION } from './version.js';
+import type { ConfiguredPlugin, LlmteamPlugin, PluginApi, StoreFactory } from './types.js';
+
+/** Where plugins put what they register. */
+export interface PluginRegistry {
+  catalog: StepCatalog;
+  logger: Logger;
+  channels: NotificationChannel[];
+  resources: RuntimeResources;
+  secrets: SecretsProvider[];
+  stores?: Map<string, StoreFactory>;
+}
+
+/** Runs each plugin's `setup` against the registry, in order. Errors name the plugin and the hook. */
+export async function setupPlugins(plugins: Array<LlmteamPlugin | ConfiguredPlugin>, registry: PluginRegistry): Promise<void> {
+  for (const entry of plugins) {
+    const { plugin, options } = 'plugin' in entry ? entry : { plugin: entry, options: {} };
+    checkApiVersion(plugin);
+    const api: PluginApi = {
+      coreVersion: CORE_VERSION,
+      apiVersion: PLUGIN_API_VERSION,
+      options: options ?? {},
+      logger: registry.logger.child({ plugin: plugin.name }),
+      registerStepType: (def) => registry.catalog.register(def),
+      registerStore: (name, factory) => registry.stores?.set(name, factory),
+      registerChannel: (channel) => registry.channels.push(channel),
+      registerLlmProvider: (provider) => {
+        registry.resources.llms[provider.name] = provider;
+      },
+      registerActionHandler: (name, handler) => {
+        registry.resources.actions[name] = handler;
+      },
+      registerResource: (kind, name, value) => {
+        registry.resources[kind][name] = value;
+      },
+      registerSecretsProvider: (provider) => registry.secrets.unshift(provider),
+    };
+    try {
+      await plugin.setup(api);
+    } catch (cause) {
+      if (isLlmteamError(cause) && cause.code.startsWith('LLMT_E_PLUGIN')) throw cause;
+      throw new LlmteamError('LLMT_E_PLUGIN_SETUP', `plugin "${plugin.name}" failed in setup(): ${(cause as Error)?.message ?? cause}`, {
+        cause,
+        details: { plugin: plugin.name, hook: 'setup' },
+      });
+    }
+  }
+}
