@@ -85,7 +85,8 @@ class DurableEngine implements Engine, EngineInternals {
   private pollHandle: unknown;
   private wakeHandle: unknown;
   private wakeAt = Number.POSITIVE_INFINITY;
-  private polling = false;
+  private polling?: Promise<void>;
+  private pollAgain = false;
   private heartbeat: unknown;
 
   constructor(private readonly options: EngineOptions) {
@@ -267,9 +268,26 @@ class DurableEngine implements Engine, EngineInternals {
   }
 
   /** Fires due timers and claims orphaned runs. Called by the loop; tests may call it directly. */
-  async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
+  poll(): Promise<void> {
+    // A call during a poll waits for it and polls once more: the caller sees every timer due
+    // at the time of its call fired (the running poll may have read an earlier time).
+    if (this.polling) {
+      this.pollAgain = true;
+      return this.polling;
+    }
+    const run = (async () => {
+      do {
+        this.pollAgain = false;
+        await this.pollOnce();
+      } while (this.pollAgain);
+    })().finally(() => {
+      this.polling = undefined;
+    });
+    this.polling = run;
+    return run;
+  }
+
+  private async pollOnce(): Promise<void> {
     try {
       const now = this.nowIso();
       for (;;) {
@@ -286,8 +304,6 @@ class DurableEngine implements Engine, EngineInternals {
       if (next) this.armWake(Date.parse(next));
     } catch (error) {
       this.logger.error({ err: error }, 'timer poll failed');
-    } finally {
-      this.polling = false;
     }
   }
 
@@ -366,6 +382,10 @@ class DurableEngine implements Engine, EngineInternals {
       await this.store.releaseLease(tenantId, runId, this.workerId);
       throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
     }
+    // A concurrent call may have set up a driver while this one loaded: use that one, so
+    // one run never has two drivers (two queues) in this process.
+    const raced = this.drivers.get(key);
+    if (raced && !raced.released) return raced;
     this.drivers.set(key, driver);
     return driver;
   }
