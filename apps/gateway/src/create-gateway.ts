@@ -7,7 +7,8 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Engine, Logger } from '@llmteam/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { GraphQLError, type GraphQLSchema, parse, validate } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
+import { graphql } from './graphql-js.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type AuthInfo, authenticate, ensureBootstrapKey, parseBearer } from './auth/api-keys.js';
@@ -22,6 +23,8 @@ import { createErrorFormatter } from './protection/masked-errors.js';
 import { useRequestLogging } from './protection/request-logging.js';
 import { buildGatewaySchema } from './schema/build-gateway-schema.js';
 import { GATEWAY_VERSION } from './version.js';
+
+const { GraphQLError, parse, validate } = graphql;
 
 /** Options of {@link createGateway}. */
 export interface GatewayOptions {

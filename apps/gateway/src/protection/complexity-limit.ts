@@ -1,18 +1,8 @@
-import {
-  type FragmentDefinitionNode,
-  GraphQLError,
-  type GraphQLNamedType,
-  Kind,
-  type SelectionSetNode,
-  type ValueNode,
-  getNamedType,
-  getNullableType,
-  isCompositeType,
-  isInterfaceType,
-  isListType,
-  isObjectType,
-} from 'graphql';
+import type { FragmentDefinitionNode, GraphQLNamedType, SelectionSetNode, ValueNode } from 'graphql';
+import { graphql } from '../graphql-js.js';
 import { type GatewayPlugin, type OperationCheck, operationCheckPlugin } from './gateway-plugin.js';
+
+const { GraphQLError, Kind, getNamedType, getNullableType, isCompositeType, isInterfaceType, isListType, isObjectType } = graphql;
 
 /** Options of {@link useComplexityLimit}. */
 export interface ComplexityLimitOptions {

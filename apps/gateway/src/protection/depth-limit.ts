@@ -1,4 +1,7 @@
-import { type FragmentDefinitionNode, GraphQLError, Kind, type SelectionSetNode } from 'graphql';
+import type { FragmentDefinitionNode, SelectionSetNode } from 'graphql';
+import { graphql } from '../graphql-js.js';
+
+const { GraphQLError, Kind } = graphql;
 import { type GatewayPlugin, type OperationCheck, operationCheckPlugin } from './gateway-plugin.js';
 
 /** Options of {@link useDepthLimit}. */

@@ -1,5 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
-import { GraphQLError } from 'graphql';
+import { graphql } from '../graphql-js.js';
+
+const { GraphQLError } = graphql;
 import { isLlmteamError } from '@llmteam/core';
 import { isPublicError, toGraphQLCode } from '../errors.js';
 

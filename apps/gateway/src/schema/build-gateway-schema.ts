@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './enums.js';
@@ -13,5 +14,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
     resolvers: [QueryResolver, MutationResolver, RunFieldsResolver, SubscriptionResolver],
     // Arguments are checked by the engine (segment validation) and the resolvers.
     validate: false,
+    // Every subscription brings its own `subscribe` (fed by the engine); type-graphql still wants a PubSub.
+    pubSub: createPubSub(),
   });
 }

@@ -66,17 +66,15 @@ export function abortableIterator<T, U>(
     await inner.return?.();
     return { value: undefined, done: true };
   };
+  // One listener for the iterator's life, not one per `next()`.
+  const aborted = new Promise<IteratorResult<T>>((resolve) => {
+    controller.signal.addEventListener('abort', () => resolve({ value: undefined, done: true }), { once: true });
+  });
   let closed = false;
   const iterator: AsyncIterableIterator<U> = {
     async next() {
       if (closed) return { value: undefined, done: true };
-      const result = await Promise.race([
-        inner.next(),
-        new Promise<IteratorResult<T>>((resolve) => {
-          if (controller.signal.aborted) resolve({ value: undefined, done: true });
-          else controller.signal.addEventListener('abort', () => resolve({ value: undefined, done: true }), { once: true });
-        }),
-      ]);
+      const result = await Promise.race([inner.next(), aborted]);
       if (result.done) {
         closed = true;
         return { value: undefined, done: true };

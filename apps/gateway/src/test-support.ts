@@ -1,0 +1,52 @@
+// Helpers shared by the gateway's tests (not exported from the package).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Engine, MemoryStore, type Role, type Store, createEngine } from '@llmteam/core';
+import { createApiKey, ensureTenant } from './auth/api-keys.js';
+import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
+import { createLogger } from './logger.js';
+
+export const ORDER_FLOW = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../examples/segments/order-flow.json', import.meta.url)), 'utf8'),
+) as Record<string, unknown>;
+
+export interface TestGateway {
+  gateway: Gateway;
+  engine: Engine;
+  store: Store;
+  /** Creates a key in a tenant (created when missing) and returns its secret. */
+  key(tenantId: string, roles: Role[], subject?: string, groups?: string[]): Promise<string>;
+  /** POSTs a GraphQL operation; returns status and body. */
+  gql(secret: string | undefined, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+/** A gateway on a free port over a MemoryStore (or the given store). */
+export async function startTestGateway(options: Partial<GatewayOptions> & { store?: Store } = {}): Promise<TestGateway> {
+  const store = options.store ?? new MemoryStore();
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
+  const engine = options.engine ?? createEngine({ store, logger, pollIntervalMs: 50 });
+  const gateway = await createGateway({ host: '127.0.0.1', port: 0, logger, ...options, engine });
+  return {
+    gateway,
+    engine,
+    store,
+    async key(tenantId, roles, subject, groups) {
+      await ensureTenant(store, tenantId, tenantId);
+      const { secret } = await createApiKey(store, { tenantId, roles, subject: subject ?? `${tenantId}-${roles.join('-')}`, groups: groups ?? [] });
+      return secret;
+    },
+    async gql(secret, query, variables) {
+      const res = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, body: await res.json() };
+    },
+    async close() {
+      await gateway.stop('test finished');
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { type Client as WsClient, createClient as createWsClient } from 'graphql-ws';
+import { CLIENT_ERROR_CODES, type GraphQLErrorPayload, LlmteamClientError } from './errors.js';
+import * as ops from './operations.js';
+import type {
+  CreatedApiKey,
+  Health,
+  Interaction,
+  InteractionStatus,
+  Json,
+  Role,
+  Run,
+  RunConnection,
+  RunStatus,
+  RunSummary,
+  Segment,
+  TenantTier,
+  WorktrailEvent,
+} from './types.js';
+import { type WatchRunOptions, watchRun } from './watch-run.js';
+
+/** Options of {@link createLlmteamClient}. */
+export interface LlmteamClientOptions {
+  /** HTTP endpoint, e.g. `http://localhost:4000/graphql`. */
+  url: string;
+  /** `llmt_...` key sent as `Authorization: Bearer` (HTTP) and `connectionParams.authorization` (graphql-ws). */
+  apiKey?: string;
+  /** WebSocket endpoint. @default `url` with `http` replaced by `ws` */
+  wsUrl?: string;
+  /** WebSocket constructor; Node 20 has none built in, pass `ws`. @default globalThis.WebSocket */
+  webSocketImpl?: unknown;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Extra HTTP headers on every request. @default {} */
+  headers?: Record<string, string>;
+}
+
+/** A raw GraphQL result. */
+interface GraphQLResponse<T> {
+  data?: T | null;
+  errors?: GraphQLErrorPayload[];
+}
+
+/** The typed client. Every method throws {@link LlmteamClientError}. */
+export interface LlmteamClient {
+  /** Sends any GraphQL operation over HTTP and returns `data`. */
+  request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  health(): Promise<Health>;
+  run(id: string): Promise<Run | null>;
+  runs(args?: { status?: RunStatus; segmentId?: string; first?: number; after?: string }): Promise<RunConnection>;
+  segments(): Promise<Segment[]>;
+  upsertSegment(definition: unknown): Promise<Segment>;
+  startRun(segmentId: string, input?: unknown, options?: { idempotencyKey?: string }): Promise<RunSummary>;
+  cancelRun(id: string, reason?: string): Promise<RunSummary>;
+  pauseRun(id: string): Promise<RunSummary>;
+  resumeRun(id: string): Promise<RunSummary>;
+  interactions(args?: { status?: InteractionStatus; assignee?: string; runId?: string }): Promise<Interaction[]>;
+  approve(requestId: string, comment?: string): Promise<Interaction>;
+  reject(requestId: string, reason?: string): Promise<Interaction>;
+  requestChanges(requestId: string, feedback: string): Promise<Interaction>;
+  respond(requestId: string, response: Json): Promise<Interaction>;
+  createApiKey(args: { tenantId: string; roles: Role[]; name?: string; subject?: string; groups?: string[] }): Promise<CreatedApiKey>;
+  createTenant(args: { id: string; name: string; tier?: TenantTier }): Promise<{ id: string; name: string; tier: TenantTier; createdAt: string }>;
+  /**
+   * Events of a run as an async iterator over graphql-ws: the stored ones after `afterSeq`,
+   * then live ones. A dropped socket is reconnected and the subscription resumed from the
+   * last `seq` seen, so nothing is lost or repeated. Ends after the run's terminal event
+   * unless `untilTerminal` is false; `break` (or `signal`) stops it.
+   */
+  watchRun(runId: string, options?: WatchRunOptions): AsyncIterableIterator<WorktrailEvent>;
+  /** Closes the WebSocket, if one was opened. */
+  close(): Promise<void>;
+}
+
+/** Creates a client for an llmteam gateway. */
+export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClient {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const wsUrl = options.wsUrl ?? options.url.replace(/^http/, 'ws');
+  const sockets = new Set<WsClient>();
+
+  async function request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+    let response: Response;
+    try {
+      response = await doFetch(options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+          ...options.headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+    } catch (cause) {
+      throw new LlmteamClientError('NETWORK_ERROR', `Cannot reach ${options.url}: ${(cause as Error).message}`, { cause });
+    }
+    let body: GraphQLResponse<T>;
+    try {
+      body = (await response.json()) as GraphQLResponse<T>;
+    } catch (cause) {
+      throw new LlmteamClientError('BAD_RESPONSE', `${options.url} answered HTTP ${response.status} without a GraphQL response`, {
+        status: response.status,
+        cause,
+      });
+    }
+    if (body.errors?.length) throw LlmteamClientError.fromGraphQL(body.errors, response.status);
+    if (!body.data) throw new LlmteamClientError('BAD_RESPONSE', `${options.url} answered HTTP ${response.status} with no data`, { status: response.status });
+    return body.data;
+  }
+
+  const openSocket = (): WsClient => {
+    const socket = createWsClient({
+      url: wsUrl,
+      ...(options.webSocketImpl ? { webSocketImpl: options.webSocketImpl } : {}),
+      connectionParams: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+      lazy: true,
+      // watchRun resumes with a fresh afterSeq itself; graphql-ws' own retry would replay the old one.
+      retryAttempts: 0,
+    });
+    sockets.add(socket);
+    return socket;
+  };
+
+  return {
+    request,
+    health: async () => (await request<{ health: Health }>(ops.HEALTH)).health,
+    run: async (id) => (await request<{ run: Run | null }>(ops.RUN, { id })).run,
+    runs: async (args = {}) => (await request<{ runs: RunConnection }>(ops.RUNS, args)).runs,
+    segments: async () => (await request<{ segments: Segment[] }>(ops.SEGMENTS)).segments,
+    upsertSegment: async (definition) => (await request<{ upsertSegment: Segment }>(ops.UPSERT_SEGMENT, { definition })).upsertSegment,
+    startRun: async (segmentId, input, opts = {}) =>
+      (await request<{ startRun: RunSummary }>(ops.START_RUN, { segmentId, input, idempotencyKey: opts.idempotencyKey })).startRun,
+    cancelRun: async (id, reason) => (await request<{ cancelRun: RunSummary }>(ops.CANCEL_RUN, { id, reason })).cancelRun,
+    pauseRun: async (id) => (await request<{ pauseRun: RunSummary }>(ops.PAUSE_RUN, { id })).pauseRun,
+    resumeRun: async (id) => (await request<{ resumeRun: RunSummary }>(ops.RESUME_RUN, { id })).resumeRun,
+    interactions: async (args = {}) => (await request<{ interactions: Interaction[] }>(ops.INTERACTIONS, args)).interactions,
+    approve: async (requestId, comment) => (await request<{ approve: Interaction }>(ops.APPROVE, { requestId, comment })).approve,
+    reject: async (requestId, reason) => (await request<{ reject: Interaction }>(ops.REJECT, { requestId, reason })).reject,
+    requestChanges: async (requestId, feedback) =>
+      (await request<{ requestChanges: Interaction }>(ops.REQUEST_CHANGES, { requestId, feedback })).requestChanges,
+    respond: async (requestId, response) => (await request<{ respond: Interaction }>(ops.RESPOND, { requestId, response })).respond,
+    createApiKey: async (args) => (await request<{ createApiKey: CreatedApiKey }>(ops.CREATE_API_KEY, args)).createApiKey,
+    createTenant: async (args) =>
+      (await request<{ createTenant: { id: string; name: string; tier: TenantTier; createdAt: string } }>(ops.CREATE_TENANT, args)).createTenant,
+    watchRun: (runId, watchOptions = {}) => watchRun(openSocket, runId, watchOptions, (socket) => sockets.delete(socket)),
+    async close() {
+      await Promise.all([...sockets].map((s) => s.dispose()));
+      sockets.clear();
+    },
+  };
+}
+
+export { CLIENT_ERROR_CODES };

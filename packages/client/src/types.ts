@@ -1,0 +1,140 @@
+/** Shapes the gateway returns (ARCHITECTURE section 8). Enum values are upper-case. */
+
+export type RunStatus = 'PENDING' | 'RUNNING' | 'WAITING_HUMAN' | 'WAITING_ACTION' | 'PAUSED' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export type StepStatus = 'PENDING' | 'RUNNING' | 'WAITING' | 'RETRY_WAIT' | 'COMPLETED' | 'FAILED' | 'SKIPPED' | 'CANCELLED';
+export type InteractionStatus = 'PENDING' | 'NOTIFIED' | 'IN_PROGRESS' | 'COMPLETED' | 'REJECTED' | 'TIMEOUT' | 'CANCELLED' | 'ESCALATED';
+export type InteractionType = 'APPROVAL' | 'CHOICE' | 'INPUT' | 'REVIEW' | 'TASK' | 'CHAT';
+export type InteractionPriority = 'LOW' | 'NORMAL' | 'HIGH' | 'CRITICAL';
+export type Role = 'ADMIN' | 'OPERATOR' | 'APPROVER' | 'VIEWER';
+export type TenantTier = 'FREE' | 'STANDARD' | 'ENTERPRISE';
+
+/** Any JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  retryable: boolean | null;
+  details: Json | null;
+}
+
+export interface StepState {
+  stepId: string;
+  status: StepStatus;
+  attempt: number;
+  iteration: number;
+  outputs: Record<string, Json> | null;
+  error: ErrorInfo | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface WorktrailEvent {
+  id: string;
+  runId: string;
+  seq: number;
+  /** Dotted type, e.g. `run.completed`. */
+  type: string;
+  stepId: string | null;
+  timestamp: string;
+  data: Record<string, Json>;
+}
+
+export interface InteractionResponse {
+  action: string;
+  subject: string;
+  value: Json | null;
+  comment: string | null;
+  at: string;
+}
+
+export interface Interaction {
+  id: string;
+  runId: string;
+  stepId: string;
+  type: InteractionType;
+  status: InteractionStatus;
+  priority: InteractionPriority;
+  title: string;
+  description: string | null;
+  assignees: { users: string[]; groups: string[] };
+  options: Json | null;
+  inputSchema: Json | null;
+  revision: number;
+  previousFeedback: string | null;
+  responses: InteractionResponse[];
+  outcome: InteractionResponse | null;
+  deadline: string | null;
+  slaBreachAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Timer {
+  id: string;
+  kind: string;
+  stepId: string | null;
+  dueAt: string;
+}
+
+export interface Snapshot {
+  id: string;
+  runId: string;
+  seq: number;
+  reason: string;
+  checksum: string;
+  createdAt: string;
+}
+
+/** A run as `startRun`, `cancelRun`, ... return it. */
+export interface RunSummary {
+  id: string;
+  segmentId: string;
+  segmentVersion: string;
+  status: RunStatus;
+  input: Json | null;
+  outputs: Record<string, Json> | null;
+  error: ErrorInfo | null;
+  lastSeq: number;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+/** A run as `run(id)` returns it, with its steps, interactions, snapshots and what it waits on. */
+export interface Run extends RunSummary {
+  steps: StepState[];
+  interactions: Interaction[];
+  snapshots: Snapshot[];
+  waitingOn: { interactions: Interaction[]; timers: Timer[]; actions: StepState[] };
+}
+
+export interface RunConnection {
+  edges: Array<{ node: RunSummary; cursor: string }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export interface Segment {
+  id: string;
+  version: string;
+  name: string;
+  definition: Json;
+  createdAt: string;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  /** Shown once; store it now. */
+  secret: string;
+  tenantId: string;
+  roles: Role[];
+  subject: string;
+  groups: string[];
+}
+
+export interface Health {
+  status: string;
+  version: string;
+  store: string;
+  uptimeSeconds: number;
+}
