@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import type { Commit, StoreCapabilities, WorktrailEvent } from '@llmteam/core';
+import { SQL_ENTITIES, SQL_MIGRATIONS, SerialQueue, SqlStore, SqlStoreError, type SqlExecutor } from '@llmteam/store-sql';
+import { DataSource, type QueryRunner } from 'typeorm';
+
+/** Options of {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** Connection URL, e.g. `postgres://user:password@127.0.0.1:5432/llmteam`. Required. */
+  url: string;
+  /**
+   * Schema holding llmteam's tables; created when missing. Letters, digits and `_` only.
+   * @default 'public'
+   */
+  schema?: string;
+  /** Connections in the pool (one more is held for LISTEN). @default 10 */
+  poolSize?: number;
+  /** How long to wait for a connection before failing, in ms. @default 10000 */
+  connectTimeoutMs?: number;
+}
+
+/** The defaults of {@link PostgresStoreOptions}. */
+export const POSTGRES_STORE_DEFAULTS = { schema: 'public', poolSize: 10, connectTimeoutMs: 10_000 } as const;
+
+interface Notice {
+  /** Store instance that committed. */
+  o: string;
+  t: string;
+  r: string;
+  /** First and last seq of the commit's events. */
+  f: number;
+  l: number;
+}
+
+interface PgClient {
+  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+  removeAllListeners(event?: string): void;
+}
+
+/**
+ * The production store: Postgres through TypeORM and pg. Several processes share one
+ * database: runs and timers are claimed with `FOR UPDATE SKIP LOCKED` and leases, so one
+ * worker advances a run at a time; events committed anywhere reach every process's
+ * subscribers through LISTEN/NOTIFY (the notice carries only tenant, run and seq range;
+ * the receiver reads the events).
+ */
+export class PostgresStore extends SqlStore {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities = { multiProcess: true, crossProcessEvents: true, durable: true };
+  protected readonly dialect = 'postgres' as const;
+  private readonly options: Required<PostgresStoreOptions>;
+  private readonly instanceId = randomUUID();
+  private readonly channel: string;
+  private readonly notices = new SerialQueue();
+  private listener?: QueryRunner;
+  /** Highest seq delivered per run (`tenant\0run`). */
+  private readonly delivered = new Map<string, number>();
+  private closing = false;
+
+  constructor(options: PostgresStoreOptions) {
+    super();
+    if (!options || typeof options.url !== 'string' || !options.url) {
+      throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', 'postgres store: the `url` option is required, e.g. postgres://user@127.0.0.1:5432/llmteam');
+    }
+    this.options = { ...POSTGRES_STORE_DEFAULTS, ...options } as Required<PostgresStoreOptions>;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(this.options.schema)) {
+      throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', `postgres store: schema ${JSON.stringify(this.options.schema)} must be letters, digits and _ (at most 63), starting with a letter or _`);
+    }
+    this.name = describeUrl(options.url, this.options.schema);
+    this.channel = `llmteam_events:${this.options.schema}`;
+  }
+
+  /** The schema holding the tables. */
+  get schema(): string {
+    return this.options.schema;
+  }
+
+  protected async openDataSource(): Promise<DataSource> {
+    const { url, schema, poolSize, connectTimeoutMs } = this.options;
+    const dataSource = new DataSource({
+      type: 'postgres',
+      url,
+      schema,
+      poolSize,
+      // Raw SQL names tables without a schema; the search path points every connection at it.
+      extra: { options: `-c search_path=${schema}`, connectionTimeoutMillis: connectTimeoutMs },
+      entities: SQL_ENTITIES,
+      migrations: SQL_MIGRATIONS,
+      migrationsTableName: 'llmteam_migrations',
+      migrationsTransactionMode: 'all',
+      synchronize: false,
+      logging: false,
+    });
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      throw new SqlStoreError(
+        'LLMT_E_SQL_UNREACHABLE',
+        `${this.name}: cannot connect (${e.code ?? ''} ${e.message ?? String(error)}). ` +
+          'Check that Postgres runs and accepts connections at this host and port, that the database exists and the user may log in, or fix the store `url` option.',
+        { cause: error, details: { store: this.name } },
+      );
+    }
+    return dataSource;
+  }
+
+  protected override async beforeMigrate(runner: QueryRunner): Promise<void> {
+    // One migrator per schema at a time, across processes.
+    await runner.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [`llmteam.migrate:${this.options.schema}`]);
+    await runner.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
+  }
+
+  protected override async afterMigrate(runner: QueryRunner): Promise<void> {
+    await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [`llmteam.migrate:${this.options.schema}`]);
+  }
+
+  override async init(): Promise<void> {
+    await super.init();
+    await this.listen();
+  }
+
+  override async close(): Promise<void> {
+    this.closing = true;
+    const listener = this.listener;
+    this.listener = undefined;
+    if (listener) {
+      await listener.query(`UNLISTEN *`).catch(() => undefined);
+      await listener.release().catch(() => undefined);
+    }
+    await this.notices.run(async () => undefined);
+    await super.close();
+  }
+
+  protected async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const runner = this.ready().createQueryRunner();
+    await runner.connect();
+    try {
+      const tx = this.executor(runner);
+      await tx.exec('BEGIN');
+      try {
+        const result = await fn(tx);
+        await tx.exec('COMMIT');
+        return result;
+      } catch (error) {
+        await tx.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  protected async read<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
+    const runner = this.ready().createQueryRunner();
+    try {
+      return await fn(this.executor(runner));
+    } finally {
+      await runner.release();
+    }
+  }
+
+  protected override async lockAuditChain(tx: SqlExecutor, tenantId: string): Promise<void> {
+    // Held until the transaction ends: one appender per tenant chain, so the chain has no fork.
+    await tx.exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, [`llmteam.audit:${this.options.schema}:${tenantId}`]);
+  }
+
+  protected override async announce(tx: SqlExecutor, commit: Commit): Promise<void> {
+    const events = commit.events ?? [];
+    const notice: Notice = { o: this.instanceId, t: commit.tenantId, r: commit.runId, f: events[0].seq, l: events[events.length - 1].seq };
+    // NOTIFY is transactional: it is sent when (and only if) the commit succeeds.
+    await tx.exec(`SELECT pg_notify(?, ?)`, [this.channel, JSON.stringify(notice)]);
+  }
+
+  /** Holds one connection that LISTENs for other processes' commits; reconnects when it drops. */
+  private async listen(): Promise<void> {
+    if (this.listener || this.closing) return;
+    const runner = this.ready().createQueryRunner();
+    const client = (await runner.connect()) as PgClient;
+    client.on('notification', (message) => {
+      if (message.channel === this.channel && message.payload) void this.notices.run(() => this.deliver(message.payload!));
+    });
+    client.on('error', () => {
+      if (this.listener !== runner) return;
+      this.listener = undefined;
+      client.removeAllListeners('notification');
+      void runner.release().catch(() => undefined);
+      if (!this.closing) setTimeout(() => void this.listen().catch(() => undefined), 1000).unref();
+    });
+    await runner.query(`LISTEN "${this.channel}"`);
+    this.listener = runner;
+  }
+
+  /** Local commits join the same ordered pipeline as other processes' commits. */
+  protected override emit(events: WorktrailEvent[]): void {
+    void this.notices.run(() => this.deliverInOrder(events[0].tenant_id, events[0].run_id, events));
+  }
+
+  /** Reads the events a notice announces and hands them to this process's subscribers. */
+  private async deliver(payload: string): Promise<void> {
+    let notice: Notice;
+    try {
+      notice = JSON.parse(payload) as Notice;
+    } catch {
+      return;
+    }
+    // This instance delivers its own commits when they return.
+    if (notice.o === this.instanceId || !this.dataSource) return;
+    const last = this.delivered.get(runKey(notice.t, notice.r));
+    if (!this.listenerCount || (last !== undefined && notice.l <= last)) return;
+    const afterSeq = last ?? notice.f - 1;
+    const events = await this.listEvents(notice.t, notice.r, { afterSeq, limit: notice.l - afterSeq }).catch(() => []);
+    if (events.length) await this.deliverInOrder(notice.t, notice.r, events);
+  }
+
+  /**
+   * Delivers each run's events once and in seq order: events at or below the run's
+   * delivered mark are dropped, and a gap (another process's commit whose notice has not
+   * arrived yet) is filled from the table first.
+   */
+  private async deliverInOrder(tenantId: string, runId: string, events: WorktrailEvent[]): Promise<void> {
+    if (!this.listenerCount) {
+      this.delivered.clear();
+      return;
+    }
+    const key = runKey(tenantId, runId);
+    const last = this.delivered.get(key);
+    let batch = events;
+    if (last !== undefined) {
+      batch = events.filter((e) => e.seq > last);
+      if (!batch.length) return;
+      if (batch[0].seq > last + 1 && this.dataSource) {
+        const missing = await this.listEvents(tenantId, runId, { afterSeq: last, limit: batch[0].seq - last - 1 }).catch(() => []);
+        batch = [...missing, ...batch];
+      }
+    }
+    // Re-inserted so the map's order is least recently delivered first; bounded.
+    this.delivered.delete(key);
+    this.delivered.set(key, batch[batch.length - 1].seq);
+    if (this.delivered.size > DELIVERED_RUNS_KEPT) this.delivered.delete(this.delivered.keys().next().value as string);
+    super.emit(batch);
+  }
+}
+
+/** Runs whose delivered mark is remembered, for in-order once-only delivery. */
+const DELIVERED_RUNS_KEPT = 10_000;
+
+function runKey(tenantId: string, runId: string): string {
+  return `${tenantId}\u0000${runId}`;
+}
+
+/** `postgres:<host>:<port>/<database>` (plus the schema when not public): never the password. */
+function describeUrl(url: string, schema: string): string {
+  let where = 'postgres:<unparseable url>';
+  try {
+    const u = new URL(url);
+    where = `postgres:${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}`;
+  } catch {
+    // keep the placeholder: the URL itself may hold a password
+  }
+  return schema === 'public' ? where : `${where}?schema=${schema}`;
+}
+
+/**
+ * Creates the Postgres store (not yet initialized: `init()` connects, migrates the schema
+ * in one transaction and starts listening for other processes' events).
+ *
+ * ```ts
+ * const store = createPostgresStore({ url: 'postgres://postgres@127.0.0.1:5432/llmteam' });
+ * await store.init();
+ * ```
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  return new PostgresStore(options);
+}
