@@ -1,6 +1,6 @@
 import { type DeliveryResult, defineChannel, type NotificationChannel } from '@llmteam/core';
 import { describe, expect, test } from 'vitest';
-import { type ChannelEndpoint, channelConformanceSuite, type ChannelUnderTest } from './channel-suite.js';
+import { type ChannelEndpoint, type ChannelUnderTest, channelConformanceSuite } from './channel-suite.js';
 import { startSilentServer } from './servers/silent-server.js';
 import { startWebhookReceiver } from './servers/webhook-receiver.js';
 
@@ -25,7 +25,10 @@ function referenceChannel(url: string, token: string): NotificationChannel {
   });
 }
 
-async function endpoint(kind: ChannelEndpoint, make: (url: string) => NotificationChannel): Promise<ChannelUnderTest> {
+async function endpoint(
+  kind: ChannelEndpoint,
+  make: (url: string) => NotificationChannel,
+): Promise<ChannelUnderTest> {
   if (kind === 'silent') {
     const silent = await startSilentServer();
     return { channel: make(silent.url), received: async () => [], destroy: () => silent.close() };
@@ -86,7 +89,10 @@ describe('channelConformanceSuite catches broken channels', () => {
       defineChannel({
         name: 'hanger',
         async send(n) {
-          return referenceChannel(url, 't').send(n, { logger: undefined as never, signal: new AbortController().signal });
+          return referenceChannel(url, 't').send(n, {
+            logger: undefined as never,
+            signal: new AbortController().signal,
+          });
         },
       }),
     );

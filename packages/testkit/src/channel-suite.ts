@@ -196,7 +196,9 @@ export function channelConformanceSuite(options: ChannelConformanceOptions): voi
 
   test(`${name}: send resolves { ok: true } and the message arrives with the title`, async () => {
     await withChannel(options, 'working', async (under) => {
-      const { result, thrown } = await settle(under.channel.send(notification, context(new AbortController().signal)));
+      const { result, thrown } = await settle(
+        under.channel.send(notification, context(new AbortController().signal)),
+      );
       expect(thrown, `send threw: ${String(thrown)}`).toBe(undefined);
       expect(result?.ok, `send failed: ${result?.error}`).toBe(true);
       const received = await waitForReceived(under, receiveTimeoutMs);
@@ -207,7 +209,9 @@ export function channelConformanceSuite(options: ChannelConformanceOptions): voi
 
   test(`${name}: the message carries none of the channel's secrets`, async () => {
     await withChannel(options, 'working', async (under) => {
-      const { result } = await settle(under.channel.send(notification, context(new AbortController().signal)));
+      const { result } = await settle(
+        under.channel.send(notification, context(new AbortController().signal)),
+      );
       expect(result?.ok).toBe(true);
       const received = (await waitForReceived(under, receiveTimeoutMs)).join('\n');
       for (const secret of under.secrets ?? []) {
@@ -218,7 +222,9 @@ export function channelConformanceSuite(options: ChannelConformanceOptions): voi
 
   test(`${name}: a failing endpoint resolves { ok: false, error } instead of throwing`, async () => {
     await withChannel(options, 'failing', async (under) => {
-      const { result, thrown } = await settle(under.channel.send(notification, context(new AbortController().signal)));
+      const { result, thrown } = await settle(
+        under.channel.send(notification, context(new AbortController().signal)),
+      );
       expect(thrown, `send threw: ${String(thrown)}`).toBe(undefined);
       expect(result?.ok).toBe(false);
       expect(typeof result?.error).toBe('string');
@@ -235,7 +241,10 @@ export function channelConformanceSuite(options: ChannelConformanceOptions): voi
           Promise.race([
             under.channel.send(notification, context(controller.signal)),
             new Promise<DeliveryResult>((_, reject) =>
-              setTimeout(() => reject(new Error('send hung after ctx.signal aborted')), abortAfterMs + abortGraceMs),
+              setTimeout(
+                () => reject(new Error('send hung after ctx.signal aborted')),
+                abortAfterMs + abortGraceMs,
+              ),
             ),
           ]),
         );

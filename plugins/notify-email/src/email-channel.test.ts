@@ -2,10 +2,10 @@ import { type Notification, silentLogger, verifyResponseToken } from '@llmteam/c
 import {
   channelConformanceSuite,
   type ReceivedMail,
+  type SmtpTestServer,
   sampleNotification,
   startSilentServer,
   startSmtpServer,
-  type SmtpTestServer,
 } from '@llmteam/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createEmailChannel, type EmailChannelOptions } from './email-channel.js';
@@ -16,7 +16,13 @@ const NOW = Date.UTC(2026, 0, 1, 12);
 const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
 
 function transport(port: number): EmailChannelOptions['transport'] {
-  return { host: '127.0.0.1', port, secure: false, ignoreTLS: true, auth: { user: 'llmteam', pass: SMTP_PASS } };
+  return {
+    host: '127.0.0.1',
+    port,
+    secure: false,
+    ignoreTLS: true,
+    auth: { user: 'llmteam', pass: SMTP_PASS },
+  };
 }
 
 function asText(mail: ReceivedMail): string {
@@ -41,7 +47,11 @@ channelConformanceSuite({
       };
     }
     const smtp = await startSmtpServer(endpoint === 'failing' ? { rejectRecipientsWith: 550 } : {});
-    const channel = createEmailChannel({ transport: transport(smtp.port), from: 'llmteam@example.com', linkSecret: LINK_SECRET });
+    const channel = createEmailChannel({
+      transport: transport(smtp.port),
+      from: 'llmteam@example.com',
+      linkSecret: LINK_SECRET,
+    });
     return {
       channel,
       received: async () => smtp.messages.map(asText),
@@ -91,11 +101,17 @@ describe('email channel', () => {
   });
 
   test('sends one mail per recipient, with HTML and text parts', async () => {
-    const result = await sendWith(team, { groupAddresses: { finance: ['fin@example.com', 'Alice@example.com'] } });
+    const result = await sendWith(team, {
+      groupAddresses: { finance: ['fin@example.com', 'Alice@example.com'] },
+    });
     expect(result.ok).toBe(true);
     expect(result.to).toEqual(['alice@example.com', 'carol@example.com', 'fin@example.com']);
     const mails = await smtp!.waitForMessages(3);
-    expect(mails.map((m) => m.envelopeTo)).toEqual([['alice@example.com'], ['carol@example.com'], ['fin@example.com']]);
+    expect(mails.map((m) => m.envelopeTo)).toEqual([
+      ['alice@example.com'],
+      ['carol@example.com'],
+      ['fin@example.com'],
+    ]);
     for (const mail of mails) {
       expect(mail.from).toBe('approvals@example.com');
       expect(mail.subject).toBe('[llmteam] [high] Approve order ORD-4711 conformance-marker');
@@ -157,7 +173,11 @@ describe('email channel', () => {
     const n = sampleNotification();
     await sendWith({
       ...n,
-      interaction: { ...n.interaction, title: '<script>alert(1)</script> & "x"', description: '<img src=x onerror=y>' },
+      interaction: {
+        ...n.interaction,
+        title: '<script>alert(1)</script> & "x"',
+        description: '<img src=x onerror=y>',
+      },
     });
     const [mail] = await smtp!.waitForMessages(1);
     expect(mail.html).not.toContain('<script>');
@@ -198,8 +218,8 @@ describe('email channel', () => {
       expect.objectContaining({ code: 'LLMT_E_EMAIL_OPTIONS' }),
     );
     expect(() => createEmailChannel({ transport: {}, from: '' })).toThrow(/from/);
-    expect(() => createEmailChannel({ transport: {}, from: 'a@b.co', groupAddresses: { ops: ['not-an-address'] } })).toThrow(
-      /groupAddresses.ops/,
-    );
+    expect(() =>
+      createEmailChannel({ transport: {}, from: 'a@b.co', groupAddresses: { ops: ['not-an-address'] } }),
+    ).toThrow(/groupAddresses.ops/);
   });
 });

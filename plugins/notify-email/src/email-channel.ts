@@ -73,7 +73,8 @@ export function resolveEmailRecipients(
     if (EMAIL.test(key) && !byAddress.has(key)) byAddress.set(key, { address: address.trim(), recipient });
   };
   for (const user of recipients.users) add(user, user);
-  for (const group of recipients.groups) for (const address of list(options.groupAddresses?.[group])) add(address, group);
+  for (const group of recipients.groups)
+    for (const address of list(options.groupAddresses?.[group])) add(address, group);
   if (byAddress.size === 0) for (const address of list(options.defaultTo)) add(address, address);
   return [...byAddress.values()];
 }
@@ -98,7 +99,9 @@ function reason(error: unknown): string {
 export function createEmailChannel(options: EmailChannelOptions): NotificationChannel {
   const fail = (message: string) => emailError('LLMT_E_EMAIL_OPTIONS', message);
   if (!options || typeof options.transport !== 'object' || options.transport === null) {
-    throw fail('Option `transport` is required: nodemailer SMTP options such as { host, port, secure, auth }.');
+    throw fail(
+      'Option `transport` is required: nodemailer SMTP options such as { host, port, secure, auth }.',
+    );
   }
   if (typeof options.from !== 'string' || options.from.length === 0) {
     throw fail('Option `from` is required: the sender address, e.g. "llmteam <approvals@example.com>".');
@@ -109,8 +112,12 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
     }
   }
   const ttl = options.linkTtlSeconds ?? DEFAULT_RESPONSE_LINK_TTL_SECONDS;
-  if (!Number.isFinite(ttl) || ttl <= 0) throw fail('Option `linkTtlSeconds` must be a positive number of seconds.');
-  if (options.priorities !== undefined && (!Array.isArray(options.priorities) || options.priorities.some((p) => !PRIORITIES.includes(p)))) {
+  if (!Number.isFinite(ttl) || ttl <= 0)
+    throw fail('Option `linkTtlSeconds` must be a positive number of seconds.');
+  if (
+    options.priorities !== undefined &&
+    (!Array.isArray(options.priorities) || options.priorities.some((p) => !PRIORITIES.includes(p)))
+  ) {
     throw fail(`Option \`priorities\` must be a list of ${PRIORITIES.join(', ')}.`);
   }
   const name = options.name ?? 'email';
@@ -139,7 +146,12 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
           failures.push(`${target.address}: aborted`);
           continue;
         }
-        const linkOptions = { secret: options.linkSecret, baseUrl: options.baseUrl, ttlSeconds: ttl, now: now() };
+        const linkOptions = {
+          secret: options.linkSecret,
+          baseUrl: options.baseUrl,
+          ttlSeconds: ttl,
+          now: now(),
+        };
         const message = emailMessage(
           notification,
           {
@@ -168,7 +180,9 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
           delivered.push(target.address);
           if (info.messageId) messageIds.push(info.messageId);
         } catch (error) {
-          failures.push(`${target.address}: ${ctx.signal.aborted ? `aborted (${reason(ctx.signal.reason)})` : reason(error)}`);
+          failures.push(
+            `${target.address}: ${ctx.signal.aborted ? `aborted (${reason(ctx.signal.reason)})` : reason(error)}`,
+          );
         }
       }
       if (failures.length > 0) {

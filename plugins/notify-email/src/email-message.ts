@@ -49,10 +49,15 @@ function button(href: string, label: string, color: string): string {
  * Everything taken from the request is HTML-escaped; header values have line breaks
  * removed so a title cannot inject headers.
  */
-export function emailMessage(notification: Notification, links: EmailLinks, subjectPrefix = '[llmteam]'): EmailMessage {
+export function emailMessage(
+  notification: Notification,
+  links: EmailLinks,
+  subjectPrefix = '[llmteam]',
+): EmailMessage {
   const i = notification.interaction;
   const title = i.title.replace(/[\r\n]+/g, ' ');
-  const assignees = [...i.assignees.users, ...i.assignees.groups.map((g) => `group ${g}`)].join(', ') || 'any approver';
+  const assignees =
+    [...i.assignees.users, ...i.assignees.groups.map((g) => `group ${g}`)].join(', ') || 'any approver';
   const fields: Array<[string, string]> = [
     ['Priority', i.priority],
     ['Assignees', assignees],

@@ -10,6 +10,10 @@ export const EMAIL_ERROR_CODES = {
 export type EmailErrorCode = keyof typeof EMAIL_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function emailError(code: EmailErrorCode, message: string, options?: LlmteamErrorOptions): LlmteamError {
+export function emailError(
+  code: EmailErrorCode,
+  message: string,
+  options?: LlmteamErrorOptions,
+): LlmteamError {
   return new LlmteamError(code, message, options);
 }

@@ -7,10 +7,17 @@ import plugin from './index.js';
 test('the default export is a plugin that registers the configured channel', async () => {
   expect(isPlugin(plugin)).toBe(true);
   expect(plugin.name).toBe('@llmteam/notify-email');
-  expect(plugin.version).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+  expect(plugin.version).toBe(
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+  );
   const channels: NotificationChannel[] = [];
   const api = {
-    options: { transport: { host: '127.0.0.1', port: 25 }, from: 'a@example.com', name: 'ops-hook', priorities: ['critical'] },
+    options: {
+      transport: { host: '127.0.0.1', port: 25 },
+      from: 'a@example.com',
+      name: 'ops-hook',
+      priorities: ['critical'],
+    },
     logger: silentLogger,
     registerChannel: (channel: NotificationChannel) => channels.push(channel),
   } as unknown as PluginApi;

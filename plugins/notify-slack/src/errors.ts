@@ -14,6 +14,10 @@ export const SLACK_ERROR_CODES = {
 export type SlackErrorCode = keyof typeof SLACK_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function slackError(code: SlackErrorCode, message: string, options?: LlmteamErrorOptions): LlmteamError {
+export function slackError(
+  code: SlackErrorCode,
+  message: string,
+  options?: LlmteamErrorOptions,
+): LlmteamError {
   return new LlmteamError(code, message, options);
 }

@@ -7,10 +7,16 @@ import plugin from './index.js';
 test('the default export is a plugin that registers the configured channel', async () => {
   expect(isPlugin(plugin)).toBe(true);
   expect(plugin.name).toBe('@llmteam/notify-slack');
-  expect(plugin.version).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+  expect(plugin.version).toBe(
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+  );
   const channels: NotificationChannel[] = [];
   const api = {
-    options: { webhookUrl: 'https://hooks.slack.com/services/T/B/x', name: 'ops-hook', priorities: ['critical'] },
+    options: {
+      webhookUrl: 'https://hooks.slack.com/services/T/B/x',
+      name: 'ops-hook',
+      priorities: ['critical'],
+    },
     logger: silentLogger,
     registerChannel: (channel: NotificationChannel) => channels.push(channel),
   } as unknown as PluginApi;

@@ -30,7 +30,12 @@ channelConformanceSuite({
     const receiver = await startWebhookReceiver({ reply: slackApi });
     if (endpoint === 'failing') receiver.failNext(Number.POSITIVE_INFINITY, 503);
     return {
-      channel: createSlackChannel({ botToken: TOKEN, channel: 'C123', apiBaseUrl: `${receiver.url}/api`, backoffMs: 10 }),
+      channel: createSlackChannel({
+        botToken: TOKEN,
+        channel: 'C123',
+        apiBaseUrl: `${receiver.url}/api`,
+        backoffMs: 10,
+      }),
       received: async () => receiver.requests.filter((r) => r.status === 200).map((r) => r.rawBody),
       secrets: [TOKEN],
       destroy: () => receiver.close(),
@@ -47,7 +52,10 @@ channelConformanceSuite({
     const silent = endpoint === 'silent' ? await startSilentServer() : undefined;
     if (endpoint === 'failing') receiver.failNext(Number.POSITIVE_INFINITY, 500);
     return {
-      channel: createSlackChannel({ webhookUrl: silent?.url ?? `${receiver.url}/services/T1/B1/x`, backoffMs: 10 }),
+      channel: createSlackChannel({
+        webhookUrl: silent?.url ?? `${receiver.url}/services/T1/B1/x`,
+        backoffMs: 10,
+      }),
       received: async () => receiver.requests.filter((r) => r.status === 200).map((r) => r.rawBody),
       destroy: async () => {
         await silent?.close();
@@ -66,7 +74,11 @@ describe('slack channel', () => {
 
   test('posts Block Kit with priority, assignees, deadline and Approve/Reject buttons to chat.postMessage', async () => {
     receiver = await startWebhookReceiver({ reply: slackApi });
-    const channel = createSlackChannel({ botToken: TOKEN, channel: 'C123', apiBaseUrl: `${receiver.url}/api/` });
+    const channel = createSlackChannel({
+      botToken: TOKEN,
+      channel: 'C123',
+      apiBaseUrl: `${receiver.url}/api/`,
+    });
     const result = await channel.send(sampleNotification(), ctx());
     expect(result).toMatchObject({ ok: true, messageId: '1700000000.000100', to: ['C123'] });
     const [request] = receiver.requests;
@@ -78,14 +90,21 @@ describe('slack channel', () => {
       type: 'header',
       text: { type: 'plain_text', text: 'Approve order ORD-4711 conformance-marker', emoji: true },
     });
-    const fields = body.blocks.find((b) => b.fields)!.fields.map((f: { text: string }) => f.text).join('\n');
+    const fields = body.blocks
+      .find((b) => b.fields)!
+      .fields.map((f: { text: string }) => f.text)
+      .join('\n');
     expect(fields).toContain('*Priority*');
     expect(fields).toContain('high');
     expect(fields).toContain('alice@example.com, @finance');
     expect(fields).toContain('<!date^1767312000^');
     expect(body.blocks.some((b) => b.text?.text === 'Order total is 1,250.00 EUR.')).toBe(true);
     const buttons = body.blocks.find((b) => b.type === 'actions')!.elements;
-    expect(buttons.map((b: { action_id: string }) => b.action_id)).toEqual(['llmteam_approve', 'llmteam_reject', 'llmteam_open']);
+    expect(buttons.map((b: { action_id: string }) => b.action_id)).toEqual([
+      'llmteam_approve',
+      'llmteam_reject',
+      'llmteam_open',
+    ]);
     expect(JSON.parse(buttons[0].value)).toEqual({
       tenantId: 'tenant-conformance',
       interactionId: 'int_conformance_1',
@@ -98,7 +117,10 @@ describe('slack channel', () => {
     receiver = await startWebhookReceiver();
     const channel = createSlackChannel({ webhookUrl: receiver.url });
     const n = sampleNotification();
-    await channel.send({ ...n, interaction: { ...n.interaction, description: 'Ping <!channel> & <https://evil|click>' } }, ctx());
+    await channel.send(
+      { ...n, interaction: { ...n.interaction, description: 'Ping <!channel> & <https://evil|click>' } },
+      ctx(),
+    );
     const body = receiver.requests[0].json as { blocks: Array<Record<string, any>> };
     const description = body.blocks.find((b) => b.type === 'section' && b.text)!.text.text;
     expect(description).toBe('Ping &lt;!channel&gt; &amp; &lt;https://evil|click&gt;');
@@ -114,7 +136,9 @@ describe('slack channel', () => {
   });
 
   test('reports chat.postMessage refusals from the answer body', async () => {
-    receiver = await startWebhookReceiver({ reply: () => ({ body: { ok: false, error: 'channel_not_found' } }) });
+    receiver = await startWebhookReceiver({
+      reply: () => ({ body: { ok: false, error: 'channel_not_found' } }),
+    });
     const channel = createSlackChannel({ botToken: TOKEN, channel: 'C404', apiBaseUrl: receiver.url });
     const result = await channel.send(sampleNotification(), ctx());
     expect(result).toMatchObject({ ok: false, error: 'slack: chat.postMessage: channel_not_found' });
@@ -123,7 +147,12 @@ describe('slack channel', () => {
   test("retries Slack's rate limit after Retry-After and stops at maxAttempts", async () => {
     receiver = await startWebhookReceiver({ reply: slackApi });
     receiver.failNext(1, 429, { 'retry-after': '1' });
-    const channel = createSlackChannel({ botToken: TOKEN, channel: 'C1', apiBaseUrl: receiver.url, backoffMs: 1 });
+    const channel = createSlackChannel({
+      botToken: TOKEN,
+      channel: 'C1',
+      apiBaseUrl: receiver.url,
+      backoffMs: 1,
+    });
     const started = Date.now();
     expect(await channel.send(sampleNotification(), ctx())).toMatchObject({ ok: true, attempts: 2 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(990);
@@ -141,6 +170,8 @@ describe('slack channel', () => {
   test('refuses options that name no destination or two', () => {
     expect(() => createSlackChannel({})).toThrow(expect.objectContaining({ code: 'LLMT_E_SLACK_OPTIONS' }));
     expect(() => createSlackChannel({ botToken: TOKEN })).toThrow(/channel/);
-    expect(() => createSlackChannel({ botToken: TOKEN, channel: 'C', webhookUrl: 'https://x' })).toThrow(/not both/);
+    expect(() => createSlackChannel({ botToken: TOKEN, channel: 'C', webhookUrl: 'https://x' })).toThrow(
+      /not both/,
+    );
   });
 });

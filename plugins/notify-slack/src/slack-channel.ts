@@ -47,7 +47,9 @@ export interface SlackChannelOptions {
 export function createSlackChannel(options: SlackChannelOptions): NotificationChannel {
   const fail = (message: string) => slackError('LLMT_E_SLACK_OPTIONS', message);
   if (!options || (!options.webhookUrl && !options.botToken)) {
-    throw fail('Give either `webhookUrl` (an incoming webhook) or `botToken` and `channel` (chat.postMessage).');
+    throw fail(
+      'Give either `webhookUrl` (an incoming webhook) or `botToken` and `channel` (chat.postMessage).',
+    );
   }
   if (options.webhookUrl && options.botToken) {
     throw fail('Give `webhookUrl` or `botToken`, not both: the channel would not know which to use.');
@@ -56,7 +58,9 @@ export function createSlackChannel(options: SlackChannelOptions): NotificationCh
     throw fail('Option `webhookUrl` must be an http(s) URL.');
   }
   if (options.botToken && !options.channel) {
-    throw fail('Option `channel` is required with `botToken`: the id or name of the Slack channel to post to.');
+    throw fail(
+      'Option `channel` is required with `botToken`: the id or name of the Slack channel to post to.',
+    );
   }
   const apiBaseUrl = (options.apiBaseUrl ?? 'https://slack.com/api').replace(/\/+$/, '');
   if (!/^https?:\/\//.test(apiBaseUrl)) throw fail('Option `apiBaseUrl` must be an http(s) URL.');
@@ -85,7 +89,10 @@ export function createSlackChannel(options: SlackChannelOptions): NotificationCh
         signal: ctx.signal,
       });
       if (!result.ok) {
-        ctx.logger.warn({ channel: name, attempts: result.attempts, error: result.error }, 'slack delivery failed');
+        ctx.logger.warn(
+          { channel: name, attempts: result.attempts, error: result.error },
+          'slack delivery failed',
+        );
         return { ok: false, attempts: result.attempts, error: `slack: ${result.error ?? 'delivery failed'}` };
       }
       if (!viaApi) return { ok: true, attempts: result.attempts };
@@ -98,7 +105,11 @@ export function createSlackChannel(options: SlackChannelOptions): NotificationCh
       }
       if (!answer.ok) {
         ctx.logger.warn({ channel: name, error: answer.error }, 'slack chat.postMessage refused the message');
-        return { ok: false, attempts: result.attempts, error: `slack: chat.postMessage: ${answer.error ?? 'unknown error'}` };
+        return {
+          ok: false,
+          attempts: result.attempts,
+          error: `slack: chat.postMessage: ${answer.error ?? 'unknown error'}`,
+        };
       }
       return {
         ok: true,

@@ -10,14 +10,18 @@ function formBody(payload: unknown): string {
 
 function clickOn(buttonIndex: number) {
   const message = slackMessage(sampleNotification());
-  const actions = message.blocks.find((b) => b.type === 'actions') as { elements: Array<Record<string, unknown>> };
+  const actions = message.blocks.find((b) => b.type === 'actions') as {
+    elements: Array<Record<string, unknown>>;
+  };
   const button = actions.elements[buttonIndex];
   return {
     type: 'block_actions',
     user: { id: 'U2CERLKJA', username: 'roadrunner', name: 'roadrunner', team_id: 'T1DC2JH3J' },
     team: { id: 'T1DC2JH3J', domain: 'acme' },
     response_url: 'https://hooks.slack.com/actions/T1DC2JH3J/123/abc',
-    actions: [{ action_id: button.action_id, block_id: 'b1', value: button.value, type: 'button', action_ts: '1' }],
+    actions: [
+      { action_id: button.action_id, block_id: 'b1', value: button.value, type: 'button', action_ts: '1' },
+    ],
   };
 }
 
@@ -40,7 +44,9 @@ describe('parseSlackInteraction', () => {
   test('refuses a button value whose action does not match the button', () => {
     const click = clickOn(0);
     click.actions[0].value = JSON.stringify({ tenantId: 't', interactionId: 'i', action: 'reject' });
-    expect(() => parseSlackInteraction(formBody(click))).toThrow(expect.objectContaining({ code: 'LLMT_E_SLACK_PAYLOAD' }));
+    expect(() => parseSlackInteraction(formBody(click))).toThrow(
+      expect.objectContaining({ code: 'LLMT_E_SLACK_PAYLOAD' }),
+    );
   });
 
   test.each([
@@ -49,9 +55,14 @@ describe('parseSlackInteraction', () => {
     ['another payload type', formBody({ type: 'view_submission' })],
     ['another button', formBody({ ...clickOn(0), actions: [{ action_id: 'something_else', value: '{}' }] })],
     ['the Open button', formBody(clickOn(2))],
-    ['a value that is not JSON', formBody({ ...clickOn(0), actions: [{ action_id: 'llmteam_approve', value: 'x' }] })],
+    [
+      'a value that is not JSON',
+      formBody({ ...clickOn(0), actions: [{ action_id: 'llmteam_approve', value: 'x' }] }),
+    ],
     ['no user', formBody({ ...clickOn(0), user: undefined })],
   ])('refuses %s with LLMT_E_SLACK_PAYLOAD', (_, body) => {
-    expect(() => parseSlackInteraction(body)).toThrow(expect.objectContaining({ code: 'LLMT_E_SLACK_PAYLOAD' }));
+    expect(() => parseSlackInteraction(body)).toThrow(
+      expect.objectContaining({ code: 'LLMT_E_SLACK_PAYLOAD' }),
+    );
   });
 });

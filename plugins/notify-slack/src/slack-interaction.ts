@@ -44,7 +44,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function parseSlackInteraction(rawBody: string | Uint8Array): SlackInteraction {
   const body = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8');
   const encoded = new URLSearchParams(body).get('payload');
-  if (!encoded) throw bad('Slack interaction body has no `payload` field: expected the form-encoded interactive payload.');
+  if (!encoded)
+    throw bad(
+      'Slack interaction body has no `payload` field: expected the form-encoded interactive payload.',
+    );
   let payload: unknown;
   try {
     payload = JSON.parse(encoded);
@@ -52,7 +55,9 @@ export function parseSlackInteraction(rawBody: string | Uint8Array): SlackIntera
     throw bad('Slack interaction `payload` is not JSON.', error);
   }
   if (!isRecord(payload) || payload.type !== 'block_actions') {
-    throw bad(`Slack interaction type ${JSON.stringify(isRecord(payload) ? payload.type : payload)} is not "block_actions".`);
+    throw bad(
+      `Slack interaction type ${JSON.stringify(isRecord(payload) ? payload.type : payload)} is not "block_actions".`,
+    );
   }
   const actions = Array.isArray(payload.actions) ? payload.actions.filter(isRecord) : [];
   const clicked = actions.find(
@@ -76,7 +81,8 @@ export function parseSlackInteraction(rawBody: string | Uint8Array): SlackIntera
   }
   const user = isRecord(payload.user) ? payload.user : {};
   if (typeof user.id !== 'string') throw bad('Slack interaction has no user id.');
-  const name = typeof user.username === 'string' ? user.username : typeof user.name === 'string' ? user.name : user.id;
+  const name =
+    typeof user.username === 'string' ? user.username : typeof user.name === 'string' ? user.name : user.id;
   const team = isRecord(payload.team) && typeof payload.team.id === 'string' ? payload.team.id : undefined;
   return {
     interactionId: value.interactionId,

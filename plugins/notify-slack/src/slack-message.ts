@@ -1,5 +1,9 @@
 import type { Notification } from '@llmteam/core';
-import { SLACK_APPROVE_ACTION_ID, SLACK_REJECT_ACTION_ID, type SlackButtonValue } from './slack-interaction.js';
+import {
+  SLACK_APPROVE_ACTION_ID,
+  SLACK_REJECT_ACTION_ID,
+  type SlackButtonValue,
+} from './slack-interaction.js';
 
 /** A Slack message: fallback `text` (notifications, screen readers) and Block Kit `blocks`. */
 export interface SlackMessage {
@@ -53,24 +57,42 @@ export function slackMessage(notification: Notification): SlackMessage {
     { type: 'header', text: { type: 'plain_text', text: truncate(i.title, 150), emoji: true } },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `${REASONS[notification.reason]} · ${escapeMrkdwn(i.type)} · run \`${escapeMrkdwn(i.runId)}\`` }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `${REASONS[notification.reason]} · ${escapeMrkdwn(i.type)} · run \`${escapeMrkdwn(i.runId)}\``,
+        },
+      ],
     },
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Priority*\n${PRIORITY_ICONS[i.priority] ?? ''} ${escapeMrkdwn(i.priority)}` },
-        { type: 'mrkdwn', text: `*Assignees*\n${truncate(escapeMrkdwn(assignees.join(', ') || 'any approver'), 1900)}` },
+        {
+          type: 'mrkdwn',
+          text: `*Priority*\n${PRIORITY_ICONS[i.priority] ?? ''} ${escapeMrkdwn(i.priority)}`,
+        },
+        {
+          type: 'mrkdwn',
+          text: `*Assignees*\n${truncate(escapeMrkdwn(assignees.join(', ') || 'any approver'), 1900)}`,
+        },
         { type: 'mrkdwn', text: `*Deadline*\n${deadline(i.deadline)}` },
       ],
     },
   ];
   if (i.description) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(i.description), 3000) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncate(escapeMrkdwn(i.description), 3000) },
+    });
   }
   const elements: Array<Record<string, unknown>> = [];
   if (i.type === 'approval' || i.type === 'review') {
     const value = (action: 'approve' | 'reject'): string =>
-      JSON.stringify({ tenantId: notification.tenantId, interactionId: i.interactionId, action } satisfies SlackButtonValue);
+      JSON.stringify({
+        tenantId: notification.tenantId,
+        interactionId: i.interactionId,
+        action,
+      } satisfies SlackButtonValue);
     elements.push(
       {
         type: 'button',
@@ -102,6 +124,7 @@ export function slackMessage(notification: Notification): SlackMessage {
       url: notification.links.viewUrl,
     });
   }
-  if (elements.length > 0) blocks.push({ type: 'actions', block_id: `llmteam_${i.interactionId}`.slice(0, 255), elements });
+  if (elements.length > 0)
+    blocks.push({ type: 'actions', block_id: `llmteam_${i.interactionId}`.slice(0, 255), elements });
   return { text: `[${i.priority}] ${escapeMrkdwn(i.title)}`, blocks };
 }

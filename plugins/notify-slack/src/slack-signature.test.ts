@@ -22,18 +22,31 @@ describe('verifySlackSignature', () => {
     const timestamp = '1700000000';
     const signature = `v0=${createHmac('sha256', 'my-secret').update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
     expect(() =>
-      verifySlackSignature({ signingSecret: 'my-secret', timestamp, signature, rawBody: Buffer.from(rawBody), now: 1700000000_000 }),
+      verifySlackSignature({
+        signingSecret: 'my-secret',
+        timestamp,
+        signature,
+        rawBody: Buffer.from(rawBody),
+        now: 1700000000_000,
+      }),
     ).not.toThrow();
   });
 
   test('refuses a tampered body', () => {
-    expect(() => verifySlackSignature({ ...DOCS, rawBody: DOCS.rawBody.replace('roadrunner', 'coyote'), now: AT })).toThrow(
-      expect.objectContaining({ code: 'LLMT_E_SLACK_SIGNATURE', message: expect.stringMatching(/does not match/) }),
+    expect(() =>
+      verifySlackSignature({ ...DOCS, rawBody: DOCS.rawBody.replace('roadrunner', 'coyote'), now: AT }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'LLMT_E_SLACK_SIGNATURE',
+        message: expect.stringMatching(/does not match/),
+      }),
     );
   });
 
   test('refuses another signing secret', () => {
-    expect(() => verifySlackSignature({ ...DOCS, signingSecret: 'x'.repeat(32), now: AT })).toThrow(/does not match/);
+    expect(() => verifySlackSignature({ ...DOCS, signingSecret: 'x'.repeat(32), now: AT })).toThrow(
+      /does not match/,
+    );
   });
 
   test('refuses a request older than five minutes, or from further in the future', () => {

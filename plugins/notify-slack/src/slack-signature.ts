@@ -25,7 +25,10 @@ export interface VerifySlackSignatureOptions {
  */
 export function verifySlackSignature(options: VerifySlackSignatureOptions): void {
   if (!options.signingSecret) {
-    throw slackError('LLMT_E_SLACK_SIGNATURE', 'Slack signing secret is empty: pass the app\'s signing secret.');
+    throw slackError(
+      'LLMT_E_SLACK_SIGNATURE',
+      "Slack signing secret is empty: pass the app's signing secret.",
+    );
   }
   const timestamp = options.timestamp === undefined ? '' : String(options.timestamp);
   if (!/^\d+$/.test(timestamp) || !options.signature) {
@@ -34,7 +37,12 @@ export function verifySlackSignature(options: VerifySlackSignatureOptions): void
       'Slack request is missing the X-Slack-Request-Timestamp or X-Slack-Signature header.',
     );
   }
-  const nowMs = options.now === undefined ? Date.now() : typeof options.now === 'number' ? options.now : options.now.getTime();
+  const nowMs =
+    options.now === undefined
+      ? Date.now()
+      : typeof options.now === 'number'
+        ? options.now
+        : options.now.getTime();
   const tolerance = options.toleranceSeconds ?? 300;
   const skew = Math.abs(Math.floor(nowMs / 1000) - Number(timestamp));
   if (skew > tolerance) {
@@ -43,12 +51,16 @@ export function verifySlackSignature(options: VerifySlackSignatureOptions): void
       `Slack request timestamp is ${skew} s away from now (more than ${tolerance} s): refused as a possible replay.`,
     );
   }
-  const body = typeof options.rawBody === 'string' ? options.rawBody : Buffer.from(options.rawBody).toString('utf8');
+  const body =
+    typeof options.rawBody === 'string' ? options.rawBody : Buffer.from(options.rawBody).toString('utf8');
   const expected = Buffer.from(
     `v0=${createHmac('sha256', options.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`,
   );
   const given = Buffer.from(options.signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw slackError('LLMT_E_SLACK_SIGNATURE', 'Slack signature does not match: wrong signing secret or altered body.');
+    throw slackError(
+      'LLMT_E_SLACK_SIGNATURE',
+      'Slack signature does not match: wrong signing secret or altered body.',
+    );
   }
 }

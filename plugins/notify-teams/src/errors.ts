@@ -10,6 +10,10 @@ export const TEAMS_ERROR_CODES = {
 export type TeamsErrorCode = keyof typeof TEAMS_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function teamsError(code: TeamsErrorCode, message: string, options?: LlmteamErrorOptions): LlmteamError {
+export function teamsError(
+  code: TeamsErrorCode,
+  message: string,
+  options?: LlmteamErrorOptions,
+): LlmteamError {
   return new LlmteamError(code, message, options);
 }

@@ -8,12 +8,20 @@ export interface TeamsRecipientLinks {
 }
 
 /** An Adaptive Card (schema 1.4), as a plain object. */
-export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; version: '1.4'; body: unknown[] };
+export type AdaptiveCard = Record<string, unknown> & {
+  type: 'AdaptiveCard';
+  version: '1.4';
+  body: unknown[];
+};
 
 /** The envelope a Teams incoming webhook expects. */
 export interface TeamsMessage {
   type: 'message';
-  attachments: Array<{ contentType: 'application/vnd.microsoft.card.adaptive'; contentUrl: null; content: AdaptiveCard }>;
+  attachments: Array<{
+    contentType: 'application/vnd.microsoft.card.adaptive';
+    contentUrl: null;
+    content: AdaptiveCard;
+  }>;
 }
 
 const REASONS: Record<Notification['reason'], string> = {
@@ -24,7 +32,12 @@ const REASONS: Record<Notification['reason'], string> = {
   reminder: 'Reminder',
 };
 
-const PRIORITY_COLORS: Record<string, string> = { low: 'Default', normal: 'Accent', high: 'Warning', critical: 'Attention' };
+const PRIORITY_COLORS: Record<string, string> = {
+  low: 'Default',
+  normal: 'Accent',
+  high: 'Warning',
+  critical: 'Attention',
+};
 
 // RichTextBlock/TextRun take text literally, where TextBlock would interpret markdown: a
 // request title cannot smuggle a link or formatting into the card.
@@ -40,7 +53,8 @@ function literal(text: string, extra: Record<string, unknown> = {}): Record<stri
  */
 export function teamsCard(notification: Notification, links: TeamsRecipientLinks[]): AdaptiveCard {
   const i = notification.interaction;
-  const assignees = [...i.assignees.users, ...i.assignees.groups.map((g) => `group ${g}`)].join(', ') || 'any approver';
+  const assignees =
+    [...i.assignees.users, ...i.assignees.groups.map((g) => `group ${g}`)].join(', ') || 'any approver';
   const body: unknown[] = [
     literal(`${REASONS[notification.reason]} · ${i.type}`, { isSubtle: true, size: 'Small' }),
     literal(i.title, { weight: 'Bolder', size: 'Large', color: PRIORITY_COLORS[i.priority] ?? 'Default' }),
@@ -72,7 +86,8 @@ export function teamsCard(notification: Notification, links: TeamsRecipientLinks
     version: '1.4',
     body,
   };
-  if (notification.links.viewUrl) card.actions = [{ type: 'Action.OpenUrl', title: 'Open', url: notification.links.viewUrl }];
+  if (notification.links.viewUrl)
+    card.actions = [{ type: 'Action.OpenUrl', title: 'Open', url: notification.links.viewUrl }];
   return card;
 }
 
@@ -80,6 +95,8 @@ export function teamsCard(notification: Notification, links: TeamsRecipientLinks
 export function teamsMessage(card: AdaptiveCard): TeamsMessage {
   return {
     type: 'message',
-    attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card }],
+    attachments: [
+      { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card },
+    ],
   };
 }

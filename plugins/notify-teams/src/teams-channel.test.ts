@@ -41,7 +41,10 @@ channelConformanceSuite({
 type Card = { version: string; body: Array<Record<string, any>>; actions?: Array<Record<string, any>> };
 
 function cardOf(receiver: WebhookReceiver, index = 0): Card {
-  const message = receiver.requests[index].json as { type: string; attachments: Array<{ contentType: string; content: Card }> };
+  const message = receiver.requests[index].json as {
+    type: string;
+    attachments: Array<{ contentType: string; content: Card }>;
+  };
   expect(message.type).toBe('message');
   expect(message.attachments).toHaveLength(1);
   expect(message.attachments[0].contentType).toBe('application/vnd.microsoft.card.adaptive');
@@ -74,24 +77,41 @@ describe('teams channel', () => {
       { title: 'Deadline', value: '2026-01-02T00:00:00.000Z' },
     ]);
     expect(card.actions).toEqual([
-      { type: 'Action.OpenUrl', title: 'Open', url: 'https://gateway.example.com/interactions/int_conformance_1' },
+      {
+        type: 'Action.OpenUrl',
+        title: 'Open',
+        url: 'https://gateway.example.com/interactions/int_conformance_1',
+      },
     ]);
   });
 
   test('each recipient gets Approve/Reject OpenUrl buttons with signed links bound to them', async () => {
     receiver = await startWebhookReceiver();
-    const notification = sampleNotification({ signLink: undefined, links: { baseUrl: 'https://gw.example.com' } });
-    await createTeamsChannel({ webhookUrl: receiver.url, linkSecret: LINK_SECRET, now: () => NOW, linkTtlSeconds: 600 }).send(
-      notification,
-      ctx(),
-    );
+    const notification = sampleNotification({
+      signLink: undefined,
+      links: { baseUrl: 'https://gw.example.com' },
+    });
+    await createTeamsChannel({
+      webhookUrl: receiver.url,
+      linkSecret: LINK_SECRET,
+      now: () => NOW,
+      linkTtlSeconds: 600,
+    }).send(notification, ctx());
     const sets = cardOf(receiver).body.filter((b) => b.type === 'ActionSet');
     expect(sets).toHaveLength(2);
     const recipients = ['alice@example.com', 'finance'];
     sets.forEach((set, index) => {
       const [approve, reject] = set.actions;
-      expect(approve).toMatchObject({ type: 'Action.OpenUrl', title: `Approve as ${recipients[index]}`, style: 'positive' });
-      expect(reject).toMatchObject({ type: 'Action.OpenUrl', title: `Reject as ${recipients[index]}`, style: 'destructive' });
+      expect(approve).toMatchObject({
+        type: 'Action.OpenUrl',
+        title: `Approve as ${recipients[index]}`,
+        style: 'positive',
+      });
+      expect(reject).toMatchObject({
+        type: 'Action.OpenUrl',
+        title: `Reject as ${recipients[index]}`,
+        style: 'destructive',
+      });
       const token = decodeURIComponent(approve.url.replace('https://gw.example.com/respond/', ''));
       expect(verifyResponseToken(token, LINK_SECRET, { now: NOW })).toMatchObject({
         interactionId: 'int_conformance_1',
@@ -146,7 +166,11 @@ describe('teams channel', () => {
   });
 
   test('refuses options without a webhook URL', () => {
-    expect(() => createTeamsChannel({ webhookUrl: '' })).toThrow(expect.objectContaining({ code: 'LLMT_E_TEAMS_OPTIONS' }));
-    expect(() => createTeamsChannel({ webhookUrl: 'https://x', linkTtlSeconds: 0 })).toThrow(/linkTtlSeconds/);
+    expect(() => createTeamsChannel({ webhookUrl: '' })).toThrow(
+      expect.objectContaining({ code: 'LLMT_E_TEAMS_OPTIONS' }),
+    );
+    expect(() => createTeamsChannel({ webhookUrl: 'https://x', linkTtlSeconds: 0 })).toThrow(
+      /linkTtlSeconds/,
+    );
   });
 });

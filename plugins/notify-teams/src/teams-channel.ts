@@ -54,7 +54,8 @@ export function createTeamsChannel(options: TeamsChannelOptions): NotificationCh
     throw fail('Option `webhookUrl` must be the http(s) URL of a Teams incoming webhook.');
   }
   const ttl = options.linkTtlSeconds ?? DEFAULT_RESPONSE_LINK_TTL_SECONDS;
-  if (!Number.isFinite(ttl) || ttl <= 0) throw fail('Option `linkTtlSeconds` must be a positive number of seconds.');
+  if (!Number.isFinite(ttl) || ttl <= 0)
+    throw fail('Option `linkTtlSeconds` must be a positive number of seconds.');
   const priorities = checkPriorities(options.priorities, fail);
   const name = options.name ?? 'teams';
   const now = options.now ?? Date.now;
@@ -63,7 +64,12 @@ export function createTeamsChannel(options: TeamsChannelOptions): NotificationCh
     name,
     ...(priorities ? { priorities } : {}),
     async send(notification: Notification, ctx: ChannelContext): Promise<DeliveryResult> {
-      const linkOptions = { secret: options.linkSecret, baseUrl: options.baseUrl, ttlSeconds: ttl, now: now() };
+      const linkOptions = {
+        secret: options.linkSecret,
+        baseUrl: options.baseUrl,
+        ttlSeconds: ttl,
+        now: now(),
+      };
       const links: TeamsRecipientLinks[] = [];
       for (const recipient of [...notification.recipients.users, ...notification.recipients.groups]) {
         const approve = createResponseLink(notification, recipient, 'approve', linkOptions);
@@ -82,7 +88,10 @@ export function createTeamsChannel(options: TeamsChannelOptions): NotificationCh
         signal: ctx.signal,
       });
       if (!result.ok) {
-        ctx.logger.warn({ channel: name, attempts: result.attempts, error: result.error }, 'teams delivery failed');
+        ctx.logger.warn(
+          { channel: name, attempts: result.attempts, error: result.error },
+          'teams delivery failed',
+        );
         return { ok: false, attempts: result.attempts, error: `teams: ${result.error ?? 'delivery failed'}` };
       }
       return { ok: true, attempts: result.attempts };

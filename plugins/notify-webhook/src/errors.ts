@@ -2,7 +2,8 @@ import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
 
 /** Every error code of `@llmteam/notify-webhook`, with what it means. Documented in the README. */
 export const WEBHOOK_ERROR_CODES = {
-  LLMT_E_WEBHOOK_OPTIONS: 'The channel options are missing or wrong (no `url`, no `secret`, a bad number); the message names the option.',
+  LLMT_E_WEBHOOK_OPTIONS:
+    'The channel options are missing or wrong (no `url`, no `secret`, a bad number); the message names the option.',
   LLMT_E_WEBHOOK_SIGNATURE:
     'A received webhook failed verification: missing headers, a timestamp outside the tolerance, or no matching `v1` signature.',
 } as const;
@@ -11,6 +12,10 @@ export const WEBHOOK_ERROR_CODES = {
 export type WebhookErrorCode = keyof typeof WEBHOOK_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function webhookError(code: WebhookErrorCode, message: string, options?: LlmteamErrorOptions): LlmteamError {
+export function webhookError(
+  code: WebhookErrorCode,
+  message: string,
+  options?: LlmteamErrorOptions,
+): LlmteamError {
   return new LlmteamError(code, message, options);
 }

@@ -7,10 +7,17 @@ import plugin from './index.js';
 test('the default export is a plugin that registers the configured channel', async () => {
   expect(isPlugin(plugin)).toBe(true);
   expect(plugin.name).toBe('@llmteam/notify-webhook');
-  expect(plugin.version).toBe(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
+  expect(plugin.version).toBe(
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+  );
   const channels: NotificationChannel[] = [];
   const api = {
-    options: { url: 'https://hooks.example.com/x', secret: 'whsec_c2VjcmV0', name: 'ops-hook', priorities: ['critical'] },
+    options: {
+      url: 'https://hooks.example.com/x',
+      secret: 'whsec_c2VjcmV0',
+      name: 'ops-hook',
+      priorities: ['critical'],
+    },
     logger: silentLogger,
     registerChannel: (channel: NotificationChannel) => channels.push(channel),
   } as unknown as PluginApi;

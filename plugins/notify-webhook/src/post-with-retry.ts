@@ -38,7 +38,12 @@ export interface PostResult {
 }
 
 /** Default attempts, back-off and timeout of webhook-style deliveries. */
-export const RETRY_DEFAULTS = { maxAttempts: 3, backoffMs: 500, maxBackoffMs: 30_000, timeoutMs: 10_000 } as const;
+export const RETRY_DEFAULTS = {
+  maxAttempts: 3,
+  backoffMs: 500,
+  maxBackoffMs: 30_000,
+  timeoutMs: 10_000,
+} as const;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -91,7 +96,12 @@ export async function postWithRetry(options: PostWithRetryOptions): Promise<Post
 
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     if (options.signal?.aborted) {
-      return { ...last, ok: false, attempts: attempt - 1, error: `aborted: ${describe(options.signal.reason)}` };
+      return {
+        ...last,
+        ok: false,
+        attempts: attempt - 1,
+        error: `aborted: ${describe(options.signal.reason)}`,
+      };
     }
     let waitMs = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
     try {
@@ -116,7 +126,11 @@ export async function postWithRetry(options: PostWithRetryOptions): Promise<Post
         return { ok: false, attempts: attempt, error: `aborted: ${describe(options.signal.reason)}` };
       }
       const timedOut = error instanceof Error && error.name === 'TimeoutError';
-      last = { ok: false, attempts: attempt, error: timedOut ? `timed out after ${timeoutMs} ms` : describe(error) };
+      last = {
+        ok: false,
+        attempts: attempt,
+        error: timedOut ? `timed out after ${timeoutMs} ms` : describe(error),
+      };
     }
     if (attempt < maxAttempts) {
       try {
@@ -126,5 +140,8 @@ export async function postWithRetry(options: PostWithRetryOptions): Promise<Post
       }
     }
   }
-  return { ...last, error: `${last.error} (gave up after ${last.attempts} attempt${last.attempts === 1 ? '' : 's'})` };
+  return {
+    ...last,
+    error: `${last.error} (gave up after ${last.attempts} attempt${last.attempts === 1 ? '' : 's'})`,
+  };
 }

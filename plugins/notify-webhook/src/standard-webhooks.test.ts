@@ -28,12 +28,16 @@ function codeOf(fn: () => unknown): string {
 
 describe('Standard Webhooks signatures', () => {
   test('signs the spec reference vector exactly', () => {
-    expect(signWebhook({ id: SPEC.id, timestamp: SPEC.timestamp, body: SPEC.body, secret: SPEC.secret })).toBe(SPEC.signature);
+    expect(
+      signWebhook({ id: SPEC.id, timestamp: SPEC.timestamp, body: SPEC.body, secret: SPEC.secret }),
+    ).toBe(SPEC.signature);
   });
 
   test('a raw secret is used as its UTF-8 bytes', () => {
     const expected = createHmac('sha256', 'plain-secret').update('m1.100.{}').digest('base64');
-    expect(signWebhook({ id: 'm1', timestamp: 100, body: '{}', secret: 'plain-secret' })).toBe(`v1,${expected}`);
+    expect(signWebhook({ id: 'm1', timestamp: 100, body: '{}', secret: 'plain-secret' })).toBe(
+      `v1,${expected}`,
+    );
   });
 
   test('verifies a good request and returns the parsed body', () => {
@@ -47,8 +51,12 @@ describe('Standard Webhooks signatures', () => {
   });
 
   test('accepts Fetch Headers and a list of signatures during key rotation', () => {
-    const headers = new Headers(headersFor(SPEC.id, SPEC.timestamp, `v1,b2xkLXNpZ25hdHVyZQ== ${SPEC.signature}`));
-    expect(verifyWebhook({ headers, body: SPEC.body, secret: SPEC.secret, now: SPEC.timestamp * 1000 })).toEqual({
+    const headers = new Headers(
+      headersFor(SPEC.id, SPEC.timestamp, `v1,b2xkLXNpZ25hdHVyZQ== ${SPEC.signature}`),
+    );
+    expect(
+      verifyWebhook({ headers, body: SPEC.body, secret: SPEC.secret, now: SPEC.timestamp * 1000 }),
+    ).toEqual({
       test: 2432232314,
     });
   });
@@ -66,22 +74,40 @@ describe('Standard Webhooks signatures', () => {
   });
 
   test('refuses a signature made with another secret', () => {
-    const signature = signWebhook({ id: SPEC.id, timestamp: SPEC.timestamp, body: SPEC.body, secret: 'whsec_b3RoZXI=' });
+    const signature = signWebhook({
+      id: SPEC.id,
+      timestamp: SPEC.timestamp,
+      body: SPEC.body,
+      secret: 'whsec_b3RoZXI=',
+    });
     expect(
       codeOf(() =>
-        verifyWebhook({ headers: headersFor(SPEC.id, SPEC.timestamp, signature), body: SPEC.body, secret: SPEC.secret, now: SPEC.timestamp * 1000 }),
+        verifyWebhook({
+          headers: headersFor(SPEC.id, SPEC.timestamp, signature),
+          body: SPEC.body,
+          secret: SPEC.secret,
+          now: SPEC.timestamp * 1000,
+        }),
       ),
     ).toMatch(/does not match/);
   });
 
   test('refuses a stale timestamp, and one from the future, outside the tolerance', () => {
-    const base = { headers: headersFor(SPEC.id, SPEC.timestamp, SPEC.signature), body: SPEC.body, secret: SPEC.secret };
+    const base = {
+      headers: headersFor(SPEC.id, SPEC.timestamp, SPEC.signature),
+      body: SPEC.body,
+      secret: SPEC.secret,
+    };
     expect(codeOf(() => verifyWebhook({ ...base, now: (SPEC.timestamp + 301) * 1000 }))).toMatch(/too old/);
     expect(codeOf(() => verifyWebhook({ ...base, now: (SPEC.timestamp - 301) * 1000 }))).toMatch(/future/);
-    expect(codeOf(() => verifyWebhook({ ...base, now: (SPEC.timestamp + 1000) * 1000, toleranceSeconds: 2000 }))).toBe('no error');
+    expect(
+      codeOf(() => verifyWebhook({ ...base, now: (SPEC.timestamp + 1000) * 1000, toleranceSeconds: 2000 })),
+    ).toBe('no error');
   });
 
   test('refuses a request without the webhook headers', () => {
-    expect(codeOf(() => verifyWebhook({ headers: {}, body: SPEC.body, secret: SPEC.secret }))).toMatch(/missing/);
+    expect(codeOf(() => verifyWebhook({ headers: {}, body: SPEC.body, secret: SPEC.secret }))).toMatch(
+      /missing/,
+    );
   });
 });

@@ -7,7 +7,10 @@ import { webhookError } from './errors.js';
  */
 export function webhookSecretBytes(secret: string): Buffer {
   if (typeof secret !== 'string' || secret.length === 0) {
-    throw webhookError('LLMT_E_WEBHOOK_OPTIONS', 'Webhook secret is empty: pass `whsec_<base64>` or a raw secret.');
+    throw webhookError(
+      'LLMT_E_WEBHOOK_OPTIONS',
+      'Webhook secret is empty: pass `whsec_<base64>` or a raw secret.',
+    );
   }
   if (secret.startsWith('whsec_')) {
     const bytes = Buffer.from(secret.slice('whsec_'.length), 'base64');
@@ -68,19 +71,35 @@ export function verifyWebhook(options: VerifyWebhookOptions): unknown {
   }
   const seconds = Number(timestamp);
   if (!/^\d+$/.test(timestamp) || !Number.isSafeInteger(seconds)) {
-    throw webhookError('LLMT_E_WEBHOOK_SIGNATURE', `Webhook timestamp ${JSON.stringify(timestamp)} is not in seconds.`);
+    throw webhookError(
+      'LLMT_E_WEBHOOK_SIGNATURE',
+      `Webhook timestamp ${JSON.stringify(timestamp)} is not in seconds.`,
+    );
   }
-  const nowMs = options.now === undefined ? Date.now() : typeof options.now === 'number' ? options.now : options.now.getTime();
+  const nowMs =
+    options.now === undefined
+      ? Date.now()
+      : typeof options.now === 'number'
+        ? options.now
+        : options.now.getTime();
   const tolerance = options.toleranceSeconds ?? 300;
   const skew = Math.floor(nowMs / 1000) - seconds;
   if (skew > tolerance) {
-    throw webhookError('LLMT_E_WEBHOOK_SIGNATURE', `Webhook timestamp is too old (${skew} s, tolerance ${tolerance} s).`);
+    throw webhookError(
+      'LLMT_E_WEBHOOK_SIGNATURE',
+      `Webhook timestamp is too old (${skew} s, tolerance ${tolerance} s).`,
+    );
   }
   if (skew < -tolerance) {
-    throw webhookError('LLMT_E_WEBHOOK_SIGNATURE', `Webhook timestamp is ${-skew} s in the future (tolerance ${tolerance} s).`);
+    throw webhookError(
+      'LLMT_E_WEBHOOK_SIGNATURE',
+      `Webhook timestamp is ${-skew} s in the future (tolerance ${tolerance} s).`,
+    );
   }
   const body = typeof options.body === 'string' ? options.body : Buffer.from(options.body).toString('utf8');
-  const expected = createHmac('sha256', webhookSecretBytes(options.secret)).update(`${id}.${timestamp}.${body}`).digest();
+  const expected = createHmac('sha256', webhookSecretBytes(options.secret))
+    .update(`${id}.${timestamp}.${body}`)
+    .digest();
   const matches = signatures.split(' ').some((entry) => {
     const comma = entry.indexOf(',');
     if (comma < 0 || entry.slice(0, comma) !== 'v1') return false;
@@ -88,11 +107,16 @@ export function verifyWebhook(options: VerifyWebhookOptions): unknown {
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
   if (!matches) {
-    throw webhookError('LLMT_E_WEBHOOK_SIGNATURE', 'Webhook signature does not match: wrong secret or altered body.');
+    throw webhookError(
+      'LLMT_E_WEBHOOK_SIGNATURE',
+      'Webhook signature does not match: wrong secret or altered body.',
+    );
   }
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw webhookError('LLMT_E_WEBHOOK_SIGNATURE', 'Webhook body is signed but is not JSON.', { cause: error });
+    throw webhookError('LLMT_E_WEBHOOK_SIGNATURE', 'Webhook body is signed but is not JSON.', {
+      cause: error,
+    });
   }
 }

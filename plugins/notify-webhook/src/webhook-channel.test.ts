@@ -46,7 +46,11 @@ describe('webhook channel', () => {
 
   test('posts a Standard Webhooks signed JSON body that verifyWebhook accepts', async () => {
     receiver = await startWebhookReceiver({ secret: SECRET });
-    const channel = createWebhookChannel({ url: `${receiver.url}/hooks/llmteam`, secret: SECRET, headers: { 'x-api-key': 'k1' } });
+    const channel = createWebhookChannel({
+      url: `${receiver.url}/hooks/llmteam`,
+      secret: SECRET,
+      headers: { 'x-api-key': 'k1' },
+    });
     const notification = sampleNotification({ reason: 'escalated' });
     const result = await channel.send(notification, ctx());
     expect(result).toMatchObject({ ok: true, attempts: 1 });
@@ -71,7 +75,12 @@ describe('webhook channel', () => {
   test('retries 5xx with exponential back-off, keeping the message id, and succeeds', async () => {
     receiver = await startWebhookReceiver({ secret: SECRET });
     receiver.failNext(2, 503);
-    const channel = createWebhookChannel({ url: receiver.url, secret: SECRET, maxAttempts: 3, backoffMs: 100 });
+    const channel = createWebhookChannel({
+      url: receiver.url,
+      secret: SECRET,
+      maxAttempts: 3,
+      backoffMs: 100,
+    });
     const started = Date.now();
     const result = await channel.send(sampleNotification(), ctx());
     expect(result).toMatchObject({ ok: true, attempts: 3 });
@@ -96,7 +105,12 @@ describe('webhook channel', () => {
   test('waits longer before each retry', async () => {
     receiver = await startWebhookReceiver();
     receiver.failNext(3, 500);
-    const channel = createWebhookChannel({ url: receiver.url, secret: SECRET, maxAttempts: 4, backoffMs: 60 });
+    const channel = createWebhookChannel({
+      url: receiver.url,
+      secret: SECRET,
+      maxAttempts: 4,
+      backoffMs: 60,
+    });
     const arrivals: number[] = [];
     const poll = setInterval(() => {
       while (arrivals.length < receiver!.requests.length) arrivals.push(Date.now());
@@ -133,7 +147,13 @@ describe('webhook channel', () => {
   test('gives up on an endpoint that never answers after the request timeout', async () => {
     const silent = await startSilentServer();
     try {
-      const channel = createWebhookChannel({ url: silent.url, secret: SECRET, timeoutMs: 150, maxAttempts: 2, backoffMs: 10 });
+      const channel = createWebhookChannel({
+        url: silent.url,
+        secret: SECRET,
+        timeoutMs: 150,
+        maxAttempts: 2,
+        backoffMs: 10,
+      });
       const result = await channel.send(sampleNotification(), ctx());
       expect(result).toMatchObject({ ok: false, attempts: 2 });
       expect(result.error).toMatch(/timed out after 150 ms/);
@@ -153,9 +173,11 @@ describe('webhook channel', () => {
 
   test('refuses options without a url or a secret', () => {
     expect(() => createWebhookChannel({ url: 'ftp://x', secret: SECRET })).toThrow(/url/);
-    expect(() => createWebhookChannel({ url: 'https://x', secret: undefined as unknown as string })).toThrow(/secret/);
-    expect(() => createWebhookChannel({ url: 'https://x', secret: SECRET, priorities: ['urgent' as 'high'] })).toThrow(
-      /priorities/,
+    expect(() => createWebhookChannel({ url: 'https://x', secret: undefined as unknown as string })).toThrow(
+      /secret/,
     );
+    expect(() =>
+      createWebhookChannel({ url: 'https://x', secret: SECRET, priorities: ['urgent' as 'high'] }),
+    ).toThrow(/priorities/);
   });
 });

@@ -73,7 +73,9 @@ export function checkPriorities(
 ): InteractionPriority[] | undefined {
   if (priorities === undefined) return undefined;
   if (!Array.isArray(priorities) || priorities.some((p) => !PRIORITIES.includes(p))) {
-    throw makeError(`Option \`priorities\` must be a list of ${PRIORITIES.join(', ')}; got ${JSON.stringify(priorities)}.`);
+    throw makeError(
+      `Option \`priorities\` must be a list of ${PRIORITIES.join(', ')}; got ${JSON.stringify(priorities)}.`,
+    );
   }
   return [...new Set(priorities as InteractionPriority[])];
 }
@@ -161,8 +163,16 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
         signal: ctx.signal,
       });
       if (!result.ok) {
-        ctx.logger.warn({ channel: options.name ?? 'webhook', attempts: result.attempts, error: result.error }, 'webhook delivery failed');
-        return { ok: false, attempts: result.attempts, error: result.error ?? 'delivery failed', messageId: id };
+        ctx.logger.warn(
+          { channel: options.name ?? 'webhook', attempts: result.attempts, error: result.error },
+          'webhook delivery failed',
+        );
+        return {
+          ok: false,
+          attempts: result.attempts,
+          error: result.error ?? 'delivery failed',
+          messageId: id,
+        };
       }
       return { ok: true, attempts: result.attempts, messageId: id };
     },

@@ -51,7 +51,9 @@ describe('response tokens', () => {
   test('refuses a token whose payload was altered', () => {
     const token = signResponseToken(payload(), SECRET);
     const forged = Buffer.from(JSON.stringify(payload({ action: 'reject' }))).toString('base64url');
-    const error = errorOf(() => verifyResponseToken(`${forged}.${token.split('.')[1]}`, SECRET, { now: NOW }));
+    const error = errorOf(() =>
+      verifyResponseToken(`${forged}.${token.split('.')[1]}`, SECRET, { now: NOW }),
+    );
     expect(error.code).toBe('LLMT_E_INVALID_ARGUMENT');
     expect(error.message).toMatch(/signature/);
   });
@@ -69,13 +71,17 @@ describe('response tokens', () => {
   });
 
   test.each(['', 'abc', 'a.b.c', 'ab!.cd', '.'])('refuses the malformed token %j', (token) => {
-    expect(errorOf(() => verifyResponseToken(token, SECRET, { now: NOW })).code).toBe('LLMT_E_INVALID_ARGUMENT');
+    expect(errorOf(() => verifyResponseToken(token, SECRET, { now: NOW })).code).toBe(
+      'LLMT_E_INVALID_ARGUMENT',
+    );
   });
 
   test('refuses a validly signed payload that is not a token', () => {
     const body = Buffer.from(JSON.stringify({ hello: 'world' })).toString('base64url');
     const sig = createHmac('sha256', SECRET).update(body).digest('base64url');
-    expect(errorOf(() => verifyResponseToken(`${body}.${sig}`, SECRET, { now: NOW })).message).toMatch(/malformed/);
+    expect(errorOf(() => verifyResponseToken(`${body}.${sig}`, SECRET, { now: NOW })).message).toMatch(
+      /malformed/,
+    );
   });
 
   test('refuses to sign with an empty secret or an unknown action', () => {
@@ -101,7 +107,12 @@ describe('createResponseLink', () => {
     expect(link).toMatch(/^https:\/\/gw\.example\.com\/respond\/[\w-]+\.[\w-]+$/);
     const token = decodeURIComponent(link!.split('/').pop()!);
     const verified = verifyResponseToken(token, SECRET, { now: NOW });
-    expect(verified).toMatchObject({ tenantId: 'acme', interactionId: 'int_9', recipient: 'bob', action: 'reject' });
+    expect(verified).toMatchObject({
+      tenantId: 'acme',
+      interactionId: 'int_9',
+      recipient: 'bob',
+      action: 'reject',
+    });
     expect(() => verifyResponseToken(token, SECRET, { now: NOW + 60_000 })).toThrow(/expired/);
   });
 

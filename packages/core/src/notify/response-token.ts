@@ -51,10 +51,14 @@ function assertSecret(secret: string | Uint8Array): void {
 export function signResponseToken(payload: ResponseTokenPayload, secret: string | Uint8Array): string {
   assertSecret(secret);
   if (!ACTIONS.has(payload.action)) {
-    throw invalid(`Response token action must be "approve" or "reject", got ${JSON.stringify(payload.action)}.`);
+    throw invalid(
+      `Response token action must be "approve" or "reject", got ${JSON.stringify(payload.action)}.`,
+    );
   }
   if (Number.isNaN(Date.parse(payload.expiresAt))) {
-    throw invalid(`Response token expiresAt must be an ISO 8601 instant, got ${JSON.stringify(payload.expiresAt)}.`);
+    throw invalid(
+      `Response token expiresAt must be an ISO 8601 instant, got ${JSON.stringify(payload.expiresAt)}.`,
+    );
   }
   for (const key of ['tenantId', 'interactionId', 'recipient', 'nonce'] as const) {
     if (typeof payload[key] !== 'string' || payload[key].length === 0) {
@@ -118,9 +122,16 @@ export function verifyResponseToken(
     throw invalid('Response token is malformed: its payload lacks required fields.');
   }
   const expiresAt = Date.parse(payload.expiresAt);
-  const now = options.now === undefined ? Date.now() : typeof options.now === 'number' ? options.now : options.now.getTime();
+  const now =
+    options.now === undefined
+      ? Date.now()
+      : typeof options.now === 'number'
+        ? options.now
+        : options.now.getTime();
   if (Number.isNaN(expiresAt) || now >= expiresAt) {
-    throw invalid(`Response token expired at ${payload.expiresAt}: ask for a new notification or answer in the console.`);
+    throw invalid(
+      `Response token expired at ${payload.expiresAt}: ask for a new notification or answer in the console.`,
+    );
   }
   return payload;
 }

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startSmtpServer, type SmtpTestServer } from './smtp-server.js';
+import { type SmtpTestServer, startSmtpServer } from './smtp-server.js';
 
 /** Speaks just enough SMTP to hand over one message; returns the server's replies. */
 async function sendRaw(port: number, from: string, to: string[], data: string): Promise<string[]> {
@@ -14,7 +14,8 @@ async function sendRaw(port: number, from: string, to: string[], data: string): 
   });
   const reply = async (): Promise<string> => {
     // A reply is complete at a line whose code is followed by a space.
-    while (!/(^|\r\n)\d{3} [^\r\n]*\r\n$/.test(buffer)) await new Promise<void>((resolve) => (wake = resolve));
+    while (!/(^|\r\n)\d{3} [^\r\n]*\r\n$/.test(buffer))
+      await new Promise<void>((resolve) => (wake = resolve));
     const text = buffer;
     buffer = '';
     replies.push(text.trim());

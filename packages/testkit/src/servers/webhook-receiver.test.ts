@@ -24,10 +24,20 @@ describe('startWebhookReceiver', () => {
 
   test('records method, path, headers, raw body and parsed JSON', async () => {
     receiver = await startWebhookReceiver();
-    const response = await fetch(`${receiver.url}/hooks?x=1`, { method: 'PUT', body: '{"a":1}', headers: { 'x-test': 'y' } });
+    const response = await fetch(`${receiver.url}/hooks?x=1`, {
+      method: 'PUT',
+      body: '{"a":1}',
+      headers: { 'x-test': 'y' },
+    });
     expect(response.status).toBe(200);
     const [request] = await receiver.waitForRequests(1);
-    expect(request).toMatchObject({ method: 'PUT', path: '/hooks?x=1', rawBody: '{"a":1}', json: { a: 1 }, status: 200 });
+    expect(request).toMatchObject({
+      method: 'PUT',
+      path: '/hooks?x=1',
+      rawBody: '{"a":1}',
+      json: { a: 1 },
+      status: 200,
+    });
     expect(request.headers['x-test']).toBe('y');
     expect(request.verified).toBeUndefined();
   });
@@ -36,7 +46,9 @@ describe('startWebhookReceiver', () => {
     receiver = await startWebhookReceiver({ secret: SECRET });
     const body = '{"type":"interaction.requested"}';
     expect((await fetch(receiver.url, { method: 'POST', body, headers: signed(body) })).status).toBe(200);
-    expect((await fetch(receiver.url, { method: 'POST', body: `${body} `, headers: signed(body) })).status).toBe(401);
+    expect(
+      (await fetch(receiver.url, { method: 'POST', body: `${body} `, headers: signed(body) })).status,
+    ).toBe(401);
     const stale = signed(body, Math.floor(Date.now() / 1000) - 600);
     expect((await fetch(receiver.url, { method: 'POST', body, headers: stale })).status).toBe(401);
     expect(receiver.requests.map((r) => r.verified)).toEqual([true, false, false]);

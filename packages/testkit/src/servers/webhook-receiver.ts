@@ -65,7 +65,12 @@ function secretBytes(secret: string): Buffer {
 
 // An independent implementation of the Standard Webhooks check, so plugin tests do not
 // verify a plugin's signatures with the plugin's own code.
-function verifyStandardWebhook(headers: IncomingHttpHeaders, body: string, secret: string, tolerance: number): boolean {
+function verifyStandardWebhook(
+  headers: IncomingHttpHeaders,
+  body: string,
+  secret: string,
+  tolerance: number,
+): boolean {
   const id = headers['webhook-id'];
   const timestamp = headers['webhook-timestamp'];
   const signatures = headers['webhook-signature'];
@@ -120,7 +125,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         status: 200,
       };
       if (options.secret !== undefined) {
-        record.verified = verifyStandardWebhook(req.headers, rawBody, options.secret, options.toleranceSeconds ?? 300);
+        record.verified = verifyStandardWebhook(
+          req.headers,
+          rawBody,
+          options.secret,
+          options.toleranceSeconds ?? 300,
+        );
       }
       let reply: ReceiverReply;
       if (failures.remaining > 0) {
@@ -166,7 +176,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`Expected ${count} webhook request(s) within ${timeoutMs} ms, got ${requests.length}.`));
+          reject(
+            new Error(`Expected ${count} webhook request(s) within ${timeoutMs} ms, got ${requests.length}.`),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
