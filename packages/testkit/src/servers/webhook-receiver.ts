@@ -19,6 +19,8 @@ export interface ReceivedRequest {
   verified?: boolean;
   /** Status the receiver answered with. */
   status: number;
+  /** When the request's body had fully arrived (ms since the epoch), e.g. to measure back-off. */
+  receivedAt: number;
 }
 
 /** A canned reply for one request. */
@@ -123,6 +125,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         rawBody,
         json,
         status: 200,
+        receivedAt: Date.now(),
       };
       if (options.secret !== undefined) {
         record.verified = verifyStandardWebhook(
