@@ -37,7 +37,8 @@ export function operationComplexity(operation: OperationCheck, defaultListSize =
   const op = operation.operationName ? ops.find((o) => o.name?.value === operation.operationName) : ops[0];
   if (!op) return 0;
   const root = op.operation === 'query' ? schema.getQueryType() : op.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
-  const walk = (type: GraphQLNamedType | null | undefined, set: SelectionSetNode, visiting: Set<string>): number => {
+  // `pageSize`: the `first` of an enclosing connection field (runs(first) { edges }), applied to its lists.
+  const walk = (type: GraphQLNamedType | null | undefined, set: SelectionSetNode, visiting: Set<string>, pageSize?: number): number => {
     let cost = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
@@ -45,17 +46,21 @@ export function operationComplexity(operation: OperationCheck, defaultListSize =
         const field = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[sel.name.value] : undefined;
         const list = field ? isListType(getNullableType(field.type)) : false;
         const sizeArg = sel.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'limit');
-        const size = list ? (numberArg(sizeArg?.value, variables) ?? defaultListSize) : 1;
+        const own = numberArg(sizeArg?.value, variables);
+        const size = list ? (own ?? pageSize ?? defaultListSize) : 1;
         const childType = field ? getNamedType(field.type) : undefined;
-        const child = sel.selectionSet ? walk(childType && isCompositeType(childType) ? childType : undefined, sel.selectionSet, visiting) : 0;
+        const childPage = list ? undefined : own;
+        const child = sel.selectionSet
+          ? walk(childType && isCompositeType(childType) ? childType : undefined, sel.selectionSet, visiting, childPage)
+          : 0;
         cost += 1 + Math.max(1, size) * child;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
-        cost += walk(cond, sel.selectionSet, visiting);
+        cost += walk(cond, sel.selectionSet, visiting, pageSize);
       } else {
         const fragment = fragments.get(sel.name.value);
         if (!fragment || visiting.has(sel.name.value)) continue;
-        cost += walk(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet, new Set([...visiting, sel.name.value]));
+        cost += walk(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet, new Set([...visiting, sel.name.value]), pageSize);
       }
     }
     return cost;
