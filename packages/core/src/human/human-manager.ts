@@ -1,28 +1,28 @@
-import type { StepContext, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
-import { LlmteamError, StepError } from '../errors.js';
+import { randomBytes } from 'node:crypto';
+import type { StepContext, SuspendOptions } from '../catalog/types.js';
+import { LlmteamError } from '../errors.js';
 import type { EngineInternals } from '../engine/internals.js';
 import type { RunDriver } from '../engine/run-driver.js';
 import type { Transaction } from '../engine/transaction.js';
 import type { Actor, CallScope, ListInteractionsQuery, RespondOptions } from '../engine/types.js';
 import { DEFAULT_TENANT } from '../engine/types.js';
+import { signResponseToken } from '../notify/response-token.js';
 import type { NotificationChannel, NotificationReason } from '../notify/types.js';
-import type {
-  InteractionPriority,
-  InteractionRecord,
-  InteractionResponse,
-  InteractionStatus,
-  InteractionType,
-  TimerRecord,
-} from '../store/types.js';
-import { createAjv } from '../util/ajv.js';
+import type { InteractionRecord, InteractionResponse, InteractionStatus, InteractionType, TimerRecord } from '../store/types.js';
+import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { parseDuration } from '../util/duration.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
+import { runHumanTask } from './human-task-handler.js';
 import type { HumanOutcome, HumanRequestOptions } from './types.js';
 
 export type { HumanOutcome, HumanRequestOptions };
 
 const CLOSED: ReadonlySet<InteractionStatus> = new Set(['completed', 'rejected', 'timeout', 'cancelled']);
 const OPEN: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
+/** How long a channel may take before its delivery counts as failed. */
+const CHANNEL_TIMEOUT_MS = 15_000;
+/** Lifetime of a signed answer link when the request has no deadline: 7 days. */
+const LINK_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** Per-step memory of answered requests, kept in the suspension payload. */
 interface HumanPayload {
@@ -30,11 +30,32 @@ interface HumanPayload {
   answers: HumanOutcome[];
 }
 
-function stripSealed(value: unknown, sealed: string[]): unknown {
-  if (!sealed.length || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
-  for (const key of sealed) delete copy[key];
-  return copy;
+/** Answers replayed to one handler invocation, and how many requests it made so far. */
+interface CallState {
+  index: number;
+  answers: HumanOutcome[];
+}
+
+type Quorum = string[] | { group?: string; count: number };
+
+/** The engine as the manager needs it. */
+type HumanEngine = EngineInternals & {
+  channels: NotificationChannel[];
+  publicUrl?: string;
+  linkSecret: string;
+  withRun: <T>(tenantId: string, runId: string, fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>) => Promise<T>;
+};
+
+/** Assignees of a new request: `assignee`, plus the quorum's users or group (they answer too). */
+function assigneesOf(options: HumanRequestOptions): { users: string[]; groups: string[] } {
+  const { users, groups } = parseAssignees(options.assignee);
+  const quorum = options.required_approvers;
+  if (Array.isArray(quorum)) {
+    for (const u of parseAssignees(quorum).users) if (!users.includes(u)) users.push(u);
+  } else if (quorum?.group && !groups.includes(quorum.group)) {
+    groups.push(quorum.group);
+  }
+  return { users, groups };
 }
 
 /**
@@ -44,66 +65,37 @@ function stripSealed(value: unknown, sealed: string[]): unknown {
  * routing. Nothing waits in memory: every request lives in the store.
  */
 export class HumanManager {
-  private ajv = createAjv();
+  private readonly ajv = createAjv();
+  /** Compiled input schemas by their JSON text (records read from a store are fresh objects). */
+  private readonly validators = new Map<string, ValidateFunction>();
+  /** Per handler invocation; lives exactly as long as its context object. */
+  private readonly calls = new WeakMap<StepContext, CallState>();
 
-  constructor(private readonly engine: EngineInternals & { channels: NotificationChannel[]; publicUrl?: string; linkSecret: string; withRun: <T>(tenantId: string, runId: string, fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>) => Promise<T> }) {
+  constructor(private readonly engine: HumanEngine) {
     const existing = engine.catalog.get('human_task');
-    if (existing && !existing.handler) engine.catalog.register({ ...existing, handler: (ctx) => this.runHumanTask(ctx) }, { replace: true });
-  }
-
-  // ---- step handler ----
-
-  private async runHumanTask(ctx: StepContext): Promise<Record<string, unknown>> {
-    const cfg = ctx.config as Record<string, any>;
-    const timeout = cfg.timeout ?? (cfg.timeout_hours !== undefined ? cfg.timeout_hours * 3600 : undefined);
-    const outcome = await this.request(ctx, cfg.task_type as InteractionType, {
-      title: cfg.title,
-      description: cfg.description,
-      assignee: cfg.assignee_ref,
-      priority: cfg.priority,
-      inputSchema: cfg.input_schema,
-      options: cfg.options,
-      timeout,
-      on_timeout: cfg.on_timeout,
-      sla_warning: cfg.sla_warning,
-      sla_breach: cfg.sla_breach,
-      escalation_chain: cfg.escalation_chain,
-      auto_approve_after: cfg.auto_approve_after,
-      required_approvers: cfg.required_approvers,
-      context: stripSealed(ctx.input, cfg.sealed_fields ?? []),
-    }, { maxRevisions: cfg.max_revisions });
-    const response = { action: outcome.action, by: outcome.subject, value: outcome.value, comment: outcome.comment, interaction_id: outcome.interactionId, revision: ctx.iteration };
-    switch (outcome.action) {
-      case 'approve':
-      case 'respond':
-      case 'close':
-        return { approved: outcome.action === 'approve' ? ctx.input : (outcome.value ?? ctx.input), output: response };
-      case 'reject':
-        return { rejected: ctx.input, output: response };
-      case 'request_changes':
-        return { changes_requested: outcome.comment ?? outcome.value ?? '', output: response };
-      case 'timeout':
-        if (cfg.on_timeout === 'fail') {
-          throw StepError.nonRetryable(`"${cfg.title}" was not answered in time (on_timeout: fail)`, { code: 'LLMT_E_TIMEOUT' });
-        }
-        return { timeout: ctx.input, output: response };
-      default:
-        throw StepError.nonRetryable(`unexpected answer "${outcome.action}"`, { code: 'LLMT_E_RESPONSE_INVALID' });
-    }
+    // The handler asks through ctx.requestApproval, so a catalog shared by two engines serves both.
+    if (existing && !existing.handler) engine.catalog.register({ ...existing, handler: runHumanTask }, { replace: true });
   }
 
   /**
    * Asks a person from inside any handler: the k-th call of a handler invocation returns
    * the k-th answer, suspending the step durably until it exists.
    */
-  async request(ctx: StepContext, type: InteractionType, options: HumanRequestOptions, extra: { maxRevisions?: number } = {}): Promise<HumanOutcome> {
-    const state = ctx as StepContext & { __humanCalls?: number };
-    const index = state.__humanCalls ?? 0;
-    state.__humanCalls = index + 1;
-    const payload = ctx.suspended as HumanPayload | undefined;
-    const answers = payload?.answers ? [...payload.answers] : [];
-    if (ctx.resume !== undefined && payload && answers.length === index) answers.push(ctx.resume as HumanOutcome);
-    if (answers[index]) return answers[index];
+  async request(ctx: StepContext, defaultType: InteractionType, options: HumanRequestOptions): Promise<HumanOutcome> {
+    const type = options.type ?? defaultType;
+    let state = this.calls.get(ctx);
+    if (!state) {
+      const payload = ctx.suspended as HumanPayload | undefined;
+      const answers = Array.isArray(payload?.answers) ? [...payload.answers] : [];
+      const resumed = ctx.resume as HumanOutcome | undefined;
+      if (resumed?.interactionId && resumed.interactionId === payload?.interactionId && !answers.some((a) => a.interactionId === resumed.interactionId)) {
+        answers.push(resumed);
+      }
+      state = { index: 0, answers };
+      this.calls.set(ctx, state);
+    }
+    const index = state.index++;
+    if (state.answers[index]) return state.answers[index];
 
     const now = ctx.clock.now();
     const iso = (ms: number) => new Date(now + ms).toISOString();
@@ -112,9 +104,7 @@ export class HumanManager {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
     const timers: TimerRecord[] = [];
     const addTimer = (kind: string, ms: number) => {
-      const timer: TimerRecord = { timerId: ctx.newId('tmr'), tenantId: ctx.tenantId, runId: ctx.runId, stepId: ctx.stepId, kind, dueAt: iso(ms), payload: { interactionId } };
-      timers.push(timer);
-      return timer;
+      timers.push({ timerId: ctx.newId('tmr'), tenantId: ctx.tenantId, runId: ctx.runId, stepId: ctx.stepId, kind, dueAt: iso(ms), payload: { interactionId } });
     };
     if (timeoutMs !== undefined) addTimer('interaction.timeout', timeoutMs);
     const slaWarningMs = options.sla_warning === undefined ? undefined : parseDuration(options.sla_warning, 'sla_warning');
@@ -122,6 +112,7 @@ export class HumanManager {
     if (slaWarningMs !== undefined) addTimer('interaction.sla_warning', slaWarningMs);
     if (slaBreachMs !== undefined) addTimer('interaction.sla_breach', slaBreachMs);
     if (options.auto_approve_after !== undefined) addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
+    const revision = ctx.iteration;
     const interaction: InteractionRecord = {
       interactionId,
       tenantId: ctx.tenantId,
@@ -132,11 +123,11 @@ export class HumanManager {
       priority: options.priority ?? 'normal',
       title: options.title,
       description: options.description,
-      assignees: parseAssignees(options.assignee),
+      assignees: assigneesOf(options),
       options: options.options,
       inputSchema: options.inputSchema,
       escalationLevel: 0,
-      revision: ctx.iteration,
+      revision,
       parentId: previous?.interactionId,
       previousFeedback: previous?.outcome?.action === 'request_changes' ? String(previous.outcome.comment ?? previous.outcome.value ?? '') : undefined,
       responses: [],
@@ -149,7 +140,7 @@ export class HumanManager {
         onTimeout: options.on_timeout ?? (options.escalation_chain?.length ? 'escalate' : undefined),
         escalationChain: options.escalation_chain ?? [],
         requiredApprovers: options.required_approvers,
-        maxRevisions: extra.maxRevisions,
+        maxRevisions: options.max_revisions,
         context: options.context,
       },
       createdAt: new Date(now).toISOString(),
@@ -162,16 +153,31 @@ export class HumanManager {
       events: [
         {
           type: 'interaction.requested',
-          data: { interaction_id: interactionId, type, priority: interaction.priority, assignees: interaction.assignees, revision: interaction.revision, parent_id: interaction.parentId },
+          data: {
+            interaction_id: interactionId,
+            type,
+            priority: interaction.priority,
+            assignees: interaction.assignees,
+            revision,
+            parent_id: interaction.parentId,
+            previous_feedback: interaction.previousFeedback,
+            deadline: interaction.deadline,
+          },
         },
       ],
     };
-    return ctx.suspend({ interactionId, answers } satisfies HumanPayload, suspend);
+    return ctx.suspend({ interactionId, answers: [...state.answers] } satisfies HumanPayload, suspend);
   }
 
+  /** The step's latest earlier request: the parent of a revision. */
   private async previousOf(tenantId: string, runId: string, stepId: string): Promise<InteractionRecord | undefined> {
     const all = await this.engine.store.listInteractions(tenantId, { runId });
-    return all.filter((i) => i.stepId === stepId).pop();
+    let latest: InteractionRecord | undefined;
+    for (const i of all) {
+      if (i.stepId !== stepId) continue;
+      if (!latest || i.createdAt > latest.createdAt || (i.createdAt === latest.createdAt && i.interactionId > latest.interactionId)) latest = i;
+    }
+    return latest;
   }
 
   // ---- hooks called by the driver ----
@@ -243,7 +249,7 @@ export class HumanManager {
       }
     }
     if (i.type === 'input' && o.action === 'respond' && i.inputSchema) {
-      const validate = this.ajv.compile(i.inputSchema as object);
+      const validate = this.validatorFor(i.inputSchema as object);
       if (!validate(o.value)) {
         const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(answer)'} ${e.message}`);
         throw invalid(`the answer does not match the input schema: ${errors.join('; ')}`, { errors });
@@ -254,10 +260,24 @@ export class HumanManager {
     }
   }
 
+  private validatorFor(schema: object): ValidateFunction {
+    const key = JSON.stringify(schema);
+    let validate = this.validators.get(key);
+    if (!validate) {
+      try {
+        validate = this.ajv.compile(schema);
+      } catch (error) {
+        throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `the request's input_schema is not a valid JSON Schema: ${(error as Error).message}`, { cause: error });
+      }
+      this.validators.set(key, validate);
+    }
+    return validate;
+  }
+
   /** The closing answer, or undefined while more answers are needed (quorum, chat). */
   private decide(i: InteractionRecord, response: InteractionResponse, actor: Actor): InteractionResponse | undefined {
     if (response.action === 'message') return undefined;
-    const quorum = i.settings.requiredApprovers as string[] | { group?: string; count: number } | undefined;
+    const quorum = i.settings.requiredApprovers as Quorum | undefined;
     if (!quorum || response.action !== 'approve') return response;
     if (i.responses.some((r) => r.action === 'approve' && r.subject === actor.subject)) {
       throw new LlmteamError('LLMT_E_RESPONSE_INVALID', `${actor.subject} already approved "${i.interactionId}"; another approver is needed`);
@@ -268,6 +288,9 @@ export class HumanManager {
         throw new LlmteamError('LLMT_E_NOT_ASSIGNEE', `${actor.subject} is not one of the required approvers ${quorum.join(', ')}`);
       }
       return quorum.every((u) => approvers.has(u)) ? response : undefined;
+    }
+    if (quorum.group && !actor.groups?.includes(quorum.group) && !actor.roles?.includes('admin')) {
+      throw new LlmteamError('LLMT_E_NOT_ASSIGNEE', `${actor.subject} is not in group "${quorum.group}", whose approvals count towards the quorum`);
     }
     return approvers.size >= quorum.count ? response : undefined;
   }
@@ -395,54 +418,83 @@ export class HumanManager {
   // ---- notifications ----
 
   /**
-   * Tells the channels that take this priority, all at once; a failing or slow channel
-   * never blocks the run or the others. Results land in one `interaction.notified` event.
+   * Tells every channel that takes this priority, all at once, without waiting for any of
+   * them: a failing or slow channel never blocks the run or the other channels. Each
+   * channel's result lands in its own `interaction.notified` event as soon as it is known.
    */
-  async notify(tenantId: string, interaction: InteractionRecord, reason: NotificationReason): Promise<void> {
+  notify(tenantId: string, interaction: InteractionRecord, reason: NotificationReason): Promise<void> {
     const channels = this.engine.channels.filter((c) => !c.priorities?.length || c.priorities.includes(interaction.priority));
-    if (!channels.length) return;
-    const { context: _context, timerIds: _timers, ...visibleSettings } = interaction.settings;
-    const visible: InteractionRecord = { ...interaction, settings: { ...visibleSettings, context: interaction.settings.context } };
-    const base = this.engine.publicUrl?.replace(/\/$/, '');
-    const results = await Promise.all(
-      channels.map(async (channel) => {
-        const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(new Error('channel timed out')), 15_000);
-        try {
-          const result = await channel.send(
-            {
-              tenantId,
-              reason,
-              interaction: visible,
-              recipients: interaction.assignees,
-              links: { baseUrl: base, respondUrl: base ? `${base}/respond` : undefined, viewUrl: base ? `${base}/runs/${interaction.runId}` : undefined },
-              signLink: this.signLink(tenantId, interaction),
-            },
-            { logger: this.engine.logger.child({ channel: channel.name }), signal: controller.signal },
-          );
-          return { channel: channel.name, ok: result.ok, message_id: result.messageId, attempts: result.attempts ?? 1, error: result.error, to: result.to };
-        } catch (error) {
-          return { channel: channel.name, ok: false, error: (error as Error)?.message ?? String(error) };
-        } finally {
-          clearTimeout(timer);
-        }
-      }),
+    return Promise.all(channels.map((channel) => this.deliver(channel, tenantId, interaction, reason).then((result) => this.record(tenantId, interaction, reason, result)))).then(
+      () => undefined,
     );
+  }
+
+  private async deliver(channel: NotificationChannel, tenantId: string, interaction: InteractionRecord, reason: NotificationReason): Promise<Record<string, unknown>> {
+    const { timerIds: _timers, ...visibleSettings } = interaction.settings;
+    const visible: InteractionRecord = { ...interaction, settings: visibleSettings };
+    const base = this.engine.publicUrl?.replace(/\/$/, '');
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new LlmteamError('LLMT_E_CHANNEL', `channel "${channel.name}" did not answer within ${CHANNEL_TIMEOUT_MS} ms`);
+        controller.abort(error);
+        reject(error);
+      }, CHANNEL_TIMEOUT_MS);
+      timer.unref?.();
+    });
     try {
-      await this.engine.withRun(tenantId, interaction.runId, async (_driver, tx) => {
-        const current = tx.interactions.get(interaction.interactionId) ?? (await this.engine.store.getInteraction(tenantId, interaction.interactionId));
-        if (current?.status === 'pending' && results.some((r) => r.ok)) {
-          tx.interactions.set(current.interactionId, { ...current, status: 'notified', updatedAt: this.engine.nowIso() });
-        }
-        tx.emit('interaction.notified', interaction.stepId, { interaction_id: interaction.interactionId, reason, results });
-      });
+      const result = await Promise.race([
+        channel.send(
+          {
+            tenantId,
+            reason,
+            interaction: visible,
+            recipients: interaction.assignees,
+            links: { baseUrl: base, respondUrl: base ? `${base}/respond` : undefined, viewUrl: base ? `${base}/runs/${interaction.runId}` : undefined },
+            signLink: this.signLink(tenantId, interaction),
+          },
+          { logger: this.engine.logger.child({ channel: channel.name }), signal: controller.signal },
+        ),
+        timedOut,
+      ]);
+      return { channel: channel.name, ok: result.ok, message_id: result.messageId, attempts: result.attempts ?? 1, error: result.error, to: result.to };
     } catch (error) {
-      this.engine.logger.warn({ err: error, interactionId: interaction.interactionId }, 'could not record notification results');
+      return { channel: channel.name, ok: false, error: (error as Error)?.message ?? String(error) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  /** Set by the engine when a link signer is available. */
-  signLink: (tenantId: string, interaction: InteractionRecord) => ((recipient: string, action: 'approve' | 'reject') => string) | undefined = () => undefined;
+  private async record(tenantId: string, interaction: InteractionRecord, reason: NotificationReason, result: Record<string, unknown>): Promise<void> {
+    try {
+      await this.engine.withRun(tenantId, interaction.runId, async (_driver, tx) => {
+        const current = tx.interactions.get(interaction.interactionId) ?? (await this.engine.store.getInteraction(tenantId, interaction.interactionId));
+        if (current?.status === 'pending' && result.ok) {
+          tx.interactions.set(current.interactionId, { ...current, status: 'notified', updatedAt: this.engine.nowIso() });
+        }
+        tx.emit('interaction.notified', interaction.stepId, { interaction_id: interaction.interactionId, reason, ...result });
+      });
+    } catch (error) {
+      this.engine.logger.warn({ err: error, interactionId: interaction.interactionId }, 'could not record a notification result');
+    }
+  }
+
+  /** Signs one-time answer tokens with the engine's link secret, valid until the deadline (or 7 days). */
+  private signLink(tenantId: string, interaction: InteractionRecord): (recipient: string, action: 'approve' | 'reject') => string {
+    return (recipient, action) =>
+      signResponseToken(
+        {
+          tenantId,
+          interactionId: interaction.interactionId,
+          recipient,
+          action,
+          expiresAt: interaction.deadline ?? new Date(this.engine.clock.now() + LINK_TTL_MS).toISOString(),
+          nonce: randomBytes(16).toString('base64url'),
+        },
+        this.engine.linkSecret,
+      );
+  }
 
   // ---- queries ----
 
@@ -454,8 +506,3 @@ export class HumanManager {
     return filtered.sort((a, b) => (due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : a.createdAt < b.createdAt ? -1 : 1));
   }
 }
-
-/** Step types may ask people through these; `human_task` uses the same machinery. */
-export type HumanStepHelpers = Pick<HumanManager, 'request'>;
-
-export type { StepTypeDefinition };
