@@ -26,7 +26,7 @@ import { EventStream } from './event-stream.js';
 import type { EngineInternals } from './internals.js';
 import { RunDriver } from './run-driver.js';
 import { verifySnapshot } from './snapshot.js';
-import { createStepContext } from './step-context.js';
+import { StepContextImpl, type ContextServices } from './step-context.js';
 import type { Transaction } from './transaction.js';
 import {
   DEFAULT_TENANT,
@@ -45,6 +45,7 @@ import {
 
 const SYSTEM: Actor = { subject: 'system' };
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const STATUS_EVENTS = new Set(['step.suspended', 'step.retrying', 'step.completed', 'step.failed', 'snapshot.restored', 'interaction.responded', 'interaction.timed_out']);
 
 /** A timer handler: fills the transaction that consumes the timer. */
 export type TimerHandler = (driver: RunDriver, tx: Transaction, timer: TimerRecord) => void | Promise<void>;
@@ -123,8 +124,11 @@ class DurableEngine implements Engine, EngineInternals {
     return this.randomFn();
   }
 
+  private lastIso = { ms: Number.NaN, iso: '' };
   nowIso(): string {
-    return new Date(this.clock.now()).toISOString();
+    const ms = this.clock.now();
+    if (ms !== this.lastIso.ms) this.lastIso = { ms, iso: new Date(ms).toISOString() };
+    return this.lastIso.iso;
   }
 
   async graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph> {
@@ -144,23 +148,23 @@ class DurableEngine implements Engine, EngineInternals {
     return stepPorts(def, this.catalog);
   }
 
-  makeContext(args: Parameters<EngineInternals['makeContext']>[0]): StepContext {
-    const { driver, def } = args;
-    const ctx: StepContext = createStepContext({
-      ...args,
-      tenantId: driver.tenantId,
-      runId: driver.runId,
-      logger: this.logger.child({ runId: driver.runId, stepId: def.step_id }),
+  makeContext(args: Parameters<EngineInternals['makeContext']>[0]): StepContextImpl {
+    return new StepContextImpl(args.driver.tenantId, args.driver.runId, args.def, args.type, args.rec, args.attempt, args.inputs, this.contextServices);
+  }
+
+  private get contextServices(): ContextServices {
+    this.services ??= {
+      logger: this.logger,
       clock: this.clock,
       ids: this.ids,
       secrets: this.secretsProvider,
       resources: this.resources,
-      fetch: globalThis.fetch,
-    });
-    ctx.requestApproval = (options) => this.human.request(ctx, 'approval', options);
-    ctx.requestInput = (options) => this.human.request(ctx, 'input', options);
-    return ctx;
+      fetch: (input, init) => globalThis.fetch(input, init),
+      human: { request: (ctx, type, options) => this.human.request(ctx, type, options) },
+    };
+    return this.services;
   }
+  private services?: ContextServices;
 
   private readonly secretsProvider: SecretsProvider = {
     get: async (name, scope) => {
@@ -489,7 +493,7 @@ class DurableEngine implements Engine, EngineInternals {
         run,
         events: [
           {
-            event_id: this.ids('evt'),
+            event_id: `${runId}.1`,
             tenant_id: tenantId,
             run_id: runId,
             seq: 1,
@@ -576,7 +580,8 @@ class DurableEngine implements Engine, EngineInternals {
         }
       };
       const unsubscribe = this.stream.onEvent((e) => {
-        if (e.run_id === runId && e.tenant_id === tenantId) void check();
+        // Only these events can change the run's status.
+        if (e.run_id === runId && e.tenant_id === tenantId && (e.type.startsWith('run.') || STATUS_EVENTS.has(e.type))) void check();
       });
       const timer = setTimeout(
         () => finish(new LlmteamError('LLMT_E_TIMEOUT', `run "${runId}" did not reach ${[...until].join('/')} within ${timeoutMs} ms`)),
@@ -743,7 +748,7 @@ class DurableEngine implements Engine, EngineInternals {
       steps,
       events: [
         {
-          event_id: this.ids('evt'),
+          event_id: `${runId}.1`,
           tenant_id: tenantId,
           run_id: runId,
           seq: 1,

@@ -6,6 +6,7 @@ import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { RunDriver } from './run-driver.js';
+import type { StepContextImpl } from './step-context.js';
 import type { Transaction } from './transaction.js';
 
 /** What the human-interaction manager does at the driver's commit points. */
@@ -37,8 +38,7 @@ export interface EngineInternals {
     rec: StepStateRecord;
     attempt: number;
     inputs: Record<string, unknown>;
-    signal: AbortSignal;
-  }): StepContext;
+  }): StepContextImpl;
   timerAdded(timers: TimerRecord[]): void;
   onRunSettled(driver: RunDriver, tx: Transaction): void;
   release(driver: RunDriver): void;

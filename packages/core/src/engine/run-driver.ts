@@ -26,7 +26,7 @@ type Outcome =
 
 interface InFlight {
   attempt: number;
-  controller: AbortController;
+  abort: (reason: unknown) => void;
 }
 
 /**
@@ -118,7 +118,8 @@ export class RunDriver {
 
   private newTx(): Transaction {
     return new Transaction({ ...this.run }, (type, seq, stepId, data) => ({
-      event_id: this.engine.ids('evt'),
+      // Unique and stable: a run id and a gapless seq never repeat.
+      event_id: `${this.runId}.${seq}`,
       tenant_id: this.tenantId,
       run_id: this.runId,
       seq,
@@ -135,6 +136,7 @@ export class RunDriver {
     const now = this.engine.nowIso();
     const expectedVersion = this.run.version;
     const run: RunRecord = { ...tx.run, version: expectedVersion + 1, updatedAt: now };
+    const t = tx.touched;
     await this.engine.store.commit({
       tenantId: this.tenantId,
       runId: this.runId,
@@ -142,26 +144,28 @@ export class RunDriver {
       run,
       steps: tx.steps.size ? [...tx.steps.values()] : undefined,
       events: tx.events.length ? tx.events : undefined,
-      interactions: tx.interactions.size ? [...tx.interactions.values()] : undefined,
+      interactions: t.interactions?.size ? [...t.interactions.values()] : undefined,
       timers:
-        tx.timersAdd.length || tx.timersRemove.length || tx.timersConsume.length
-          ? { add: tx.timersAdd, remove: tx.timersRemove, consume: tx.timersConsume }
+        t.timersAdd?.length || t.timersRemove?.length || t.timersConsume?.length
+          ? { add: t.timersAdd ?? [], remove: t.timersRemove ?? [], consume: t.timersConsume ?? [] }
           : undefined,
-      snapshots: tx.snapshots.length ? tx.snapshots : undefined,
-      audit: tx.audit.length ? tx.audit : undefined,
+      snapshots: t.snapshots?.length ? t.snapshots : undefined,
+      audit: t.audit?.length ? t.audit : undefined,
     });
     this.run = run;
     for (const [id, s] of tx.steps) this.steps.set(id, s);
-    for (const { stepId, reason } of tx.aborts) {
-      const flight = this.inFlight.get(stepId);
-      if (flight) {
-        this.inFlight.delete(stepId);
-        flight.controller.abort(reason);
+    if (t.aborts) {
+      for (const { stepId, reason } of t.aborts) {
+        const flight = this.inFlight.get(stepId);
+        if (flight) {
+          this.inFlight.delete(stepId);
+          flight.abort(reason);
+        }
       }
     }
     for (const launch of tx.launches) this.launch(launch.stepId, launch.attempt);
-    if (tx.timersAdd.length) this.engine.timerAdded(tx.timersAdd);
-    for (const fn of tx.after) fn();
+    if (t.timersAdd?.length) this.engine.timerAdded(t.timersAdd);
+    if (t.after) for (const fn of t.after) fn();
   }
 
   step(tx: Transaction, stepId: string): StepStateRecord {
@@ -353,10 +357,10 @@ export class RunDriver {
   private launch(stepId: string, attempt: number): void {
     const def = this.graph.steps.get(stepId)!;
     const type = this.engine.catalog.get(def.step_type);
-    const controller = new AbortController();
-    this.inFlight.set(stepId, { attempt, controller });
+    const flight: InFlight = { attempt, abort: () => undefined };
+    this.inFlight.set(stepId, flight);
     this.pending++;
-    this.execute(def, type, attempt, controller)
+    this.execute(def, type, flight)
       .then((outcome) => this.onOutcome(stepId, attempt, outcome))
       .catch((error) => this.engine.logger.error({ err: error, runId: this.runId, stepId }, 'failed to record a step outcome'))
       .finally(() => {
@@ -365,9 +369,14 @@ export class RunDriver {
       });
   }
 
-  private async execute(def: StepDefinition, type: StepTypeDefinition | undefined, attempt: number, controller: AbortController): Promise<Outcome> {
+  /**
+   * Runs a handler. The outcome is whichever comes first: the handler's result, an abort
+   * (cancel, engine stop) or the step timeout; a handler that ignores its signal is left
+   * behind, never waited for.
+   */
+  private execute(def: StepDefinition, type: StepTypeDefinition | undefined, flight: InFlight): Promise<Outcome> {
     if (!type?.handler) {
-      return {
+      return Promise.resolve({
         kind: 'error',
         error: StepError.nonRetryable(
           type
@@ -375,45 +384,55 @@ export class RunDriver {
             : `unknown step type "${def.step_type}"; register it before running this segment`,
           { code: 'LLMT_E_UNKNOWN_STEP_TYPE' },
         ),
-      };
+      });
     }
     const rec = this.steps.get(def.step_id)!;
-    const tx = this.newTx();
-    const { inputs } = this.inputsOf(tx, def.step_id);
-    const ctx = this.engine.makeContext({ driver: this, def, type, rec, attempt, inputs, signal: controller.signal });
-    const timeoutMs = def.timeout === undefined ? undefined : parseDuration(def.timeout, `steps.${def.step_id}.timeout`);
-    let timer: unknown;
-    try {
-      const work = Promise.resolve().then(() => type.handler!(ctx));
-      const racers: Array<Promise<Outcome>> = [
-        work.then((outputs) => ({ kind: 'ok', outputs: (outputs ?? {}) as Record<string, unknown> }) as Outcome),
-        new Promise<Outcome>((resolve) => {
-          const onAbort = () => resolve({ kind: 'error', error: controller.signal.reason });
-          if (controller.signal.aborted) onAbort();
-          else controller.signal.addEventListener('abort', onAbort, { once: true });
-        }),
-      ];
-      if (timeoutMs !== undefined) {
-        racers.push(
-          new Promise<Outcome>((resolve) => {
-            timer = this.engine.clock.setTimeout(() => {
-              const error = new StepError(`step "${def.step_id}" did not finish within ${timeoutMs} ms; raise its timeout or make the handler faster`, {
-                code: 'LLMT_E_STEP_TIMEOUT',
-              });
-              controller.abort(error);
-              resolve({ kind: 'error', error });
-            }, timeoutMs);
-          }),
-        );
+    const { inputs } = this.inputsOf(this.emptyTx, def.step_id);
+    const ctx = this.engine.makeContext({ driver: this, def, type, rec, attempt: flight.attempt, inputs });
+    return new Promise<Outcome>((resolve) => {
+      let timer: unknown;
+      let settled = false;
+      const settle = (outcome: Outcome) => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) this.engine.clock.clearTimeout(timer);
+        resolve(outcome);
+      };
+      flight.abort = (reason) => {
+        ctx.abort(reason);
+        settle({ kind: 'error', error: reason });
+      };
+      if (def.timeout !== undefined) {
+        const timeoutMs = parseDuration(def.timeout, `steps.${def.step_id}.timeout`);
+        timer = this.engine.clock.setTimeout(() => {
+          const error = new StepError(`step "${def.step_id}" did not finish within ${timeoutMs} ms; raise its timeout or make the handler faster`, {
+            code: 'LLMT_E_STEP_TIMEOUT',
+          });
+          ctx.abort(error);
+          settle({ kind: 'error', error });
+        }, timeoutMs);
       }
-      return await Promise.race(racers);
-    } catch (error) {
-      if (error instanceof SuspendSignal) return { kind: 'suspend', signal: error };
-      return { kind: 'error', error };
-    } finally {
-      if (timer !== undefined) this.engine.clock.clearTimeout(timer);
-    }
+      let result: ReturnType<NonNullable<StepTypeDefinition['handler']>>;
+      try {
+        result = type.handler!(ctx);
+      } catch (error) {
+        settle(error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error });
+        return;
+      }
+      if (result && typeof (result as Promise<unknown>).then === 'function') {
+        (result as Promise<Record<string, unknown>>).then(
+          (outputs) => settle({ kind: 'ok', outputs: outputs ?? {} }),
+          (error) => settle(error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error }),
+        );
+      } else settle({ kind: 'ok', outputs: (result ?? {}) as Record<string, unknown> });
+    });
   }
+
+  /** A transaction that is never committed, for reads through {@link step}. */
+  private get emptyTx(): Transaction {
+    return this.readTx;
+  }
+  private readonly readTx = { steps: new Map() } as unknown as Transaction;
 
   private onOutcome(stepId: string, attempt: number, outcome: Outcome): Promise<void> {
     return this.mutate(async (tx) => {
@@ -548,7 +567,7 @@ export class RunDriver {
 
   /** Aborts every in-flight handler (engine stop). */
   abortAll(reason: unknown): void {
-    for (const [, flight] of this.inFlight) flight.controller.abort(reason);
+    for (const [, flight] of this.inFlight) flight.abort(reason);
   }
 
   /** Resolves once no work of this driver is queued or in flight. */

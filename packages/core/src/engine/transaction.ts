@@ -21,23 +21,72 @@ export interface Launch {
 export class Transaction {
   readonly steps = new Map<string, StepStateRecord>();
   readonly events: WorktrailEvent[] = [];
-  readonly interactions = new Map<string, InteractionRecord>();
-  readonly timersAdd: TimerRecord[] = [];
-  readonly timersRemove: string[] = [];
-  readonly timersConsume: string[] = [];
-  readonly snapshots: SnapshotRecord[] = [];
-  readonly audit: AuditDraft[] = [];
   readonly launches: Launch[] = [];
-  /** Step ids whose in-flight handlers are aborted after the commit. */
-  readonly aborts: Array<{ stepId: string; reason: unknown }> = [];
-  /** Work to do once the commit succeeded (notifications, wake-ups). */
-  readonly after: Array<() => void> = [];
   stepCompletions = 0;
+  // Most transitions touch none of these: they are made on first use.
+  private _interactions?: Map<string, InteractionRecord>;
+  private _timersAdd?: TimerRecord[];
+  private _timersRemove?: string[];
+  private _timersConsume?: string[];
+  private _snapshots?: SnapshotRecord[];
+  private _audit?: AuditDraft[];
+  private _aborts?: Array<{ stepId: string; reason: unknown }>;
+  private _after?: Array<() => void>;
 
   constructor(
     public run: RunRecord,
     private readonly makeEvent: (type: string, seq: number, stepId: string | undefined, data: Record<string, unknown>) => WorktrailEvent,
   ) {}
+
+  /** Interactions to insert or replace. */
+  get interactions(): Map<string, InteractionRecord> {
+    this._interactions ??= new Map();
+    return this._interactions;
+  }
+  get timersAdd(): TimerRecord[] {
+    this._timersAdd ??= [];
+    return this._timersAdd;
+  }
+  get timersRemove(): string[] {
+    this._timersRemove ??= [];
+    return this._timersRemove;
+  }
+  get timersConsume(): string[] {
+    this._timersConsume ??= [];
+    return this._timersConsume;
+  }
+  get snapshots(): SnapshotRecord[] {
+    this._snapshots ??= [];
+    return this._snapshots;
+  }
+  get audit(): AuditDraft[] {
+    this._audit ??= [];
+    return this._audit;
+  }
+  /** Step ids whose in-flight handlers are aborted after the commit. */
+  get aborts(): Array<{ stepId: string; reason: unknown }> {
+    this._aborts ??= [];
+    return this._aborts;
+  }
+  /** Work to do once the commit succeeded (notifications, wake-ups). */
+  get after(): Array<() => void> {
+    this._after ??= [];
+    return this._after;
+  }
+
+  /** What was touched, without creating empty collections. */
+  get touched() {
+    return {
+      interactions: this._interactions,
+      timersAdd: this._timersAdd,
+      timersRemove: this._timersRemove,
+      timersConsume: this._timersConsume,
+      snapshots: this._snapshots,
+      audit: this._audit,
+      aborts: this._aborts,
+      after: this._after,
+    };
+  }
 
   /** Appends an event with the next `seq` of the run. */
   emit(type: string, stepId: string | undefined, data: Record<string, unknown> = {}): WorktrailEvent {
@@ -49,15 +98,16 @@ export class Transaction {
 
   /** True when the commit would change nothing but the version. */
   get empty(): boolean {
+    const t = this.touched;
     return (
       this.events.length === 0 &&
       this.steps.size === 0 &&
-      this.interactions.size === 0 &&
-      this.timersAdd.length === 0 &&
-      this.timersRemove.length === 0 &&
-      this.timersConsume.length === 0 &&
-      this.snapshots.length === 0 &&
-      this.audit.length === 0
+      !t.interactions?.size &&
+      !t.timersAdd?.length &&
+      !t.timersRemove?.length &&
+      !t.timersConsume?.length &&
+      !t.snapshots?.length &&
+      !t.audit?.length
     );
   }
 }
