@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import {
+  createEngine,
+  defineChannel,
+  MemoryStore,
+  verifyResponseToken,
+  type Engine,
+  type Notification,
+  type SegmentDefinition,
+  type WorktrailEvent,
+} from '../index.js';
+
+const engines: Engine[] = [];
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.stop({ graceMs: 200 });
+});
+
+function segment(id: string, priority: string): SegmentDefinition {
+  return {
+    segment_id: id,
+    steps: [
+      { step_id: 'ask', step_type: 'human_task', config: { task_type: 'approval', title: `Approve ${id}`, assignee_ref: 'alice', priority, timeout: 'PT2H' } },
+      { step_id: 'next', step_type: 'transform', config: { expression: '"next"' } },
+    ],
+    edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'next' }],
+  };
+}
+
+async function notified(engine: Engine, runId: string, count: number): Promise<WorktrailEvent[]> {
+  let events: WorktrailEvent[] = [];
+  await vi.waitFor(
+    async () => {
+      events = (await engine.store.listEvents('default', runId)).filter((e) => e.type === 'interaction.notified');
+      expect(events.length).toBeGreaterThanOrEqual(count);
+    },
+    { timeout: 3000, interval: 10 },
+  );
+  return events;
+}
+
+describe('notifications', () => {
+  test('a failing or slow channel never blocks the run nor the other channels; channels are routed by priority', async () => {
+    const received: Record<string, Notification[]> = { ok: [], urgent: [], slow: [], broken: [] };
+    let releaseSlow!: () => void;
+    const slowGate = new Promise<void>((r) => {
+      releaseSlow = r;
+    });
+    const channels = [
+      defineChannel({
+        name: 'ok',
+        async send(n) {
+          received.ok.push(n);
+          return { ok: true, messageId: `m-${received.ok.length}` };
+        },
+      }),
+      defineChannel({
+        name: 'urgent',
+        priorities: ['high', 'critical'],
+        async send(n) {
+          received.urgent.push(n);
+          return { ok: true };
+        },
+      }),
+      defineChannel({
+        name: 'slow',
+        async send(n) {
+          received.slow.push(n);
+          await slowGate;
+          return { ok: true };
+        },
+      }),
+      defineChannel({
+        name: 'broken',
+        async send(n) {
+          received.broken.push(n);
+          throw new Error('SMTP relay refused');
+        },
+      }),
+    ];
+    const engine = createEngine({ store: new MemoryStore(), channels, publicUrl: 'https://llmteam.example.com/', linkSecret: 'test-secret' });
+    engines.push(engine);
+
+    const normal = await engine.startRun({ segment: segment('normal', 'normal'), input: 1 });
+    expect((await engine.waitForRun(normal.runId)).status).toBe('waiting_human');
+    const events = await notified(engine, normal.runId, 2);
+    const byChannel = Object.fromEntries(events.map((e) => [e.data.channel, e.data]));
+    expect(byChannel.ok).toMatchObject({ ok: true, message_id: 'm-1', reason: 'requested' });
+    expect(byChannel.broken).toMatchObject({ ok: false, error: 'SMTP relay refused' });
+    expect(byChannel.slow).toBeUndefined();
+    expect(received.urgent).toHaveLength(0);
+    const [request] = await engine.listInteractions({ runId: normal.runId });
+    expect(request.status).toBe('notified');
+
+    // The slow channel still has not answered: the run goes on regardless.
+    await engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } });
+    expect((await engine.waitForRun(normal.runId, { until: ['completed', 'failed'] })).status).toBe('completed');
+
+    const critical = await engine.startRun({ segment: segment('critical', 'critical'), input: 2 });
+    await engine.waitForRun(critical.runId);
+    await notified(engine, critical.runId, 3);
+    expect(received.urgent.map((n) => n.interaction.priority)).toEqual(['critical']);
+    expect(received.ok).toHaveLength(2);
+
+    releaseSlow();
+    const late = await notified(engine, normal.runId, 3);
+    expect(late.map((e) => e.data.channel).sort()).toEqual(['broken', 'ok', 'slow']);
+
+    // What a channel gets: recipients, links, and a signer whose tokens the gateway can verify.
+    const sent = received.ok[0];
+    expect(sent.recipients).toEqual({ users: ['alice'], groups: [] });
+    expect(sent.links.respondUrl).toBe('https://llmteam.example.com/respond');
+    expect(sent.interaction.settings.timerIds).toBeUndefined();
+    const token = sent.signLink!('alice', 'approve');
+    const payload = verifyResponseToken(token, 'test-secret', { now: Date.parse(sent.interaction.createdAt) });
+    expect(payload).toMatchObject({ interactionId: sent.interaction.interactionId, recipient: 'alice', action: 'approve', expiresAt: sent.interaction.deadline });
+  });
+});
