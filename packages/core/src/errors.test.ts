@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { ERROR_CODES, isLlmteamError, LlmteamError } from './index.js';
+
+describe('error registry', () => {
+  test('every code is documented in the README', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(ERROR_CODES)) expect(readme, code).toContain(`\`${code}\``);
+  });
+
+  test('errors are recognised by brand, not instanceof', () => {
+    const foreign = Object.assign(new Error('x'), { code: 'LLMT_E_CONFLICT' });
+    Object.defineProperty(foreign, Symbol.for('llmteam.error'), { value: true });
+    expect(isLlmteamError(foreign)).toBe(true);
+    expect(isLlmteamError(new Error('plain'))).toBe(false);
+    expect(isLlmteamError(new LlmteamError('LLMT_E_CONFLICT', 'x'))).toBe(true);
+  });
+});
