@@ -21,3 +21,12 @@ export { parseDuration, isDuration } from './util/duration.js';
 export { type Clock, systemClock, ManualClock } from './util/clock.js';
 export { type IdGenerator, createUlidGenerator } from './util/ids.js';
 export * from './notify/response-token.js';
+export { waitForResponse, type WaitForResponseOptions } from './human/wait-for-response.js';
+export {
+  requiresApproval,
+  APPROVAL_SEGMENT_ID,
+  type ApprovalTask,
+  type ApprovalTaskState,
+  type ApprovalDecision,
+  type RequiresApprovalOptions,
+} from './human/requires-approval.js';
