@@ -4,3 +4,4 @@ export * from './servers/smtp-server.js';
 export * from './servers/silent-server.js';
 export * from './store-suite.js';
 export * from './store-fixtures.js';
+export * from './store-crash.js';
