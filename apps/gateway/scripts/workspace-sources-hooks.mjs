@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
+/** package name -> src/index.ts URL; dist/index.js URL -> src/index.ts URL */
 const sources = new Map();
 for (const group of ['packages', 'plugins', 'apps']) {
   const dir = join(root, group);
@@ -11,12 +12,20 @@ for (const group of ['packages', 'plugins', 'apps']) {
     const manifest = join(dir, name, 'package.json');
     const entry = join(dir, name, 'src', 'index.ts');
     if (!existsSync(manifest) || !existsSync(entry)) continue;
-    sources.set(JSON.parse(readFileSync(manifest, 'utf8')).name, pathToFileURL(entry).href);
+    const src = pathToFileURL(entry).href;
+    sources.set(JSON.parse(readFileSync(manifest, 'utf8')).name, src);
+    sources.set(pathToFileURL(join(dir, name, 'dist', 'index.js')).href, src);
   }
 }
 
 export async function resolve(specifier, context, next) {
-  const source = sources.get(specifier);
-  if (source) return { url: source, shortCircuit: true };
-  return next(specifier, context);
+  const direct = sources.get(specifier);
+  if (direct && !(specifier.startsWith('file:') && existsSync(new URL(specifier)))) return { url: direct, shortCircuit: true };
+  const resolved = await next(specifier, context).catch((error) => {
+    throw error;
+  });
+  // A workspace package that is not built: run its sources instead of failing.
+  const fallback = sources.get(resolved.url);
+  if (fallback && !existsSync(new URL(resolved.url))) return { url: fallback, shortCircuit: true };
+  return resolved;
 }

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { serve } from './serve.js';
+import { bannerLines, serve } from './serve.js';
 
 const examples = process.env.LLMTEAM_SEGMENTS_DIR ?? fileURLToPath(new URL('../../../examples/segments', import.meta.url));
 
@@ -14,19 +14,10 @@ try {
   const served = await serve({
     port: process.env.PORT ? Number(process.env.PORT) : 4000,
     ...(process.env.LLMTEAM_CONFIG ? { config: process.env.LLMTEAM_CONFIG } : {}),
+    ...(process.env.LLMTEAM_LEASE_MS ? { leaseMs: Number(process.env.LLMTEAM_LEASE_MS) } : {}),
     ...(existsSync(examples) ? { segmentsDir: examples } : {}),
   });
-  const lines = [
-    '',
-    `llmteam gateway: ${served.gateway.url}  (graphql-ws on ${served.gateway.wsUrl})`,
-    `store: ${served.runtime.store.name}`,
-    `segments: ${served.segments.join(', ') || '(none)'}`,
-    served.bootstrap.generated
-      ? `admin API key (tenant "default", shown once; set LLMTEAM_BOOTSTRAP_API_KEY to keep one): ${served.bootstrap.secret}`
-      : 'admin API key: the one in LLMTEAM_BOOTSTRAP_API_KEY',
-    '',
-  ];
-  process.stderr.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${bannerLines(served).join('\n')}\n`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

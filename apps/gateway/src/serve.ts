@@ -29,6 +29,8 @@ export interface ServeOptions {
   gateway?: Partial<Omit<GatewayOptions, 'engine' | 'port' | 'host' | 'logger' | 'bootstrapApiKey' | 'linkSecret'>>;
   /** Engine poll interval for timers, in ms. @default 1000 */
   pollIntervalMs?: number;
+  /** How long a run claim lasts without renewal (how soon another process takes over a crashed one's runs), in ms. @default 30000 */
+  leaseMs?: number;
 }
 
 /** A served gateway with its runtime. */
@@ -70,6 +72,20 @@ async function registerSegments(runtime: Runtime, dir: string, logger: Logger): 
   return ids;
 }
 
+/** What `pnpm start` and `llmteam serve` print: URL, store, segments and the bootstrap key. */
+export function bannerLines(served: Served): string[] {
+  return [
+    '',
+    `llmteam gateway: ${served.gateway.url}  (graphql-ws on ${served.gateway.wsUrl})`,
+    `store: ${served.runtime.store.name}`,
+    ...(served.segments.length ? [`segments: ${served.segments.join(', ')}`] : []),
+    served.bootstrap.generated
+      ? `admin API key (tenant "default", shown once; set LLMTEAM_BOOTSTRAP_API_KEY to keep one): ${served.bootstrap.secret}`
+      : 'admin API key: the one in LLMTEAM_BOOTSTRAP_API_KEY',
+    '',
+  ];
+}
+
 /** Loads config, store and plugins, and serves the gateway (what `llmteam serve` and `pnpm start` run). */
 export async function serve(options: ServeOptions = {}): Promise<Served> {
   const cwd = options.cwd ?? process.cwd();
@@ -82,7 +98,9 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
     loaded,
     logger,
     ...(options.store ? { store: options.store } : {}),
-    engine: { linkSecret, ...(publicUrl ? { publicUrl } : {}), ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}) },
+    engine: { linkSecret, ...(publicUrl ? { publicUrl } : {}), ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+      ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+    },
   });
   const fromEnv = options.bootstrapApiKey ?? process.env.LLMTEAM_BOOTSTRAP_API_KEY;
   const bootstrap = { secret: fromEnv ?? generateApiKeySecret(), generated: !fromEnv };

@@ -4,14 +4,15 @@ import {
   type ConfiguredPlugin,
   type Engine,
   type EngineOptions,
+  type LlmteamPlugin,
   type Logger,
   type PluginApi,
   type Store,
   type StoreFactory,
   createEngine,
-  loadPlugins,
 } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
+import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
 
 /** The default store: SQLite in `.llmteam/` under the working directory. */
@@ -81,14 +82,17 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (!store) {
     const entry = loaded.config.store ?? DEFAULT_STORE;
     const [name, storeOptions] = typeof entry === 'string' ? [entry, {}] : [entry[0], entry[1] ?? {}];
-    const isDefault = loaded.config.store === undefined;
-    // The default store is a dependency of the gateway, so it resolves from here, not the user's directory.
-    const [plugin] = await loadPlugins([[name, resolvePaths(storeOptions, loaded.dir)]], {
-      cwd: isDefault ? dirname(new URL(import.meta.url).pathname) : loaded.dir,
-    });
+    let plugin: ConfiguredPlugin;
+    if (loaded.config.store === undefined) {
+      // The default store is a dependency of the gateway: imported from here, not from the user's directory.
+      const mod = (await import('@llmteam/store-sqlite')) as { default: LlmteamPlugin };
+      plugin = { plugin: mod.default, options: resolvePaths(storeOptions, loaded.dir) };
+    } else {
+      [plugin] = await importPlugins([[name, resolvePaths(storeOptions, loaded.dir)]], loaded.dir);
+    }
     store = await (await storeFactoryOf(plugin, logger))(plugin.options ?? {});
   }
-  const plugins = await loadPlugins(loaded.config.plugins ?? [], { cwd: loaded.dir });
+  const plugins = await importPlugins(loaded.config.plugins ?? [], loaded.dir);
   const engine = createEngine({ ...options.engine, store, plugins, logger });
   const owned = store;
   return {

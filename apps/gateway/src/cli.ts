@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+/**
+ * The `llmteam` command: serve, validate, run, audit verify, keys create, approvals list,
+ * approve, reject. Errors are one line on stderr and exit code 1, never a stack.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Engine, type InteractionStatus, type Role, isLlmteamError } from '@llmteam/core';
+import { Command, Option } from 'commander';
+import { createApiKey, ensureTenant } from './auth/api-keys.js';
+import { createRuntime, type Runtime } from './config/create-runtime.js';
+import { loadConfig } from './config/load-config.js';
+import { createLogger } from './logger.js';
+import { bannerLines, serve } from './serve.js';
+import { GATEWAY_VERSION } from './version.js';
+
+/** An error whose message is already what the user should read. */
+class CliError extends Error {}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseJsonOption(value: string, name: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new CliError(`${name} is not valid JSON: ${value}`);
+  }
+}
+
+const ROLES: Role[] = ['admin', 'operator', 'approver', 'viewer'];
+
+/** Loads config, store and plugins, starts the engine, runs `fn`, then closes everything. */
+async function withEngine<T>(config: string | undefined, fn: (engine: Engine, runtime: Runtime) => Promise<T>): Promise<T> {
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
+  const loaded = await loadConfig({ file: config });
+  const runtime = await createRuntime({ loaded, logger });
+  await runtime.engine.start();
+  try {
+    return await fn(runtime.engine, runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Builds the command (exported for tests). */
+export function createCli(): Command {
+  const program = new Command('llmteam')
+    .description('llmteam: durable workflows for multi-agent LLM pipelines')
+    .version(GATEWAY_VERSION)
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'llmteam: ')) });
+  const configOption = () => new Option('-c, --config <file>', 'llmteam.config.json|js|ts (default: the one in the current directory, else SQLite under ./.llmteam/)');
+
+  program
+    .command('serve')
+    .description('serve the GraphQL gateway (HTTP and graphql-ws on /graphql)')
+    .addOption(configOption())
+    .option('-p, --port <port>', 'port to listen on', '4000')
+    .option('--host <host>', 'interface to listen on', '0.0.0.0')
+    .option('--segments <dir>', 'register every *.json segment of this directory for tenant default')
+    .action(async (opts: { config?: string; port: string; host: string; segments?: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number, got ${opts.port}`);
+      const served = await serve({ config: opts.config, port, host: opts.host, ...(opts.segments ? { segmentsDir: opts.segments } : {}) });
+      process.stdout.write(`${bannerLines(served).join('\n')}\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        served.close(`Server shutting down (${signal})`).then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  program
+    .command('validate')
+    .description('validate a segment; exit 1 listing every problem with its JSON path')
+    .argument('<segment>', 'segment JSON file')
+    .addOption(configOption())
+    .action(async (file: string, opts: { config?: string }) => {
+      const segment = readJson(file);
+      await withEngine(opts.config, async (engine) => {
+        const result = engine.validate(segment);
+        if (result.valid) {
+          out(`${file}: valid`);
+          return;
+        }
+        process.stderr.write(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}\n`);
+        for (const p of result.problems) process.stderr.write(`  ${p.path}: ${p.message} (${p.code})\n`);
+        process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('run')
+    .description('run a segment on the configured store until it ends or waits; print run id, status and outputs')
+    .argument('<segment>', 'segment JSON file')
+    .option('-i, --input <json>', 'run input as JSON', '{}')
+    .option('-t, --tenant <id>', 'tenant', 'default')
+    .option('--timeout <seconds>', 'give up waiting after this long', '300')
+    .addOption(configOption())
+    .action(async (file: string, opts: { input: string; tenant: string; timeout: string; config?: string }) => {
+      const segment = readJson(file);
+      const input = parseJsonOption(opts.input, '--input');
+      await withEngine(opts.config, async (engine) => {
+        await ensureTenant(engine.store, opts.tenant, opts.tenant);
+        const scope = { tenantId: opts.tenant, actor: { subject: 'cli' } };
+        const started = await engine.startRun({ ...scope, segment, input });
+        const run = await engine.waitForRun(started.runId, { ...scope, timeoutMs: Number(opts.timeout) * 1000 });
+        out(`run ${run.runId}`);
+        out(`status ${run.status}`);
+        if (run.outputs) out(`outputs ${JSON.stringify(run.outputs)}`);
+        if (run.error) out(`error ${run.error.code}: ${run.error.message}`);
+        if (run.status === 'waiting_human') {
+          for (const i of (await engine.waitingOn(run.runId, scope)).interactions) out(`waiting on ${i.interactionId} (${i.type}: ${i.title})`);
+        }
+        if (run.status === 'failed' || run.status === 'cancelled') process.exitCode = 1;
+      });
+    });
+
+  const audit = program.command('audit').description('audit trail');
+  audit
+    .command('verify')
+    .description("recompute a tenant's audit hash chain; exit 1 at the first broken link")
+    .option('-t, --tenant <id>', 'tenant', 'default')
+    .addOption(configOption())
+    .action(async (opts: { tenant: string; config?: string }) => {
+      await withEngine(opts.config, async (engine) => {
+        const result = await engine.verifyAudit({ tenantId: opts.tenant });
+        if (result.valid) {
+          out(`audit chain of tenant ${opts.tenant}: valid (${result.checked} entries${result.headHash ? `, head ${result.headHash}` : ''})`);
+          return;
+        }
+        process.stderr.write(`llmteam: audit chain of tenant ${opts.tenant} is broken at entry ${result.brokenAt?.seq}: ${result.brokenAt?.reason}\n`);
+        process.exitCode = 1;
+      });
+    });
+
+  const keys = program.command('keys').description('API keys');
+  keys
+    .command('create')
+    .description('create an API key; its secret is printed once')
+    .option('-t, --tenant <id>', 'tenant (created when missing)', 'default')
+    .addOption(new Option('-r, --role <role...>', 'roles').choices(ROLES).makeOptionMandatory())
+    .option('-n, --name <name>', 'a name to recognise the key by')
+    .option('-s, --subject <subject>', 'the person or service acting with it')
+    .option('-g, --group <group...>', 'groups of the subject')
+    .addOption(configOption())
+    .action(async (opts: { tenant: string; role: Role[]; name?: string; subject?: string; group?: string[]; config?: string }) => {
+      await withEngine(opts.config, async (engine) => {
+        await ensureTenant(engine.store, opts.tenant, opts.tenant);
+        const { record, secret } = await createApiKey(engine.store, {
+          tenantId: opts.tenant,
+          roles: opts.role,
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.subject ? { subject: opts.subject } : {}),
+          groups: opts.group ?? [],
+        });
+        out(`key ${record.keyId} (tenant ${record.tenantId}, roles ${record.roles.join(',')}, subject ${record.subject})`);
+        out(secret);
+      });
+    });
+
+  const approvals = program.command('approvals').description('human requests');
+  approvals
+    .command('list')
+    .description('open requests, earliest deadline first')
+    .option('-t, --tenant <id>', 'tenant', 'default')
+    .option('-a, --assignee <subject>', 'only requests this user (or group:name) may answer')
+    .option('--all', 'include closed requests')
+    .option('--json', 'print JSON')
+    .addOption(configOption())
+    .action(async (opts: { tenant: string; assignee?: string; all?: boolean; json?: boolean; config?: string }) => {
+      await withEngine(opts.config, async (engine) => {
+        const open: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
+        const list = await engine.listInteractions({ tenantId: opts.tenant, ...(opts.all ? {} : { status: open }), ...(opts.assignee ? { assignee: opts.assignee } : {}) });
+        const due = (d?: string) => (d ? Date.parse(d) : Number.POSITIVE_INFINITY);
+        list.sort((a, b) => due(a.slaBreachAt ?? a.deadline) - due(b.slaBreachAt ?? b.deadline));
+        if (opts.json) return out(JSON.stringify(list, null, 2));
+        if (list.length === 0) return out('no open requests');
+        for (const i of list) {
+          out(`${i.interactionId}  ${i.status.padEnd(9)} ${i.priority.padEnd(8)} ${i.type.padEnd(8)} run ${i.runId}  ${i.deadline ? `due ${i.deadline}  ` : ''}${i.title}`);
+        }
+      });
+    });
+
+  const answer = (action: 'approve' | 'reject') =>
+    async (id: string, opts: { tenant: string; as?: string; group?: string[]; comment?: string; reason?: string; config?: string }) => {
+      await withEngine(opts.config, async (engine) => {
+        // Someone with the store file in hand is an admin of it; --as answers as a plain approver.
+        const actor = opts.as ? { subject: opts.as, groups: opts.group ?? [], roles: ['approver'] } : { subject: 'cli', roles: ['admin'] };
+        const comment = opts.comment ?? opts.reason;
+        const interaction = await engine.respond(id, { tenantId: opts.tenant, actor, action, ...(comment ? { comment } : {}) });
+        out(`${interaction.interactionId} ${interaction.status}`);
+        const run = await engine.waitForRun(interaction.runId, { tenantId: opts.tenant, timeoutMs: 60_000 });
+        out(`run ${run.runId} ${run.status}${run.outputs ? ` ${JSON.stringify(run.outputs)}` : ''}`);
+      });
+    };
+  for (const action of ['approve', 'reject'] as const) {
+    program
+      .command(action)
+      .description(`${action} a request`)
+      .argument('<id>', 'interaction id')
+      .option('-t, --tenant <id>', 'tenant', 'default')
+      .option('--as <subject>', 'answer as this subject (checked against the assignees); default: as admin "cli"')
+      .option('-g, --group <group...>', 'groups of --as')
+      .option(action === 'approve' ? '-m, --comment <text>' : '-m, --reason <text>', action === 'approve' ? 'comment' : 'reason')
+      .addOption(configOption())
+      .action(answer(action));
+  }
+  return program;
+}
+
+/** Runs the command line; returns the exit code. */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  try {
+    await createCli().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    const message = error instanceof CliError || isLlmteamError(error) ? error.message.split('\n')[0] : (error as Error)?.message ?? String(error);
+    process.stderr.write(`llmteam: ${message}\n`);
+    return 1;
+  }
+}
+
+// Run when executed directly (bin or `node --import tsx src/cli.ts`), not when imported.
+const invoked = process.argv[1] ? resolve(process.argv[1]) : '';
+if (invoked.endsWith('cli.js') || invoked.endsWith('cli.ts') || invoked.endsWith('llmteam')) {
+  main().then((code) => {
+    // serve keeps running; everything else exits with its code.
+    if (process.argv[2] !== 'serve' || code !== 0) process.exitCode = code;
+  });
+}
