@@ -28,8 +28,8 @@ async function freePort(): Promise<number> {
 async function startMain(dir: string, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', SOURCES, '--import', TSX, MAIN], {
     cwd: dir,
+    // A short lease: the killed process held the run's lease, and the new one takes it over when it expires.
     env: { ...process.env, PORT: String(port), LLMTEAM_BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'test', LLMTEAM_LEASE_MS: '2000' },
-    // A short lease: the killed process held the run's lease, and the new one takes it over when it expires.,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
