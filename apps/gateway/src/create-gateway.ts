@@ -14,7 +14,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { type AuthInfo, authenticate, ensureBootstrapKey, parseBearer } from './auth/api-keys.js';
 import type { GatewayContext, GatewayInfo } from './context.js';
 import { mountRespondLinks } from './http/respond-links.js';
-import { mountSlackInteractions } from './http/slack-interactions.js';
+import { type SlackInteractionsOptions, mountSlackInteractions } from './http/slack-interactions.js';
 import { mountConsole } from './http/console.js';
 import { type ComplexityLimitOptions, useComplexityLimit } from './protection/complexity-limit.js';
 import { type DepthLimitOptions, useDepthLimit } from './protection/depth-limit.js';
@@ -52,6 +52,11 @@ export interface GatewayOptions {
   linkSecret?: string;
   /** Slack signing secret; enables `POST /slack/interactions`. */
   slackSigningSecret?: string;
+  /**
+   * Maps the Slack user who clicked to the actor that answers (matched against the
+   * interaction's assignees). @default `{ subject: user.name, groups: ["slack:" + user.id] }`
+   */
+  slackActor?: SlackInteractionsOptions['resolveActor'];
   /** Serve the approval inbox page at `/`. @default true */
   console?: boolean;
   /** How long shutdown waits for in-flight work. @default 10000 */
@@ -190,7 +195,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   );
   if (options.linkSecret) mountRespondLinks(app, { engine, secret: options.linkSecret, logger, bodyLimit });
-  mountSlackInteractions(app, { engine, signingSecret: options.slackSigningSecret, logger });
+  mountSlackInteractions(app, { engine, signingSecret: options.slackSigningSecret, logger, ...(options.slackActor ? { resolveActor: options.slackActor } : {}) });
   if (options.console ?? true) mountConsole(app);
 
   // Body parser errors (too large, malformed JSON) become GraphQL-shaped JSON errors.

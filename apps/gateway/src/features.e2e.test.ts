@@ -1,0 +1,191 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { createLlmteamClient, type WorktrailEvent } from '@llmteam/client';
+import { MemoryStore, createEngine, signResponseToken } from '@llmteam/core';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { SHUTDOWN_CLOSE_CODE } from './create-gateway.js';
+import { createLogger } from './logger.js';
+import { ORDER_FLOW, startTestGateway, type TestGateway } from './test-support.js';
+
+const BIG_ORDER = { customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] };
+const LINK_SECRET = 'link-secret-for-tests';
+const SLACK_SECRET = 'slack-signing-secret';
+
+async function waitingRequest(t: TestGateway, key: string): Promise<{ runId: string; requestId: string }> {
+  const started = await t.gql(key, 'mutation($i: JSON) { startRun(segmentId: "order_flow", input: $i) { id } }', { i: BIG_ORDER });
+  const runId = started.body.data.startRun.id as string;
+  for (let i = 0; i < 250; i++) {
+    const res = await t.gql(key, 'query($id: ID!) { run(id: $id) { waitingOn { interactions { id } } } }', { id: runId });
+    const requestId = res.body.data.run.waitingOn.interactions[0]?.id as string | undefined;
+    if (requestId) return { runId, requestId };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('run never waited');
+}
+
+describe('gateway features', () => {
+  let t: TestGateway;
+  let operator: string;
+  let approver: string;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    const store = new MemoryStore();
+    const engine = createEngine({ store, logger: createLogger({ level: 'silent' }), linkSecret: LINK_SECRET, pollIntervalMs: 50 });
+    t = await startTestGateway({
+      store,
+      engine,
+      linkSecret: LINK_SECRET,
+      slackSigningSecret: SLACK_SECRET,
+      slackActor: (user) => ({ subject: user.name, groups: ['finance'], roles: ['approver'] }),
+    });
+    t.gateway.httpServer.on('upgrade', (_req, socket: Socket) => sockets.add(socket));
+    operator = await t.key('default', ['operator', 'approver'], 'fiona', ['finance']);
+    approver = operator;
+    await t.gql(operator, 'mutation($d: JSON!) { upsertSegment(definition: $d) { id } }', { d: ORDER_FLOW });
+  });
+  afterAll(async () => t?.close());
+
+  it('watchRun loses nothing and repeats nothing when the server drops every socket', async () => {
+    const client = createLlmteamClient({ url: t.gateway.url, apiKey: approver, webSocketImpl: WebSocket });
+    const { runId, requestId } = await waitingRequest(t, operator);
+    const seen: WorktrailEvent[] = [];
+    let reconnects = 0;
+    let first!: () => void;
+    const gotFirst = new Promise<void>((r) => (first = r));
+    const watching = (async () => {
+      for await (const e of client.watchRun(runId, { retry: { initialDelayMs: 20 }, onReconnect: () => reconnects++ })) {
+        seen.push(e);
+        first();
+      }
+    })();
+    await gotFirst;
+    for (const socket of sockets) socket.destroy();
+    await client.approve(requestId);
+    await watching;
+    expect(reconnects).toBeGreaterThan(0);
+    expect(seen.map((e) => e.seq)).toEqual(seen.map((_, i) => i + 1));
+    expect(seen.at(-1)?.type).toBe('run.completed');
+    await client.close();
+  });
+
+  it('resumes from afterSeq: a late subscriber gets only what it missed', async () => {
+    const { runId } = await waitingRequest(t, operator);
+    const client = createLlmteamClient({ url: t.gateway.url, apiKey: operator, webSocketImpl: WebSocket });
+    const events: WorktrailEvent[] = [];
+    for await (const e of client.watchRun(runId, { afterSeq: 2, untilTerminal: false })) {
+      events.push(e);
+      if (e.type === 'interaction.requested') break;
+    }
+    expect(events[0].seq).toBe(3);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 3));
+    await client.close();
+  });
+
+  it('interactionRequested delivers new requests to an assignee', async () => {
+    const ws = createClient({ url: t.gateway.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${approver}` }, retryAttempts: 0 });
+    const got = new Promise<{ id: string; title: string }>((resolve, reject) => {
+      ws.subscribe<{ interactionRequested: { id: string; title: string } }>(
+        { query: 'subscription { interactionRequested { id title } }' },
+        { next: (v) => v.data && resolve(v.data.interactionRequested), error: reject, complete: () => {} },
+      );
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const { requestId } = await waitingRequest(t, operator);
+    expect(await got).toEqual({ id: requestId, title: 'Approve a large order' });
+    await ws.dispose();
+  });
+
+  describe('signed answer links', () => {
+    const link = (tenantId: string, interactionId: string, action: 'approve' | 'reject', expiresAt = new Date(Date.now() + 60_000).toISOString()) =>
+      signResponseToken({ tenantId, interactionId, recipient: 'finance', action, expiresAt, nonce: randomBytes(8).toString('hex') }, LINK_SECRET);
+    const base = () => t.gateway.url.replace('/graphql', '/respond');
+
+    it('shows a confirmation page on GET without answering, answers on POST, and refuses the link a second time', async () => {
+      const { runId, requestId } = await waitingRequest(t, operator);
+      const token = link('default', requestId, 'approve');
+      const page = await fetch(`${base()}/${token}`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('Approve a large order');
+      expect(html).toContain('<form method="post"');
+      const still = await t.gql(operator, 'query($id: ID!) { run(id: $id) { status } }', { id: runId });
+      expect(still.body.data.run.status).toBe('WAITING_HUMAN');
+
+      const post = await fetch(`${base()}/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'comment=ok' });
+      expect(post.status).toBe(200);
+      expect(await post.text()).toContain('Approved');
+      const again = await fetch(`${base()}/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+      expect(again.status).toBe(409);
+      const other = await fetch(`${base()}/${link('default', requestId, 'reject')}`, { method: 'POST' });
+      expect(other.status).toBe(409);
+      const answered = await t.gql(operator, 'query($id: ID!) { run(id: $id) { interactions { status responses { subject comment } } } }', { id: runId });
+      expect(answered.body.data.run.interactions[0].responses).toEqual([{ subject: 'finance', comment: 'ok' }]);
+    });
+
+    it('refuses tampered and expired links without answering', async () => {
+      const { requestId } = await waitingRequest(t, operator);
+      const token = link('default', requestId, 'approve');
+      const tampered = `${token.slice(0, -3)}abc`;
+      expect((await fetch(`${base()}/${tampered}`, { method: 'POST' })).status).toBe(400);
+      const expired = link('default', requestId, 'approve', new Date(Date.now() - 1000).toISOString());
+      expect((await fetch(`${base()}/${expired}`)).status).toBe(400);
+      const open = await t.gql(operator, '{ interactions { id } }');
+      expect(open.body.data.interactions.map((i: { id: string }) => i.id)).toContain(requestId);
+    });
+  });
+
+  describe('Slack interactivity callback', () => {
+    const slackBody = (interactionId: string) =>
+      `payload=${encodeURIComponent(
+        JSON.stringify({
+          type: 'block_actions',
+          user: { id: 'U1', username: 'fiona' },
+          actions: [{ action_id: 'llmteam_approve', value: JSON.stringify({ tenantId: 'default', interactionId, action: 'approve' }) }],
+        }),
+      )}`;
+    const sign = (body: string, ts: number, secret = SLACK_SECRET) => `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const post = (body: string, signature: string, ts: number) =>
+      fetch(t.gateway.url.replace('/graphql', '/slack/interactions'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
+        body,
+      });
+
+    it('refuses a bad signature and answers a correctly signed click', async () => {
+      const { runId, requestId } = await waitingRequest(t, operator);
+      const body = slackBody(requestId);
+      const ts = Math.floor(Date.now() / 1000);
+      expect((await post(body, sign(body, ts, 'wrong-secret'), ts)).status).toBe(401);
+      const open = await t.gql(operator, 'query($id: ID!) { run(id: $id) { status } }', { id: runId });
+      expect(open.body.data.run.status).toBe('WAITING_HUMAN');
+      const ok = await post(body, sign(body, ts), ts);
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { text: string }).text).toMatch(/^Approved/);
+      const closed = await t.gql(operator, 'query($id: ID!) { run(id: $id) { interactions { status outcome { subject } } } }', { id: runId });
+      expect(closed.body.data.run.interactions[0]).toEqual({ status: 'COMPLETED', outcome: { subject: 'fiona' } });
+    });
+  });
+
+  it('shuts down gracefully: subscriptions closed with 1001 and the reason, then the port closes', async () => {
+    const own = await startTestGateway();
+    const key = await own.key('default', ['admin']);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      const ws = createClient({
+        url: own.gateway.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${key}` },
+        retryAttempts: 0,
+        on: { closed: (e) => resolve({ code: (e as { code: number }).code, reason: (e as { reason: string }).reason }) },
+      });
+      ws.subscribe({ query: 'subscription { events { id } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    const stopping = own.gateway.stop('maintenance window');
+    expect(await closed).toEqual({ code: SHUTDOWN_CLOSE_CODE, reason: 'maintenance window' });
+    await stopping;
+    await expect(fetch(own.gateway.url.replace('/graphql', '/healthz'))).rejects.toThrow();
+    await own.store.close();
+  });
+});
