@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type ConfiguredPlugin, LlmteamError, checkApiVersion, isPlugin } from '@llmteam/core';
 import type { PluginEntry } from './load-config.js';
 
@@ -49,7 +49,14 @@ export async function importPlugins(entries: PluginEntry[], dir: string): Promis
     const [name, options] = typeof entry === 'string' ? [entry, {}] : [entry[0], entry[1] ?? {}];
     let mod: { default?: unknown };
     try {
-      mod = (await import(resolvePluginModule(name, dir))) as { default?: unknown };
+      let url: string | undefined;
+      try {
+        url = resolvePluginModule(name, dir);
+      } catch {
+        url = undefined;
+      }
+      // Not installed next to the config (or an unbuilt workspace package): the gateway's own copy, if it has one.
+      mod = (url && existsSync(fileURLToPath(url)) ? await import(url) : await import(name)) as { default?: unknown };
     } catch (cause) {
       throw new LlmteamError(
         'LLMT_E_PLUGIN_LOAD',
