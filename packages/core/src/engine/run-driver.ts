@@ -85,6 +85,8 @@ export class RunDriver {
         for (let tries = 0; ; tries++) {
           const tx = this.newTx();
           const result = await fn(tx);
+          // After a reload anything may have changed: look at every step.
+          if (tries > 0) tx.candidates = undefined;
           if (options.advance !== false) this.advance(tx);
           try {
             await this.commit(tx);
@@ -163,7 +165,7 @@ export class RunDriver {
         }
       }
     }
-    for (const launch of tx.launches) this.launch(launch.stepId, launch.attempt);
+    for (const launch of tx.launches) this.launch(launch.stepId, launch.attempt, launch.inputs);
     if (t.timersAdd?.length) this.engine.timerAdded(t.timersAdd);
     if (t.after) for (const fn of t.after) fn();
   }
@@ -220,35 +222,33 @@ export class RunDriver {
   advance(tx: Transaction): void {
     const status = tx.run.status;
     if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (const stepId of this.graph.steps.keys()) {
-        const rec = this.step(tx, stepId);
-        if (rec.status !== 'pending') continue;
-        if (rec.suspension?.resume !== undefined) {
-          this.markRunning(tx, rec, true);
-          continue;
-        }
-        const { arrived, settled } = this.inputsOf(tx, stepId);
-        const def = this.graph.steps.get(stepId)!;
-        const type = this.engine.catalog.get(def.step_type);
-        const early = !settled && type?.readyWhen?.(arrived, def) === true;
-        if (!settled && !early) continue;
-        if (arrived.length === 0) {
-          this.setStep(tx, { ...rec, status: 'skipped', finishedAt: this.engine.nowIso() });
-          tx.emit('step.skipped', stepId, { reason: 'no input arrived: every incoming branch was not taken' });
-          changed = true;
-          continue;
-        }
-        this.markRunning(tx, rec, false);
-        changed = true;
+    // Only steps whose inputs may have changed need a look; a skip cascades to its successors.
+    const work = tx.candidates ? [...tx.candidates] : [...this.graph.steps.keys()];
+    while (work.length) {
+      const stepId = work.pop()!;
+      const rec = this.step(tx, stepId);
+      if (rec.status !== 'pending') continue;
+      if (rec.suspension?.resume !== undefined) {
+        this.markRunning(tx, rec, true, undefined);
+        continue;
       }
+      const { inputs, arrived, settled } = this.inputsOf(tx, stepId);
+      if (!settled) {
+        const def = this.graph.steps.get(stepId)!;
+        if (this.engine.catalog.get(def.step_type)?.readyWhen?.(arrived, def) !== true) continue;
+      }
+      if (arrived.length === 0) {
+        this.setStep(tx, { ...rec, status: 'skipped', finishedAt: this.engine.nowIso() });
+        tx.emit('step.skipped', stepId, { reason: 'no input arrived: every incoming branch was not taken' });
+        for (const e of this.graph.outgoing.get(stepId)!) work.push(e.target);
+        continue;
+      }
+      this.markRunning(tx, rec, false, inputs);
     }
     this.settleRun(tx);
   }
 
-  private markRunning(tx: Transaction, rec: StepStateRecord, resumed: boolean): void {
+  private markRunning(tx: Transaction, rec: StepStateRecord, resumed: boolean, inputs: Record<string, unknown> | undefined): void {
     const attempt = resumed ? rec.attempt : rec.attempt + 1;
     this.setStep(tx, {
       ...rec,
@@ -259,7 +259,7 @@ export class RunDriver {
       error: undefined,
     });
     tx.emit(resumed ? 'step.resumed' : 'step.started', rec.stepId, resumed ? { attempt } : { attempt, iteration: rec.iteration });
-    tx.launches.push({ stepId: rec.stepId, attempt });
+    tx.launches.push({ stepId: rec.stepId, attempt, inputs });
   }
 
   /** Sets the run's status from its steps: running, waiting, or done. */
@@ -354,13 +354,13 @@ export class RunDriver {
 
   // ---- step execution ----
 
-  private launch(stepId: string, attempt: number): void {
+  private launch(stepId: string, attempt: number, inputs: Record<string, unknown> | undefined): void {
     const def = this.graph.steps.get(stepId)!;
     const type = this.engine.catalog.get(def.step_type);
     const flight: InFlight = { attempt, abort: () => undefined };
     this.inFlight.set(stepId, flight);
     this.pending++;
-    this.execute(def, type, flight)
+    this.execute(def, type, flight, inputs)
       .then((outcome) => this.onOutcome(stepId, attempt, outcome))
       .catch((error) => this.engine.logger.error({ err: error, runId: this.runId, stepId }, 'failed to record a step outcome'))
       .finally(() => {
@@ -374,7 +374,7 @@ export class RunDriver {
    * (cancel, engine stop) or the step timeout; a handler that ignores its signal is left
    * behind, never waited for.
    */
-  private execute(def: StepDefinition, type: StepTypeDefinition | undefined, flight: InFlight): Promise<Outcome> {
+  private execute(def: StepDefinition, type: StepTypeDefinition | undefined, flight: InFlight, given: Record<string, unknown> | undefined): Promise<Outcome> {
     if (!type?.handler) {
       return Promise.resolve({
         kind: 'error',
@@ -387,7 +387,7 @@ export class RunDriver {
       });
     }
     const rec = this.steps.get(def.step_id)!;
-    const { inputs } = this.inputsOf(this.emptyTx, def.step_id);
+    const inputs = given ?? this.inputsOf(this.emptyTx, def.step_id).inputs;
     const ctx = this.engine.makeContext({ driver: this, def, type, rec, attempt: flight.attempt, inputs });
     return new Promise<Outcome>((resolve) => {
       let timer: unknown;
@@ -441,6 +441,7 @@ export class RunDriver {
       const rec = this.step(tx, stepId);
       // A stale outcome (cancelled, restored or reloaded meanwhile) changes nothing.
       if (rec.status !== 'running' || rec.attempt !== attempt) return;
+      tx.candidates = new Set(this.graph.outgoing.get(stepId)!.map((e) => e.target));
       const def = this.graph.steps.get(stepId)!;
       const now = this.engine.nowIso();
       if (outcome.kind === 'ok') {
@@ -554,6 +555,7 @@ export class RunDriver {
           finishedAt: undefined,
         });
       }
+      if (tx.candidates) for (const id of reset) tx.candidates.add(id);
       tx.emit('step.revision', edge.target, { from: stepId, iteration: this.step(tx, edge.target).iteration, reset });
     }
   }

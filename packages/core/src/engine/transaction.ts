@@ -12,6 +12,8 @@ import type {
 export interface Launch {
   stepId: string;
   attempt: number;
+  /** Inputs computed when the step became ready (absent for a resumed step). */
+  inputs?: Record<string, unknown>;
 }
 
 /**
@@ -23,6 +25,8 @@ export class Transaction {
   readonly events: WorktrailEvent[] = [];
   readonly launches: Launch[] = [];
   stepCompletions = 0;
+  /** Steps whose readiness may have changed; all steps when undefined. */
+  candidates?: Set<string>;
   // Most transitions touch none of these: they are made on first use.
   private _interactions?: Map<string, InteractionRecord>;
   private _timersAdd?: TimerRecord[];
