@@ -100,7 +100,14 @@ export class HumanManager {
     const now = ctx.clock.now();
     const iso = (ms: number) => new Date(now + ms).toISOString();
     const interactionId = ctx.newId('int');
-    const previous = await this.previousOf(ctx.tenantId, ctx.runId, ctx.stepId);
+    // The parent is the answer before this one in the same invocation, or (first request of a
+    // revision) the step's latest request; a first pass has none, so it reads nothing.
+    const earlier = index > 0 ? state.answers[index - 1] : undefined;
+    const previous: Pick<InteractionRecord, 'interactionId' | 'outcome'> | undefined = earlier
+      ? { interactionId: earlier.interactionId, outcome: { action: earlier.action, subject: earlier.subject, value: earlier.value, comment: earlier.comment, at: '' } }
+      : ctx.iteration > 0
+        ? await this.previousOf(ctx.tenantId, ctx.runId, ctx.stepId)
+        : undefined;
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
     const timers: TimerRecord[] = [];
     const addTimer = (kind: string, ms: number) => {

@@ -1,0 +1,218 @@
+/**
+ * Runs waiting for a person: how much process memory a waiting run costs, and how fast an
+ * answer gets the run going again. Run with `--expose-gc` (memory figures need it).
+ *
+ * - memory: N runs wait at a `human_task` at once. `totalBytesPerRun` is the heap growth
+ *   per run; `storeBytesPerRun` is what the same records cost in a bare MemoryStore with no
+ *   engine (a replica); `engineBytesPerRun` is what the engine itself holds (heap with the
+ *   engine, minus the heap once the engine is stopped and dropped). Target: engine < 1 KB.
+ * - latency: time from `respond()` to the next step's `step.started` event, p50 / p99 over
+ *   1,000 answers, one at a time. Targets: p99 < 2 ms in memory, < 5 ms on SQLite.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createEngine, MemoryStore, type Engine, type SegmentDefinition, type Store } from '@llmteam/core';
+
+const segment: SegmentDefinition = {
+  segment_id: 'bench_wait',
+  steps: [
+    { step_id: 'ask', step_type: 'human_task', config: { task_type: 'approval', title: 'Ship it?', assignee_ref: 'alice' } },
+    { step_id: 'next', step_type: 'transform', config: { expression: '$' } },
+  ],
+  edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'next' }],
+};
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function heap(): Promise<number> {
+  for (let i = 0; i < 4; i++) {
+    gc?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Starts `count` runs and resolves once every one of them waits for a person. */
+async function startWaiting(engine: Engine, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  const waiting = new Set<string>();
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => {
+    resolveAll = r;
+  });
+  const off = engine.onEvent(
+    (e) => {
+      waiting.add(e.run_id);
+      if (waiting.size === count) resolveAll();
+    },
+    { types: ['interaction.requested'] },
+  );
+  const batch = 200;
+  for (let i = 0; i < count; i += batch) {
+    const started = await Promise.all(Array.from({ length: Math.min(batch, count - i) }, (_, j) => engine.startRun({ segmentId: 'bench_wait', input: { n: i + j } })));
+    for (const r of started) ids.push(r.runId);
+  }
+  await all;
+  off();
+  // Let released drivers finish giving their leases back.
+  await new Promise((r) => setTimeout(r, 50));
+  return ids;
+}
+
+/** Copies a run's records into `replica` exactly as a store would hold them, sharing no object. */
+async function copyRun(source: Store, replica: Store, runId: string): Promise<void> {
+  const run = structuredClone((await source.getRun('default', runId))!);
+  const [steps, events, interactions] = await Promise.all([
+    source.getSteps('default', runId),
+    source.listEvents('default', runId),
+    source.listInteractions('default', { runId }),
+  ]);
+  await replica.commit({
+    tenantId: 'default',
+    runId,
+    expectedVersion: 0,
+    run: { ...run, version: 1 },
+    steps: structuredClone(steps),
+    events: structuredClone(events),
+    interactions: structuredClone(interactions),
+  });
+}
+
+interface Measured {
+  runs: number;
+  totalBytesPerRun?: number;
+  storeBytesPerRun?: number;
+  engineBytesPerRun?: number;
+  driversWhileWaiting: number;
+  activeResourcesWhileWaitingDelta: number;
+  answerToNextStepMs: { p50: number; p99: number; max: number; answers: number };
+  /** CPU time this process spent per answer: unlike wall time, not inflated by other processes on the machine. */
+  answerCpuMs: { p50: number; p99: number };
+  respondCallMs: { p50: number; p99: number };
+}
+
+async function measure(makeStore: () => Store, runs: number, answers: number, replicaBaseline: boolean): Promise<Measured> {
+  const store = makeStore();
+  await store.init();
+  const resourcesBefore = process.getActiveResourcesInfo().length;
+  const h0 = await heap();
+  let engine: Engine | undefined = createEngine({ store });
+  await engine.start();
+  await engine.upsertSegment(segment);
+  const runIds = await startWaiting(engine, runs);
+  const h1 = await heap();
+  const driversWhileWaiting = (engine as unknown as { drivers: Map<string, unknown> }).drivers.size;
+  const activeResourcesWhileWaitingDelta = process.getActiveResourcesInfo().length - resourcesBefore;
+  await engine.stop();
+  engine = undefined;
+  const h2 = await heap();
+
+  let storeBytesPerRun: number | undefined;
+  if (replicaBaseline) {
+    const before = await heap();
+    const replica = new MemoryStore();
+    for (const id of runIds) await copyRun(store, replica, id);
+    const after = await heap();
+    storeBytesPerRun = (after - before) / runs;
+    // Keep the replica alive until measured.
+    if ((await replica.getRun('default', runIds[0]))?.runId !== runIds[0]) throw new Error('replica is incomplete');
+  }
+
+  // A fresh engine on the same store answers: the waiting runs hold nothing in the process.
+  const answering = createEngine({ store });
+  await answering.start();
+  const startedAt = new Map<string, (t: number) => void>();
+  const off = answering.onEvent(
+    (e) => {
+      if (e.step_id === 'next') startedAt.get(e.run_id)?.(performance.now());
+    },
+    { types: ['step.started'] },
+  );
+  const open = await answering.listInteractions({ status: ['pending', 'notified'] });
+  const byRun = new Map(open.map((i) => [i.runId, i.interactionId]));
+  const latencies: number[] = [];
+  const calls: number[] = [];
+  const cpu: number[] = [];
+  const warmup = Math.min(100, Math.floor(runIds.length / 10));
+  for (let i = 0; i < Math.min(answers + warmup, runIds.length); i++) {
+    const runId = runIds[i];
+    const next = new Promise<number>((r) => startedAt.set(runId, r));
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await answering.respond(byRun.get(runId)!, { action: 'approve', actor: { subject: 'alice' } });
+    const t1 = performance.now();
+    const t2 = await next;
+    const c1 = process.cpuUsage(c0);
+    startedAt.delete(runId);
+    if (i >= warmup) {
+      latencies.push(t2 - t0);
+      calls.push(t1 - t0);
+      cpu.push((c1.user + c1.system) / 1000);
+    }
+  }
+  off();
+  await answering.stop();
+  await store.close();
+  latencies.sort((a, b) => a - b);
+  calls.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
+  return {
+    runs,
+    totalBytesPerRun: gc ? round((h1 - h0) / runs, 1) : undefined,
+    storeBytesPerRun: gc && storeBytesPerRun !== undefined ? round(storeBytesPerRun, 1) : undefined,
+    engineBytesPerRun: gc ? round((h1 - h2) / runs, 1) : undefined,
+    driversWhileWaiting,
+    activeResourcesWhileWaitingDelta,
+    answerToNextStepMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies[latencies.length - 1]), answers: latencies.length },
+    answerCpuMs: { p50: round(percentile(cpu, 50)), p99: round(percentile(cpu, 99)) },
+    respondCallMs: { p50: round(percentile(calls, 50)), p99: round(percentile(calls, 99)) },
+  };
+}
+
+type SqliteFactory = (options: { path: string; synchronous?: 'FULL' | 'NORMAL' }) => Store;
+
+async function loadSqlite(): Promise<SqliteFactory | undefined> {
+  const candidates = ['@llmteam/store-sqlite', new URL('../plugins/store-sqlite/src/index.ts', import.meta.url).href];
+  for (const spec of candidates) {
+    try {
+      const mod = (await import(spec)) as { createSqliteStore?: SqliteFactory };
+      if (typeof mod.createSqliteStore === 'function') return mod.createSqliteStore;
+    } catch {
+      // Not installed here: try the next place, or skip SQLite.
+    }
+  }
+  return undefined;
+}
+
+/** Waiting runs on MemoryStore (and SQLite when `@llmteam/store-sqlite` is available). */
+export async function run(): Promise<Record<string, unknown>> {
+  const result: Record<string, unknown> = {
+    target: { engineBytesPerRun: '< 1024', answerToNextStepP99Ms: { memory: '< 2', sqlite: '< 5' } },
+    gc: gc ? 'exposed' : 'missing: run node with --expose-gc for memory figures',
+  };
+  result.memory = await measure(() => new MemoryStore(), 10_000, 1000, true);
+  const createSqliteStore = await loadSqlite();
+  if (!createSqliteStore) {
+    result.sqlite = { skipped: '@llmteam/store-sqlite is not available' };
+    return result;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'llmteam-bench-'));
+  try {
+    // FULL (the store's default) syncs the log on every commit; NORMAL only at checkpoints.
+    result.sqlite = await measure(() => createSqliteStore({ path: join(dir, 'full.sqlite'), synchronous: 'FULL' }), 10_000, 1000, false);
+    result.sqliteSynchronousNormal = await measure(() => createSqliteStore({ path: join(dir, 'normal.sqlite'), synchronous: 'NORMAL' }), 10_000, 1000, false);
+  } catch (error) {
+    result.sqlite = { error: (error as Error).message };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return result;
+}
