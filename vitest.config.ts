@@ -18,7 +18,9 @@ for (const group of ['packages', 'plugins', 'apps']) {
 }
 
 export default defineConfig({
-  plugins: [swc.vite({ jsc: { target: 'es2022', transform: { legacyDecorator: true, decoratorMetadata: true } } })],
+  plugins: [
+    swc.vite({ jsc: { target: 'es2022', transform: { legacyDecorator: true, decoratorMetadata: true } } }),
+  ],
   resolve: { alias },
   test: {
     include: ['{packages,plugins,apps,examples}/**/src/**/*.test.ts', 'examples/**/*.test.ts'],

@@ -54,7 +54,12 @@ export async function run(): Promise<Record<string, unknown>> {
     steps: [
       { step_id: 'split', step_type: 'parallel_split', outputs: branches.map((b) => ({ port_id: b })) },
       ...branches.map((b) => ({ step_id: b, step_type: 'bench_sleep' })),
-      { step_id: 'join', step_type: 'parallel_join', inputs: branches.map((b) => ({ port_id: b })), config: { mode: 'all' } },
+      {
+        step_id: 'join',
+        step_type: 'parallel_join',
+        inputs: branches.map((b) => ({ port_id: b })),
+        config: { mode: 'all' },
+      },
     ],
     edges: [
       ...branches.map((b) => ({ source_step: 'split', source_port: b, target_step: b })),

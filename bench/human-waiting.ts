@@ -13,12 +13,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createEngine, MemoryStore, type Engine, type SegmentDefinition, type Store } from '@llmteam/core';
+import { createEngine, type Engine, MemoryStore, type SegmentDefinition, type Store } from '@llmteam/core';
 
 const segment: SegmentDefinition = {
   segment_id: 'bench_wait',
   steps: [
-    { step_id: 'ask', step_type: 'human_task', config: { task_type: 'approval', title: 'Ship it?', assignee_ref: 'alice' } },
+    {
+      step_id: 'ask',
+      step_type: 'human_task',
+      config: { task_type: 'approval', title: 'Ship it?', assignee_ref: 'alice' },
+    },
     { step_id: 'next', step_type: 'transform', config: { expression: '$' } },
   ],
   edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'next' }],
@@ -57,7 +61,11 @@ async function startWaiting(engine: Engine, count: number): Promise<string[]> {
   );
   const batch = 200;
   for (let i = 0; i < count; i += batch) {
-    const started = await Promise.all(Array.from({ length: Math.min(batch, count - i) }, (_, j) => engine.startRun({ segmentId: 'bench_wait', input: { n: i + j } })));
+    const started = await Promise.all(
+      Array.from({ length: Math.min(batch, count - i) }, (_, j) =>
+        engine.startRun({ segmentId: 'bench_wait', input: { n: i + j } }),
+      ),
+    );
     for (const r of started) ids.push(r.runId);
   }
   await all;
@@ -99,7 +107,12 @@ interface Measured {
   respondCallMs: { p50: number; p99: number };
 }
 
-async function measure(makeStore: () => Store, runs: number, answers: number, replicaBaseline: boolean): Promise<Measured> {
+async function measure(
+  makeStore: () => Store,
+  runs: number,
+  answers: number,
+  replicaBaseline: boolean,
+): Promise<Measured> {
   const store = makeStore();
   await store.init();
   const resourcesBefore = process.getActiveResourcesInfo().length;
@@ -123,7 +136,8 @@ async function measure(makeStore: () => Store, runs: number, answers: number, re
     const after = await heap();
     storeBytesPerRun = (after - before) / runs;
     // Keep the replica alive until measured.
-    if ((await replica.getRun('default', runIds[0]))?.runId !== runIds[0]) throw new Error('replica is incomplete');
+    if ((await replica.getRun('default', runIds[0]))?.runId !== runIds[0])
+      throw new Error('replica is incomplete');
   }
 
   // A fresh engine on the same store answers: the waiting runs hold nothing in the process.
@@ -171,7 +185,12 @@ async function measure(makeStore: () => Store, runs: number, answers: number, re
     engineBytesPerRun: gc ? round((h1 - h2) / runs, 1) : undefined,
     driversWhileWaiting,
     activeResourcesWhileWaitingDelta,
-    answerToNextStepMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies[latencies.length - 1]), answers: latencies.length },
+    answerToNextStepMs: {
+      p50: round(percentile(latencies, 50)),
+      p99: round(percentile(latencies, 99)),
+      max: round(latencies[latencies.length - 1]),
+      answers: latencies.length,
+    },
     answerCpuMs: { p50: round(percentile(cpu, 50)), p99: round(percentile(cpu, 99)) },
     respondCallMs: { p50: round(percentile(calls, 50)), p99: round(percentile(calls, 99)) },
   };
@@ -180,7 +199,10 @@ async function measure(makeStore: () => Store, runs: number, answers: number, re
 type SqliteFactory = (options: { path: string; synchronous?: 'FULL' | 'NORMAL' }) => Store;
 
 async function loadSqlite(): Promise<SqliteFactory | undefined> {
-  const candidates = ['@llmteam/store-sqlite', new URL('../plugins/store-sqlite/src/index.ts', import.meta.url).href];
+  const candidates = [
+    '@llmteam/store-sqlite',
+    new URL('../plugins/store-sqlite/src/index.ts', import.meta.url).href,
+  ];
   for (const spec of candidates) {
     try {
       const mod = (await import(spec)) as { createSqliteStore?: SqliteFactory };
@@ -207,8 +229,18 @@ export async function run(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'llmteam-bench-'));
   try {
     // FULL (the store's default) syncs the log on every commit; NORMAL only at checkpoints.
-    result.sqlite = await measure(() => createSqliteStore({ path: join(dir, 'full.sqlite'), synchronous: 'FULL' }), 10_000, 1000, false);
-    result.sqliteSynchronousNormal = await measure(() => createSqliteStore({ path: join(dir, 'normal.sqlite'), synchronous: 'NORMAL' }), 10_000, 1000, false);
+    result.sqlite = await measure(
+      () => createSqliteStore({ path: join(dir, 'full.sqlite'), synchronous: 'FULL' }),
+      10_000,
+      1000,
+      false,
+    );
+    result.sqliteSynchronousNormal = await measure(
+      () => createSqliteStore({ path: join(dir, 'normal.sqlite'), synchronous: 'NORMAL' }),
+      10_000,
+      1000,
+      false,
+    );
   } catch (error) {
     result.sqlite = { error: (error as Error).message };
   } finally {

@@ -14,7 +14,8 @@ export const ERROR_CODES = {
   LLMT_E_STEP_TYPE_EXISTS: 'A step type with this name is already registered.',
   LLMT_E_SEGMENT_NOT_FOUND: 'No segment with this id (and version) is registered for the tenant.',
   LLMT_E_RUN_NOT_FOUND: 'No run with this id exists in the tenant.',
-  LLMT_E_RUN_STATE: 'The run is not in a state that allows the operation (e.g. resuming a run that is not paused).',
+  LLMT_E_RUN_STATE:
+    'The run is not in a state that allows the operation (e.g. resuming a run that is not paused).',
   LLMT_E_CONFLICT: 'A concurrent change won: the expected version, timer or key no longer matches.',
   LLMT_E_STEP_FAILED: 'A step handler threw; the cause is kept.',
   LLMT_E_STEP_TIMEOUT: 'A step handler did not finish within the step timeout.',
@@ -27,13 +28,17 @@ export const ERROR_CODES = {
   LLMT_E_PLUGIN_API_VERSION: "A plugin's `apiVersion` range does not include this core's API version.",
   LLMT_E_PLUGIN_LOAD: 'A plugin package could not be imported.',
   LLMT_E_PLUGIN_SETUP: "A plugin's `setup` hook threw.",
-  LLMT_E_HOST_NOT_ALLOWED: 'A step tried to reach a host its step type does not declare in `permissions.hosts`.',
-  LLMT_E_SECRET_NOT_ALLOWED: 'A step asked for a secret its step type does not declare in `permissions.secrets`.',
+  LLMT_E_HOST_NOT_ALLOWED:
+    'A step tried to reach a host its step type does not declare in `permissions.hosts`.',
+  LLMT_E_SECRET_NOT_ALLOWED:
+    'A step asked for a secret its step type does not declare in `permissions.secrets`.',
   LLMT_E_SECRET_NOT_FOUND: 'The secrets provider has no value for a declared secret.',
   LLMT_E_STORE: 'The store failed (unreachable, wrong schema, corrupted row); the message names the store.',
   LLMT_E_INTERACTION_NOT_FOUND: 'No interaction with this id exists in the tenant.',
-  LLMT_E_INTERACTION_CLOSED: 'The interaction was already answered or closed; the second answer was not applied.',
-  LLMT_E_NOT_ASSIGNEE: 'The subject is not an assignee, escalation target or tenant admin of the interaction.',
+  LLMT_E_INTERACTION_CLOSED:
+    'The interaction was already answered or closed; the second answer was not applied.',
+  LLMT_E_NOT_ASSIGNEE:
+    'The subject is not an assignee, escalation target or tenant admin of the interaction.',
   LLMT_E_RESPONSE_INVALID: 'An answer does not fit the interaction (schema, options or action).',
   LLMT_E_MAX_REVISIONS: 'A review already reached `max_revisions`; changes can no longer be requested.',
   LLMT_E_TIMEOUT: 'Waiting for something took longer than the given timeout.',
@@ -118,7 +123,12 @@ export class StepError extends LlmteamError {
 }
 
 /** Turns anything thrown into the serialisable form kept on steps and runs. */
-export function toErrorInfo(error: unknown): { code: string; message: string; retryable?: boolean; details?: unknown } {
+export function toErrorInfo(error: unknown): {
+  code: string;
+  message: string;
+  retryable?: boolean;
+  details?: unknown;
+} {
   if (isLlmteamError(error)) {
     return {
       code: error.code,

@@ -9,7 +9,10 @@ export const AUDIT_GENESIS_HASH = '0'.repeat(64);
  * hash and the canonical JSON of every field of the entry. Stores call this inside their
  * commit transaction so the chain has no gap and no fork.
  */
-export function chainAuditEntry(draft: AuditDraft, prev: Pick<AuditRecord, 'seq' | 'hash'> | undefined): AuditRecord {
+export function chainAuditEntry(
+  draft: AuditDraft,
+  prev: Pick<AuditRecord, 'seq' | 'hash'> | undefined,
+): AuditRecord {
   const seq = (prev?.seq ?? 0) + 1;
   const prevHash = prev?.hash ?? AUDIT_GENESIS_HASH;
   const body = {
@@ -40,17 +43,40 @@ export function verifyAuditChain(records: AuditRecord[]): AuditVerification {
   for (const record of records) {
     const expectedSeq = (prev?.seq ?? 0) + 1;
     if (record.seq !== expectedSeq) {
-      return { valid: false, checked: expectedSeq - 1, brokenAt: { seq: record.seq, reason: `expected seq ${expectedSeq}, found ${record.seq} (an entry is missing)` } };
+      return {
+        valid: false,
+        checked: expectedSeq - 1,
+        brokenAt: {
+          seq: record.seq,
+          reason: `expected seq ${expectedSeq}, found ${record.seq} (an entry is missing)`,
+        },
+      };
     }
     const recomputed = chainAuditEntry(
-      { tenantId: record.tenantId, action: record.action, actor: record.actor, runId: record.runId, target: record.target, data: record.data, timestamp: record.timestamp },
+      {
+        tenantId: record.tenantId,
+        action: record.action,
+        actor: record.actor,
+        runId: record.runId,
+        target: record.target,
+        data: record.data,
+        timestamp: record.timestamp,
+      },
       prev,
     );
     if (record.prevHash !== recomputed.prevHash) {
-      return { valid: false, checked: record.seq - 1, brokenAt: { seq: record.seq, reason: 'prevHash does not match the previous entry' } };
+      return {
+        valid: false,
+        checked: record.seq - 1,
+        brokenAt: { seq: record.seq, reason: 'prevHash does not match the previous entry' },
+      };
     }
     if (record.hash !== recomputed.hash) {
-      return { valid: false, checked: record.seq - 1, brokenAt: { seq: record.seq, reason: 'hash does not match the entry (it was altered)' } };
+      return {
+        valid: false,
+        checked: record.seq - 1,
+        brokenAt: { seq: record.seq, reason: 'hash does not match the entry (it was altered)' },
+      };
     }
     prev = record;
   }

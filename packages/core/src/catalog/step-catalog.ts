@@ -35,7 +35,11 @@ export class StepCatalog {
     try {
       validator = this.ajv.compile(definition.configSchema ?? {});
     } catch (cause) {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `step type "${definition.type}": configSchema is not a valid JSON Schema: ${(cause as Error).message}`, { cause });
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `step type "${definition.type}": configSchema is not a valid JSON Schema: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     this.types.set(definition.type, definition);
     this.validators.set(definition.type, validator);

@@ -1,7 +1,7 @@
-import type { Clock } from '../util/clock.js';
-import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
-import type { StepDefinition } from '../segment/types.js';
 import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
+import type { StepDefinition } from '../segment/types.js';
+import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
 
 /** Categories of the step catalog. */
 export type StepCategory = 'AI' | 'INTEGRATION' | 'HUMAN' | 'CONTROL' | 'UTILITY';
@@ -68,7 +68,10 @@ export interface LlmProvider {
 }
 
 /** Handler for a named action (called by `http_action`-like steps or plugin steps). */
-export type ActionHandler = (input: unknown, ctx: { tenantId: string; runId: string; idempotencyKey: string; signal: AbortSignal }) => Promise<unknown>;
+export type ActionHandler = (
+  input: unknown,
+  ctx: { tenantId: string; runId: string; idempotencyKey: string; signal: AbortSignal },
+) => Promise<unknown>;
 
 /** Named runtime resources a handler may use. */
 export interface RuntimeResources {

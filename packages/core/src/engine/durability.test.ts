@@ -23,7 +23,8 @@ describe('durable execution', () => {
           const order = new Map(calls.map((c) => [c.stepId, c.at]));
           expect(calls.length).toBe(size);
           expect(order.size).toBe(size);
-          for (const e of segment.edges ?? []) expect(order.get(e.source_step)!).toBeLessThan(order.get(e.target_step)!);
+          for (const e of segment.edges ?? [])
+            expect(order.get(e.source_step)!).toBeLessThan(order.get(e.target_step)!);
           checkGapless(await engine.store.listEvents('default', run.runId));
         },
       ),
@@ -32,7 +33,14 @@ describe('durable execution', () => {
   });
 
   test('a crash at every commit point loses nothing: a new engine completes every run, each step once', async () => {
-    const segment = dagSegment('crash', 6, [[0, 1], [0, 2], [1, 3], [2, 3], [3, 4], [3, 5]]);
+    const segment = dagSegment('crash', 6, [
+      [0, 1],
+      [0, 2],
+      [1, 3],
+      [2, 3],
+      [3, 4],
+      [3, 5],
+    ]);
     // One run of this segment takes a known number of commits; crash at each of them.
     const probeCalls: Array<{ stepId: string; key: string; at: number }> = [];
     const probe = new CrashingStore(new MemoryStore(), Number.POSITIVE_INFINITY, 'before');
@@ -47,7 +55,12 @@ describe('durable execution', () => {
         const memory = new MemoryStore();
         const calls: Array<{ stepId: string; key: string; at: number }> = [];
         const crashing = new CrashingStore(memory, crashAt, mode);
-        const first = createEngine({ store: crashing.asStore(), stepTypes: [recorder(calls)], leaseMs: 30, workerId: 'first' });
+        const first = createEngine({
+          store: crashing.asStore(),
+          stepTypes: [recorder(calls)],
+          leaseMs: 30,
+          workerId: 'first',
+        });
         const run = await first.startRun({ segment, input: 1 }).catch(() => undefined);
         await new Promise((r) => setTimeout(r, 5));
         expect(crashing.dead).toBe(true);
@@ -55,9 +68,18 @@ describe('durable execution', () => {
         if (!stored) continue; // died before the run existed: nothing to recover
         if (run) expect(run.runId).toBe(stored.runId);
         await new Promise((r) => setTimeout(r, 40)); // let the dead worker's lease expire
-        const second = createEngine({ store: memory, stepTypes: [recorder(calls)], leaseMs: 30, pollIntervalMs: 5, workerId: 'second' });
+        const second = createEngine({
+          store: memory,
+          stepTypes: [recorder(calls)],
+          leaseMs: 30,
+          pollIntervalMs: 5,
+          workerId: 'second',
+        });
         await second.start();
-        const done = await second.waitForRun(stored.runId, { until: ['completed', 'failed'], timeoutMs: 5000 });
+        const done = await second.waitForRun(stored.runId, {
+          until: ['completed', 'failed'],
+          timeoutMs: 5000,
+        });
         await second.stop();
         expect(done.status, `${mode} commit ${crashAt}`).toBe('completed');
         const events = await memory.listEvents('default', stored.runId);
@@ -66,7 +88,10 @@ describe('durable execution', () => {
         expect(completed.sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5']);
         // At least once, idempotent by key: a step that ran twice ran with the same key.
         for (const stepId of new Set(calls.map((c) => c.stepId))) {
-          expect(new Set(calls.filter((c) => c.stepId === stepId).map((c) => c.key)).size, `${stepId} at ${mode} ${crashAt}`).toBe(1);
+          expect(
+            new Set(calls.filter((c) => c.stepId === stepId).map((c) => c.key)).size,
+            `${stepId} at ${mode} ${crashAt}`,
+          ).toBe(1);
         }
       }
     }

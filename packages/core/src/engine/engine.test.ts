@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { createEngine, defineStepType, MemoryStore, type SegmentDefinition, type WorktrailEvent } from '../index.js';
+import {
+  createEngine,
+  defineStepType,
+  MemoryStore,
+  type SegmentDefinition,
+  type WorktrailEvent,
+} from '../index.js';
 
 const chain: SegmentDefinition = {
   segment_id: 'chain',
@@ -18,7 +24,10 @@ const chain: SegmentDefinition = {
   ],
 };
 
-async function collect(it: AsyncIterableIterator<WorktrailEvent>, until: (e: WorktrailEvent) => boolean): Promise<WorktrailEvent[]> {
+async function collect(
+  it: AsyncIterableIterator<WorktrailEvent>,
+  until: (e: WorktrailEvent) => boolean,
+): Promise<WorktrailEvent[]> {
   const out: WorktrailEvent[] = [];
   for await (const e of it) {
     out.push(e);
@@ -59,7 +68,10 @@ describe('engine', () => {
         }),
       ],
     });
-    const run = await engine.startRun({ segment: { segment_id: 's', steps: [{ step_id: 'w', step_type: 'wait_signal' }] }, input: 1 });
+    const run = await engine.startRun({
+      segment: { segment_id: 's', steps: [{ step_id: 'w', step_type: 'wait_signal' }] },
+      input: 1,
+    });
     expect((await engine.waitForRun(run.runId)).status).toBe('waiting_action');
     await engine.resumeStep(run.runId, 'w', 'hello');
     const done = await engine.waitForRun(run.runId, { until: ['completed'] });
@@ -71,7 +83,11 @@ describe('engine', () => {
     const seg: SegmentDefinition = {
       segment_id: 'approve',
       steps: [
-        { step_id: 'ask', step_type: 'human_task', config: { task_type: 'approval', title: 'Deploy?', assignee_ref: 'alice' } },
+        {
+          step_id: 'ask',
+          step_type: 'human_task',
+          config: { task_type: 'approval', title: 'Deploy?', assignee_ref: 'alice' },
+        },
         { step_id: 'go', step_type: 'transform', config: { expression: '"deployed"' } },
         { step_id: 'no', step_type: 'transform', config: { expression: '"stopped"' } },
       ],
@@ -83,10 +99,17 @@ describe('engine', () => {
     const run = await engine.startRun({ segment: seg, input: { v: 1 } });
     expect((await engine.waitForRun(run.runId)).status).toBe('waiting_human');
     const [req] = await engine.listInteractions({ assignee: 'alice' });
-    await expect(engine.respond(req.interactionId, { action: 'approve', actor: { subject: 'bob' } })).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
-    const answered = await engine.respond(req.interactionId, { action: 'approve', actor: { subject: 'alice' } });
+    await expect(
+      engine.respond(req.interactionId, { action: 'approve', actor: { subject: 'bob' } }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
+    const answered = await engine.respond(req.interactionId, {
+      action: 'approve',
+      actor: { subject: 'alice' },
+    });
     expect(answered.status).toBe('completed');
-    await expect(engine.respond(req.interactionId, { action: 'reject', actor: { subject: 'alice' } })).rejects.toMatchObject({ code: 'LLMT_E_INTERACTION_CLOSED' });
+    await expect(
+      engine.respond(req.interactionId, { action: 'reject', actor: { subject: 'alice' } }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_INTERACTION_CLOSED' });
     const done = await engine.waitForRun(run.runId, { until: ['completed'], timeoutMs: 2000 });
     expect(done.outputs).toEqual({ go: 'deployed' });
     expect((await engine.verifyAudit()).valid).toBe(true);

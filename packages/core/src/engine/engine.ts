@@ -1,14 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { verifyAuditChain, type AuditVerification } from '../audit/hash-chain.js';
+import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js';
 import { StepCatalog } from '../catalog/step-catalog.js';
-import { envSecrets, silentLogger, type Logger, type RuntimeResources, type SecretsProvider, type StepContext } from '../catalog/types.js';
+import {
+  envSecrets,
+  type Logger,
+  type RuntimeResources,
+  type SecretsProvider,
+  silentLogger,
+} from '../catalog/types.js';
 import { ConcurrencyError, LlmteamError, SegmentValidationError } from '../errors.js';
 import { HumanManager } from '../human/human-manager.js';
 import type { NotificationChannel } from '../notify/types.js';
 import { setupPlugins } from '../plugins/setup.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
-import { stepPorts, validateSegment, type ValidationResult } from '../segment/validate.js';
+import { stepPorts, type ValidationResult, validateSegment } from '../segment/validate.js';
 import type {
   AuditRecord,
   InteractionRecord,
@@ -20,18 +26,18 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '../store/types.js';
-import { systemClock, type Clock } from '../util/clock.js';
+import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
 import { EventStream } from './event-stream.js';
 import type { EngineInternals } from './internals.js';
 import { RunDriver } from './run-driver.js';
 import { verifySnapshot } from './snapshot.js';
-import { StepContextImpl, type ContextServices } from './step-context.js';
+import { type ContextServices, StepContextImpl } from './step-context.js';
 import type { Transaction } from './transaction.js';
 import {
-  DEFAULT_TENANT,
   type Actor,
   type CallScope,
+  DEFAULT_TENANT,
   type Engine,
   type EngineOptions,
   type EventsOptions,
@@ -45,7 +51,15 @@ import {
 
 const SYSTEM: Actor = { subject: 'system' };
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
-const STATUS_EVENTS = new Set(['step.suspended', 'step.retrying', 'step.completed', 'step.failed', 'snapshot.restored', 'interaction.responded', 'interaction.timed_out']);
+const STATUS_EVENTS = new Set([
+  'step.suspended',
+  'step.retrying',
+  'step.completed',
+  'step.failed',
+  'snapshot.restored',
+  'interaction.responded',
+  'interaction.timed_out',
+]);
 
 /** A timer handler: fills the transaction that consumes the timer. */
 export type TimerHandler = (driver: RunDriver, tx: Transaction, timer: TimerRecord) => void | Promise<void>;
@@ -137,7 +151,10 @@ class DurableEngine implements Engine, EngineInternals {
     if (graph) return graph;
     const record = await this.store.getSegment(tenantId, segmentId, version);
     if (!record) {
-      throw new LlmteamError('LLMT_E_SEGMENT_NOT_FOUND', `segment "${segmentId}" version ${version} is not registered for tenant "${tenantId}"; upsert it first`);
+      throw new LlmteamError(
+        'LLMT_E_SEGMENT_NOT_FOUND',
+        `segment "${segmentId}" version ${version} is not registered for tenant "${tenantId}"; upsert it first`,
+      );
     }
     graph = buildGraph(record.definition as SegmentDefinition);
     this.graphs.set(key, graph);
@@ -149,7 +166,16 @@ class DurableEngine implements Engine, EngineInternals {
   }
 
   makeContext(args: Parameters<EngineInternals['makeContext']>[0]): StepContextImpl {
-    return new StepContextImpl(args.driver.tenantId, args.driver.runId, args.def, args.type, args.rec, args.attempt, args.inputs, this.contextServices);
+    return new StepContextImpl(
+      args.driver.tenantId,
+      args.driver.runId,
+      args.def,
+      args.type,
+      args.rec,
+      args.attempt,
+      args.inputs,
+      this.contextServices,
+    );
   }
 
   private get contextServices(): ContextServices {
@@ -190,7 +216,9 @@ class DurableEngine implements Engine, EngineInternals {
     this.drivers.delete(driver.key);
     const done = this.store
       .releaseLease(driver.tenantId, driver.runId, this.workerId)
-      .catch((error) => this.logger.warn({ err: error, runId: driver.runId }, 'could not release a run lease'))
+      .catch((error) =>
+        this.logger.warn({ err: error, runId: driver.runId }, 'could not release a run lease'),
+      )
       .finally(() => {
         if (this.releasing.get(driver.key) === done) this.releasing.delete(driver.key);
       });
@@ -227,7 +255,8 @@ class DurableEngine implements Engine, EngineInternals {
     const beat = () => {
       if (!this.running) return;
       this.renewLeases().finally(() => {
-        if (this.running) this.heartbeat = this.clock.setTimeout(beat, Math.max(50, Math.floor(this.leaseMs / 3)));
+        if (this.running)
+          this.heartbeat = this.clock.setTimeout(beat, Math.max(50, Math.floor(this.leaseMs / 3)));
       });
     };
     this.heartbeat = this.clock.setTimeout(beat, Math.max(50, Math.floor(this.leaseMs / 3)));
@@ -256,7 +285,8 @@ class DurableEngine implements Engine, EngineInternals {
       for (const d of drivers) d.abortAll(new LlmteamError('LLMT_E_STEP_CANCELLED', 'the engine stopped'));
     }
     await Promise.all([...this.releasing.values()]);
-    for (const d of this.drivers.values()) await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
+    for (const d of this.drivers.values())
+      await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
     this.stream.close();
     await Promise.all(this.channels.map((c) => c.close?.().catch(() => undefined)));
   }
@@ -265,10 +295,13 @@ class DurableEngine implements Engine, EngineInternals {
     if (!this.running || at >= this.wakeAt) return;
     this.clock.clearTimeout(this.wakeHandle);
     this.wakeAt = at;
-    this.wakeHandle = this.clock.setTimeout(() => {
-      this.wakeAt = Number.POSITIVE_INFINITY;
-      void this.poll();
-    }, Math.max(0, at - this.clock.now()));
+    this.wakeHandle = this.clock.setTimeout(
+      () => {
+        this.wakeAt = Number.POSITIVE_INFINITY;
+        void this.poll();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
   }
 
   /** Fires due timers and claims orphaned runs. Called by the loop; tests may call it directly. */
@@ -295,14 +328,26 @@ class DurableEngine implements Engine, EngineInternals {
     try {
       const now = this.nowIso();
       for (;;) {
-        const timers = await this.store.claimDueTimers({ owner: this.workerId, leaseMs: this.leaseMs, now, limit: 100 });
+        const timers = await this.store.claimDueTimers({
+          owner: this.workerId,
+          leaseMs: this.leaseMs,
+          now,
+          limit: 100,
+        });
         await Promise.all(timers.map((t) => this.fireTimer(t)));
         if (timers.length < 100) break;
       }
-      const claimed = await this.store.claimRuns({ owner: this.workerId, leaseMs: this.leaseMs, now, limit: 50 });
+      const claimed = await this.store.claimRuns({
+        owner: this.workerId,
+        leaseMs: this.leaseMs,
+        now,
+        limit: 50,
+      });
       for (const { tenantId, runId } of claimed) {
         if (this.drivers.has(`${tenantId}\u0000${runId}`)) continue;
-        await this.recover(tenantId, runId).catch((error) => this.logger.error({ err: error, runId }, 'could not recover a run'));
+        await this.recover(tenantId, runId).catch((error) =>
+          this.logger.error({ err: error, runId }, 'could not recover a run'),
+        );
       }
       const next = await this.store.nextTimerDue();
       if (next) this.armWake(Date.parse(next));
@@ -315,7 +360,9 @@ class DurableEngine implements Engine, EngineInternals {
     const now = this.nowIso();
     await Promise.all(
       [...this.drivers.values()].map((d) =>
-        this.store.acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now }).catch(() => false),
+        this.store
+          .acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now })
+          .catch(() => false),
       ),
     );
   }
@@ -337,7 +384,12 @@ class DurableEngine implements Engine, EngineInternals {
         if (rec.status === 'running') {
           // Put it back to pending with the attempt unchanged: advance starts it again
           // (same idempotency key) in this very commit.
-          driver.setStep(tx, { ...rec, status: 'pending', attempt: rec.attempt - 1, iterationAttempts: Math.max(0, rec.iterationAttempts - 1) });
+          driver.setStep(tx, {
+            ...rec,
+            status: 'pending',
+            attempt: rec.attempt - 1,
+            iterationAttempts: Math.max(0, rec.iterationAttempts - 1),
+          });
         }
       }
     });
@@ -355,7 +407,10 @@ class DurableEngine implements Engine, EngineInternals {
         first = false;
         tx.timersConsume.push(timer.timerId);
         if (!handler) {
-          this.logger.warn({ kind: timer.kind, timerId: timer.timerId }, 'no handler for timer kind; dropped');
+          this.logger.warn(
+            { kind: timer.kind, timerId: timer.timerId },
+            'no handler for timer kind; dropped',
+          );
           return;
         }
         await handler(driver, tx, timer);
@@ -377,7 +432,11 @@ class DurableEngine implements Engine, EngineInternals {
       if (pendingRelease) await pendingRelease;
       else break;
     }
-    const acquired = await this.store.acquireLease(tenantId, runId, { owner: this.workerId, leaseMs: this.leaseMs, now: this.nowIso() });
+    const acquired = await this.store.acquireLease(tenantId, runId, {
+      owner: this.workerId,
+      leaseMs: this.leaseMs,
+      now: this.nowIso(),
+    });
     if (!acquired) return undefined;
     const again = this.drivers.get(key);
     if (again && !again.released) return again;
@@ -399,7 +458,11 @@ class DurableEngine implements Engine, EngineInternals {
    * run's lease; otherwise as a detached, version-checked commit that the lease holder
    * picks up.
    */
-  async withRun<T>(tenantId: string, runId: string, fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>): Promise<T> {
+  async withRun<T>(
+    tenantId: string,
+    runId: string,
+    fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>,
+  ): Promise<T> {
     await this.ready();
     for (let attempt = 0; ; attempt++) {
       const driver = await this.driverFor(tenantId, runId);
@@ -408,7 +471,11 @@ class DurableEngine implements Engine, EngineInternals {
         return driver.mutate((tx) => fn(driver, tx));
       }
       const detached = new RunDriver(this, tenantId, runId);
-      if (!(await detached.load())) throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
+      if (!(await detached.load()))
+        throw new LlmteamError(
+          'LLMT_E_RUN_NOT_FOUND',
+          `run "${runId}" does not exist in tenant "${tenantId}"`,
+        );
       try {
         return await detached.mutateDetached((tx) => fn(detached, tx));
       } catch (error) {
@@ -466,7 +533,10 @@ class DurableEngine implements Engine, EngineInternals {
         );
       }
     } else {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'startRun needs `segmentId` (a registered segment) or `segment` (an inline definition)');
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        'startRun needs `segmentId` (a registered segment) or `segment` (an inline definition)',
+      );
     }
     const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
     const now = this.nowIso();
@@ -502,7 +572,17 @@ class DurableEngine implements Engine, EngineInternals {
             data: { segment_id: segment.segmentId, version: segment.version, actor: actor.subject },
           },
         ],
-        audit: [{ tenantId, action: 'run.created', actor: actor.subject, runId, target: segment.segmentId, timestamp: now, data: { version: segment.version } }],
+        audit: [
+          {
+            tenantId,
+            action: 'run.created',
+            actor: actor.subject,
+            runId,
+            target: segment.segmentId,
+            timestamp: now,
+            data: { version: segment.version },
+          },
+        ],
       });
     } catch (error) {
       if (error instanceof ConcurrencyError && options.idempotencyKey) {
@@ -515,8 +595,17 @@ class DurableEngine implements Engine, EngineInternals {
   }
 
   /** Takes the lease on a new run and starts its entry steps (one commit). */
-  private async begin(tenantId: string, run: RunRecord, graph: SegmentGraph, steps: StepStateRecord[] = []): Promise<RunRecord> {
-    const acquired = await this.store.acquireLease(tenantId, run.runId, { owner: this.workerId, leaseMs: this.leaseMs, now: this.nowIso() });
+  private async begin(
+    tenantId: string,
+    run: RunRecord,
+    graph: SegmentGraph,
+    steps: StepStateRecord[] = [],
+  ): Promise<RunRecord> {
+    const acquired = await this.store.acquireLease(tenantId, run.runId, {
+      owner: this.workerId,
+      leaseMs: this.leaseMs,
+      now: this.nowIso(),
+    });
     // Another worker claimed it first: it will run it.
     if (!acquired) return run;
     const driver = new RunDriver(this, tenantId, run.runId);
@@ -524,7 +613,10 @@ class DurableEngine implements Engine, EngineInternals {
     this.drivers.set(driver.key, driver);
     await driver.mutate((tx) => {
       tx.run.status = 'running';
-      tx.emit('run.started', undefined, { input: run.forkedFrom ? undefined : true, forked_from: run.forkedFrom });
+      tx.emit('run.started', undefined, {
+        input: run.forkedFrom ? undefined : true,
+        forked_from: run.forkedFrom,
+      });
     });
     return driver.run;
   }
@@ -539,14 +631,17 @@ class DurableEngine implements Engine, EngineInternals {
 
   private async mustGetRun(tenantId: string, runId: string): Promise<RunRecord> {
     const run = await this.store.getRun(tenantId, runId);
-    if (!run) throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
+    if (!run)
+      throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
     return run;
   }
 
   async waitForRun(runId: string, options: WaitOptions = {}): Promise<RunRecord> {
     await this.ready();
     const { tenantId } = this.scope(options);
-    const until = new Set(options.until ?? ['completed', 'failed', 'cancelled', 'waiting_human', 'waiting_action', 'paused']);
+    const until = new Set(
+      options.until ?? ['completed', 'failed', 'cancelled', 'waiting_human', 'waiting_action', 'paused'],
+    );
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise<RunRecord>((resolve, reject) => {
       let done = false;
@@ -570,7 +665,13 @@ class DurableEngine implements Engine, EngineInternals {
           do {
             again = false;
             const run = await this.store.getRun(tenantId, runId);
-            if (!run) return finish(new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`));
+            if (!run)
+              return finish(
+                new LlmteamError(
+                  'LLMT_E_RUN_NOT_FOUND',
+                  `run "${runId}" does not exist in tenant "${tenantId}"`,
+                ),
+              );
             if (until.has(run.status)) return finish(undefined, run);
           } while (again);
         } catch (error) {
@@ -581,10 +682,21 @@ class DurableEngine implements Engine, EngineInternals {
       };
       const unsubscribe = this.stream.onEvent((e) => {
         // Only these events can change the run's status.
-        if (e.run_id === runId && e.tenant_id === tenantId && (e.type.startsWith('run.') || STATUS_EVENTS.has(e.type))) void check();
+        if (
+          e.run_id === runId &&
+          e.tenant_id === tenantId &&
+          (e.type.startsWith('run.') || STATUS_EVENTS.has(e.type))
+        )
+          void check();
       });
       const timer = setTimeout(
-        () => finish(new LlmteamError('LLMT_E_TIMEOUT', `run "${runId}" did not reach ${[...until].join('/')} within ${timeoutMs} ms`)),
+        () =>
+          finish(
+            new LlmteamError(
+              'LLMT_E_TIMEOUT',
+              `run "${runId}" did not reach ${[...until].join('/')} within ${timeoutMs} ms`,
+            ),
+          ),
         timeoutMs,
       );
       void check();
@@ -596,7 +708,10 @@ class DurableEngine implements Engine, EngineInternals {
     const { tenantId } = this.scope(scope);
     await this.mustGetRun(tenantId, runId);
     const [interactions, timers, steps] = await Promise.all([
-      this.store.listInteractions(tenantId, { runId, status: ['pending', 'notified', 'in_progress', 'escalated'] }),
+      this.store.listInteractions(tenantId, {
+        runId,
+        status: ['pending', 'notified', 'in_progress', 'escalated'],
+      }),
       this.store.listTimers(tenantId, runId),
       this.store.getSteps(tenantId, runId),
     ]);
@@ -611,13 +726,26 @@ class DurableEngine implements Engine, EngineInternals {
     const { tenantId, actor } = this.scope(scope);
     return this.withRun(tenantId, runId, async (driver, tx) => {
       if (TERMINAL.has(tx.run.status)) {
-        throw new LlmteamError('LLMT_E_RUN_STATE', `run "${runId}" is already ${tx.run.status}; only an unfinished run can be cancelled`);
+        throw new LlmteamError(
+          'LLMT_E_RUN_STATE',
+          `run "${runId}" is already ${tx.run.status}; only an unfinished run can be cancelled`,
+        );
       }
       tx.run.status = 'cancelled';
       tx.run.completedAt = this.nowIso();
-      await driver.closeOpenWork(tx, 'cancelled', { code: 'LLMT_E_STEP_CANCELLED', message: `run cancelled by ${actor.subject}` });
+      await driver.closeOpenWork(tx, 'cancelled', {
+        code: 'LLMT_E_STEP_CANCELLED',
+        message: `run cancelled by ${actor.subject}`,
+      });
       tx.emit('run.cancelled', undefined, { actor: actor.subject, reason: scope?.reason });
-      tx.audit.push({ tenantId, action: 'run.cancelled', actor: actor.subject, runId, timestamp: this.nowIso(), data: { reason: scope?.reason } });
+      tx.audit.push({
+        tenantId,
+        action: 'run.cancelled',
+        actor: actor.subject,
+        runId,
+        timestamp: this.nowIso(),
+        data: { reason: scope?.reason },
+      });
       return undefined;
     }).then(() => this.mustGetRun(tenantId, runId));
   }
@@ -626,12 +754,21 @@ class DurableEngine implements Engine, EngineInternals {
     const { tenantId, actor } = this.scope(scope);
     await this.withRun(tenantId, runId, (driver, tx) => {
       if (TERMINAL.has(tx.run.status) || tx.run.status === 'paused') {
-        throw new LlmteamError('LLMT_E_RUN_STATE', `run "${runId}" is ${tx.run.status}; only an active or waiting run can be paused`);
+        throw new LlmteamError(
+          'LLMT_E_RUN_STATE',
+          `run "${runId}" is ${tx.run.status}; only an active or waiting run can be paused`,
+        );
       }
       tx.run.pausedFrom = tx.run.status;
       tx.run.status = 'paused';
       tx.emit('run.paused', undefined, { actor: actor.subject });
-      tx.audit.push({ tenantId, action: 'run.paused', actor: actor.subject, runId, timestamp: this.nowIso() });
+      tx.audit.push({
+        tenantId,
+        action: 'run.paused',
+        actor: actor.subject,
+        runId,
+        timestamp: this.nowIso(),
+      });
       tx.snapshots.push(driver.snapshotOf(tx, 'pause'));
     });
     return this.mustGetRun(tenantId, runId);
@@ -641,12 +778,21 @@ class DurableEngine implements Engine, EngineInternals {
     const { tenantId, actor } = this.scope(scope);
     await this.withRun(tenantId, runId, (_driver, tx) => {
       if (tx.run.status !== 'paused') {
-        throw new LlmteamError('LLMT_E_RUN_STATE', `run "${runId}" is ${tx.run.status}, not paused; nothing to resume`);
+        throw new LlmteamError(
+          'LLMT_E_RUN_STATE',
+          `run "${runId}" is ${tx.run.status}, not paused; nothing to resume`,
+        );
       }
       tx.run.status = 'running';
       tx.run.pausedFrom = undefined;
       tx.emit('run.resumed', undefined, { actor: actor.subject });
-      tx.audit.push({ tenantId, action: 'run.resumed', actor: actor.subject, runId, timestamp: this.nowIso() });
+      tx.audit.push({
+        tenantId,
+        action: 'run.resumed',
+        actor: actor.subject,
+        runId,
+        timestamp: this.nowIso(),
+      });
     });
     return this.mustGetRun(tenantId, runId);
   }
@@ -656,10 +802,24 @@ class DurableEngine implements Engine, EngineInternals {
     await this.withRun(tenantId, runId, (driver, tx) => {
       const rec = driver.step(tx, stepId);
       if (rec.status !== 'waiting' || !rec.suspension) {
-        throw new LlmteamError('LLMT_E_RUN_STATE', `step "${stepId}" of run "${runId}" is ${rec.status}, not suspended; only a suspended step can be resumed`);
+        throw new LlmteamError(
+          'LLMT_E_RUN_STATE',
+          `step "${stepId}" of run "${runId}" is ${rec.status}, not suspended; only a suspended step can be resumed`,
+        );
       }
-      driver.setStep(tx, { ...rec, status: 'pending', suspension: { ...rec.suspension, resume: data ?? null, resumes: rec.suspension.resumes + 1 } });
-      tx.audit.push({ tenantId, action: 'step.resumed', actor: actor.subject, runId, target: stepId, timestamp: this.nowIso() });
+      driver.setStep(tx, {
+        ...rec,
+        status: 'pending',
+        suspension: { ...rec.suspension, resume: data ?? null, resumes: rec.suspension.resumes + 1 },
+      });
+      tx.audit.push({
+        tenantId,
+        action: 'step.resumed',
+        actor: actor.subject,
+        runId,
+        target: stepId,
+        timestamp: this.nowIso(),
+      });
       if (tx.run.status !== 'paused') tx.run.status = 'running';
     });
     return this.mustGetRun(tenantId, runId);
@@ -672,14 +832,25 @@ class DurableEngine implements Engine, EngineInternals {
     return this.withRun(tenantId, runId, (driver, tx) => {
       const snapshot = driver.snapshotOf(tx, 'manual');
       tx.snapshots.push(snapshot);
-      tx.audit.push({ tenantId, action: 'snapshot.created', actor: actor.subject, runId, target: snapshot.snapshotId, timestamp: this.nowIso() });
+      tx.audit.push({
+        tenantId,
+        action: 'snapshot.created',
+        actor: actor.subject,
+        runId,
+        target: snapshot.snapshotId,
+        timestamp: this.nowIso(),
+      });
       return snapshot;
     });
   }
 
   private async loadSnapshot(tenantId: string, snapshotId: string): Promise<SnapshotRecord> {
     const snapshot = await this.store.getSnapshot(tenantId, snapshotId);
-    if (!snapshot) throw new LlmteamError('LLMT_E_SNAPSHOT_NOT_FOUND', `snapshot "${snapshotId}" does not exist in tenant "${tenantId}"`);
+    if (!snapshot)
+      throw new LlmteamError(
+        'LLMT_E_SNAPSHOT_NOT_FOUND',
+        `snapshot "${snapshotId}" does not exist in tenant "${tenantId}"`,
+      );
     verifySnapshot(snapshot);
     return snapshot;
   }
@@ -687,8 +858,18 @@ class DurableEngine implements Engine, EngineInternals {
   /** Steps as they restart from a snapshot: what was in flight or waiting runs again. */
   private restartable(steps: StepStateRecord[], runId: string): StepStateRecord[] {
     return steps.map((s) =>
-      s.status === 'running' || s.status === 'waiting' || s.status === 'retry_wait' || s.status === 'cancelled'
-        ? { ...s, runId, status: 'pending' as const, suspension: undefined, error: undefined, finishedAt: undefined }
+      s.status === 'running' ||
+      s.status === 'waiting' ||
+      s.status === 'retry_wait' ||
+      s.status === 'cancelled'
+        ? {
+            ...s,
+            runId,
+            status: 'pending' as const,
+            suspension: undefined,
+            error: undefined,
+            finishedAt: undefined,
+          }
         : { ...s, runId },
     );
   }
@@ -697,10 +878,23 @@ class DurableEngine implements Engine, EngineInternals {
     const { tenantId, actor } = this.scope(scope);
     const snapshot = await this.loadSnapshot(tenantId, snapshotId);
     await this.withRun(tenantId, snapshot.runId, async (driver, tx) => {
-      await driver.closeOpenWork(tx, 'cancelled', { code: 'LLMT_E_STEP_CANCELLED', message: 'restored from a snapshot' });
-      const restored = new Map(this.restartable(snapshot.state.steps, snapshot.runId).map((s) => [s.stepId, s]));
+      await driver.closeOpenWork(tx, 'cancelled', {
+        code: 'LLMT_E_STEP_CANCELLED',
+        message: 'restored from a snapshot',
+      });
+      const restored = new Map(
+        this.restartable(snapshot.state.steps, snapshot.runId).map((s) => [s.stepId, s]),
+      );
       for (const stepId of driver.graph.steps.keys()) {
-        const rec = restored.get(stepId) ?? { tenantId, runId: snapshot.runId, stepId, status: 'pending' as const, attempt: driver.step(tx, stepId).attempt, iterationAttempts: 0, iteration: 0 };
+        const rec = restored.get(stepId) ?? {
+          tenantId,
+          runId: snapshot.runId,
+          stepId,
+          status: 'pending' as const,
+          attempt: driver.step(tx, stepId).attempt,
+          iterationAttempts: 0,
+          iteration: 0,
+        };
         // Attempts keep counting so idempotency keys of re-run steps stay unique.
         driver.setStep(tx, { ...rec, attempt: Math.max(rec.attempt, driver.step(tx, stepId).attempt) });
       }
@@ -712,7 +906,14 @@ class DurableEngine implements Engine, EngineInternals {
       tx.run.pausedFrom = undefined;
       tx.run.stepsCompleted = s.stepsCompleted;
       tx.emit('snapshot.restored', undefined, { snapshot_id: snapshotId, actor: actor.subject });
-      tx.audit.push({ tenantId, action: 'snapshot.restored', actor: actor.subject, runId: snapshot.runId, target: snapshotId, timestamp: this.nowIso() });
+      tx.audit.push({
+        tenantId,
+        action: 'snapshot.restored',
+        actor: actor.subject,
+        runId: snapshot.runId,
+        target: snapshotId,
+        timestamp: this.nowIso(),
+      });
     });
     return this.mustGetRun(tenantId, snapshot.runId);
   }
@@ -754,10 +955,26 @@ class DurableEngine implements Engine, EngineInternals {
           seq: 1,
           type: 'run.created',
           timestamp: now,
-          data: { segment_id: source.segmentId, version: source.segmentVersion, forked_from: snapshotId, source_run: source.runId, actor: actor.subject },
+          data: {
+            segment_id: source.segmentId,
+            version: source.segmentVersion,
+            forked_from: snapshotId,
+            source_run: source.runId,
+            actor: actor.subject,
+          },
         },
       ],
-      audit: [{ tenantId, action: 'run.forked', actor: actor.subject, runId, target: snapshotId, timestamp: now, data: { sourceRun: source.runId } }],
+      audit: [
+        {
+          tenantId,
+          action: 'run.forked',
+          actor: actor.subject,
+          runId,
+          target: snapshotId,
+          timestamp: now,
+          data: { sourceRun: source.runId },
+        },
+      ],
     });
     return this.begin(tenantId, run, graph, steps);
   }
@@ -769,7 +986,10 @@ class DurableEngine implements Engine, EngineInternals {
     return this.stream.follow(tenantId, runId, options.afterSeq ?? 0, options.signal);
   }
 
-  onEvent(listener: (event: WorktrailEvent) => void, filter: { tenantId?: string; types?: string[] } = {}): () => void {
+  onEvent(
+    listener: (event: WorktrailEvent) => void,
+    filter: { tenantId?: string; types?: string[] } = {},
+  ): () => void {
     const tenantId = filter.tenantId ?? DEFAULT_TENANT;
     const types = filter.types?.length ? new Set(filter.types) : undefined;
     return this.stream.onEvent((e) => {
@@ -807,7 +1027,10 @@ class DurableEngine implements Engine, EngineInternals {
     const { tenantId, actor } = this.scope(scope);
     const run = await this.mustGetRun(tenantId, runId);
     if (!TERMINAL.has(run.status)) {
-      throw new LlmteamError('LLMT_E_RUN_STATE', `run "${runId}" is ${run.status}; cancel it before erasing it`);
+      throw new LlmteamError(
+        'LLMT_E_RUN_STATE',
+        `run "${runId}" is ${run.status}; cancel it before erasing it`,
+      );
     }
     await this.store.eraseRun(tenantId, runId, {
       tenantId,

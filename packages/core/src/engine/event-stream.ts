@@ -39,12 +39,17 @@ export class EventStream {
     this.listeners.clear();
   }
 
-  follow(tenantId: string, runId: string, afterSeq: number, signal?: AbortSignal): AsyncIterableIterator<WorktrailEvent> {
+  follow(
+    tenantId: string,
+    runId: string,
+    afterSeq: number,
+    signal?: AbortSignal,
+  ): AsyncIterableIterator<WorktrailEvent> {
     const buffer: WorktrailEvent[] = [];
     let last = afterSeq;
     let replayed = false;
     let done = false;
-    let waiter: ((value: void) => void) | undefined;
+    let waiter: (() => void) | undefined;
     const wake = () => {
       const w = waiter;
       waiter = undefined;
@@ -84,7 +89,7 @@ export class EventStream {
         const e = buffer.shift();
         if (!e) {
           await new Promise<void>((resolve) => {
-            waiter = resolve;
+            waiter = () => resolve();
           });
           continue;
         }

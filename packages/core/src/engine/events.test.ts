@@ -18,7 +18,14 @@ describe('worktrail events', () => {
   test('events() replays after afterSeq, then follows live across an engine restart, without gap or duplicate', async () => {
     const store = new MemoryStore();
     const first = createEngine({ store, stepTypes: [gate] });
-    const segment = { segment_id: 'ev', steps: [{ step_id: 'g', step_type: 'gate' }, { step_id: 't', step_type: 'transform', config: { expression: '$' } }], edges: [{ source_step: 'g', target_step: 't' }] };
+    const segment = {
+      segment_id: 'ev',
+      steps: [
+        { step_id: 'g', step_type: 'gate' },
+        { step_id: 't', step_type: 'transform', config: { expression: '$' } },
+      ],
+      edges: [{ source_step: 'g', target_step: 't' }],
+    };
     const run = await first.startRun({ segment, input: 1 });
     await first.waitForRun(run.runId);
     await first.stop();
@@ -41,7 +48,9 @@ describe('worktrail events', () => {
 
   test('return() ends a pending iterator at once', async () => {
     const engine = createEngine({ store: new MemoryStore(), stepTypes: [gate] });
-    const run = await engine.startRun({ segment: { segment_id: 'x', steps: [{ step_id: 'g', step_type: 'gate' }] } });
+    const run = await engine.startRun({
+      segment: { segment_id: 'x', steps: [{ step_id: 'g', step_type: 'gate' }] },
+    });
     await engine.waitForRun(run.runId);
     const it = engine.events(run.runId, { afterSeq: 1000 });
     const pending = it.next();
@@ -51,7 +60,10 @@ describe('worktrail events', () => {
 
   test('onEvent delivers only the tenant asked for', async () => {
     const engine = createEngine({ store: new MemoryStore() });
-    const segment = { segment_id: 'o', steps: [{ step_id: 't', step_type: 'transform', config: { expression: '$' } }] };
+    const segment = {
+      segment_id: 'o',
+      steps: [{ step_id: 't', step_type: 'transform', config: { expression: '$' } }],
+    };
     const a: string[] = [];
     engine.onEvent((e) => a.push(e.tenant_id), { tenantId: 'acme', types: ['run.completed'] });
     const r1 = await engine.startRun({ segment, tenantId: 'acme' });

@@ -1,5 +1,5 @@
-import type { Logger, StepContext, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
+import type { Logger, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';

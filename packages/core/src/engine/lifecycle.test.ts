@@ -1,11 +1,22 @@
 import { describe, expect, test } from 'vitest';
-import { createEngine, defineStepType, ManualClock, MemoryStore, StepError, type SegmentDefinition, type StepTypeDefinition } from '../index.js';
+import {
+  createEngine,
+  defineStepType,
+  ManualClock,
+  MemoryStore,
+  type SegmentDefinition,
+  StepError,
+  type StepTypeDefinition,
+} from '../index.js';
 
 function single(stepType: string, extra: Record<string, unknown> = {}): SegmentDefinition {
   return { segment_id: `one_${stepType}`, steps: [{ step_id: 's', step_type: stepType, ...extra }] };
 }
 
-function flaky(failures: number, error: () => Error = () => new Error('boom')): StepTypeDefinition & { calls: number } {
+function flaky(
+  failures: number,
+  error: () => Error = () => new Error('boom'),
+): StepTypeDefinition & { calls: number } {
   const def = defineStepType({
     type: 'flaky',
     displayName: 'Flaky',
@@ -45,9 +56,17 @@ describe('retries, timeouts and errors', () => {
   test('retries with exponential back-off as durable timers under a fake clock', async () => {
     const clock = new ManualClock();
     const type = flaky(2);
-    const engine = createEngine({ store: new MemoryStore(), clock, stepTypes: [type], random: () => 0.5, pollIntervalMs: 60_000 });
+    const engine = createEngine({
+      store: new MemoryStore(),
+      clock,
+      stepTypes: [type],
+      random: () => 0.5,
+      pollIntervalMs: 60_000,
+    });
     await engine.start();
-    const run = await engine.startRun({ segment: single('flaky', { retry: { max_attempts: 3, backoff: 'PT10S', multiplier: 3 } }) });
+    const run = await engine.startRun({
+      segment: single('flaky', { retry: { max_attempts: 3, backoff: 'PT10S', multiplier: 3 } }),
+    });
     expect((await engine.waitForRun(run.runId)).status).toBe('waiting_action');
     const timers = await engine.store.listTimers('default', run.runId);
     expect(timers).toHaveLength(1);
@@ -65,7 +84,9 @@ describe('retries, timeouts and errors', () => {
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     expect(done.outputs).toEqual({ s: 'ok after 3' });
     const events = await engine.store.listEvents('default', run.runId);
-    expect(events.filter((e) => e.type === 'step.retrying').map((e) => e.data.delay_ms)).toEqual([10_000, 30_000]);
+    expect(events.filter((e) => e.type === 'step.retrying').map((e) => e.data.delay_ms)).toEqual([
+      10_000, 30_000,
+    ]);
     await engine.stop();
   });
 
@@ -73,12 +94,16 @@ describe('retries, timeouts and errors', () => {
     const store = new MemoryStore();
     const type = flaky(1);
     const first = createEngine({ store, stepTypes: [type] });
-    const run = await first.startRun({ segment: single('flaky', { retry: { max_attempts: 2, backoff: 0.05, jitter: 0 } }) });
+    const run = await first.startRun({
+      segment: single('flaky', { retry: { max_attempts: 2, backoff: 0.05, jitter: 0 } }),
+    });
     expect((await first.waitForRun(run.runId)).status).toBe('waiting_action');
     await first.stop();
     const second = createEngine({ store, stepTypes: [type], pollIntervalMs: 10 });
     await second.start();
-    expect((await second.waitForRun(run.runId, { until: ['completed'] })).outputs).toEqual({ s: 'ok after 2' });
+    expect((await second.waitForRun(run.runId, { until: ['completed'] })).outputs).toEqual({
+      s: 'ok after 2',
+    });
     await second.stop();
   });
 
@@ -110,11 +135,16 @@ describe('retries, timeouts and errors', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect((await engine.getRun(run.runId))!.run.status).toBe('running');
     clock.advance(3_600_000);
-    expect((await engine.waitForRun(run.runId, { until: ['failed'] })).error?.code).toBe('LLMT_E_STEP_TIMEOUT');
+    expect((await engine.waitForRun(run.runId, { until: ['failed'] })).error?.code).toBe(
+      'LLMT_E_STEP_TIMEOUT',
+    );
   });
 
   test('on_error continue skips what depended on the step; route sends the error to the error port', async () => {
-    const engine = createEngine({ store: new MemoryStore(), stepTypes: [flaky(100, () => StepError.nonRetryable('down'))] });
+    const engine = createEngine({
+      store: new MemoryStore(),
+      stepTypes: [flaky(100, () => StepError.nonRetryable('down'))],
+    });
     const segment: SegmentDefinition = {
       segment_id: 'errors',
       steps: [
@@ -142,7 +172,15 @@ describe('retries, timeouts and errors', () => {
     const engine = createEngine({
       store: new MemoryStore(),
       stepTypes: [
-        defineStepType({ type: 'liar', displayName: 'Liar', category: 'UTILITY', configSchema: {}, inputs: [{ port_id: 'input' }], outputs: [{ port_id: 'output' }], handler: () => ({ oops: 1 }) }),
+        defineStepType({
+          type: 'liar',
+          displayName: 'Liar',
+          category: 'UTILITY',
+          configSchema: {},
+          inputs: [{ port_id: 'input' }],
+          outputs: [{ port_id: 'output' }],
+          handler: () => ({ oops: 1 }),
+        }),
       ],
     });
     const run = await engine.startRun({ segment: single('liar') });
@@ -183,7 +221,14 @@ describe('cancel, pause and resume', () => {
     });
     const engine = createEngine({ store: new MemoryStore(), stepTypes: [slow] });
     const run = await engine.startRun({
-      segment: { segment_id: 'p', steps: [{ step_id: 'a', step_type: 'slow' }, { step_id: 'b', step_type: 'slow' }], edges: [{ source_step: 'a', target_step: 'b' }] },
+      segment: {
+        segment_id: 'p',
+        steps: [
+          { step_id: 'a', step_type: 'slow' },
+          { step_id: 'b', step_type: 'slow' },
+        ],
+        edges: [{ source_step: 'a', target_step: 'b' }],
+      },
     });
     await new Promise((r) => setTimeout(r, 5));
     expect((await engine.pauseRun(run.runId)).status).toBe('paused');
@@ -199,7 +244,10 @@ describe('cancel, pause and resume', () => {
 
   test('startRun is idempotent per idempotencyKey', async () => {
     const engine = createEngine({ store: new MemoryStore() });
-    const segment = { segment_id: 'idem', steps: [{ step_id: 't', step_type: 'transform', config: { expression: '$' } }] };
+    const segment = {
+      segment_id: 'idem',
+      steps: [{ step_id: 't', step_type: 'transform', config: { expression: '$' } }],
+    };
     const [a, b] = await Promise.all([
       engine.startRun({ segment, input: 1, idempotencyKey: 'order-42' }),
       engine.startRun({ segment, input: 1, idempotencyKey: 'order-42' }),

@@ -1,5 +1,5 @@
-import type { StepContext, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
-import { ConcurrencyError, LlmteamError, StepError, isLlmteamError, toErrorInfo } from '../errors.js';
+import type { StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
+import { ConcurrencyError, isLlmteamError, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { RunRecord, RunStatus, SnapshotReason, StepStateRecord, Suspension } from '../store/types.js';
@@ -92,7 +92,14 @@ export class RunDriver {
             await this.commit(tx);
             return result;
           } catch (error) {
-            if (!(error instanceof ConcurrencyError || (isLlmteamError(error) && error.code === 'LLMT_E_CONFLICT')) || tries >= 20) throw error;
+            if (
+              !(
+                error instanceof ConcurrencyError ||
+                (isLlmteamError(error) && error.code === 'LLMT_E_CONFLICT')
+              ) ||
+              tries >= 20
+            )
+              throw error;
             await this.load();
           }
         }
@@ -190,7 +197,10 @@ export class RunDriver {
   }
 
   /** Input values a step receives from its settled predecessors (and the run input for entries). */
-  inputsOf(tx: Transaction, stepId: string): { inputs: Record<string, unknown>; arrived: string[]; settled: boolean } {
+  inputsOf(
+    tx: Transaction,
+    stepId: string,
+  ): { inputs: Record<string, unknown>; arrived: string[]; settled: boolean } {
     const edges = this.graph.incoming.get(stepId)!;
     const own = this.step(tx, stepId).inputs;
     const inputs: Record<string, unknown> = own ? { ...own } : {};
@@ -248,7 +258,12 @@ export class RunDriver {
     this.settleRun(tx);
   }
 
-  private markRunning(tx: Transaction, rec: StepStateRecord, resumed: boolean, inputs: Record<string, unknown> | undefined): void {
+  private markRunning(
+    tx: Transaction,
+    rec: StepStateRecord,
+    resumed: boolean,
+    inputs: Record<string, unknown> | undefined,
+  ): void {
     const attempt = resumed ? rec.attempt : rec.attempt + 1;
     this.setStep(tx, {
       ...rec,
@@ -258,7 +273,11 @@ export class RunDriver {
       startedAt: resumed ? rec.startedAt : this.engine.nowIso(),
       error: undefined,
     });
-    tx.emit(resumed ? 'step.resumed' : 'step.started', rec.stepId, resumed ? { attempt } : { attempt, iteration: rec.iteration });
+    tx.emit(
+      resumed ? 'step.resumed' : 'step.started',
+      rec.stepId,
+      resumed ? { attempt } : { attempt, iteration: rec.iteration },
+    );
     tx.launches.push({ stepId: rec.stepId, attempt, inputs });
   }
 
@@ -327,11 +346,16 @@ export class RunDriver {
   }
 
   /** Marks unfinished steps, removes the run's timers and cancels its open interactions. */
-  async closeOpenWork(tx: Transaction, stepStatus: 'cancelled', reason: { code: string; message: string }): Promise<void> {
+  async closeOpenWork(
+    tx: Transaction,
+    stepStatus: 'cancelled',
+    reason: { code: string; message: string },
+  ): Promise<void> {
     for (const stepId of this.graph.steps.keys()) {
       const rec = this.step(tx, stepId);
       if (SETTLED.has(rec.status)) continue;
-      if (rec.status === 'running') tx.aborts.push({ stepId, reason: new LlmteamError(reason.code, reason.message) });
+      if (rec.status === 'running')
+        tx.aborts.push({ stepId, reason: new LlmteamError(reason.code, reason.message) });
       this.setStep(tx, { ...rec, status: stepStatus, finishedAt: this.engine.nowIso() });
     }
     const timers = await this.engine.store.listTimers(this.tenantId, this.runId);
@@ -362,7 +386,12 @@ export class RunDriver {
     this.pending++;
     this.execute(def, type, flight, inputs)
       .then((outcome) => this.onOutcome(stepId, attempt, outcome))
-      .catch((error) => this.engine.logger.error({ err: error, runId: this.runId, stepId }, 'failed to record a step outcome'))
+      .catch((error) =>
+        this.engine.logger.error(
+          { err: error, runId: this.runId, stepId },
+          'failed to record a step outcome',
+        ),
+      )
       .finally(() => {
         this.pending--;
         this.maybeRelease();
@@ -374,7 +403,12 @@ export class RunDriver {
    * (cancel, engine stop) or the step timeout; a handler that ignores its signal is left
    * behind, never waited for.
    */
-  private execute(def: StepDefinition, type: StepTypeDefinition | undefined, flight: InFlight, given: Record<string, unknown> | undefined): Promise<Outcome> {
+  private execute(
+    def: StepDefinition,
+    type: StepTypeDefinition | undefined,
+    flight: InFlight,
+    given: Record<string, unknown> | undefined,
+  ): Promise<Outcome> {
     if (!type?.handler) {
       return Promise.resolve({
         kind: 'error',
@@ -405,9 +439,12 @@ export class RunDriver {
       if (def.timeout !== undefined) {
         const timeoutMs = parseDuration(def.timeout, `steps.${def.step_id}.timeout`);
         timer = this.engine.clock.setTimeout(() => {
-          const error = new StepError(`step "${def.step_id}" did not finish within ${timeoutMs} ms; raise its timeout or make the handler faster`, {
-            code: 'LLMT_E_STEP_TIMEOUT',
-          });
+          const error = new StepError(
+            `step "${def.step_id}" did not finish within ${timeoutMs} ms; raise its timeout or make the handler faster`,
+            {
+              code: 'LLMT_E_STEP_TIMEOUT',
+            },
+          );
           ctx.abort(error);
           settle({ kind: 'error', error });
         }, timeoutMs);
@@ -416,13 +453,18 @@ export class RunDriver {
       try {
         result = type.handler!(ctx);
       } catch (error) {
-        settle(error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error });
+        settle(
+          error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
+        );
         return;
       }
       if (result && typeof (result as Promise<unknown>).then === 'function') {
         (result as Promise<Record<string, unknown>>).then(
           (outputs) => settle({ kind: 'ok', outputs: outputs ?? {} }),
-          (error) => settle(error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error }),
+          (error) =>
+            settle(
+              error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
+            ),
         );
       } else settle({ kind: 'ok', outputs: (result ?? {}) as Record<string, unknown> });
     });
@@ -447,7 +489,14 @@ export class RunDriver {
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, outcome.outputs);
         if (bad) return this.onError(tx, def, rec, bad);
-        this.setStep(tx, { ...rec, status: 'completed', outputs: outcome.outputs, finishedAt: now, suspension: undefined, inputs: rec.inputs });
+        this.setStep(tx, {
+          ...rec,
+          status: 'completed',
+          outputs: outcome.outputs,
+          finishedAt: now,
+          suspension: undefined,
+          inputs: rec.inputs,
+        });
         tx.run.stepsCompleted++;
         tx.emit('step.completed', stepId, {
           attempt,
@@ -464,7 +513,11 @@ export class RunDriver {
       }
       if (outcome.kind === 'suspend') {
         const { payload, options } = outcome.signal;
-        const suspension: Suspension = { kind: options.kind ?? 'action', payload, resumes: rec.suspension?.resumes ?? 0 };
+        const suspension: Suspension = {
+          kind: options.kind ?? 'action',
+          payload,
+          resumes: rec.suspension?.resumes ?? 0,
+        };
         this.setStep(tx, { ...rec, status: 'waiting', suspension });
         tx.emit('step.suspended', stepId, { kind: suspension.kind });
         for (const i of options.interactions ?? []) tx.interactions.set(i.interactionId, i);
@@ -479,22 +532,33 @@ export class RunDriver {
 
   private checkOutputs(def: StepDefinition, outputs: Record<string, unknown>): LlmteamError | undefined {
     if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
-      return StepError.nonRetryable(`step "${def.step_id}" returned ${JSON.stringify(outputs)}; a handler returns an object keyed by output port`, {
-        code: 'LLMT_E_STEP_OUTPUT',
-      });
+      return StepError.nonRetryable(
+        `step "${def.step_id}" returned ${JSON.stringify(outputs)}; a handler returns an object keyed by output port`,
+        {
+          code: 'LLMT_E_STEP_OUTPUT',
+        },
+      );
     }
     const declared = this.engine.portsOf(def).outputs;
     for (const port of Object.keys(outputs)) {
       if (!declared.has(port)) {
-        return StepError.nonRetryable(`step "${def.step_id}" wrote to undeclared output port "${port}"; declare it in the step's outputs (known: ${[...declared].join(', ')})`, {
-          code: 'LLMT_E_STEP_OUTPUT',
-        });
+        return StepError.nonRetryable(
+          `step "${def.step_id}" wrote to undeclared output port "${port}"; declare it in the step's outputs (known: ${[...declared].join(', ')})`,
+          {
+            code: 'LLMT_E_STEP_OUTPUT',
+          },
+        );
       }
     }
     return undefined;
   }
 
-  private async onError(tx: Transaction, def: StepDefinition, rec: StepStateRecord, error: unknown): Promise<void> {
+  private async onError(
+    tx: Transaction,
+    def: StepDefinition,
+    rec: StepStateRecord,
+    error: unknown,
+  ): Promise<void> {
     const info = toErrorInfo(error);
     const cancelled = this.run.status === 'cancelled' || info.code === 'LLMT_E_STEP_CANCELLED';
     if (cancelled) return;
@@ -518,7 +582,12 @@ export class RunDriver {
         dueAt: new Date(now + delay).toISOString(),
         payload: { attempt: rec.attempt },
       });
-      tx.emit('step.retrying', rec.stepId, { attempt: rec.attempt, next_attempt: rec.attempt + 1, delay_ms: delay, error: info });
+      tx.emit('step.retrying', rec.stepId, {
+        attempt: rec.attempt,
+        next_attempt: rec.attempt + 1,
+        delay_ms: delay,
+        error: info,
+      });
       return;
     }
     const onError = def.on_error ?? 'fail';
@@ -531,7 +600,11 @@ export class RunDriver {
     this.setStep(tx, { ...rec, status: 'failed', error: info, finishedAt });
     tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info });
     if (onError === 'fail') {
-      await this.failRun(tx, { code: info.code, message: `step "${rec.stepId}" failed: ${info.message}` }, rec.stepId);
+      await this.failRun(
+        tx,
+        { code: info.code, message: `step "${rec.stepId}" failed: ${info.message}` },
+        rec.stepId,
+      );
     }
   }
 
@@ -542,7 +615,10 @@ export class RunDriver {
       const reset = [edge.target, ...this.graph.descendants(edge.target)];
       for (const id of reset) {
         const rec = this.step(tx, id);
-        const inputs = id === edge.target ? { ...(rec.inputs ?? {}), [edge.targetPort]: outputs[edge.sourcePort] } : rec.inputs;
+        const inputs =
+          id === edge.target
+            ? { ...(rec.inputs ?? {}), [edge.targetPort]: outputs[edge.sourcePort] }
+            : rec.inputs;
         this.setStep(tx, {
           ...rec,
           status: 'pending',
@@ -556,7 +632,11 @@ export class RunDriver {
         });
       }
       if (tx.candidates) for (const id of reset) tx.candidates.add(id);
-      tx.emit('step.revision', edge.target, { from: stepId, iteration: this.step(tx, edge.target).iteration, reset });
+      tx.emit('step.revision', edge.target, {
+        from: stepId,
+        iteration: this.step(tx, edge.target).iteration,
+        reset,
+      });
     }
   }
 

@@ -35,7 +35,11 @@ export function verifySnapshot(snapshot: SnapshotRecord): void {
   try {
     actual = snapshotChecksum(snapshot.state);
   } catch (cause) {
-    throw new LlmteamError('LLMT_E_SNAPSHOT_CORRUPT', `snapshot ${snapshot.snapshotId} cannot be read: ${(cause as Error).message}`, { cause });
+    throw new LlmteamError(
+      'LLMT_E_SNAPSHOT_CORRUPT',
+      `snapshot ${snapshot.snapshotId} cannot be read: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   if (actual !== snapshot.checksum) {
     throw new LlmteamError(

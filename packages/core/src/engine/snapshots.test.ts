@@ -35,7 +35,12 @@ describe('snapshots', () => {
     const snaps = await engine.store.listSnapshots('default', run.runId);
     expect(snaps.map((s) => s.reason)).toEqual(['auto']);
     expect(snaps[0].checksum).toMatch(/^[0-9a-f]{64}$/);
-    expect(snaps[0].state.steps.filter((s) => s.status === 'completed').map((s) => s.stepId).sort()).toEqual(['a', 'b']);
+    expect(
+      snaps[0].state.steps
+        .filter((s) => s.status === 'completed')
+        .map((s) => s.stepId)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 
   test('fork runs a new run from a snapshot without re-running completed steps', async () => {
@@ -81,7 +86,9 @@ describe('snapshots', () => {
     const stored = await store.getSnapshot('default', snap.snapshotId);
     (stored!.state.run as { input: unknown }).input = 999; // tamper with the stored copy
     const before = await store.getRun('default', run.runId);
-    await expect(engine.restoreSnapshot(snap.snapshotId)).rejects.toMatchObject({ code: 'LLMT_E_SNAPSHOT_CORRUPT' });
+    await expect(engine.restoreSnapshot(snap.snapshotId)).rejects.toMatchObject({
+      code: 'LLMT_E_SNAPSHOT_CORRUPT',
+    });
     await expect(engine.forkRun(snap.snapshotId)).rejects.toThrow(/checksum/);
     expect(await store.getRun('default', run.runId)).toEqual(before);
     expect((await store.listRuns('default')).items).toHaveLength(1);

@@ -1,10 +1,17 @@
-import type { RuntimeResources, SecretsProvider, StepContext, StepTypeDefinition, SuspendOptions, Logger } from '../catalog/types.js';
+import type {
+  Logger,
+  RuntimeResources,
+  SecretsProvider,
+  StepContext,
+  StepTypeDefinition,
+  SuspendOptions,
+} from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
+import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
-import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import { SuspendSignal } from './run-driver.js';
 
 /** Hosts a step type may reach: exact names, `*.example.com` wildcards, `*`, or `$config.<key>` (the host of a config URL). */
@@ -29,7 +36,11 @@ function hostAllowed(url: URL, allowed: string[]): boolean {
   const host = url.host.toLowerCase();
   const hostname = url.hostname.toLowerCase();
   return allowed.some(
-    (a) => a === '*' || a === host || a === hostname || (a.startsWith('*.') && (hostname.endsWith(a.slice(1)) || hostname === a.slice(2))),
+    (a) =>
+      a === '*' ||
+      a === host ||
+      a === hostname ||
+      (a.startsWith('*.') && (hostname.endsWith(a.slice(1)) || hostname === a.slice(2))),
   );
 }
 
@@ -41,7 +52,13 @@ export interface ContextServices {
   secrets: SecretsProvider;
   resources: RuntimeResources;
   fetch: typeof globalThis.fetch;
-  human: { request(ctx: StepContext, type: 'approval' | 'input', options: HumanRequestOptions): Promise<HumanOutcome> };
+  human: {
+    request(
+      ctx: StepContext,
+      type: 'approval' | 'input',
+      options: HumanRequestOptions,
+    ): Promise<HumanOutcome>;
+  };
 }
 
 /**
@@ -99,7 +116,11 @@ export class StepContextImpl implements StepContext {
     return this.services.resources;
   }
   get logger(): Logger {
-    this.childLogger ??= this.services.logger.child({ runId: this.runId, stepId: this.step.step_id, attempt: this.attempt });
+    this.childLogger ??= this.services.logger.child({
+      runId: this.runId,
+      stepId: this.step.step_id,
+      attempt: this.attempt,
+    });
     return this.childLogger;
   }
   get signal(): AbortSignal {
@@ -141,9 +162,13 @@ export class StepContextImpl implements StepContext {
 
   private async secret(name: string): Promise<string> {
     if (!(this.type.permissions?.secrets ?? []).includes(name)) {
-      throw new LlmteamError('LLMT_E_SECRET_NOT_ALLOWED', `step type "${this.type.type}" may not read secret "${name}"; declare it in permissions.secrets`, {
-        retryable: false,
-      });
+      throw new LlmteamError(
+        'LLMT_E_SECRET_NOT_ALLOWED',
+        `step type "${this.type.type}" may not read secret "${name}"; declare it in permissions.secrets`,
+        {
+          retryable: false,
+        },
+      );
     }
     const value = await this.services.secrets.get(name, { tenantId: this.tenantId });
     if (value === undefined) {

@@ -1,7 +1,18 @@
-import { defineStepType, MemoryStore, type Commit, type CommitResult, type SegmentDefinition, type Store, type StepTypeDefinition } from '../index.js';
+import {
+  type Commit,
+  type CommitResult,
+  defineStepType,
+  MemoryStore,
+  type SegmentDefinition,
+  type StepTypeDefinition,
+  type Store,
+} from '../index.js';
 
 /** A step type that records each call and passes its input through. */
-export function recorder(calls: Array<{ stepId: string; key: string; at: number }>, type = 'record'): StepTypeDefinition {
+export function recorder(
+  calls: Array<{ stepId: string; key: string; at: number }>,
+  type = 'record',
+): StepTypeDefinition {
   let counter = 0;
   return defineStepType({
     type,
@@ -21,7 +32,12 @@ export function recorder(calls: Array<{ stepId: string; key: string; at: number 
 }
 
 /** Builds a DAG segment of `record` steps: edge i -> j (i < j) where `edges` says so. */
-export function dagSegment(id: string, size: number, edges: Array<[number, number]>, config: Record<string, unknown> = {}): SegmentDefinition {
+export function dagSegment(
+  id: string,
+  size: number,
+  edges: Array<[number, number]>,
+  config: Record<string, unknown> = {},
+): SegmentDefinition {
   const steps = Array.from({ length: size }, (_, i) => ({
     step_id: `n${i}`,
     step_type: 'record',
@@ -31,7 +47,11 @@ export function dagSegment(id: string, size: number, edges: Array<[number, numbe
   const seen = new Set<string>();
   const list = edges
     .filter(([a, b]) => a < b && b < size)
-    .filter(([a, b]) => (seen.has(`${a}-${b}`) ? false : (seen.add(`${a}-${b}`), true)))
+    .filter(([a, b]) => {
+      if (seen.has(`${a}-${b}`)) return false;
+      seen.add(`${a}-${b}`);
+      return true;
+    })
     .map(([a, b]) => ({ source_step: `n${a}`, target_step: `n${b}` }));
   return { segment_id: id, steps, edges: list };
 }

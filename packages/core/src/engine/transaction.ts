@@ -39,7 +39,12 @@ export class Transaction {
 
   constructor(
     public run: RunRecord,
-    private readonly makeEvent: (type: string, seq: number, stepId: string | undefined, data: Record<string, unknown>) => WorktrailEvent,
+    private readonly makeEvent: (
+      type: string,
+      seq: number,
+      stepId: string | undefined,
+      data: Record<string, unknown>,
+    ) => WorktrailEvent,
   ) {}
 
   /** Interactions to insert or replace. */

@@ -1,10 +1,10 @@
-import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
+import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
 import type { SegmentDefinition } from '../segment/types.js';
 import type { ValidationResult } from '../segment/validate.js';
-import type { AuditVerification } from '../audit/hash-chain.js';
 import type {
   AuditRecord,
   InteractionRecord,
@@ -166,7 +166,10 @@ export interface Engine {
   /** Replays stored events after `afterSeq`, then follows live ones: no gap, no duplicate. */
   events(runId: string, options?: EventsOptions): AsyncIterableIterator<WorktrailEvent>;
   /** Live events of a tenant (all tenants when `tenantId` is `*`). */
-  onEvent(listener: (event: WorktrailEvent) => void, filter?: { tenantId?: string; types?: string[] }): () => void;
+  onEvent(
+    listener: (event: WorktrailEvent) => void,
+    filter?: { tenantId?: string; types?: string[] },
+  ): () => void;
 
   respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord>;
   listInteractions(query?: ListInteractionsQuery): Promise<InteractionRecord[]>;

@@ -20,5 +20,7 @@ export function definePlugin(plugin: LlmteamPlugin): LlmteamPlugin {
 
 /** True for objects made by {@link definePlugin} (from any copy of core). */
 export function isPlugin(value: unknown): value is LlmteamPlugin {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_BRAND] === true;
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_BRAND] === true
+  );
 }

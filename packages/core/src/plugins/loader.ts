@@ -19,7 +19,10 @@ export interface LoadPluginsOptions {
  * `definePlugin(...)` object whose `apiVersion` fits this core, and returns them with
  * their options, ready for `createEngine({ plugins })`.
  */
-export async function loadPlugins(specs: PluginSpec[], options: LoadPluginsOptions = {}): Promise<ConfiguredPlugin[]> {
+export async function loadPlugins(
+  specs: PluginSpec[],
+  options: LoadPluginsOptions = {},
+): Promise<ConfiguredPlugin[]> {
   const cwd = options.cwd ?? process.cwd();
   const require = createRequire(join(cwd, 'package.json'));
   const loaded: ConfiguredPlugin[] = [];
@@ -36,9 +39,14 @@ export async function loadPlugins(specs: PluginSpec[], options: LoadPluginsOptio
         { cause, details: { plugin: name } },
       );
     }
-    const plugin = (mod.default && typeof mod.default === 'object' && 'default' in (mod.default as object) && !isPlugin(mod.default)
-      ? (mod.default as Record<string, unknown>).default
-      : mod.default) as unknown;
+    const plugin = (
+      mod.default &&
+      typeof mod.default === 'object' &&
+      'default' in (mod.default as object) &&
+      !isPlugin(mod.default)
+        ? (mod.default as Record<string, unknown>).default
+        : mod.default
+    ) as unknown;
     if (!isPlugin(plugin)) {
       throw new LlmteamError(
         'LLMT_E_PLUGIN_INVALID',

@@ -2,12 +2,22 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { createEngine, definePlugin, defineStepType, loadPlugins, MemoryStore, PLUGIN_API_VERSION } from '../index.js';
+import {
+  createEngine,
+  definePlugin,
+  defineStepType,
+  loadPlugins,
+  MemoryStore,
+  PLUGIN_API_VERSION,
+} from '../index.js';
 
 function fakePackage(root: string, name: string, apiVersion: string): void {
   const dir = join(root, 'node_modules', name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '2.0.0', type: 'module', main: 'index.js' }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name, version: '2.0.0', type: 'module', main: 'index.js' }),
+  );
   writeFileSync(
     join(dir, 'index.js'),
     `const brand = Symbol.for('llmteam.plugin');
@@ -25,7 +35,10 @@ describe('plugins', () => {
     fakePackage(root, '@acme/llmteam-steps', '^1.0.0');
     const plugins = await loadPlugins(['@acme/llmteam-steps'], { cwd: root });
     const engine = createEngine({ store: new MemoryStore(), plugins });
-    const run = await engine.startRun({ segment: { segment_id: 'p', steps: [{ step_id: 'u', step_type: 'acme.upper' }] }, input: 'hi' });
+    const run = await engine.startRun({
+      segment: { segment_id: 'p', steps: [{ step_id: 'u', step_type: 'acme.upper' }] },
+      input: 'hi',
+    });
     expect((await engine.waitForRun(run.runId)).outputs).toEqual({ u: 'HI' });
   });
 
@@ -41,17 +54,38 @@ describe('plugins', () => {
 
   test('a missing package and a module that is no plugin give typed errors', async () => {
     const root = mkdtempSync(join(tmpdir(), 'llmt-plugins-'));
-    await expect(loadPlugins(['not-installed'], { cwd: root })).rejects.toMatchObject({ code: 'LLMT_E_PLUGIN_LOAD' });
+    await expect(loadPlugins(['not-installed'], { cwd: root })).rejects.toMatchObject({
+      code: 'LLMT_E_PLUGIN_LOAD',
+    });
     mkdirSync(join(root, 'node_modules', 'plain'), { recursive: true });
-    writeFileSync(join(root, 'node_modules', 'plain', 'package.json'), JSON.stringify({ name: 'plain', type: 'module', main: 'index.js' }));
+    writeFileSync(
+      join(root, 'node_modules', 'plain', 'package.json'),
+      JSON.stringify({ name: 'plain', type: 'module', main: 'index.js' }),
+    );
     writeFileSync(join(root, 'node_modules', 'plain', 'index.js'), 'export default { hello: 1 };');
-    await expect(loadPlugins(['plain'], { cwd: root })).rejects.toMatchObject({ code: 'LLMT_E_PLUGIN_INVALID' });
+    await expect(loadPlugins(['plain'], { cwd: root })).rejects.toMatchObject({
+      code: 'LLMT_E_PLUGIN_INVALID',
+    });
   });
 
   test('a throwing setup is wrapped with the plugin name and hook', async () => {
-    const bad = definePlugin({ name: 'broken', version: '1.0.0', apiVersion: '^1.0.0', setup: () => { throw new Error('nope'); } });
+    const bad = definePlugin({
+      name: 'broken',
+      version: '1.0.0',
+      apiVersion: '^1.0.0',
+      setup: () => {
+        throw new Error('nope');
+      },
+    });
     const engine = createEngine({ store: new MemoryStore(), plugins: [bad] });
-    await expect(engine.startRun({ segment: { segment_id: 'x', steps: [{ step_id: 't', step_type: 'transform', config: { expression: '1' } }] } })).rejects.toMatchObject({
+    await expect(
+      engine.startRun({
+        segment: {
+          segment_id: 'x',
+          steps: [{ step_id: 't', step_type: 'transform', config: { expression: '1' } }],
+        },
+      }),
+    ).rejects.toMatchObject({
       code: 'LLMT_E_PLUGIN_SETUP',
       message: expect.stringContaining('"broken"'),
     });
@@ -68,7 +102,11 @@ describe('plugins', () => {
       permissions: { hosts: ['api.example.com'], secrets: ['token'] },
       async handler(ctx) {
         const results: string[] = [];
-        for (const attempt of [() => ctx.http('https://evil.example.net/x'), () => ctx.secrets.get('other'), () => ctx.secrets.get('token')]) {
+        for (const attempt of [
+          () => ctx.http('https://evil.example.net/x'),
+          () => ctx.secrets.get('other'),
+          () => ctx.secrets.get('token'),
+        ]) {
           try {
             results.push(String(await attempt()));
           } catch (e) {
@@ -78,8 +116,16 @@ describe('plugins', () => {
         return { output: results };
       },
     });
-    const engine = createEngine({ store: new MemoryStore(), stepTypes: [probe], secrets: { get: async (name) => (name === 'token' ? 's3cret' : undefined) } });
-    const run = await engine.startRun({ segment: { segment_id: 'perm', steps: [{ step_id: 'p', step_type: 'probe' }] } });
-    expect((await engine.waitForRun(run.runId)).outputs).toEqual({ p: ['LLMT_E_HOST_NOT_ALLOWED', 'LLMT_E_SECRET_NOT_ALLOWED', 's3cret'] });
+    const engine = createEngine({
+      store: new MemoryStore(),
+      stepTypes: [probe],
+      secrets: { get: async (name) => (name === 'token' ? 's3cret' : undefined) },
+    });
+    const run = await engine.startRun({
+      segment: { segment_id: 'perm', steps: [{ step_id: 'p', step_type: 'probe' }] },
+    });
+    expect((await engine.waitForRun(run.runId)).outputs).toEqual({
+      p: ['LLMT_E_HOST_NOT_ALLOWED', 'LLMT_E_SECRET_NOT_ALLOWED', 's3cret'],
+    });
   });
 });

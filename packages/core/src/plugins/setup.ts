@@ -1,9 +1,9 @@
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider } from '../catalog/types.js';
-import { LlmteamError, isLlmteamError } from '../errors.js';
+import { isLlmteamError, LlmteamError } from '../errors.js';
 import type { NotificationChannel } from '../notify/types.js';
-import { checkApiVersion, CORE_VERSION, PLUGIN_API_VERSION } from './version.js';
 import type { ConfiguredPlugin, LlmteamPlugin, PluginApi, StoreFactory } from './types.js';
+import { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './version.js';
 
 /** Where plugins put what they register. */
 export interface PluginRegistry {
@@ -16,7 +16,10 @@ export interface PluginRegistry {
 }
 
 /** Runs each plugin's `setup` against the registry, in order. Errors name the plugin and the hook. */
-export async function setupPlugins(plugins: Array<LlmteamPlugin | ConfiguredPlugin>, registry: PluginRegistry): Promise<void> {
+export async function setupPlugins(
+  plugins: Array<LlmteamPlugin | ConfiguredPlugin>,
+  registry: PluginRegistry,
+): Promise<void> {
   for (const entry of plugins) {
     const { plugin, options } = 'plugin' in entry ? entry : { plugin: entry, options: {} };
     checkApiVersion(plugin);
@@ -43,10 +46,14 @@ export async function setupPlugins(plugins: Array<LlmteamPlugin | ConfiguredPlug
       await plugin.setup(api);
     } catch (cause) {
       if (isLlmteamError(cause) && cause.code.startsWith('LLMT_E_PLUGIN')) throw cause;
-      throw new LlmteamError('LLMT_E_PLUGIN_SETUP', `plugin "${plugin.name}" failed in setup(): ${(cause as Error)?.message ?? cause}`, {
-        cause,
-        details: { plugin: plugin.name, hook: 'setup' },
-      });
+      throw new LlmteamError(
+        'LLMT_E_PLUGIN_SETUP',
+        `plugin "${plugin.name}" failed in setup(): ${(cause as Error)?.message ?? cause}`,
+        {
+          cause,
+          details: { plugin: plugin.name, hook: 'setup' },
+        },
+      );
     }
   }
 }

@@ -1,4 +1,10 @@
-import type { ActionHandler, LlmProvider, Logger, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type {
+  ActionHandler,
+  LlmProvider,
+  Logger,
+  SecretsProvider,
+  StepTypeDefinition,
+} from '../catalog/types.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { Store } from '../store/types.js';
 

@@ -27,7 +27,14 @@ export function checkApiVersion(plugin: LlmteamPlugin): void {
     throw new LlmteamError(
       'LLMT_E_PLUGIN_API_VERSION',
       `plugin "${plugin.name}"@${plugin.version} needs plugin API ${plugin.apiVersion}, but @llmteam/core ${CORE_VERSION} provides plugin API ${PLUGIN_API_VERSION}; install a version of the plugin built for API ${PLUGIN_API_VERSION}`,
-      { details: { plugin: plugin.name, range: plugin.apiVersion, apiVersion: PLUGIN_API_VERSION, coreVersion: CORE_VERSION } },
+      {
+        details: {
+          plugin: plugin.name,
+          range: plugin.apiVersion,
+          apiVersion: PLUGIN_API_VERSION,
+          coreVersion: CORE_VERSION,
+        },
+      },
     );
   }
 }

@@ -42,9 +42,17 @@ export function resolveEdge(edge: EdgeDefinition, index: number): ResolvedEdge {
 }
 
 /** True when `edge` leaves a human task's `changes_requested` port and `target` reaches `source`. */
-function isRevisionBackEdge(edge: ResolvedEdge, steps: Map<string, StepDefinition>, reaches: (a: string, b: string) => boolean): boolean {
+function isRevisionBackEdge(
+  edge: ResolvedEdge,
+  steps: Map<string, StepDefinition>,
+  reaches: (a: string, b: string) => boolean,
+): boolean {
   const source = steps.get(edge.source);
-  return source?.step_type === 'human_task' && edge.sourcePort === 'changes_requested' && reaches(edge.target, edge.source);
+  return (
+    source?.step_type === 'human_task' &&
+    edge.sourcePort === 'changes_requested' &&
+    reaches(edge.target, edge.source)
+  );
 }
 
 /**
@@ -53,12 +61,14 @@ function isRevisionBackEdge(edge: ResolvedEdge, steps: Map<string, StepDefinitio
  */
 export function buildGraph(segment: SegmentDefinition): SegmentGraph {
   const steps = new Map(segment.steps.map((s) => [s.step_id, s]));
-  const edges = (segment.edges ?? []).map(resolveEdge).filter((e) => steps.has(e.source) && steps.has(e.target));
+  const edges = (segment.edges ?? [])
+    .map(resolveEdge)
+    .filter((e) => steps.has(e.source) && steps.has(e.target));
   const all = new Map<string, string[]>();
   for (const e of edges) {
-    let list = all.get(e.source);
-    if (!list) all.set(e.source, (list = []));
-    list.push(e.target);
+    const list = all.get(e.source);
+    if (list) list.push(e.target);
+    else all.set(e.source, [e.target]);
   }
   const reaches = (from: string, to: string): boolean => {
     const seen = new Set<string>();

@@ -40,7 +40,9 @@ describe('validateSegment', () => {
     );
     expect(result.valid).toBe(false);
     const byCode = (code: string) => result.problems.filter((p) => p.code === code).map((p) => p.path);
-    expect(byCode('invalid_config')).toEqual(expect.arrayContaining(['$.steps[0].config', '$.steps[3].config.task_type']));
+    expect(byCode('invalid_config')).toEqual(
+      expect.arrayContaining(['$.steps[0].config', '$.steps[3].config.task_type']),
+    );
     expect(byCode('duplicate_step_id')).toEqual(['$.steps[1].step_id']);
     expect(byCode('unknown_step_type')).toEqual(['$.steps[1].step_type']);
     expect(byCode('invalid_step')).toEqual(['$.steps[2].config.expression']);
@@ -75,13 +77,27 @@ describe('validateSegment', () => {
       {
         segment_id: 'review',
         steps: [
-          { step_id: 'draft', step_type: 'transform', config: { expression: '$' }, inputs: [{ port_id: 'input' }, { port_id: 'feedback' }] },
-          { step_id: 'review', step_type: 'human_task', config: { task_type: 'review', title: 'Review', max_revisions: 2 } },
+          {
+            step_id: 'draft',
+            step_type: 'transform',
+            config: { expression: '$' },
+            inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
+          },
+          {
+            step_id: 'review',
+            step_type: 'human_task',
+            config: { task_type: 'review', title: 'Review', max_revisions: 2 },
+          },
           { step_id: 'publish', step_type: 'transform', config: { expression: '$' } },
         ],
         edges: [
           { source_step: 'draft', target_step: 'review' },
-          { source_step: 'review', source_port: 'changes_requested', target_step: 'draft', target_port: 'feedback' },
+          {
+            source_step: 'review',
+            source_port: 'changes_requested',
+            target_step: 'draft',
+            target_port: 'feedback',
+          },
           { source_step: 'review', source_port: 'approved', target_step: 'publish' },
         ],
       },
@@ -108,7 +124,10 @@ describe('validateSegment', () => {
     );
     const codes = result.problems.map((p) => p.code);
     expect(codes).toContain('cycle');
-    expect(result.problems.filter((p) => p.code === 'unreachable_step').map((p) => p.path)).toEqual(['$.steps[1]', '$.steps[2]']);
+    expect(result.problems.filter((p) => p.code === 'unreachable_step').map((p) => p.path)).toEqual([
+      '$.steps[1]',
+      '$.steps[2]',
+    ]);
   });
 
   test('rejects a malformed document with schema paths', () => {

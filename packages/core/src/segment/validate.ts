@@ -26,7 +26,10 @@ function contract(): ValidateFunction {
 }
 
 /** Effective ports of a step: what it declares, else its type's defaults (plus `error` when routed). */
-export function stepPorts(step: StepDefinition, catalog: StepCatalog): { inputs: Set<string>; outputs: Set<string> } {
+export function stepPorts(
+  step: StepDefinition,
+  catalog: StepCatalog,
+): { inputs: Set<string>; outputs: Set<string> } {
   const type = catalog.get(step.step_type);
   const inputs = new Set((step.inputs ?? type?.inputs ?? []).map((p) => p.port_id));
   const outputs = new Set((step.outputs ?? type?.outputs ?? []).map((p) => p.port_id));
@@ -62,24 +65,43 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
   steps.forEach((step, i) => {
     const path = `$.steps[${i}]`;
     if (ids.has(step.step_id)) {
-      add(`${path}.step_id`, 'duplicate_step_id', `step id "${step.step_id}" is already used by $.steps[${ids.get(step.step_id)}]; give each step a unique id`);
+      add(
+        `${path}.step_id`,
+        'duplicate_step_id',
+        `step id "${step.step_id}" is already used by $.steps[${ids.get(step.step_id)}]; give each step a unique id`,
+      );
     } else ids.set(step.step_id, i);
     const type = catalog.get(step.step_type);
     if (!type) {
-      add(`${path}.step_type`, 'unknown_step_type', `unknown step type "${step.step_type}"; use one of ${catalog.list().map((t) => t.type).join(', ')} or install the plugin that provides it`);
+      add(
+        `${path}.step_type`,
+        'unknown_step_type',
+        `unknown step type "${step.step_type}"; use one of ${catalog
+          .list()
+          .map((t) => t.type)
+          .join(', ')} or install the plugin that provides it`,
+      );
       return;
     }
     const validateConfig = catalog.configValidator(step.step_type);
     if (validateConfig && !validateConfig(step.config ?? {})) {
       for (const error of validateConfig.errors ?? []) {
-        add(toJsonPath(`${path}.config`, error.instancePath), 'invalid_config', `${describeAjvError(error)} (step type "${step.step_type}")`);
+        add(
+          toJsonPath(`${path}.config`, error.instancePath),
+          'invalid_config',
+          `${describeAjvError(error)} (step type "${step.step_type}")`,
+        );
       }
     }
     if (!type.dynamicPorts) {
       const known = new Set(type.outputs.map((p) => p.port_id));
       step.outputs?.forEach((p, j) => {
         if (!known.has(p.port_id) && !(p.port_id === 'error' && step.on_error === 'route')) {
-          add(`${path}.outputs[${j}].port_id`, 'unknown_port', `step type "${step.step_type}" has no output port "${p.port_id}"; its ports are ${[...known].join(', ')}`);
+          add(
+            `${path}.outputs[${j}].port_id`,
+            'unknown_port',
+            `step type "${step.step_type}" has no output port "${p.port_id}"; its ports are ${[...known].join(', ')}`,
+          );
         }
       });
     }
@@ -92,22 +114,40 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
     const path = `$.edges[${i}]`;
     const source = ids.has(edge.source) ? steps[ids.get(edge.source)!] : undefined;
     const target = ids.has(edge.target) ? steps[ids.get(edge.target)!] : undefined;
-    if (!source) add(`${path}.source_step`, 'dangling_edge', `no step "${edge.source}"; point source_step at an existing step_id`);
-    if (!target) add(`${path}.target_step`, 'dangling_edge', `no step "${edge.target}"; point target_step at an existing step_id`);
+    if (!source)
+      add(
+        `${path}.source_step`,
+        'dangling_edge',
+        `no step "${edge.source}"; point source_step at an existing step_id`,
+      );
+    if (!target)
+      add(
+        `${path}.target_step`,
+        'dangling_edge',
+        `no step "${edge.target}"; point target_step at an existing step_id`,
+      );
     const key = `${edge.source}\u0000${edge.sourcePort}\u0000${edge.target}\u0000${edge.targetPort}`;
     if (seen.has(key)) add(path, 'duplicate_edge', `same edge as $.edges[${seen.get(key)}]; remove one`);
     else seen.set(key, i);
     if (source && catalog.get(source.step_type)) {
       const { outputs } = stepPorts(source, catalog);
       if (!outputs.has(edge.sourcePort)) {
-        add(`${path}.source_port`, 'unknown_port', `step "${edge.source}" has no output port "${edge.sourcePort}"; its outputs are ${[...outputs].join(', ') || '(none)'}`);
+        add(
+          `${path}.source_port`,
+          'unknown_port',
+          `step "${edge.source}" has no output port "${edge.sourcePort}"; its outputs are ${[...outputs].join(', ') || '(none)'}`,
+        );
       }
     }
     if (target && catalog.get(target.step_type)) {
       const { inputs } = stepPorts(target, catalog);
       const isFeedback = source?.step_type === 'human_task' && edge.sourcePort === 'changes_requested';
       if (!inputs.has(edge.targetPort) && !(isFeedback && edge.targetPort === 'feedback')) {
-        add(`${path}.target_port`, 'unknown_port', `step "${edge.target}" has no input port "${edge.targetPort}"; its inputs are ${[...inputs].join(', ') || '(none)'}`);
+        add(
+          `${path}.target_port`,
+          'unknown_port',
+          `step "${edge.target}" has no input port "${edge.targetPort}"; its inputs are ${[...inputs].join(', ') || '(none)'}`,
+        );
       }
     }
   });
@@ -118,18 +158,31 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
   const graph = buildGraph(segment);
   const cycle = findCycle(graph);
   if (cycle) {
-    add('$.edges', 'cycle', `cycle ${cycle.join(' -> ')}; the only cycle allowed is a revision loop from a human_task's "changes_requested" port back to the step that revises`);
+    add(
+      '$.edges',
+      'cycle',
+      `cycle ${cycle.join(' -> ')}; the only cycle allowed is a revision loop from a human_task's "changes_requested" port back to the step that revises`,
+    );
   } else {
     for (const e of graph.edges) {
       if (!e.back) continue;
       const human = graph.steps.get(e.source)!;
       const max = (human.config as Record<string, unknown> | undefined)?.max_revisions;
       if (max !== undefined && (typeof max !== 'number' || max < 1)) {
-        add(`$.edges[${e.index}]`, 'unbounded_loop', `revision loop from "${e.source}" needs config.max_revisions >= 1`);
+        add(
+          `$.edges[${e.index}]`,
+          'unbounded_loop',
+          `revision loop from "${e.source}" needs config.max_revisions >= 1`,
+        );
       }
     }
   }
-  if (graph.entries.length === 0) add('$.steps', 'no_entry', 'every step has an incoming edge; at least one step must receive the run input');
+  if (graph.entries.length === 0)
+    add(
+      '$.steps',
+      'no_entry',
+      'every step has an incoming edge; at least one step must receive the run input',
+    );
   const reached = new Set(graph.entries);
   const stack = [...graph.entries];
   while (stack.length) {
@@ -141,7 +194,12 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
     }
   }
   steps.forEach((s, i) => {
-    if (!reached.has(s.step_id)) add(`$.steps[${i}]`, 'unreachable_step', `step "${s.step_id}" can never run: no path leads to it from a step that receives the run input; connect it or remove it`);
+    if (!reached.has(s.step_id))
+      add(
+        `$.steps[${i}]`,
+        'unreachable_step',
+        `step "${s.step_id}" can never run: no path leads to it from a step that receives the run input; connect it or remove it`,
+      );
   });
   return problems.length ? { valid: false, problems } : { valid: true, problems, segment };
 }

@@ -40,7 +40,11 @@ interface RunSlot {
  */
 export class MemoryStore implements Store {
   readonly name = 'memory';
-  readonly capabilities: StoreCapabilities = { multiProcess: false, crossProcessEvents: false, durable: false };
+  readonly capabilities: StoreCapabilities = {
+    multiProcess: false,
+    crossProcessEvents: false,
+    durable: false,
+  };
 
   private runs = new Map<string, RunSlot>();
   private idempotency = new Map<string, string>();
@@ -69,7 +73,10 @@ export class MemoryStore implements Store {
     // Every check happens before the first write, so a failed commit leaves nothing.
     if (commit.expectedVersion === 0) {
       if (slot) throw new ConcurrencyError(`run ${commit.runId} already exists`);
-      if (commit.run.idempotencyKey && this.idempotency.has(this.key(commit.tenantId, commit.run.idempotencyKey))) {
+      if (
+        commit.run.idempotencyKey &&
+        this.idempotency.has(this.key(commit.tenantId, commit.run.idempotencyKey))
+      ) {
         throw new ConcurrencyError(`idempotency key ${commit.run.idempotencyKey} is taken by another run`);
       }
     } else if (!slot || slot.run.version !== commit.expectedVersion) {
@@ -78,28 +85,38 @@ export class MemoryStore implements Store {
       );
     }
     if (commit.run.version !== commit.expectedVersion + 1) {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `commit.run.version must be expectedVersion + 1 (${commit.expectedVersion + 1})`);
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `commit.run.version must be expectedVersion + 1 (${commit.expectedVersion + 1})`,
+      );
     }
     let seq = slot?.run.lastSeq ?? 0;
     for (const e of commit.events ?? []) {
-      if (e.seq !== ++seq) throw new ConcurrencyError(`event seq ${e.seq} does not continue the run at ${seq - 1}`);
+      if (e.seq !== ++seq)
+        throw new ConcurrencyError(`event seq ${e.seq} does not continue the run at ${seq - 1}`);
     }
     if (commit.run.lastSeq !== seq) {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `commit.run.lastSeq must be ${seq}, the last appended seq`);
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `commit.run.lastSeq must be ${seq}, the last appended seq`,
+      );
     }
     for (const id of commit.timers?.consume ?? []) {
-      if (!this.timers.has(this.key(commit.tenantId, id))) throw new ConcurrencyError(`timer ${id} already fired`);
+      if (!this.timers.has(this.key(commit.tenantId, id)))
+        throw new ConcurrencyError(`timer ${id} already fired`);
     }
 
     const target: RunSlot = slot ?? { run: commit.run, steps: new Map(), events: [], order: this.runOrder++ };
     target.run = commit.run;
     if (!slot) {
       this.runs.set(key, target);
-      if (commit.run.idempotencyKey) this.idempotency.set(this.key(commit.tenantId, commit.run.idempotencyKey), commit.runId);
+      if (commit.run.idempotencyKey)
+        this.idempotency.set(this.key(commit.tenantId, commit.run.idempotencyKey), commit.runId);
     }
     for (const step of commit.steps ?? []) target.steps.set(step.stepId, step);
     if (commit.events?.length) for (const e of commit.events) target.events.push(e);
-    for (const i of commit.interactions ?? []) this.interactions.set(this.key(i.tenantId, i.interactionId), i);
+    for (const i of commit.interactions ?? [])
+      this.interactions.set(this.key(i.tenantId, i.interactionId), i);
     for (const id of commit.timers?.consume ?? []) this.timers.delete(this.key(commit.tenantId, id));
     for (const id of commit.timers?.remove ?? []) this.timers.delete(this.key(commit.tenantId, id));
     // A copy: claims write lease fields onto the stored timer, never onto the caller's record.
@@ -112,7 +129,10 @@ export class MemoryStore implements Store {
 
   private appendAudit(draft: AuditDraft): AuditRecord {
     let chain = this.audit.get(draft.tenantId);
-    if (!chain) this.audit.set(draft.tenantId, (chain = []));
+    if (!chain) {
+      chain = [];
+      this.audit.set(draft.tenantId, chain);
+    }
     const record = chainAuditEntry(draft, chain[chain.length - 1]);
     chain.push(record);
     return record;
@@ -160,7 +180,11 @@ export class MemoryStore implements Store {
     return [...(this.runs.get(this.key(tenantId, runId))?.steps.values() ?? [])];
   }
 
-  async listEvents(tenantId: string, runId: string, options: ListEventsOptions = {}): Promise<WorktrailEvent[]> {
+  async listEvents(
+    tenantId: string,
+    runId: string,
+    options: ListEventsOptions = {},
+  ): Promise<WorktrailEvent[]> {
     const events = this.runs.get(this.key(tenantId, runId))?.events ?? [];
     const afterSeq = options.afterSeq ?? 0;
     // seq n sits at index n - 1: the log is gapless.
@@ -172,7 +196,10 @@ export class MemoryStore implements Store {
     return this.interactions.get(this.key(tenantId, interactionId));
   }
 
-  async listInteractions(tenantId: string, options: ListInteractionsOptions = {}): Promise<InteractionRecord[]> {
+  async listInteractions(
+    tenantId: string,
+    options: ListInteractionsOptions = {},
+  ): Promise<InteractionRecord[]> {
     const statuses = options.status === undefined ? undefined : ([] as string[]).concat(options.status);
     return [...this.interactions.values()]
       .filter(
@@ -181,7 +208,15 @@ export class MemoryStore implements Store {
           (!statuses || statuses.includes(i.status)) &&
           (!options.runId || i.runId === options.runId),
       )
-      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.interactionId < b.interactionId ? -1 : 1));
+      .sort((a, b) =>
+        a.createdAt < b.createdAt
+          ? -1
+          : a.createdAt > b.createdAt
+            ? 1
+            : a.interactionId < b.interactionId
+              ? -1
+              : 1,
+      );
   }
 
   async listTimers(tenantId: string, runId: string): Promise<TimerRecord[]> {
@@ -209,7 +244,11 @@ export class MemoryStore implements Store {
   async claimDueTimers(options: LeaseOptions & { limit: number }): Promise<TimerRecord[]> {
     const now = Date.parse(options.now);
     const due = [...this.timers.values()]
-      .filter((t) => Date.parse(t.dueAt) <= now && (!t.leaseUntil || t.leaseUntil <= now || t.leaseOwner === options.owner))
+      .filter(
+        (t) =>
+          Date.parse(t.dueAt) <= now &&
+          (!t.leaseUntil || t.leaseUntil <= now || t.leaseOwner === options.owner),
+      )
       .sort((a, b) => (a.dueAt < b.dueAt ? -1 : 1))
       .slice(0, options.limit);
     for (const t of due) {
@@ -225,7 +264,9 @@ export class MemoryStore implements Store {
     return min;
   }
 
-  async claimRuns(options: LeaseOptions & { limit: number }): Promise<Array<{ tenantId: string; runId: string }>> {
+  async claimRuns(
+    options: LeaseOptions & { limit: number },
+  ): Promise<Array<{ tenantId: string; runId: string }>> {
     const now = Date.parse(options.now);
     const claimed: Array<{ tenantId: string; runId: string }> = [];
     for (const slot of this.runs.values()) {
@@ -283,7 +324,11 @@ export class MemoryStore implements Store {
     versions.push(segment);
     this.segments.set(key, versions);
   }
-  async getSegment(tenantId: string, segmentId: string, version?: string): Promise<SegmentRecord | undefined> {
+  async getSegment(
+    tenantId: string,
+    segmentId: string,
+    version?: string,
+  ): Promise<SegmentRecord | undefined> {
     const versions = this.segments.get(this.key(tenantId, segmentId)) ?? [];
     if (version !== undefined) return versions.find((s) => s.version === version);
     return versions[versions.length - 1];
@@ -302,9 +347,11 @@ export class MemoryStore implements Store {
     const slot = this.runs.get(key);
     if (slot?.run.idempotencyKey) this.idempotency.delete(this.key(tenantId, slot.run.idempotencyKey));
     this.runs.delete(key);
-    for (const [k, i] of this.interactions) if (i.tenantId === tenantId && i.runId === runId) this.interactions.delete(k);
+    for (const [k, i] of this.interactions)
+      if (i.tenantId === tenantId && i.runId === runId) this.interactions.delete(k);
     for (const [k, t] of this.timers) if (t.tenantId === tenantId && t.runId === runId) this.timers.delete(k);
-    for (const [k, s] of this.snapshots) if (s.tenantId === tenantId && s.runId === runId) this.snapshots.delete(k);
+    for (const [k, s] of this.snapshots)
+      if (s.tenantId === tenantId && s.runId === runId) this.snapshots.delete(k);
     this.appendAudit(audit);
   }
 }

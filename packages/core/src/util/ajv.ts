@@ -1,11 +1,15 @@
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as AjvNs from 'ajv';
 import * as formatsNs from 'ajv-formats';
-import type { ErrorObject, ValidateFunction } from 'ajv';
 
 // ajv and ajv-formats are CommonJS; under NodeNext their default export may sit one level down.
 type AjvClass = typeof AjvNs.Ajv;
-const Ajv: AjvClass = ((AjvNs as any).default?.default ?? (AjvNs as any).default ?? (AjvNs as any).Ajv) as AjvClass;
-const addFormats = ((formatsNs as any).default?.default ?? (formatsNs as any).default) as (ajv: InstanceType<AjvClass>) => void;
+const Ajv: AjvClass = ((AjvNs as any).default?.default ??
+  (AjvNs as any).default ??
+  (AjvNs as any).Ajv) as AjvClass;
+const addFormats = ((formatsNs as any).default?.default ?? (formatsNs as any).default) as (
+  ajv: InstanceType<AjvClass>,
+) => void;
 
 export type { ErrorObject, ValidateFunction };
 
@@ -25,7 +29,11 @@ export function toJsonPath(base: string, instancePath: string): string {
       .slice(1)
       .map((seg) => {
         const key = seg.replace(/~1/g, '/').replace(/~0/g, '~');
-        return /^\d+$/.test(key) ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+        return /^\d+$/.test(key)
+          ? `[${key}]`
+          : /^[A-Za-z_$][\w$]*$/.test(key)
+            ? `.${key}`
+            : `[${JSON.stringify(key)}]`;
       })
       .join('')
   );

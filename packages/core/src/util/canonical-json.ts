@@ -9,7 +9,8 @@ export function canonicalJson(value: unknown): string {
     if (value === undefined) return 'null';
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     return canonicalJson((value as { toJSON(): unknown }).toJSON());
   }

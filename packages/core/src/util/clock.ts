@@ -46,7 +46,8 @@ export class ManualClock implements Clock {
     const target = this.current + ms;
     for (;;) {
       let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (entry[1].at <= target && (!next || entry[1].at < next[1].at)) next = entry;
+      for (const entry of this.timers)
+        if (entry[1].at <= target && (!next || entry[1].at < next[1].at)) next = entry;
       if (!next) break;
       this.timers.delete(next[0]);
       this.current = Math.max(this.current, next[1].at);

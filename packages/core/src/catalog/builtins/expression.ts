@@ -14,10 +14,13 @@ export class ExpressionCache {
       try {
         expr = jsonata(expression);
       } catch (cause) {
-        throw StepError.nonRetryable(`invalid JSONata expression ${JSON.stringify(expression)}: ${(cause as Error).message}`, {
-          code: 'LLMT_E_EXPRESSION',
-          cause,
-        });
+        throw StepError.nonRetryable(
+          `invalid JSONata expression ${JSON.stringify(expression)}: ${(cause as Error).message}`,
+          {
+            code: 'LLMT_E_EXPRESSION',
+            cause,
+          },
+        );
       }
       this.compiled.set(expression, expr);
     }
@@ -29,10 +32,13 @@ export class ExpressionCache {
     try {
       return await expr.evaluate(input);
     } catch (cause) {
-      throw StepError.nonRetryable(`JSONata expression ${JSON.stringify(expression)} failed: ${(cause as Error).message}`, {
-        code: 'LLMT_E_EXPRESSION',
-        cause,
-      });
+      throw StepError.nonRetryable(
+        `JSONata expression ${JSON.stringify(expression)} failed: ${(cause as Error).message}`,
+        {
+          code: 'LLMT_E_EXPRESSION',
+          cause,
+        },
+      );
     }
   }
 }

@@ -23,7 +23,8 @@ export function createHttpActionStepType(): StepTypeDefinition<HttpActionConfig>
     type: 'http_action',
     displayName: 'HTTP action',
     category: 'INTEGRATION',
-    description: 'Calls an HTTP endpoint with an Idempotency-Key header; the JSON (or text) response is the output.',
+    description:
+      'Calls an HTTP endpoint with an Idempotency-Key header; the JSON (or text) response is the output.',
     configSchema: {
       type: 'object',
       required: ['url'],
@@ -40,8 +41,12 @@ export function createHttpActionStepType(): StepTypeDefinition<HttpActionConfig>
     outputs: [{ port_id: 'output' }],
     async handler(ctx) {
       const method = ctx.config.method ?? 'POST';
-      const headers: Record<string, string> = { 'idempotency-key': ctx.idempotencyKey, ...(ctx.config.headers ?? {}) };
-      for (const [header, secret] of Object.entries(ctx.config.secret_headers ?? {})) headers[header] = await ctx.secrets.get(secret);
+      const headers: Record<string, string> = {
+        'idempotency-key': ctx.idempotencyKey,
+        ...(ctx.config.headers ?? {}),
+      };
+      for (const [header, secret] of Object.entries(ctx.config.secret_headers ?? {}))
+        headers[header] = await ctx.secrets.get(secret);
       const sendBody = ctx.config.send_input ?? ['POST', 'PUT', 'PATCH'].includes(method);
       if (sendBody) headers['content-type'] = 'application/json';
       let response: Response;
@@ -53,7 +58,9 @@ export function createHttpActionStepType(): StepTypeDefinition<HttpActionConfig>
           signal: ctx.signal,
         });
       } catch (cause) {
-        throw new StepError(`http_action ${method} ${ctx.config.url} failed: ${(cause as Error).message}`, { cause });
+        throw new StepError(`http_action ${method} ${ctx.config.url} failed: ${(cause as Error).message}`, {
+          cause,
+        });
       }
       const text = await response.text();
       let body: unknown = text;

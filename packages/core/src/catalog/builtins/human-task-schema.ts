@@ -1,13 +1,20 @@
 const duration = {
   oneOf: [
     { type: 'number', minimum: 0 },
-    { type: 'string', pattern: '^P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$' },
+    {
+      type: 'string',
+      pattern:
+        '^P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$',
+    },
   ],
 };
 
 const assignee = {
   description: 'A user (`user:alice@example.com` or a plain id) or a group (`group:finance`).',
-  oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+  ],
 };
 
 /** JSON Schema of `human_task` config (keys follow the original contract). */
@@ -27,7 +34,11 @@ export const humanTaskConfigSchema: Record<string, unknown> = {
     on_timeout: { enum: ['fail', 'approve', 'reject', 'escalate'] },
     sla_warning: duration,
     sla_breach: duration,
-    escalation_chain: { type: 'array', items: assignee, description: 'Next assignee for each escalation level.' },
+    escalation_chain: {
+      type: 'array',
+      items: assignee,
+      description: 'Next assignee for each escalation level.',
+    },
     auto_approve_after: duration,
     required_approvers: {
       description: 'A list of users who must all approve, or { group, count }: N approvals from a group.',
@@ -42,6 +53,10 @@ export const humanTaskConfigSchema: Record<string, unknown> = {
       ],
     },
     max_revisions: { type: 'integer', minimum: 1 },
-    sealed_fields: { type: 'array', items: { type: 'string' }, description: 'Input fields never shown to notification channels.' },
+    sealed_fields: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Input fields never shown to notification channels.',
+    },
   },
 };

@@ -1,6 +1,6 @@
+import { isDuration } from '../../util/duration.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
-import { isDuration } from '../../util/duration.js';
 import { ExpressionCache, expressionSyntaxError } from './expression.js';
 import { createHttpActionStepType } from './http-action.js';
 import { humanTaskConfigSchema } from './human-task-schema.js';
@@ -8,9 +8,14 @@ import { humanTaskConfigSchema } from './human-task-schema.js';
 const durationSchema = {
   oneOf: [
     { type: 'number', minimum: 0 },
-    { type: 'string', pattern: '^P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$' },
+    {
+      type: 'string',
+      pattern:
+        '^P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$',
+    },
   ],
 };
+
 export { durationSchema, isDuration };
 
 function checkExpression(step: { config?: Record<string, unknown> }): Array<[string, string]> {
@@ -30,7 +35,9 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       configSchema: {
         type: 'object',
         required: ['expression'],
-        properties: { expression: { type: 'string', minLength: 1, description: 'JSONata expression over the input.' } },
+        properties: {
+          expression: { type: 'string', minLength: 1, description: 'JSONata expression over the input.' },
+        },
       },
       inputs: [{ port_id: 'input' }],
       outputs: [{ port_id: 'output' }],
@@ -47,7 +54,13 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       configSchema: {
         type: 'object',
         required: ['expression'],
-        properties: { expression: { type: 'string', minLength: 1, description: 'JSONata expression; truthy routes to `true`.' } },
+        properties: {
+          expression: {
+            type: 'string',
+            minLength: 1,
+            description: 'JSONata expression; truthy routes to `true`.',
+          },
+        },
       },
       inputs: [{ port_id: 'input' }],
       outputs: [{ port_id: 'true' }, { port_id: 'false' }],
@@ -75,12 +88,14 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       type: 'parallel_join',
       displayName: 'Parallel join',
       category: 'CONTROL',
-      description: 'Gathers its declared inputs into `output` (an object keyed by port): all, any, or the first N.',
+      description:
+        'Gathers its declared inputs into `output` (an object keyed by port): all, any, or the first N.',
       configSchema: {
         type: 'object',
         properties: {
           mode: {
-            description: '"all" waits for every branch; "any" goes on with the first; a number N with the first N.',
+            description:
+              '"all" waits for every branch; "any" goes on with the first; a number N with the first N.',
             oneOf: [{ enum: ['all', 'any'] }, { type: 'integer', minimum: 1 }],
           },
         },
@@ -97,7 +112,12 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
         const mode = step.config?.mode;
         const count = step.inputs?.length ?? 1;
         return typeof mode === 'number' && mode > count
-          ? [['.config.mode', `mode ${mode} waits for more branches than the ${count} declared inputs; lower it or declare more inputs`]]
+          ? [
+              [
+                '.config.mode',
+                `mode ${mode} waits for more branches than the ${count} declared inputs; lower it or declare more inputs`,
+              ],
+            ]
           : [];
       },
       handler(ctx) {
@@ -115,7 +135,10 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
           provider: { type: 'string', description: 'Name of a registered LLM provider.' },
           model: { type: 'string' },
           system_prompt: { type: 'string' },
-          prompt: { type: 'string', description: 'JSONata expression producing the user message (default: the input as JSON).' },
+          prompt: {
+            type: 'string',
+            description: 'JSONata expression producing the user message (default: the input as JSON).',
+          },
           temperature: { type: 'number', minimum: 0, maximum: 2 },
           max_tokens: { type: 'integer', minimum: 1 },
           response_format: { enum: ['text', 'json'] },
@@ -129,7 +152,8 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       type: 'human_task',
       displayName: 'Human task',
       category: 'HUMAN',
-      description: 'Stops for a person (approval, choice, input, review, task, chat) and routes on the answer.',
+      description:
+        'Stops for a person (approval, choice, input, review, task, chat) and routes on the answer.',
       configSchema: humanTaskConfigSchema,
       inputs: [{ port_id: 'input' }],
       outputs: [
