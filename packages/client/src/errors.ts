@@ -8,7 +8,7 @@
 export const CLIENT_ERROR_CODES = {
   NETWORK_ERROR: 'The gateway could not be reached (connection refused, DNS, TLS) or the socket kept failing after every retry.',
   BAD_RESPONSE: 'The gateway answered with something that is not a GraphQL response (e.g. a proxy error page).',
-  SOCKET_CLOSED: 'The graphql-ws socket was closed by the gateway for a reason that retrying cannot fix (e.g. 4403: bad API key).',
+  BAD_REQUEST: 'The gateway closed the subscription socket with a graphql-ws protocol error (4400, 4406, 4409, 4429); retrying cannot fix it.',
 } as const;
 
 /** A segment problem as the gateway reports it under `extensions.problems`. */
