@@ -97,6 +97,48 @@ describe('gateway features', () => {
     await ws.dispose();
   });
 
+  it('events(types) follows the caller tenant, filtered by type', async () => {
+    const ws = createClient({ url: t.gateway.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${operator}` }, retryAttempts: 0 });
+    const types: string[] = [];
+    const got = new Promise<void>((resolve) => {
+      ws.subscribe<{ events: { type: string; runId: string } }>(
+        { query: 'subscription { events(types: ["interaction.requested"]) { type runId } }' },
+        { next: (v) => { if (v.data) types.push(v.data.events.type); resolve(); }, error: () => {}, complete: () => {} },
+      );
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await waitingRequest(t, operator);
+    await got;
+    expect(new Set(types)).toEqual(new Set(['interaction.requested']));
+    await ws.dispose();
+  });
+
+  it('lists step types by category, audit entries, and verifies the audit chain', async () => {
+    const res = await t.gql(operator, '{ stepTypes(category: HUMAN) { type category } auditEvents { seq action } verifyAuditChain { valid checked } }');
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.stepTypes).toEqual([{ type: 'human_task', category: 'HUMAN' }]);
+    expect(res.body.data.auditEvents.length).toBeGreaterThan(0);
+    expect(res.body.data.verifyAuditChain).toEqual({ valid: true, checked: res.body.data.auditEvents.length });
+  });
+
+  it('pages runs with Relay cursors, newest first, without repeats', async () => {
+    for (let i = 0; i < 3; i++) await t.gql(operator, 'mutation { startRun(segmentId: "order_flow", input: { customer: "p", items: [] }) { id } }');
+    const all = (await t.gql(operator, '{ runs(first: 100) { edges { node { id } } } }')).body.data.runs.edges.map((e: { node: { id: string } }) => e.node.id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: { body: { data: { runs: { edges: Array<{ node: { id: string }; cursor: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } } } } =
+        await t.gql(operator, 'query($a: String) { runs(first: 2, after: $a) { edges { node { id } cursor } pageInfo { hasNextPage endCursor } } }', { a: after });
+      seen.push(...page.body.data.runs.edges.map((e) => e.node.id));
+      if (!page.body.data.runs.pageInfo.hasNextPage) break;
+      after = page.body.data.runs.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(all);
+    const firstTwo = (await t.gql(operator, '{ runs(first: 2) { edges { cursor } } }')).body.data.runs.edges;
+    const fromEdge = await t.gql(operator, 'query($a: String) { runs(first: 1, after: $a) { edges { node { id } } } }', { a: firstTwo[0].cursor });
+    expect(fromEdge.body.data.runs.edges[0].node.id).toBe(all[1]);
+  });
+
   describe('signed answer links', () => {
     const link = (tenantId: string, interactionId: string, action: 'approve' | 'reject', expiresAt = new Date(Date.now() + 60_000).toISOString()) =>
       signResponseToken({ tenantId, interactionId, recipient: 'finance', action, expiresAt, nonce: randomBytes(8).toString('hex') }, LINK_SECRET);
