@@ -20,7 +20,8 @@ for (const group of ['packages', 'plugins', 'apps']) {
 
 export async function resolve(specifier, context, next) {
   const direct = sources.get(specifier);
-  if (direct && !(specifier.startsWith('file:') && existsSync(new URL(specifier)))) return { url: direct, shortCircuit: true };
+  if (direct && !(specifier.startsWith('file:') && existsSync(new URL(specifier))))
+    return { url: direct, shortCircuit: true };
   const resolved = await next(specifier, context).catch((error) => {
     throw error;
   });

@@ -9,7 +9,9 @@ import { main } from './cli.js';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const SOURCES = fileURLToPath(new URL('../scripts/workspace-sources.mjs', import.meta.url));
-const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs')).href;
+const TSX = pathToFileURL(
+  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
+).href;
 const ORDER_FLOW = fileURLToPath(new URL('../../../examples/segments/order-flow.json', import.meta.url));
 const BIG = JSON.stringify({ customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] });
 
@@ -17,10 +19,17 @@ describe('llmteam command', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmteam-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'llmteam.config.json');
-  writeFileSync(config, JSON.stringify({ store: ['@llmteam/store-sqlite', { path: './.llmteam/llmteam.sqlite' }] }));
+  writeFileSync(
+    config,
+    JSON.stringify({ store: ['@llmteam/store-sqlite', { path: './.llmteam/llmteam.sqlite' }] }),
+  );
   /** The real command in a child process (slow to start: used where the process boundary matters). */
   const spawned = (...args: string[]) => {
-    const res = spawnSync(process.execPath, ['--import', SOURCES, '--import', TSX, CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'fatal' } });
+    const res = spawnSync(process.execPath, ['--import', SOURCES, '--import', TSX, CLI, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'fatal' },
+    });
     return { code: res.status, stdout: res.stdout, stderr: res.stderr };
   };
   /** The same command run in this process, output captured. */
@@ -28,10 +37,20 @@ describe('llmteam command', () => {
     let stdout = '';
     let stderr = '';
     const write = { out: process.stdout.write, err: process.stderr.write };
-    process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-    process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+    process.stdout.write = ((chunk: string) => {
+      stdout += chunk;
+      return true;
+    }) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string) => {
+      stderr += chunk;
+      return true;
+    }) as typeof process.stderr.write;
     process.exitCode = undefined;
-    const withConfig = ['approve', 'reject', 'run', 'validate'].includes(args[0]) || args[0] === 'approvals' || args[0] === 'audit' || args[0] === 'keys';
+    const withConfig =
+      ['approve', 'reject', 'run', 'validate'].includes(args[0]) ||
+      args[0] === 'approvals' ||
+      args[0] === 'audit' ||
+      args[0] === 'keys';
     try {
       const code = await main(['node', 'llmteam', ...args, ...(withConfig ? ['--config', config] : [])]);
       return { code, stdout, stderr };
@@ -46,7 +65,14 @@ describe('llmteam command', () => {
     const ok = await llmteam('validate', ORDER_FLOW);
     expect(ok.stderr).toBe('');
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringContaining('valid') });
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ segment_id: 'bad', steps: [{ step_id: 'a', step_type: 'nope' }], edges: [{ source_step: 'a', target_step: 'ghost' }] }));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({
+        segment_id: 'bad',
+        steps: [{ step_id: 'a', step_type: 'nope' }],
+        edges: [{ source_step: 'a', target_step: 'ghost' }],
+      }),
+    );
     const bad = spawned('validate', 'bad.json');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('$.steps[0].step_type');
@@ -57,7 +83,10 @@ describe('llmteam command', () => {
     const missing = spawned('validate', 'missing.json');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('llmteam: cannot read missing.json: no such file\n');
-    for (const args of [['run', ORDER_FLOW, '--input', '{not json'], ['approve', 'int_nope']]) {
+    for (const args of [
+      ['run', ORDER_FLOW, '--input', '{not json'],
+      ['approve', 'int_nope'],
+    ]) {
       const res = await llmteam(...args);
       expect(res.code).toBe(1);
       expect(res.stderr.trim().split('\n')).toHaveLength(1);
@@ -67,43 +96,62 @@ describe('llmteam command', () => {
   });
 
   it('run waits for a person, approvals list shows the request, approve finishes the run, audit verify checks the chain', async () => {
-    const run = (await llmteam('run', ORDER_FLOW, '--input', BIG));
+    const run = await llmteam('run', ORDER_FLOW, '--input', BIG);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^run run_\w+\nstatus waiting_human\n/);
     const requestId = /waiting on (\S+)/.exec(run.stdout)?.[1] as string;
     expect(requestId).toBeTruthy();
 
-    const list = (await llmteam('approvals', 'list', '--assignee', 'group:finance'));
+    const list = await llmteam('approvals', 'list', '--assignee', 'group:finance');
     expect(list.stdout).toContain(requestId);
     expect(list.stdout).toContain('Approve a large order');
 
-    const outsider = (await llmteam('approve', requestId, '--as', 'mallory'));
+    const outsider = await llmteam('approve', requestId, '--as', 'mallory');
     expect(outsider.code).toBe(1);
-    const approved = (await llmteam('approve', requestId, '--as', 'fiona', '--group', 'finance', '--comment', 'ok'));
+    const approved = await llmteam(
+      'approve',
+      requestId,
+      '--as',
+      'fiona',
+      '--group',
+      'finance',
+      '--comment',
+      'ok',
+    );
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain(`${requestId} completed`);
     expect(approved.stdout).toMatch(/run run_\w+ completed .*"create_order"/);
     expect((await llmteam('approve', requestId)).code).toBe(1);
 
-    const audit = (await llmteam('audit', 'verify'));
+    const audit = await llmteam('audit', 'verify');
     expect(audit.code).toBe(0);
     expect(audit.stdout).toMatch(/valid \(\d+ entries/);
   });
 
   it('audit verify exits 1 naming the first broken link', async () => {
     // Tamper with one audit entry directly in the SQLite file.
-    const storeRequire = createRequire(fileURLToPath(new URL('../../../plugins/store-sqlite/package.json', import.meta.url)));
-    const sqlite3 = storeRequire('sqlite3') as { Database: new (file: string) => { run(sql: string, cb: (err: Error | null) => void): void; close(cb: () => void): void } };
+    const storeRequire = createRequire(
+      fileURLToPath(new URL('../../../plugins/store-sqlite/package.json', import.meta.url)),
+    );
+    const sqlite3 = storeRequire('sqlite3') as {
+      Database: new (
+        file: string,
+      ) => { run(sql: string, cb: (err: Error | null) => void): void; close(cb: () => void): void };
+    };
     const db = new sqlite3.Database(join(dir, '.llmteam', 'llmteam.sqlite'));
-    await new Promise<void>((resolve, reject) => db.run(`UPDATE audit SET body = replace(body, '"action":"', '"action":"x') WHERE seq = 2`, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      db.run(`UPDATE audit SET body = replace(body, '"action":"', '"action":"x') WHERE seq = 2`, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
     await new Promise<void>((resolve) => db.close(resolve));
-    const audit = (await llmteam('audit', 'verify'));
+    const audit = await llmteam('audit', 'verify');
     expect(audit.code).toBe(1);
     expect(audit.stderr).toMatch(/broken at entry 2/);
   });
 
   it('keys create prints the secret once', async () => {
-    const res = (await llmteam('keys', 'create', '--role', 'approver', '--subject', 'sam', '--tenant', 'acme'));
+    const res = await llmteam('keys', 'create', '--role', 'approver', '--subject', 'sam', '--tenant', 'acme');
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/tenant acme, roles approver, subject sam/);
     expect(res.stdout).toMatch(/^llmt_[\w-]{40,}$/m);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Engine, type InteractionStatus, type Role, isLlmteamError } from '@llmteam/core';
+import { type Engine, type InteractionStatus, isLlmteamError, type Role } from '@llmteam/core';
 import { Command, Option } from 'commander';
 import { createApiKey, ensureTenant } from './auth/api-keys.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
@@ -22,7 +22,9 @@ function readJson(file: string): unknown {
   try {
     text = readFileSync(resolve(file), 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new CliError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -42,7 +44,10 @@ function parseJsonOption(value: string, name: string): unknown {
 const ROLES: Role[] = ['admin', 'operator', 'approver', 'viewer'];
 
 /** Loads config, store and plugins, starts the engine, runs `fn`, then closes everything. */
-async function withEngine<T>(config: string | undefined, fn: (engine: Engine, runtime: Runtime) => Promise<T>): Promise<T> {
+async function withEngine<T>(
+  config: string | undefined,
+  fn: (engine: Engine, runtime: Runtime) => Promise<T>,
+): Promise<T> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
   const loaded = await loadConfig({ file: config });
   const runtime = await createRuntime({ loaded, logger });
@@ -63,7 +68,11 @@ export function createCli(): Command {
     .version(GATEWAY_VERSION)
     .showHelpAfterError(false)
     .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'llmteam: ')) });
-  const configOption = () => new Option('-c, --config <file>', 'llmteam.config.json|js|ts (default: the one in the current directory, else SQLite under ./.llmteam/)');
+  const configOption = () =>
+    new Option(
+      '-c, --config <file>',
+      'llmteam.config.json|js|ts (default: the one in the current directory, else SQLite under ./.llmteam/)',
+    );
 
   program
     .command('serve')
@@ -74,14 +83,23 @@ export function createCli(): Command {
     .option('--segments <dir>', 'register every *.json segment of this directory for tenant default')
     .action(async (opts: { config?: string; port: string; host: string; segments?: string }) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be a port number, got ${opts.port}`);
-      const served = await serve({ config: opts.config, port, host: opts.host, ...(opts.segments ? { segmentsDir: opts.segments } : {}) });
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError(`--port must be a port number, got ${opts.port}`);
+      const served = await serve({
+        config: opts.config,
+        port,
+        host: opts.host,
+        ...(opts.segments ? { segmentsDir: opts.segments } : {}),
+      });
       process.stdout.write(`${bannerLines(served).join('\n')}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        served.close(`Server shutting down (${signal})`).then(() => process.exit(0), () => process.exit(1));
+        served.close(`Server shutting down (${signal})`).then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
@@ -100,7 +118,9 @@ export function createCli(): Command {
           out(`${file}: valid`);
           return;
         }
-        process.stderr.write(`${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}\n`);
+        process.stderr.write(
+          `${file}: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}\n`,
+        );
         for (const p of result.problems) process.stderr.write(`  ${p.path}: ${p.message} (${p.code})\n`);
         process.exitCode = 1;
       });
@@ -108,30 +128,38 @@ export function createCli(): Command {
 
   program
     .command('run')
-    .description('run a segment on the configured store until it ends or waits; print run id, status and outputs')
+    .description(
+      'run a segment on the configured store until it ends or waits; print run id, status and outputs',
+    )
     .argument('<segment>', 'segment JSON file')
     .option('-i, --input <json>', 'run input as JSON', '{}')
     .option('-t, --tenant <id>', 'tenant', 'default')
     .option('--timeout <seconds>', 'give up waiting after this long', '300')
     .addOption(configOption())
-    .action(async (file: string, opts: { input: string; tenant: string; timeout: string; config?: string }) => {
-      const segment = readJson(file);
-      const input = parseJsonOption(opts.input, '--input');
-      await withEngine(opts.config, async (engine) => {
-        await ensureTenant(engine.store, opts.tenant, opts.tenant);
-        const scope = { tenantId: opts.tenant, actor: { subject: 'cli' } };
-        const started = await engine.startRun({ ...scope, segment, input });
-        const run = await engine.waitForRun(started.runId, { ...scope, timeoutMs: Number(opts.timeout) * 1000 });
-        out(`run ${run.runId}`);
-        out(`status ${run.status}`);
-        if (run.outputs) out(`outputs ${JSON.stringify(run.outputs)}`);
-        if (run.error) out(`error ${run.error.code}: ${run.error.message}`);
-        if (run.status === 'waiting_human') {
-          for (const i of (await engine.waitingOn(run.runId, scope)).interactions) out(`waiting on ${i.interactionId} (${i.type}: ${i.title})`);
-        }
-        if (run.status === 'failed' || run.status === 'cancelled') process.exitCode = 1;
-      });
-    });
+    .action(
+      async (file: string, opts: { input: string; tenant: string; timeout: string; config?: string }) => {
+        const segment = readJson(file);
+        const input = parseJsonOption(opts.input, '--input');
+        await withEngine(opts.config, async (engine) => {
+          await ensureTenant(engine.store, opts.tenant, opts.tenant);
+          const scope = { tenantId: opts.tenant, actor: { subject: 'cli' } };
+          const started = await engine.startRun({ ...scope, segment, input });
+          const run = await engine.waitForRun(started.runId, {
+            ...scope,
+            timeoutMs: Number(opts.timeout) * 1000,
+          });
+          out(`run ${run.runId}`);
+          out(`status ${run.status}`);
+          if (run.outputs) out(`outputs ${JSON.stringify(run.outputs)}`);
+          if (run.error) out(`error ${run.error.code}: ${run.error.message}`);
+          if (run.status === 'waiting_human') {
+            for (const i of (await engine.waitingOn(run.runId, scope)).interactions)
+              out(`waiting on ${i.interactionId} (${i.type}: ${i.title})`);
+          }
+          if (run.status === 'failed' || run.status === 'cancelled') process.exitCode = 1;
+        });
+      },
+    );
 
   const audit = program.command('audit').description('audit trail');
   audit
@@ -143,10 +171,14 @@ export function createCli(): Command {
       await withEngine(opts.config, async (engine) => {
         const result = await engine.verifyAudit({ tenantId: opts.tenant });
         if (result.valid) {
-          out(`audit chain of tenant ${opts.tenant}: valid (${result.checked} entries${result.headHash ? `, head ${result.headHash}` : ''})`);
+          out(
+            `audit chain of tenant ${opts.tenant}: valid (${result.checked} entries${result.headHash ? `, head ${result.headHash}` : ''})`,
+          );
           return;
         }
-        process.stderr.write(`llmteam: audit chain of tenant ${opts.tenant} is broken at entry ${result.brokenAt?.seq}: ${result.brokenAt?.reason}\n`);
+        process.stderr.write(
+          `llmteam: audit chain of tenant ${opts.tenant} is broken at entry ${result.brokenAt?.seq}: ${result.brokenAt?.reason}\n`,
+        );
         process.exitCode = 1;
       });
     });
@@ -161,20 +193,31 @@ export function createCli(): Command {
     .option('-s, --subject <subject>', 'the person or service acting with it')
     .option('-g, --group <group...>', 'groups of the subject')
     .addOption(configOption())
-    .action(async (opts: { tenant: string; role: Role[]; name?: string; subject?: string; group?: string[]; config?: string }) => {
-      await withEngine(opts.config, async (engine) => {
-        await ensureTenant(engine.store, opts.tenant, opts.tenant);
-        const { record, secret } = await createApiKey(engine.store, {
-          tenantId: opts.tenant,
-          roles: opts.role,
-          ...(opts.name ? { name: opts.name } : {}),
-          ...(opts.subject ? { subject: opts.subject } : {}),
-          groups: opts.group ?? [],
+    .action(
+      async (opts: {
+        tenant: string;
+        role: Role[];
+        name?: string;
+        subject?: string;
+        group?: string[];
+        config?: string;
+      }) => {
+        await withEngine(opts.config, async (engine) => {
+          await ensureTenant(engine.store, opts.tenant, opts.tenant);
+          const { record, secret } = await createApiKey(engine.store, {
+            tenantId: opts.tenant,
+            roles: opts.role,
+            ...(opts.name ? { name: opts.name } : {}),
+            ...(opts.subject ? { subject: opts.subject } : {}),
+            groups: opts.group ?? [],
+          });
+          out(
+            `key ${record.keyId} (tenant ${record.tenantId}, roles ${record.roles.join(',')}, subject ${record.subject})`,
+          );
+          out(secret);
         });
-        out(`key ${record.keyId} (tenant ${record.tenantId}, roles ${record.roles.join(',')}, subject ${record.subject})`);
-        out(secret);
-      });
-    });
+      },
+    );
 
   const approvals = program.command('approvals').description('human requests');
   approvals
@@ -185,27 +228,53 @@ export function createCli(): Command {
     .option('--all', 'include closed requests')
     .option('--json', 'print JSON')
     .addOption(configOption())
-    .action(async (opts: { tenant: string; assignee?: string; all?: boolean; json?: boolean; config?: string }) => {
-      await withEngine(opts.config, async (engine) => {
-        const open: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
-        const list = await engine.listInteractions({ tenantId: opts.tenant, ...(opts.all ? {} : { status: open }), ...(opts.assignee ? { assignee: opts.assignee } : {}) });
-        const due = (d?: string) => (d ? Date.parse(d) : Number.POSITIVE_INFINITY);
-        list.sort((a, b) => due(a.slaBreachAt ?? a.deadline) - due(b.slaBreachAt ?? b.deadline));
-        if (opts.json) return out(JSON.stringify(list, null, 2));
-        if (list.length === 0) return out('no open requests');
-        for (const i of list) {
-          out(`${i.interactionId}  ${i.status.padEnd(9)} ${i.priority.padEnd(8)} ${i.type.padEnd(8)} run ${i.runId}  ${i.deadline ? `due ${i.deadline}  ` : ''}${i.title}`);
-        }
-      });
-    });
+    .action(
+      async (opts: { tenant: string; assignee?: string; all?: boolean; json?: boolean; config?: string }) => {
+        await withEngine(opts.config, async (engine) => {
+          const open: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
+          const list = await engine.listInteractions({
+            tenantId: opts.tenant,
+            ...(opts.all ? {} : { status: open }),
+            ...(opts.assignee ? { assignee: opts.assignee } : {}),
+          });
+          const due = (d?: string) => (d ? Date.parse(d) : Number.POSITIVE_INFINITY);
+          list.sort((a, b) => due(a.slaBreachAt ?? a.deadline) - due(b.slaBreachAt ?? b.deadline));
+          if (opts.json) return out(JSON.stringify(list, null, 2));
+          if (list.length === 0) return out('no open requests');
+          for (const i of list) {
+            out(
+              `${i.interactionId}  ${i.status.padEnd(9)} ${i.priority.padEnd(8)} ${i.type.padEnd(8)} run ${i.runId}  ${i.deadline ? `due ${i.deadline}  ` : ''}${i.title}`,
+            );
+          }
+        });
+      },
+    );
 
-  const answer = (action: 'approve' | 'reject') =>
-    async (id: string, opts: { tenant: string; as?: string; group?: string[]; comment?: string; reason?: string; config?: string }) => {
+  const answer =
+    (action: 'approve' | 'reject') =>
+    async (
+      id: string,
+      opts: {
+        tenant: string;
+        as?: string;
+        group?: string[];
+        comment?: string;
+        reason?: string;
+        config?: string;
+      },
+    ) => {
       await withEngine(opts.config, async (engine) => {
         // Someone with the store file in hand is an admin of it; --as answers as a plain approver.
-        const actor = opts.as ? { subject: opts.as, groups: opts.group ?? [], roles: ['approver'] } : { subject: 'cli', roles: ['admin'] };
+        const actor = opts.as
+          ? { subject: opts.as, groups: opts.group ?? [], roles: ['approver'] }
+          : { subject: 'cli', roles: ['admin'] };
         const comment = opts.comment ?? opts.reason;
-        const interaction = await engine.respond(id, { tenantId: opts.tenant, actor, action, ...(comment ? { comment } : {}) });
+        const interaction = await engine.respond(id, {
+          tenantId: opts.tenant,
+          actor,
+          action,
+          ...(comment ? { comment } : {}),
+        });
         out(`${interaction.interactionId} ${interaction.status}`);
         const run = await engine.waitForRun(interaction.runId, { tenantId: opts.tenant, timeoutMs: 60_000 });
         out(`run ${run.runId} ${run.status}${run.outputs ? ` ${JSON.stringify(run.outputs)}` : ''}`);
@@ -217,9 +286,15 @@ export function createCli(): Command {
       .description(`${action} a request`)
       .argument('<id>', 'interaction id')
       .option('-t, --tenant <id>', 'tenant', 'default')
-      .option('--as <subject>', 'answer as this subject (checked against the assignees); default: as admin "cli"')
+      .option(
+        '--as <subject>',
+        'answer as this subject (checked against the assignees); default: as admin "cli"',
+      )
       .option('-g, --group <group...>', 'groups of --as')
-      .option(action === 'approve' ? '-m, --comment <text>' : '-m, --reason <text>', action === 'approve' ? 'comment' : 'reason')
+      .option(
+        action === 'approve' ? '-m, --comment <text>' : '-m, --reason <text>',
+        action === 'approve' ? 'comment' : 'reason',
+      )
       .addOption(configOption())
       .action(answer(action));
   }
@@ -232,7 +307,10 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     await createCli().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    const message = error instanceof CliError || isLlmteamError(error) ? error.message.split('\n')[0] : (error as Error)?.message ?? String(error);
+    const message =
+      error instanceof CliError || isLlmteamError(error)
+        ? error.message.split('\n')[0]
+        : ((error as Error)?.message ?? String(error));
     process.stderr.write(`llmteam: ${message}\n`);
     return 1;
   }

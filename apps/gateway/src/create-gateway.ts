@@ -2,20 +2,20 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Engine, Logger } from '@llmteam/core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { graphql } from './graphql-js.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type AuthInfo, authenticate, ensureBootstrapKey, parseBearer } from './auth/api-keys.js';
 import type { GatewayContext, GatewayInfo } from './context.js';
-import { mountRespondLinks } from './http/respond-links.js';
-import { type SlackInteractionsOptions, mountSlackInteractions } from './http/slack-interactions.js';
+import { graphql } from './graphql-js.js';
 import { mountConsole } from './http/console.js';
+import { mountRespondLinks } from './http/respond-links.js';
+import { mountSlackInteractions, type SlackInteractionsOptions } from './http/slack-interactions.js';
 import { type ComplexityLimitOptions, useComplexityLimit } from './protection/complexity-limit.js';
 import { type DepthLimitOptions, useDepthLimit } from './protection/depth-limit.js';
 import type { GatewayPlugin } from './protection/gateway-plugin.js';
@@ -91,7 +91,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const development = options.development ?? process.env.NODE_ENV === 'development';
   const store = engine.store;
   let shuttingDown = false;
-  const info: GatewayInfo = { version: GATEWAY_VERSION, startedAt: Date.now(), isShuttingDown: () => shuttingDown };
+  const info: GatewayInfo = {
+    version: GATEWAY_VERSION,
+    startedAt: Date.now(),
+    isShuttingDown: () => shuttingDown,
+  };
 
   await engine.start();
   if (options.bootstrapApiKey) await ensureBootstrapKey(store, options.bootstrapApiKey);
@@ -114,21 +118,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const socketAuth = new WeakMap<WebSocket, AuthInfo>();
 
-  const wsCleanup = useServer<Record<string, unknown>, { socket: WebSocket; request: import('node:http').IncomingMessage }>(
+  const wsCleanup = useServer<
+    Record<string, unknown>,
+    { socket: WebSocket; request: import('node:http').IncomingMessage }
+  >(
     {
       schema,
       context: (ctx): GatewayContext => ({ engine, auth: socketAuth.get(ctx.extra.socket), logger, info }),
       onConnect: async (ctx) => {
         if (shuttingDown) return false;
         const params = ctx.connectionParams ?? {};
-        const auth = await authenticate(store, parseBearer(params.authorization ?? params.Authorization)).catch(() => undefined);
+        const auth = await authenticate(
+          store,
+          parseBearer(params.authorization ?? params.Authorization),
+        ).catch(() => undefined);
         // false closes the socket with 4403 Forbidden.
         if (!auth) return false;
         socketAuth.set(ctx.extra.socket, auth);
         return true;
       },
       onSubscribe: (_ctx, _id, payload) => {
-        let document;
+        let document: import('graphql').DocumentNode;
         try {
           document = parse(payload.query);
         } catch (error) {
@@ -136,7 +146,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         }
         const errors = validate(schema, document);
         if (errors.length) return errors;
-        const check = { schema, document, operationName: payload.operationName, variables: payload.variables };
+        const check = {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variables: payload.variables,
+        };
         for (const plugin of plugins) {
           const refused = plugin.onSubscribe?.(check);
           if (refused?.length) return refused;
@@ -173,7 +188,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await apollo.start();
 
   app.get('/healthz', (_req, res) => {
-    res.status(shuttingDown ? 503 : 200).json({ status: shuttingDown ? 'shutting_down' : 'ok', version: GATEWAY_VERSION, store: store.name });
+    res
+      .status(shuttingDown ? 503 : 200)
+      .json({ status: shuttingDown ? 'shutting_down' : 'ok', version: GATEWAY_VERSION, store: store.name });
   });
   const bodyLimit = options.bodyLimit ?? '1mb';
   app.use(
@@ -185,32 +202,58 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         if (header === undefined) return { engine, logger, info };
         const auth = await authenticate(store, parseBearer(header));
         if (!auth) {
-          throw new GraphQLError('Invalid API key: send "Authorization: Bearer llmt_..." with a key of this gateway', {
-            extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-          });
+          throw new GraphQLError(
+            'Invalid API key: send "Authorization: Bearer llmt_..." with a key of this gateway',
+            {
+              extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+            },
+          );
         }
         return { engine, auth, logger, info };
       },
     }),
   );
   if (options.linkSecret) mountRespondLinks(app, { engine, secret: options.linkSecret, logger, bodyLimit });
-  mountSlackInteractions(app, { engine, signingSecret: options.slackSigningSecret, logger, ...(options.slackActor ? { resolveActor: options.slackActor } : {}) });
+  mountSlackInteractions(app, {
+    engine,
+    signingSecret: options.slackSigningSecret,
+    logger,
+    ...(options.slackActor ? { resolveActor: options.slackActor } : {}),
+  });
   if (options.console ?? true) mountConsole(app);
 
   // Body parser errors (too large, malformed JSON) become GraphQL-shaped JSON errors.
-  app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    if (error.status === 413 || error.type === 'entity.too.large') {
-      res.status(413).json({ errors: [{ message: `Request body is larger than ${bodyLimit}`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-      return;
-    }
-    if (error.status === 400) {
-      res.status(400).json({ errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
-      return;
-    }
-    logger.error({ err: error }, 'unexpected HTTP error');
-    res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-  });
+  app.use(
+    (
+      error: { status?: number; type?: string; message?: string },
+      _req: Request,
+      res: Response,
+      next: NextFunction,
+    ) => {
+      if (res.headersSent) return next(error);
+      if (error.status === 413 || error.type === 'entity.too.large') {
+        res.status(413).json({
+          errors: [
+            {
+              message: `Request body is larger than ${bodyLimit}`,
+              extensions: { code: 'PAYLOAD_TOO_LARGE' },
+            },
+          ],
+        });
+        return;
+      }
+      if (error.status === 400) {
+        res.status(400).json({
+          errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        });
+        return;
+      }
+      logger.error({ err: error }, 'unexpected HTTP error');
+      res.status(500).json({
+        errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      });
+    },
+  );
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -220,7 +263,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
   const address = httpServer.address() as AddressInfo;
-  const host = !options.host || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const host =
+    !options.host || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${host}:${address.port}/graphql`;
   logger.info({ url, store: store.name }, 'gateway listening');
 

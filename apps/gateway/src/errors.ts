@@ -3,15 +3,15 @@
  * documented in the README. Core errors (`LLMT_E_*` from `@llmteam/core`) are mapped to a
  * GraphQL `extensions.code` by {@link toGraphQLCode}.
  */
-import { LlmteamError, type LlmteamErrorOptions, isLlmteamError } from '@llmteam/core';
+import { isLlmteamError, LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
 
 /** Every error code of `@llmteam/gateway`, with what it means. */
 export const GATEWAY_ERROR_CODES = {
   LLMT_E_GW_UNAUTHENTICATED: 'No API key, or an unknown or revoked one, was presented.',
   LLMT_E_GW_FORBIDDEN: "The API key's roles or tenant do not allow the operation.",
-  LLMT_E_GW_NOT_FOUND: 'The named object does not exist in the caller\'s tenant.',
+  LLMT_E_GW_NOT_FOUND: "The named object does not exist in the caller's tenant.",
   LLMT_E_GW_QUERY_TOO_DEEP: 'The operation nests fields deeper than `maxDepth`.',
-  LLMT_E_GW_QUERY_TOO_COMPLEX: 'The operation\'s estimated cost is above `maxComplexity`.',
+  LLMT_E_GW_QUERY_TOO_COMPLEX: "The operation's estimated cost is above `maxComplexity`.",
   LLMT_E_GW_CONFIG: 'The config file is unreadable, malformed or names a store no plugin registers.',
   LLMT_E_GW_LINK_INVALID: 'A signed answer link is malformed, expired, tampered with or already used.',
   LLMT_E_GW_SLACK_SIGNATURE: 'A Slack callback failed signature verification.',

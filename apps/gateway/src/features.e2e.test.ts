@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createLlmteamClient, type WorktrailEvent } from '@llmteam/client';
-import { MemoryStore, createEngine, signResponseToken } from '@llmteam/core';
+import { createEngine, MemoryStore, signResponseToken } from '@llmteam/core';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -14,10 +14,16 @@ const LINK_SECRET = 'link-secret-for-tests';
 const SLACK_SECRET = 'slack-signing-secret';
 
 async function waitingRequest(t: TestGateway, key: string): Promise<{ runId: string; requestId: string }> {
-  const started = await t.gql(key, 'mutation($i: JSON) { startRun(segmentId: "order_flow", input: $i) { id } }', { i: BIG_ORDER });
+  const started = await t.gql(
+    key,
+    'mutation($i: JSON) { startRun(segmentId: "order_flow", input: $i) { id } }',
+    { i: BIG_ORDER },
+  );
   const runId = started.body.data.startRun.id as string;
   for (let i = 0; i < 250; i++) {
-    const res = await t.gql(key, 'query($id: ID!) { run(id: $id) { waitingOn { interactions { id } } } }', { id: runId });
+    const res = await t.gql(key, 'query($id: ID!) { run(id: $id) { waitingOn { interactions { id } } } }', {
+      id: runId,
+    });
     const requestId = res.body.data.run.waitingOn.interactions[0]?.id as string | undefined;
     if (requestId) return { runId, requestId };
     await new Promise((r) => setTimeout(r, 20));
@@ -32,7 +38,12 @@ describe('gateway features', () => {
   const sockets = new Set<Socket>();
   beforeAll(async () => {
     const store = new MemoryStore();
-    const engine = createEngine({ store, logger: createLogger({ level: 'silent' }), linkSecret: LINK_SECRET, pollIntervalMs: 50 });
+    const engine = createEngine({
+      store,
+      logger: createLogger({ level: 'silent' }),
+      linkSecret: LINK_SECRET,
+      pollIntervalMs: 50,
+    });
     t = await startTestGateway({
       store,
       engine,
@@ -55,7 +66,10 @@ describe('gateway features', () => {
     let first!: () => void;
     const gotFirst = new Promise<void>((r) => (first = r));
     const watching = (async () => {
-      for await (const e of client.watchRun(runId, { retry: { initialDelayMs: 20 }, onReconnect: () => reconnects++ })) {
+      for await (const e of client.watchRun(runId, {
+        retry: { initialDelayMs: 20 },
+        onReconnect: () => reconnects++,
+      })) {
         seen.push(e);
         first();
       }
@@ -84,7 +98,12 @@ describe('gateway features', () => {
   });
 
   it('interactionRequested delivers new requests to an assignee', async () => {
-    const ws = createClient({ url: t.gateway.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${approver}` }, retryAttempts: 0 });
+    const ws = createClient({
+      url: t.gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${approver}` },
+      retryAttempts: 0,
+    });
     const got = new Promise<{ id: string; title: string }>((resolve, reject) => {
       ws.subscribe<{ interactionRequested: { id: string; title: string } }>(
         { query: 'subscription { interactionRequested { id title } }' },
@@ -98,12 +117,24 @@ describe('gateway features', () => {
   });
 
   it('events(types) follows the caller tenant, filtered by type', async () => {
-    const ws = createClient({ url: t.gateway.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${operator}` }, retryAttempts: 0 });
+    const ws = createClient({
+      url: t.gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${operator}` },
+      retryAttempts: 0,
+    });
     const types: string[] = [];
     const got = new Promise<void>((resolve) => {
       ws.subscribe<{ events: { type: string; runId: string } }>(
         { query: 'subscription { events(types: ["interaction.requested"]) { type runId } }' },
-        { next: (v) => { if (v.data) types.push(v.data.events.type); resolve(); }, error: () => {}, complete: () => {} },
+        {
+          next: (v) => {
+            if (v.data) types.push(v.data.events.type);
+            resolve();
+          },
+          error: () => {},
+          complete: () => {},
+        },
       );
     });
     await new Promise((r) => setTimeout(r, 100));
@@ -114,34 +145,77 @@ describe('gateway features', () => {
   });
 
   it('lists step types by category, audit entries, and verifies the audit chain', async () => {
-    const res = await t.gql(operator, '{ stepTypes(category: HUMAN) { type category } auditEvents { seq action } verifyAuditChain { valid checked } }');
+    const res = await t.gql(
+      operator,
+      '{ stepTypes(category: HUMAN) { type category } auditEvents { seq action } verifyAuditChain { valid checked } }',
+    );
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.stepTypes).toEqual([{ type: 'human_task', category: 'HUMAN' }]);
     expect(res.body.data.auditEvents.length).toBeGreaterThan(0);
-    expect(res.body.data.verifyAuditChain).toEqual({ valid: true, checked: res.body.data.auditEvents.length });
+    expect(res.body.data.verifyAuditChain).toEqual({
+      valid: true,
+      checked: res.body.data.auditEvents.length,
+    });
   });
 
   it('pages runs with Relay cursors, newest first, without repeats', async () => {
-    for (let i = 0; i < 3; i++) await t.gql(operator, 'mutation { startRun(segmentId: "order_flow", input: { customer: "p", items: [] }) { id } }');
-    const all = (await t.gql(operator, '{ runs(first: 100) { edges { node { id } } } }')).body.data.runs.edges.map((e: { node: { id: string } }) => e.node.id);
+    for (let i = 0; i < 3; i++)
+      await t.gql(
+        operator,
+        'mutation { startRun(segmentId: "order_flow", input: { customer: "p", items: [] }) { id } }',
+      );
+    const all = (
+      await t.gql(operator, '{ runs(first: 100) { edges { node { id } } } }')
+    ).body.data.runs.edges.map((e: { node: { id: string } }) => e.node.id);
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: { body: { data: { runs: { edges: Array<{ node: { id: string }; cursor: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } } } } =
-        await t.gql(operator, 'query($a: String) { runs(first: 2, after: $a) { edges { node { id } cursor } pageInfo { hasNextPage endCursor } } }', { a: after });
+      const page: {
+        body: {
+          data: {
+            runs: {
+              edges: Array<{ node: { id: string }; cursor: string }>;
+              pageInfo: { hasNextPage: boolean; endCursor: string };
+            };
+          };
+        };
+      } = await t.gql(
+        operator,
+        'query($a: String) { runs(first: 2, after: $a) { edges { node { id } cursor } pageInfo { hasNextPage endCursor } } }',
+        { a: after },
+      );
       seen.push(...page.body.data.runs.edges.map((e) => e.node.id));
       if (!page.body.data.runs.pageInfo.hasNextPage) break;
       after = page.body.data.runs.pageInfo.endCursor;
     }
     expect(seen).toEqual(all);
     const firstTwo = (await t.gql(operator, '{ runs(first: 2) { edges { cursor } } }')).body.data.runs.edges;
-    const fromEdge = await t.gql(operator, 'query($a: String) { runs(first: 1, after: $a) { edges { node { id } } } }', { a: firstTwo[0].cursor });
+    const fromEdge = await t.gql(
+      operator,
+      'query($a: String) { runs(first: 1, after: $a) { edges { node { id } } } }',
+      { a: firstTwo[0].cursor },
+    );
     expect(fromEdge.body.data.runs.edges[0].node.id).toBe(all[1]);
   });
 
   describe('signed answer links', () => {
-    const link = (tenantId: string, interactionId: string, action: 'approve' | 'reject', expiresAt = new Date(Date.now() + 60_000).toISOString()) =>
-      signResponseToken({ tenantId, interactionId, recipient: 'finance', action, expiresAt, nonce: randomBytes(8).toString('hex') }, LINK_SECRET);
+    const link = (
+      tenantId: string,
+      interactionId: string,
+      action: 'approve' | 'reject',
+      expiresAt = new Date(Date.now() + 60_000).toISOString(),
+    ) =>
+      signResponseToken(
+        {
+          tenantId,
+          interactionId,
+          recipient: 'finance',
+          action,
+          expiresAt,
+          nonce: randomBytes(8).toString('hex'),
+        },
+        LINK_SECRET,
+      );
     const base = () => t.gateway.url.replace('/graphql', '/respond');
 
     it('shows a confirmation page on GET without answering, answers on POST, and refuses the link a second time', async () => {
@@ -155,15 +229,29 @@ describe('gateway features', () => {
       const still = await t.gql(operator, 'query($id: ID!) { run(id: $id) { status } }', { id: runId });
       expect(still.body.data.run.status).toBe('WAITING_HUMAN');
 
-      const post = await fetch(`${base()}/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'comment=ok' });
+      const post = await fetch(`${base()}/${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'comment=ok',
+      });
       expect(post.status).toBe(200);
       expect(await post.text()).toContain('Approved');
-      const again = await fetch(`${base()}/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+      const again = await fetch(`${base()}/${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: '',
+      });
       expect(again.status).toBe(409);
       const other = await fetch(`${base()}/${link('default', requestId, 'reject')}`, { method: 'POST' });
       expect(other.status).toBe(409);
-      const answered = await t.gql(operator, 'query($id: ID!) { run(id: $id) { interactions { status responses { subject comment } } } }', { id: runId });
-      expect(answered.body.data.run.interactions[0].responses).toEqual([{ subject: 'finance', comment: 'ok' }]);
+      const answered = await t.gql(
+        operator,
+        'query($id: ID!) { run(id: $id) { interactions { status responses { subject comment } } } }',
+        { id: runId },
+      );
+      expect(answered.body.data.run.interactions[0].responses).toEqual([
+        { subject: 'finance', comment: 'ok' },
+      ]);
     });
 
     it('refuses tampered and expired links without answering', async () => {
@@ -184,14 +272,24 @@ describe('gateway features', () => {
         JSON.stringify({
           type: 'block_actions',
           user: { id: 'U1', username: 'fiona' },
-          actions: [{ action_id: 'llmteam_approve', value: JSON.stringify({ tenantId: 'default', interactionId, action: 'approve' }) }],
+          actions: [
+            {
+              action_id: 'llmteam_approve',
+              value: JSON.stringify({ tenantId: 'default', interactionId, action: 'approve' }),
+            },
+          ],
         }),
       )}`;
-    const sign = (body: string, ts: number, secret = SLACK_SECRET) => `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const sign = (body: string, ts: number, secret = SLACK_SECRET) =>
+      `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
     const post = (body: string, signature: string, ts: number) =>
       fetch(t.gateway.url.replace('/graphql', '/slack/interactions'), {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-slack-request-timestamp': String(ts),
+          'x-slack-signature': signature,
+        },
         body,
       });
 
@@ -205,8 +303,15 @@ describe('gateway features', () => {
       const ok = await post(body, sign(body, ts), ts);
       expect(ok.status).toBe(200);
       expect(((await ok.json()) as { text: string }).text).toMatch(/^Approved/);
-      const closed = await t.gql(operator, 'query($id: ID!) { run(id: $id) { interactions { status outcome { subject } } } }', { id: runId });
-      expect(closed.body.data.run.interactions[0]).toEqual({ status: 'COMPLETED', outcome: { subject: 'fiona' } });
+      const closed = await t.gql(
+        operator,
+        'query($id: ID!) { run(id: $id) { interactions { status outcome { subject } } } }',
+        { id: runId },
+      );
+      expect(closed.body.data.run.interactions[0]).toEqual({
+        status: 'COMPLETED',
+        outcome: { subject: 'fiona' },
+      });
     });
   });
 
@@ -219,9 +324,15 @@ describe('gateway features', () => {
         webSocketImpl: WebSocket,
         connectionParams: { authorization: `Bearer ${key}` },
         retryAttempts: 0,
-        on: { closed: (e) => resolve({ code: (e as { code: number }).code, reason: (e as { reason: string }).reason }) },
+        on: {
+          closed: (e) =>
+            resolve({ code: (e as { code: number }).code, reason: (e as { reason: string }).reason }),
+        },
       });
-      ws.subscribe({ query: 'subscription { events { id } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+      ws.subscribe(
+        { query: 'subscription { events { id } }' },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
     });
     await new Promise((r) => setTimeout(r, 150));
     const stopping = own.gateway.stop('maintenance window');

@@ -14,7 +14,11 @@ describe('gateway end to end (HTTP + graphql-ws)', () => {
     t = await startTestGateway();
     operator = await t.key('default', ['operator'], 'ops');
     approver = await t.key('default', ['approver'], 'fiona', ['finance']);
-    const res = await t.gql(operator, 'mutation($d: JSON!) { upsertSegment(definition: $d) { id version } }', { d: ORDER_FLOW });
+    const res = await t.gql(
+      operator,
+      'mutation($d: JSON!) { upsertSegment(definition: $d) { id version } }',
+      { d: ORDER_FLOW },
+    );
     expect(res.body.errors).toBeUndefined();
   });
   afterAll(async () => t?.close());

@@ -13,5 +13,7 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   const base = { service: 'llmteam-gateway' };
-  return (options.destination ? pino({ level, base }, options.destination) : pino({ level, base })) as unknown as Logger;
+  return (options.destination
+    ? pino({ level, base }, options.destination)
+    : pino({ level, base })) as unknown as Logger;
 }

@@ -8,7 +8,16 @@ describe('gateway README', () => {
     for (const code of Object.keys(GATEWAY_ERROR_CODES)) expect(readme).toContain(`\`${code}\``);
   });
   it('documents every GraphQL error code the gateway maps to', () => {
-    for (const code of ['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'QUERY_TOO_DEEP', 'QUERY_TOO_COMPLEX', 'PAYLOAD_TOO_LARGE']) {
+    for (const code of [
+      'BAD_USER_INPUT',
+      'UNAUTHENTICATED',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'CONFLICT',
+      'QUERY_TOO_DEEP',
+      'QUERY_TOO_COMPLEX',
+      'PAYLOAD_TOO_LARGE',
+    ]) {
       expect(readme).toContain(`\`${code}\``);
     }
   });

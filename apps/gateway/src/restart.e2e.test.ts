@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLlmteamClient, type WorktrailEvent } from '@llmteam/client';
@@ -12,7 +12,9 @@ import WebSocket from 'ws';
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const SOURCES = fileURLToPath(new URL('../scripts/workspace-sources.mjs', import.meta.url));
 // Absolute, because the child runs in a temporary directory.
-const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs')).href;
+const TSX = pathToFileURL(
+  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
+).href;
 const ADMIN_KEY = 'llmt_restart-test-admin-key-0123456789';
 
 async function freePort(): Promise<number> {
@@ -29,7 +31,14 @@ async function startMain(dir: string, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', SOURCES, '--import', TSX, MAIN], {
     cwd: dir,
     // A short lease: the killed process held the run's lease, and the new one takes it over when it expires.
-    env: { ...process.env, PORT: String(port), LLMTEAM_BOOTSTRAP_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'test', LLMTEAM_LEASE_MS: '2000' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      LLMTEAM_BOOTSTRAP_API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'test',
+      LLMTEAM_LEASE_MS: '2000',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -58,15 +67,26 @@ describe('restart (SIGKILL) while a run waits for a person', () => {
   });
 
   it('keeps the run, and a subscriber that reconnects with afterSeq gets exactly the missed events', async () => {
-    writeFileSync(join(dir, 'llmteam.config.json'), JSON.stringify({ store: ['@llmteam/store-sqlite', { path: './data/llmteam.sqlite' }] }));
+    writeFileSync(
+      join(dir, 'llmteam.config.json'),
+      JSON.stringify({ store: ['@llmteam/store-sqlite', { path: './data/llmteam.sqlite' }] }),
+    );
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/graphql`;
     child = await startMain(dir, port);
 
     const admin = createLlmteamClient({ url, apiKey: ADMIN_KEY, webSocketImpl: WebSocket });
-    const key = await admin.createApiKey({ tenantId: 'default', roles: ['OPERATOR', 'APPROVER'], subject: 'fiona', groups: ['finance'] });
+    const key = await admin.createApiKey({
+      tenantId: 'default',
+      roles: ['OPERATOR', 'APPROVER'],
+      subject: 'fiona',
+      groups: ['finance'],
+    });
     const client = createLlmteamClient({ url, apiKey: key.secret, webSocketImpl: WebSocket });
-    const run = await client.startRun('order_flow', { customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] });
+    const run = await client.startRun('order_flow', {
+      customer: 'big',
+      items: [{ sku: 'gadget', qty: 30, unit_price: 50 }],
+    });
 
     const seen: WorktrailEvent[] = [];
     let reconnects = 0;
@@ -75,7 +95,10 @@ describe('restart (SIGKILL) while a run waits for a person', () => {
       requested = resolve;
     });
     const watching = (async () => {
-      for await (const event of client.watchRun(run.id, { retry: { initialDelayMs: 100, maxDelayMs: 500, attempts: 200 }, onReconnect: () => reconnects++ })) {
+      for await (const event of client.watchRun(run.id, {
+        retry: { initialDelayMs: 100, maxDelayMs: 500, attempts: 200 },
+        onReconnect: () => reconnects++,
+      })) {
         seen.push(event);
         if (event.type === 'interaction.requested') requested();
       }

@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Logger, Store } from '@llmteam/core';
 import { generateApiKeySecret } from './auth/api-keys.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
@@ -26,7 +26,9 @@ export interface ServeOptions {
   store?: Store;
   logger?: Logger;
   /** Extra gateway options. */
-  gateway?: Partial<Omit<GatewayOptions, 'engine' | 'port' | 'host' | 'logger' | 'bootstrapApiKey' | 'linkSecret'>>;
+  gateway?: Partial<
+    Omit<GatewayOptions, 'engine' | 'port' | 'host' | 'logger' | 'bootstrapApiKey' | 'linkSecret'>
+  >;
   /** Engine poll interval for timers, in ms. @default 1000 */
   pollIntervalMs?: number;
   /** How long a run claim lasts without renewal (how soon another process takes over a crashed one's runs), in ms. @default 30000 */
@@ -63,9 +65,14 @@ export function linkSecretFor(dir: string): string {
 /** Registers every `*.json` segment of a directory for tenant `default`. */
 async function registerSegments(runtime: Runtime, dir: string, logger: Logger): Promise<string[]> {
   const ids: string[] = [];
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const definition: unknown = JSON.parse(readFileSync(join(dir, name), 'utf8'));
-    const record = await runtime.engine.upsertSegment(definition, { tenantId: 'default', actor: { subject: 'system' } });
+    const record = await runtime.engine.upsertSegment(definition, {
+      tenantId: 'default',
+      actor: { subject: 'system' },
+    });
     ids.push(record.segmentId);
     logger.info({ segmentId: record.segmentId, version: record.version, file: name }, 'segment registered');
   }
@@ -98,7 +105,10 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
     loaded,
     logger,
     ...(options.store ? { store: options.store } : {}),
-    engine: { linkSecret, ...(publicUrl ? { publicUrl } : {}), ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    engine: {
+      linkSecret,
+      ...(publicUrl ? { publicUrl } : {}),
+      ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     },
   });
@@ -114,13 +124,18 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
       logger,
       bootstrapApiKey: bootstrap.secret,
       linkSecret,
-      slackSigningSecret: options.gateway?.slackSigningSecret ?? process.env.LLMTEAM_SLACK_SIGNING_SECRET ?? loaded.config.gateway?.slackSigningSecret,
+      slackSigningSecret:
+        options.gateway?.slackSigningSecret ??
+        process.env.LLMTEAM_SLACK_SIGNING_SECRET ??
+        loaded.config.gateway?.slackSigningSecret,
     });
   } catch (error) {
     await runtime.close().catch(() => undefined);
     throw error;
   }
-  const segments = options.segmentsDir ? await registerSegments(runtime, resolve(cwd, options.segmentsDir), logger) : [];
+  const segments = options.segmentsDir
+    ? await registerSegments(runtime, resolve(cwd, options.segmentsDir), logger)
+    : [];
   return {
     gateway,
     runtime,

@@ -1,7 +1,7 @@
 // Helpers shared by the gateway's tests (not exported from the package).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Engine, MemoryStore, type Role, type Store, createEngine } from '@llmteam/core';
+import { createEngine, type Engine, MemoryStore, type Role, type Store } from '@llmteam/core';
 import { createApiKey, ensureTenant } from './auth/api-keys.js';
 import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
 import { createLogger } from './logger.js';
@@ -17,12 +17,18 @@ export interface TestGateway {
   /** Creates a key in a tenant (created when missing) and returns its secret. */
   key(tenantId: string, roles: Role[], subject?: string, groups?: string[]): Promise<string>;
   /** POSTs a GraphQL operation; returns status and body. */
-  gql(secret: string | undefined, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  gql(
+    secret: string | undefined,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
 /** A gateway on a free port over a MemoryStore (or the given store). */
-export async function startTestGateway(options: Partial<GatewayOptions> & { store?: Store } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  options: Partial<GatewayOptions> & { store?: Store } = {},
+): Promise<TestGateway> {
   const store = options.store ?? new MemoryStore();
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
   const engine = options.engine ?? createEngine({ store, logger, pollIntervalMs: 50 });
@@ -33,13 +39,21 @@ export async function startTestGateway(options: Partial<GatewayOptions> & { stor
     store,
     async key(tenantId, roles, subject, groups) {
       await ensureTenant(store, tenantId, tenantId);
-      const { secret } = await createApiKey(store, { tenantId, roles, subject: subject ?? `${tenantId}-${roles.join('-')}`, groups: groups ?? [] });
+      const { secret } = await createApiKey(store, {
+        tenantId,
+        roles,
+        subject: subject ?? `${tenantId}-${roles.join('-')}`,
+        groups: groups ?? [],
+      });
       return secret;
     },
     async gql(secret, query, variables) {
       const res = await fetch(gateway.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(secret ? { authorization: `Bearer ${secret}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, body: await res.json() };

@@ -1,4 +1,4 @@
-import { type Client as WsClient, createClient as createWsClient } from 'graphql-ws';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { CLIENT_ERROR_CODES, type GraphQLErrorPayload, LlmteamClientError } from './errors.js';
 import * as ops from './operations.js';
 import type {
@@ -46,20 +46,39 @@ export interface LlmteamClient {
   request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
   health(): Promise<Health>;
   run(id: string): Promise<Run | null>;
-  runs(args?: { status?: RunStatus; segmentId?: string; first?: number; after?: string }): Promise<RunConnection>;
+  runs(args?: {
+    status?: RunStatus;
+    segmentId?: string;
+    first?: number;
+    after?: string;
+  }): Promise<RunConnection>;
   segments(): Promise<Segment[]>;
   upsertSegment(definition: unknown): Promise<Segment>;
   startRun(segmentId: string, input?: unknown, options?: { idempotencyKey?: string }): Promise<RunSummary>;
   cancelRun(id: string, reason?: string): Promise<RunSummary>;
   pauseRun(id: string): Promise<RunSummary>;
   resumeRun(id: string): Promise<RunSummary>;
-  interactions(args?: { status?: InteractionStatus; assignee?: string; runId?: string }): Promise<Interaction[]>;
+  interactions(args?: {
+    status?: InteractionStatus;
+    assignee?: string;
+    runId?: string;
+  }): Promise<Interaction[]>;
   approve(requestId: string, comment?: string): Promise<Interaction>;
   reject(requestId: string, reason?: string): Promise<Interaction>;
   requestChanges(requestId: string, feedback: string): Promise<Interaction>;
   respond(requestId: string, response: Json): Promise<Interaction>;
-  createApiKey(args: { tenantId: string; roles: Role[]; name?: string; subject?: string; groups?: string[] }): Promise<CreatedApiKey>;
-  createTenant(args: { id: string; name: string; tier?: TenantTier }): Promise<{ id: string; name: string; tier: TenantTier; createdAt: string }>;
+  createApiKey(args: {
+    tenantId: string;
+    roles: Role[];
+    name?: string;
+    subject?: string;
+    groups?: string[];
+  }): Promise<CreatedApiKey>;
+  createTenant(args: {
+    id: string;
+    name: string;
+    tier?: TenantTier;
+  }): Promise<{ id: string; name: string; tier: TenantTier; createdAt: string }>;
   /**
    * Events of a run as an async iterator over graphql-ws: the stored ones after `afterSeq`,
    * then live ones. A dropped socket is reconnected and the subscription resumed from the
@@ -91,19 +110,32 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
         body: JSON.stringify({ query, variables }),
       });
     } catch (cause) {
-      throw new LlmteamClientError('NETWORK_ERROR', `Cannot reach ${options.url}: ${(cause as Error).message}`, { cause });
+      throw new LlmteamClientError(
+        'NETWORK_ERROR',
+        `Cannot reach ${options.url}: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     let body: GraphQLResponse<T>;
     try {
       body = (await response.json()) as GraphQLResponse<T>;
     } catch (cause) {
-      throw new LlmteamClientError('BAD_RESPONSE', `${options.url} answered HTTP ${response.status} without a GraphQL response`, {
-        status: response.status,
-        cause,
-      });
+      throw new LlmteamClientError(
+        'BAD_RESPONSE',
+        `${options.url} answered HTTP ${response.status} without a GraphQL response`,
+        {
+          status: response.status,
+          cause,
+        },
+      );
     }
     if (body.errors?.length) throw LlmteamClientError.fromGraphQL(body.errors, response.status);
-    if (!body.data) throw new LlmteamClientError('BAD_RESPONSE', `${options.url} answered HTTP ${response.status} with no data`, { status: response.status });
+    if (!body.data)
+      throw new LlmteamClientError(
+        'BAD_RESPONSE',
+        `${options.url} answered HTTP ${response.status} with no data`,
+        { status: response.status },
+      );
     return body.data;
   }
 
@@ -126,22 +158,42 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
     run: async (id) => (await request<{ run: Run | null }>(ops.RUN, { id })).run,
     runs: async (args = {}) => (await request<{ runs: RunConnection }>(ops.RUNS, args)).runs,
     segments: async () => (await request<{ segments: Segment[] }>(ops.SEGMENTS)).segments,
-    upsertSegment: async (definition) => (await request<{ upsertSegment: Segment }>(ops.UPSERT_SEGMENT, { definition })).upsertSegment,
+    upsertSegment: async (definition) =>
+      (await request<{ upsertSegment: Segment }>(ops.UPSERT_SEGMENT, { definition })).upsertSegment,
     startRun: async (segmentId, input, opts = {}) =>
-      (await request<{ startRun: RunSummary }>(ops.START_RUN, { segmentId, input, idempotencyKey: opts.idempotencyKey })).startRun,
-    cancelRun: async (id, reason) => (await request<{ cancelRun: RunSummary }>(ops.CANCEL_RUN, { id, reason })).cancelRun,
+      (
+        await request<{ startRun: RunSummary }>(ops.START_RUN, {
+          segmentId,
+          input,
+          idempotencyKey: opts.idempotencyKey,
+        })
+      ).startRun,
+    cancelRun: async (id, reason) =>
+      (await request<{ cancelRun: RunSummary }>(ops.CANCEL_RUN, { id, reason })).cancelRun,
     pauseRun: async (id) => (await request<{ pauseRun: RunSummary }>(ops.PAUSE_RUN, { id })).pauseRun,
     resumeRun: async (id) => (await request<{ resumeRun: RunSummary }>(ops.RESUME_RUN, { id })).resumeRun,
-    interactions: async (args = {}) => (await request<{ interactions: Interaction[] }>(ops.INTERACTIONS, args)).interactions,
-    approve: async (requestId, comment) => (await request<{ approve: Interaction }>(ops.APPROVE, { requestId, comment })).approve,
-    reject: async (requestId, reason) => (await request<{ reject: Interaction }>(ops.REJECT, { requestId, reason })).reject,
+    interactions: async (args = {}) =>
+      (await request<{ interactions: Interaction[] }>(ops.INTERACTIONS, args)).interactions,
+    approve: async (requestId, comment) =>
+      (await request<{ approve: Interaction }>(ops.APPROVE, { requestId, comment })).approve,
+    reject: async (requestId, reason) =>
+      (await request<{ reject: Interaction }>(ops.REJECT, { requestId, reason })).reject,
     requestChanges: async (requestId, feedback) =>
-      (await request<{ requestChanges: Interaction }>(ops.REQUEST_CHANGES, { requestId, feedback })).requestChanges,
-    respond: async (requestId, response) => (await request<{ respond: Interaction }>(ops.RESPOND, { requestId, response })).respond,
-    createApiKey: async (args) => (await request<{ createApiKey: CreatedApiKey }>(ops.CREATE_API_KEY, args)).createApiKey,
+      (await request<{ requestChanges: Interaction }>(ops.REQUEST_CHANGES, { requestId, feedback }))
+        .requestChanges,
+    respond: async (requestId, response) =>
+      (await request<{ respond: Interaction }>(ops.RESPOND, { requestId, response })).respond,
+    createApiKey: async (args) =>
+      (await request<{ createApiKey: CreatedApiKey }>(ops.CREATE_API_KEY, args)).createApiKey,
     createTenant: async (args) =>
-      (await request<{ createTenant: { id: string; name: string; tier: TenantTier; createdAt: string } }>(ops.CREATE_TENANT, args)).createTenant,
-    watchRun: (runId, watchOptions = {}) => watchRun(openSocket, runId, watchOptions, (socket) => sockets.delete(socket)),
+      (
+        await request<{ createTenant: { id: string; name: string; tier: TenantTier; createdAt: string } }>(
+          ops.CREATE_TENANT,
+          args,
+        )
+      ).createTenant,
+    watchRun: (runId, watchOptions = {}) =>
+      watchRun(openSocket, runId, watchOptions, (socket) => sockets.delete(socket)),
     async close() {
       await Promise.all([...sockets].map((s) => s.dispose()));
       sockets.clear();

@@ -6,9 +6,12 @@
 
 /** Codes the client raises itself (documented in the README). */
 export const CLIENT_ERROR_CODES = {
-  NETWORK_ERROR: 'The gateway could not be reached (connection refused, DNS, TLS) or the socket kept failing after every retry.',
-  BAD_RESPONSE: 'The gateway answered with something that is not a GraphQL response (e.g. a proxy error page).',
-  BAD_REQUEST: 'The gateway closed the subscription socket with a graphql-ws protocol error (4400, 4406, 4409, 4429); retrying cannot fix it.',
+  NETWORK_ERROR:
+    'The gateway could not be reached (connection refused, DNS, TLS) or the socket kept failing after every retry.',
+  BAD_RESPONSE:
+    'The gateway answered with something that is not a GraphQL response (e.g. a proxy error page).',
+  BAD_REQUEST:
+    'The gateway closed the subscription socket with a graphql-ws protocol error (4400, 4406, 4409, 4429); retrying cannot fix it.',
 } as const;
 
 /** A segment problem as the gateway reports it under `extensions.problems`. */
@@ -38,7 +41,11 @@ export class LlmteamClientError extends Error {
   /** HTTP status, for HTTP requests. */
   readonly status?: number;
 
-  constructor(code: string, message: string, options: { errors?: GraphQLErrorPayload[]; status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { errors?: GraphQLErrorPayload[]; status?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LlmteamClientError';
     this.code = code;
@@ -52,12 +59,17 @@ export class LlmteamClientError extends Error {
   /** Builds the error for a GraphQL response that carries `errors`. */
   static fromGraphQL(errors: GraphQLErrorPayload[], status?: number): LlmteamClientError {
     const first = errors[0];
-    const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
+    const code =
+      typeof first?.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
     return new LlmteamClientError(code, first?.message ?? 'GraphQL request failed', { errors, status });
   }
 }
 
 /** True for errors thrown by this client (also across copies of the package). */
 export function isLlmteamClientError(value: unknown): value is LlmteamClientError {
-  return value instanceof Error && value.name === 'LlmteamClientError' && typeof (value as { code?: unknown }).code === 'string';
+  return (
+    value instanceof Error &&
+    value.name === 'LlmteamClientError' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
 }

@@ -1,4 +1,10 @@
 export { createLlmteamClient, type LlmteamClient, type LlmteamClientOptions } from './client.js';
-export { CLIENT_ERROR_CODES, LlmteamClientError, isLlmteamClientError, type GraphQLErrorPayload, type SegmentProblem } from './errors.js';
-export { TERMINAL_EVENT_TYPES, type WatchRunOptions } from './watch-run.js';
+export {
+  CLIENT_ERROR_CODES,
+  type GraphQLErrorPayload,
+  isLlmteamClientError,
+  LlmteamClientError,
+  type SegmentProblem,
+} from './errors.js';
 export * from './types.js';
+export { TERMINAL_EVENT_TYPES, type WatchRunOptions } from './watch-run.js';

@@ -13,7 +13,8 @@ export const RUN = `query Run($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`;
 export const RUNS = `query Runs($status: RunStatus, $segmentId: ID, $first: Int, $after: String) { runs(status: $status, segmentId: $segmentId, first: $first, after: $after) { edges { cursor node { ${RUN_SUMMARY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
 export const INTERACTIONS = `query Interactions($status: InteractionStatus, $assignee: String, $runId: ID) { interactions(status: $status, assignee: $assignee, runId: $runId) { ${INTERACTION_FIELDS} } }`;
 export const SEGMENTS = 'query Segments { segments { id version name definition createdAt } }';
-export const UPSERT_SEGMENT = 'mutation UpsertSegment($definition: JSON!) { upsertSegment(definition: $definition) { id version name definition createdAt } }';
+export const UPSERT_SEGMENT =
+  'mutation UpsertSegment($definition: JSON!) { upsertSegment(definition: $definition) { id version name definition createdAt } }';
 export const START_RUN = `mutation StartRun($segmentId: ID!, $input: JSON, $idempotencyKey: String) { startRun(segmentId: $segmentId, input: $input, idempotencyKey: $idempotencyKey) { ${RUN_SUMMARY_FIELDS} } }`;
 export const CANCEL_RUN = `mutation CancelRun($id: ID!, $reason: String) { cancelRun(id: $id, reason: $reason) { ${RUN_SUMMARY_FIELDS} } }`;
 export const PAUSE_RUN = `mutation PauseRun($id: ID!) { pauseRun(id: $id) { ${RUN_SUMMARY_FIELDS} } }`;
@@ -22,8 +23,10 @@ export const APPROVE = `mutation Approve($requestId: ID!, $comment: String) { ap
 export const REJECT = `mutation Reject($requestId: ID!, $reason: String) { reject(requestId: $requestId, reason: $reason) { ${INTERACTION_FIELDS} } }`;
 export const REQUEST_CHANGES = `mutation RequestChanges($requestId: ID!, $feedback: String!) { requestChanges(requestId: $requestId, feedback: $feedback) { ${INTERACTION_FIELDS} } }`;
 export const RESPOND = `mutation Respond($requestId: ID!, $response: JSON!) { respond(requestId: $requestId, response: $response) { ${INTERACTION_FIELDS} } }`;
-export const CREATE_API_KEY = 'mutation CreateApiKey($tenantId: ID!, $roles: [Role!]!, $name: String, $subject: String, $groups: [String!]) { createApiKey(tenantId: $tenantId, roles: $roles, name: $name, subject: $subject, groups: $groups) { id secret tenantId roles subject groups } }';
-export const CREATE_TENANT = 'mutation CreateTenant($id: ID!, $name: String!, $tier: TenantTier) { createTenant(id: $id, name: $name, tier: $tier) { id name tier createdAt } }';
+export const CREATE_API_KEY =
+  'mutation CreateApiKey($tenantId: ID!, $roles: [Role!]!, $name: String, $subject: String, $groups: [String!]) { createApiKey(tenantId: $tenantId, roles: $roles, name: $name, subject: $subject, groups: $groups) { id secret tenantId roles subject groups } }';
+export const CREATE_TENANT =
+  'mutation CreateTenant($id: ID!, $name: String!, $tier: TenantTier) { createTenant(id: $id, name: $name, tier: $tier) { id name tier createdAt } }';
 export const RUN_EVENTS = `subscription RunEvents($runId: ID!, $afterSeq: Int) { runEvents(runId: $runId, afterSeq: $afterSeq) { ${EVENT_FIELDS} } }`;
 export const EVENTS = `subscription Events($types: [String!]) { events(types: $types) { ${EVENT_FIELDS} } }`;
 export const INTERACTION_REQUESTED = `subscription InteractionRequested { interactionRequested { ${INTERACTION_FIELDS} } }`;

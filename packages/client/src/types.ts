@@ -1,8 +1,32 @@
 /** Shapes the gateway returns (ARCHITECTURE section 8). Enum values are upper-case. */
 
-export type RunStatus = 'PENDING' | 'RUNNING' | 'WAITING_HUMAN' | 'WAITING_ACTION' | 'PAUSED' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-export type StepStatus = 'PENDING' | 'RUNNING' | 'WAITING' | 'RETRY_WAIT' | 'COMPLETED' | 'FAILED' | 'SKIPPED' | 'CANCELLED';
-export type InteractionStatus = 'PENDING' | 'NOTIFIED' | 'IN_PROGRESS' | 'COMPLETED' | 'REJECTED' | 'TIMEOUT' | 'CANCELLED' | 'ESCALATED';
+export type RunStatus =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'WAITING_HUMAN'
+  | 'WAITING_ACTION'
+  | 'PAUSED'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED';
+export type StepStatus =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'WAITING'
+  | 'RETRY_WAIT'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'SKIPPED'
+  | 'CANCELLED';
+export type InteractionStatus =
+  | 'PENDING'
+  | 'NOTIFIED'
+  | 'IN_PROGRESS'
+  | 'COMPLETED'
+  | 'REJECTED'
+  | 'TIMEOUT'
+  | 'CANCELLED'
+  | 'ESCALATED';
 export type InteractionType = 'APPROVAL' | 'CHOICE' | 'INPUT' | 'REVIEW' | 'TASK' | 'CHAT';
 export type InteractionPriority = 'LOW' | 'NORMAL' | 'HIGH' | 'CRITICAL';
 export type Role = 'ADMIN' | 'OPERATOR' | 'APPROVER' | 'VIEWER';

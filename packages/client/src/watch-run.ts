@@ -1,5 +1,5 @@
 import type { Client as WsClient } from 'graphql-ws';
-import { type GraphQLErrorPayload, LlmteamClientError, isLlmteamClientError } from './errors.js';
+import { type GraphQLErrorPayload, isLlmteamClientError, LlmteamClientError } from './errors.js';
 import { RUN_EVENTS } from './operations.js';
 import type { WorktrailEvent } from './types.js';
 
@@ -25,7 +25,11 @@ export interface WatchRunOptions {
 }
 
 /** Event types after which a run changes no more. */
-export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(['run.completed', 'run.failed', 'run.cancelled']);
+export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+]);
 
 /** Close codes retrying cannot fix (graphql-ws protocol errors and refused auth). */
 const FATAL_CLOSE_CODES: Record<number, string> = {
@@ -43,7 +47,10 @@ function toFatal(error: unknown): LlmteamClientError | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'number' && FATAL_CLOSE_CODES[code]) {
     const reason = (error as { reason?: string }).reason || 'closed';
-    return new LlmteamClientError(FATAL_CLOSE_CODES[code], `The gateway closed the subscription socket with ${code} (${reason}); check the API key`);
+    return new LlmteamClientError(
+      FATAL_CLOSE_CODES[code],
+      `The gateway closed the subscription socket with ${code} (${reason}); check the API key`,
+    );
   }
   return undefined;
 }
@@ -51,10 +58,14 @@ function toFatal(error: unknown): LlmteamClientError | undefined {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -74,12 +85,16 @@ export async function* watchRun(
   let lastError: unknown;
   while (!options.signal?.aborted) {
     const socket = openSocket();
-    const iterator = socket.iterate<{ runEvents: WorktrailEvent }>({ query: RUN_EVENTS, variables: { runId, afterSeq: lastSeq } });
+    const iterator = socket.iterate<{ runEvents: WorktrailEvent }>({
+      query: RUN_EVENTS,
+      variables: { runId, afterSeq: lastSeq },
+    });
     const abort = () => void iterator.return?.();
     options.signal?.addEventListener('abort', abort, { once: true });
     try {
       for await (const result of iterator) {
-        if (result.errors?.length) throw LlmteamClientError.fromGraphQL(result.errors as GraphQLErrorPayload[]);
+        if (result.errors?.length)
+          throw LlmteamClientError.fromGraphQL(result.errors as GraphQLErrorPayload[]);
         const event = result.data?.runEvents;
         // The server never repeats a seq within one subscription; this guards the seam between two.
         if (!event || event.seq <= lastSeq) continue;
@@ -102,8 +117,15 @@ export async function* watchRun(
     }
     failures += 1;
     if (failures > attempts) {
-      const reason = (lastError as { reason?: string; message?: string } | undefined)?.reason || (lastError as Error | undefined)?.message || 'socket closed';
-      throw new LlmteamClientError('NETWORK_ERROR', `Lost the event stream of run ${runId} after ${attempts} reconnection attempts: ${reason}`, { cause: lastError });
+      const reason =
+        (lastError as { reason?: string; message?: string } | undefined)?.reason ||
+        (lastError as Error | undefined)?.message ||
+        'socket closed';
+      throw new LlmteamClientError(
+        'NETWORK_ERROR',
+        `Lost the event stream of run ${runId} after ${attempts} reconnection attempts: ${reason}`,
+        { cause: lastError },
+      );
     }
     options.onReconnect?.({ attempt: failures, afterSeq: lastSeq });
     await sleep(Math.min(maxDelay, initialDelay * 2 ** (failures - 1)), options.signal);

@@ -6,10 +6,20 @@ import { can } from './permissions.js';
 describe('API keys', () => {
   it('stores only the SHA-256 of the secret and authenticates with the secret', async () => {
     const store = new MemoryStore();
-    const { record, secret } = await createApiKey(store, { tenantId: 't1', roles: ['approver'], subject: 'ann', groups: ['ops'] });
+    const { record, secret } = await createApiKey(store, {
+      tenantId: 't1',
+      roles: ['approver'],
+      subject: 'ann',
+      groups: ['ops'],
+    });
     expect(record.secretHash).toBe(hashApiKey(secret));
     expect(JSON.stringify(await store.listApiKeys('t1'))).not.toContain(secret);
-    expect(await authenticate(store, secret)).toMatchObject({ tenantId: 't1', subject: 'ann', groups: ['ops'], roles: ['approver'] });
+    expect(await authenticate(store, secret)).toMatchObject({
+      tenantId: 't1',
+      subject: 'ann',
+      groups: ['ops'],
+      roles: ['approver'],
+    });
     expect(await authenticate(store, `${secret}x`)).toBeUndefined();
     expect(await authenticate(store, 'not-a-key')).toBeUndefined();
   });
@@ -41,10 +51,29 @@ describe('API keys', () => {
   });
 
   it('grants each role its permissions only', () => {
-    const as = (role: 'admin' | 'operator' | 'approver' | 'viewer') => ({ keyId: 'k', tenantId: 't', subject: 's', groups: [], roles: [role] });
-    expect(['read', 'answer', 'operate', 'admin'].filter((p) => can(as('viewer'), p as never))).toEqual(['read']);
-    expect(['read', 'answer', 'operate', 'admin'].filter((p) => can(as('approver'), p as never))).toEqual(['read', 'answer']);
-    expect(['read', 'answer', 'operate', 'admin'].filter((p) => can(as('operator'), p as never))).toEqual(['read', 'operate']);
-    expect(['read', 'answer', 'operate', 'admin'].filter((p) => can(as('admin'), p as never))).toEqual(['read', 'answer', 'operate', 'admin']);
+    const as = (role: 'admin' | 'operator' | 'approver' | 'viewer') => ({
+      keyId: 'k',
+      tenantId: 't',
+      subject: 's',
+      groups: [],
+      roles: [role],
+    });
+    expect(['read', 'answer', 'operate', 'admin'].filter((p) => can(as('viewer'), p as never))).toEqual([
+      'read',
+    ]);
+    expect(['read', 'answer', 'operate', 'admin'].filter((p) => can(as('approver'), p as never))).toEqual([
+      'read',
+      'answer',
+    ]);
+    expect(['read', 'answer', 'operate', 'admin'].filter((p) => can(as('operator'), p as never))).toEqual([
+      'read',
+      'operate',
+    ]);
+    expect(['read', 'answer', 'operate', 'admin'].filter((p) => can(as('admin'), p as never))).toEqual([
+      'read',
+      'answer',
+      'operate',
+      'admin',
+    ]);
   });
 });

@@ -39,7 +39,10 @@ export interface CreateApiKeyOptions {
 }
 
 /** Creates and stores a key; the returned `secret` is never stored and cannot be shown again. */
-export async function createApiKey(store: Store, options: CreateApiKeyOptions): Promise<{ record: ApiKeyRecord; secret: string }> {
+export async function createApiKey(
+  store: Store,
+  options: CreateApiKeyOptions,
+): Promise<{ record: ApiKeyRecord; secret: string }> {
   const secret = options.secret ?? generateApiKeySecret();
   const keyId = `key_${randomBytes(9).toString('base64url')}`;
   const record: ApiKeyRecord = {
@@ -67,33 +70,75 @@ export function parseBearer(header: unknown): string | undefined {
 
 /** Looks a secret up by its hash; undefined for unknown or revoked keys. */
 export async function authenticate(store: Store, secret: string | undefined): Promise<AuthInfo | undefined> {
-  if (!secret || !secret.startsWith(API_KEY_PREFIX)) return undefined;
+  if (!secret?.startsWith(API_KEY_PREFIX)) return undefined;
   const hash = hashApiKey(secret);
   const record = await store.findApiKeyByHash(hash);
   // The lookup is by hash already; the constant-time compare guards stores that match loosely.
-  if (!record || record.revokedAt || !timingSafeEqual(Buffer.from(record.secretHash), Buffer.from(hash))) return undefined;
-  return { keyId: record.keyId, tenantId: record.tenantId, subject: record.subject, groups: record.groups, roles: record.roles };
+  if (!record || record.revokedAt || !timingSafeEqual(Buffer.from(record.secretHash), Buffer.from(hash)))
+    return undefined;
+  return {
+    keyId: record.keyId,
+    tenantId: record.tenantId,
+    subject: record.subject,
+    groups: record.groups,
+    roles: record.roles,
+  };
 }
 
 /**
  * Makes sure `secret` is an admin key of tenant `default` (creating the tenant and the key
  * when missing). Used for `LLMTEAM_BOOTSTRAP_API_KEY` at start-up.
  */
-export async function ensureBootstrapKey(store: Store, secret: string, now: Date = new Date()): Promise<AuthInfo> {
+export async function ensureBootstrapKey(
+  store: Store,
+  secret: string,
+  now: Date = new Date(),
+): Promise<AuthInfo> {
   if (!secret.startsWith(API_KEY_PREFIX) || secret.length < API_KEY_PREFIX.length + 16) {
-    throw new TypeError(`LLMTEAM_BOOTSTRAP_API_KEY must start with "${API_KEY_PREFIX}" and have at least 16 more characters`);
+    throw new TypeError(
+      `LLMTEAM_BOOTSTRAP_API_KEY must start with "${API_KEY_PREFIX}" and have at least 16 more characters`,
+    );
   }
   await ensureTenant(store, 'default', 'Default', now);
   const existing = await store.findApiKeyByHash(hashApiKey(secret));
-  if (existing && !existing.revokedAt && existing.tenantId === 'default' && existing.roles.includes('admin')) {
-    return { keyId: existing.keyId, tenantId: existing.tenantId, subject: existing.subject, groups: existing.groups, roles: existing.roles };
+  if (
+    existing &&
+    !existing.revokedAt &&
+    existing.tenantId === 'default' &&
+    existing.roles.includes('admin')
+  ) {
+    return {
+      keyId: existing.keyId,
+      tenantId: existing.tenantId,
+      subject: existing.subject,
+      groups: existing.groups,
+      roles: existing.roles,
+    };
   }
-  const { record } = await createApiKey(store, { tenantId: 'default', roles: ['admin'], name: 'bootstrap', subject: 'admin', secret, now });
-  return { keyId: record.keyId, tenantId: record.tenantId, subject: record.subject, groups: record.groups, roles: record.roles };
+  const { record } = await createApiKey(store, {
+    tenantId: 'default',
+    roles: ['admin'],
+    name: 'bootstrap',
+    subject: 'admin',
+    secret,
+    now,
+  });
+  return {
+    keyId: record.keyId,
+    tenantId: record.tenantId,
+    subject: record.subject,
+    groups: record.groups,
+    roles: record.roles,
+  };
 }
 
 /** Creates a tenant record when it does not exist yet. */
-export async function ensureTenant(store: Store, tenantId: string, name: string, now: Date = new Date()): Promise<void> {
+export async function ensureTenant(
+  store: Store,
+  tenantId: string,
+  name: string,
+  now: Date = new Date(),
+): Promise<void> {
   if (await store.getTenant(tenantId)) return;
   await store.putTenant({ tenantId, name, tier: 'standard', limits: {}, createdAt: now.toISOString() });
 }

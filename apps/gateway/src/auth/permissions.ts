@@ -23,7 +23,11 @@ export function can(auth: AuthInfo | undefined, permission: Permission): boolean
 
 /** The authenticated caller, or an UNAUTHENTICATED error. */
 export function requireAuth(auth: AuthInfo | undefined): AuthInfo {
-  if (!auth) throw new GatewayError('LLMT_E_GW_UNAUTHENTICATED', 'Authentication required: send "Authorization: Bearer <api key>"');
+  if (!auth)
+    throw new GatewayError(
+      'LLMT_E_GW_UNAUTHENTICATED',
+      'Authentication required: send "Authorization: Bearer <api key>"',
+    );
   return auth;
 }
 
@@ -31,12 +35,18 @@ export function requireAuth(auth: AuthInfo | undefined): AuthInfo {
 export function requirePermission(auth: AuthInfo | undefined, permission: Permission): AuthInfo {
   const caller = requireAuth(auth);
   if (!can(caller, permission)) {
-    throw new GatewayError('LLMT_E_GW_FORBIDDEN', `Roles [${caller.roles.join(', ')}] do not allow "${permission}"`);
+    throw new GatewayError(
+      'LLMT_E_GW_FORBIDDEN',
+      `Roles [${caller.roles.join(', ')}] do not allow "${permission}"`,
+    );
   }
   return caller;
 }
 
 /** The scope handed to every engine call: tenant always from the key. */
 export function scopeOf(auth: AuthInfo): { tenantId: string; actor: Actor } {
-  return { tenantId: auth.tenantId, actor: { subject: auth.subject, groups: auth.groups, roles: auth.roles } };
+  return {
+    tenantId: auth.tenantId,
+    actor: { subject: auth.subject, groups: auth.groups, roles: auth.roles },
+  };
 }

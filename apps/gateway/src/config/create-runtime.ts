@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import {
   type ConfiguredPlugin,
+  createEngine,
   type Engine,
   type EngineOptions,
   type LlmteamPlugin,
@@ -9,7 +10,6 @@ import {
   type PluginApi,
   type Store,
   type StoreFactory,
-  createEngine,
 } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
 import { importPlugins } from './import-plugin.js';
@@ -58,7 +58,11 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
   };
   await entry.plugin.setup(api);
   const factory = factories[0]?.[1];
-  if (!factory) throw new GatewayError('LLMT_E_GW_CONFIG', `"${entry.plugin.name}" registers no store (api.registerStore); name a store plugin in "store"`);
+  if (!factory)
+    throw new GatewayError(
+      'LLMT_E_GW_CONFIG',
+      `"${entry.plugin.name}" registers no store (api.registerStore); name a store plugin in "store"`,
+    );
   return factory;
 }
 

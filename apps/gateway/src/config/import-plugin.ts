@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type ConfiguredPlugin, LlmteamError, checkApiVersion, isPlugin } from '@llmteam/core';
+import { type ConfiguredPlugin, checkApiVersion, isPlugin, LlmteamError } from '@llmteam/core';
 import type { PluginEntry } from './load-config.js';
 
 type Exports = string | { [key: string]: Exports } | null | undefined;
@@ -35,7 +35,11 @@ export function resolvePluginModule(name: string, dir: string): string {
     // Packages whose exports hide package.json: fall back to CommonJS resolution below.
   }
   if (manifestPath) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports?: Exports; module?: string; main?: string };
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      exports?: Exports;
+      module?: string;
+      main?: string;
+    };
     const entry = esmEntry(manifest.exports) ?? manifest.module ?? manifest.main ?? 'index.js';
     return pathToFileURL(join(dirname(manifestPath), entry)).href;
   }
@@ -56,7 +60,9 @@ export async function importPlugins(entries: PluginEntry[], dir: string): Promis
         url = undefined;
       }
       // Not installed next to the config (or an unbuilt workspace package): the gateway's own copy, if it has one.
-      mod = (url && existsSync(fileURLToPath(url)) ? await import(url) : await import(name)) as { default?: unknown };
+      mod = (url && existsSync(fileURLToPath(url)) ? await import(url) : await import(name)) as {
+        default?: unknown;
+      };
     } catch (cause) {
       throw new LlmteamError(
         'LLMT_E_PLUGIN_LOAD',
@@ -65,15 +71,20 @@ export async function importPlugins(entries: PluginEntry[], dir: string): Promis
       );
     }
     // A CommonJS plugin imported from ESM arrives as { default: { default: plugin } }.
-    const candidate = isPlugin(mod.default) ? mod.default : (mod.default as { default?: unknown } | undefined)?.default;
+    const candidate = isPlugin(mod.default)
+      ? mod.default
+      : (mod.default as { default?: unknown } | undefined)?.default;
     if (!isPlugin(candidate)) {
-      throw new LlmteamError('LLMT_E_PLUGIN_INVALID', `module "${name}" has no plugin as its default export; export default definePlugin({ name, version, apiVersion, setup })`, {
-        details: { plugin: name },
-      });
+      throw new LlmteamError(
+        'LLMT_E_PLUGIN_INVALID',
+        `module "${name}" has no plugin as its default export; export default definePlugin({ name, version, apiVersion, setup })`,
+        {
+          details: { plugin: name },
+        },
+      );
     }
     checkApiVersion(candidate);
     loaded.push({ plugin: candidate, options });
   }
   return loaded;
 }
-

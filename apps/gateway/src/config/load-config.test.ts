@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStore, definePlugin } from '@llmteam/core';
+import { definePlugin, MemoryStore } from '@llmteam/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { createRuntime } from './create-runtime.js';
@@ -22,8 +22,13 @@ describe('config loading', () => {
     expect((await loadConfig({ cwd: good })).config).toEqual({ plugins: ['./steps.mjs'] });
     const bad = mkdtempSync(join(dir, 'bad-'));
     writeFileSync(join(bad, 'llmteam.config.json'), JSON.stringify({ plugins: [42] }));
-    await expect(loadConfig({ cwd: bad })).rejects.toMatchObject({ code: 'LLMT_E_GW_CONFIG', message: expect.stringContaining('plugins[0]') });
-    await expect(loadConfig({ cwd: bad, file: 'nope.json' })).rejects.toMatchObject({ code: 'LLMT_E_GW_CONFIG' });
+    await expect(loadConfig({ cwd: bad })).rejects.toMatchObject({
+      code: 'LLMT_E_GW_CONFIG',
+      message: expect.stringContaining('plugins[0]'),
+    });
+    await expect(loadConfig({ cwd: bad, file: 'nope.json' })).rejects.toMatchObject({
+      code: 'LLMT_E_GW_CONFIG',
+    });
   });
 
   it('loads plugins from the config directory; their step types appear and run like built-ins', async () => {
@@ -37,11 +42,18 @@ describe('config loading', () => {
           inputs: [{ port_id: 'input' }], outputs: [{ port_id: 'output' }], handler: (ctx) => ({ output: ctx.input.n * 2 }) }); } });`,
     );
     writeFileSync(join(project, 'llmteam.config.json'), JSON.stringify({ plugins: ['./steps.mjs'] }));
-    const runtime = await createRuntime({ loaded: await loadConfig({ cwd: project }), logger: createLogger({ level: 'silent' }), store: new MemoryStore() });
+    const runtime = await createRuntime({
+      loaded: await loadConfig({ cwd: project }),
+      logger: createLogger({ level: 'silent' }),
+      store: new MemoryStore(),
+    });
     await runtime.engine.start();
     try {
       expect(runtime.engine.catalog.info().map((s) => s.type)).toContain('acme.double');
-      const run = await runtime.engine.startRun({ segment: { segment_id: 'd', steps: [{ step_id: 'x', step_type: 'acme.double' }] }, input: { n: 21 } });
+      const run = await runtime.engine.startRun({
+        segment: { segment_id: 'd', steps: [{ step_id: 'x', step_type: 'acme.double' }] },
+        input: { n: 21 },
+      });
       const done = await runtime.engine.waitForRun(run.runId);
       expect(done.outputs).toEqual({ x: 42 });
     } finally {
@@ -51,9 +63,18 @@ describe('config loading', () => {
 
   it('refuses a plugin whose apiVersion does not fit, naming it', async () => {
     const project = mkdtempSync(join(dir, 'old-'));
-    writeFileSync(join(project, 'old.mjs'), `export default globalThis.__llmteamDefinePlugin({ name: 'old-plugin', version: '0.1.0', apiVersion: '^0.1.0', setup() {} });`);
+    writeFileSync(
+      join(project, 'old.mjs'),
+      `export default globalThis.__llmteamDefinePlugin({ name: 'old-plugin', version: '0.1.0', apiVersion: '^0.1.0', setup() {} });`,
+    );
     writeFileSync(join(project, 'llmteam.config.json'), JSON.stringify({ plugins: ['./old.mjs'] }));
-    await expect(createRuntime({ loaded: await loadConfig({ cwd: project }), logger: createLogger({ level: 'silent' }), store: new MemoryStore() })).rejects.toMatchObject({
+    await expect(
+      createRuntime({
+        loaded: await loadConfig({ cwd: project }),
+        logger: createLogger({ level: 'silent' }),
+        store: new MemoryStore(),
+      }),
+    ).rejects.toMatchObject({
       code: 'LLMT_E_PLUGIN_API_VERSION',
       message: expect.stringContaining('old-plugin'),
     });

@@ -26,23 +26,38 @@ export interface LoadedConfig {
 }
 
 /** Config file names looked for, in order. */
-export const CONFIG_FILE_NAMES = ['llmteam.config.json', 'llmteam.config.js', 'llmteam.config.mjs', 'llmteam.config.ts'];
+export const CONFIG_FILE_NAMES = [
+  'llmteam.config.json',
+  'llmteam.config.js',
+  'llmteam.config.mjs',
+  'llmteam.config.ts',
+];
 
 function check(config: unknown, file: string): LlmteamConfig {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new GatewayError('LLMT_E_GW_CONFIG', `${file} must hold an object like { "store": [...], "plugins": [...] }`);
+    throw new GatewayError(
+      'LLMT_E_GW_CONFIG',
+      `${file} must hold an object like { "store": [...], "plugins": [...] }`,
+    );
   }
   const c = config as Record<string, unknown>;
   const entry = (value: unknown, where: string) => {
     const ok =
       typeof value === 'string' ||
-      (Array.isArray(value) && typeof value[0] === 'string' && (value[1] === undefined || (typeof value[1] === 'object' && value[1] !== null)));
-    if (!ok) throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: ${where} must be a package name or [name, { options }]`);
+      (Array.isArray(value) &&
+        typeof value[0] === 'string' &&
+        (value[1] === undefined || (typeof value[1] === 'object' && value[1] !== null)));
+    if (!ok)
+      throw new GatewayError(
+        'LLMT_E_GW_CONFIG',
+        `${file}: ${where} must be a package name or [name, { options }]`,
+      );
   };
   if (c.store !== undefined) entry(c.store, 'store');
   if (c.plugins !== undefined) {
-    if (!Array.isArray(c.plugins)) throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: plugins must be an array`);
-    c.plugins.forEach((p, i) => entry(p, `plugins[${i}]`));
+    if (!Array.isArray(c.plugins))
+      throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: plugins must be an array`);
+    for (const [i, p] of c.plugins.entries()) entry(p, `plugins[${i}]`);
   }
   return c as LlmteamConfig;
 }
@@ -54,7 +69,9 @@ function check(config: unknown, file: string): LlmteamConfig {
  */
 export async function loadConfig(options: { file?: string; cwd?: string } = {}): Promise<LoadedConfig> {
   const cwd = options.cwd ?? process.cwd();
-  const file = options.file ? resolve(cwd, options.file) : CONFIG_FILE_NAMES.map((n) => resolve(cwd, n)).find((f) => existsSync(f));
+  const file = options.file
+    ? resolve(cwd, options.file)
+    : CONFIG_FILE_NAMES.map((n) => resolve(cwd, n)).find((f) => existsSync(f));
   if (!file) return { config: {}, dir: cwd };
   if (!existsSync(file)) throw new GatewayError('LLMT_E_GW_CONFIG', `Config file ${file} does not exist`);
   let raw: unknown;
@@ -62,7 +79,9 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
     if (file.endsWith('.json')) raw = JSON.parse(readFileSync(file, 'utf8'));
     else raw = ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
   } catch (cause) {
-    throw new GatewayError('LLMT_E_GW_CONFIG', `Cannot read config ${file}: ${(cause as Error).message}`, { cause });
+    throw new GatewayError('LLMT_E_GW_CONFIG', `Cannot read config ${file}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return { config: check(raw, file), dir: dirname(file), file };
 }

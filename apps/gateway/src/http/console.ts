@@ -18,6 +18,12 @@ export function mountConsole(app: Express): void {
     `<h1>Approval inbox</h1><p><input id="key" type="password" placeholder="API key (llmt_...)" size="40"> <button id="save">Use key</button></p><ul id="inbox"></ul><script>${SCRIPT}</script>`,
   );
   app.get('/', (_req, res) => {
-    res.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'").type('html').send(html);
+    res
+      .set(
+        'Content-Security-Policy',
+        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+      )
+      .type('html')
+      .send(html);
   });
 }

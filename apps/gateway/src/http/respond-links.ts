@@ -1,4 +1,10 @@
-import { type Engine, type InteractionRecord, type Logger, isLlmteamError, verifyResponseToken } from '@llmteam/core';
+import {
+  type Engine,
+  type InteractionRecord,
+  isLlmteamError,
+  type Logger,
+  verifyResponseToken,
+} from '@llmteam/core';
 import express, { type Express, type Response } from 'express';
 import { escapeHtml, page } from './html.js';
 
@@ -14,11 +20,17 @@ export interface RespondLinksOptions {
 const OPEN = new Set(['pending', 'notified', 'in_progress', 'escalated']);
 
 function nonceUsed(interaction: InteractionRecord, nonce: string): boolean {
-  return (interaction.responses ?? []).some((r) => (r.value as { linkNonce?: unknown } | undefined)?.linkNonce === nonce);
+  return (interaction.responses ?? []).some(
+    (r) => (r.value as { linkNonce?: unknown } | undefined)?.linkNonce === nonce,
+  );
 }
 
 function send(res: Response, status: number, title: string, body: string): void {
-  res.status(status).set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'").type('html').send(page(title, body));
+  res
+    .status(status)
+    .set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+    .type('html')
+    .send(page(title, body));
 }
 
 /**
@@ -38,14 +50,24 @@ export function mountRespondLinks(app: Express, options: RespondLinksOptions): v
   const refuse = (res: Response, error: unknown) => {
     const message = isLlmteamError(error) ? error.message : 'This link cannot be used.';
     if (!isLlmteamError(error)) logger.error({ err: error }, 'answer link failed');
-    send(res, isLlmteamError(error) && error.code === 'LLMT_E_INTERACTION_CLOSED' ? 409 : 400, 'Link not usable', `<h1>Link not usable</h1><p>${escapeHtml(message)}</p>`);
+    send(
+      res,
+      isLlmteamError(error) && error.code === 'LLMT_E_INTERACTION_CLOSED' ? 409 : 400,
+      'Link not usable',
+      `<h1>Link not usable</h1><p>${escapeHtml(message)}</p>`,
+    );
   };
 
   app.get('/respond/:token', async (req, res) => {
     try {
       const { payload, interaction } = await load(req.params.token);
       if (!interaction || !OPEN.has(interaction.status) || nonceUsed(interaction, payload.nonce)) {
-        send(res, 409, 'Already answered', '<h1>Already answered</h1><p>This request was already answered or closed; nothing was changed.</p>');
+        send(
+          res,
+          409,
+          'Already answered',
+          '<h1>Already answered</h1><p>This request was already answered or closed; nothing was changed.</p>',
+        );
         return;
       }
       const verb = payload.action === 'approve' ? 'Approve' : 'Reject';
@@ -63,25 +85,42 @@ export function mountRespondLinks(app: Express, options: RespondLinksOptions): v
     }
   });
 
-  app.post('/respond/:token', express.urlencoded({ extended: false, limit: options.bodyLimit }), async (req, res) => {
-    try {
-      const { payload, interaction } = await load(req.params.token);
-      if (!interaction || !OPEN.has(interaction.status) || nonceUsed(interaction, payload.nonce)) {
-        send(res, 409, 'Already answered', '<h1>Already answered</h1><p>This request was already answered or closed; your answer was not applied.</p>');
-        return;
+  app.post(
+    '/respond/:token',
+    express.urlencoded({ extended: false, limit: options.bodyLimit }),
+    async (req, res) => {
+      try {
+        const { payload, interaction } = await load(req.params.token);
+        if (!interaction || !OPEN.has(interaction.status) || nonceUsed(interaction, payload.nonce)) {
+          send(
+            res,
+            409,
+            'Already answered',
+            '<h1>Already answered</h1><p>This request was already answered or closed; your answer was not applied.</p>',
+          );
+          return;
+        }
+        const comment =
+          typeof req.body?.comment === 'string' && req.body.comment.trim()
+            ? req.body.comment.trim().slice(0, 4000)
+            : undefined;
+        await engine.respond(payload.interactionId, {
+          tenantId: payload.tenantId,
+          actor: { subject: payload.recipient, groups: [payload.recipient], roles: ['approver'] },
+          action: payload.action,
+          value: { linkNonce: payload.nonce, via: 'link' },
+          ...(comment ? { comment } : {}),
+        });
+        const done = payload.action === 'approve' ? 'Approved' : 'Rejected';
+        send(
+          res,
+          200,
+          done,
+          `<h1>${done}</h1><p>Thank you, your answer to “${escapeHtml(interaction.title)}” was recorded.</p>`,
+        );
+      } catch (error) {
+        refuse(res, error);
       }
-      const comment = typeof req.body?.comment === 'string' && req.body.comment.trim() ? req.body.comment.trim().slice(0, 4000) : undefined;
-      await engine.respond(payload.interactionId, {
-        tenantId: payload.tenantId,
-        actor: { subject: payload.recipient, groups: [payload.recipient], roles: ['approver'] },
-        action: payload.action,
-        value: { linkNonce: payload.nonce, via: 'link' },
-        ...(comment ? { comment } : {}),
-      });
-      const done = payload.action === 'approve' ? 'Approved' : 'Rejected';
-      send(res, 200, done, `<h1>${done}</h1><p>Thank you, your answer to “${escapeHtml(interaction.title)}” was recorded.</p>`);
-    } catch (error) {
-      refuse(res, error);
-    }
-  });
+    },
+  );
 }

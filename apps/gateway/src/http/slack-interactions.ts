@@ -1,6 +1,6 @@
 import type { Actor, Engine, Logger } from '@llmteam/core';
 import { isLlmteamError } from '@llmteam/core';
-import { type SlackInteraction, parseSlackInteraction, verifySlackSignature } from '@llmteam/notify-slack';
+import { parseSlackInteraction, type SlackInteraction, verifySlackSignature } from '@llmteam/notify-slack';
 import express, { type Express } from 'express';
 
 /** Options of {@link mountSlackInteractions}. */
@@ -24,7 +24,9 @@ export interface SlackInteractionsOptions {
  */
 export function mountSlackInteractions(app: Express, options: SlackInteractionsOptions): void {
   const { signingSecret, logger, engine } = options;
-  const resolveActor = options.resolveActor ?? ((user) => ({ subject: user.name, groups: [`slack:${user.id}`], roles: ['approver'] }));
+  const resolveActor =
+    options.resolveActor ??
+    ((user) => ({ subject: user.name, groups: [`slack:${user.id}`], roles: ['approver'] }));
   app.post('/slack/interactions', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
     if (!signingSecret) {
       res.status(404).json({ error: 'Slack interactivity is not configured on this gateway' });
@@ -59,7 +61,11 @@ export function mountSlackInteractions(app: Express, options: SlackInteractionsO
         value: { via: 'slack', slackUserId: click.user.id },
       });
       // Slack shows this text to the clicker (replace_original keeps the thread tidy).
-      res.json({ response_type: 'ephemeral', replace_original: false, text: `${click.action === 'approve' ? 'Approved' : 'Rejected'}: ${interaction.title}` });
+      res.json({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `${click.action === 'approve' ? 'Approved' : 'Rejected'}: ${interaction.title}`,
+      });
     } catch (error) {
       const text = isLlmteamError(error) ? error.message : 'The answer could not be recorded.';
       if (!isLlmteamError(error)) logger.error({ err: error }, 'Slack answer failed');

@@ -2,7 +2,16 @@ import type { FragmentDefinitionNode, GraphQLNamedType, SelectionSetNode, ValueN
 import { graphql } from '../graphql-js.js';
 import { type GatewayPlugin, type OperationCheck, operationCheckPlugin } from './gateway-plugin.js';
 
-const { GraphQLError, Kind, getNamedType, getNullableType, isCompositeType, isInterfaceType, isListType, isObjectType } = graphql;
+const {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+} = graphql;
 
 /** Options of {@link useComplexityLimit}. */
 export interface ComplexityLimitOptions {
@@ -15,7 +24,10 @@ export interface ComplexityLimitOptions {
 /** Default of {@link ComplexityLimitOptions.maxComplexity}. */
 export const DEFAULT_MAX_COMPLEXITY = 2000;
 
-function numberArg(value: ValueNode | undefined, variables: Record<string, unknown> | null | undefined): number | undefined {
+function numberArg(
+  value: ValueNode | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): number | undefined {
   if (!value) return undefined;
   if (value.kind === Kind.INT) return Number(value.value);
   if (value.kind === Kind.VARIABLE) {
@@ -32,18 +44,32 @@ function numberArg(value: ValueNode | undefined, variables: Record<string, unkno
 export function operationComplexity(operation: OperationCheck, defaultListSize = 10): number {
   const { schema, document, variables } = operation;
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  for (const def of document.definitions)
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const op = operation.operationName ? ops.find((o) => o.name?.value === operation.operationName) : ops[0];
   if (!op) return 0;
-  const root = op.operation === 'query' ? schema.getQueryType() : op.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    op.operation === 'query'
+      ? schema.getQueryType()
+      : op.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   // `pageSize`: the `first` of an enclosing connection field (runs(first) { edges }), applied to its lists.
-  const walk = (type: GraphQLNamedType | null | undefined, set: SelectionSetNode, visiting: Set<string>, pageSize?: number): number => {
+  const walk = (
+    type: GraphQLNamedType | null | undefined,
+    set: SelectionSetNode,
+    visiting: Set<string>,
+    pageSize?: number,
+  ): number => {
     let cost = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value.startsWith('__')) continue;
-        const field = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[sel.name.value] : undefined;
+        const field =
+          type && (isObjectType(type) || isInterfaceType(type))
+            ? type.getFields()[sel.name.value]
+            : undefined;
         const list = field ? isListType(getNullableType(field.type)) : false;
         const sizeArg = sel.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'limit');
         const own = numberArg(sizeArg?.value, variables);
@@ -51,7 +77,12 @@ export function operationComplexity(operation: OperationCheck, defaultListSize =
         const childType = field ? getNamedType(field.type) : undefined;
         const childPage = list ? undefined : own;
         const child = sel.selectionSet
-          ? walk(childType && isCompositeType(childType) ? childType : undefined, sel.selectionSet, visiting, childPage)
+          ? walk(
+              childType && isCompositeType(childType) ? childType : undefined,
+              sel.selectionSet,
+              visiting,
+              childPage,
+            )
           : 0;
         cost += 1 + Math.max(1, size) * child;
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
@@ -60,7 +91,12 @@ export function operationComplexity(operation: OperationCheck, defaultListSize =
       } else {
         const fragment = fragments.get(sel.name.value);
         if (!fragment || visiting.has(sel.name.value)) continue;
-        cost += walk(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet, new Set([...visiting, sel.name.value]), pageSize);
+        cost += walk(
+          schema.getType(fragment.typeCondition.name.value),
+          fragment.selectionSet,
+          new Set([...visiting, sel.name.value]),
+          pageSize,
+        );
       }
     }
     return cost;
@@ -76,7 +112,13 @@ export function useComplexityLimit(options: ComplexityLimitOptions = {}): Gatewa
     const complexity = operationComplexity(operation, listSize);
     if (complexity <= maxComplexity) return undefined;
     return new GraphQLError(`Query complexity ${complexity} exceeds the limit of ${maxComplexity}`, {
-      extensions: { code: 'QUERY_TOO_COMPLEX', llmteamCode: 'LLMT_E_GW_QUERY_TOO_COMPLEX', complexity, maxComplexity, http: { status: 400 } },
+      extensions: {
+        code: 'QUERY_TOO_COMPLEX',
+        llmteamCode: 'LLMT_E_GW_QUERY_TOO_COMPLEX',
+        complexity,
+        maxComplexity,
+        http: { status: 400 },
+      },
     });
   });
 }

@@ -2,6 +2,7 @@ import type { FragmentDefinitionNode, SelectionSetNode } from 'graphql';
 import { graphql } from '../graphql-js.js';
 
 const { GraphQLError, Kind } = graphql;
+
 import { type GatewayPlugin, type OperationCheck, operationCheckPlugin } from './gateway-plugin.js';
 
 /** Options of {@link useDepthLimit}. */
@@ -16,11 +17,11 @@ export const DEFAULT_MAX_DEPTH = 10;
 /** Depth of an operation's deepest field, following fragments (a fragment cycle counts once). */
 export function operationDepth(operation: OperationCheck): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  let selected: SelectionSetNode | undefined;
   const ops = operation.document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  for (const def of operation.document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  for (const def of operation.document.definitions)
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const op = operation.operationName ? ops.find((o) => o.name?.value === operation.operationName) : ops[0];
-  selected = op?.selectionSet;
+  const selected = op?.selectionSet;
   const walk = (set: SelectionSetNode, visiting: Set<string>): number => {
     let max = 0;
     for (const sel of set.selections) {
@@ -48,7 +49,13 @@ export function useDepthLimit(options: DepthLimitOptions = {}): GatewayPlugin {
     const depth = operationDepth(operation);
     if (depth <= maxDepth) return undefined;
     return new GraphQLError(`Query depth ${depth} exceeds the limit of ${maxDepth}`, {
-      extensions: { code: 'QUERY_TOO_DEEP', llmteamCode: 'LLMT_E_GW_QUERY_TOO_DEEP', depth, maxDepth, http: { status: 400 } },
+      extensions: {
+        code: 'QUERY_TOO_DEEP',
+        llmteamCode: 'LLMT_E_GW_QUERY_TOO_DEEP',
+        depth,
+        maxDepth,
+        http: { status: 400 },
+      },
     });
   });
 }

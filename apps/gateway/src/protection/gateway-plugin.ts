@@ -23,14 +23,22 @@ export interface GatewayPlugin {
 }
 
 /** Turns a check into a plugin that refuses an operation over both transports. */
-export function operationCheckPlugin(name: string, check: (operation: OperationCheck) => GraphQLError | undefined): GatewayPlugin {
+export function operationCheckPlugin(
+  name: string,
+  check: (operation: OperationCheck) => GraphQLError | undefined,
+): GatewayPlugin {
   return {
     name,
     apollo: {
       async requestDidStart() {
         return {
           async didResolveOperation({ document, request, schema }) {
-            const error = check({ schema, document, operationName: request.operationName, variables: request.variables });
+            const error = check({
+              schema,
+              document,
+              operationName: request.operationName,
+              variables: request.variables,
+            });
             if (error) throw error;
           },
         };

@@ -5,12 +5,18 @@ import { operationComplexity, useComplexityLimit } from './complexity-limit.js';
 import { operationDepth, useDepthLimit } from './depth-limit.js';
 
 const schema = await buildGatewaySchema();
-const op = (query: string, variables?: Record<string, unknown>) => ({ schema, document: graphql.parse(query), variables });
+const op = (query: string, variables?: Record<string, unknown>) => ({
+  schema,
+  document: graphql.parse(query),
+  variables,
+});
 
 describe('depth limit', () => {
   it('counts nesting through fragments and ignores introspection', () => {
     expect(operationDepth(op('{ health { status } }'))).toBe(2);
-    expect(operationDepth(op('query { runs { ...R } } fragment R on RunConnection { edges { node { id } } }'))).toBe(4);
+    expect(
+      operationDepth(op('query { runs { ...R } } fragment R on RunConnection { edges { node { id } } }')),
+    ).toBe(4);
     expect(operationDepth(op('{ __schema { types { fields { type { ofType { name } } } } } }'))).toBe(0);
   });
 
@@ -22,7 +28,8 @@ describe('depth limit', () => {
   });
 
   it('does not loop on fragment cycles', () => {
-    const doc = 'query { runs { ...A } } fragment A on RunConnection { ...B } fragment B on RunConnection { ...A edges { cursor } }';
+    const doc =
+      'query { runs { ...A } } fragment A on RunConnection { ...B } fragment B on RunConnection { ...A edges { cursor } }';
     expect(operationDepth(op(doc))).toBe(3);
   });
 });
@@ -31,7 +38,9 @@ describe('complexity limit', () => {
   it('multiplies list selections by first (also through connection edges), else by the default list size', () => {
     expect(operationComplexity(op('{ health { status } }'))).toBe(2);
     const small = operationComplexity(op('{ runs(first: 1) { edges { node { id } } } }'));
-    const large = operationComplexity(op('query($n: Int) { runs(first: $n) { edges { node { id } } } }', { n: 100 }));
+    const large = operationComplexity(
+      op('query($n: Int) { runs(first: $n) { edges { node { id } } } }', { n: 100 }),
+    );
     expect(large).toBeGreaterThan(small * 50);
     expect(operationComplexity(op('{ segments { id } }'))).toBe(1 + 10 * 1);
   });

@@ -2,6 +2,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { graphql } from '../graphql-js.js';
 
 const { GraphQLError } = graphql;
+
 import { isLlmteamError } from '@llmteam/core';
 import { isPublicError, toGraphQLCode } from '../errors.js';
 
@@ -35,7 +36,8 @@ const PASS_THROUGH = new Set([
 function original(error: unknown): unknown {
   let current = error;
   // graphql-js wraps resolver errors in GraphQLError (originalError); Apollo may wrap again.
-  for (let i = 0; i < 5 && current instanceof GraphQLError && current.originalError; i++) current = current.originalError;
+  for (let i = 0; i < 5 && current instanceof GraphQLError && current.originalError; i++)
+    current = current.originalError;
   return current;
 }
 
@@ -47,7 +49,11 @@ function original(error: unknown): unknown {
 export function createErrorFormatter(options: MaskedErrorsOptions = {}) {
   return function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     const cause = original(error);
-    const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+    const base = {
+      message: formatted.message,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+    };
     if (isLlmteamError(cause)) {
       const code = toGraphQLCode(cause.code) ?? 'INTERNAL_SERVER_ERROR';
       if (!isPublicError(cause) && !options.development) {
@@ -67,7 +73,11 @@ export function createErrorFormatter(options: MaskedErrorsOptions = {}) {
       return { ...formatted, extensions: options.development ? formatted.extensions : extensions };
     }
     // A GraphQLError thrown on purpose with a known code (e.g. by a plugin) passes as well.
-    if (cause instanceof GraphQLError && typeof cause.extensions?.code === 'string' && PASS_THROUGH.has(cause.extensions.code as string)) {
+    if (
+      cause instanceof GraphQLError &&
+      typeof cause.extensions?.code === 'string' &&
+      PASS_THROUGH.has(cause.extensions.code as string)
+    ) {
       return { ...base, extensions: { code: cause.extensions.code } };
     }
     if (options.development) return formatted;

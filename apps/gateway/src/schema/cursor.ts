@@ -15,12 +15,22 @@ export function encodeRunCursor(cursor: RunCursor): string {
 
 export function decodeRunCursor(value: string): RunCursor {
   try {
-    const [storeCursor, skip] = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as [unknown, unknown];
-    if ((storeCursor === null || typeof storeCursor === 'string') && Number.isInteger(skip) && (skip as number) >= 0) {
+    const [storeCursor, skip] = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as [
+      unknown,
+      unknown,
+    ];
+    if (
+      (storeCursor === null || typeof storeCursor === 'string') &&
+      Number.isInteger(skip) &&
+      (skip as number) >= 0
+    ) {
       return { storeCursor: storeCursor ?? undefined, skip: skip as number };
     }
   } catch {
     // fall through to the error below
   }
-  throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'after is not a cursor returned by runs(); pass pageInfo.endCursor or an edge cursor');
+  throw new LlmteamError(
+    'LLMT_E_INVALID_ARGUMENT',
+    'after is not a cursor returned by runs(); pass pageInfo.endCursor or an edge cursor',
+  );
 }

@@ -2,28 +2,64 @@ import { registerEnumType } from 'type-graphql';
 
 // GraphQL enum names are the upper-case forms; the values resolvers see are the store's.
 function upperEnum<const T extends readonly string[]>(values: T): { [K in T[number] as Uppercase<K>]: K } {
-  return Object.fromEntries(values.map((v) => [v.toUpperCase(), v])) as { [K in T[number] as Uppercase<K>]: K };
+  return Object.fromEntries(values.map((v) => [v.toUpperCase(), v])) as {
+    [K in T[number] as Uppercase<K>]: K;
+  };
 }
 
 /** Run statuses (ARCHITECTURE section 3). */
 export const RunStatusEnum = upperEnum([
-  'pending', 'running', 'waiting_human', 'waiting_action', 'paused', 'completed', 'failed', 'cancelled',
+  'pending',
+  'running',
+  'waiting_human',
+  'waiting_action',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
 ] as const);
 /** Step statuses. */
 export const StepStatusEnum = upperEnum([
-  'pending', 'running', 'waiting', 'retry_wait', 'completed', 'failed', 'skipped', 'cancelled',
+  'pending',
+  'running',
+  'waiting',
+  'retry_wait',
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
 ] as const);
 /** Interaction statuses (ARCHITECTURE section 5). */
 export const InteractionStatusEnum = upperEnum([
-  'pending', 'notified', 'in_progress', 'completed', 'rejected', 'timeout', 'cancelled', 'escalated',
+  'pending',
+  'notified',
+  'in_progress',
+  'completed',
+  'rejected',
+  'timeout',
+  'cancelled',
+  'escalated',
 ] as const);
-export const InteractionTypeEnum = upperEnum(['approval', 'choice', 'input', 'review', 'task', 'chat'] as const);
+export const InteractionTypeEnum = upperEnum([
+  'approval',
+  'choice',
+  'input',
+  'review',
+  'task',
+  'chat',
+] as const);
 export const InteractionPriorityEnum = upperEnum(['low', 'normal', 'high', 'critical'] as const);
 export const RoleEnum = upperEnum(['admin', 'operator', 'approver', 'viewer'] as const);
 export const TenantTierEnum = upperEnum(['free', 'standard', 'enterprise'] as const);
 export const SnapshotReasonEnum = upperEnum(['manual', 'auto', 'pause', 'error', 'fork'] as const);
 /** Step catalog categories; their values are already upper-case. */
-export const StepCategoryEnum = { AI: 'AI', INTEGRATION: 'INTEGRATION', HUMAN: 'HUMAN', CONTROL: 'CONTROL', UTILITY: 'UTILITY' } as const;
+export const StepCategoryEnum = {
+  AI: 'AI',
+  INTEGRATION: 'INTEGRATION',
+  HUMAN: 'HUMAN',
+  CONTROL: 'CONTROL',
+  UTILITY: 'UTILITY',
+} as const;
 
 // Registered once at import, like the decorated classes (type-graphql keeps one metadata storage).
 registerEnumType(RunStatusEnum, { name: 'RunStatus', description: 'Lifecycle of a run' });

@@ -1,6 +1,7 @@
 /** Maps store records to the GraphQL shapes of `object-types.ts`. */
 import type {
   AuditRecord,
+  WorktrailEvent as EventRecord,
   InteractionRecord,
   RunRecord,
   SegmentRecord,
@@ -8,7 +9,6 @@ import type {
   StepStateRecord,
   StepTypeInfo,
   TimerRecord,
-  WorktrailEvent as EventRecord,
 } from '@llmteam/core';
 import type {
   AuditEvent,

@@ -13,8 +13,14 @@ const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 @Resolver()
 export class MutationResolver {
-  @Mutation(() => Segment, { description: 'Validates and stores a segment version; an invalid one fails with BAD_USER_INPUT listing every problem' })
-  async upsertSegment(@Ctx() ctx: GatewayContext, @Arg('definition', () => JSONResolver) definition: unknown): Promise<Segment> {
+  @Mutation(() => Segment, {
+    description:
+      'Validates and stores a segment version; an invalid one fails with BAD_USER_INPUT listing every problem',
+  })
+  async upsertSegment(
+    @Ctx() ctx: GatewayContext,
+    @Arg('definition', () => JSONResolver) definition: unknown,
+  ): Promise<Segment> {
     const auth = requirePermission(ctx.auth, 'operate');
     return toSegment(await ctx.engine.upsertSegment(definition, scopeOf(auth)));
   }
@@ -125,18 +131,30 @@ export class MutationResolver {
     @Arg('tier', () => TenantTierEnum, { nullable: true }) tier?: TenantTier,
   ): Promise<Tenant> {
     const auth = requirePermission(ctx.auth, 'admin');
-    if (auth.tenantId !== 'default') throw new GatewayError('LLMT_E_GW_FORBIDDEN', 'Only admins of tenant "default" create tenants');
+    if (auth.tenantId !== 'default')
+      throw new GatewayError('LLMT_E_GW_FORBIDDEN', 'Only admins of tenant "default" create tenants');
     if (!TENANT_ID.test(id)) {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'Tenant id must be 1-63 lower-case letters, digits, "-" or "_", starting with a letter or digit');
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        'Tenant id must be 1-63 lower-case letters, digits, "-" or "_", starting with a letter or digit',
+      );
     }
     const store = ctx.engine.store;
     if (await store.getTenant(id)) throw new LlmteamError('LLMT_E_CONFLICT', `Tenant "${id}" already exists`);
-    const record = { tenantId: id, name, tier: tier ?? 'standard', limits: {}, createdAt: new Date(ctx.engine.clock.now()).toISOString() };
+    const record = {
+      tenantId: id,
+      name,
+      tier: tier ?? 'standard',
+      limits: {},
+      createdAt: new Date(ctx.engine.clock.now()).toISOString(),
+    };
     await store.putTenant(record);
     return { id: record.tenantId, name: record.name, tier: record.tier, createdAt: record.createdAt };
   }
 
-  @Mutation(() => CreatedApiKey, { description: 'Admins of the tenant (or of `default`). The secret is shown once' })
+  @Mutation(() => CreatedApiKey, {
+    description: 'Admins of the tenant (or of `default`). The secret is shown once',
+  })
   async createApiKey(
     @Ctx() ctx: GatewayContext,
     @Arg('tenantId', () => ID) tenantId: string,
@@ -149,10 +167,12 @@ export class MutationResolver {
     if (auth.tenantId !== tenantId && auth.tenantId !== 'default') {
       throw new GatewayError('LLMT_E_GW_FORBIDDEN', 'An admin key creates keys for its own tenant only');
     }
-    if (roles.length === 0) throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'roles must name at least one role');
+    if (roles.length === 0)
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'roles must name at least one role');
     const store = ctx.engine.store;
     if (tenantId === 'default') await ensureTenant(store, 'default', 'Default');
-    else if (!(await store.getTenant(tenantId))) throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No tenant "${tenantId}"`);
+    else if (!(await store.getTenant(tenantId)))
+      throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No tenant "${tenantId}"`);
     const { record, secret } = await createApiKey(store, {
       tenantId,
       roles,
@@ -161,7 +181,15 @@ export class MutationResolver {
       groups: groups ?? [],
       now: new Date(ctx.engine.clock.now()),
     });
-    return { id: record.keyId, secret, tenantId, roles: record.roles, name: record.name, subject: record.subject, groups: record.groups };
+    return {
+      id: record.keyId,
+      secret,
+      tenantId,
+      roles: record.roles,
+      name: record.name,
+      subject: record.subject,
+      groups: record.groups,
+    };
   }
 }
 
@@ -169,14 +197,19 @@ export class MutationResolver {
 async function ensureRun(ctx: GatewayContext, runId: string): Promise<void> {
   const auth = requirePermission(ctx.auth, 'read');
   const run = await ctx.engine.store.getRun(auth.tenantId, runId);
-  if (!run || run.tenantId !== auth.tenantId) throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No run "${runId}" in this tenant`);
+  if (!run || run.tenantId !== auth.tenantId)
+    throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No run "${runId}" in this tenant`);
 }
 
 /** Answers an interaction of the caller's tenant as the caller. */
 async function answer(
   ctx: GatewayContext,
   requestId: string,
-  options: { action: 'approve' | 'reject' | 'request_changes' | 'respond'; value?: unknown; comment?: string },
+  options: {
+    action: 'approve' | 'reject' | 'request_changes' | 'respond';
+    value?: unknown;
+    comment?: string;
+  },
 ): Promise<Interaction> {
   const auth = requirePermission(ctx.auth, 'answer');
   const existing = await ctx.engine.store.getInteraction(auth.tenantId, requestId);

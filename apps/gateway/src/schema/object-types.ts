@@ -20,7 +20,8 @@ import {
 export class Health {
   @Field(() => String, { description: '`ok`, or `shutting_down` while draining' }) status!: string;
   @Field(() => String) version!: string;
-  @Field(() => String, { description: 'Name of the store, e.g. `sqlite:./.llmteam/llmteam.sqlite`' }) store!: string;
+  @Field(() => String, { description: 'Name of the store, e.g. `sqlite:./.llmteam/llmteam.sqlite`' })
+  store!: string;
   @Field(() => Float) uptimeSeconds!: number;
 }
 
@@ -136,7 +137,8 @@ export class Timer {
 export class WaitingOn {
   @Field(() => [Interaction]) interactions!: Interaction[];
   @Field(() => [Timer]) timers!: Timer[];
-  @Field(() => [StepState], { description: 'Steps suspended on something other than a person' }) actions!: StepState[];
+  @Field(() => [StepState], { description: 'Steps suspended on something other than a person' })
+  actions!: StepState[];
 }
 
 @ObjectType({ description: 'An immutable, checksummed copy of a run state' })

@@ -1,4 +1,10 @@
-import { type InteractionRecord, type InteractionStatus, LlmteamError, type RunStatus, type StepCategory } from '@llmteam/core';
+import {
+  type InteractionRecord,
+  type InteractionStatus,
+  LlmteamError,
+  type RunStatus,
+  type StepCategory,
+} from '@llmteam/core';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import { requireAuth, requirePermission, scopeOf } from '../auth/permissions.js';
@@ -19,14 +25,20 @@ import {
 } from './object-types.js';
 
 /** Statuses of a request someone still has to answer: the inbox default. */
-export const OPEN_INTERACTION_STATUSES: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
+export const OPEN_INTERACTION_STATUSES: InteractionStatus[] = [
+  'pending',
+  'notified',
+  'in_progress',
+  'escalated',
+];
 
 /** Largest page `runs(first)` returns. */
 export const MAX_PAGE_SIZE = 100;
 
 /** Inbox order: earliest SLA breach (or deadline) first, then oldest. */
 export function byDeadline(a: InteractionRecord, b: InteractionRecord): number {
-  const due = (i: InteractionRecord) => Date.parse(i.slaBreachAt ?? i.deadline ?? '') || Number.POSITIVE_INFINITY;
+  const due = (i: InteractionRecord) =>
+    Date.parse(i.slaBreachAt ?? i.deadline ?? '') || Number.POSITIVE_INFINITY;
   const diff = due(a) - due(b);
   if (diff !== 0 && !Number.isNaN(diff)) return diff;
   return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0;
@@ -81,13 +93,17 @@ export class QueryResolver {
     @Ctx() ctx: GatewayContext,
     @Arg('status', () => RunStatusEnum, { nullable: true }) status?: RunStatus,
     @Arg('segmentId', () => ID, { nullable: true }) segmentId?: string,
-    @Arg('first', () => Int, { nullable: true, description: `Page size, 1..${MAX_PAGE_SIZE}; default 20` }) first?: number,
+    @Arg('first', () => Int, { nullable: true, description: `Page size, 1..${MAX_PAGE_SIZE}; default 20` })
+    first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<RunConnection> {
     const auth = requirePermission(ctx.auth, 'read');
     const size = first ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `first must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${size}`);
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `first must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${size}`,
+      );
     }
     const start = after ? decodeRunCursor(after) : { storeCursor: undefined, skip: 0 };
     const page = await ctx.engine.store.listRuns(auth.tenantId, {
@@ -118,7 +134,8 @@ export class QueryResolver {
   }
 
   @Query(() => [Interaction], {
-    description: 'Inbox ordered by SLA deadline. Without `status`: open requests only. `assignee`: only requests that user (or group) may answer',
+    description:
+      'Inbox ordered by SLA deadline. Without `status`: open requests only. `assignee`: only requests that user (or group) may answer',
   })
   async interactions(
     @Ctx() ctx: GatewayContext,
@@ -133,7 +150,10 @@ export class QueryResolver {
       ...(assignee ? { assignee } : {}),
       ...(runId ? { runId } : {}),
     });
-    return records.filter((r) => r.tenantId === auth.tenantId).sort(byDeadline).map(toInteraction);
+    return records
+      .filter((r) => r.tenantId === auth.tenantId)
+      .sort(byDeadline)
+      .map(toInteraction);
   }
 
   @Query(() => [AuditEvent], { description: 'Audit entries of the tenant in chain order, within [from, to]' })
@@ -143,7 +163,11 @@ export class QueryResolver {
     @Arg('to', () => DateTimeResolver, { nullable: true }) to?: Date,
   ): Promise<AuditEvent[]> {
     const auth = requirePermission(ctx.auth, 'read');
-    const records = await ctx.engine.listAudit({ ...scopeOf(auth), from: from?.toISOString(), to: to?.toISOString() });
+    const records = await ctx.engine.listAudit({
+      ...scopeOf(auth),
+      from: from?.toISOString(),
+      to: to?.toISOString(),
+    });
     return records.map(toAudit);
   }
 
@@ -153,4 +177,3 @@ export class QueryResolver {
     return ctx.engine.verifyAudit(scopeOf(auth));
   }
 }
-

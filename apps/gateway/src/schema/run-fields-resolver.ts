@@ -38,7 +38,9 @@ export class RunFieldsResolver {
     return (await ctx.engine.store.listSnapshots(run.tenantId, run.id)).map(toSnapshot);
   }
 
-  @FieldResolver(() => WaitingOn, { description: 'Open interactions, timers and suspended steps the run waits for' })
+  @FieldResolver(() => WaitingOn, {
+    description: 'Open interactions, timers and suspended steps the run waits for',
+  })
   async waitingOn(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<WaitingOn> {
     const auth = requirePermission(ctx.auth, 'read');
     const waiting = await ctx.engine.waitingOn(run.id, scopeOf(auth));

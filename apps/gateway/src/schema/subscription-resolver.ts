@@ -1,4 +1,4 @@
-import type { InteractionRecord, WorktrailEvent as EventRecord } from '@llmteam/core';
+import type { WorktrailEvent as EventRecord, InteractionRecord } from '@llmteam/core';
 import { Arg, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
 import type { AuthInfo } from '../auth/api-keys.js';
 import { can, requirePermission, scopeOf } from '../auth/permissions.js';
@@ -35,13 +35,16 @@ function interactionIdOf(event: EventRecord): string | undefined {
 @Resolver()
 export class SubscriptionResolver {
   @Subscription(() => WorktrailEvent, {
-    description: 'Events of one run: the stored ones after `afterSeq`, then live ones, with no gap or duplicate',
+    description:
+      'Events of one run: the stored ones after `afterSeq`, then live ones, with no gap or duplicate',
     subscribe: async ({ args, context }: SubscribeData<{ runId: string; afterSeq?: number | null }>) => {
       const auth = requirePermission(context.auth, 'read');
       const run = await context.engine.store.getRun(auth.tenantId, args.runId);
-      if (!run || run.tenantId !== auth.tenantId) throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No run "${args.runId}" in this tenant`);
+      if (!run || run.tenantId !== auth.tenantId)
+        throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No run "${args.runId}" in this tenant`);
       return abortableIterator(
-        (signal) => context.engine.events(args.runId, { ...scopeOf(auth), afterSeq: args.afterSeq ?? 0, signal }),
+        (signal) =>
+          context.engine.events(args.runId, { ...scopeOf(auth), afterSeq: args.afterSeq ?? 0, signal }),
         (event) => event,
       );
     },
@@ -69,7 +72,10 @@ export class SubscriptionResolver {
       return iterator;
     },
   })
-  events(@Root() event: EventRecord, @Arg('types', () => [String], { nullable: true }) _types?: string[]): WorktrailEvent {
+  events(
+    @Root() event: EventRecord,
+    @Arg('types', () => [String], { nullable: true }) _types?: string[],
+  ): WorktrailEvent {
     return toEvent(event);
   }
 
@@ -85,7 +91,11 @@ export class SubscriptionResolver {
         const id = interactionIdOf(event);
         const candidates = id
           ? [await context.engine.store.getInteraction(auth.tenantId, id)]
-          : await context.engine.listInteractions({ ...scope, runId: event.run_id, status: OPEN_INTERACTION_STATUSES });
+          : await context.engine.listInteractions({
+              ...scope,
+              runId: event.run_id,
+              status: OPEN_INTERACTION_STATUSES,
+            });
         for (const interaction of candidates) {
           if (!interaction || seen.has(interaction.interactionId) || !mayAnswer(auth, interaction)) continue;
           if (!id && event.step_id && interaction.stepId !== event.step_id) continue;
@@ -98,7 +108,11 @@ export class SubscriptionResolver {
       unsubscribe = context.engine.onEvent(
         (event) => {
           if (event.tenant_id !== auth.tenantId) return;
-          chain = chain.then(() => deliver(event)).catch((error: unknown) => context.logger.warn({ err: error }, 'interactionRequested delivery failed'));
+          chain = chain
+            .then(() => deliver(event))
+            .catch((error: unknown) =>
+              context.logger.warn({ err: error }, 'interactionRequested delivery failed'),
+            );
         },
         { tenantId: auth.tenantId, types: ['interaction.requested'] },
       );

@@ -68,7 +68,9 @@ export function abortableIterator<T, U>(
   };
   // One listener for the iterator's life, not one per `next()`.
   const aborted = new Promise<IteratorResult<T>>((resolve) => {
-    controller.signal.addEventListener('abort', () => resolve({ value: undefined, done: true }), { once: true });
+    controller.signal.addEventListener('abort', () => resolve({ value: undefined, done: true }), {
+      once: true,
+    });
   });
   let closed = false;
   const iterator: AsyncIterableIterator<U> = {
