@@ -21,6 +21,13 @@ export interface CrashWorkerArgs {
   stepsPerRun: number;
   stepDelayMs: [number, number];
   leaseMs: number;
+  /** Engine poll interval (timers, orphaned runs). @default 50 */
+  pollIntervalMs?: number;
+  /**
+   * Seeder: start the runs without running any step (handlers wait forever), then stop
+   * the engine, releasing its leases, and exit 0.
+   */
+  seedOnly?: boolean;
   /** Exit 0 once at least `expectRuns` runs exist and all are terminal. */
   finish?: { expectRuns: number; timeoutMs: number };
 }
@@ -37,12 +44,13 @@ const sideEffect = defineStepType({
   inputs: [{ port_id: 'input' }],
   outputs: [{ port_id: 'output' }],
   async handler(ctx) {
+    if (args.seedOnly) await new Promise(() => undefined);
     const nonce = randomUUID();
     await sleep(delay() / 2);
     const response = await fetch(args.receiverUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': ctx.idempotencyKey },
-      body: JSON.stringify({ runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt, nonce, worker: args.workerId }),
+      body: JSON.stringify({ runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt, nonce, worker: args.workerId, at: new Date().toISOString() }),
     });
     if (!response.ok) throw new Error(`receiver answered ${response.status}`);
     await sleep(delay() / 2);
@@ -58,12 +66,19 @@ const segment: SegmentDefinition = {
 
 const module = (await import(args.storeModule)) as Record<string, (options: Record<string, unknown>) => Store>;
 const store = module[args.factory](args.storeOptions);
-const engine = createEngine({ store, stepTypes: [sideEffect], leaseMs: args.leaseMs, pollIntervalMs: 50, workerId: args.workerId });
+const engine = createEngine({ store, stepTypes: [sideEffect], leaseMs: args.leaseMs, pollIntervalMs: args.pollIntervalMs ?? 50, workerId: args.workerId });
 await engine.start();
-for (let i = 0; i < args.startRuns; i++) {
-  await engine.startRun({ segment, input: i, idempotencyKey: `${args.workerId}-${i}` });
+for (let i = 0; i < args.startRuns; i += 10) {
+  const batch = Array.from({ length: Math.min(10, args.startRuns - i) }, (_, j) => i + j);
+  await Promise.all(batch.map((n) => engine.startRun({ segment, input: n, idempotencyKey: `${args.workerId}-${n}` })));
 }
 process.stdout.write('ready\n');
+
+if (args.seedOnly) {
+  await engine.stop({ graceMs: 0 });
+  await store.close();
+  process.exit(0);
+}
 
 if (args.finish) {
   const deadline = Date.now() + args.finish.timeoutMs;

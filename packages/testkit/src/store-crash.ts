@@ -18,6 +18,8 @@ export interface ReceivedEffect {
   /** Random per handler call; the step's stored output carries the committed call's nonce. */
   nonce: string;
   worker: string;
+  /** When the handler sent it (the worker's clock). */
+  at: string;
   /** Arrival order. */
   order: number;
 }
@@ -33,19 +35,19 @@ export interface StoreCrashScenarioOptions {
   /**
    * `serial`: one worker at a time, each killed with SIGKILL after a random delay, then a
    * last worker finishes every run (single-process stores). `shared`: `workers` workers at
-   * once on one store, the first starting all runs, one other killed mid-way; the rest
-   * finish (multi-process stores).
+   * once on one store while a seeder process starts the runs and leaves; one worker is
+   * killed mid-way; the rest finish every run (multi-process stores).
    */
   mode: 'serial' | 'shared';
   /** serial: workers to kill. @default 30 */
   kills?: number;
-  /** serial: runs each worker starts. shared: runs the first worker starts. @default 3 (serial), 300 (shared) */
+  /** serial: runs each worker starts. shared: runs the seeder starts. @default 3 (serial), 300 (shared) */
   runsPerWorker?: number;
   /** shared: worker processes. @default 3 */
   workers?: number;
   /** serial: a worker is killed this long after it spawned, uniformly at random, in ms. @default [300, 1500] */
   killAfterMs?: [number, number];
-  /** shared: the victim is killed this long after the first worker is ready, in ms. @default 1500 */
+  /** shared: the victim is killed up to this long (at random) after its 10th side effect, in ms. @default 300 */
   killVictimAfterMs?: number;
   /** @default 5 */
   stepsPerRun?: number;
@@ -63,7 +65,7 @@ export interface StoreCrashScenarioOptions {
 export interface StoreCrashScenarioResult {
   kills: number;
   received: ReceivedEffect[];
-  /** Exit codes of the finishing workers (0 each when all runs finished). */
+  /** Exit codes of the workers that were not killed (0 each when all runs finished), the seeder first. */
   finishCodes: number[];
   stderr: string;
 }
@@ -142,16 +144,21 @@ export async function runStoreCrashScenario(options: StoreCrashScenarioOptions):
       finishCodes.push(await last.exited);
     } else {
       const total = options.runsPerWorker ?? 300;
-      const workers = options.workers ?? 3;
-      const first = spawnWorker({ workerId: 'w0', startRuns: total, finish: { expectRuns: total, timeoutMs: finishTimeoutMs } });
-      await first.ready;
-      const others = Array.from({ length: workers - 1 }, (_, i) => spawnWorker({ workerId: `w${i + 1}`, startRuns: 0, finish: { expectRuns: total, timeoutMs: finishTimeoutMs } }));
-      const victim = others[0] ?? first;
+      // The seeder starts every run and leaves (releasing its leases) without running a
+      // step; then the workers spread the runs among themselves through claims.
+      const seeder = spawnWorker({ workerId: 'seeder', startRuns: total, seedOnly: true, pollIntervalMs: 3_600_000 });
+      finishCodes.push(await seeder.exited);
+      const workers = Array.from({ length: options.workers ?? 3 }, (_, i) => spawnWorker({ workerId: `w${i + 1}`, startRuns: 0, finish: { expectRuns: total, timeoutMs: finishTimeoutMs } }));
+      const victim = workers[0];
       await victim.ready;
-      await new Promise((r) => setTimeout(r, options.killVictimAfterMs ?? 1500));
+      // Mid-way: once the victim holds runs and has done part of their work.
+      for (const end = Date.now() + finishTimeoutMs; received.filter((e) => e.worker === 'w1').length < 10 && Date.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * (options.killVictimAfterMs ?? 300)));
       await kill(victim.child, victim.exited);
       kills++;
-      for (const w of [first, ...others]) if (w !== victim) finishCodes.push(await w.exited);
+      for (const w of workers.slice(1)) finishCodes.push(await w.exited);
     }
   } finally {
     server.close();
@@ -206,7 +213,10 @@ export async function verifyCrashOutcome(store: Store, received: ReceivedEffect[
       const nonce = (step.outputs?.output as { nonce?: string } | undefined)?.nonce;
       const seen = (effects.get(`${run.runId}/${step.stepId}`) ?? []).sort((a, b) => a.order - b.order);
       if (!seen.length) problems.push(`step ${run.runId}/${step.stepId} completed without its side effect`);
-      else if (seen[seen.length - 1].nonce !== nonce) problems.push(`step ${run.runId}/${step.stepId} ran again after it completed`);
+      else if (seen[seen.length - 1].nonce !== nonce) {
+        const calls = seen.map((e) => `${e.worker}#${e.attempt}${e.nonce === nonce ? '(committed)' : ''}`).join(' ');
+        problems.push(`step ${run.runId}/${step.stepId} ran again after it completed: ${calls}`);
+      }
     }
   }
   return { runs: runs.length, steps, repeatedEffects: received.length - steps, problems };

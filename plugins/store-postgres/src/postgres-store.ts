@@ -151,6 +151,15 @@ export class PostgresStore extends SqlStore {
     }
   }
 
+  protected override leaseTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    // No WAL flush for leases and claims: a lease lost in a database crash only expires
+    // early, and timers still fire once because consuming one is a version-checked commit.
+    return this.transaction(async (tx) => {
+      await tx.exec('SET LOCAL synchronous_commit TO OFF');
+      return fn(tx);
+    });
+  }
+
   protected async read<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
     const runner = this.ready().createQueryRunner();
     try {

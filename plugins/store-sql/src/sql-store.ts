@@ -79,6 +79,13 @@ export abstract class SqlStore implements Store {
   protected abstract transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Runs reads that need no transaction. */
   protected abstract read<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs a lease or claim write. Leases are timing hints, never the guard against double
+   * writes (commits are version-checked), so a store may trade their durability for speed.
+   */
+  protected leaseTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
 
   /** Called with the migration connection before migrating (Postgres: schema + lock). */
   protected async beforeMigrate(_runner: QueryRunner): Promise<void> {}
@@ -500,7 +507,7 @@ export abstract class SqlStore implements Store {
     const until = now + options.leaseMs;
     let rows: SqlRow[];
     if (this.dialect === 'postgres') {
-      ({ rows } = await this.transaction((tx) =>
+      ({ rows } = await this.leaseTransaction((tx) =>
         tx.exec(
           `UPDATE timers SET lease_owner = ?, lease_until = ? WHERE (tenant_id, timer_id) IN (
              SELECT tenant_id, timer_id FROM timers WHERE due_ms <= ? AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)
@@ -509,7 +516,7 @@ export abstract class SqlStore implements Store {
         ),
       ));
     } else {
-      rows = await this.transaction(async (tx) => {
+      rows = await this.leaseTransaction(async (tx) => {
         const due = await tx.exec(
           `SELECT tenant_id, timer_id, body FROM timers WHERE due_ms <= ? AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?) ORDER BY due_ms LIMIT ?`,
           [now, now, options.owner, options.limit],
@@ -536,7 +543,7 @@ export abstract class SqlStore implements Store {
     const until = now + options.leaseMs;
     let rows: SqlRow[];
     if (this.dialect === 'postgres') {
-      ({ rows } = await this.transaction((tx) =>
+      ({ rows } = await this.leaseTransaction((tx) =>
         tx.exec(
           `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE (tenant_id, run_id) IN (
              SELECT tenant_id, run_id FROM runs WHERE status IN ('pending', 'running') AND (lease_until IS NULL OR lease_until <= ?)
@@ -545,7 +552,7 @@ export abstract class SqlStore implements Store {
         ),
       ));
     } else {
-      rows = await this.transaction(async (tx) => {
+      rows = await this.leaseTransaction(async (tx) => {
         const free = await tx.exec(
           `SELECT tenant_id, run_id FROM runs WHERE status IN ('pending', 'running') AND (lease_until IS NULL OR lease_until <= ?) ORDER BY created_at LIMIT ?`,
           [now, options.limit],
@@ -562,7 +569,7 @@ export abstract class SqlStore implements Store {
   async acquireLease(tenantId: string, runId: string, options: LeaseOptions): Promise<boolean> {
     this.ready();
     const now = Date.parse(options.now);
-    const { affected } = await this.transaction((tx) =>
+    const { affected } = await this.leaseTransaction((tx) =>
       tx.exec(
         `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)`,
         [options.owner, now + options.leaseMs, tenantId, runId, options.owner, now],
@@ -573,7 +580,7 @@ export abstract class SqlStore implements Store {
 
   async releaseLease(tenantId: string, runId: string, owner: string): Promise<void> {
     this.ready();
-    await this.transaction((tx) =>
+    await this.leaseTransaction((tx) =>
       tx.exec(`UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE tenant_id = ? AND run_id = ? AND lease_owner = ?`, [tenantId, runId, owner]),
     );
   }
