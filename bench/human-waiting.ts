@@ -3,9 +3,10 @@
  * answer gets the run going again. Run with `--expose-gc` (memory figures need it).
  *
  * - memory: N runs wait at a `human_task` at once. `totalBytesPerRun` is the heap growth
- *   per run; `storeBytesPerRun` is what the same records cost in a bare MemoryStore with no
- *   engine (a replica); `engineBytesPerRun` is what the engine itself holds (heap with the
- *   engine, minus the heap once the engine is stopped and dropped). Target: engine < 1 KB.
+ *   per run (engine and store); `storeBytesPerRun` is what the store alone holds (the same
+ *   store once the engine is stopped and dropped); `engineBytesPerRun` is the rest, minus
+ *   the engine's fixed cost (`engineFixedBytes`: catalog, compiled schemas, caches), measured
+ *   on an engine with no waiting run. Target: engine < 1 KB per waiting run.
  * - latency: time from `respond()` to the next step's `step.started` event, p50 / p99 over
  *   1,000 answers, one at a time. Targets: p99 < 2 ms in memory, < 5 ms on SQLite.
  */
@@ -75,30 +76,12 @@ async function startWaiting(engine: Engine, count: number): Promise<string[]> {
   return ids;
 }
 
-/** Copies a run's records into `replica` exactly as a store would hold them, sharing no object. */
-async function copyRun(source: Store, replica: Store, runId: string): Promise<void> {
-  const run = structuredClone((await source.getRun('default', runId))!);
-  const [steps, events, interactions] = await Promise.all([
-    source.getSteps('default', runId),
-    source.listEvents('default', runId),
-    source.listInteractions('default', { runId }),
-  ]);
-  await replica.commit({
-    tenantId: 'default',
-    runId,
-    expectedVersion: 0,
-    run: { ...run, version: 1 },
-    steps: structuredClone(steps),
-    events: structuredClone(events),
-    interactions: structuredClone(interactions),
-  });
-}
-
 interface Measured {
   runs: number;
   totalBytesPerRun?: number;
   storeBytesPerRun?: number;
   engineBytesPerRun?: number;
+  engineFixedBytes?: number;
   driversWhileWaiting: number;
   activeResourcesWhileWaitingDelta: number;
   answerToNextStepMs: { p50: number; p99: number; max: number; answers: number };
@@ -107,38 +90,41 @@ interface Measured {
   respondCallMs: { p50: number; p99: number };
 }
 
-async function measure(
-  makeStore: () => Store,
-  runs: number,
-  answers: number,
-  replicaBaseline: boolean,
-): Promise<Measured> {
+/** Heap an engine holds with no run: catalog, compiled schemas, caches. Subtracted from per-run figures. */
+async function engineFixedBytes(makeStore: () => Store): Promise<number> {
   const store = makeStore();
   await store.init();
-  const resourcesBefore = process.getActiveResourcesInfo().length;
-  const h0 = await heap();
   let engine: Engine | undefined = createEngine({ store });
   await engine.start();
   await engine.upsertSegment(segment);
+  await startWaiting(engine, 10);
+  const withEngine = await heap();
+  await engine.stop();
+  engine = undefined;
+  const without = await heap();
+  await store.close();
+  return withEngine - without;
+}
+
+async function measure(makeStore: () => Store, runs: number, answers: number): Promise<Measured> {
+  const fixed = await engineFixedBytes(makeStore);
+  const store = makeStore();
+  await store.init();
+  const hBase = await heap();
+  let engine: Engine | undefined = createEngine({ store });
+  await engine.start();
+  await engine.upsertSegment(segment);
+  await startWaiting(engine, 10);
+  const resourcesBefore = process.getActiveResourcesInfo().length;
+  const h0 = await heap();
   const runIds = await startWaiting(engine, runs);
   const h1 = await heap();
   const driversWhileWaiting = (engine as unknown as { drivers: Map<string, unknown> }).drivers.size;
   const activeResourcesWhileWaitingDelta = process.getActiveResourcesInfo().length - resourcesBefore;
+  // The same records, held by the same store, with no engine: what the store itself costs.
   await engine.stop();
   engine = undefined;
   const h2 = await heap();
-
-  let storeBytesPerRun: number | undefined;
-  if (replicaBaseline) {
-    const before = await heap();
-    const replica = new MemoryStore();
-    for (const id of runIds) await copyRun(store, replica, id);
-    const after = await heap();
-    storeBytesPerRun = (after - before) / runs;
-    // Keep the replica alive until measured.
-    if ((await replica.getRun('default', runIds[0]))?.runId !== runIds[0])
-      throw new Error('replica is incomplete');
-  }
 
   // A fresh engine on the same store answers: the waiting runs hold nothing in the process.
   const answering = createEngine({ store });
@@ -181,8 +167,9 @@ async function measure(
   return {
     runs,
     totalBytesPerRun: gc ? round((h1 - h0) / runs, 1) : undefined,
-    storeBytesPerRun: gc && storeBytesPerRun !== undefined ? round(storeBytesPerRun, 1) : undefined,
-    engineBytesPerRun: gc ? round((h1 - h2) / runs, 1) : undefined,
+    storeBytesPerRun: gc ? round((h2 - hBase) / runs, 1) : undefined,
+    engineBytesPerRun: gc ? round((h1 - h2 - fixed) / runs, 1) : undefined,
+    engineFixedBytes: gc ? fixed : undefined,
     driversWhileWaiting,
     activeResourcesWhileWaitingDelta,
     answerToNextStepMs: {
@@ -220,7 +207,7 @@ export async function run(): Promise<Record<string, unknown>> {
     target: { engineBytesPerRun: '< 1024', answerToNextStepP99Ms: { memory: '< 2', sqlite: '< 5' } },
     gc: gc ? 'exposed' : 'missing: run node with --expose-gc for memory figures',
   };
-  result.memory = await measure(() => new MemoryStore(), 10_000, 1000, true);
+  result.memory = await measure(() => new MemoryStore(), 10_000, 1000);
   const createSqliteStore = await loadSqlite();
   if (!createSqliteStore) {
     result.sqlite = { skipped: '@llmteam/store-sqlite is not available' };
@@ -233,13 +220,11 @@ export async function run(): Promise<Record<string, unknown>> {
       () => createSqliteStore({ path: join(dir, 'full.sqlite'), synchronous: 'FULL' }),
       10_000,
       1000,
-      false,
     );
     result.sqliteSynchronousNormal = await measure(
       () => createSqliteStore({ path: join(dir, 'normal.sqlite'), synchronous: 'NORMAL' }),
       10_000,
       1000,
-      false,
     );
   } catch (error) {
     result.sqlite = { error: (error as Error).message };

@@ -48,7 +48,8 @@ export async function runHumanTask(ctx: StepContext): Promise<Record<string, unk
       .filter((r) => r.action === 'message')
       .map((r) => ({ by: r.subject, text: typeof r.value === 'string' ? r.value : r.comment, at: r.at }));
   }
-  if (cfg.required_approvers) response.approvers = outcome.responses.filter((r) => r.action === 'approve').map((r) => r.subject);
+  if (cfg.required_approvers)
+    response.approvers = outcome.responses.filter((r) => r.action === 'approve').map((r) => r.subject);
   switch (outcome.action) {
     case 'approve':
       return { approved: ctx.input, output: response };
@@ -61,10 +62,14 @@ export async function runHumanTask(ctx: StepContext): Promise<Record<string, unk
       return { changes_requested: outcome.comment ?? outcome.value ?? '', output: response };
     case 'timeout':
       if (cfg.on_timeout === 'fail') {
-        throw StepError.nonRetryable(`"${cfg.title}" was not answered in time (on_timeout: fail)`, { code: 'LLMT_E_TIMEOUT' });
+        throw StepError.nonRetryable(`"${cfg.title}" was not answered in time (on_timeout: fail)`, {
+          code: 'LLMT_E_TIMEOUT',
+        });
       }
       return { timeout: ctx.input, output: response };
     default:
-      throw StepError.nonRetryable(`unexpected answer "${outcome.action}" to "${cfg.title}"`, { code: 'LLMT_E_RESPONSE_INVALID' });
+      throw StepError.nonRetryable(`unexpected answer "${outcome.action}" to "${cfg.title}"`, {
+        code: 'LLMT_E_RESPONSE_INVALID',
+      });
   }
 }

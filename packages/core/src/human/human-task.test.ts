@@ -2,11 +2,11 @@ import { afterEach, describe, expect, test } from 'vitest';
 import {
   createEngine,
   defineStepType,
-  ManualClock,
-  MemoryStore,
   type Engine,
   type EngineOptions,
   type InteractionRecord,
+  ManualClock,
+  MemoryStore,
   type SegmentDefinition,
   type StepDefinition,
   type Store,
@@ -34,7 +34,11 @@ async function advance(engine: Engine, clock: ManualClock, ms: number): Promise<
 }
 
 function human(step_id: string, config: Record<string, unknown> = {}): StepDefinition {
-  return { step_id, step_type: 'human_task', config: { task_type: 'approval', title: `Approve ${step_id}`, ...config } };
+  return {
+    step_id,
+    step_type: 'human_task',
+    config: { task_type: 'approval', title: `Approve ${step_id}`, ...config },
+  };
 }
 
 function transform(step_id: string, expression: string, extra: Partial<StepDefinition> = {}): StepDefinition {
@@ -72,13 +76,22 @@ describe('human_task', () => {
     const run = await engine.startRun({ segment: deployment, input: '3.1.0' });
     expect((await engine.waitForRun(run.runId)).status).toBe('waiting_human');
     const [request] = await openRequests(engine, run.runId);
-    expect(request).toMatchObject({ type: 'approval', title: 'Deploy to production?', assignees: { users: ['alice'], groups: [] }, revision: 0 });
+    expect(request).toMatchObject({
+      type: 'approval',
+      title: 'Deploy to production?',
+      assignees: { users: ['alice'], groups: [] },
+      revision: 0,
+    });
     expect(request.settings.context).toEqual({ version: '3.1.0' });
 
     await advance(engine, clock, 3 * 24 * HOUR);
     expect((await engine.getRun(run.runId))!.run.status).toBe('waiting_human');
 
-    const answered = await engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' }, comment: 'go' });
+    const answered = await engine.respond(request.interactionId, {
+      action: 'approve',
+      actor: { subject: 'alice' },
+      comment: 'go',
+    });
     expect(answered.status).toBe('completed');
     expect(answered.outcome).toMatchObject({ action: 'approve', subject: 'alice', comment: 'go' });
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
@@ -86,7 +99,11 @@ describe('human_task', () => {
     expect(done.outputs).toEqual({ deploy: 'deployed 3.1.0' });
     const steps = (await engine.getRun(run.runId))!.steps;
     expect(steps.find((s) => s.stepId === 'stop')!.status).toBe('skipped');
-    expect(steps.find((s) => s.stepId === 'approve')!.outputs!.output).toMatchObject({ action: 'approve', by: 'alice', comment: 'go' });
+    expect(steps.find((s) => s.stepId === 'approve')!.outputs!.output).toMatchObject({
+      action: 'approve',
+      by: 'alice',
+      comment: 'go',
+    });
     expect(await eventTypes(store, run.runId, 'interaction.requested')).toHaveLength(1);
     expect(await eventTypes(store, run.runId, 'interaction.responded')).toHaveLength(1);
   });
@@ -96,7 +113,11 @@ describe('human_task', () => {
     const run = await engine.startRun({ segment: deployment, input: '3.2.0' });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
-    const answered = await engine.respond(request.interactionId, { action: 'reject', actor: { subject: 'alice' }, comment: 'freeze week' });
+    const answered = await engine.respond(request.interactionId, {
+      action: 'reject',
+      actor: { subject: 'alice' },
+      comment: 'freeze week',
+    });
     expect(answered.status).toBe('rejected');
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     expect(done.outputs).toEqual({ stop: 'stopped 3.2.0' });
@@ -109,11 +130,19 @@ describe('human_task', () => {
     const segment: SegmentDefinition = {
       segment_id: 'fanout',
       steps: [
-        { step_id: 'split', step_type: 'parallel_split', outputs: [{ port_id: 'eu' }, { port_id: 'us' }, { port_id: 'ap' }] },
+        {
+          step_id: 'split',
+          step_type: 'parallel_split',
+          outputs: [{ port_id: 'eu' }, { port_id: 'us' }, { port_id: 'ap' }],
+        },
         human('eu', { assignee_ref: 'alice' }),
         human('us', { assignee_ref: 'bob' }),
         human('ap', { assignee_ref: 'carol' }),
-        { step_id: 'join', step_type: 'parallel_join', inputs: [{ port_id: 'eu' }, { port_id: 'us' }, { port_id: 'ap' }] },
+        {
+          step_id: 'join',
+          step_type: 'parallel_join',
+          inputs: [{ port_id: 'eu' }, { port_id: 'us' }, { port_id: 'ap' }],
+        },
       ],
       edges: [
         { source_step: 'split', source_port: 'eu', target_step: 'eu' },
@@ -134,7 +163,9 @@ describe('human_task', () => {
     await engine.respond(by('eu'), { action: 'approve', actor: { subject: 'alice' } });
     expect((await engine.waitForRun(run.runId, { until: ['waiting_human'] })).status).toBe('waiting_human');
     expect((await openRequests(engine, run.runId)).map((r) => r.stepId)).toEqual(['us']);
-    await expect(engine.respond(by('us'), { action: 'approve', actor: { subject: 'alice' } })).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
+    await expect(
+      engine.respond(by('us'), { action: 'approve', actor: { subject: 'alice' } }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
     await engine.respond(by('us'), { action: 'approve', actor: { subject: 'bob' } });
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     expect(done.outputs).toEqual({ join: { eu: 'v7', us: 'v7', ap: 'v7' } });
@@ -146,36 +177,73 @@ describe('human_task', () => {
     const segment: SegmentDefinition = {
       segment_id: 'review',
       steps: [
-        transform('draft', '{"text": input, "feedback": feedback}', { inputs: [{ port_id: 'input' }, { port_id: 'feedback' }] }),
-        human('review', { task_type: 'review', title: 'Review the draft', assignee_ref: 'rita', max_revisions: 2 }),
+        transform('draft', '{"text": input, "feedback": feedback}', {
+          inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
+        }),
+        human('review', {
+          task_type: 'review',
+          title: 'Review the draft',
+          assignee_ref: 'rita',
+          max_revisions: 2,
+        }),
         transform('publish', '"published " & text'),
       ],
       edges: [
         { source_step: 'draft', target_step: 'review' },
         { source_step: 'review', source_port: 'approved', target_step: 'publish' },
-        { source_step: 'review', source_port: 'changes_requested', target_step: 'draft', target_port: 'feedback' },
+        {
+          source_step: 'review',
+          source_port: 'changes_requested',
+          target_step: 'draft',
+          target_port: 'feedback',
+        },
       ],
     };
     const run = await engine.startRun({ segment, input: 'hello' });
     await engine.waitForRun(run.runId);
     const [first] = await openRequests(engine, run.runId);
-    expect(first).toMatchObject({ type: 'review', revision: 0, parentId: undefined, previousFeedback: undefined });
-    await expect(engine.respond(first.interactionId, { action: 'request_changes', actor: { subject: 'rita' } })).rejects.toMatchObject({
+    expect(first).toMatchObject({
+      type: 'review',
+      revision: 0,
+      parentId: undefined,
+      previousFeedback: undefined,
+    });
+    await expect(
+      engine.respond(first.interactionId, { action: 'request_changes', actor: { subject: 'rita' } }),
+    ).rejects.toMatchObject({
       code: 'LLMT_E_RESPONSE_INVALID',
     });
 
-    await engine.respond(first.interactionId, { action: 'request_changes', actor: { subject: 'rita' }, comment: 'shorter' });
+    await engine.respond(first.interactionId, {
+      action: 'request_changes',
+      actor: { subject: 'rita' },
+      comment: 'shorter',
+    });
     await engine.waitForRun(run.runId, { until: ['waiting_human'] });
     const [second] = await openRequests(engine, run.runId);
     expect(second).toMatchObject({ revision: 1, parentId: first.interactionId, previousFeedback: 'shorter' });
     expect(second.settings.context).toEqual({ text: 'hello', feedback: 'shorter' });
 
-    await engine.respond(second.interactionId, { action: 'request_changes', actor: { subject: 'rita' }, comment: 'friendlier' });
+    await engine.respond(second.interactionId, {
+      action: 'request_changes',
+      actor: { subject: 'rita' },
+      comment: 'friendlier',
+    });
     await engine.waitForRun(run.runId, { until: ['waiting_human'] });
     const [third] = await openRequests(engine, run.runId);
-    expect(third).toMatchObject({ revision: 2, parentId: second.interactionId, previousFeedback: 'friendlier' });
+    expect(third).toMatchObject({
+      revision: 2,
+      parentId: second.interactionId,
+      previousFeedback: 'friendlier',
+    });
 
-    await expect(engine.respond(third.interactionId, { action: 'request_changes', actor: { subject: 'rita' }, comment: 'again' })).rejects.toMatchObject({
+    await expect(
+      engine.respond(third.interactionId, {
+        action: 'request_changes',
+        actor: { subject: 'rita' },
+        comment: 'again',
+      }),
+    ).rejects.toMatchObject({
       code: 'LLMT_E_MAX_REVISIONS',
     });
     expect((await store.getInteraction('default', third.interactionId))!.status).toBe('pending');
@@ -194,7 +262,15 @@ describe('human_task', () => {
     const engine = await boot(store, clock);
     const segment: SegmentDefinition = {
       segment_id: 'escalate',
-      steps: [human('ask', { assignee_ref: 'alice', timeout: 'PT1H', escalation_chain: ['bob', 'group:managers'], auto_approve_after: 'PT2H30M' }), transform('go', '"went"')],
+      steps: [
+        human('ask', {
+          assignee_ref: 'alice',
+          timeout: 'PT1H',
+          escalation_chain: ['bob', 'group:managers'],
+          auto_approve_after: 'PT2H30M',
+        }),
+        transform('go', '"went"'),
+      ],
       edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'go' }],
     };
     const run = await engine.startRun({ segment, input: {} });
@@ -203,19 +279,34 @@ describe('human_task', () => {
 
     await advance(engine, clock, HOUR);
     let current = (await store.getInteraction('default', request.interactionId))!;
-    expect(current).toMatchObject({ status: 'escalated', escalationLevel: 1, assignees: { users: ['bob'], groups: [] } });
-    await expect(engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } })).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
+    expect(current).toMatchObject({
+      status: 'escalated',
+      escalationLevel: 1,
+      assignees: { users: ['bob'], groups: [] },
+    });
+    await expect(
+      engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
 
     await advance(engine, clock, HOUR);
     current = (await store.getInteraction('default', request.interactionId))!;
-    expect(current).toMatchObject({ status: 'escalated', escalationLevel: 2, assignees: { users: [], groups: ['managers'] } });
-    await expect(engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'bob' } })).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
+    expect(current).toMatchObject({
+      status: 'escalated',
+      escalationLevel: 2,
+      assignees: { users: [], groups: ['managers'] },
+    });
+    await expect(
+      engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'bob' } }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
 
     await advance(engine, clock, HOUR / 2);
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     expect(done.outputs).toEqual({ go: 'went' });
     current = (await store.getInteraction('default', request.interactionId))!;
-    expect(current).toMatchObject({ status: 'completed', outcome: { action: 'approve', subject: 'system:auto-approve' } });
+    expect(current).toMatchObject({
+      status: 'completed',
+      outcome: { action: 'approve', subject: 'system:auto-approve' },
+    });
 
     await advance(engine, clock, 10 * HOUR);
     const escalated = await eventTypes(store, run.runId, 'interaction.escalated');
@@ -229,13 +320,21 @@ describe('human_task', () => {
     const store = new MemoryStore();
     const clock = new ManualClock();
     const engine = await boot(store, clock);
-    const segment: SegmentDefinition = { segment_id: 'esc1', steps: [human('ask', { assignee_ref: 'alice', timeout: 'PT1H', escalation_chain: ['bob'] })], edges: [] };
+    const segment: SegmentDefinition = {
+      segment_id: 'esc1',
+      steps: [human('ask', { assignee_ref: 'alice', timeout: 'PT1H', escalation_chain: ['bob'] })],
+      edges: [],
+    };
     const run = await engine.startRun({ segment, input: 1 });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
     await advance(engine, clock, HOUR);
-    await expect(engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } })).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
-    expect((await engine.listInteractions({ assignee: 'bob' })).map((i) => i.interactionId)).toEqual([request.interactionId]);
+    await expect(
+      engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
+    expect((await engine.listInteractions({ assignee: 'bob' })).map((i) => i.interactionId)).toEqual([
+      request.interactionId,
+    ]);
     await engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'bob' } });
     expect((await engine.waitForRun(run.runId, { until: ['completed', 'failed'] })).status).toBe('completed');
   });
@@ -246,7 +345,11 @@ describe('human_task', () => {
     const engine = await boot(store, clock);
     const make = (id: string, onTimeout?: string): SegmentDefinition => ({
       segment_id: id,
-      steps: [human('ask', { timeout: 'PT1H', ...(onTimeout ? { on_timeout: onTimeout } : {}) }), transform('late', '"late"'), transform('no', '"no"')],
+      steps: [
+        human('ask', { timeout: 'PT1H', ...(onTimeout ? { on_timeout: onTimeout } : {}) }),
+        transform('late', '"late"'),
+        transform('no', '"no"'),
+      ],
       edges: [
         { source_step: 'ask', source_port: 'timeout', target_step: 'late' },
         { source_step: 'ask', source_port: 'rejected', target_step: 'no' },
@@ -257,8 +360,12 @@ describe('human_task', () => {
     const failing = await engine.startRun({ segment: make('t-fail', 'fail'), input: 1 });
     for (const r of [plain, rejecting, failing]) await engine.waitForRun(r.runId);
     await advance(engine, clock, HOUR);
-    expect((await engine.waitForRun(plain.runId, { until: ['completed', 'failed'] })).outputs).toEqual({ late: 'late' });
-    expect((await engine.waitForRun(rejecting.runId, { until: ['completed', 'failed'] })).outputs).toEqual({ no: 'no' });
+    expect((await engine.waitForRun(plain.runId, { until: ['completed', 'failed'] })).outputs).toEqual({
+      late: 'late',
+    });
+    expect((await engine.waitForRun(rejecting.runId, { until: ['completed', 'failed'] })).outputs).toEqual({
+      no: 'no',
+    });
     const failed = await engine.waitForRun(failing.runId, { until: ['completed', 'failed'] });
     expect(failed.status).toBe('failed');
     expect(failed.error?.code).toBe('LLMT_E_TIMEOUT');
@@ -270,7 +377,11 @@ describe('human_task', () => {
     const store = new MemoryStore();
     const clock = new ManualClock();
     const engine = await boot(store, clock);
-    const segment: SegmentDefinition = { segment_id: 'sla', steps: [human('ask', { assignee_ref: 'alice', sla_warning: 'PT30M', sla_breach: 3600 })], edges: [] };
+    const segment: SegmentDefinition = {
+      segment_id: 'sla',
+      steps: [human('ask', { assignee_ref: 'alice', sla_warning: 'PT30M', sla_breach: 3600 })],
+      edges: [],
+    };
     const run = await engine.startRun({ segment, input: 1 });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
@@ -288,17 +399,31 @@ describe('human_task', () => {
 
   test('a quorum of listed approvers needs every one of them; the same person twice does not count', async () => {
     const engine = await boot(new MemoryStore(), new ManualClock());
-    const segment: SegmentDefinition = { segment_id: 'quorum-list', steps: [human('ask', { required_approvers: ['alice', 'bob'] })], edges: [] };
+    const segment: SegmentDefinition = {
+      segment_id: 'quorum-list',
+      steps: [human('ask', { required_approvers: ['alice', 'bob'] })],
+      edges: [],
+    };
     const run = await engine.startRun({ segment, input: 1 });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
     expect(request.assignees.users).toEqual(['alice', 'bob']);
-    const partial = await engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } });
+    const partial = await engine.respond(request.interactionId, {
+      action: 'approve',
+      actor: { subject: 'alice' },
+    });
     expect(partial.status).toBe('in_progress');
-    await expect(engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } })).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
-    await expect(engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'mallory' } })).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
+    await expect(
+      engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
+    await expect(
+      engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'mallory' } }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
     expect((await engine.getRun(run.runId))!.run.status).toBe('waiting_human');
-    const full = await engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'bob' } });
+    const full = await engine.respond(request.interactionId, {
+      action: 'approve',
+      actor: { subject: 'bob' },
+    });
     expect(full.status).toBe('completed');
     await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     const step = (await engine.getRun(run.runId))!.steps[0];
@@ -309,7 +434,11 @@ describe('human_task', () => {
     const engine = await boot(new MemoryStore(), new ManualClock());
     const segment: SegmentDefinition = {
       segment_id: 'quorum-group',
-      steps: [human('ask', { required_approvers: { group: 'ops', count: 2 } }), transform('yes', '"yes"'), transform('no', '"no"')],
+      steps: [
+        human('ask', { required_approvers: { group: 'ops', count: 2 } }),
+        transform('yes', '"yes"'),
+        transform('no', '"no"'),
+      ],
       edges: [
         { source_step: 'ask', source_port: 'approved', target_step: 'yes' },
         { source_step: 'ask', source_port: 'rejected', target_step: 'no' },
@@ -324,15 +453,28 @@ describe('human_task', () => {
     const [r2] = await openRequests(engine, approved.runId);
 
     await engine.respond(r1.interactionId, { action: 'approve', actor: ops('dana') });
-    await expect(engine.respond(r1.interactionId, { action: 'approve', actor: { subject: 'outsider', groups: ['sales'] } })).rejects.toMatchObject({
+    await expect(
+      engine.respond(r1.interactionId, {
+        action: 'approve',
+        actor: { subject: 'outsider', groups: ['sales'] },
+      }),
+    ).rejects.toMatchObject({
       code: 'LLMT_E_NOT_ASSIGNEE',
     });
-    expect((await engine.respond(r1.interactionId, { action: 'reject', actor: ops('eli') })).status).toBe('rejected');
-    expect((await engine.waitForRun(rejected.runId, { until: ['completed', 'failed'] })).outputs).toEqual({ no: 'no' });
+    expect((await engine.respond(r1.interactionId, { action: 'reject', actor: ops('eli') })).status).toBe(
+      'rejected',
+    );
+    expect((await engine.waitForRun(rejected.runId, { until: ['completed', 'failed'] })).outputs).toEqual({
+      no: 'no',
+    });
 
     await engine.respond(r2.interactionId, { action: 'approve', actor: ops('dana') });
-    expect((await engine.respond(r2.interactionId, { action: 'approve', actor: ops('eli') })).status).toBe('completed');
-    expect((await engine.waitForRun(approved.runId, { until: ['completed', 'failed'] })).outputs).toEqual({ yes: 'yes' });
+    expect((await engine.respond(r2.interactionId, { action: 'approve', actor: ops('eli') })).status).toBe(
+      'completed',
+    );
+    expect((await engine.waitForRun(approved.runId, { until: ['completed', 'failed'] })).outputs).toEqual({
+      yes: 'yes',
+    });
   });
 
   test('an input answer is validated against input_schema: an invalid one is refused with the schema errors and the request stays open', async () => {
@@ -344,7 +486,12 @@ describe('human_task', () => {
         human('budget', {
           task_type: 'input',
           title: 'Budget?',
-          input_schema: { type: 'object', required: ['amount'], properties: { amount: { type: 'number', minimum: 1 } }, additionalProperties: false },
+          input_schema: {
+            type: 'object',
+            required: ['amount'],
+            properties: { amount: { type: 'number', minimum: 1 } },
+            additionalProperties: false,
+          },
         }),
         transform('use', '"budget " & $string(amount)'),
       ],
@@ -353,50 +500,103 @@ describe('human_task', () => {
     const run = await engine.startRun({ segment, input: {} });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
-    const refused = await engine.respond(request.interactionId, { action: 'respond', value: { amount: 'lots', extra: 1 } }).catch((e) => e);
+    const refused = await engine
+      .respond(request.interactionId, { action: 'respond', value: { amount: 'lots', extra: 1 } })
+      .catch((e) => e);
     expect(refused.code).toBe('LLMT_E_RESPONSE_INVALID');
-    expect(refused.details.errors).toEqual(expect.arrayContaining(['/amount must be number', '(answer) must NOT have additional properties']));
-    expect((await store.getInteraction('default', request.interactionId))!).toMatchObject({ status: 'pending', responses: [] });
+    expect(refused.details.errors).toEqual(
+      expect.arrayContaining(['/amount must be number', '(answer) must NOT have additional properties']),
+    );
+    expect((await store.getInteraction('default', request.interactionId))!).toMatchObject({
+      status: 'pending',
+      responses: [],
+    });
     expect((await engine.getRun(run.runId))!.run.status).toBe('waiting_human');
     await engine.respond(request.interactionId, { action: 'respond', value: { amount: 40 } });
-    expect((await engine.waitForRun(run.runId, { until: ['completed', 'failed'] })).outputs).toEqual({ use: 'budget 40' });
+    expect((await engine.waitForRun(run.runId, { until: ['completed', 'failed'] })).outputs).toEqual({
+      use: 'budget 40',
+    });
   });
 
   test('a choice must be one of its options', async () => {
     const engine = await boot(new MemoryStore(), new ManualClock());
     const segment: SegmentDefinition = {
       segment_id: 'choice',
-      steps: [human('pick', { task_type: 'choice', title: 'Region?', options: [{ value: 'eu', label: 'Europe' }, 'us'] })],
+      steps: [
+        human('pick', {
+          task_type: 'choice',
+          title: 'Region?',
+          options: [{ value: 'eu', label: 'Europe' }, 'us'],
+        }),
+      ],
       edges: [],
     };
     const run = await engine.startRun({ segment, input: {} });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
-    await expect(engine.respond(request.interactionId, { action: 'respond', value: 'mars' })).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
-    await expect(engine.respond(request.interactionId, { action: 'approve' })).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
+    await expect(
+      engine.respond(request.interactionId, { action: 'respond', value: 'mars' }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
+    await expect(engine.respond(request.interactionId, { action: 'approve' })).rejects.toMatchObject({
+      code: 'LLMT_E_RESPONSE_INVALID',
+    });
     await engine.respond(request.interactionId, { action: 'respond', value: 'eu' });
-    expect((await engine.waitForRun(run.runId, { until: ['completed', 'failed'] })).outputs).toEqual({ pick: { action: 'respond', by: 'system', value: 'eu', interaction_id: request.interactionId, revision: 0 } });
+    expect((await engine.waitForRun(run.runId, { until: ['completed', 'failed'] })).outputs).toEqual({
+      pick: {
+        action: 'respond',
+        by: 'system',
+        value: 'eu',
+        interaction_id: request.interactionId,
+        revision: 0,
+      },
+    });
   });
 
   test('a chat collects messages until the assignee closes it', async () => {
     const engine = await boot(new MemoryStore(), new ManualClock());
-    const segment: SegmentDefinition = { segment_id: 'chat', steps: [human('talk', { task_type: 'chat', title: 'Questions?', assignee_ref: 'alice' })], edges: [] };
+    const segment: SegmentDefinition = {
+      segment_id: 'chat',
+      steps: [human('talk', { task_type: 'chat', title: 'Questions?', assignee_ref: 'alice' })],
+      edges: [],
+    };
     const run = await engine.startRun({ segment, input: {} });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
     const alice = { subject: 'alice' };
-    expect((await engine.respond(request.interactionId, { action: 'message', value: 'Which region?', actor: alice })).status).toBe('in_progress');
+    expect(
+      (
+        await engine.respond(request.interactionId, {
+          action: 'message',
+          value: 'Which region?',
+          actor: alice,
+        })
+      ).status,
+    ).toBe('in_progress');
     await engine.respond(request.interactionId, { action: 'message', comment: 'EU please', actor: alice });
     expect((await engine.getRun(run.runId))!.run.status).toBe('waiting_human');
-    expect((await engine.respond(request.interactionId, { action: 'close', value: 'done', actor: alice })).status).toBe('completed');
+    expect(
+      (await engine.respond(request.interactionId, { action: 'close', value: 'done', actor: alice })).status,
+    ).toBe('completed');
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
-    expect(done.outputs!.talk).toMatchObject({ action: 'close', messages: [{ by: 'alice', text: 'Which region?' }, { by: 'alice', text: 'EU please' }] });
+    expect(done.outputs!.talk).toMatchObject({
+      action: 'close',
+      messages: [
+        { by: 'alice', text: 'Which region?' },
+        { by: 'alice', text: 'EU please' },
+      ],
+    });
   });
 
   test('two concurrent answers produce exactly one outcome', async () => {
     const store = new MemoryStore();
     const engine = await boot(store, new ManualClock());
-    const segment: SegmentDefinition = { ...deployment, segment_id: 'race', steps: deployment.steps.map((s) => (s.step_id === 'approve' ? human('approve', { assignee_ref: ['alice', 'bob'] }) : s)) };
+    const segment: SegmentDefinition = {
+      ...deployment,
+      segment_id: 'race',
+      steps: deployment.steps.map((s) =>
+        s.step_id === 'approve' ? human('approve', { assignee_ref: ['alice', 'bob'] }) : s,
+      ),
+    };
     for (let i = 0; i < 5; i++) {
       const run = await engine.startRun({ segment, input: `1.${i}` });
       await engine.waitForRun(run.runId);
@@ -425,8 +625,18 @@ describe('human_task', () => {
     const segment: SegmentDefinition = {
       segment_id: 'restart',
       steps: [
-        human('approve', { assignee_ref: 'alice', sla_warning: 'PT30M', timeout: 'PT2H', escalation_chain: ['bob'] }),
-        human('tag', { task_type: 'input', title: 'Tag?', assignee_ref: 'bob', input_schema: { type: 'string' } }),
+        human('approve', {
+          assignee_ref: 'alice',
+          sla_warning: 'PT30M',
+          timeout: 'PT2H',
+          escalation_chain: ['bob'],
+        }),
+        human('tag', {
+          task_type: 'input',
+          title: 'Tag?',
+          assignee_ref: 'bob',
+          input_schema: { type: 'string' },
+        }),
         transform('done', '"tagged " & $'),
       ],
       edges: [
@@ -451,25 +661,38 @@ describe('human_task', () => {
     expect(await eventTypes(store, runId, 'interaction.sla_warning')).toHaveLength(1);
     await step(async (e) => advance(e, clock, HOUR / 2));
     await step(async (e) => advance(e, clock, HOUR));
-    expect((await store.getInteraction('default', requestId))!).toMatchObject({ status: 'escalated', assignees: { users: ['bob'] } });
+    expect((await store.getInteraction('default', requestId))!).toMatchObject({
+      status: 'escalated',
+      assignees: { users: ['bob'] },
+    });
     await step(async (e) => {
-      await expect(e.respond(requestId, { action: 'approve', actor: { subject: 'alice' } })).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
+      await expect(
+        e.respond(requestId, { action: 'approve', actor: { subject: 'alice' } }),
+      ).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
     });
     await step(async (e) => {
       await e.respond(requestId, { action: 'approve', actor: { subject: 'bob' } });
-      expect((await e.waitForRun(runId, { until: ['waiting_human', 'failed'] })).status).toBe('waiting_human');
+      expect((await e.waitForRun(runId, { until: ['waiting_human', 'failed'] })).status).toBe(
+        'waiting_human',
+      );
     });
     await step(async (e) => {
-      await expect(e.respond(requestId, { action: 'approve', actor: { subject: 'bob' } })).rejects.toMatchObject({ code: 'LLMT_E_INTERACTION_CLOSED' });
+      await expect(
+        e.respond(requestId, { action: 'approve', actor: { subject: 'bob' } }),
+      ).rejects.toMatchObject({ code: 'LLMT_E_INTERACTION_CLOSED' });
     });
     let tagId = '';
     await step(async (e) => {
       tagId = (await openRequests(e, runId))[0].interactionId;
-      await expect(e.respond(tagId, { action: 'respond', value: 42, actor: { subject: 'bob' } })).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
+      await expect(
+        e.respond(tagId, { action: 'respond', value: 42, actor: { subject: 'bob' } }),
+      ).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
     });
     await step(async (e) => {
       await e.respond(tagId, { action: 'respond', value: 'v1', actor: { subject: 'bob' } });
-      expect((await e.waitForRun(runId, { until: ['completed', 'failed'] })).outputs).toEqual({ done: 'tagged v1' });
+      expect((await e.waitForRun(runId, { until: ['completed', 'failed'] })).outputs).toEqual({
+        done: 'tagged v1',
+      });
     });
     await step(async (e) => advance(e, clock, 24 * HOUR));
     expect(await eventTypes(store, runId, 'interaction.sla_warning')).toHaveLength(1);
@@ -480,7 +703,9 @@ describe('human_task', () => {
 
   test('a waiting run holds no driver in the engine', async () => {
     const engine = await boot(new MemoryStore(), new ManualClock());
-    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.startRun({ segment: deployment, input: `0.${i}` })));
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => engine.startRun({ segment: deployment, input: `0.${i}` })),
+    );
     for (const r of runs) expect((await engine.waitForRun(r.runId)).status).toBe('waiting_human');
     const internals = engine as unknown as { drivers: Map<string, unknown>; releasing: Map<string, unknown> };
     await new Promise((r) => setTimeout(r, 20));
@@ -500,7 +725,11 @@ describe('asking a person from any step handler', () => {
     async handler(ctx) {
       const approval = await ctx.requestApproval({ title: `Deploy ${ctx.stepId}?`, assignee: 'alice' });
       if (approval.action !== 'approve') return { output: `${ctx.stepId} cancelled` };
-      const tag = await ctx.requestInput({ title: `Tag for ${ctx.stepId}`, assignee: 'alice', inputSchema: { type: 'string', minLength: 2 } });
+      const tag = await ctx.requestInput({
+        title: `Tag for ${ctx.stepId}`,
+        assignee: 'alice',
+        inputSchema: { type: 'string', minLength: 2 },
+      });
       return { output: `${ctx.stepId}@${String(tag.value)} (${String(ctx.input)})` };
     },
   });
@@ -540,10 +769,15 @@ describe('asking a person from any step handler', () => {
     ]);
     await engine.respond((await open('b')).interactionId, { action: 'approve', actor: alice });
     const tagB = await open('b');
-    expect(tagB).toMatchObject({ type: 'input', parentId: approvals.find((r) => r.stepId === 'b')!.interactionId });
+    expect(tagB).toMatchObject({
+      type: 'input',
+      parentId: approvals.find((r) => r.stepId === 'b')!.interactionId,
+    });
     await engine.respond((await open('a')).interactionId, { action: 'approve', actor: alice });
     const tagA = await open('a');
-    await expect(engine.respond(tagA.interactionId, { action: 'respond', value: 'x', actor: alice })).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
+    await expect(
+      engine.respond(tagA.interactionId, { action: 'respond', value: 'x', actor: alice }),
+    ).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
     await engine.respond(tagA.interactionId, { action: 'respond', value: 'a1', actor: alice });
     await engine.respond(tagB.interactionId, { action: 'respond', value: 'b1', actor: alice });
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });

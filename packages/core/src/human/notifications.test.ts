@@ -2,11 +2,11 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import {
   createEngine,
   defineChannel,
-  MemoryStore,
-  verifyResponseToken,
   type Engine,
+  MemoryStore,
   type Notification,
   type SegmentDefinition,
+  verifyResponseToken,
   type WorktrailEvent,
 } from '../index.js';
 
@@ -19,7 +19,17 @@ function segment(id: string, priority: string): SegmentDefinition {
   return {
     segment_id: id,
     steps: [
-      { step_id: 'ask', step_type: 'human_task', config: { task_type: 'approval', title: `Approve ${id}`, assignee_ref: 'alice', priority, timeout: 'PT2H' } },
+      {
+        step_id: 'ask',
+        step_type: 'human_task',
+        config: {
+          task_type: 'approval',
+          title: `Approve ${id}`,
+          assignee_ref: 'alice',
+          priority,
+          timeout: 'PT2H',
+        },
+      },
       { step_id: 'next', step_type: 'transform', config: { expression: '"next"' } },
     ],
     edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'next' }],
@@ -30,7 +40,9 @@ async function notified(engine: Engine, runId: string, count: number): Promise<W
   let events: WorktrailEvent[] = [];
   await vi.waitFor(
     async () => {
-      events = (await engine.store.listEvents('default', runId)).filter((e) => e.type === 'interaction.notified');
+      events = (await engine.store.listEvents('default', runId)).filter(
+        (e) => e.type === 'interaction.notified',
+      );
       expect(events.length).toBeGreaterThanOrEqual(count);
     },
     { timeout: 3000, interval: 10 },
@@ -77,7 +89,12 @@ describe('notifications', () => {
         },
       }),
     ];
-    const engine = createEngine({ store: new MemoryStore(), channels, publicUrl: 'https://llmteam.example.com/', linkSecret: 'test-secret' });
+    const engine = createEngine({
+      store: new MemoryStore(),
+      channels,
+      publicUrl: 'https://llmteam.example.com/',
+      linkSecret: 'test-secret',
+    });
     engines.push(engine);
 
     const normal = await engine.startRun({ segment: segment('normal', 'normal'), input: 1 });
@@ -93,7 +110,9 @@ describe('notifications', () => {
 
     // The slow channel still has not answered: the run goes on regardless.
     await engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } });
-    expect((await engine.waitForRun(normal.runId, { until: ['completed', 'failed'] })).status).toBe('completed');
+    expect((await engine.waitForRun(normal.runId, { until: ['completed', 'failed'] })).status).toBe(
+      'completed',
+    );
 
     const critical = await engine.startRun({ segment: segment('critical', 'critical'), input: 2 });
     await engine.waitForRun(critical.runId);
@@ -111,7 +130,14 @@ describe('notifications', () => {
     expect(sent.links.respondUrl).toBe('https://llmteam.example.com/respond');
     expect(sent.interaction.settings.timerIds).toBeUndefined();
     const token = sent.signLink!('alice', 'approve');
-    const payload = verifyResponseToken(token, 'test-secret', { now: Date.parse(sent.interaction.createdAt) });
-    expect(payload).toMatchObject({ interactionId: sent.interaction.interactionId, recipient: 'alice', action: 'approve', expiresAt: sent.interaction.deadline });
+    const payload = verifyResponseToken(token, 'test-secret', {
+      now: Date.parse(sent.interaction.createdAt),
+    });
+    expect(payload).toMatchObject({
+      interactionId: sent.interaction.interactionId,
+      recipient: 'alice',
+      action: 'approve',
+      expiresAt: sent.interaction.deadline,
+    });
   });
 });

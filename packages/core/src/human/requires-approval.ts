@@ -1,5 +1,5 @@
-import { LlmteamError, isLlmteamError } from '../errors.js';
-import { DEFAULT_TENANT, type CallScope, type Engine } from '../engine/types.js';
+import { type CallScope, DEFAULT_TENANT, type Engine } from '../engine/types.js';
+import { isLlmteamError, LlmteamError } from '../errors.js';
 import type { SegmentDefinition } from '../segment/types.js';
 import type { RunRecord } from '../store/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
@@ -9,7 +9,14 @@ import type { HumanRequestOptions } from './types.js';
 export const APPROVAL_SEGMENT_ID = '__llmteam_approval';
 
 /** Where a {@link ApprovalTask} is. */
-export type ApprovalTaskState = 'pending' | 'awaiting_approval' | 'approved' | 'rejected' | 'running' | 'completed' | 'failed';
+export type ApprovalTaskState =
+  | 'pending'
+  | 'awaiting_approval'
+  | 'approved'
+  | 'rejected'
+  | 'running'
+  | 'completed'
+  | 'failed';
 
 /** The closing answer, as `fn` receives it. */
 export interface ApprovalDecision {
@@ -22,7 +29,9 @@ export interface ApprovalDecision {
 }
 
 /** Options of {@link requiresApproval}: the request (as for `ctx.requestApproval`) plus its scope. */
-export interface RequiresApprovalOptions extends CallScope, Omit<HumanRequestOptions, 'type' | 'inputSchema' | 'options' | 'max_revisions'> {
+export interface RequiresApprovalOptions
+  extends CallScope,
+    Omit<HumanRequestOptions, 'type' | 'inputSchema' | 'options' | 'max_revisions'> {
   /**
    * Names this approval: a second call with the same key attaches to the same request
    * (e.g. after a restart) instead of asking again.
@@ -107,7 +116,11 @@ function compact(value: Record<string, unknown>): Record<string, unknown> {
  * States: `pending` -> `awaiting_approval` -> `approved` -> `running` -> `completed` |
  * `failed`, or `awaiting_approval` -> `rejected` (also on timeout without approval).
  */
-export function requiresApproval<T>(engine: Engine, options: RequiresApprovalOptions, fn: (decision: ApprovalDecision) => T | Promise<T>): ApprovalTask<T> {
+export function requiresApproval<T>(
+  engine: Engine,
+  options: RequiresApprovalOptions,
+  fn: (decision: ApprovalDecision) => T | Promise<T>,
+): ApprovalTask<T> {
   const task = new Task<T>();
   void drive(engine, options, fn, task).catch((error) => {
     task.asked.reject(error);
@@ -117,7 +130,12 @@ export function requiresApproval<T>(engine: Engine, options: RequiresApprovalOpt
   return task;
 }
 
-async function drive<T>(engine: Engine, options: RequiresApprovalOptions, fn: (decision: ApprovalDecision) => T | Promise<T>, task: Task<T>): Promise<void> {
+async function drive<T>(
+  engine: Engine,
+  options: RequiresApprovalOptions,
+  fn: (decision: ApprovalDecision) => T | Promise<T>,
+  task: Task<T>,
+): Promise<void> {
   const tenantId = options.tenantId ?? DEFAULT_TENANT;
   const config = compact({
     task_type: 'approval',
@@ -141,7 +159,13 @@ async function drive<T>(engine: Engine, options: RequiresApprovalOptions, fn: (d
     steps: [{ step_id: 'approval', step_type: 'human_task', config }],
     edges: [],
   };
-  const run = await engine.startRun({ segment, input: options.context ?? null, tenantId, actor: options.actor, idempotencyKey: options.idempotencyKey });
+  const run = await engine.startRun({
+    segment,
+    input: options.context ?? null,
+    tenantId,
+    actor: options.actor,
+    idempotencyKey: options.idempotencyKey,
+  });
   task.runId = run.runId;
 
   await new Promise<void>((resolve, reject) => {
@@ -209,7 +233,8 @@ async function drive<T>(engine: Engine, options: RequiresApprovalOptions, fn: (d
 /** Reads the run and moves the task; true once the approval is decided (or the run ended otherwise). */
 async function observe<T>(engine: Engine, tenantId: string, task: Task<T>): Promise<boolean> {
   const view = await engine.getRun(task.runId!, { tenantId });
-  if (!view) throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `the approval run "${task.runId}" no longer exists`);
+  if (!view)
+    throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `the approval run "${task.runId}" no longer exists`);
   const { run, steps } = view;
   if (!task.interactionId) {
     const [request] = await engine.listInteractions({ tenantId, runId: run.runId });
@@ -243,7 +268,11 @@ async function observe<T>(engine: Engine, tenantId: string, task: Task<T>): Prom
 
 function runError(run: RunRecord): LlmteamError {
   if (run.error && isLlmteamError(run.error)) return run.error;
-  return new LlmteamError(run.error?.code ?? 'LLMT_E_TASK_STATE', run.error?.message ?? `the approval run "${run.runId}" was ${run.status}`, {
-    details: { state: 'failed', runStatus: run.status },
-  });
+  return new LlmteamError(
+    run.error?.code ?? 'LLMT_E_TASK_STATE',
+    run.error?.message ?? `the approval run "${run.runId}" was ${run.status}`,
+    {
+      details: { state: 'failed', runStatus: run.status },
+    },
+  );
 }

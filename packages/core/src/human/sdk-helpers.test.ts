@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   APPROVAL_SEGMENT_ID,
+  type ApprovalDecision,
+  type ApprovalTaskState,
   createEngine,
+  type Engine,
   ManualClock,
   MemoryStore,
   requiresApproval,
-  waitForResponse,
-  type ApprovalDecision,
-  type ApprovalTaskState,
-  type Engine,
   type SegmentDefinition,
   type Store,
+  waitForResponse,
 } from '../index.js';
 
 const engines: Engine[] = [];
@@ -27,7 +27,13 @@ async function boot(store: Store = new MemoryStore(), clock = new ManualClock())
 
 const ask = (config: Record<string, unknown> = {}): SegmentDefinition => ({
   segment_id: 'ask',
-  steps: [{ step_id: 'ask', step_type: 'human_task', config: { task_type: 'approval', title: 'Ok?', assignee_ref: 'alice', ...config } }],
+  steps: [
+    {
+      step_id: 'ask',
+      step_type: 'human_task',
+      config: { task_type: 'approval', title: 'Ok?', assignee_ref: 'alice', ...config },
+    },
+  ],
   edges: [],
 });
 
@@ -49,7 +55,11 @@ describe('waitForResponse', () => {
     expect(settled).toBe(false);
     await engine.respond(id, { action: 'approve', actor: { subject: 'alice' }, comment: 'fine' });
     const record = await waiting;
-    expect(record).toMatchObject({ interactionId: id, status: 'completed', outcome: { action: 'approve', subject: 'alice', comment: 'fine' } });
+    expect(record).toMatchObject({
+      interactionId: id,
+      status: 'completed',
+      outcome: { action: 'approve', subject: 'alice', comment: 'fine' },
+    });
   });
 
   test('resolves at once for a request that is already closed', async () => {
@@ -94,7 +104,9 @@ describe('waitForResponse', () => {
     clock.advance(5000);
     await expect(waiting).rejects.toMatchObject({ code: 'LLMT_E_TIMEOUT' });
     expect((await engine.store.getInteraction('default', id))!.status).toBe('pending');
-    await expect(waitForResponse(engine, 'int_missing')).rejects.toMatchObject({ code: 'LLMT_E_INTERACTION_NOT_FOUND' });
+    await expect(waitForResponse(engine, 'int_missing')).rejects.toMatchObject({
+      code: 'LLMT_E_INTERACTION_NOT_FOUND',
+    });
   });
 });
 
@@ -103,10 +115,14 @@ describe('requiresApproval', () => {
     const engine = await boot();
     const states: ApprovalTaskState[] = [];
     const calls: ApprovalDecision[] = [];
-    const task = requiresApproval(engine, { title: 'Delete the staging database?', assignee: 'alice', context: { db: 'staging' } }, async (decision) => {
-      calls.push(decision);
-      return 'deleted';
-    });
+    const task = requiresApproval(
+      engine,
+      { title: 'Delete the staging database?', assignee: 'alice', context: { db: 'staging' } },
+      async (decision) => {
+        calls.push(decision);
+        return 'deleted';
+      },
+    );
     task.on('state', (s) => states.push(s));
     expect(task.state).toBe('pending');
     const id = await task.requested;
@@ -133,9 +149,16 @@ describe('requiresApproval', () => {
     const states: ApprovalTaskState[] = [];
     task.on('state', (s) => states.push(s));
     const id = await task.requested;
-    await engine.respond(id, { action: 'reject', actor: { subject: 'alice', roles: ['admin'] }, comment: 'typo' });
+    await engine.respond(id, {
+      action: 'reject',
+      actor: { subject: 'alice', roles: ['admin'] },
+      comment: 'typo',
+    });
     const error = await task.result.catch((e) => e);
-    expect(error).toMatchObject({ code: 'LLMT_E_TASK_STATE', details: { state: 'rejected', decision: { action: 'reject', by: 'alice', comment: 'typo' } } });
+    expect(error).toMatchObject({
+      code: 'LLMT_E_TASK_STATE',
+      details: { state: 'rejected', decision: { action: 'reject', by: 'alice', comment: 'typo' } },
+    });
     expect(ran).toBe(false);
     expect(states).toEqual(['awaiting_approval', 'rejected']);
   });
@@ -155,12 +178,32 @@ describe('requiresApproval', () => {
     const store = new MemoryStore();
     const clock = new ManualClock();
     const first = await boot(store, clock);
-    const before = requiresApproval(first, { title: 'Scale down?', assignee: 'alice', timeout: 'PT1H', on_timeout: 'approve', idempotencyKey: 'scale-1' }, () => 'never');
+    const before = requiresApproval(
+      first,
+      {
+        title: 'Scale down?',
+        assignee: 'alice',
+        timeout: 'PT1H',
+        on_timeout: 'approve',
+        idempotencyKey: 'scale-1',
+      },
+      () => 'never',
+    );
     const id = await before.requested;
     await first.stop();
 
     const second = await boot(store, clock);
-    const after = requiresApproval(second, { title: 'Scale down?', assignee: 'alice', timeout: 'PT1H', on_timeout: 'approve', idempotencyKey: 'scale-1' }, (d) => `scaled by ${d.by}`);
+    const after = requiresApproval(
+      second,
+      {
+        title: 'Scale down?',
+        assignee: 'alice',
+        timeout: 'PT1H',
+        on_timeout: 'approve',
+        idempotencyKey: 'scale-1',
+      },
+      (d) => `scaled by ${d.by}`,
+    );
     expect(await after.requested).toBe(id);
     expect(after.runId).toBe(before.runId);
     clock.advance(3600_000);

@@ -1,10 +1,16 @@
-import { LlmteamError } from '../errors.js';
 import { DEFAULT_TENANT, type Engine } from '../engine/types.js';
+import { LlmteamError } from '../errors.js';
 import type { InteractionRecord, InteractionStatus } from '../store/types.js';
 
 const CLOSED: ReadonlySet<InteractionStatus> = new Set(['completed', 'rejected', 'timeout', 'cancelled']);
 /** Events after which a request may have closed. */
-const CLOSING_EVENTS = ['interaction.responded', 'interaction.timed_out', 'run.cancelled', 'run.failed', 'snapshot.restored'];
+const CLOSING_EVENTS = [
+  'interaction.responded',
+  'interaction.timed_out',
+  'run.cancelled',
+  'run.failed',
+  'snapshot.restored',
+];
 
 /** Options of {@link waitForResponse}. */
 export interface WaitForResponseOptions {
@@ -28,7 +34,11 @@ export interface WaitForResponseOptions {
  * @throws LlmteamError `LLMT_E_INTERACTION_NOT_FOUND` when no such request exists,
  *   `LLMT_E_TIMEOUT` when `timeout` passes first.
  */
-export function waitForResponse(engine: Engine, requestId: string, options: WaitForResponseOptions = {}): Promise<InteractionRecord> {
+export function waitForResponse(
+  engine: Engine,
+  requestId: string,
+  options: WaitForResponseOptions = {},
+): Promise<InteractionRecord> {
   const tenantId = options.tenantId ?? DEFAULT_TENANT;
   return new Promise<InteractionRecord>((resolve, reject) => {
     let done = false;
@@ -47,7 +57,12 @@ export function waitForResponse(engine: Engine, requestId: string, options: Wait
       try {
         const record = await engine.store.getInteraction(tenantId, requestId);
         if (!record) {
-          finish(new LlmteamError('LLMT_E_INTERACTION_NOT_FOUND', `interaction "${requestId}" does not exist in tenant "${tenantId}"`));
+          finish(
+            new LlmteamError(
+              'LLMT_E_INTERACTION_NOT_FOUND',
+              `interaction "${requestId}" does not exist in tenant "${tenantId}"`,
+            ),
+          );
           return;
         }
         runId = record.runId;
@@ -59,17 +74,30 @@ export function waitForResponse(engine: Engine, requestId: string, options: Wait
     // Subscribed before the first read: a close between the two is seen by one of them.
     const off = engine.onEvent(
       (event) => {
-        if (event.data.interaction_id === requestId || (runId !== undefined && event.run_id === runId && event.type.startsWith('run.'))) void check();
+        if (
+          event.data.interaction_id === requestId ||
+          (runId !== undefined && event.run_id === runId && event.type.startsWith('run.'))
+        )
+          void check();
         else if (event.type === 'snapshot.restored' && event.run_id === runId) void check();
       },
       { tenantId, types: CLOSING_EVENTS },
     );
-    const onAbort = () => finish(options.signal!.reason ?? new LlmteamError('LLMT_E_TIMEOUT', 'waiting for the response was aborted'));
+    const onAbort = () =>
+      finish(
+        options.signal!.reason ?? new LlmteamError('LLMT_E_TIMEOUT', 'waiting for the response was aborted'),
+      );
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.timeout !== undefined) {
       timer = engine.clock.setTimeout(
-        () => finish(new LlmteamError('LLMT_E_TIMEOUT', `interaction "${requestId}" was not answered within ${options.timeout} ms; it is still open`)),
+        () =>
+          finish(
+            new LlmteamError(
+              'LLMT_E_TIMEOUT',
+              `interaction "${requestId}" was not answered within ${options.timeout} ms; it is still open`,
+            ),
+          ),
         options.timeout,
       );
     }
