@@ -268,6 +268,8 @@ class DurableEngine implements Engine, EngineInternals {
     this.clock.clearTimeout(this.wakeHandle);
     this.clock.clearTimeout(this.heartbeat);
     this.wakeAt = Number.POSITIVE_INFINITY;
+    // A poll in progress finishes before the caller closes the store.
+    await this.polling?.catch(() => undefined);
     const drivers = [...this.drivers.values()];
     const grace = options.graceMs ?? 5000;
     const idle = Promise.all(drivers.map((d) => d.idle()));
@@ -359,13 +361,15 @@ class DurableEngine implements Engine, EngineInternals {
   private async renewLeases(): Promise<void> {
     const now = this.nowIso();
     await Promise.all(
-      [...this.drivers.values()].map((d) =>
-        this.store
-          .acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now })
-          .catch(() => false),
-      ),
+      [...this.drivers.values()].map(async (d) => {
+        if (d.released) return;
+        await this.store.acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now }).catch(() => false);
+        // Released while renewing: give the lease back, so a waiting run holds none.
+        if (d.released && this.drivers.get(d.key) !== d) await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
+      }),
     );
   }
+
 
   /** Continues a run after a crash: steps that were in flight run again with the same attempt. */
   private async recover(tenantId: string, runId: string): Promise<void> {
