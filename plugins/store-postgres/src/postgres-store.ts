@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Commit, StoreCapabilities, WorktrailEvent } from '@llmteam/core';
-import { SQL_ENTITIES, SQL_MIGRATIONS, SerialQueue, SqlStore, SqlStoreError, type SqlExecutor } from '@llmteam/store-sql';
+import { SQL_ENTITIES, SQL_MIGRATIONS, SerialQueue, SqlStore, SqlStoreError, marks, type RowPart, type SqlExecutor } from '@llmteam/store-sql';
 import { DataSource, type QueryRunner } from 'typeorm';
 
 /** Options of {@link createPostgresStore}. */
@@ -174,11 +174,32 @@ export class PostgresStore extends SqlStore {
     await tx.exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, [`llmteam.audit:${this.options.schema}:${tenantId}`]);
   }
 
-  protected override async announce(tx: SqlExecutor, commit: Commit): Promise<void> {
+  protected override async writeRows(tx: SqlExecutor, parts: RowPart[], commit: Commit): Promise<void> {
+    const events = commit.events ?? [];
+    const params = parts.reduce((n, p) => n + p.rows.length * p.rows[0].length, 0);
+    if (params > MAX_COMBINED_PARAMS || parts.some((p) => p.rows.length > 1000)) {
+      await super.writeRows(tx, parts, commit);
+      if (events.length) await tx.exec(`SELECT pg_notify(?, ?)`, [this.channel, this.notice(commit)]);
+      return;
+    }
+    // One round trip for every row of the commit and its NOTIFY: data-modifying CTEs all
+    // run, in one statement of the commit's transaction. NOTIFY is sent at COMMIT only.
+    const ctes = parts.map((p, i) => `w${i} AS (${p.head} ${new Array<string>(p.rows.length).fill(`(${marks(p.rows[0].length)})`).join(', ')}${p.tail})`);
+    const values = parts.flatMap((p) => p.rows.flat());
+    const select = events.length ? `SELECT pg_notify(?, ?)` : 'SELECT 1';
+    if (events.length) values.push(this.channel, this.notice(commit));
+    if (!ctes.length) {
+      if (events.length) await tx.exec(select, values);
+      return;
+    }
+    await tx.exec(`WITH ${ctes.join(', ')} ${select}`, values);
+  }
+
+  /** The NOTIFY payload of a commit: small, the listener reads the events. */
+  private notice(commit: Commit): string {
     const events = commit.events ?? [];
     const notice: Notice = { o: this.instanceId, t: commit.tenantId, r: commit.runId, f: events[0].seq, l: events[events.length - 1].seq };
-    // NOTIFY is transactional: it is sent when (and only if) the commit succeeds.
-    await tx.exec(`SELECT pg_notify(?, ?)`, [this.channel, JSON.stringify(notice)]);
+    return JSON.stringify(notice);
   }
 
   /** Holds one connection that LISTENs for other processes' commits; reconnects when it drops. */
@@ -250,6 +271,9 @@ export class PostgresStore extends SqlStore {
     super.emit(batch);
   }
 }
+
+/** Above this many parameters a commit's rows go in one statement per table. */
+const MAX_COMBINED_PARAMS = 30_000;
 
 /** Runs whose delivered mark is remembered, for in-order once-only delivery. */
 const DELIVERED_RUNS_KEPT = 10_000;

@@ -1,4 +1,4 @@
-export { SqlStore, isUniqueViolation, type SqlDialect, type SqlExecutor, type SqlResult } from './sql-store.js';
+export { SqlStore, insertRows, isUniqueViolation, marks, type RowPart, type SqlDialect, type SqlExecutor, type SqlResult } from './sql-store.js';
 export { SerialQueue } from './serial-queue.js';
 export { SqlStoreError, SQL_STORE_ERROR_CODES, type SqlStoreErrorCode } from './errors.js';
 export { SQL_ENTITIES, type SqlRow } from './entities.js';

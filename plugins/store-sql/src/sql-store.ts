@@ -93,8 +93,13 @@ export abstract class SqlStore implements Store {
   protected async afterMigrate(_runner: QueryRunner): Promise<void> {}
   /** Serializes audit appends of one tenant inside a transaction (Postgres: advisory lock). */
   protected async lockAuditChain(_tx: SqlExecutor, _tenantId: string): Promise<void> {}
-  /** Called inside the commit transaction with the events it appends (Postgres: NOTIFY). */
-  protected async announce(_tx: SqlExecutor, _commit: Commit): Promise<void> {}
+  /**
+   * Writes a commit's rows inside its transaction, one statement per part. A dialect may
+   * send them at once (Postgres: one statement of data-modifying CTEs, with its NOTIFY).
+   */
+  protected async writeRows(tx: SqlExecutor, parts: RowPart[], _commit: Commit): Promise<void> {
+    for (const part of parts) await insertRows(tx, part.head, part.rows, part.tail);
+  }
 
   async init(): Promise<void> {
     if (this.dataSource) return;
@@ -268,51 +273,47 @@ export abstract class SqlStore implements Store {
       const remove = commit.timers?.remove ?? [];
       if (remove.length) await tx.exec(`DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(remove.length)})`, [tenantId, ...remove]);
       const add = commit.timers?.add ?? [];
+      const parts: RowPart[] = [];
       if (add.length) {
-        await insertRows(
-          tx,
-          `INSERT INTO timers (tenant_id, timer_id, run_id, due_ms, body) VALUES`,
-          add.map((t) => [t.tenantId, t.timerId, t.runId, Date.parse(t.dueAt), JSON.stringify(t)]),
-          ` ON CONFLICT (tenant_id, timer_id) DO UPDATE SET run_id = excluded.run_id, due_ms = excluded.due_ms, body = excluded.body, lease_owner = NULL, lease_until = NULL`,
-        );
+        parts.push({
+          head: `INSERT INTO timers (tenant_id, timer_id, run_id, due_ms, body) VALUES`,
+          rows: add.map((t) => [t.tenantId, t.timerId, t.runId, Date.parse(t.dueAt), JSON.stringify(t)]),
+          tail: ` ON CONFLICT (tenant_id, timer_id) DO UPDATE SET run_id = excluded.run_id, due_ms = excluded.due_ms, body = excluded.body, lease_owner = NULL, lease_until = NULL`,
+        });
       }
       if (values.size) {
-        await insertRows(tx, `INSERT INTO run_values (tenant_id, run_id, hash, body) VALUES`, [...values].map(([hash, body]) => [tenantId, runId, hash, body]), ` ON CONFLICT DO NOTHING`);
+        parts.push({ head: `INSERT INTO run_values (tenant_id, run_id, hash, body) VALUES`, rows: [...values].map(([hash, body]) => [tenantId, runId, hash, body]), tail: ` ON CONFLICT DO NOTHING` });
       }
       if (steps.length) {
-        await insertRows(
-          tx,
-          `INSERT INTO step_states (tenant_id, run_id, step_id, status, data, inputs, outputs) VALUES`,
-          steps,
-          ` ON CONFLICT (tenant_id, run_id, step_id) DO UPDATE SET status = excluded.status, data = excluded.data, inputs = excluded.inputs, outputs = excluded.outputs`,
-        );
+        parts.push({
+          head: `INSERT INTO step_states (tenant_id, run_id, step_id, status, data, inputs, outputs) VALUES`,
+          rows: steps,
+          tail: ` ON CONFLICT (tenant_id, run_id, step_id) DO UPDATE SET status = excluded.status, data = excluded.data, inputs = excluded.inputs, outputs = excluded.outputs`,
+        });
       }
-      if (eventRows.length) {
-        try {
-          await insertRows(tx, `INSERT INTO events (tenant_id, run_id, seq, event_id, type, step_id, at, data) VALUES`, eventRows);
-        } catch (error) {
-          if (isUniqueViolation(error)) throw new ConcurrencyError(`events ${firstSeq}.. of run ${runId} already exist`, { cause: error });
-          throw error;
-        }
-      }
+      // Events are plain inserts: the only rows of a commit that can collide.
+      if (eventRows.length) parts.push({ head: `INSERT INTO events (tenant_id, run_id, seq, event_id, type, step_id, at, data) VALUES`, rows: eventRows, tail: '' });
       if (commit.interactions?.length) {
-        await insertRows(
-          tx,
-          `INSERT INTO interactions (tenant_id, interaction_id, run_id, status, created_at, body) VALUES`,
-          commit.interactions.map((i) => [i.tenantId, i.interactionId, i.runId, i.status, i.createdAt, JSON.stringify(i)]),
-          ` ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, created_at = excluded.created_at, body = excluded.body`,
-        );
+        parts.push({
+          head: `INSERT INTO interactions (tenant_id, interaction_id, run_id, status, created_at, body) VALUES`,
+          rows: commit.interactions.map((i) => [i.tenantId, i.interactionId, i.runId, i.status, i.createdAt, JSON.stringify(i)]),
+          tail: ` ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, created_at = excluded.created_at, body = excluded.body`,
+        });
       }
       if (commit.snapshots?.length) {
-        await insertRows(
-          tx,
-          `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state) VALUES`,
-          commit.snapshots.map((s) => [s.tenantId, s.snapshotId, s.runId, s.seq, s.reason, s.createdAt, s.checksum, JSON.stringify(s.state)]),
-          ` ON CONFLICT (tenant_id, snapshot_id) DO UPDATE SET run_id = excluded.run_id, seq = excluded.seq, reason = excluded.reason, created_at = excluded.created_at, checksum = excluded.checksum, state = excluded.state`,
-        );
+        parts.push({
+          head: `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state) VALUES`,
+          rows: commit.snapshots.map((s) => [s.tenantId, s.snapshotId, s.runId, s.seq, s.reason, s.createdAt, s.checksum, JSON.stringify(s.state)]),
+          tail: ` ON CONFLICT (tenant_id, snapshot_id) DO UPDATE SET run_id = excluded.run_id, seq = excluded.seq, reason = excluded.reason, created_at = excluded.created_at, checksum = excluded.checksum, state = excluded.state`,
+        });
+      }
+      try {
+        await this.writeRows(tx, parts, commit);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConcurrencyError(`events ${firstSeq}.. of run ${runId} already exist`, { cause: error });
+        throw error;
       }
       const chained = commit.audit?.length ? await this.appendAudit(tx, commit.audit) : [];
-      if (events.length) await this.announce(tx, commit);
       return chained;
     });
     if (events.length && this.listeners.size) this.emit(events);
@@ -778,13 +779,20 @@ export abstract class SqlStore implements Store {
   }
 }
 
+/** Rows for one table: `head` up to `VALUES`, the value tuples, and an `ON CONFLICT` tail. */
+export interface RowPart {
+  head: string;
+  rows: unknown[][];
+  tail: string;
+}
+
 /** `?, ?, ?` for `n` parameters. */
-function marks(n: number): string {
+export function marks(n: number): string {
   return new Array<string>(n).fill('?').join(', ');
 }
 
 /** Inserts rows with multi-row VALUES lists, in chunks. */
-async function insertRows(tx: SqlExecutor, head: string, rows: unknown[][], tail = ''): Promise<void> {
+export async function insertRows(tx: SqlExecutor, head: string, rows: unknown[][], tail = ''): Promise<void> {
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
     const tuple = `(${marks(chunk[0].length)})`;
