@@ -2,7 +2,7 @@ import { definePlugin } from '@llmteam/core';
 import { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 
 export { PostgresStore, createPostgresStore, POSTGRES_STORE_DEFAULTS, type PostgresStoreOptions } from './postgres-store.js';
-export { SqlStoreError, SQL_STORE_ERROR_CODES } from '@llmteam/store-sql';
+export { SqlStoreError, SQL_STORE_ERROR_CODES, sweepRetention, type SweepRetentionOptions, type SweepRetentionResult } from '@llmteam/store-sql';
 
 /**
  * The plugin: registers the `postgres` store. In `llmteam.config.json`:

@@ -4,3 +4,4 @@ export { SqlStoreError, SQL_STORE_ERROR_CODES, type SqlStoreErrorCode } from './
 export { SQL_ENTITIES, type SqlRow } from './entities.js';
 export { SQL_MIGRATIONS, SQL_SCHEMA_VERSION } from './migrations/index.js';
 export { INITIAL_SCHEMA_STATEMENTS } from './migrations/initial-schema.js';
+export { sweepRetention, type SweepRetentionOptions, type SweepRetentionResult } from './sweep-retention.js';

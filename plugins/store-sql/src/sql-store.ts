@@ -664,12 +664,14 @@ export abstract class SqlStore implements Store {
 
   /**
    * Deletes terminal runs finished before `runsBefore` (with everything derived from them)
-   * and snapshots taken before `snapshotsBefore`, for one tenant, in one transaction.
-   * Used by `sweepRetention`; returns what was deleted.
+   * and snapshots taken before `snapshotsBefore`, for one tenant, in one transaction, and
+   * appends the audit entry `audit` makes of what was deleted (none when nothing was).
+   * Used by `sweepRetention`.
    */
   async deleteExpired(
     tenantId: string,
     cutoffs: { runsBefore?: string; snapshotsBefore?: string },
+    audit?: (deleted: { runs: string[]; snapshots: number }) => AuditDraft,
   ): Promise<{ runs: string[]; snapshots: number }> {
     this.ready();
     return this.transaction(async (tx) => {
@@ -688,6 +690,7 @@ export abstract class SqlStore implements Store {
       if (cutoffs.snapshotsBefore) {
         ({ affected: snapshots } = await tx.exec(`DELETE FROM snapshots WHERE tenant_id = ? AND created_at < ?`, [tenantId, cutoffs.snapshotsBefore]));
       }
+      if (audit && (runs.length || snapshots)) await this.appendAudit(tx, [audit({ runs, snapshots })]);
       return { runs, snapshots };
     });
   }

@@ -2,7 +2,7 @@ import { definePlugin } from '@llmteam/core';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
 export { SqliteStore, createSqliteStore, SQLITE_STORE_DEFAULTS, type SqliteStoreOptions } from './sqlite-store.js';
-export { SqlStoreError, SQL_STORE_ERROR_CODES } from '@llmteam/store-sql';
+export { SqlStoreError, SQL_STORE_ERROR_CODES, sweepRetention, type SweepRetentionOptions, type SweepRetentionResult } from '@llmteam/store-sql';
 
 /**
  * The plugin: registers the `sqlite` store. In `llmteam.config.json`:

@@ -1,0 +1,55 @@
+import type { Store } from '@llmteam/core';
+import { SqlStoreError } from './errors.js';
+import type { SqlStore } from './sql-store.js';
+
+/** Options of {@link sweepRetention}. */
+export interface SweepRetentionOptions {
+  /** The current time (ISO 8601); cutoffs are `now` minus each tenant's retention. */
+  now: string;
+  /** Who the audit entries name as the actor. @default 'system' */
+  actor?: string;
+}
+
+/**
+ * What one sweep deleted, per tenant that had something to delete. `snapshots` counts
+ * those the snapshot policy removed; a deleted run's snapshots go with it uncounted.
+ */
+export interface SweepRetentionResult {
+  tenants: Array<{ tenantId: string; runs: string[]; snapshots: number }>;
+}
+
+/**
+ * Applies every tenant's retention policy (`TenantRecord.retention`): deletes terminal
+ * runs completed more than `completedRunsSeconds` ago, with everything derived from them,
+ * and snapshots older than `snapshotsSeconds`. Each tenant's sweep is one transaction that
+ * also appends a `retention.swept` audit entry listing what went. Tenants without a
+ * policy keep everything. Call it on a schedule (e.g. hourly) from one process.
+ */
+export async function sweepRetention(store: Store, options: SweepRetentionOptions): Promise<SweepRetentionResult> {
+  const sql = store as Partial<SqlStore>;
+  if (typeof sql.deleteExpired !== 'function') {
+    throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', `sweepRetention: store ${store.name} is not a SQL store; pass the SQLite or Postgres store (or the store a Redis store wraps)`);
+  }
+  const now = Date.parse(options.now);
+  if (Number.isNaN(now)) throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', `sweepRetention: now must be an ISO 8601 time, got ${JSON.stringify(options.now)}`);
+  const before = (seconds: number | undefined) => (seconds === undefined ? undefined : new Date(now - seconds * 1000).toISOString());
+  const result: SweepRetentionResult = { tenants: [] };
+  for (const tenant of await store.listTenants()) {
+    const policy = tenant.retention;
+    if (!policy || (policy.completedRunsSeconds === undefined && policy.snapshotsSeconds === undefined)) continue;
+    const deleted = await sql.deleteExpired.call(
+      store,
+      tenant.tenantId,
+      { runsBefore: before(policy.completedRunsSeconds), snapshotsBefore: before(policy.snapshotsSeconds) },
+      (d) => ({
+        tenantId: tenant.tenantId,
+        action: 'retention.swept',
+        actor: options.actor ?? 'system',
+        data: { runs: d.runs, snapshots: d.snapshots, policy: { ...policy } },
+        timestamp: options.now,
+      }),
+    );
+    if (deleted.runs.length || deleted.snapshots) result.tenants.push({ tenantId: tenant.tenantId, ...deleted });
+  }
+  return result;
+}
