@@ -130,6 +130,14 @@ describe.skipIf(!reachable)('PostgresStore across processes', () => {
     }
   });
 
+  test('keeps the TypeORM entities in step with the migrations (nothing to synchronize)', async () => {
+    const store = new PostgresStore({ url: TEST_DATABASE_URL, schema: schema() });
+    await store.init();
+    const ds = (store as unknown as { dataSource: { driver: { createSchemaBuilder(): { log(): Promise<{ upQueries: Array<{ query: string }> }> } } } }).dataSource;
+    expect((await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query)).toEqual([]);
+    await store.close();
+  });
+
   test('registers the postgres store factory through its plugin', async () => {
     const names: string[] = [];
     await postgresPlugin.setup({ registerStore: (name: string) => names.push(name) } as never);

@@ -141,6 +141,14 @@ describe('SqliteStore at start and on bad data', () => {
     await store.close();
   });
 
+  test('keeps the TypeORM entities in step with the migrations (nothing to synchronize)', async () => {
+    const store = new SqliteStore({ path: fresh() });
+    await store.init();
+    const ds = (store as unknown as { dataSource: { driver: { createSchemaBuilder(): { log(): Promise<{ upQueries: Array<{ query: string }> }> } } } }).dataSource;
+    expect((await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query)).toEqual([]);
+    await store.close();
+  });
+
   test('registers the sqlite store factory through its plugin', async () => {
     const registered: Array<[string, (o: Record<string, unknown>) => unknown]> = [];
     await sqlitePlugin.setup({ registerStore: (name: string, factory: (o: Record<string, unknown>) => unknown) => registered.push([name, factory]) } as never);

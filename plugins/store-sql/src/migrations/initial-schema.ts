@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * columns: both databases store it as written and nothing queries inside it.
  */
 export const INITIAL_SCHEMA_STATEMENTS: readonly string[] = [
-  `CREATE TABLE llmteam_schema_version (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`,
+  `CREATE TABLE llmteam_schema_version (id INTEGER PRIMARY KEY NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)`,
   `CREATE TABLE runs (
     tenant_id TEXT NOT NULL, run_id TEXT NOT NULL, segment_id TEXT NOT NULL, segment_version TEXT NOT NULL,
     status TEXT NOT NULL, version INTEGER NOT NULL, last_seq INTEGER NOT NULL, steps_completed INTEGER NOT NULL,
