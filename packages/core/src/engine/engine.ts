@@ -221,8 +221,35 @@ class DurableEngine implements Engine, EngineInternals {
       )
       .finally(() => {
         if (this.releasing.get(driver.key) === done) this.releasing.delete(driver.key);
+        void this.continueIfChanged(driver.tenantId, driver.runId, driver.run.version);
       });
     this.releasing.set(driver.key, done);
+  }
+
+  /**
+   * A detached change (an answer taken while this engine held the lease) may have made steps
+   * ready just before the lease was let go: pick the run up again instead of leaving it to
+   * the next poll.
+   */
+  private async continueIfChanged(tenantId: string, runId: string, version: number): Promise<void> {
+    if (!this.running) return;
+    try {
+      const run = await this.store.getRun(tenantId, runId);
+      if (run && run.version !== version && run.status === 'running')
+        await this.continueIfFree(tenantId, runId);
+    } catch (error) {
+      this.logger.warn({ err: error, runId }, 'could not check a released run');
+    }
+  }
+
+  /** Takes a run whose lease is free and starts the steps that are ready. */
+  private async continueIfFree(tenantId: string, runId: string): Promise<void> {
+    try {
+      const driver = await this.driverFor(tenantId, runId);
+      if (driver && !driver.released) await driver.mutate(() => undefined);
+    } catch (error) {
+      this.logger.warn({ err: error, runId }, 'could not continue a run');
+    }
   }
 
   // ---- lifecycle ----
@@ -481,7 +508,10 @@ class DurableEngine implements Engine, EngineInternals {
           `run "${runId}" does not exist in tenant "${tenantId}"`,
         );
       try {
-        return await detached.mutateDetached((tx) => fn(detached, tx));
+        const result = await detached.mutateDetached((tx) => fn(detached, tx));
+        // The lease holder may let go before it sees this change: start what it made ready.
+        if (detached.run.status === 'running') void this.continueIfFree(tenantId, runId);
+        return result;
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt > 20) throw error;
       }

@@ -84,7 +84,15 @@ export class RunDriver {
       try {
         for (let tries = 0; ; tries++) {
           const tx = this.newTx();
-          const result = await fn(tx);
+          let result: T;
+          try {
+            result = await fn(tx);
+          } catch (error) {
+            // The reload may hold steps another writer made ready (e.g. the answer that won
+            // the race): start them, although this change was refused.
+            if (tries > 0 && options.advance !== false) await this.advanceReloaded();
+            throw error;
+          }
           // After a reload anything may have changed: look at every step.
           if (tries > 0) tx.candidates = undefined;
           if (options.advance !== false) this.advance(tx);
@@ -110,6 +118,18 @@ export class RunDriver {
     });
     this.queue = task.catch(() => undefined);
     return task;
+  }
+
+  private async advanceReloaded(): Promise<void> {
+    const tx = this.newTx();
+    tx.candidates = undefined;
+    this.advance(tx);
+    try {
+      await this.commit(tx);
+    } catch (error) {
+      // Another conflict: whoever changed the run drives it, or the next poll recovers it.
+      this.engine.logger.warn({ err: error, runId: this.runId }, 'could not start steps after a reload');
+    }
   }
 
   /**

@@ -701,6 +701,53 @@ describe('human_task', () => {
     expect(await eventTypes(store, runId, 'step.completed')).toHaveLength(3);
   });
 
+  test('two engines on one store fire each timer once and either may take the answer', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    const a = await boot(store, clock);
+    const b = await boot(store, clock);
+    const segment: SegmentDefinition = {
+      segment_id: 'two-nodes',
+      steps: [
+        human('ask', {
+          assignee_ref: 'alice',
+          sla_warning: 'PT10M',
+          sla_breach: 'PT20M',
+          timeout: 'PT30M',
+          escalation_chain: ['bob'],
+        }),
+      ],
+      edges: [],
+    };
+    const runs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).startRun({ segment, input: i })),
+    );
+    for (const r of runs) expect((await a.waitForRun(r.runId)).status).toBe('waiting_human');
+    for (let minute = 0; minute < 40; minute += 5) {
+      clock.advance(5 * 60_000);
+      await Promise.all([a, b].map((e) => (e as unknown as { poll(): Promise<void> }).poll()));
+    }
+    for (const r of runs) {
+      expect(await eventTypes(store, r.runId, 'interaction.sla_warning')).toHaveLength(1);
+      expect(await eventTypes(store, r.runId, 'interaction.sla_breached')).toHaveLength(1);
+      expect(await eventTypes(store, r.runId, 'interaction.escalated')).toHaveLength(1);
+    }
+    const requests = await a.listInteractions({ assignee: 'bob' });
+    expect(requests).toHaveLength(6);
+    const results = await Promise.allSettled(
+      requests.flatMap((r) =>
+        [a, b].map((e) => e.respond(r.interactionId, { action: 'approve', actor: { subject: 'bob' } })),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(6);
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason.code).toBe('LLMT_E_INTERACTION_CLOSED');
+    for (const r of runs)
+      expect((await a.waitForRun(r.runId, { until: ['completed', 'failed'], timeoutMs: 5000 })).status).toBe(
+        'completed',
+      );
+  });
+
   test('a waiting run holds no driver in the engine', async () => {
     const engine = await boot(new MemoryStore(), new ManualClock());
     const runs = await Promise.all(
