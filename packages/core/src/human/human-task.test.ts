@@ -108,6 +108,24 @@ describe('human_task', () => {
     expect(await eventTypes(store, run.runId, 'interaction.responded')).toHaveLength(1);
   });
 
+  test('sealed fields never reach the request a person (or a channel) sees', async () => {
+    const engine = await boot(new MemoryStore(), new ManualClock());
+    const segment: SegmentDefinition = {
+      segment_id: 'sealed',
+      steps: [human('ask', { sealed_fields: ['ssn'] }), transform('use', 'ssn')],
+      edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'use' }],
+    };
+    const run = await engine.startRun({ segment, input: { name: 'Ada', ssn: '078-05-1120' } });
+    await engine.waitForRun(run.runId);
+    const [request] = await openRequests(engine, run.runId);
+    expect(request.settings.context).toEqual({ name: 'Ada' });
+    await engine.respond(request.interactionId, { action: 'approve' });
+    // The run itself still carries the full input past the approval.
+    expect((await engine.waitForRun(run.runId, { until: ['completed', 'failed'] })).outputs).toEqual({
+      use: '078-05-1120',
+    });
+  });
+
   test('a rejection routes to the rejected port and skips the approved branch', async () => {
     const engine = await boot(new MemoryStore(), new ManualClock());
     const run = await engine.startRun({ segment: deployment, input: '3.2.0' });
