@@ -85,7 +85,7 @@ interface Measured {
   driversWhileWaiting: number;
   activeResourcesWhileWaitingDelta: number;
   answerToNextStepMs: { p50: number; p99: number; max: number; answers: number };
-  /** CPU time this process spent per answer: unlike wall time, not inflated by other processes on the machine. */
+  /** Process CPU time per answer (all threads, GC helpers included): not inflated by other processes, unlike wall time. */
   answerCpuMs: { p50: number; p99: number };
   respondCallMs: { p50: number; p99: number };
 }
