@@ -18,7 +18,12 @@ export interface ChainOptions {
 }
 
 /** Commits one run of a chain of steps, the way the engine does: one commit per step. */
-export async function persistChain(store: Store, tenantId: string, runId: string, options: ChainOptions): Promise<void> {
+export async function persistChain(
+  store: Store,
+  tenantId: string,
+  runId: string,
+  options: ChainOptions,
+): Promise<void> {
   const now = () => new Date().toISOString();
   const event = (seq: number, type: string, stepId?: string): WorktrailEvent => ({
     event_id: `${runId}.${seq}`,
@@ -30,7 +35,12 @@ export async function persistChain(store: Store, tenantId: string, runId: string
     timestamp: now(),
     data: stepId ? { attempt: 1 } : {},
   });
-  const step = (i: number, status: StepStateRecord['status'], inputs: unknown, outputs?: unknown): StepStateRecord => ({
+  const step = (
+    i: number,
+    status: StepStateRecord['status'],
+    inputs: unknown,
+    outputs?: unknown,
+  ): StepStateRecord => ({
     tenantId,
     runId,
     stepId: `s${i}`,
@@ -57,7 +67,14 @@ export async function persistChain(store: Store, tenantId: string, runId: string
     createdAt: now(),
     updatedAt: now(),
   };
-  await store.commit({ tenantId, runId, expectedVersion: 0, run, steps: [step(0, 'running', input)], events: [event(1, 'run.created'), event(2, 'step.started', 's0')] });
+  await store.commit({
+    tenantId,
+    runId,
+    expectedVersion: 0,
+    run,
+    steps: [step(0, 'running', input)],
+    events: [event(1, 'run.created'), event(2, 'step.started', 's0')],
+  });
   let previous: unknown = input;
   for (let i = 0; i < options.steps; i++) {
     const out = options.output(i);
@@ -68,10 +85,15 @@ export async function persistChain(store: Store, tenantId: string, runId: string
       lastSeq: run.lastSeq + 2,
       stepsCompleted: i + 1,
       updatedAt: now(),
-      ...(last ? { status: 'completed' as const, completedAt: now(), outputs: { [`s${i}`]: { output: out } } } : {}),
+      ...(last
+        ? { status: 'completed' as const, completedAt: now(), outputs: { [`s${i}`]: { output: out } } }
+        : {}),
     };
     const steps = [step(i, 'completed', previous, out), ...(last ? [] : [step(i + 1, 'running', out)])];
-    const events = [event(run.lastSeq + 1, 'step.completed', `s${i}`), last ? event(run.lastSeq + 2, 'run.completed') : event(run.lastSeq + 2, 'step.started', `s${i + 1}`)];
+    const events = [
+      event(run.lastSeq + 1, 'step.completed', `s${i}`),
+      last ? event(run.lastSeq + 2, 'run.completed') : event(run.lastSeq + 2, 'step.started', `s${i + 1}`),
+    ];
     const t0 = performance.now();
     await store.commit({ tenantId, runId, expectedVersion: run.version, run: next, steps, events });
     options.timings?.push(performance.now() - t0);
@@ -112,6 +134,10 @@ export async function timeEach(count: number, fn: (i: number) => Promise<unknown
 
 /** The store's own transaction, for the bare-INSERT baseline on the same connection path. */
 export function storeTransaction(store: Store): (sql: string, params: unknown[]) => Promise<unknown> {
-  const s = store as unknown as { transaction(fn: (tx: { exec(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<unknown>): Promise<unknown> };
+  const s = store as unknown as {
+    transaction(
+      fn: (tx: { exec(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<unknown>,
+    ): Promise<unknown>;
+  };
   return (sql, params) => s.transaction((tx) => tx.exec(sql, params));
 }

@@ -11,12 +11,24 @@
  */
 import { pathToFileURL } from 'node:url';
 import { PostgresStore } from '@llmteam/store-postgres';
-import { largeOutput, mean, outputBytes, persistChain, r2, smallOutput, storeTransaction, timeEach } from './store-chain.js';
+import {
+  largeOutput,
+  mean,
+  outputBytes,
+  persistChain,
+  r2,
+  smallOutput,
+  storeTransaction,
+  timeEach,
+} from './store-chain.js';
 
 const URL_ = process.env.LLMTEAM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 type Query = (sql: string) => Promise<Array<Record<string, unknown>>>;
-const queryOf = (store: PostgresStore): Query => (sql) => (store as unknown as { dataSource: { query: Query } }).dataSource.query(sql);
+const queryOf =
+  (store: PostgresStore): Query =>
+  (sql) =>
+    (store as unknown as { dataSource: { query: Query } }).dataSource.query(sql);
 
 async function relationBytes(q: Query, schema: string): Promise<number> {
   await q('CHECKPOINT').catch(() => undefined);
@@ -40,9 +52,14 @@ export async function run(): Promise<Record<string, unknown>> {
     const bare: number[] = [];
     const chain: number[] = [];
     for (let round = 0; round < 5; round++) {
-      bare.push(await timeEach(200, (i) => exec('INSERT INTO bench_bare (id, v) VALUES (?, ?)', [round * 1000 + i, 'x'])));
+      bare.push(
+        await timeEach(200, (i) =>
+          exec('INSERT INTO bench_bare (id, v) VALUES (?, ?)', [round * 1000 + i, 'x']),
+        ),
+      );
       const timings: number[] = [];
-      for (let r = 0; r < 15; r++) await persistChain(store, 't1', `run-${round}-${r}`, { steps: 10, output: smallOutput, timings });
+      for (let r = 0; r < 15; r++)
+        await persistChain(store, 't1', `run-${round}-${r}`, { steps: 10, output: smallOutput, timings });
       chain.push(mean(timings) * 1000);
     }
     const bareInsertUs = mean(bare);
@@ -63,7 +80,7 @@ export async function run(): Promise<Record<string, unknown>> {
         },
         timings: t,
       });
-      t.forEach((ms, i) => timings[i].push(ms * 1000));
+      for (const [i, ms] of t.entries()) timings[i].push(ms * 1000);
     }
     const after = await relationBytes(q, schema);
     const early = mean([...timings[0], ...timings[1], ...timings[2]]);
@@ -71,7 +88,10 @@ export async function run(): Promise<Record<string, unknown>> {
 
     const workers: Record<string, { runsPerSecond: number; stepsPerSecond: number }> = {};
     for (const count of [1, 2, 3]) {
-      const stores = Array.from({ length: count }, () => new PostgresStore({ url: URL_, schema, poolSize: 4 }));
+      const stores = Array.from(
+        { length: count },
+        () => new PostgresStore({ url: URL_, schema, poolSize: 4 }),
+      );
       await Promise.all(stores.map((s) => s.init()));
       let done = 0;
       const end = Date.now() + 3000;
@@ -87,12 +107,19 @@ export async function run(): Promise<Record<string, unknown>> {
         ),
       );
       const seconds = (Date.now() - t0) / 1000;
-      workers[String(count)] = { runsPerSecond: r2(done / seconds), stepsPerSecond: r2((done * 10) / seconds) };
+      workers[String(count)] = {
+        runsPerSecond: r2(done / seconds),
+        stepsPerSecond: r2((done * 10) / seconds),
+      };
       await Promise.all(stores.map((s) => s.close()));
     }
 
     return {
-      chain: { bareInsertUs: r2(bareInsertUs), usPerStep: r2(usPerStep), ratio: r2(usPerStep / bareInsertUs) },
+      chain: {
+        bareInsertUs: r2(bareInsertUs),
+        usPerStep: r2(usPerStep),
+        ratio: r2(usPerStep / bareInsertUs),
+      },
       largeOutputs: {
         usPerStepEarly: r2(early),
         usPerStepLate: r2(late),
@@ -109,4 +136,5 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) console.log(JSON.stringify(await run(), null, 2));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
+  console.log(JSON.stringify(await run(), null, 2));

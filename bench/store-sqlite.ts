@@ -15,10 +15,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SqliteStore } from '@llmteam/store-sqlite';
-import { largeOutput, mean, outputBytes, persistChain, r2, smallOutput, storeTransaction, timeEach } from './store-chain.js';
+import {
+  largeOutput,
+  mean,
+  outputBytes,
+  persistChain,
+  r2,
+  smallOutput,
+  storeTransaction,
+  timeEach,
+} from './store-chain.js';
 
 async function pages(store: SqliteStore): Promise<number> {
-  const ds = (store as unknown as { dataSource: { query(sql: string): Promise<Array<Record<string, number>>> } }).dataSource;
+  const ds = (
+    store as unknown as { dataSource: { query(sql: string): Promise<Array<Record<string, number>>> } }
+  ).dataSource;
   await ds.query('PRAGMA wal_checkpoint(TRUNCATE)');
   const [{ page_count }] = await ds.query('PRAGMA page_count');
   const [{ freelist_count }] = await ds.query('PRAGMA freelist_count');
@@ -38,9 +49,14 @@ async function measure(synchronous: 'FULL' | 'NORMAL', dir: string): Promise<Rec
     const bare: number[] = [];
     const chain: number[] = [];
     for (let round = 0; round < 5; round++) {
-      bare.push(await timeEach(300, (i) => exec('INSERT INTO bench_bare (id, v) VALUES (?, ?)', [round * 1000 + i, 'x'])));
+      bare.push(
+        await timeEach(300, (i) =>
+          exec('INSERT INTO bench_bare (id, v) VALUES (?, ?)', [round * 1000 + i, 'x']),
+        ),
+      );
       const timings: number[] = [];
-      for (let r = 0; r < 20; r++) await persistChain(store, 't1', `run-${round}-${r}`, { steps: 10, output: smallOutput, timings });
+      for (let r = 0; r < 20; r++)
+        await persistChain(store, 't1', `run-${round}-${r}`, { steps: 10, output: smallOutput, timings });
       chain.push(mean(timings) * 1000);
     }
     const bareInsertUs = mean(bare);
@@ -61,13 +77,17 @@ async function measure(synchronous: 'FULL' | 'NORMAL', dir: string): Promise<Rec
         },
         timings: t,
       });
-      t.forEach((ms, i) => timings[i].push(ms * 1000));
+      for (const [i, ms] of t.entries()) timings[i].push(ms * 1000);
     }
     const after = await pages(store);
     const early = mean([...timings[0], ...timings[1], ...timings[2]]);
     const late = mean([...timings[7], ...timings[8], ...timings[9]]);
     return {
-      chain: { bareInsertUs: r2(bareInsertUs), usPerStep: r2(usPerStep), ratio: r2(usPerStep / bareInsertUs) },
+      chain: {
+        bareInsertUs: r2(bareInsertUs),
+        usPerStep: r2(usPerStep),
+        ratio: r2(usPerStep / bareInsertUs),
+      },
       largeOutputs: {
         usPerStepEarly: r2(early),
         usPerStepLate: r2(late),
@@ -92,4 +112,5 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) console.log(JSON.stringify(await run(), null, 2));
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
+  console.log(JSON.stringify(await run(), null, 2));

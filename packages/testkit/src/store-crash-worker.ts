@@ -7,7 +7,13 @@
  * Arguments: one JSON object, see {@link CrashWorkerArgs}.
  */
 import { randomUUID } from 'node:crypto';
-import { createEngine, defineStepType, TERMINAL_RUN_STATUSES, type SegmentDefinition, type Store } from '@llmteam/core';
+import {
+  createEngine,
+  defineStepType,
+  type SegmentDefinition,
+  type Store,
+  TERMINAL_RUN_STATUSES,
+} from '@llmteam/core';
 
 /** What the scenario passes to a worker. */
 export interface CrashWorkerArgs {
@@ -50,7 +56,14 @@ const sideEffect = defineStepType({
     const response = await fetch(args.receiverUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': ctx.idempotencyKey },
-      body: JSON.stringify({ runId: ctx.runId, stepId: ctx.stepId, attempt: ctx.attempt, nonce, worker: args.workerId, at: new Date().toISOString() }),
+      body: JSON.stringify({
+        runId: ctx.runId,
+        stepId: ctx.stepId,
+        attempt: ctx.attempt,
+        nonce,
+        worker: args.workerId,
+        at: new Date().toISOString(),
+      }),
     });
     if (!response.ok) throw new Error(`receiver answered ${response.status}`);
     await sleep(delay() / 2);
@@ -60,17 +73,34 @@ const sideEffect = defineStepType({
 
 const segment: SegmentDefinition = {
   segment_id: 'crash_chain',
-  steps: Array.from({ length: args.stepsPerRun }, (_, i) => ({ step_id: `s${i}`, step_type: 'crash_side_effect' })),
-  edges: Array.from({ length: args.stepsPerRun - 1 }, (_, i) => ({ source_step: `s${i}`, target_step: `s${i + 1}` })),
+  steps: Array.from({ length: args.stepsPerRun }, (_, i) => ({
+    step_id: `s${i}`,
+    step_type: 'crash_side_effect',
+  })),
+  edges: Array.from({ length: args.stepsPerRun - 1 }, (_, i) => ({
+    source_step: `s${i}`,
+    target_step: `s${i + 1}`,
+  })),
 };
 
-const module = (await import(args.storeModule)) as Record<string, (options: Record<string, unknown>) => Store>;
+const module = (await import(args.storeModule)) as Record<
+  string,
+  (options: Record<string, unknown>) => Store
+>;
 const store = module[args.factory](args.storeOptions);
-const engine = createEngine({ store, stepTypes: [sideEffect], leaseMs: args.leaseMs, pollIntervalMs: args.pollIntervalMs ?? 50, workerId: args.workerId });
+const engine = createEngine({
+  store,
+  stepTypes: [sideEffect],
+  leaseMs: args.leaseMs,
+  pollIntervalMs: args.pollIntervalMs ?? 50,
+  workerId: args.workerId,
+});
 await engine.start();
 for (let i = 0; i < args.startRuns; i += 10) {
   const batch = Array.from({ length: Math.min(10, args.startRuns - i) }, (_, j) => i + j);
-  await Promise.all(batch.map((n) => engine.startRun({ segment, input: n, idempotencyKey: `${args.workerId}-${n}` })));
+  await Promise.all(
+    batch.map((n) => engine.startRun({ segment, input: n, idempotencyKey: `${args.workerId}-${n}` })),
+  );
 }
 process.stdout.write('ready\n');
 
@@ -90,9 +120,12 @@ if (args.finish) {
       runs.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
-    if (runs.length >= args.finish.expectRuns && runs.every((r) => TERMINAL_RUN_STATUSES.includes(r.status))) break;
+    if (runs.length >= args.finish.expectRuns && runs.every((r) => TERMINAL_RUN_STATUSES.includes(r.status)))
+      break;
     if (Date.now() > deadline) {
-      process.stderr.write(`runs not finished: ${runs.filter((r) => !TERMINAL_RUN_STATUSES.includes(r.status)).length} of ${runs.length}\n`);
+      process.stderr.write(
+        `runs not finished: ${runs.filter((r) => !TERMINAL_RUN_STATUSES.includes(r.status)).length} of ${runs.length}\n`,
+      );
       process.exit(2);
     }
     await sleep(100);

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Store } from '@llmteam/core';
 import type { CrashWorkerArgs } from './store-crash-worker.js';
 
@@ -45,7 +45,11 @@ export interface StoreCrashScenarioOptions {
   runsPerWorker?: number;
   /** shared: worker processes. @default 3 */
   workers?: number;
-  /** serial: a worker is killed this long after it spawned, uniformly at random, in ms. @default [300, 1500] */
+  /**
+   * serial: even-numbered workers are killed this long after they spawned, uniformly at
+   * random, in ms; odd-numbered ones up to `max - min` after they started their runs.
+   * @default [300, 1500]
+   */
   killAfterMs?: [number, number];
   /** shared: the victim is killed up to this long (at random) after its 10th side effect, in ms. @default 300 */
   killVictimAfterMs?: number;
@@ -77,7 +81,9 @@ export interface StoreCrashScenarioResult {
  * again (the last side effect of each step carries the nonce its stored output holds).
  * Workers are started with `node --import tsx` when this file runs from TypeScript sources.
  */
-export async function runStoreCrashScenario(options: StoreCrashScenarioOptions): Promise<StoreCrashScenarioResult> {
+export async function runStoreCrashScenario(
+  options: StoreCrashScenarioOptions,
+): Promise<StoreCrashScenarioResult> {
   const received: ReceivedEffect[] = [];
   let order = 0;
   const server = createServer((req, res) => {
@@ -98,19 +104,39 @@ export async function runStoreCrashScenario(options: StoreCrashScenarioOptions):
   await once(server, 'listening');
   const receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/effects`;
 
-  const workerFile = fileURLToPath(new URL(`./store-crash-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+  const workerFile = fileURLToPath(
+    new URL(`./store-crash-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+  );
   const stepsPerRun = options.stepsPerRun ?? 5;
   const stepDelayMs = options.stepDelayMs ?? [20, 120];
   const leaseMs = options.leaseMs ?? 500;
   const finishTimeoutMs = options.finishTimeoutMs ?? 60_000;
   let stderr = '';
 
-  const spawnWorker = (args: Omit<CrashWorkerArgs, 'storeModule' | 'factory' | 'storeOptions' | 'receiverUrl' | 'stepsPerRun' | 'stepDelayMs' | 'leaseMs'>) => {
-    const full: CrashWorkerArgs = { ...args, storeModule: options.storeModule, factory: options.factory, storeOptions: options.storeOptions, receiverUrl, stepsPerRun, stepDelayMs, leaseMs };
-    const child = spawn(process.execPath, [...(workerFile.endsWith('.ts') ? ['--import', 'tsx'] : []), workerFile, JSON.stringify(full)], {
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  const spawnWorker = (
+    args: Omit<
+      CrashWorkerArgs,
+      'storeModule' | 'factory' | 'storeOptions' | 'receiverUrl' | 'stepsPerRun' | 'stepDelayMs' | 'leaseMs'
+    >,
+  ) => {
+    const full: CrashWorkerArgs = {
+      ...args,
+      storeModule: options.storeModule,
+      factory: options.factory,
+      storeOptions: options.storeOptions,
+      receiverUrl,
+      stepsPerRun,
+      stepDelayMs,
+      leaseMs,
+    };
+    const child = spawn(
+      process.execPath,
+      [...(workerFile.endsWith('.ts') ? ['--import', 'tsx'] : []), workerFile, JSON.stringify(full)],
+      {
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
@@ -135,24 +161,50 @@ export async function runStoreCrashScenario(options: StoreCrashScenarioOptions):
       let expectRuns = 0;
       for (let i = 0; i < (options.kills ?? 30); i++) {
         const w = spawnWorker({ workerId: `w${i}`, startRuns: options.runsPerWorker ?? 3 });
-        await new Promise((r) => setTimeout(r, min + Math.random() * (max - min)));
+        const delay = min + Math.random() * (max - min);
+        // Every other worker dies at a random moment after it started its runs (mid-step,
+        // mid-commit); the others at a random moment after spawning, start-up included,
+        // whatever the machine's load.
+        if (i % 2)
+          await Promise.race([w.ready, w.exited]).then(
+            () => new Promise((r) => setTimeout(r, Math.random() * (max - min))),
+          );
+        else await new Promise((r) => setTimeout(r, delay));
         await kill(w.child, w.exited);
         kills++;
         expectRuns = 1; // at least one run exists once any worker got far enough
       }
-      const last = spawnWorker({ workerId: 'finisher', startRuns: 0, finish: { expectRuns, timeoutMs: finishTimeoutMs } });
+      const last = spawnWorker({
+        workerId: 'finisher',
+        startRuns: 0,
+        finish: { expectRuns, timeoutMs: finishTimeoutMs },
+      });
       finishCodes.push(await last.exited);
     } else {
       const total = options.runsPerWorker ?? 300;
       // The seeder starts every run and leaves (releasing its leases) without running a
       // step; then the workers spread the runs among themselves through claims.
-      const seeder = spawnWorker({ workerId: 'seeder', startRuns: total, seedOnly: true, pollIntervalMs: 3_600_000 });
+      const seeder = spawnWorker({
+        workerId: 'seeder',
+        startRuns: total,
+        seedOnly: true,
+        pollIntervalMs: 3_600_000,
+      });
       finishCodes.push(await seeder.exited);
-      const workers = Array.from({ length: options.workers ?? 3 }, (_, i) => spawnWorker({ workerId: `w${i + 1}`, startRuns: 0, finish: { expectRuns: total, timeoutMs: finishTimeoutMs } }));
+      const workers = Array.from({ length: options.workers ?? 3 }, (_, i) =>
+        spawnWorker({
+          workerId: `w${i + 1}`,
+          startRuns: 0,
+          finish: { expectRuns: total, timeoutMs: finishTimeoutMs },
+        }),
+      );
       const victim = workers[0];
       await victim.ready;
       // Mid-way: once the victim holds runs and has done part of their work.
-      for (const end = Date.now() + finishTimeoutMs; received.filter((e) => e.worker === 'w1').length < 10 && Date.now() < end; ) {
+      for (
+        const end = Date.now() + finishTimeoutMs;
+        received.filter((e) => e.worker === 'w1').length < 10 && Date.now() < end;
+      ) {
         await new Promise((r) => setTimeout(r, 10));
       }
       await new Promise((r) => setTimeout(r, Math.random() * (options.killVictimAfterMs ?? 300)));
@@ -182,7 +234,11 @@ export interface CrashOutcome {
  * no step ran again after it completed (its last side effect is the one whose result was
  * committed).
  */
-export async function verifyCrashOutcome(store: Store, received: ReceivedEffect[], tenantId = 'default'): Promise<CrashOutcome> {
+export async function verifyCrashOutcome(
+  store: Store,
+  received: ReceivedEffect[],
+  tenantId = 'default',
+): Promise<CrashOutcome> {
   const problems: string[] = [];
   const runs = [];
   let cursor: string | undefined;
@@ -193,7 +249,8 @@ export async function verifyCrashOutcome(store: Store, received: ReceivedEffect[
   } while (cursor);
   const effects = new Map<string, ReceivedEffect[]>();
   for (const e of received) {
-    if (e.key !== `${e.runId}:${e.stepId}:${e.attempt}`) problems.push(`side effect ${JSON.stringify(e)} does not carry its idempotency key`);
+    if (e.key !== `${e.runId}:${e.stepId}:${e.attempt}`)
+      problems.push(`side effect ${JSON.stringify(e)} does not carry its idempotency key`);
     const k = `${e.runId}/${e.stepId}`;
     effects.set(k, [...(effects.get(k) ?? []), e]);
   }
@@ -201,7 +258,8 @@ export async function verifyCrashOutcome(store: Store, received: ReceivedEffect[
   for (const run of runs) {
     if (run.status !== 'completed') problems.push(`run ${run.runId} ended ${run.status}`);
     const events = await store.listEvents(tenantId, run.runId);
-    if (events.some((e, i) => e.seq !== i + 1) || events.length !== run.lastSeq) problems.push(`run ${run.runId} has gaps in its events`);
+    if (events.some((e, i) => e.seq !== i + 1) || events.length !== run.lastSeq)
+      problems.push(`run ${run.runId} has gaps in its events`);
     const completions = events.filter((e) => e.type === 'run.completed').length;
     if (completions !== 1) problems.push(`run ${run.runId} completed ${completions} times`);
     for (const step of await store.getSteps(tenantId, run.runId)) {
@@ -214,7 +272,9 @@ export async function verifyCrashOutcome(store: Store, received: ReceivedEffect[
       const seen = (effects.get(`${run.runId}/${step.stepId}`) ?? []).sort((a, b) => a.order - b.order);
       if (!seen.length) problems.push(`step ${run.runId}/${step.stepId} completed without its side effect`);
       else if (seen[seen.length - 1].nonce !== nonce) {
-        const calls = seen.map((e) => `${e.worker}#${e.attempt}${e.nonce === nonce ? '(committed)' : ''}`).join(' ');
+        const calls = seen
+          .map((e) => `${e.worker}#${e.attempt}${e.nonce === nonce ? '(committed)' : ''}`)
+          .join(' ');
         problems.push(`step ${run.runId}/${step.stepId} ran again after it completed: ${calls}`);
       }
     }
@@ -240,6 +300,11 @@ export function workspaceSourcesEnv(rootDir: string, outDir: string): Record<str
     }
   }
   const file = join(outDir, 'tsconfig.workers.json');
-  writeFileSync(file, JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', paths } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', paths },
+    }),
+  );
   return { TSX_TSCONFIG_PATH: file };
 }

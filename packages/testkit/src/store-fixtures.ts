@@ -1,14 +1,14 @@
 import {
-  canonicalJson,
-  sha256,
   type AuditDraft,
   type Commit,
+  canonicalJson,
   type InteractionRecord,
   type RunRecord,
   type RunStatus,
   type SnapshotRecord,
   type StepStateRecord,
   type Store,
+  sha256,
   type TimerRecord,
   type WorktrailEvent,
 } from '@llmteam/core';
@@ -45,7 +45,13 @@ export function sampleRun(tenantId: string, runId: string, overrides: Partial<Ru
 }
 
 /** A worktrail event. */
-export function sampleEvent(tenantId: string, runId: string, seq: number, type = 'step.completed', stepId?: string): WorktrailEvent {
+export function sampleEvent(
+  tenantId: string,
+  runId: string,
+  seq: number,
+  type = 'step.completed',
+  stepId?: string,
+): WorktrailEvent {
   return {
     event_id: `${runId}-e${seq}`,
     tenant_id: tenantId,
@@ -59,17 +65,45 @@ export function sampleEvent(tenantId: string, runId: string, seq: number, type =
 }
 
 /** A step state. */
-export function sampleStep(tenantId: string, runId: string, stepId: string, overrides: Partial<StepStateRecord> = {}): StepStateRecord {
-  return { tenantId, runId, stepId, status: 'completed', attempt: 1, iterationAttempts: 1, iteration: 0, outputs: { out: `${stepId} done` }, ...overrides };
+export function sampleStep(
+  tenantId: string,
+  runId: string,
+  stepId: string,
+  overrides: Partial<StepStateRecord> = {},
+): StepStateRecord {
+  return {
+    tenantId,
+    runId,
+    stepId,
+    status: 'completed',
+    attempt: 1,
+    iterationAttempts: 1,
+    iteration: 0,
+    outputs: { out: `${stepId} done` },
+    ...overrides,
+  };
 }
 
 /** A durable timer. */
 export function sampleTimer(tenantId: string, runId: string, timerId: string, dueAt: string): TimerRecord {
-  return { timerId, tenantId, runId, stepId: 'approve', kind: 'interaction.timeout', dueAt, payload: { interactionId: 'i1' } };
+  return {
+    timerId,
+    tenantId,
+    runId,
+    stepId: 'approve',
+    kind: 'interaction.timeout',
+    dueAt,
+    payload: { interactionId: 'i1' },
+  };
 }
 
 /** An interaction request. */
-export function sampleInteraction(tenantId: string, runId: string, interactionId: string, overrides: Partial<InteractionRecord> = {}): InteractionRecord {
+export function sampleInteraction(
+  tenantId: string,
+  runId: string,
+  interactionId: string,
+  overrides: Partial<InteractionRecord> = {},
+): InteractionRecord {
   return {
     interactionId,
     tenantId,
@@ -91,9 +125,23 @@ export function sampleInteraction(tenantId: string, runId: string, interactionId
 }
 
 /** A snapshot of `run` and `steps`, checksummed the way the engine does it. */
-export function sampleSnapshot(run: RunRecord, steps: StepStateRecord[], snapshotId: string, createdAt = at(50)): SnapshotRecord {
+export function sampleSnapshot(
+  run: RunRecord,
+  steps: StepStateRecord[],
+  snapshotId: string,
+  createdAt = at(50),
+): SnapshotRecord {
   const state = { run, steps };
-  return { snapshotId, tenantId: run.tenantId, runId: run.runId, seq: run.lastSeq, reason: 'manual', createdAt, state, checksum: sha256(canonicalJson(state)) };
+  return {
+    snapshotId,
+    tenantId: run.tenantId,
+    runId: run.runId,
+    seq: run.lastSeq,
+    reason: 'manual',
+    createdAt,
+    state,
+    checksum: sha256(canonicalJson(state)),
+  };
 }
 
 /** An audit draft. */
@@ -102,10 +150,18 @@ export function sampleAudit(tenantId: string, action: string, timestamp = at(), 
 }
 
 /** Commits a new run (version 1) with a `run.started` event. */
-export async function startRun(store: Store, tenantId: string, runId: string, extra: Partial<Commit> & { runOverrides?: Partial<RunRecord> } = {}): Promise<RunRecord> {
+export async function startRun(
+  store: Store,
+  tenantId: string,
+  runId: string,
+  extra: Partial<Commit> & { runOverrides?: Partial<RunRecord> } = {},
+): Promise<RunRecord> {
   const { runOverrides, ...rest } = extra;
   const events = rest.events ?? [sampleEvent(tenantId, runId, 1, 'run.started')];
-  const run = sampleRun(tenantId, runId, { lastSeq: events.length ? events[events.length - 1].seq : 0, ...runOverrides });
+  const run = sampleRun(tenantId, runId, {
+    lastSeq: events.length ? events[events.length - 1].seq : 0,
+    ...runOverrides,
+  });
   await store.commit({ tenantId, runId, expectedVersion: 0, run, ...rest, events });
   return run;
 }
@@ -121,8 +177,23 @@ export async function advanceRun(
   extra: Partial<Commit> & { status?: RunStatus } = {},
 ): Promise<RunRecord> {
   const { status, ...rest } = extra;
-  const events = Array.from({ length: eventCount }, (_, i) => sampleEvent(run.tenantId, run.runId, run.lastSeq + 1 + i));
-  const next: RunRecord = { ...run, status: status ?? run.status, version: run.version + 1, lastSeq: run.lastSeq + eventCount, updatedAt: at(run.version + 1) };
-  await store.commit({ tenantId: run.tenantId, runId: run.runId, expectedVersion: run.version, run: next, events, ...rest });
+  const events = Array.from({ length: eventCount }, (_, i) =>
+    sampleEvent(run.tenantId, run.runId, run.lastSeq + 1 + i),
+  );
+  const next: RunRecord = {
+    ...run,
+    status: status ?? run.status,
+    version: run.version + 1,
+    lastSeq: run.lastSeq + eventCount,
+    updatedAt: at(run.version + 1),
+  };
+  await store.commit({
+    tenantId: run.tenantId,
+    runId: run.runId,
+    expectedVersion: run.version,
+    run: next,
+    events,
+    ...rest,
+  });
   return next;
 }

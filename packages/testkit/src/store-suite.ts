@@ -1,10 +1,10 @@
 import {
   canonicalJson,
   isLlmteamError,
-  sha256,
-  verifyAuditChain,
   type RunRecord,
   type Store,
+  sha256,
+  verifyAuditChain,
   type WorktrailEvent,
 } from '@llmteam/core';
 import {
@@ -97,7 +97,10 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
     } catch (error) {
       caught = error;
     }
-    expect(isLlmteamError(caught) ? caught.code : caught === undefined ? 'no error' : String(caught), 'expected a ConcurrencyError').toBe('LLMT_E_CONFLICT');
+    expect(
+      isLlmteamError(caught) ? caught.code : caught === undefined ? 'no error' : String(caught),
+      'expected a ConcurrencyError',
+    ).toBe('LLMT_E_CONFLICT');
   }
 
   /** Everything a store holds about one run, to prove a failed commit left nothing. */
@@ -119,21 +122,35 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
       withStore(async (store) => {
         const t = uniqueId('t');
         const run = await startRun(store, t, 'run-1', {
-          steps: [sampleStep(t, 'run-1', 'a', { inputs: { in: 1 }, startedAt: at(1) }), sampleStep(t, 'run-1', 'b', { status: 'pending', outputs: undefined })],
-          events: [sampleEvent(t, 'run-1', 1, 'run.started'), sampleEvent(t, 'run-1', 2, 'step.started', 'a')],
+          steps: [
+            sampleStep(t, 'run-1', 'a', { inputs: { in: 1 }, startedAt: at(1) }),
+            sampleStep(t, 'run-1', 'b', { status: 'pending', outputs: undefined }),
+          ],
+          events: [
+            sampleEvent(t, 'run-1', 1, 'run.started'),
+            sampleEvent(t, 'run-1', 2, 'step.started', 'a'),
+          ],
           timers: { add: [sampleTimer(t, 'run-1', 'tm-1', at(1000))] },
           interactions: [sampleInteraction(t, 'run-1', 'int-1')],
           runOverrides: { lastSeq: 2, idempotencyKey: 'key-1' },
         });
         expect(await store.getRun(t, 'run-1')).toEqual(run);
         const steps = (await store.getSteps(t, 'run-1')).sort((a, b) => (a.stepId < b.stepId ? -1 : 1));
-        expect(steps).toEqual([sampleStep(t, 'run-1', 'a', { inputs: { in: 1 }, startedAt: at(1) }), sampleStep(t, 'run-1', 'b', { status: 'pending', outputs: undefined })]);
-        expect(await store.listEvents(t, 'run-1')).toEqual([sampleEvent(t, 'run-1', 1, 'run.started'), sampleEvent(t, 'run-1', 2, 'step.started', 'a')]);
+        expect(steps).toEqual([
+          sampleStep(t, 'run-1', 'a', { inputs: { in: 1 }, startedAt: at(1) }),
+          sampleStep(t, 'run-1', 'b', { status: 'pending', outputs: undefined }),
+        ]);
+        expect(await store.listEvents(t, 'run-1')).toEqual([
+          sampleEvent(t, 'run-1', 1, 'run.started'),
+          sampleEvent(t, 'run-1', 2, 'step.started', 'a'),
+        ]);
         expect(await store.listTimers(t, 'run-1')).toEqual([sampleTimer(t, 'run-1', 'tm-1', at(1000))]);
         expect(await store.getInteraction(t, 'int-1')).toEqual(sampleInteraction(t, 'run-1', 'int-1'));
 
         // A later commit replaces only the step it names and appends after the last seq.
-        const next = await advanceRun(store, run, 1, { steps: [sampleStep(t, 'run-1', 'b', { outputs: { out: 'b2' } })] });
+        const next = await advanceRun(store, run, 1, {
+          steps: [sampleStep(t, 'run-1', 'b', { outputs: { out: 'b2' } })],
+        });
         expect(await store.getRun(t, 'run-1')).toEqual(next);
         const after = (await store.getSteps(t, 'run-1')).sort((a, b) => (a.stepId < b.stepId ? -1 : 1));
         expect(after.map((s) => s.outputs)).toEqual([{ out: 'a done' }, { out: 'b2' }]);
@@ -143,14 +160,32 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
     test('returns large step outputs, inputs and run outputs unchanged', () =>
       withStore(async (store) => {
         const t = uniqueId('t');
-        const big = { text: 'x'.repeat(100_000), list: Array.from({ length: 500 }, (_, i) => ({ i, s: `é${i}` })) };
-        const run = await startRun(store, t, 'run-big', { steps: [sampleStep(t, 'run-big', 'a', { outputs: { out: big, small: 1 } })] });
+        const big = {
+          text: 'x'.repeat(100_000),
+          list: Array.from({ length: 500 }, (_, i) => ({ i, s: `é${i}` })),
+        };
+        const run = await startRun(store, t, 'run-big', {
+          steps: [sampleStep(t, 'run-big', 'a', { outputs: { out: big, small: 1 } })],
+        });
         await advanceRun(store, run, 1, {
           status: 'completed',
           steps: [sampleStep(t, 'run-big', 'b', { inputs: { in: big }, outputs: { out: big } })],
         });
-        const done = { ...run, status: 'completed' as const, version: 3, lastSeq: 3, outputs: { b: { out: big } }, completedAt: at(9) };
-        await store.commit({ tenantId: t, runId: 'run-big', expectedVersion: 2, run: done, events: [sampleEvent(t, 'run-big', 3, 'run.completed')] });
+        const done = {
+          ...run,
+          status: 'completed' as const,
+          version: 3,
+          lastSeq: 3,
+          outputs: { b: { out: big } },
+          completedAt: at(9),
+        };
+        await store.commit({
+          tenantId: t,
+          runId: 'run-big',
+          expectedVersion: 2,
+          run: done,
+          events: [sampleEvent(t, 'run-big', 3, 'run.completed')],
+        });
         const steps = (await store.getSteps(t, 'run-big')).sort((a, b) => (a.stepId < b.stepId ? -1 : 1));
         expect(steps[0].outputs).toEqual({ out: big, small: 1 });
         expect(steps[1].inputs).toEqual({ in: big });
@@ -161,7 +196,10 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
     test('rejects a commit at a stale version and leaves nothing of it', () =>
       withStore(async (store) => {
         const t = uniqueId('t');
-        const run = await startRun(store, t, 'run-1', { timers: { add: [sampleTimer(t, 'run-1', 'tm-keep', at(500))] }, audit: [sampleAudit(t, 'run.started')] });
+        const run = await startRun(store, t, 'run-1', {
+          timers: { add: [sampleTimer(t, 'run-1', 'tm-keep', at(500))] },
+          audit: [sampleAudit(t, 'run.started')],
+        });
         const before = await dump(store, t, 'run-1');
         await expectConflict(
           store.commit({
@@ -202,7 +240,9 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
     test('rejects a commit whose consumed timer is gone and leaves nothing of it', () =>
       withStore(async (store) => {
         const t = uniqueId('t');
-        const run = await startRun(store, t, 'run-1', { timers: { add: [sampleTimer(t, 'run-1', 'tm-1', at(10))] } });
+        const run = await startRun(store, t, 'run-1', {
+          timers: { add: [sampleTimer(t, 'run-1', 'tm-1', at(10))] },
+        });
         const before = await dump(store, t, 'run-1');
         await expectConflict(
           advanceRun(store, run, 2, {
@@ -260,41 +300,50 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
         expect((rejected.reason as { code?: string }).code).toBe('LLMT_E_CONFLICT');
-        const winner = (results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<RunRecord>).value;
+        const winner = (results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<RunRecord>)
+          .value;
         expect(await store.getRun(t, 'run-1')).toEqual(winner);
-        expect((await store.listEvents(t, 'run-1')).map((e) => e.seq)).toEqual(Array.from({ length: winner.lastSeq }, (_, i) => i + 1));
+        expect((await store.listEvents(t, 'run-1')).map((e) => e.seq)).toEqual(
+          Array.from({ length: winner.lastSeq }, (_, i) => i + 1),
+        );
         expect(await store.getSteps(t, 'run-1')).toHaveLength(1);
       }));
 
-    test('keeps each run’s event log gapless under many concurrent committers that retry on conflict', () =>
-      withStore(async (store) => {
-        const t = uniqueId('t');
-        await startRun(store, t, 'run-1');
-        const perWriter = 6;
-        let conflicts = 0;
-        await Promise.all(
-          Array.from({ length: concurrency }, async (_, w) => {
-            for (let done = 0; done < perWriter; ) {
-              const current = (await store.getRun(t, 'run-1'))!;
-              try {
-                await advanceRun(store, current, 1 + (w % 2), { steps: [sampleStep(t, 'run-1', `w${w}`, { attempt: done + 1 })] });
-                done++;
-              } catch (error) {
-                if ((error as { code?: string }).code !== 'LLMT_E_CONFLICT') throw error;
-                conflicts++;
+    test(
+      'keeps each run’s event log gapless under many concurrent committers that retry on conflict',
+      () =>
+        withStore(async (store) => {
+          const t = uniqueId('t');
+          await startRun(store, t, 'run-1');
+          const perWriter = 6;
+          let conflicts = 0;
+          await Promise.all(
+            Array.from({ length: concurrency }, async (_, w) => {
+              for (let done = 0; done < perWriter; ) {
+                const current = (await store.getRun(t, 'run-1'))!;
+                try {
+                  await advanceRun(store, current, 1 + (w % 2), {
+                    steps: [sampleStep(t, 'run-1', `w${w}`, { attempt: done + 1 })],
+                  });
+                  done++;
+                } catch (error) {
+                  if ((error as { code?: string }).code !== 'LLMT_E_CONFLICT') throw error;
+                  conflicts++;
+                }
               }
-            }
-          }),
-        );
-        const run = (await store.getRun(t, 'run-1'))!;
-        expect(run.version).toBe(1 + concurrency * perWriter);
-        const events = await store.listEvents(t, 'run-1');
-        expect(events.map((e) => e.seq)).toEqual(Array.from({ length: run.lastSeq }, (_, i) => i + 1));
-        expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
-        expect(await store.getSteps(t, 'run-1')).toHaveLength(concurrency);
-        // Not asserted > 0: a store that serializes commits may never see a conflict.
-        void conflicts;
-      }), 60_000);
+            }),
+          );
+          const run = (await store.getRun(t, 'run-1'))!;
+          expect(run.version).toBe(1 + concurrency * perWriter);
+          const events = await store.listEvents(t, 'run-1');
+          expect(events.map((e) => e.seq)).toEqual(Array.from({ length: run.lastSeq }, (_, i) => i + 1));
+          expect(new Set(events.map((e) => e.event_id)).size).toBe(events.length);
+          expect(await store.getSteps(t, 'run-1')).toHaveLength(concurrency);
+          // Not asserted > 0: a store that serializes commits may never see a conflict.
+          void conflicts;
+        }),
+      60_000,
+    );
 
     test('keeps tenants apart on every read', () =>
       withStore(async (store) => {
@@ -308,8 +357,23 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
           runOverrides: { idempotencyKey: 'k' },
         });
         await advanceRun(store, run, 1, { snapshots: [sampleSnapshot(run, [], 'snap-1')] });
-        await store.putApiKey({ keyId: 'key-1', tenantId: a, secretHash: sha256(uniqueId('secret')), roles: ['admin'], subject: 'ana', groups: [], createdAt: at() });
-        await store.putSegment({ tenantId: a, segmentId: 'seg-a', version: '1.0.0', name: 'A', definition: { steps: [] }, createdAt: at() });
+        await store.putApiKey({
+          keyId: 'key-1',
+          tenantId: a,
+          secretHash: sha256(uniqueId('secret')),
+          roles: ['admin'],
+          subject: 'ana',
+          groups: [],
+          createdAt: at(),
+        });
+        await store.putSegment({
+          tenantId: a,
+          segmentId: 'seg-a',
+          version: '1.0.0',
+          name: 'A',
+          definition: { steps: [] },
+          createdAt: at(),
+        });
         await store.putTenant({ tenantId: a, name: 'A', tier: 'free', limits: {}, createdAt: at() });
 
         expect(await store.getRun(b, 'shared-id')).toBeUndefined();
@@ -343,9 +407,14 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
     test('hands each due timer to exactly one of two competing claimers', () =>
       withStore(async (store) => {
         const t = uniqueId('t');
-        const timers = Array.from({ length: 20 }, (_, i) => sampleTimer(t, 'run-1', `tm-${String(i).padStart(2, '0')}`, at(i)));
-        await startRun(store, t, 'run-1', { timers: { add: [...timers, sampleTimer(t, 'run-1', 'tm-later', at(60_000))] } });
-        const claim = (owner: string) => store.claimDueTimers({ owner, leaseMs: 30_000, now: at(1000), limit: 25 });
+        const timers = Array.from({ length: 20 }, (_, i) =>
+          sampleTimer(t, 'run-1', `tm-${String(i).padStart(2, '0')}`, at(i)),
+        );
+        await startRun(store, t, 'run-1', {
+          timers: { add: [...timers, sampleTimer(t, 'run-1', 'tm-later', at(60_000))] },
+        });
+        const claim = (owner: string) =>
+          store.claimDueTimers({ owner, leaseMs: 30_000, now: at(1000), limit: 25 });
         const rounds = await Promise.all([claim('engine-a'), claim('engine-b')]);
         const mine = rounds.map((r) => r.filter((x) => x.tenantId === t));
         const a = mine[0].map((x) => x.timerId);
@@ -364,7 +433,9 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         const t = uniqueId('t');
         await startRun(store, t, 'run-1', { timers: { add: [sampleTimer(t, 'run-1', 'tm-1', at(0))] } });
         const claim = (owner: string, now: number) =>
-          store.claimDueTimers({ owner, leaseMs: 1000, now: at(now), limit: 10 }).then((r) => r.filter((x) => x.tenantId === t).map((x) => x.timerId));
+          store
+            .claimDueTimers({ owner, leaseMs: 1000, now: at(now), limit: 10 })
+            .then((r) => r.filter((x) => x.tenantId === t).map((x) => x.timerId));
         expect(await claim('a', 10)).toEqual(['tm-1']);
         expect(await claim('b', 500)).toEqual([]);
         expect(await claim('a', 600)).toEqual(['tm-1']);
@@ -376,8 +447,12 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
     test('fires a timer once when two commits consume it', () =>
       withStore(async (store) => {
         const t = uniqueId('t');
-        const run = await startRun(store, t, 'run-1', { timers: { add: [sampleTimer(t, 'run-1', 'tm-1', at(0))] } });
-        const r1 = await startRun(store, t, 'run-2', { timers: { add: [sampleTimer(t, 'run-2', 'tm-2', at(0))] } });
+        const run = await startRun(store, t, 'run-1', {
+          timers: { add: [sampleTimer(t, 'run-1', 'tm-1', at(0))] },
+        });
+        const r1 = await startRun(store, t, 'run-2', {
+          timers: { add: [sampleTimer(t, 'run-2', 'tm-2', at(0))] },
+        });
         // Same run: one wins on version. Different runs consuming one timer: one wins on the timer.
         const results = await Promise.allSettled([
           advanceRun(store, run, 1, { timers: { consume: ['tm-1'] } }),
@@ -385,7 +460,9 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         ]);
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         await advanceRun(store, r1, 1, { timers: { consume: ['tm-2'] } });
-        await expectConflict(advanceRun(store, (await store.getRun(t, 'run-2'))!, 1, { timers: { consume: ['tm-2'] } }));
+        await expectConflict(
+          advanceRun(store, (await store.getRun(t, 'run-2'))!, 1, { timers: { consume: ['tm-2'] } }),
+        );
         expect(await store.listTimers(t, 'run-1')).toEqual([]);
         expect(await store.listTimers(t, 'run-2')).toEqual([]);
         expect((await store.getRun(t, 'run-2'))?.version).toBe(2);
@@ -395,7 +472,11 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
       withStore(async (store) => {
         const t = uniqueId('t');
         expect(await store.nextTimerDue()).toBeUndefined();
-        const run = await startRun(store, t, 'run-1', { timers: { add: [sampleTimer(t, 'run-1', 'late', at(5000)), sampleTimer(t, 'run-1', 'early', at(100))] } });
+        const run = await startRun(store, t, 'run-1', {
+          timers: {
+            add: [sampleTimer(t, 'run-1', 'late', at(5000)), sampleTimer(t, 'run-1', 'early', at(100))],
+          },
+        });
         expect(await store.nextTimerDue()).toBe(at(100));
         await advanceRun(store, run, 1, { timers: { remove: ['early', 'never-existed'] } });
         expect(await store.nextTimerDue()).toBe(at(5000));
@@ -405,7 +486,8 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
       withStore(async (store) => {
         const t = uniqueId('t');
         await startRun(store, t, 'run-1');
-        const lease = (owner: string, now: number) => store.acquireLease(t, 'run-1', { owner, leaseMs: 1000, now: at(now) });
+        const lease = (owner: string, now: number) =>
+          store.acquireLease(t, 'run-1', { owner, leaseMs: 1000, now: at(now) });
         expect(await lease('a', 0)).toBe(true);
         expect(await lease('b', 500)).toBe(false);
         expect(await lease('a', 900)).toBe(true);
@@ -415,7 +497,9 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         expect(await lease('a', 2000)).toBe(false);
         await store.releaseLease(t, 'run-1', 'b');
         expect(await lease('a', 2000)).toBe(true);
-        expect(await store.acquireLease(t, 'no-such-run', { owner: 'a', leaseMs: 1000, now: at(0) })).toBe(false);
+        expect(await store.acquireLease(t, 'no-such-run', { owner: 'a', leaseMs: 1000, now: at(0) })).toBe(
+          false,
+        );
         const both = await Promise.all([lease('x', 10_000), lease('y', 10_000)]);
         expect(both.filter(Boolean)).toHaveLength(1);
       }));
@@ -423,22 +507,43 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
     test('claims only pending or running runs whose lease is free or expired, each for one claimer', () =>
       withStore(async (store) => {
         const t = uniqueId('t');
-        for (const [id, status] of [['r-pending', 'pending'], ['r-running', 'running'], ['r-waiting', 'waiting_human'], ['r-done', 'completed']] as const) {
+        for (const [id, status] of [
+          ['r-pending', 'pending'],
+          ['r-running', 'running'],
+          ['r-waiting', 'waiting_human'],
+          ['r-done', 'completed'],
+        ] as const) {
           await startRun(store, t, id, { runOverrides: { status } });
         }
         await startRun(store, t, 'r-leased');
-        expect(await store.acquireLease(t, 'r-leased', { owner: 'other', leaseMs: 1000, now: at(0) })).toBe(true);
-        const mine = (list: Array<{ tenantId: string; runId: string }>) => list.filter((x) => x.tenantId === t).map((x) => x.runId).sort();
+        expect(await store.acquireLease(t, 'r-leased', { owner: 'other', leaseMs: 1000, now: at(0) })).toBe(
+          true,
+        );
+        const mine = (list: Array<{ tenantId: string; runId: string }>) =>
+          list
+            .filter((x) => x.tenantId === t)
+            .map((x) => x.runId)
+            .sort();
         const [a, b] = await Promise.all([
           store.claimRuns({ owner: 'a', leaseMs: 1000, now: at(100), limit: 10 }),
           store.claimRuns({ owner: 'b', leaseMs: 1000, now: at(100), limit: 10 }),
         ]);
         expect([...mine(a), ...mine(b)].sort()).toEqual(['r-pending', 'r-running']);
-        expect(mine(await store.claimRuns({ owner: 'c', leaseMs: 1000, now: at(500), limit: 10 }))).toEqual([]);
-        expect(mine(await store.claimRuns({ owner: 'c', leaseMs: 1000, now: at(1200), limit: 10 }))).toEqual(['r-leased', 'r-pending', 'r-running']);
+        expect(mine(await store.claimRuns({ owner: 'c', leaseMs: 1000, now: at(500), limit: 10 }))).toEqual(
+          [],
+        );
+        expect(mine(await store.claimRuns({ owner: 'c', leaseMs: 1000, now: at(1200), limit: 10 }))).toEqual([
+          'r-leased',
+          'r-pending',
+          'r-running',
+        ]);
         // A claim is a lease: the owner keeps it, others cannot take it.
-        expect(await store.acquireLease(t, 'r-pending', { owner: 'a', leaseMs: 1000, now: at(1300) })).toBe(false);
-        expect(await store.acquireLease(t, 'r-pending', { owner: 'c', leaseMs: 1000, now: at(1300) })).toBe(true);
+        expect(await store.acquireLease(t, 'r-pending', { owner: 'a', leaseMs: 1000, now: at(1300) })).toBe(
+          false,
+        );
+        expect(await store.acquireLease(t, 'r-pending', { owner: 'c', leaseMs: 1000, now: at(1300) })).toBe(
+          true,
+        );
       }));
 
     test('returns a snapshot exactly as stored, with its checksum byte-exact', () =>
@@ -446,9 +551,20 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         const t = uniqueId('t');
         const run = await startRun(store, t, 'run-1');
         const tricky = sampleRun(t, 'run-1', {
-          input: { 'z-key': 1, a: [0.1, 1e21, -5, true, null, { nested: { deep: ['é', '🙂', '\u0000', '"quoted"'] } }], empty: {}, list: [] },
+          input: {
+            'z-key': 1,
+            a: [0.1, 1e21, -5, true, null, { nested: { deep: ['é', '🙂', '\u0000', '"quoted"'] } }],
+            empty: {},
+            list: [],
+          },
         });
-        const steps = [sampleStep(t, 'run-1', 'a', { outputs: { out: 'x'.repeat(5000) } }), sampleStep(t, 'run-1', 'b', { status: 'failed', error: { code: 'E', message: 'boom', retryable: false } })];
+        const steps = [
+          sampleStep(t, 'run-1', 'a', { outputs: { out: 'x'.repeat(5000) } }),
+          sampleStep(t, 'run-1', 'b', {
+            status: 'failed',
+            error: { code: 'E', message: 'boom', retryable: false },
+          }),
+        ];
         const snap = sampleSnapshot(tricky, steps, 'snap-1');
         const snap2 = { ...sampleSnapshot(run, [], 'snap-2', at(60)), reason: 'auto' as const, seq: 2 };
         await advanceRun(store, run, 1, { snapshots: [snap, snap2] });
@@ -456,7 +572,10 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         expect(read).toEqual(snap);
         expect(read?.checksum).toBe(snap.checksum);
         expect(sha256(canonicalJson(read?.state))).toBe(snap.checksum);
-        expect((await store.listSnapshots(t, 'run-1')).map((s) => s.snapshotId)).toEqual(['snap-1', 'snap-2']);
+        expect((await store.listSnapshots(t, 'run-1')).map((s) => s.snapshotId)).toEqual([
+          'snap-1',
+          'snap-2',
+        ]);
         expect(await store.getSnapshot(t, 'no-such')).toBeUndefined();
       }));
 
@@ -470,7 +589,10 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
           expectedVersion: 0,
           run: sampleRun(a, 'run-1', { lastSeq: 1 }),
           events: [sampleEvent(a, 'run-1', 1, 'run.started')],
-          audit: [sampleAudit(a, 'run.started', at(1), 'run-1'), sampleAudit(a, 'step.started', at(2), 'run-1')],
+          audit: [
+            sampleAudit(a, 'run.started', at(1), 'run-1'),
+            sampleAudit(a, 'step.started', at(2), 'run-1'),
+          ],
         });
         expect(result.audit.map((r) => r.seq)).toEqual([1, 2]);
         expect(result.audit[1].prevHash).toBe(result.audit[0].hash);
@@ -478,7 +600,9 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         // Concurrent commits of different runs of one tenant all append to one chain.
         await Promise.all(
           Array.from({ length: concurrency }, (_, i) =>
-            startRun(store, a, `run-c${i}`, { audit: [sampleAudit(a, 'run.started', at(10 + i), `run-c${i}`)] }),
+            startRun(store, a, `run-c${i}`, {
+              audit: [sampleAudit(a, 'run.started', at(10 + i), `run-c${i}`)],
+            }),
           ),
         );
         await store.eraseRun(a, 'run-c0', sampleAudit(a, 'run.erased', at(100), 'run-c0'));
@@ -491,7 +615,9 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         const ranged = await store.listAudit(a, { from: at(2), to: at(11) });
         expect(ranged.map((r) => r.timestamp).sort()).toEqual([at(2), at(10), at(11)]);
         // A tampered copy fails verification, so the check above can fail.
-        expect(verifyAuditChain(chain.map((r, i) => (i === 1 ? { ...r, actor: 'mallory' } : r))).valid).toBe(false);
+        expect(verifyAuditChain(chain.map((r, i) => (i === 1 ? { ...r, actor: 'mallory' } : r))).valid).toBe(
+          false,
+        );
       }));
 
     test('lists runs newest first, in pages, filtered by status and segment', () =>
@@ -499,7 +625,11 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         const t = uniqueId('t');
         for (let i = 0; i < 7; i++) {
           await startRun(store, t, `run-${i}`, {
-            runOverrides: { createdAt: at(i * 1000), status: i % 2 ? 'completed' : 'running', segmentId: i < 5 ? 'seg-a' : 'seg-b' },
+            runOverrides: {
+              createdAt: at(i * 1000),
+              status: i % 2 ? 'completed' : 'running',
+              segmentId: i < 5 ? 'seg-a' : 'seg-b',
+            },
           });
         }
         const ids: string[] = [];
@@ -513,11 +643,27 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         } while (cursor && pages < 10);
         expect(ids).toEqual(['run-6', 'run-5', 'run-4', 'run-3', 'run-2', 'run-1', 'run-0']);
         expect(pages).toBe(3);
-        expect((await store.listRuns(t, { status: 'completed' })).items.map((r) => r.runId)).toEqual(['run-5', 'run-3', 'run-1']);
-        expect((await store.listRuns(t, { segmentId: 'seg-b' })).items.map((r) => r.runId)).toEqual(['run-6', 'run-5']);
+        expect((await store.listRuns(t, { status: 'completed' })).items.map((r) => r.runId)).toEqual([
+          'run-5',
+          'run-3',
+          'run-1',
+        ]);
+        expect((await store.listRuns(t, { segmentId: 'seg-b' })).items.map((r) => r.runId)).toEqual([
+          'run-6',
+          'run-5',
+        ]);
         const filtered = await store.listRuns(t, { segmentId: 'seg-a', status: 'running', limit: 2 });
         expect(filtered.items.map((r) => r.runId)).toEqual(['run-4', 'run-2']);
-        expect((await store.listRuns(t, { segmentId: 'seg-a', status: 'running', limit: 2, after: filtered.nextCursor })).items.map((r) => r.runId)).toEqual(['run-0']);
+        expect(
+          (
+            await store.listRuns(t, {
+              segmentId: 'seg-a',
+              status: 'running',
+              limit: 2,
+              after: filtered.nextCursor,
+            })
+          ).items.map((r) => r.runId),
+        ).toEqual(['run-0']);
         expect((await store.listRuns(t, { limit: 7 })).nextCursor).toBeUndefined();
       }));
 
@@ -525,14 +671,24 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
       withStore(async (store) => {
         const t = uniqueId('t');
         const run = await startRun(store, t, 'run-1', {
-          interactions: [sampleInteraction(t, 'run-1', 'i-1', { createdAt: at(1) }), sampleInteraction(t, 'run-1', 'i-2', { createdAt: at(2), status: 'completed' })],
+          interactions: [
+            sampleInteraction(t, 'run-1', 'i-1', { createdAt: at(1) }),
+            sampleInteraction(t, 'run-1', 'i-2', { createdAt: at(2), status: 'completed' }),
+          ],
         });
-        await advanceRun(store, run, 5, { interactions: [sampleInteraction(t, 'run-1', 'i-1', { createdAt: at(1), status: 'notified' })] });
-        await startRun(store, t, 'run-2', { interactions: [sampleInteraction(t, 'run-2', 'i-3', { createdAt: at(3) })] });
+        await advanceRun(store, run, 5, {
+          interactions: [sampleInteraction(t, 'run-1', 'i-1', { createdAt: at(1), status: 'notified' })],
+        });
+        await startRun(store, t, 'run-2', {
+          interactions: [sampleInteraction(t, 'run-2', 'i-3', { createdAt: at(3) })],
+        });
         expect((await store.listEvents(t, 'run-1', { afterSeq: 2 })).map((e) => e.seq)).toEqual([3, 4, 5, 6]);
-        expect((await store.listEvents(t, 'run-1', { afterSeq: 2, limit: 2 })).map((e) => e.seq)).toEqual([3, 4]);
+        expect((await store.listEvents(t, 'run-1', { afterSeq: 2, limit: 2 })).map((e) => e.seq)).toEqual([
+          3, 4,
+        ]);
         expect(await store.listEvents(t, 'run-1', { afterSeq: 6 })).toEqual([]);
-        const ids = async (o: Parameters<Store['listInteractions']>[1]) => (await store.listInteractions(t, o)).map((i) => i.interactionId);
+        const ids = async (o: Parameters<Store['listInteractions']>[1]) =>
+          (await store.listInteractions(t, o)).map((i) => i.interactionId);
         expect(await ids({})).toEqual(['i-1', 'i-2', 'i-3']);
         expect(await ids({ status: 'notified' })).toEqual(['i-1']);
         expect(await ids({ status: ['pending', 'completed'] })).toEqual(['i-2', 'i-3']);
@@ -543,14 +699,31 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
     test('stores tenants, API keys and segment versions', () =>
       withStore(async (store) => {
         const t = uniqueId('t');
-        const tenant = { tenantId: t, name: 'Acme', tier: 'enterprise' as const, limits: { runs: 10 }, retention: { completedRunsSeconds: 60 }, createdAt: at() };
+        const tenant = {
+          tenantId: t,
+          name: 'Acme',
+          tier: 'enterprise' as const,
+          limits: { runs: 10 },
+          retention: { completedRunsSeconds: 60 },
+          createdAt: at(),
+        };
         await store.putTenant(tenant);
         await store.putTenant({ ...tenant, name: 'Acme Inc' });
         expect(await store.getTenant(t)).toEqual({ ...tenant, name: 'Acme Inc' });
-        expect((await store.listTenants()).filter((x) => x.tenantId === t)).toEqual([{ ...tenant, name: 'Acme Inc' }]);
+        expect((await store.listTenants()).filter((x) => x.tenantId === t)).toEqual([
+          { ...tenant, name: 'Acme Inc' },
+        ]);
 
         const hash = sha256(uniqueId('secret'));
-        const key = { keyId: uniqueId('key'), tenantId: t, secretHash: hash, roles: ['operator' as const], subject: 'svc', groups: ['ops'], createdAt: at() };
+        const key = {
+          keyId: uniqueId('key'),
+          tenantId: t,
+          secretHash: hash,
+          roles: ['operator' as const],
+          subject: 'svc',
+          groups: ['ops'],
+          createdAt: at(),
+        };
         await store.putApiKey(key);
         expect(await store.findApiKeyByHash(hash)).toEqual(key);
         await store.putApiKey({ ...key, revokedAt: at(5) });
@@ -558,7 +731,14 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         expect(await store.listApiKeys(t)).toEqual([{ ...key, revokedAt: at(5) }]);
         expect(await store.findApiKeyByHash(sha256('nothing'))).toBeUndefined();
 
-        const seg = (id: string, version: string, name = `${id}@${version}`) => ({ tenantId: t, segmentId: id, version, name, definition: { steps: [{ id: version }] }, createdAt: at() });
+        const seg = (id: string, version: string, name = `${id}@${version}`) => ({
+          tenantId: t,
+          segmentId: id,
+          version,
+          name,
+          definition: { steps: [{ id: version }] },
+          createdAt: at(),
+        });
         await store.putSegment(seg('alpha', '1.0.0'));
         await store.putSegment(seg('alpha', '1.1.0'));
         await store.putSegment(seg('beta', '2.0.0'));
@@ -567,7 +747,9 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         expect(await store.getSegment(t, 'alpha', '9.9.9')).toBeUndefined();
         await store.putSegment(seg('alpha', '1.0.0', 'replaced'));
         expect(await store.getSegment(t, 'alpha', '1.0.0')).toEqual(seg('alpha', '1.0.0', 'replaced'));
-        expect((await store.listSegments(t)).map((s) => `${s.segmentId}@${s.version}`).sort()).toHaveLength(2);
+        expect((await store.listSegments(t)).map((s) => `${s.segmentId}@${s.version}`).sort()).toHaveLength(
+          2,
+        );
       }));
 
     test('erases a run and everything derived from it, leaving the audit entry of the erasure', () =>
@@ -585,7 +767,15 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         await startRun(store, t, 'run-keep', { steps: [sampleStep(t, 'run-keep', 'a', { outputs: big })] });
         await store.eraseRun(t, 'run-1', sampleAudit(t, 'run.erased', at(2), 'run-1'));
         const after = (await dump(store, t, 'run-1')) as { audit: Array<{ action: string }> };
-        expect({ ...after, audit: undefined }).toEqual({ run: undefined, steps: [], events: [], timers: [], interactions: [], snapshots: [], audit: undefined });
+        expect({ ...after, audit: undefined }).toEqual({
+          run: undefined,
+          steps: [],
+          events: [],
+          timers: [],
+          interactions: [],
+          snapshots: [],
+          audit: undefined,
+        });
         expect(after.audit.map((r) => r.action)).toEqual(['run.started', 'run.erased']);
         expect(verifyAuditChain(await store.listAudit(t)).valid).toBe(true);
         expect(await store.getInteraction(t, 'int-1')).toBeUndefined();
@@ -601,7 +791,9 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
       withStore(async (store) => {
         const t = uniqueId('t');
         const seen: WorktrailEvent[] = [];
-        const unsubscribe = store.subscribe((events) => seen.push(...events.filter((e) => e.tenant_id === t)));
+        const unsubscribe = store.subscribe((events) =>
+          seen.push(...events.filter((e) => e.tenant_id === t)),
+        );
         const run = await startRun(store, t, 'run-1');
         const next = await advanceRun(store, run, 2);
         await expectConflict(advanceRun(store, run, 1));

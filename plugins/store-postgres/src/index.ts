@@ -1,8 +1,19 @@
 import { definePlugin } from '@llmteam/core';
 import { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 
-export { PostgresStore, createPostgresStore, POSTGRES_STORE_DEFAULTS, type PostgresStoreOptions } from './postgres-store.js';
-export { SqlStoreError, SQL_STORE_ERROR_CODES, sweepRetention, type SweepRetentionOptions, type SweepRetentionResult } from '@llmteam/store-sql';
+export {
+  SQL_STORE_ERROR_CODES,
+  SqlStoreError,
+  type SweepRetentionOptions,
+  type SweepRetentionResult,
+  sweepRetention,
+} from '@llmteam/store-sql';
+export {
+  createPostgresStore,
+  POSTGRES_STORE_DEFAULTS,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from './postgres-store.js';
 
 /**
  * The plugin: registers the `postgres` store. In `llmteam.config.json`:
@@ -13,6 +24,8 @@ export default definePlugin({
   version: '0.1.0',
   apiVersion: '^1.0.0',
   setup(api) {
-    api.registerStore('postgres', (options) => createPostgresStore(options as unknown as PostgresStoreOptions));
+    api.registerStore('postgres', (options) =>
+      createPostgresStore(options as unknown as PostgresStoreOptions),
+    );
   },
 });

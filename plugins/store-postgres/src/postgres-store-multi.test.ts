@@ -1,9 +1,9 @@
-import { advanceRun, sampleAudit, sampleSnapshot, sampleTimer, startRun, at } from '@llmteam/testkit';
 import { verifyAuditChain, type WorktrailEvent } from '@llmteam/core';
+import { advanceRun, at, sampleAudit, sampleSnapshot, sampleTimer, startRun } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import postgresPlugin from './index.js';
 import { PostgresStore } from './postgres-store.js';
-import { TEST_DATABASE_URL, dropSchemas, postgresReachable, uniqueSchema } from './test-database.js';
+import { dropSchemas, postgresReachable, TEST_DATABASE_URL, uniqueSchema } from './test-database.js';
 
 const reachable = await postgresReachable();
 const schemas: string[] = [];
@@ -25,7 +25,8 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code?: string; messa
 }
 
 const waitFor = async (check: () => boolean, ms = 3000) => {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+  for (const end = Date.now() + ms; !check() && Date.now() < end; )
+    await new Promise((r) => setTimeout(r, 10));
 };
 
 describe.skipIf(!reachable)('PostgresStore across processes', () => {
@@ -58,15 +59,24 @@ describe.skipIf(!reachable)('PostgresStore across processes', () => {
     await Promise.all([a.init(), b.init()]);
     try {
       for (let i = 0; i < 40; i++) {
-        await startRun(a, 't1', `run-${i}`, { timers: { add: [sampleTimer('t1', `run-${i}`, `tm-${i}`, at(i))] }, runOverrides: { status: 'pending' } });
+        await startRun(a, 't1', `run-${i}`, {
+          timers: { add: [sampleTimer('t1', `run-${i}`, `tm-${i}`, at(i))] },
+          runOverrides: { status: 'pending' },
+        });
       }
       const claims = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).claimDueTimers({ owner: `w${i}`, leaseMs: 60_000, now: at(1000), limit: 6 })),
+        Array.from({ length: 8 }, (_, i) =>
+          (i % 2 ? a : b).claimDueTimers({ owner: `w${i}`, leaseMs: 60_000, now: at(1000), limit: 6 }),
+        ),
       );
       const ids = claims.flat().map((t) => t.timerId);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids.length).toBe(40);
-      const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).claimRuns({ owner: `w${i}`, leaseMs: 60_000, now: at(1000), limit: 6 })));
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          (i % 2 ? a : b).claimRuns({ owner: `w${i}`, leaseMs: 60_000, now: at(1000), limit: 6 }),
+        ),
+      );
       const runIds = runs.flat().map((r) => r.runId);
       expect(new Set(runIds).size).toBe(runIds.length);
       expect(runIds.length).toBe(40);
@@ -81,7 +91,11 @@ describe.skipIf(!reachable)('PostgresStore across processes', () => {
     const b = new PostgresStore({ url: TEST_DATABASE_URL, schema: s });
     await Promise.all([a.init(), b.init()]);
     try {
-      await Promise.all(Array.from({ length: 30 }, (_, i) => startRun(i % 2 ? a : b, 't1', `run-${i}`, { audit: [sampleAudit('t1', 'run.started', at(i))] })));
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          startRun(i % 2 ? a : b, 't1', `run-${i}`, { audit: [sampleAudit('t1', 'run.started', at(i))] }),
+        ),
+      );
       const chain = await a.listAudit('t1');
       expect(chain.map((r) => r.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
       expect(verifyAuditChain(chain).valid).toBe(true);
@@ -91,7 +105,10 @@ describe.skipIf(!reachable)('PostgresStore across processes', () => {
   });
 
   test('fails with a typed error naming host and port but not the password when the server is unreachable', async () => {
-    const store = new PostgresStore({ url: 'postgres://postgres:s3cret-pw@127.0.0.1:1/test', connectTimeoutMs: 2000 });
+    const store = new PostgresStore({
+      url: 'postgres://postgres:s3cret-pw@127.0.0.1:1/test',
+      connectTimeoutMs: 2000,
+    });
     const error = await codeOf(store.init());
     expect(error?.code).toBe('LLMT_E_SQL_UNREACHABLE');
     expect(error?.message).toContain('postgres:127.0.0.1:1/test');
@@ -120,7 +137,10 @@ describe.skipIf(!reachable)('PostgresStore across processes', () => {
 
   test('migrates a fresh schema once when several instances start together', async () => {
     const s = schema();
-    const stores = Array.from({ length: 4 }, () => new PostgresStore({ url: TEST_DATABASE_URL, schema: s, poolSize: 2 }));
+    const stores = Array.from(
+      { length: 4 },
+      () => new PostgresStore({ url: TEST_DATABASE_URL, schema: s, poolSize: 2 }),
+    );
     await Promise.all(stores.map((x) => x.init()));
     try {
       await startRun(stores[3], 't1', 'run-1');
@@ -133,7 +153,13 @@ describe.skipIf(!reachable)('PostgresStore across processes', () => {
   test('keeps the TypeORM entities in step with the migrations (nothing to synchronize)', async () => {
     const store = new PostgresStore({ url: TEST_DATABASE_URL, schema: schema() });
     await store.init();
-    const ds = (store as unknown as { dataSource: { driver: { createSchemaBuilder(): { log(): Promise<{ upQueries: Array<{ query: string }> }> } } } }).dataSource;
+    const ds = (
+      store as unknown as {
+        dataSource: {
+          driver: { createSchemaBuilder(): { log(): Promise<{ upQueries: Array<{ query: string }> }> } };
+        };
+      }
+    ).dataSource;
     expect((await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query)).toEqual([]);
     await store.close();
   });

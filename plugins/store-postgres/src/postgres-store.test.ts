@@ -1,7 +1,7 @@
 import { storeConformanceSuite } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { PostgresStore } from './postgres-store.js';
-import { TEST_DATABASE_URL, dropSchemas, postgresReachable, uniqueSchema } from './test-database.js';
+import { dropSchemas, postgresReachable, TEST_DATABASE_URL, uniqueSchema } from './test-database.js';
 
 const reachable = await postgresReachable();
 const schemas: string[] = [];

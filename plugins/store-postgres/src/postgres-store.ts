@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Commit, StoreCapabilities, WorktrailEvent } from '@llmteam/core';
-import { SQL_ENTITIES, SQL_MIGRATIONS, SerialQueue, SqlStore, SqlStoreError, marks, type RowPart, type SqlExecutor } from '@llmteam/store-sql';
+import {
+  marks,
+  type RowPart,
+  SerialQueue,
+  SQL_ENTITIES,
+  SQL_MIGRATIONS,
+  type SqlExecutor,
+  SqlStore,
+  SqlStoreError,
+} from '@llmteam/store-sql';
 import { DataSource, type QueryRunner } from 'typeorm';
 
 /** Options of {@link createPostgresStore}. */
@@ -60,11 +69,17 @@ export class PostgresStore extends SqlStore {
   constructor(options: PostgresStoreOptions) {
     super();
     if (!options || typeof options.url !== 'string' || !options.url) {
-      throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', 'postgres store: the `url` option is required, e.g. postgres://user@127.0.0.1:5432/llmteam');
+      throw new SqlStoreError(
+        'LLMT_E_SQL_INVALID_OPTION',
+        'postgres store: the `url` option is required, e.g. postgres://user@127.0.0.1:5432/llmteam',
+      );
     }
     this.options = { ...POSTGRES_STORE_DEFAULTS, ...options } as Required<PostgresStoreOptions>;
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(this.options.schema)) {
-      throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', `postgres store: schema ${JSON.stringify(this.options.schema)} must be letters, digits and _ (at most 63), starting with a letter or _`);
+      throw new SqlStoreError(
+        'LLMT_E_SQL_INVALID_OPTION',
+        `postgres store: schema ${JSON.stringify(this.options.schema)} must be letters, digits and _ (at most 63), starting with a letter or _`,
+      );
     }
     this.name = describeUrl(options.url, this.options.schema);
     this.channel = `llmteam_events:${this.options.schema}`;
@@ -107,12 +122,16 @@ export class PostgresStore extends SqlStore {
 
   protected override async beforeMigrate(runner: QueryRunner): Promise<void> {
     // One migrator per schema at a time, across processes.
-    await runner.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [`llmteam.migrate:${this.options.schema}`]);
+    await runner.query(`SELECT pg_advisory_lock(hashtextextended($1, 0))`, [
+      `llmteam.migrate:${this.options.schema}`,
+    ]);
     await runner.query(`CREATE SCHEMA IF NOT EXISTS "${this.options.schema}"`);
   }
 
   protected override async afterMigrate(runner: QueryRunner): Promise<void> {
-    await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [`llmteam.migrate:${this.options.schema}`]);
+    await runner.query(`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, [
+      `llmteam.migrate:${this.options.schema}`,
+    ]);
   }
 
   override async init(): Promise<void> {
@@ -171,7 +190,9 @@ export class PostgresStore extends SqlStore {
 
   protected override async lockAuditChain(tx: SqlExecutor, tenantId: string): Promise<void> {
     // Held until the transaction ends: one appender per tenant chain, so the chain has no fork.
-    await tx.exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, [`llmteam.audit:${this.options.schema}:${tenantId}`]);
+    await tx.exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, [
+      `llmteam.audit:${this.options.schema}:${tenantId}`,
+    ]);
   }
 
   protected override async writeRows(tx: SqlExecutor, parts: RowPart[], commit: Commit): Promise<void> {
@@ -184,7 +205,10 @@ export class PostgresStore extends SqlStore {
     }
     // One round trip for every row of the commit and its NOTIFY: data-modifying CTEs all
     // run, in one statement of the commit's transaction. NOTIFY is sent at COMMIT only.
-    const ctes = parts.map((p, i) => `w${i} AS (${p.head} ${new Array<string>(p.rows.length).fill(`(${marks(p.rows[0].length)})`).join(', ')}${p.tail})`);
+    const ctes = parts.map(
+      (p, i) =>
+        `w${i} AS (${p.head} ${new Array<string>(p.rows.length).fill(`(${marks(p.rows[0].length)})`).join(', ')}${p.tail})`,
+    );
     const values = parts.flatMap((p) => p.rows.flat());
     const select = events.length ? `SELECT pg_notify(?, ?)` : 'SELECT 1';
     if (events.length) values.push(this.channel, this.notice(commit));
@@ -198,7 +222,13 @@ export class PostgresStore extends SqlStore {
   /** The NOTIFY payload of a commit: small, the listener reads the events. */
   private notice(commit: Commit): string {
     const events = commit.events ?? [];
-    const notice: Notice = { o: this.instanceId, t: commit.tenantId, r: commit.runId, f: events[0].seq, l: events[events.length - 1].seq };
+    const notice: Notice = {
+      o: this.instanceId,
+      t: commit.tenantId,
+      r: commit.runId,
+      f: events[0].seq,
+      l: events[events.length - 1].seq,
+    };
     return JSON.stringify(notice);
   }
 
@@ -208,7 +238,8 @@ export class PostgresStore extends SqlStore {
     const runner = this.ready().createQueryRunner();
     const client = (await runner.connect()) as PgClient;
     client.on('notification', (message) => {
-      if (message.channel === this.channel && message.payload) void this.notices.run(() => this.deliver(message.payload!));
+      if (message.channel === this.channel && message.payload)
+        void this.notices.run(() => this.deliver(message.payload!));
     });
     client.on('error', () => {
       if (this.listener !== runner) return;
@@ -239,7 +270,9 @@ export class PostgresStore extends SqlStore {
     const last = this.delivered.get(runKey(notice.t, notice.r));
     if (!this.listenerCount || (last !== undefined && notice.l <= last)) return;
     const afterSeq = last ?? notice.f - 1;
-    const events = await this.listEvents(notice.t, notice.r, { afterSeq, limit: notice.l - afterSeq }).catch(() => []);
+    const events = await this.listEvents(notice.t, notice.r, { afterSeq, limit: notice.l - afterSeq }).catch(
+      () => [],
+    );
     if (events.length) await this.deliverInOrder(notice.t, notice.r, events);
   }
 
@@ -260,14 +293,18 @@ export class PostgresStore extends SqlStore {
       batch = events.filter((e) => e.seq > last);
       if (!batch.length) return;
       if (batch[0].seq > last + 1 && this.dataSource) {
-        const missing = await this.listEvents(tenantId, runId, { afterSeq: last, limit: batch[0].seq - last - 1 }).catch(() => []);
+        const missing = await this.listEvents(tenantId, runId, {
+          afterSeq: last,
+          limit: batch[0].seq - last - 1,
+        }).catch(() => []);
         batch = [...missing, ...batch];
       }
     }
     // Re-inserted so the map's order is least recently delivered first; bounded.
     this.delivered.delete(key);
     this.delivered.set(key, batch[batch.length - 1].seq);
-    if (this.delivered.size > DELIVERED_RUNS_KEPT) this.delivered.delete(this.delivered.keys().next().value as string);
+    if (this.delivered.size > DELIVERED_RUNS_KEPT)
+      this.delivered.delete(this.delivered.keys().next().value as string);
     super.emit(batch);
   }
 }

@@ -1,7 +1,8 @@
 import { Client } from 'pg';
 
 /** The local test database; tests skip when it is unreachable (and fail on CI). */
-export const TEST_DATABASE_URL = process.env.LLMTEAM_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL =
+  process.env.LLMTEAM_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Whether the test database answers; on CI an unreachable database is an error, not a skip. */
 export async function postgresReachable(): Promise<boolean> {
@@ -12,7 +13,9 @@ export async function postgresReachable(): Promise<boolean> {
     return true;
   } catch (error) {
     if (process.env.CI === 'true') throw error;
-    console.warn(`skipping Postgres tests: ${TEST_DATABASE_URL} is unreachable (${(error as Error).message})`);
+    console.warn(
+      `skipping Postgres tests: ${TEST_DATABASE_URL} is unreachable (${(error as Error).message})`,
+    );
     return false;
   }
 }

@@ -2,7 +2,8 @@ import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
 
 /** Every error code of `@llmteam/store-redis`. Documented in the README. */
 export const REDIS_STORE_ERROR_CODES = {
-  LLMT_E_REDIS_UNREACHABLE: 'Redis could not be reached at `init()`; the message names host and port (never the password) and the fix.',
+  LLMT_E_REDIS_UNREACHABLE:
+    'Redis could not be reached at `init()`; the message names host and port (never the password) and the fix.',
   LLMT_E_REDIS_INVALID_OPTION: 'A Redis store option has the wrong shape; the message names it and the fix.',
 } as const;
 

@@ -1,8 +1,8 @@
 import { definePlugin, type Store } from '@llmteam/core';
 import { createRedisStore, type RedisStoreOptions } from './redis-store.js';
 
-export { RedisStore, createRedisStore, REDIS_STORE_DEFAULTS, type RedisStoreOptions } from './redis-store.js';
-export { RedisStoreError, REDIS_STORE_ERROR_CODES, type RedisStoreErrorCode } from './errors.js';
+export { REDIS_STORE_ERROR_CODES, RedisStoreError, type RedisStoreErrorCode } from './errors.js';
+export { createRedisStore, REDIS_STORE_DEFAULTS, RedisStore, type RedisStoreOptions } from './redis-store.js';
 
 /**
  * The plugin: registers the `redis` store, which wraps another store given as the
@@ -13,6 +13,8 @@ export default definePlugin({
   version: '0.1.0',
   apiVersion: '^1.0.0',
   setup(api) {
-    api.registerStore('redis', (options) => createRedisStore(options as unknown as RedisStoreOptions & { store: Store }));
+    api.registerStore('redis', (options) =>
+      createRedisStore(options as unknown as RedisStoreOptions & { store: Store }),
+    );
   },
 });

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
 import redisPlugin from './index.js';
 import { RedisStore } from './redis-store.js';
-import { TEST_REDIS_URL, dropKeys, redisReachable, uniquePrefix } from './test-services.js';
+import { dropKeys, redisReachable, TEST_REDIS_URL, uniquePrefix } from './test-services.js';
 
 const reachable = await redisReachable();
 const dir = mkdtempSync(join(tmpdir(), 'llmteam-redis-cache-'));
@@ -41,11 +41,15 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
       expect(ttl).toBeGreaterThan(100);
       expect(ttl).toBeLessThanOrEqual(120);
       // Break the SQL row: a read that still succeeds came from Redis.
-      await (inner as unknown as { dataSource: { query(s: string): Promise<unknown> } }).dataSource.query(`UPDATE snapshots SET state = 'broken' WHERE snapshot_id = 'snap-1'`);
+      await (inner as unknown as { dataSource: { query(s: string): Promise<unknown> } }).dataSource.query(
+        `UPDATE snapshots SET state = 'broken' WHERE snapshot_id = 'snap-1'`,
+      );
       expect(await store.getSnapshot('t1', 'snap-1')).toEqual(snap);
       // A cache miss reads the source of truth and fills the cache.
       await redis.del(`${keyPrefix}snapshot:t1:snap-1`);
-      await expect(store.getSnapshot('t1', 'snap-1')).rejects.toMatchObject({ code: 'LLMT_E_SQL_CORRUPT_ROW' });
+      await expect(store.getSnapshot('t1', 'snap-1')).rejects.toMatchObject({
+        code: 'LLMT_E_SQL_CORRUPT_ROW',
+      });
     } finally {
       redis.disconnect();
       await store.close();
@@ -94,7 +98,8 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
       other.subscribe((e) => seenOther.push(...e));
       let run = await startRun(a, 't1', 'run-1');
       for (let i = 0; i < 10; i++) run = await advanceRun(i % 2 ? a : b, run, 2);
-      for (let i = 0; i < 200 && (seenA.length < 21 || seenB.length < 21); i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 200 && (seenA.length < 21 || seenB.length < 21); i++)
+        await new Promise((r) => setTimeout(r, 10));
       await new Promise((r) => setTimeout(r, 100));
       const seqs = Array.from({ length: 21 }, (_, i) => i + 1);
       expect(seenA.map((e) => e.seq)).toEqual(seqs);
@@ -107,7 +112,11 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
   });
 
   test('fails at init with a typed error naming host and port, not the password', async () => {
-    const store = new RedisStore({ store: new MemoryStore(), url: 'redis://:hunter2-pw@127.0.0.1:1', connectTimeoutMs: 1000 });
+    const store = new RedisStore({
+      store: new MemoryStore(),
+      url: 'redis://:hunter2-pw@127.0.0.1:1',
+      connectTimeoutMs: 1000,
+    });
     const error = (await store.init().catch((e: unknown) => e)) as { code?: string; message: string };
     expect(error.code).toBe('LLMT_E_REDIS_UNREACHABLE');
     expect(error.message).toContain('redis:127.0.0.1:1');

@@ -6,7 +6,7 @@ import { SqliteStore } from '@llmteam/store-sqlite';
 import { storeConformanceSuite } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { RedisStore } from './redis-store.js';
-import { TEST_REDIS_URL, dropKeys, redisReachable, uniquePrefix } from './test-services.js';
+import { dropKeys, redisReachable, TEST_REDIS_URL, uniquePrefix } from './test-services.js';
 
 const reachable = await redisReachable();
 const dir = mkdtempSync(join(tmpdir(), 'llmteam-redis-'));
@@ -48,11 +48,20 @@ function prefix(): string {
 describe.skipIf(!reachable)('RedisStore over SQLite', () => {
   storeConformanceSuite({
     name: '@llmteam/store-redis over @llmteam/store-sqlite',
-    create: async () => new RedisStore({ store: new SqliteStore({ path: join(dir, `s${++n}.sqlite`) }), url: TEST_REDIS_URL, keyPrefix: prefix() }),
+    create: async () =>
+      new RedisStore({
+        store: new SqliteStore({ path: join(dir, `s${++n}.sqlite`) }),
+        url: TEST_REDIS_URL,
+        keyPrefix: prefix(),
+      }),
     reopen: async (store) => {
       const old = store as unknown as { inner: SqliteStore; options: { keyPrefix: string } };
       await store.close();
-      return new RedisStore({ store: new SqliteStore({ path: old.inner.path }), url: TEST_REDIS_URL, keyPrefix: old.options.keyPrefix });
+      return new RedisStore({
+        store: new SqliteStore({ path: old.inner.path }),
+        url: TEST_REDIS_URL,
+        keyPrefix: old.options.keyPrefix,
+      });
     },
     test,
     expect,
@@ -65,7 +74,11 @@ describe.skipIf(!pg)('RedisStore over Postgres', () => {
     name: '@llmteam/store-redis over @llmteam/store-postgres',
     create: async () => {
       const schema = `redis_${process.pid}_${++n}_${Math.random().toString(36).slice(2, 6)}`;
-      return new RedisStore({ store: new PostgresStore({ url: PG_URL, schema }), url: TEST_REDIS_URL, keyPrefix: prefix() });
+      return new RedisStore({
+        store: new PostgresStore({ url: PG_URL, schema }),
+        url: TEST_REDIS_URL,
+        keyPrefix: prefix(),
+      });
     },
     destroy: async (store) => {
       const inner = (store as unknown as { inner: PostgresStore }).inner;

@@ -78,22 +78,39 @@ export class RedisStore implements Store {
 
   constructor(options: RedisStoreOptions) {
     if (!options?.store || typeof options.store.commit !== 'function') {
-      throw new RedisStoreError('LLMT_E_REDIS_INVALID_OPTION', 'redis store: the `store` option must be the store to wrap, e.g. createRedisStore({ store: createPostgresStore({ url }) })');
+      throw new RedisStoreError(
+        'LLMT_E_REDIS_INVALID_OPTION',
+        'redis store: the `store` option must be the store to wrap, e.g. createRedisStore({ store: createPostgresStore({ url }) })',
+      );
     }
     this.inner = options.store;
-    this.options = { ...REDIS_STORE_DEFAULTS, ...stripUndefined(options) } as Required<Omit<RedisStoreOptions, 'store'>>;
+    this.options = { ...REDIS_STORE_DEFAULTS, ...stripUndefined(options) } as Required<
+      Omit<RedisStoreOptions, 'store'>
+    >;
     if (!(this.options.snapshotTtlSeconds > 0)) {
-      throw new RedisStoreError('LLMT_E_REDIS_INVALID_OPTION', `redis store: snapshotTtlSeconds must be a positive number of seconds, got ${this.options.snapshotTtlSeconds}`);
+      throw new RedisStoreError(
+        'LLMT_E_REDIS_INVALID_OPTION',
+        `redis store: snapshotTtlSeconds must be a positive number of seconds, got ${this.options.snapshotTtlSeconds}`,
+      );
     }
     this.name = `${describeUrl(this.options.url)}+${this.inner.name}`;
-    this.capabilities = { multiProcess: this.inner.capabilities.multiProcess, crossProcessEvents: true, durable: this.inner.capabilities.durable };
+    this.capabilities = {
+      multiProcess: this.inner.capabilities.multiProcess,
+      crossProcessEvents: true,
+      durable: this.inner.capabilities.durable,
+    };
     this.channel = `${this.options.keyPrefix}events`;
   }
 
   async init(): Promise<void> {
     await this.inner.init();
     if (this.redis) return;
-    const redis = new Redis(this.options.url, { lazyConnect: true, connectTimeout: this.options.connectTimeoutMs, maxRetriesPerRequest: 2, retryStrategy: (n) => Math.min(n * 200, 2000) });
+    const redis = new Redis(this.options.url, {
+      lazyConnect: true,
+      connectTimeout: this.options.connectTimeoutMs,
+      maxRetriesPerRequest: 2,
+      retryStrategy: (n) => Math.min(n * 200, 2000),
+    });
     const sub = redis.duplicate();
     try {
       await Promise.all([connectOnce(redis), connectOnce(sub)]);
@@ -118,7 +135,10 @@ export class RedisStore implements Store {
     this.listeners.clear();
     const { redis, sub } = this;
     this.redis = this.sub = undefined;
-    await Promise.all([sub?.quit().catch(() => sub.disconnect()), redis?.quit().catch(() => redis.disconnect())]);
+    await Promise.all([
+      sub?.quit().catch(() => sub.disconnect()),
+      redis?.quit().catch(() => redis.disconnect()),
+    ]);
     await this.inner.close();
   }
 
@@ -131,8 +151,18 @@ export class RedisStore implements Store {
     const redis = this.redis;
     if (redis && (commit.snapshots?.length || commit.events?.length)) {
       const batch = redis.multi();
-      for (const s of commit.snapshots ?? []) batch.set(this.snapshotKey(s.tenantId, s.snapshotId), JSON.stringify(s), 'EX', this.options.snapshotTtlSeconds);
-      if (commit.events?.length) batch.publish(this.channel, JSON.stringify({ o: this.nodeId, events: commit.events } satisfies BusMessage));
+      for (const s of commit.snapshots ?? [])
+        batch.set(
+          this.snapshotKey(s.tenantId, s.snapshotId),
+          JSON.stringify(s),
+          'EX',
+          this.options.snapshotTtlSeconds,
+        );
+      if (commit.events?.length)
+        batch.publish(
+          this.channel,
+          JSON.stringify({ o: this.nodeId, events: commit.events } satisfies BusMessage),
+        );
       // The commit already happened in the source of truth: a cache or bus failure only
       // costs a cache miss later, or a reconnecting subscriber's `afterSeq` catch-up.
       await batch.exec().catch(() => undefined);
@@ -153,12 +183,17 @@ export class RedisStore implements Store {
       }
     }
     const snapshot = await this.inner.getSnapshot(tenantId, snapshotId);
-    if (snapshot) await this.redis?.set(key, JSON.stringify(snapshot), 'EX', this.options.snapshotTtlSeconds).catch(() => undefined);
+    if (snapshot)
+      await this.redis
+        ?.set(key, JSON.stringify(snapshot), 'EX', this.options.snapshotTtlSeconds)
+        .catch(() => undefined);
     return snapshot;
   }
 
   async eraseRun(tenantId: string, runId: string, audit: AuditDraft): Promise<void> {
-    const keys = (await this.inner.listSnapshots(tenantId, runId)).map((s) => this.snapshotKey(tenantId, s.snapshotId));
+    const keys = (await this.inner.listSnapshots(tenantId, runId)).map((s) =>
+      this.snapshotKey(tenantId, s.snapshotId),
+    );
     if (keys.length) await this.redis?.del(...keys);
     await this.inner.eraseRun(tenantId, runId, audit);
     // Again after the erasure: a read racing with it may have re-cached a copy.
@@ -203,13 +238,16 @@ export class RedisStore implements Store {
         batch = events.filter((e) => e.seq > last);
         if (!batch.length) return;
         if (batch[0].seq > last + 1) {
-          const missing = await this.inner.listEvents(tenantId, runId, { afterSeq: last, limit: batch[0].seq - last - 1 }).catch(() => []);
+          const missing = await this.inner
+            .listEvents(tenantId, runId, { afterSeq: last, limit: batch[0].seq - last - 1 })
+            .catch(() => []);
           batch = [...missing, ...batch];
         }
       }
       this.delivered.delete(key);
       this.delivered.set(key, batch[batch.length - 1].seq);
-      if (this.delivered.size > DELIVERED_RUNS_KEPT) this.delivered.delete(this.delivered.keys().next().value as string);
+      if (this.delivered.size > DELIVERED_RUNS_KEPT)
+        this.delivered.delete(this.delivered.keys().next().value as string);
       for (const listener of this.listeners) {
         try {
           listener(batch);
@@ -320,7 +358,9 @@ function describeUrl(url: string): string {
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([k, v]) => v !== undefined && k !== 'store')) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(value).filter(([k, v]) => v !== undefined && k !== 'store'),
+  ) as Partial<T>;
 }
 
 /**

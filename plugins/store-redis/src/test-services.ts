@@ -4,7 +4,12 @@ import { Redis } from 'ioredis';
 export const TEST_REDIS_URL = process.env.LLMTEAM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export async function redisReachable(): Promise<boolean> {
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(TEST_REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

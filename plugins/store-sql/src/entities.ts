@@ -15,20 +15,41 @@ const big = (nullable = false): EntitySchemaColumnOptions => ({ type: 'bigint', 
 /** Row types as the database keeps them (JSON in TEXT columns). */
 export type SqlRow = Record<string, unknown>;
 
-function table(name: string, columns: Record<string, EntitySchemaColumnOptions>, indices: Array<{ name: string; columns: string[]; unique?: boolean }> = []): EntitySchema<SqlRow> {
+function table(
+  name: string,
+  columns: Record<string, EntitySchemaColumnOptions>,
+  indices: Array<{ name: string; columns: string[]; unique?: boolean }> = [],
+): EntitySchema<SqlRow> {
   return new EntitySchema<SqlRow>({ name, tableName: name, columns, indices });
 }
 
 /** Every entity schema, in migration order. */
 export const SQL_ENTITIES: EntitySchema<SqlRow>[] = [
-  table('llmteam_schema_version', { id: { type: 'integer', primary: true }, version: int(), updated_at: text() }),
+  table('llmteam_schema_version', {
+    id: { type: 'integer', primary: true },
+    version: int(),
+    updated_at: text(),
+  }),
   table(
     'runs',
     {
-      tenant_id: key(), run_id: key(), segment_id: text(), segment_version: text(), status: text(),
-      version: int(), last_seq: int(), steps_completed: int(), idempotency_key: text(true),
-      created_at: text(), updated_at: text(), completed_at: text(true), input: text(true), outputs: text(true),
-      extra: text(), lease_owner: text(true), lease_until: big(true),
+      tenant_id: key(),
+      run_id: key(),
+      segment_id: text(),
+      segment_version: text(),
+      status: text(),
+      version: int(),
+      last_seq: int(),
+      steps_completed: int(),
+      idempotency_key: text(true),
+      created_at: text(),
+      updated_at: text(),
+      completed_at: text(true),
+      input: text(true),
+      outputs: text(true),
+      extra: text(),
+      lease_owner: text(true),
+      lease_until: big(true),
     },
     [
       { name: 'runs_idempotency_key', columns: ['tenant_id', 'idempotency_key'], unique: true },
@@ -36,12 +57,36 @@ export const SQL_ENTITIES: EntitySchema<SqlRow>[] = [
       { name: 'runs_claimable', columns: ['status', 'lease_until'] },
     ],
   ),
-  table('step_states', { tenant_id: key(), run_id: key(), step_id: key(), status: text(), data: text(), inputs: text(true), outputs: text(true) }),
+  table('step_states', {
+    tenant_id: key(),
+    run_id: key(),
+    step_id: key(),
+    status: text(),
+    data: text(),
+    inputs: text(true),
+    outputs: text(true),
+  }),
   table('run_values', { tenant_id: key(), run_id: key(), hash: key(), body: text() }),
-  table('events', { tenant_id: key(), run_id: key(), seq: { type: 'integer', primary: true }, event_id: text(), type: text(), step_id: text(true), at: text(), data: text() }),
+  table('events', {
+    tenant_id: key(),
+    run_id: key(),
+    seq: { type: 'integer', primary: true },
+    event_id: text(),
+    type: text(),
+    step_id: text(true),
+    at: text(),
+    data: text(),
+  }),
   table(
     'interactions',
-    { tenant_id: key(), interaction_id: key(), run_id: text(), status: text(), created_at: text(), body: text() },
+    {
+      tenant_id: key(),
+      interaction_id: key(),
+      run_id: text(),
+      status: text(),
+      created_at: text(),
+      body: text(),
+    },
     [
       { name: 'interactions_by_run', columns: ['tenant_id', 'run_id'] },
       { name: 'interactions_by_status', columns: ['tenant_id', 'status'] },
@@ -49,7 +94,15 @@ export const SQL_ENTITIES: EntitySchema<SqlRow>[] = [
   ),
   table(
     'timers',
-    { tenant_id: key(), timer_id: key(), run_id: text(), due_ms: big(), body: text(), lease_owner: text(true), lease_until: big(true) },
+    {
+      tenant_id: key(),
+      timer_id: key(),
+      run_id: text(),
+      due_ms: big(),
+      body: text(),
+      lease_owner: text(true),
+      lease_until: big(true),
+    },
     [
       { name: 'timers_due', columns: ['due_ms'] },
       { name: 'timers_by_run', columns: ['tenant_id', 'run_id'] },
@@ -57,13 +110,28 @@ export const SQL_ENTITIES: EntitySchema<SqlRow>[] = [
   ),
   table(
     'snapshots',
-    { tenant_id: key(), snapshot_id: key(), run_id: text(), seq: int(), reason: text(), created_at: text(), checksum: text(), state: text() },
+    {
+      tenant_id: key(),
+      snapshot_id: key(),
+      run_id: text(),
+      seq: int(),
+      reason: text(),
+      created_at: text(),
+      checksum: text(),
+      state: text(),
+    },
     [
       { name: 'snapshots_by_run', columns: ['tenant_id', 'run_id', 'seq'] },
       { name: 'snapshots_by_age', columns: ['tenant_id', 'created_at'] },
     ],
   ),
-  table('audit', { tenant_id: key(), seq: { type: 'integer', primary: true }, at: text(), hash: text(), body: text() }),
+  table('audit', {
+    tenant_id: key(),
+    seq: { type: 'integer', primary: true },
+    at: text(),
+    hash: text(),
+    body: text(),
+  }),
   table('tenants', { tenant_id: key(), body: text() }),
   table('api_keys', { tenant_id: key(), key_id: key(), secret_hash: text(), body: text() }, [
     { name: 'api_keys_by_hash', columns: ['secret_hash'], unique: true },

@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
 import {
-  ConcurrencyError,
-  LlmteamError,
-  chainAuditEntry,
   type ApiKeyRecord,
   type AuditDraft,
   type AuditRecord,
   type Commit,
   type CommitResult,
+  ConcurrencyError,
+  chainAuditEntry,
   type EventListener,
   type InteractionRecord,
   type LeaseOptions,
   type ListEventsOptions,
   type ListInteractionsOptions,
   type ListRunsOptions,
+  LlmteamError,
   type Page,
   type RunRecord,
   type SegmentRecord,
@@ -25,7 +25,7 @@ import {
   type TimerRecord,
   type WorktrailEvent,
 } from '@llmteam/core';
-import { MigrationExecutor, type DataSource, type QueryResult, type QueryRunner } from 'typeorm';
+import { type DataSource, MigrationExecutor, type QueryResult, type QueryRunner } from 'typeorm';
 import type { SqlRow } from './entities.js';
 import { SqlStoreError } from './errors.js';
 import { SQL_SCHEMA_VERSION } from './migrations/index.js';
@@ -171,9 +171,13 @@ export abstract class SqlStore implements Store {
   /** The initialized DataSource, or a clear error. */
   protected ready(): DataSource {
     if (!this.dataSource) {
-      throw new SqlStoreError('LLMT_E_SQL_NOT_READY', `${this.name}: call init() before using the store (or it was closed).`, {
-        details: { store: this.name },
-      });
+      throw new SqlStoreError(
+        'LLMT_E_SQL_NOT_READY',
+        `${this.name}: call init() before using the store (or it was closed).`,
+        {
+          details: { store: this.name },
+        },
+      );
     }
     return this.dataSource;
   }
@@ -207,19 +211,31 @@ export abstract class SqlStore implements Store {
     this.ready();
     const { tenantId, runId, run } = commit;
     if (run.version !== commit.expectedVersion + 1) {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `commit.run.version must be expectedVersion + 1 (${commit.expectedVersion + 1})`);
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `commit.run.version must be expectedVersion + 1 (${commit.expectedVersion + 1})`,
+      );
     }
     if (run.tenantId !== tenantId || run.runId !== runId) {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'commit.run must carry the commit’s tenantId and runId');
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        'commit.run must carry the commit’s tenantId and runId',
+      );
     }
     const events = commit.events ?? [];
     const firstSeq = events.length ? events[0].seq : run.lastSeq + 1;
     for (let i = 0; i < events.length; i++) {
-      if (events[i].seq !== firstSeq + i) throw new ConcurrencyError(`event seq ${events[i].seq} does not continue the commit's events at ${firstSeq + i - 1}`);
+      if (events[i].seq !== firstSeq + i)
+        throw new ConcurrencyError(
+          `event seq ${events[i].seq} does not continue the commit's events at ${firstSeq + i - 1}`,
+        );
     }
     const prevSeq = firstSeq - 1;
     if (run.lastSeq !== prevSeq + events.length) {
-      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `commit.run.lastSeq must be ${prevSeq + events.length}, the last appended seq`);
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `commit.run.lastSeq must be ${prevSeq + events.length}, the last appended seq`,
+      );
     }
     if (commit.expectedVersion === 0 && prevSeq !== 0) {
       throw new ConcurrencyError(`event seq ${firstSeq} does not continue the new run ${runId} at 0`);
@@ -230,9 +246,26 @@ export abstract class SqlStore implements Store {
     const outputs = encodePorts(run.outputs, values);
     const steps = (commit.steps ?? []).map((s) => {
       const { inputs, outputs: stepOutputs, ...rest } = s;
-      return [tenantId, runId, s.stepId, s.status, JSON.stringify(rest satisfies StepRest), encodePorts(inputs, values), encodePorts(stepOutputs, values)];
+      return [
+        tenantId,
+        runId,
+        s.stepId,
+        s.status,
+        JSON.stringify(rest satisfies StepRest),
+        encodePorts(inputs, values),
+        encodePorts(stepOutputs, values),
+      ];
     });
-    const eventRows = events.map((e) => [tenantId, runId, e.seq, e.event_id, e.type, e.step_id ?? null, e.timestamp, JSON.stringify(e.data ?? {})]);
+    const eventRows = events.map((e) => [
+      tenantId,
+      runId,
+      e.seq,
+      e.event_id,
+      e.type,
+      e.step_id ?? null,
+      e.timestamp,
+      JSON.stringify(e.data ?? {}),
+    ]);
     const consume = [...new Set(commit.timers?.consume ?? [])];
 
     const audit = await this.transaction(async (tx) => {
@@ -240,7 +273,23 @@ export abstract class SqlStore implements Store {
         try {
           await tx.exec(
             `INSERT INTO runs (tenant_id, run_id, segment_id, segment_version, status, version, last_seq, steps_completed, idempotency_key, created_at, updated_at, completed_at, input, outputs, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-            [tenantId, runId, run.segmentId, run.segmentVersion, run.status, run.version, run.lastSeq, run.stepsCompleted, run.idempotencyKey ?? null, run.createdAt, run.updatedAt, run.completedAt ?? null, run.input === undefined ? null : JSON.stringify(run.input), outputs, runExtra(run)],
+            [
+              tenantId,
+              runId,
+              run.segmentId,
+              run.segmentVersion,
+              run.status,
+              run.version,
+              run.lastSeq,
+              run.stepsCompleted,
+              run.idempotencyKey ?? null,
+              run.createdAt,
+              run.updatedAt,
+              run.completedAt ?? null,
+              run.input === undefined ? null : JSON.stringify(run.input),
+              outputs,
+              runExtra(run),
+            ],
           );
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
@@ -254,10 +303,28 @@ export abstract class SqlStore implements Store {
       } else {
         const updated = await tx.exec(
           `UPDATE runs SET segment_id = ?, segment_version = ?, status = ?, version = ?, last_seq = ?, steps_completed = ?, updated_at = ?, completed_at = ?, outputs = ?, extra = ? WHERE tenant_id = ? AND run_id = ? AND version = ? AND last_seq = ?`,
-          [run.segmentId, run.segmentVersion, run.status, run.version, run.lastSeq, run.stepsCompleted, run.updatedAt, run.completedAt ?? null, outputs, runExtra(run), tenantId, runId, commit.expectedVersion, prevSeq],
+          [
+            run.segmentId,
+            run.segmentVersion,
+            run.status,
+            run.version,
+            run.lastSeq,
+            run.stepsCompleted,
+            run.updatedAt,
+            run.completedAt ?? null,
+            outputs,
+            runExtra(run),
+            tenantId,
+            runId,
+            commit.expectedVersion,
+            prevSeq,
+          ],
         );
         if (updated.affected !== 1) {
-          const { rows } = await tx.exec(`SELECT version, last_seq FROM runs WHERE tenant_id = ? AND run_id = ?`, [tenantId, runId]);
+          const { rows } = await tx.exec(
+            `SELECT version, last_seq FROM runs WHERE tenant_id = ? AND run_id = ?`,
+            [tenantId, runId],
+          );
           const found = rows[0];
           throw new ConcurrencyError(
             found
@@ -267,11 +334,19 @@ export abstract class SqlStore implements Store {
         }
       }
       if (consume.length) {
-        const { affected } = await tx.exec(`DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(consume.length)})`, [tenantId, ...consume]);
-        if (affected !== consume.length) throw new ConcurrencyError(`a consumed timer already fired (${consume.join(', ')})`);
+        const { affected } = await tx.exec(
+          `DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(consume.length)})`,
+          [tenantId, ...consume],
+        );
+        if (affected !== consume.length)
+          throw new ConcurrencyError(`a consumed timer already fired (${consume.join(', ')})`);
       }
       const remove = commit.timers?.remove ?? [];
-      if (remove.length) await tx.exec(`DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(remove.length)})`, [tenantId, ...remove]);
+      if (remove.length)
+        await tx.exec(`DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(remove.length)})`, [
+          tenantId,
+          ...remove,
+        ]);
       const add = commit.timers?.add ?? [];
       const parts: RowPart[] = [];
       if (add.length) {
@@ -282,7 +357,11 @@ export abstract class SqlStore implements Store {
         });
       }
       if (values.size) {
-        parts.push({ head: `INSERT INTO run_values (tenant_id, run_id, hash, body) VALUES`, rows: [...values].map(([hash, body]) => [tenantId, runId, hash, body]), tail: ` ON CONFLICT DO NOTHING` });
+        parts.push({
+          head: `INSERT INTO run_values (tenant_id, run_id, hash, body) VALUES`,
+          rows: [...values].map(([hash, body]) => [tenantId, runId, hash, body]),
+          tail: ` ON CONFLICT DO NOTHING`,
+        });
       }
       if (steps.length) {
         parts.push({
@@ -292,25 +371,47 @@ export abstract class SqlStore implements Store {
         });
       }
       // Events are plain inserts: the only rows of a commit that can collide.
-      if (eventRows.length) parts.push({ head: `INSERT INTO events (tenant_id, run_id, seq, event_id, type, step_id, at, data) VALUES`, rows: eventRows, tail: '' });
+      if (eventRows.length)
+        parts.push({
+          head: `INSERT INTO events (tenant_id, run_id, seq, event_id, type, step_id, at, data) VALUES`,
+          rows: eventRows,
+          tail: '',
+        });
       if (commit.interactions?.length) {
         parts.push({
           head: `INSERT INTO interactions (tenant_id, interaction_id, run_id, status, created_at, body) VALUES`,
-          rows: commit.interactions.map((i) => [i.tenantId, i.interactionId, i.runId, i.status, i.createdAt, JSON.stringify(i)]),
+          rows: commit.interactions.map((i) => [
+            i.tenantId,
+            i.interactionId,
+            i.runId,
+            i.status,
+            i.createdAt,
+            JSON.stringify(i),
+          ]),
           tail: ` ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, created_at = excluded.created_at, body = excluded.body`,
         });
       }
       if (commit.snapshots?.length) {
         parts.push({
           head: `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state) VALUES`,
-          rows: commit.snapshots.map((s) => [s.tenantId, s.snapshotId, s.runId, s.seq, s.reason, s.createdAt, s.checksum, JSON.stringify(s.state)]),
+          rows: commit.snapshots.map((s) => [
+            s.tenantId,
+            s.snapshotId,
+            s.runId,
+            s.seq,
+            s.reason,
+            s.createdAt,
+            s.checksum,
+            JSON.stringify(s.state),
+          ]),
           tail: ` ON CONFLICT (tenant_id, snapshot_id) DO UPDATE SET run_id = excluded.run_id, seq = excluded.seq, reason = excluded.reason, created_at = excluded.created_at, checksum = excluded.checksum, state = excluded.state`,
         });
       }
       try {
         await this.writeRows(tx, parts, commit);
       } catch (error) {
-        if (isUniqueViolation(error)) throw new ConcurrencyError(`events ${firstSeq}.. of run ${runId} already exist`, { cause: error });
+        if (isUniqueViolation(error))
+          throw new ConcurrencyError(`events ${firstSeq}.. of run ${runId} already exist`, { cause: error });
         throw error;
       }
       const chained = commit.audit?.length ? await this.appendAudit(tx, commit.audit) : [];
@@ -326,7 +427,10 @@ export abstract class SqlStore implements Store {
     // Locks in a fixed order, so two commits touching the same tenants cannot deadlock.
     for (const tenantId of [...new Set(drafts.map((d) => d.tenantId))].sort()) {
       await this.lockAuditChain(tx, tenantId);
-      const { rows } = await tx.exec(`SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1`, [tenantId]);
+      const { rows } = await tx.exec(
+        `SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1`,
+        [tenantId],
+      );
       heads.set(tenantId, rows[0] ? { seq: Number(rows[0].seq), hash: String(rows[0].hash) } : undefined);
     }
     const records = drafts.map((draft) => {
@@ -334,7 +438,11 @@ export abstract class SqlStore implements Store {
       heads.set(draft.tenantId, record);
       return record;
     });
-    await insertRows(tx, `INSERT INTO audit (tenant_id, seq, at, hash, body) VALUES`, records.map((r) => [r.tenantId, r.seq, r.timestamp, r.hash, JSON.stringify(r)]));
+    await insertRows(
+      tx,
+      `INSERT INTO audit (tenant_id, seq, at, hash, body) VALUES`,
+      records.map((r) => [r.tenantId, r.seq, r.timestamp, r.hash, JSON.stringify(r)]),
+    );
     return records;
   }
 
@@ -366,7 +474,10 @@ export abstract class SqlStore implements Store {
   async getRun(tenantId: string, runId: string): Promise<RunRecord | undefined> {
     this.ready();
     return this.read(async (q) => {
-      const { rows } = await q.exec(`SELECT * FROM runs WHERE tenant_id = ? AND run_id = ?`, [tenantId, runId]);
+      const { rows } = await q.exec(`SELECT * FROM runs WHERE tenant_id = ? AND run_id = ?`, [
+        tenantId,
+        runId,
+      ]);
       return rows[0] ? this.toRun(q, rows[0]) : undefined;
     });
   }
@@ -374,7 +485,10 @@ export abstract class SqlStore implements Store {
   async findRunByIdempotencyKey(tenantId: string, key: string): Promise<RunRecord | undefined> {
     this.ready();
     return this.read(async (q) => {
-      const { rows } = await q.exec(`SELECT * FROM runs WHERE tenant_id = ? AND idempotency_key = ?`, [tenantId, key]);
+      const { rows } = await q.exec(`SELECT * FROM runs WHERE tenant_id = ? AND idempotency_key = ?`, [
+        tenantId,
+        key,
+      ]);
       return rows[0] ? this.toRun(q, rows[0]) : undefined;
     });
   }
@@ -398,20 +512,31 @@ export abstract class SqlStore implements Store {
       params.push(createdAt, createdAt, runId);
     }
     return this.read(async (q) => {
-      const { rows } = await q.exec(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, run_id DESC LIMIT ?`, [...params, limit + 1]);
+      const { rows } = await q.exec(
+        `SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, run_id DESC LIMIT ?`,
+        [...params, limit + 1],
+      );
       const page = rows.slice(0, limit);
       const items: RunRecord[] = [];
       for (const row of page) items.push(await this.toRun(q, row));
       const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.runId) : undefined };
+      return {
+        items,
+        nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.runId) : undefined,
+      };
     });
   }
 
   async getSteps(tenantId: string, runId: string): Promise<StepStateRecord[]> {
     this.ready();
     return this.read(async (q) => {
-      const { rows } = await q.exec(`SELECT step_id, data, inputs, outputs FROM step_states WHERE tenant_id = ? AND run_id = ?`, [tenantId, runId]);
-      const shared = rows.some((r) => isShared(r.inputs) || isShared(r.outputs)) ? await this.loadValues(q, tenantId, runId) : undefined;
+      const { rows } = await q.exec(
+        `SELECT step_id, data, inputs, outputs FROM step_states WHERE tenant_id = ? AND run_id = ?`,
+        [tenantId, runId],
+      );
+      const shared = rows.some((r) => isShared(r.inputs) || isShared(r.outputs))
+        ? await this.loadValues(q, tenantId, runId)
+        : undefined;
       return rows.map((row) => {
         const where = `step_states(${tenantId}, ${runId}, ${row.step_id})`;
         const step = this.parse(row.data, where) as StepStateRecord;
@@ -422,7 +547,11 @@ export abstract class SqlStore implements Store {
     });
   }
 
-  async listEvents(tenantId: string, runId: string, options: ListEventsOptions = {}): Promise<WorktrailEvent[]> {
+  async listEvents(
+    tenantId: string,
+    runId: string,
+    options: ListEventsOptions = {},
+  ): Promise<WorktrailEvent[]> {
     this.ready();
     const params: unknown[] = [tenantId, runId, options.afterSeq ?? 0];
     let sql = `SELECT seq, event_id, type, step_id, at, data FROM events WHERE tenant_id = ? AND run_id = ? AND seq > ? ORDER BY seq`;
@@ -449,11 +578,19 @@ export abstract class SqlStore implements Store {
   }
 
   async getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined> {
-    const rows = await this.select(`SELECT body FROM interactions WHERE tenant_id = ? AND interaction_id = ?`, [tenantId, interactionId]);
-    return rows[0] ? (this.parse(rows[0].body, `interactions(${tenantId}, ${interactionId})`) as InteractionRecord) : undefined;
+    const rows = await this.select(
+      `SELECT body FROM interactions WHERE tenant_id = ? AND interaction_id = ?`,
+      [tenantId, interactionId],
+    );
+    return rows[0]
+      ? (this.parse(rows[0].body, `interactions(${tenantId}, ${interactionId})`) as InteractionRecord)
+      : undefined;
   }
 
-  async listInteractions(tenantId: string, options: ListInteractionsOptions = {}): Promise<InteractionRecord[]> {
+  async listInteractions(
+    tenantId: string,
+    options: ListInteractionsOptions = {},
+  ): Promise<InteractionRecord[]> {
     const where = ['tenant_id = ?'];
     const params: unknown[] = [tenantId];
     const statuses = options.status === undefined ? undefined : ([] as string[]).concat(options.status);
@@ -466,22 +603,36 @@ export abstract class SqlStore implements Store {
       where.push('run_id = ?');
       params.push(options.runId);
     }
-    const rows = await this.select(`SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id`, params);
-    return rows.map((r) => this.parse(r.body, `interactions(${tenantId}, ${r.interaction_id})`) as InteractionRecord);
+    const rows = await this.select(
+      `SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id`,
+      params,
+    );
+    return rows.map(
+      (r) => this.parse(r.body, `interactions(${tenantId}, ${r.interaction_id})`) as InteractionRecord,
+    );
   }
 
   async listTimers(tenantId: string, runId: string): Promise<TimerRecord[]> {
-    const rows = await this.select(`SELECT timer_id, body FROM timers WHERE tenant_id = ? AND run_id = ? ORDER BY due_ms, timer_id`, [tenantId, runId]);
+    const rows = await this.select(
+      `SELECT timer_id, body FROM timers WHERE tenant_id = ? AND run_id = ? ORDER BY due_ms, timer_id`,
+      [tenantId, runId],
+    );
     return rows.map((r) => this.parse(r.body, `timers(${tenantId}, ${r.timer_id})`) as TimerRecord);
   }
 
   async getSnapshot(tenantId: string, snapshotId: string): Promise<SnapshotRecord | undefined> {
-    const rows = await this.select(`SELECT * FROM snapshots WHERE tenant_id = ? AND snapshot_id = ?`, [tenantId, snapshotId]);
+    const rows = await this.select(`SELECT * FROM snapshots WHERE tenant_id = ? AND snapshot_id = ?`, [
+      tenantId,
+      snapshotId,
+    ]);
     return rows[0] ? this.toSnapshot(rows[0]) : undefined;
   }
 
   async listSnapshots(tenantId: string, runId: string): Promise<SnapshotRecord[]> {
-    const rows = await this.select(`SELECT * FROM snapshots WHERE tenant_id = ? AND run_id = ? ORDER BY seq, created_at, snapshot_id`, [tenantId, runId]);
+    const rows = await this.select(
+      `SELECT * FROM snapshots WHERE tenant_id = ? AND run_id = ? ORDER BY seq, created_at, snapshot_id`,
+      [tenantId, runId],
+    );
     return rows.map((r) => this.toSnapshot(r));
   }
 
@@ -496,7 +647,10 @@ export abstract class SqlStore implements Store {
       where.push('at <= ?');
       params.push(range.to);
     }
-    const rows = await this.select(`SELECT seq, body FROM audit WHERE ${where.join(' AND ')} ORDER BY seq`, params);
+    const rows = await this.select(
+      `SELECT seq, body FROM audit WHERE ${where.join(' AND ')} ORDER BY seq`,
+      params,
+    );
     return rows.map((r) => this.parse(r.body, `audit(${tenantId}, ${r.seq})`) as AuditRecord);
   }
 
@@ -523,7 +677,10 @@ export abstract class SqlStore implements Store {
           [now, now, options.owner, options.limit],
         );
         for (const r of due.rows) {
-          await tx.exec(`UPDATE timers SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND timer_id = ?`, [options.owner, until, r.tenant_id, r.timer_id]);
+          await tx.exec(
+            `UPDATE timers SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND timer_id = ?`,
+            [options.owner, until, r.tenant_id, r.timer_id],
+          );
         }
         return due.rows;
       });
@@ -538,7 +695,9 @@ export abstract class SqlStore implements Store {
     return rows[0] ? (this.parse(rows[0].body, 'timers') as TimerRecord).dueAt : undefined;
   }
 
-  async claimRuns(options: LeaseOptions & { limit: number }): Promise<Array<{ tenantId: string; runId: string }>> {
+  async claimRuns(
+    options: LeaseOptions & { limit: number },
+  ): Promise<Array<{ tenantId: string; runId: string }>> {
     this.ready();
     const now = Date.parse(options.now);
     const until = now + options.leaseMs;
@@ -559,7 +718,10 @@ export abstract class SqlStore implements Store {
           [now, options.limit],
         );
         for (const r of free.rows) {
-          await tx.exec(`UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ?`, [options.owner, until, r.tenant_id, r.run_id]);
+          await tx.exec(
+            `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ?`,
+            [options.owner, until, r.tenant_id, r.run_id],
+          );
         }
         return free.rows;
       });
@@ -582,14 +744,20 @@ export abstract class SqlStore implements Store {
   async releaseLease(tenantId: string, runId: string, owner: string): Promise<void> {
     this.ready();
     await this.leaseTransaction((tx) =>
-      tx.exec(`UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE tenant_id = ? AND run_id = ? AND lease_owner = ?`, [tenantId, runId, owner]),
+      tx.exec(
+        `UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE tenant_id = ? AND run_id = ? AND lease_owner = ?`,
+        [tenantId, runId, owner],
+      ),
     );
   }
 
   // ---------------------------------------------------------------- registry
 
   async putTenant(tenant: TenantRecord): Promise<void> {
-    await this.write(`INSERT INTO tenants (tenant_id, body) VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body`, [tenant.tenantId, JSON.stringify(tenant)]);
+    await this.write(
+      `INSERT INTO tenants (tenant_id, body) VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body`,
+      [tenant.tenantId, JSON.stringify(tenant)],
+    );
   }
 
   async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
@@ -615,7 +783,9 @@ export abstract class SqlStore implements Store {
   }
 
   async listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {
-    const rows = await this.select(`SELECT key_id, body FROM api_keys WHERE tenant_id = ? ORDER BY key_id`, [tenantId]);
+    const rows = await this.select(`SELECT key_id, body FROM api_keys WHERE tenant_id = ? ORDER BY key_id`, [
+      tenantId,
+    ]);
     return rows.map((r) => this.parse(r.body, `api_keys(${tenantId}, ${r.key_id})`) as ApiKeyRecord);
   }
 
@@ -625,16 +795,35 @@ export abstract class SqlStore implements Store {
       `INSERT INTO segments (tenant_id, segment_id, version, put_seq, body)
        VALUES (?, ?, ?, (SELECT COALESCE(MAX(put_seq), 0) + 1 FROM segments WHERE tenant_id = ? AND segment_id = ?), ?)
        ON CONFLICT (tenant_id, segment_id, version) DO UPDATE SET put_seq = excluded.put_seq, body = excluded.body`,
-      [segment.tenantId, segment.segmentId, segment.version, segment.tenantId, segment.segmentId, JSON.stringify(segment)],
+      [
+        segment.tenantId,
+        segment.segmentId,
+        segment.version,
+        segment.tenantId,
+        segment.segmentId,
+        JSON.stringify(segment),
+      ],
     );
   }
 
-  async getSegment(tenantId: string, segmentId: string, version?: string): Promise<SegmentRecord | undefined> {
+  async getSegment(
+    tenantId: string,
+    segmentId: string,
+    version?: string,
+  ): Promise<SegmentRecord | undefined> {
     const rows =
       version === undefined
-        ? await this.select(`SELECT body FROM segments WHERE tenant_id = ? AND segment_id = ? ORDER BY put_seq DESC LIMIT 1`, [tenantId, segmentId])
-        : await this.select(`SELECT body FROM segments WHERE tenant_id = ? AND segment_id = ? AND version = ?`, [tenantId, segmentId, version]);
-    return rows[0] ? (this.parse(rows[0].body, `segments(${tenantId}, ${segmentId})`) as SegmentRecord) : undefined;
+        ? await this.select(
+            `SELECT body FROM segments WHERE tenant_id = ? AND segment_id = ? ORDER BY put_seq DESC LIMIT 1`,
+            [tenantId, segmentId],
+          )
+        : await this.select(
+            `SELECT body FROM segments WHERE tenant_id = ? AND segment_id = ? AND version = ?`,
+            [tenantId, segmentId, version],
+          );
+    return rows[0]
+      ? (this.parse(rows[0].body, `segments(${tenantId}, ${segmentId})`) as SegmentRecord)
+      : undefined;
   }
 
   async listSegments(tenantId: string): Promise<SegmentRecord[]> {
@@ -657,7 +846,15 @@ export abstract class SqlStore implements Store {
 
   /** Deletes a run and every row derived from it, inside the caller's transaction. */
   protected async deleteRunRows(tx: SqlExecutor, tenantId: string, runId: string): Promise<void> {
-    for (const table of ['runs', 'step_states', 'run_values', 'events', 'interactions', 'timers', 'snapshots']) {
+    for (const table of [
+      'runs',
+      'step_states',
+      'run_values',
+      'events',
+      'interactions',
+      'timers',
+      'snapshots',
+    ]) {
       await tx.exec(`DELETE FROM ${table} WHERE tenant_id = ? AND run_id = ?`, [tenantId, runId]);
     }
   }
@@ -688,7 +885,10 @@ export abstract class SqlStore implements Store {
       }
       let snapshots = 0;
       if (cutoffs.snapshotsBefore) {
-        ({ affected: snapshots } = await tx.exec(`DELETE FROM snapshots WHERE tenant_id = ? AND created_at < ?`, [tenantId, cutoffs.snapshotsBefore]));
+        ({ affected: snapshots } = await tx.exec(
+          `DELETE FROM snapshots WHERE tenant_id = ? AND created_at < ?`,
+          [tenantId, cutoffs.snapshotsBefore],
+        ));
       }
       if (audit && (runs.length || snapshots)) await this.appendAudit(tx, [audit({ runs, snapshots })]);
       return { runs, snapshots };
@@ -761,20 +961,31 @@ export abstract class SqlStore implements Store {
   }
 
   private async loadValues(q: SqlExecutor, tenantId: string, runId: string): Promise<Map<string, string>> {
-    const { rows } = await q.exec(`SELECT hash, body FROM run_values WHERE tenant_id = ? AND run_id = ?`, [tenantId, runId]);
+    const { rows } = await q.exec(`SELECT hash, body FROM run_values WHERE tenant_id = ? AND run_id = ?`, [
+      tenantId,
+      runId,
+    ]);
     return new Map(rows.map((r) => [String(r.hash), String(r.body)]));
   }
 
-  private decodePorts(text: string, shared: Map<string, string> | undefined, where: string): Record<string, unknown> {
+  private decodePorts(
+    text: string,
+    shared: Map<string, string> | undefined,
+    where: string,
+  ): Record<string, unknown> {
     const parsed = this.parse(text, where);
     if (!Array.isArray(parsed)) return parsed as Record<string, unknown>;
     const [inline, refs] = parsed as [Record<string, unknown>, Record<string, string>];
     for (const [port, hash] of Object.entries(refs)) {
       const body = shared?.get(hash);
       if (body === undefined) {
-        throw new SqlStoreError('LLMT_E_SQL_CORRUPT_ROW', `${this.name}: row ${where} refers to a stored value ${hash} that is missing. Restore the run from a backup or a snapshot.`, {
-          details: { store: this.name, row: where },
-        });
+        throw new SqlStoreError(
+          'LLMT_E_SQL_CORRUPT_ROW',
+          `${this.name}: row ${where} refers to a stored value ${hash} that is missing. Restore the run from a backup or a snapshot.`,
+          {
+            details: { store: this.name, row: where },
+          },
+        );
       }
       inline[port] = this.parse(body, `run_values(${hash})`);
     }
@@ -806,8 +1017,21 @@ export async function insertRows(tx: SqlExecutor, head: string, rows: unknown[][
 /** Run header fields that have no column of their own (everything but `input` and `outputs`). */
 function runExtra(run: RunRecord): string {
   const {
-    runId: _r, tenantId: _t, segmentId: _s, segmentVersion: _v, status: _st, input: _i, outputs: _o, version: _ve,
-    lastSeq: _l, stepsCompleted: _sc, idempotencyKey: _k, createdAt: _c, updatedAt: _u, completedAt: _ca, ...extra
+    runId: _r,
+    tenantId: _t,
+    segmentId: _s,
+    segmentVersion: _v,
+    status: _st,
+    input: _i,
+    outputs: _o,
+    version: _ve,
+    lastSeq: _l,
+    stepsCompleted: _sc,
+    idempotencyKey: _k,
+    createdAt: _c,
+    updatedAt: _u,
+    completedAt: _ca,
+    ...extra
   } = run;
   return JSON.stringify(extra);
 }
@@ -846,15 +1070,24 @@ function encodeCursor(createdAt: string, runId: string): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      return value as [string, string];
   } catch {
     // fall through to the typed error
   }
-  throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `listRuns: cursor "${cursor}" is not one this store returned; pass nextCursor from a previous page`);
+  throw new LlmteamError(
+    'LLMT_E_INVALID_ARGUMENT',
+    `listRuns: cursor "${cursor}" is not one this store returned; pass nextCursor from a previous page`,
+  );
 }
 
 /** The driver error below TypeORM's QueryFailedError. */
-function driverError(error: unknown): { code?: string; errno?: number; message?: string; constraint?: string } {
+function driverError(error: unknown): {
+  code?: string;
+  errno?: number;
+  message?: string;
+  constraint?: string;
+} {
   const e = error as { driverError?: unknown };
   return (e?.driverError ?? error ?? {}) as { code?: string; message?: string; constraint?: string };
 }

@@ -25,18 +25,30 @@ export interface SweepRetentionResult {
  * also appends a `retention.swept` audit entry listing what went. Tenants without a
  * policy keep everything. Call it on a schedule (e.g. hourly) from one process.
  */
-export async function sweepRetention(store: Store, options: SweepRetentionOptions): Promise<SweepRetentionResult> {
+export async function sweepRetention(
+  store: Store,
+  options: SweepRetentionOptions,
+): Promise<SweepRetentionResult> {
   const sql = store as Partial<SqlStore>;
   if (typeof sql.deleteExpired !== 'function') {
-    throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', `sweepRetention: store ${store.name} is not a SQL store; pass the SQLite or Postgres store (or the store a Redis store wraps)`);
+    throw new SqlStoreError(
+      'LLMT_E_SQL_INVALID_OPTION',
+      `sweepRetention: store ${store.name} is not a SQL store; pass the SQLite or Postgres store (or the store a Redis store wraps)`,
+    );
   }
   const now = Date.parse(options.now);
-  if (Number.isNaN(now)) throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', `sweepRetention: now must be an ISO 8601 time, got ${JSON.stringify(options.now)}`);
-  const before = (seconds: number | undefined) => (seconds === undefined ? undefined : new Date(now - seconds * 1000).toISOString());
+  if (Number.isNaN(now))
+    throw new SqlStoreError(
+      'LLMT_E_SQL_INVALID_OPTION',
+      `sweepRetention: now must be an ISO 8601 time, got ${JSON.stringify(options.now)}`,
+    );
+  const before = (seconds: number | undefined) =>
+    seconds === undefined ? undefined : new Date(now - seconds * 1000).toISOString();
   const result: SweepRetentionResult = { tenants: [] };
   for (const tenant of await store.listTenants()) {
     const policy = tenant.retention;
-    if (!policy || (policy.completedRunsSeconds === undefined && policy.snapshotsSeconds === undefined)) continue;
+    if (!policy || (policy.completedRunsSeconds === undefined && policy.snapshotsSeconds === undefined))
+      continue;
     const deleted = await sql.deleteExpired.call(
       store,
       tenant.tenantId,
@@ -49,7 +61,8 @@ export async function sweepRetention(store: Store, options: SweepRetentionOption
         timestamp: options.now,
       }),
     );
-    if (deleted.runs.length || deleted.snapshots) result.tenants.push({ tenantId: tenant.tenantId, ...deleted });
+    if (deleted.runs.length || deleted.snapshots)
+      result.tenants.push({ tenantId: tenant.tenantId, ...deleted });
   }
   return result;
 }

@@ -1,8 +1,19 @@
 import { definePlugin } from '@llmteam/core';
 import { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
-export { SqliteStore, createSqliteStore, SQLITE_STORE_DEFAULTS, type SqliteStoreOptions } from './sqlite-store.js';
-export { SqlStoreError, SQL_STORE_ERROR_CODES, sweepRetention, type SweepRetentionOptions, type SweepRetentionResult } from '@llmteam/store-sql';
+export {
+  SQL_STORE_ERROR_CODES,
+  SqlStoreError,
+  type SweepRetentionOptions,
+  type SweepRetentionResult,
+  sweepRetention,
+} from '@llmteam/store-sql';
+export {
+  createSqliteStore,
+  SQLITE_STORE_DEFAULTS,
+  SqliteStore,
+  type SqliteStoreOptions,
+} from './sqlite-store.js';
 
 /**
  * The plugin: registers the `sqlite` store. In `llmteam.config.json`:

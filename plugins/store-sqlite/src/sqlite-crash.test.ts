@@ -9,38 +9,36 @@ const dir = mkdtempSync(join(tmpdir(), 'llmteam-sqlite-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('SqliteStore under SIGKILL', () => {
-  test(
-    'a new process finishes every run after 30 kills: no completed step runs again, every event log is gapless',
-    async () => {
-      const path = join(dir, 'crash.sqlite');
-      const result = await runStoreCrashScenario({
-        storeModule: '@llmteam/store-sqlite',
-        factory: 'createSqliteStore',
-        storeOptions: { path },
-        mode: 'serial',
-        kills: 30,
-        runsPerWorker: 2,
-        killAfterMs: [700, 1500],
-        stepsPerRun: 4,
-        stepDelayMs: [10, 60],
-        leaseMs: 400,
-        env: workspaceSourcesEnv(resolve(import.meta.dirname, '../../..'), dir),
-      });
-      expect(result.stderr).toBe('');
-      expect(result.kills).toBe(30);
-      expect(result.finishCodes).toEqual([0]);
-      const store = new SqliteStore({ path });
-      await store.init();
-      try {
-        const outcome = await verifyCrashOutcome(store, result.received);
-        expect(outcome.problems).toEqual([]);
-        expect(outcome.runs).toBeGreaterThan(5);
-        expect(outcome.steps).toBe(outcome.runs * 4);
-        console.info(`sqlite crash test: ${result.kills} kills, ${outcome.runs} runs, ${outcome.steps} steps, ${outcome.repeatedEffects} side effects repeated by in-flight steps`);
-      } finally {
-        await store.close();
-      }
-    },
-    120_000,
-  );
+  test('a new process finishes every run after 30 kills: no completed step runs again, every event log is gapless', async () => {
+    const path = join(dir, 'crash.sqlite');
+    const result = await runStoreCrashScenario({
+      storeModule: '@llmteam/store-sqlite',
+      factory: 'createSqliteStore',
+      storeOptions: { path },
+      mode: 'serial',
+      kills: 30,
+      runsPerWorker: 2,
+      killAfterMs: [700, 1500],
+      stepsPerRun: 4,
+      stepDelayMs: [10, 60],
+      leaseMs: 400,
+      env: workspaceSourcesEnv(resolve(import.meta.dirname, '../../..'), dir),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.kills).toBe(30);
+    expect(result.finishCodes).toEqual([0]);
+    const store = new SqliteStore({ path });
+    await store.init();
+    try {
+      const outcome = await verifyCrashOutcome(store, result.received);
+      expect(outcome.problems).toEqual([]);
+      expect(outcome.runs).toBeGreaterThan(5);
+      expect(outcome.steps).toBe(outcome.runs * 4);
+      console.info(
+        `sqlite crash test: ${result.kills} kills, ${outcome.runs} runs, ${outcome.steps} steps, ${outcome.repeatedEffects} side effects repeated by in-flight steps`,
+      );
+    } finally {
+      await store.close();
+    }
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { advanceRun, sampleRun, sampleSnapshot, sampleStep, startRun } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -26,7 +26,10 @@ describe('SqliteStore at start and on bad data', () => {
     const store = new SqliteStore({ path: fresh(), synchronous: 'NORMAL', busyTimeoutMs: 1234 });
     await store.init();
     await store.init(); // idempotent
-    const q = (sql: string) => (store as unknown as { dataSource: { query(s: string): Promise<Array<Record<string, unknown>>> } }).dataSource.query(sql);
+    const q = (sql: string) =>
+      (
+        store as unknown as { dataSource: { query(s: string): Promise<Array<Record<string, unknown>>> } }
+      ).dataSource.query(sql);
     expect((await q('PRAGMA journal_mode'))[0].journal_mode).toBe('wal');
     expect((await q('PRAGMA foreign_keys'))[0].foreign_keys).toBe(1);
     expect((await q('PRAGMA synchronous'))[0].synchronous).toBe(1); // NORMAL
@@ -34,7 +37,9 @@ describe('SqliteStore at start and on bad data', () => {
     await store.close();
     const full = new SqliteStore({ path: fresh() });
     await full.init();
-    const q2 = (full as unknown as { dataSource: { query(s: string): Promise<Array<Record<string, unknown>>> } }).dataSource;
+    const q2 = (
+      full as unknown as { dataSource: { query(s: string): Promise<Array<Record<string, unknown>>> } }
+    ).dataSource;
     expect((await q2.query('PRAGMA synchronous'))[0].synchronous).toBe(2); // FULL is the default
     await full.close();
   });
@@ -43,7 +48,9 @@ describe('SqliteStore at start and on bad data', () => {
     const path = fresh();
     const store = new SqliteStore({ path });
     await store.init();
-    await (store as unknown as { dataSource: { query(s: string): Promise<unknown> } }).dataSource.query('UPDATE llmteam_schema_version SET version = 99');
+    await (store as unknown as { dataSource: { query(s: string): Promise<unknown> } }).dataSource.query(
+      'UPDATE llmteam_schema_version SET version = 99',
+    );
     await store.close();
     const again = new SqliteStore({ path });
     const error = await again.init().catch((e: unknown) => e as Error & { code: string });
@@ -68,10 +75,13 @@ describe('SqliteStore at start and on bad data', () => {
     const tables = await new Promise<string[]>((resolve, reject) => {
       const db = new sqlite3.Database(path, (err) => {
         if (err) return reject(err);
-        db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", (e, rows: Array<{ name: string }>) => {
-          db.close();
-          return e ? reject(e) : resolve(rows.map((r) => r.name));
-        });
+        db.all(
+          "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+          (e, rows: Array<{ name: string }>) => {
+            db.close();
+            return e ? reject(e) : resolve(rows.map((r) => r.name));
+          },
+        );
       });
     });
     // TypeORM's own (empty) bookkeeping table aside, the migration left nothing behind.
@@ -95,8 +105,12 @@ describe('SqliteStore at start and on bad data', () => {
     await store.init();
     const run = await startRun(store, 't1', 'run-1');
     await advanceRun(store, run, 1, { snapshots: [sampleSnapshot(run, [], 'snap-1')] });
-    await (store as unknown as { dataSource: { query(s: string): Promise<unknown> } }).dataSource.query(`UPDATE snapshots SET state = '{"run": {broken' WHERE snapshot_id = 'snap-1'`);
-    const error = (await store.getSnapshot('t1', 'snap-1').catch((e: unknown) => e)) as Error & { code: string };
+    await (store as unknown as { dataSource: { query(s: string): Promise<unknown> } }).dataSource.query(
+      `UPDATE snapshots SET state = '{"run": {broken' WHERE snapshot_id = 'snap-1'`,
+    );
+    const error = (await store.getSnapshot('t1', 'snap-1').catch((e: unknown) => e)) as Error & {
+      code: string;
+    };
     expect(error?.code).toBe('LLMT_E_SQL_CORRUPT_ROW');
     expect(error?.message).toContain('snapshots(t1, snap-1)');
     expect(await codeOf(store.listSnapshots('t1', 'run-1'))).toBe('LLMT_E_SQL_CORRUPT_ROW');
@@ -108,14 +122,19 @@ describe('SqliteStore at start and on bad data', () => {
   test('refuses to be used before init()', async () => {
     const store = new SqliteStore({ path: fresh() });
     expect(await codeOf(store.getRun('t', 'r'))).toBe('LLMT_E_SQL_NOT_READY');
-    expect(await codeOf(store.commit({ tenantId: 't', runId: 'r', expectedVersion: 0, run: sampleRun('t', 'r') }))).toBe('LLMT_E_SQL_NOT_READY');
+    expect(
+      await codeOf(store.commit({ tenantId: 't', runId: 'r', expectedVersion: 0, run: sampleRun('t', 'r') })),
+    ).toBe('LLMT_E_SQL_NOT_READY');
   });
 
   test('stores a 10-step chain of 100 KB outputs in at most 1.2x the outputs, and never rewrites earlier steps', async () => {
     const path = fresh();
     const store = new SqliteStore({ path });
     await store.init();
-    const q = (sql: string) => (store as unknown as { dataSource: { query(s: string): Promise<Array<Record<string, number>>> } }).dataSource.query(sql);
+    const q = (sql: string) =>
+      (
+        store as unknown as { dataSource: { query(s: string): Promise<Array<Record<string, number>>> } }
+      ).dataSource.query(sql);
     let run = await startRun(store, 't1', 'run-1');
     let sum = 0;
     let previous: unknown;
@@ -123,10 +142,22 @@ describe('SqliteStore at start and on bad data', () => {
       const output = { text: `${i}`.repeat(100_000) };
       sum += JSON.stringify(output).length;
       // Each step's input is the previous step's output, as the engine records it.
-      run = await advanceRun(store, run, 2, { steps: [sampleStep('t1', 'run-1', `s${i}`, { inputs: previous ? { in: previous } : {}, outputs: { out: output } })] });
+      run = await advanceRun(store, run, 2, {
+        steps: [
+          sampleStep('t1', 'run-1', `s${i}`, {
+            inputs: previous ? { in: previous } : {},
+            outputs: { out: output },
+          }),
+        ],
+      });
       previous = output;
     }
-    await store.commit({ tenantId: 't1', runId: 'run-1', expectedVersion: run.version, run: { ...run, version: run.version + 1, status: 'completed', outputs: { s9: { out: previous } } } });
+    await store.commit({
+      tenantId: 't1',
+      runId: 'run-1',
+      expectedVersion: run.version,
+      run: { ...run, version: run.version + 1, status: 'completed', outputs: { s9: { out: previous } } },
+    });
     const [{ bytes }] = await q(
       `SELECT (SELECT COALESCE(SUM(length(data) + length(COALESCE(inputs, '')) + length(COALESCE(outputs, ''))), 0) FROM step_states)
             + (SELECT COALESCE(SUM(length(body)), 0) FROM run_values)
@@ -144,14 +175,23 @@ describe('SqliteStore at start and on bad data', () => {
   test('keeps the TypeORM entities in step with the migrations (nothing to synchronize)', async () => {
     const store = new SqliteStore({ path: fresh() });
     await store.init();
-    const ds = (store as unknown as { dataSource: { driver: { createSchemaBuilder(): { log(): Promise<{ upQueries: Array<{ query: string }> }> } } } }).dataSource;
+    const ds = (
+      store as unknown as {
+        dataSource: {
+          driver: { createSchemaBuilder(): { log(): Promise<{ upQueries: Array<{ query: string }> }> } };
+        };
+      }
+    ).dataSource;
     expect((await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query)).toEqual([]);
     await store.close();
   });
 
   test('registers the sqlite store factory through its plugin', async () => {
     const registered: Array<[string, (o: Record<string, unknown>) => unknown]> = [];
-    await sqlitePlugin.setup({ registerStore: (name: string, factory: (o: Record<string, unknown>) => unknown) => registered.push([name, factory]) } as never);
+    await sqlitePlugin.setup({
+      registerStore: (name: string, factory: (o: Record<string, unknown>) => unknown) =>
+        registered.push([name, factory]),
+    } as never);
     expect(registered.map(([name]) => name)).toEqual(['sqlite']);
     const store = registered[0][1]({ path: fresh() }) as SqliteStore;
     expect(store.name).toContain('sqlite:');

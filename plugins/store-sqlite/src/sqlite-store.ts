@@ -1,7 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { StoreCapabilities } from '@llmteam/core';
-import { SQL_ENTITIES, SQL_MIGRATIONS, SerialQueue, SqlStore, SqlStoreError, type SqlExecutor } from '@llmteam/store-sql';
+import {
+  SerialQueue,
+  SQL_ENTITIES,
+  SQL_MIGRATIONS,
+  type SqlExecutor,
+  SqlStore,
+  SqlStoreError,
+} from '@llmteam/store-sql';
 import { DataSource } from 'typeorm';
 
 /** Options of {@link createSqliteStore}. */
@@ -39,7 +46,11 @@ export const SQLITE_STORE_DEFAULTS = {
  */
 export class SqliteStore extends SqlStore {
   readonly name: string;
-  readonly capabilities: StoreCapabilities = { multiProcess: false, crossProcessEvents: false, durable: true };
+  readonly capabilities: StoreCapabilities = {
+    multiProcess: false,
+    crossProcessEvents: false,
+    durable: true,
+  };
   protected readonly dialect = 'sqlite' as const;
   private readonly queue = new SerialQueue();
   private readonly options: Required<SqliteStoreOptions>;
@@ -48,7 +59,10 @@ export class SqliteStore extends SqlStore {
     super();
     this.options = { ...SQLITE_STORE_DEFAULTS, ...options };
     if (this.options.synchronous !== 'FULL' && this.options.synchronous !== 'NORMAL') {
-      throw new SqlStoreError('LLMT_E_SQL_INVALID_OPTION', `sqlite store: synchronous must be 'FULL' or 'NORMAL', got ${JSON.stringify(this.options.synchronous)}`);
+      throw new SqlStoreError(
+        'LLMT_E_SQL_INVALID_OPTION',
+        `sqlite store: synchronous must be 'FULL' or 'NORMAL', got ${JSON.stringify(this.options.synchronous)}`,
+      );
     }
     this.name = `sqlite:${this.options.path}`;
   }

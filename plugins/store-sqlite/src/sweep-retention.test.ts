@@ -16,13 +16,36 @@ describe('sweepRetention', () => {
     await store.init();
     try {
       const day = 86_400;
-      await store.putTenant({ tenantId: 'short', name: 'Short', tier: 'free', limits: {}, retention: { completedRunsSeconds: day, snapshotsSeconds: 2 * day }, createdAt: at() });
-      await store.putTenant({ tenantId: 'forever', name: 'Forever', tier: 'enterprise', limits: {}, createdAt: at() });
+      await store.putTenant({
+        tenantId: 'short',
+        name: 'Short',
+        tier: 'free',
+        limits: {},
+        retention: { completedRunsSeconds: day, snapshotsSeconds: 2 * day },
+        createdAt: at(),
+      });
+      await store.putTenant({
+        tenantId: 'forever',
+        name: 'Forever',
+        tier: 'enterprise',
+        limits: {},
+        createdAt: at(),
+      });
       const now = Date.parse(at(10 * day * 1000));
       const ago = (seconds: number) => new Date(now - seconds * 1000).toISOString();
-      const finish = async (tenantId: string, runId: string, completedAt: string | undefined, status: 'completed' | 'running' = 'completed') => {
-        const run = await startRun(store, tenantId, runId, { steps: [sampleStep(tenantId, runId, 'a', { outputs: { out: 'x'.repeat(2000) } })] });
-        await advanceRun(store, { ...run, ...(completedAt ? { completedAt } : {}) }, 1, { status, snapshots: [sampleSnapshot(run, [], `${runId}-snap`, completedAt ?? ago(0))] });
+      const finish = async (
+        tenantId: string,
+        runId: string,
+        completedAt: string | undefined,
+        status: 'completed' | 'running' = 'completed',
+      ) => {
+        const run = await startRun(store, tenantId, runId, {
+          steps: [sampleStep(tenantId, runId, 'a', { outputs: { out: 'x'.repeat(2000) } })],
+        });
+        await advanceRun(store, { ...run, ...(completedAt ? { completedAt } : {}) }, 1, {
+          status,
+          snapshots: [sampleSnapshot(run, [], `${runId}-snap`, completedAt ?? ago(0))],
+        });
       };
       await finish('short', 'old-done', ago(3 * day));
       await finish('short', 'recent-done', ago(day / 2));
@@ -30,7 +53,9 @@ describe('sweepRetention', () => {
       await finish('forever', 'old-done', ago(300 * day));
       // An old snapshot of a run that stays: the snapshot policy alone removes it.
       const recent = (await store.getRun('short', 'recent-done'))!;
-      await advanceRun(store, recent, 1, { snapshots: [sampleSnapshot(recent, [], 'recent-old-snap', ago(3 * day))] });
+      await advanceRun(store, recent, 1, {
+        snapshots: [sampleSnapshot(recent, [], 'recent-old-snap', ago(3 * day))],
+      });
 
       const result = await sweepRetention(store, { now: new Date(now).toISOString() });
       expect(result.tenants).toEqual([{ tenantId: 'short', runs: ['old-done'], snapshots: 1 }]);
@@ -59,6 +84,8 @@ describe('sweepRetention', () => {
   });
 
   test('refuses a store that is not a SQL store', async () => {
-    await expect(sweepRetention(new MemoryStore(), { now: at() })).rejects.toMatchObject({ code: 'LLMT_E_SQL_INVALID_OPTION' });
+    await expect(sweepRetention(new MemoryStore(), { now: at() })).rejects.toMatchObject({
+      code: 'LLMT_E_SQL_INVALID_OPTION',
+    });
   });
 });

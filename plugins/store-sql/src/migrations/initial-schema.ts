@@ -65,11 +65,26 @@ export class InitialSchema1767225600000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const statement of INITIAL_SCHEMA_STATEMENTS) await queryRunner.query(statement);
-    await queryRunner.query(`INSERT INTO llmteam_schema_version (id, version, updated_at) VALUES (1, 1, '${new Date().toISOString()}')`);
+    await queryRunner.query(
+      `INSERT INTO llmteam_schema_version (id, version, updated_at) VALUES (1, 1, '${new Date().toISOString()}')`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const tables = ['segments', 'api_keys', 'tenants', 'audit', 'snapshots', 'timers', 'interactions', 'events', 'run_values', 'step_states', 'runs', 'llmteam_schema_version'];
+    const tables = [
+      'segments',
+      'api_keys',
+      'tenants',
+      'audit',
+      'snapshots',
+      'timers',
+      'interactions',
+      'events',
+      'run_values',
+      'step_states',
+      'runs',
+      'llmteam_schema_version',
+    ];
     for (const table of tables) await queryRunner.query(`DROP TABLE ${table}`);
   }
 }
