@@ -221,25 +221,8 @@ class DurableEngine implements Engine, EngineInternals {
       )
       .finally(() => {
         if (this.releasing.get(driver.key) === done) this.releasing.delete(driver.key);
-        void this.continueIfChanged(driver.tenantId, driver.runId, driver.run.version);
       });
     this.releasing.set(driver.key, done);
-  }
-
-  /**
-   * A detached change (an answer taken while this engine held the lease) may have made steps
-   * ready just before the lease was let go: pick the run up again instead of leaving it to
-   * the next poll.
-   */
-  private async continueIfChanged(tenantId: string, runId: string, version: number): Promise<void> {
-    if (!this.running) return;
-    try {
-      const run = await this.store.getRun(tenantId, runId);
-      if (run && run.version !== version && run.status === 'running')
-        await this.continueIfFree(tenantId, runId);
-    } catch (error) {
-      this.logger.warn({ err: error, runId }, 'could not check a released run');
-    }
   }
 
   /** Takes a run whose lease is free and starts the steps that are ready. */
@@ -509,7 +492,8 @@ class DurableEngine implements Engine, EngineInternals {
         );
       try {
         const result = await detached.mutateDetached((tx) => fn(detached, tx));
-        // The lease holder may let go before it sees this change: start what it made ready.
+        // The lease holder may let go before it sees this change: start what it made ready
+        // (should the holder still keep the lease, the next poll recovers the run).
         if (detached.run.status === 'running') void this.continueIfFree(tenantId, runId);
         return result;
       } catch (error) {

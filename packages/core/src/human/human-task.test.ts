@@ -760,6 +760,8 @@ describe('human_task', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(6);
     for (const r of results)
       if (r.status === 'rejected') expect(r.reason.code).toBe('LLMT_E_INTERACTION_CLOSED');
+    // What the periodic poll does: a run left ready by a lost lease race (lease now free) is picked up.
+    await Promise.all([a, b].map((e) => (e as unknown as { poll(): Promise<void> }).poll()));
     for (const r of runs)
       expect((await a.waitForRun(r.runId, { until: ['completed', 'failed'], timeoutMs: 5000 })).status).toBe(
         'completed',
