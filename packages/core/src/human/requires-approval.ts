@@ -50,7 +50,7 @@ export interface ApprovalTask<T> {
   /** The closing answer, once known. */
   readonly decision?: ApprovalDecision;
   /**
-   * What `fn` returned. Rejects with `LLMT_E_TASK_STATE` when the request was rejected or
+   * What `fn` returned. Rejects with `LLMT_E_APPROVAL_REJECTED` when the request was rejected or
    * timed out (`fn` did not run), or with `fn`'s error.
    */
   readonly result: Promise<T>;
@@ -210,7 +210,7 @@ async function drive<T>(
     const d = task.decision!;
     task.settle.reject(
       new LlmteamError(
-        'LLMT_E_TASK_STATE',
+        'LLMT_E_APPROVAL_REJECTED',
         d.action === 'timeout'
           ? `"${options.title}" was not approved in time; the work did not run`
           : `"${options.title}" was rejected by ${d.by}${d.comment ? ` (${d.comment})` : ''}; the work did not run`,

@@ -156,7 +156,7 @@ describe('requiresApproval', () => {
     });
     const error = await task.result.catch((e) => e);
     expect(error).toMatchObject({
-      code: 'LLMT_E_TASK_STATE',
+      code: 'LLMT_E_APPROVAL_REJECTED',
       details: { state: 'rejected', decision: { action: 'reject', by: 'alice', comment: 'typo' } },
     });
     expect(ran).toBe(false);
