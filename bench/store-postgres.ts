@@ -10,7 +10,7 @@
  *   in flight each) committing 10-step chains for 3 seconds.
  */
 import { pathToFileURL } from 'node:url';
-import { PostgresStore } from '@llmteam/store-postgres';
+import type { PostgresStore } from '@llmteam/store-postgres';
 import {
   largeOutput,
   mean,
@@ -40,6 +40,8 @@ async function relationBytes(q: Query, schema: string): Promise<number> {
 
 /** Runs the Postgres store benchmark; returns a JSON-able report. */
 export async function run(): Promise<Record<string, unknown>> {
+  // Imported here, so the bench runner still loads this file where the package is missing.
+  const { PostgresStore } = await import('@llmteam/store-postgres');
   const schema = `bench_${process.pid}`;
   const store = new PostgresStore({ url: URL_, schema });
   await store.init();

@@ -19,8 +19,9 @@ function table(
   name: string,
   columns: Record<string, EntitySchemaColumnOptions>,
   indices: Array<{ name: string; columns: string[]; unique?: boolean }> = [],
+  withoutRowid = false,
 ): EntitySchema<SqlRow> {
-  return new EntitySchema<SqlRow>({ name, tableName: name, columns, indices });
+  return new EntitySchema<SqlRow>({ name, tableName: name, columns, indices, withoutRowid });
 }
 
 /** Every entity schema, in migration order. */
@@ -57,26 +58,36 @@ export const SQL_ENTITIES: EntitySchema<SqlRow>[] = [
       { name: 'runs_claimable', columns: ['status', 'lease_until'] },
     ],
   ),
-  table('step_states', {
-    tenant_id: key(),
-    run_id: key(),
-    step_id: key(),
-    status: text(),
-    data: text(),
-    inputs: text(true),
-    outputs: text(true),
-  }),
+  table(
+    'step_states',
+    {
+      tenant_id: key(),
+      run_id: key(),
+      step_id: key(),
+      status: text(),
+      data: text(),
+      inputs: text(true),
+      outputs: text(true),
+    },
+    [],
+    true,
+  ),
   table('run_values', { tenant_id: key(), run_id: key(), hash: key(), body: text() }),
-  table('events', {
-    tenant_id: key(),
-    run_id: key(),
-    seq: { type: 'integer', primary: true },
-    event_id: text(),
-    type: text(),
-    step_id: text(true),
-    at: text(),
-    data: text(),
-  }),
+  table(
+    'events',
+    {
+      tenant_id: key(),
+      run_id: key(),
+      seq: { type: 'integer', primary: true },
+      event_id: text(),
+      type: text(),
+      step_id: text(true),
+      at: text(),
+      data: text(),
+    },
+    [],
+    true,
+  ),
   table(
     'interactions',
     {

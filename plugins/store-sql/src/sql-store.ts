@@ -97,6 +97,21 @@ export abstract class SqlStore implements Store {
    * Writes a commit's rows inside its transaction, one statement per part. A dialect may
    * send them at once (Postgres: one statement of data-modifying CTEs, with its NOTIFY).
    */
+  /**
+   * Writes a commit's run header and rows in fewer round trips, when the dialect can
+   * (SQLite: one statement through a trigger). Returns false to use the generic path.
+   * Must throw an error for which {@link isVersionConflict} is true when the run is not
+   * at the expected version.
+   */
+  protected async writeCommit(
+    _tx: SqlExecutor,
+    _header: RunHeader,
+    _parts: RowPart[],
+    _commit: Commit,
+  ): Promise<boolean> {
+    return false;
+  }
+
   protected async writeRows(tx: SqlExecutor, parts: RowPart[], _commit: Commit): Promise<void> {
     for (const part of parts) await insertRows(tx, part.head, part.rows, part.tail);
   }
@@ -267,13 +282,12 @@ export abstract class SqlStore implements Store {
       JSON.stringify(e.data ?? {}),
     ]);
     const consume = [...new Set(commit.timers?.consume ?? [])];
-
-    const audit = await this.transaction(async (tx) => {
-      if (commit.expectedVersion === 0) {
-        try {
-          await tx.exec(
-            `INSERT INTO runs (tenant_id, run_id, segment_id, segment_version, status, version, last_seq, steps_completed, idempotency_key, created_at, updated_at, completed_at, input, outputs, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-            [
+    const remove = commit.timers?.remove ?? [];
+    const header: RunHeader =
+      commit.expectedVersion === 0
+        ? {
+            kind: 'insert',
+            params: [
               tenantId,
               runId,
               run.segmentId,
@@ -290,129 +304,95 @@ export abstract class SqlStore implements Store {
               outputs,
               runExtra(run),
             ],
-          );
-        } catch (error) {
-          if (!isUniqueViolation(error)) throw error;
-          throw new ConcurrencyError(
-            describeViolation(error).includes('idempotency')
-              ? `idempotency key ${run.idempotencyKey} is taken by another run`
-              : `run ${runId} already exists`,
-            { cause: error },
-          );
-        }
-      } else {
-        const updated = await tx.exec(
-          `UPDATE runs SET segment_id = ?, segment_version = ?, status = ?, version = ?, last_seq = ?, steps_completed = ?, updated_at = ?, completed_at = ?, outputs = ?, extra = ? WHERE tenant_id = ? AND run_id = ? AND version = ? AND last_seq = ?`,
-          [
-            run.segmentId,
-            run.segmentVersion,
-            run.status,
-            run.version,
-            run.lastSeq,
-            run.stepsCompleted,
-            run.updatedAt,
-            run.completedAt ?? null,
-            outputs,
-            runExtra(run),
-            tenantId,
-            runId,
-            commit.expectedVersion,
-            prevSeq,
-          ],
-        );
-        if (updated.affected !== 1) {
-          const { rows } = await tx.exec(
-            `SELECT version, last_seq FROM runs WHERE tenant_id = ? AND run_id = ?`,
-            [tenantId, runId],
-          );
-          const found = rows[0];
-          throw new ConcurrencyError(
-            found
-              ? `run ${runId} is at version ${found.version} (last seq ${found.last_seq}), expected version ${commit.expectedVersion} (last seq ${prevSeq})`
-              : `run ${runId} is at version none, expected ${commit.expectedVersion}`,
-          );
-        }
-      }
-      if (consume.length) {
-        const { affected } = await tx.exec(
-          `DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(consume.length)})`,
-          [tenantId, ...consume],
-        );
-        if (affected !== consume.length)
-          throw new ConcurrencyError(`a consumed timer already fired (${consume.join(', ')})`);
-      }
-      const remove = commit.timers?.remove ?? [];
-      if (remove.length)
-        await tx.exec(`DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(remove.length)})`, [
-          tenantId,
-          ...remove,
-        ]);
-      const add = commit.timers?.add ?? [];
-      const parts: RowPart[] = [];
-      if (add.length) {
-        parts.push({
-          head: `INSERT INTO timers (tenant_id, timer_id, run_id, due_ms, body) VALUES`,
-          rows: add.map((t) => [t.tenantId, t.timerId, t.runId, Date.parse(t.dueAt), JSON.stringify(t)]),
-          tail: ` ON CONFLICT (tenant_id, timer_id) DO UPDATE SET run_id = excluded.run_id, due_ms = excluded.due_ms, body = excluded.body, lease_owner = NULL, lease_until = NULL`,
+          }
+        : {
+            kind: 'update',
+            params: [
+              run.segmentId,
+              run.segmentVersion,
+              run.status,
+              run.version,
+              run.lastSeq,
+              run.stepsCompleted,
+              run.updatedAt,
+              run.completedAt ?? null,
+              outputs,
+              runExtra(run),
+              tenantId,
+              runId,
+              commit.expectedVersion,
+              prevSeq,
+            ],
+          };
+    const parts = commitRows(commit, values, steps, eventRows);
+    const conflict = async (tx: SqlExecutor): Promise<ConcurrencyError> => {
+      const { rows } = await tx.exec(
+        `SELECT version, last_seq FROM runs WHERE tenant_id = ? AND run_id = ?`,
+        [tenantId, runId],
+      );
+      const found = rows[0];
+      return new ConcurrencyError(
+        found
+          ? `run ${runId} is at version ${found.version} (last seq ${found.last_seq}), expected version ${commit.expectedVersion} (last seq ${prevSeq})`
+          : `run ${runId} is at version none, expected ${commit.expectedVersion}`,
+      );
+    };
+    const violation = (error: unknown): unknown => {
+      if (!isUniqueViolation(error)) return error;
+      const where = describeViolation(error);
+      if (header.kind === 'insert' && where.includes('idempotency')) {
+        return new ConcurrencyError(`idempotency key ${run.idempotencyKey} is taken by another run`, {
+          cause: error,
         });
       }
-      if (values.size) {
-        parts.push({
-          head: `INSERT INTO run_values (tenant_id, run_id, hash, body) VALUES`,
-          rows: [...values].map(([hash, body]) => [tenantId, runId, hash, body]),
-          tail: ` ON CONFLICT DO NOTHING`,
-        });
+      if (header.kind === 'insert' && /runs(_pkey|\.tenant_id)/.test(where)) {
+        return new ConcurrencyError(`run ${runId} already exists`, { cause: error });
       }
-      if (steps.length) {
-        parts.push({
-          head: `INSERT INTO step_states (tenant_id, run_id, step_id, status, data, inputs, outputs) VALUES`,
-          rows: steps,
-          tail: ` ON CONFLICT (tenant_id, run_id, step_id) DO UPDATE SET status = excluded.status, data = excluded.data, inputs = excluded.inputs, outputs = excluded.outputs`,
-        });
-      }
-      // Events are plain inserts: the only rows of a commit that can collide.
-      if (eventRows.length)
-        parts.push({
-          head: `INSERT INTO events (tenant_id, run_id, seq, event_id, type, step_id, at, data) VALUES`,
-          rows: eventRows,
-          tail: '',
-        });
-      if (commit.interactions?.length) {
-        parts.push({
-          head: `INSERT INTO interactions (tenant_id, interaction_id, run_id, status, created_at, body) VALUES`,
-          rows: commit.interactions.map((i) => [
-            i.tenantId,
-            i.interactionId,
-            i.runId,
-            i.status,
-            i.createdAt,
-            JSON.stringify(i),
-          ]),
-          tail: ` ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, created_at = excluded.created_at, body = excluded.body`,
-        });
-      }
-      if (commit.snapshots?.length) {
-        parts.push({
-          head: `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state) VALUES`,
-          rows: commit.snapshots.map((s) => [
-            s.tenantId,
-            s.snapshotId,
-            s.runId,
-            s.seq,
-            s.reason,
-            s.createdAt,
-            s.checksum,
-            JSON.stringify(s.state),
-          ]),
-          tail: ` ON CONFLICT (tenant_id, snapshot_id) DO UPDATE SET run_id = excluded.run_id, seq = excluded.seq, reason = excluded.reason, created_at = excluded.created_at, checksum = excluded.checksum, state = excluded.state`,
-        });
-      }
+      return new ConcurrencyError(`events ${firstSeq}.. of run ${runId} already exist`, { cause: error });
+    };
+
+    const audit = await this.transaction(async (tx) => {
+      // Without timers to consume or remove, a dialect may write the whole commit at once.
+      const fast = !consume.length && !remove.length;
+      let written = false;
       try {
-        await this.writeRows(tx, parts, commit);
+        written = fast && (await this.writeCommit(tx, header, parts, commit));
       } catch (error) {
-        if (isUniqueViolation(error))
-          throw new ConcurrencyError(`events ${firstSeq}.. of run ${runId} already exist`, { cause: error });
-        throw error;
+        if (isVersionConflict(error)) throw await conflict(tx);
+        throw violation(error);
+      }
+      if (!written) {
+        if (header.kind === 'insert') {
+          try {
+            await tx.exec(`${INSERT_RUN_SQL} (${marks(15)})`, header.params);
+          } catch (error) {
+            throw violation(error);
+          }
+        } else {
+          const updated = await tx.exec(
+            `UPDATE runs SET segment_id = ?, segment_version = ?, status = ?, version = ?, last_seq = ?, steps_completed = ?, updated_at = ?, completed_at = ?, outputs = ?, extra = ? WHERE tenant_id = ? AND run_id = ? AND version = ? AND last_seq = ?`,
+            header.params,
+          );
+          if (updated.affected !== 1) throw await conflict(tx);
+        }
+        if (consume.length) {
+          const { affected } = await tx.exec(
+            `DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(consume.length)})`,
+            [tenantId, ...consume],
+          );
+          if (affected !== consume.length)
+            throw new ConcurrencyError(`a consumed timer already fired (${consume.join(', ')})`);
+        }
+        if (remove.length)
+          await tx.exec(`DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(remove.length)})`, [
+            tenantId,
+            ...remove,
+          ]);
+        try {
+          await this.writeRows(tx, parts, commit);
+        } catch (error) {
+          throw violation(error);
+        }
       }
       const chained = commit.audit?.length ? await this.appendAudit(tx, commit.audit) : [];
       return chained;
@@ -993,8 +973,117 @@ export abstract class SqlStore implements Store {
   }
 }
 
+/**
+ * The run header of a commit: the 15 `INSERT INTO runs` values of a new run, or the 10
+ * `SET` values, tenant, run, expected version and expected last seq of an update.
+ */
+export type RunHeader = { kind: 'insert'; params: unknown[] } | { kind: 'update'; params: unknown[] };
+
+/** Message of the error a dialect raises when a commit's run is not at the expected version. */
+export const VERSION_CONFLICT_MESSAGE = 'llmteam:version-conflict';
+
+/** True for the error raised with {@link VERSION_CONFLICT_MESSAGE}. */
+export function isVersionConflict(error: unknown): boolean {
+  return (driverError(error).message ?? '').includes(VERSION_CONFLICT_MESSAGE);
+}
+
+/** The statement of each table a commit writes rows to: `head` up to `VALUES`, and `tail`. */
+export const ROW_STATEMENTS = {
+  timers: {
+    head: `INSERT INTO timers (tenant_id, timer_id, run_id, due_ms, body) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, timer_id) DO UPDATE SET run_id = excluded.run_id, due_ms = excluded.due_ms, body = excluded.body, lease_owner = NULL, lease_until = NULL`,
+    columns: 5,
+  },
+  run_values: {
+    head: `INSERT INTO run_values (tenant_id, run_id, hash, body) VALUES`,
+    tail: ` ON CONFLICT DO NOTHING`,
+    columns: 4,
+  },
+  step_states: {
+    head: `INSERT INTO step_states (tenant_id, run_id, step_id, status, data, inputs, outputs) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, run_id, step_id) DO UPDATE SET status = excluded.status, data = excluded.data, inputs = excluded.inputs, outputs = excluded.outputs`,
+    columns: 7,
+  },
+  // Events are plain inserts: the only rows of a commit that can collide.
+  events: {
+    head: `INSERT INTO events (tenant_id, run_id, seq, event_id, type, step_id, at, data) VALUES`,
+    tail: '',
+    columns: 8,
+  },
+  interactions: {
+    head: `INSERT INTO interactions (tenant_id, interaction_id, run_id, status, created_at, body) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, created_at = excluded.created_at, body = excluded.body`,
+    columns: 6,
+  },
+  snapshots: {
+    head: `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, snapshot_id) DO UPDATE SET run_id = excluded.run_id, seq = excluded.seq, reason = excluded.reason, created_at = excluded.created_at, checksum = excluded.checksum, state = excluded.state`,
+    columns: 8,
+  },
+} as const;
+
+/** The `INSERT INTO runs` of a new run (15 values). */
+export const INSERT_RUN_SQL = `INSERT INTO runs (tenant_id, run_id, segment_id, segment_version, status, version, last_seq, steps_completed, idempotency_key, created_at, updated_at, completed_at, input, outputs, extra) VALUES`;
+
+/** The rows a commit writes besides its header, table by table. */
+function commitRows(
+  commit: Commit,
+  values: Map<string, string>,
+  steps: unknown[][],
+  eventRows: unknown[][],
+): RowPart[] {
+  const { tenantId, runId } = commit;
+  const parts: RowPart[] = [];
+  const part = (table: RowPart['table'], rows: unknown[][]) => {
+    if (rows.length)
+      parts.push({ table, head: ROW_STATEMENTS[table].head, rows, tail: ROW_STATEMENTS[table].tail });
+  };
+  part(
+    'timers',
+    (commit.timers?.add ?? []).map((t) => [
+      t.tenantId,
+      t.timerId,
+      t.runId,
+      Date.parse(t.dueAt),
+      JSON.stringify(t),
+    ]),
+  );
+  part(
+    'run_values',
+    [...values].map(([hash, body]) => [tenantId, runId, hash, body]),
+  );
+  part('step_states', steps);
+  part('events', eventRows);
+  part(
+    'interactions',
+    (commit.interactions ?? []).map((i) => [
+      i.tenantId,
+      i.interactionId,
+      i.runId,
+      i.status,
+      i.createdAt,
+      JSON.stringify(i),
+    ]),
+  );
+  part(
+    'snapshots',
+    (commit.snapshots ?? []).map((s) => [
+      s.tenantId,
+      s.snapshotId,
+      s.runId,
+      s.seq,
+      s.reason,
+      s.createdAt,
+      s.checksum,
+      JSON.stringify(s.state),
+    ]),
+  );
+  return parts;
+}
+
 /** Rows for one table: `head` up to `VALUES`, the value tuples, and an `ON CONFLICT` tail. */
 export interface RowPart {
+  table: keyof typeof ROW_STATEMENTS;
   head: string;
   rows: unknown[][];
   tail: string;

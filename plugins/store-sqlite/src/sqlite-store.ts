@@ -1,14 +1,20 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { StoreCapabilities } from '@llmteam/core';
+import type { Commit, StoreCapabilities } from '@llmteam/core';
 import {
+  INSERT_RUN_SQL,
+  ROW_STATEMENTS,
+  type RowPart,
+  type RunHeader,
   SerialQueue,
   SQL_ENTITIES,
   SQL_MIGRATIONS,
   type SqlExecutor,
   SqlStore,
   SqlStoreError,
+  VERSION_CONFLICT_MESSAGE,
 } from '@llmteam/store-sql';
+import sqlite3 from 'sqlite3';
 import { DataSource } from 'typeorm';
 
 /** Options of {@link createSqliteStore}. */
@@ -53,6 +59,7 @@ export class SqliteStore extends SqlStore {
   };
   protected readonly dialect = 'sqlite' as const;
   private readonly queue = new SerialQueue();
+  private commitView = false;
   private readonly options: Required<SqliteStoreOptions>;
 
   constructor(options: SqliteStoreOptions = {}) {
@@ -79,6 +86,9 @@ export class SqliteStore extends SqlStore {
       if (!memory) await mkdir(dirname(resolve(path)), { recursive: true });
       const dataSource = new DataSource({
         type: 'sqlite',
+        // TypeORM calls `driver.verbose()`, whose stack capture on every statement costs a
+        // large share of a commit; this driver hands back the plain module instead.
+        driver: { ...sqlite3, verbose: () => sqlite3 },
         database: path,
         enableWAL: !memory,
         busyTimeout: busyTimeoutMs,
@@ -100,6 +110,66 @@ export class SqliteStore extends SqlStore {
         { cause: error, details: { store: this.name } },
       );
     }
+  }
+
+  override async init(): Promise<void> {
+    await super.init();
+    const dataSource = this.ready();
+    if (this.commitView) return;
+    // Per connection, after the migrations: a view whose INSTEAD OF triggers write a whole
+    // commit (run header, steps, values, events, ...) in one INSERT statement, so a commit
+    // costs BEGIN, one statement and COMMIT. A run not at the expected version aborts the
+    // statement with VERSION_CONFLICT_MESSAGE.
+    const cols = Array.from({ length: COMMIT_VIEW_COLUMNS }, (_, i) => `NULL AS c${i + 1}`).join(', ');
+    const news = (n: number) => Array.from({ length: n }, (_, i) => `NEW.c${i + 1}`).join(', ');
+    const statements = [
+      `CREATE TEMP VIEW IF NOT EXISTS llmteam_commit AS SELECT NULL AS kind, ${cols} WHERE 0`,
+      `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_new INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'new' BEGIN
+         ${INSERT_RUN_SQL} (${news(15)}); END`,
+      `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_update INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'update' BEGIN
+         SELECT RAISE(ABORT, '${VERSION_CONFLICT_MESSAGE}') WHERE NOT EXISTS (SELECT 1 FROM runs WHERE tenant_id = NEW.c11 AND run_id = NEW.c12 AND version = NEW.c13 AND last_seq = NEW.c14);
+         UPDATE runs SET segment_id = NEW.c1, segment_version = NEW.c2, status = NEW.c3, version = NEW.c4, last_seq = NEW.c5, steps_completed = NEW.c6, updated_at = NEW.c7, completed_at = NEW.c8, outputs = NEW.c9, extra = NEW.c10 WHERE tenant_id = NEW.c11 AND run_id = NEW.c12; END`,
+      ...Object.entries(ROW_STATEMENTS)
+        .filter(([table]) => FAST_TABLES.has(table))
+        .map(
+          ([
+            table,
+            st,
+          ]) => `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_${table} INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = '${table}' BEGIN
+         ${st.head} (${news(st.columns)})${st.tail}; END`,
+        ),
+    ];
+    await this.queue.run(async () => {
+      for (const statement of statements) await dataSource.query(statement);
+    });
+    this.commitView = true;
+  }
+
+  override async close(): Promise<void> {
+    this.commitView = false;
+    await super.close();
+  }
+
+  protected override async writeCommit(
+    tx: SqlExecutor,
+    header: RunHeader,
+    parts: RowPart[],
+    _commit: Commit,
+  ): Promise<boolean> {
+    // Statements are compiled on every call, triggers included: only the hot tables have one.
+    if (!this.commitView || parts.some((p) => !FAST_TABLES.has(p.table))) return false;
+    const tuples: string[] = [];
+    const params: unknown[] = [];
+    const row = (kind: string, values: unknown[]) => {
+      const pad = COMMIT_VIEW_COLUMNS - values.length;
+      tuples.push(`('${kind}'${', ?'.repeat(values.length)}${', NULL'.repeat(pad)})`);
+      for (const v of values) params.push(v);
+    };
+    row(header.kind === 'insert' ? 'new' : 'update', header.params);
+    for (const part of parts) for (const r of part.rows) row(part.table, r);
+    if (params.length > MAX_PARAMS) return false;
+    await tx.exec(`INSERT INTO llmteam_commit VALUES ${tuples.join(', ')}`, params);
+    return true;
   }
 
   protected transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -124,6 +194,13 @@ export class SqliteStore extends SqlStore {
     return this.queue.run(() => fn(this.executor(dataSource.createQueryRunner())));
   }
 }
+
+/** Value columns of the commit view: the widest row is a new run's 15 header values. */
+const COMMIT_VIEW_COLUMNS = 15;
+/** Tables a step commit writes; commits touching others take the generic path. */
+const FAST_TABLES = new Set<string>(['run_values', 'step_states', 'events']);
+/** Well under SQLite's 32766 bound parameters per statement. */
+const MAX_PARAMS = 30_000;
 
 /**
  * Creates the embedded SQLite store (not yet initialized; the engine or gateway calls
