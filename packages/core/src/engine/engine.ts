@@ -161,8 +161,14 @@ class DurableEngine implements Engine, EngineInternals {
     return graph;
   }
 
+  private readonly ports = new WeakMap<StepDefinition, { inputs: Set<string>; outputs: Set<string> }>();
   portsOf(def: StepDefinition) {
-    return stepPorts(def, this.catalog);
+    let ports = this.ports.get(def);
+    if (!ports) {
+      ports = stepPorts(def, this.catalog);
+      this.ports.set(def, ports);
+    }
+    return ports;
   }
 
   makeContext(args: Parameters<EngineInternals['makeContext']>[0]): StepContextImpl {
@@ -373,13 +379,15 @@ class DurableEngine implements Engine, EngineInternals {
     await Promise.all(
       [...this.drivers.values()].map(async (d) => {
         if (d.released) return;
-        await this.store.acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now }).catch(() => false);
+        await this.store
+          .acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now })
+          .catch(() => false);
         // Released while renewing: give the lease back, so a waiting run holds none.
-        if (d.released && this.drivers.get(d.key) !== d) await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
+        if (d.released && this.drivers.get(d.key) !== d)
+          await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
       }),
     );
   }
-
 
   /** Continues a run after a crash: steps that were in flight run again with the same attempt. */
   private async recover(tenantId: string, runId: string): Promise<void> {

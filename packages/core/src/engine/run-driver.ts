@@ -173,18 +173,18 @@ export class RunDriver {
       run,
       steps: tx.steps.size ? [...tx.steps.values()] : undefined,
       events: tx.events.length ? tx.events : undefined,
-      interactions: t.interactions?.size ? [...t.interactions.values()] : undefined,
+      interactions: t._interactions?.size ? [...t._interactions.values()] : undefined,
       timers:
-        t.timersAdd?.length || t.timersRemove?.length || t.timersConsume?.length
-          ? { add: t.timersAdd ?? [], remove: t.timersRemove ?? [], consume: t.timersConsume ?? [] }
+        t._timersAdd?.length || t._timersRemove?.length || t._timersConsume?.length
+          ? { add: t._timersAdd ?? [], remove: t._timersRemove ?? [], consume: t._timersConsume ?? [] }
           : undefined,
-      snapshots: t.snapshots?.length ? t.snapshots : undefined,
-      audit: t.audit?.length ? t.audit : undefined,
+      snapshots: t._snapshots?.length ? t._snapshots : undefined,
+      audit: t._audit?.length ? t._audit : undefined,
     });
     this.run = run;
     for (const [id, s] of tx.steps) this.steps.set(id, s);
-    if (t.aborts) {
-      for (const { stepId, reason } of t.aborts) {
+    if (t._aborts) {
+      for (const { stepId, reason } of t._aborts) {
         const flight = this.inFlight.get(stepId);
         if (flight) {
           this.inFlight.delete(stepId);
@@ -193,8 +193,8 @@ export class RunDriver {
       }
     }
     for (const launch of tx.launches) this.launch(launch.stepId, launch.attempt, launch.inputs);
-    if (t.timersAdd?.length) this.engine.timerAdded(t.timersAdd);
-    if (t.after) for (const fn of t.after) fn();
+    if (t._timersAdd?.length) this.engine.timerAdded(t._timersAdd);
+    if (t._after) for (const fn of t._after) fn();
   }
 
   step(tx: Transaction, stepId: string): StepStateRecord {
@@ -208,6 +208,13 @@ export class RunDriver {
         attempt: 0,
         iterationAttempts: 0,
         iteration: 0,
+        // Every key present from the start: records of one shape keep property access fast.
+        inputs: undefined,
+        outputs: undefined,
+        error: undefined,
+        suspension: undefined,
+        startedAt: undefined,
+        finishedAt: undefined,
       }
     );
   }
@@ -253,7 +260,7 @@ export class RunDriver {
     const status = tx.run.status;
     if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
     // Only steps whose inputs may have changed need a look; a skip cascades to its successors.
-    const work = tx.candidates ? [...tx.candidates] : [...this.graph.steps.keys()];
+    const work = tx.candidates ? tx.candidates.slice() : [...this.graph.steps.keys()];
     while (work.length) {
       const stepId = work.pop()!;
       const rec = this.step(tx, stepId);
@@ -503,7 +510,7 @@ export class RunDriver {
       const rec = this.step(tx, stepId);
       // A stale outcome (cancelled, restored or reloaded meanwhile) changes nothing.
       if (rec.status !== 'running' || rec.attempt !== attempt) return;
-      tx.candidates = new Set(this.graph.outgoing.get(stepId)!.map((e) => e.target));
+      tx.candidates = this.graph.successors.get(stepId)!.slice();
       const def = this.graph.steps.get(stepId)!;
       const now = this.engine.nowIso();
       if (outcome.kind === 'ok') {
@@ -651,7 +658,7 @@ export class RunDriver {
           finishedAt: undefined,
         });
       }
-      if (tx.candidates) for (const id of reset) tx.candidates.add(id);
+      if (tx.candidates) for (const id of reset) tx.candidates.push(id);
       tx.emit('step.revision', edge.target, {
         from: stepId,
         iteration: this.step(tx, edge.target).iteration,

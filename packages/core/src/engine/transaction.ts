@@ -20,22 +20,34 @@ export interface Launch {
  * Everything one run transition changes, gathered before the single store commit.
  * `run` is a private copy; step records are replaced, never mutated.
  */
+/** The collections a transaction has touched; undefined when never used. */
+export interface Touched {
+  _interactions?: Map<string, InteractionRecord>;
+  _timersAdd?: TimerRecord[];
+  _timersRemove?: string[];
+  _timersConsume?: string[];
+  _snapshots?: SnapshotRecord[];
+  _audit?: AuditDraft[];
+  _aborts?: Array<{ stepId: string; reason: unknown }>;
+  _after?: Array<() => void>;
+}
+
 export class Transaction {
   readonly steps = new Map<string, StepStateRecord>();
   readonly events: WorktrailEvent[] = [];
   readonly launches: Launch[] = [];
   stepCompletions = 0;
   /** Steps whose readiness may have changed; all steps when undefined. */
-  candidates?: Set<string>;
+  candidates?: string[];
   // Most transitions touch none of these: they are made on first use.
-  private _interactions?: Map<string, InteractionRecord>;
-  private _timersAdd?: TimerRecord[];
-  private _timersRemove?: string[];
-  private _timersConsume?: string[];
-  private _snapshots?: SnapshotRecord[];
-  private _audit?: AuditDraft[];
-  private _aborts?: Array<{ stepId: string; reason: unknown }>;
-  private _after?: Array<() => void>;
+  _interactions?: Map<string, InteractionRecord>;
+  _timersAdd?: TimerRecord[];
+  _timersRemove?: string[];
+  _timersConsume?: string[];
+  _snapshots?: SnapshotRecord[];
+  _audit?: AuditDraft[];
+  _aborts?: Array<{ stepId: string; reason: unknown }>;
+  _after?: Array<() => void>;
 
   constructor(
     public run: RunRecord,
@@ -83,18 +95,9 @@ export class Transaction {
     return this._after;
   }
 
-  /** What was touched, without creating empty collections. */
-  get touched() {
-    return {
-      interactions: this._interactions,
-      timersAdd: this._timersAdd,
-      timersRemove: this._timersRemove,
-      timersConsume: this._timersConsume,
-      snapshots: this._snapshots,
-      audit: this._audit,
-      aborts: this._aborts,
-      after: this._after,
-    };
+  /** What was touched, without creating empty collections (the transaction itself, typed). */
+  get touched(): Touched {
+    return this as unknown as Touched;
   }
 
   /** Appends an event with the next `seq` of the run. */
@@ -111,12 +114,12 @@ export class Transaction {
     return (
       this.events.length === 0 &&
       this.steps.size === 0 &&
-      !t.interactions?.size &&
-      !t.timersAdd?.length &&
-      !t.timersRemove?.length &&
-      !t.timersConsume?.length &&
-      !t.snapshots?.length &&
-      !t.audit?.length
+      !t._interactions?.size &&
+      !t._timersAdd?.length &&
+      !t._timersRemove?.length &&
+      !t._timersConsume?.length &&
+      !t._snapshots?.length &&
+      !t._audit?.length
     );
   }
 }

@@ -22,6 +22,8 @@ export interface SegmentGraph {
   outgoing: Map<string, ResolvedEdge[]>;
   /** Back edges out of each step. */
   backOut: Map<string, ResolvedEdge[]>;
+  /** Targets of each step's forward edges. */
+  successors: Map<string, string[]>;
   /** Steps with no forward incoming edge: they receive the run's input. */
   entries: string[];
   /** Steps with no outgoing edge: their outputs are the run's outputs. */
@@ -101,6 +103,9 @@ export function buildGraph(segment: SegmentDefinition): SegmentGraph {
       incoming.get(e.target)!.push(e);
     }
   }
+  const successors = new Map(
+    [...outgoing].map(([id, list]) => [id, [...new Set(list.map((e) => e.target))]]),
+  );
   const entries = [...steps.keys()].filter((id) => incoming.get(id)!.length === 0);
   const terminals = [...steps.keys()].filter((id) => !hasAnyOut.has(id));
   const descendantCache = new Map<string, Set<string>>();
@@ -118,7 +123,7 @@ export function buildGraph(segment: SegmentDefinition): SegmentGraph {
     descendantCache.set(stepId, found);
     return found;
   };
-  return { segment, steps, edges, incoming, outgoing, backOut, entries, terminals, descendants };
+  return { segment, steps, edges, incoming, outgoing, backOut, successors, entries, terminals, descendants };
 }
 
 /** Finds a cycle over forward edges; returns the step ids on it, or undefined. */
