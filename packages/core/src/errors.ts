@@ -43,7 +43,8 @@ export const ERROR_CODES = {
   LLMT_E_MAX_REVISIONS: 'A review already reached `max_revisions`; changes can no longer be requested.',
   LLMT_E_TIMEOUT: 'Waiting for something took longer than the given timeout.',
   LLMT_E_CHANNEL: 'A notification channel failed to deliver.',
-  LLMT_E_APPROVAL_REJECTED: 'A `requiresApproval` task was rejected (or not approved in time); its work did not run.',
+  LLMT_E_APPROVAL_REJECTED:
+    'A `requiresApproval` task was rejected (or not approved in time); its work did not run.',
   LLMT_E_TASK_STATE: 'A `requiresApproval` task was asked to do something its state does not allow.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
 } as const;

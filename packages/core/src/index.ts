@@ -19,7 +19,12 @@ export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-r
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
-export { type LoadPluginsOptions, loadPlugins, type PluginSpec, resolvePluginModule } from './plugins/loader.js';
+export {
+  type LoadPluginsOptions,
+  loadPlugins,
+  type PluginSpec,
+  resolvePluginModule,
+} from './plugins/loader.js';
 export * from './plugins/types.js';
 export { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './plugins/version.js';
 export * from './segment/types.js';

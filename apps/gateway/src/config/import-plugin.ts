@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type ConfiguredPlugin, checkApiVersion, isPlugin, LlmteamError, resolvePluginModule } from '@llmteam/core';
+import {
+  type ConfiguredPlugin,
+  checkApiVersion,
+  isPlugin,
+  LlmteamError,
+  resolvePluginModule,
+} from '@llmteam/core';
 import type { PluginEntry } from './load-config.js';
 
 /** Imports plugin entries from `dir`, checks each is a `definePlugin` object fitting this core's API. */

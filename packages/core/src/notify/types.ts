@@ -1,5 +1,5 @@
-import type { InteractionRecord } from '../store/types.js';
 import type { Logger } from '../catalog/types.js';
+import type { InteractionRecord } from '../store/types.js';
 
 /** Why a channel is being told about an interaction. */
 export type NotificationReason = 'requested' | 'escalated' | 'sla_warning' | 'sla_breached' | 'reminder';

@@ -45,7 +45,11 @@ export function resolvePluginModule(name: string, dir: string): string {
     // Packages whose exports hide package.json: CommonJS resolution below.
   }
   if (manifestPath) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports?: Exports; module?: string; main?: string };
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      exports?: Exports;
+      module?: string;
+      main?: string;
+    };
     const entry = esmEntry(manifest.exports) ?? manifest.module ?? manifest.main ?? 'index.js';
     return pathToFileURL(join(dirname(manifestPath), entry)).href;
   }
