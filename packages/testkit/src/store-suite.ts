@@ -220,6 +220,29 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         expect(await store.getSnapshot(t, 'snap-x')).toBeUndefined();
       }));
 
+    test('rejects a stale commit of steps, events and snapshots alone and leaves nothing of it', () =>
+      withStore(async (store) => {
+        const t = uniqueId('t');
+        const run = await startRun(store, t, 'run-1', {
+          steps: [sampleStep(t, 'run-1', 'a', { status: 'running' })],
+        });
+        const next = await advanceRun(store, run, 1, { steps: [sampleStep(t, 'run-1', 'a')] });
+        const before = await dump(store, t, 'run-1');
+        // A second writer still at version 1, as a step commit with nothing else would be.
+        await expectConflict(
+          advanceRun(store, run, 2, {
+            steps: [
+              sampleStep(t, 'run-1', 'a', { outputs: { out: 'z'.repeat(4000) } }),
+              sampleStep(t, 'run-1', 'b'),
+            ],
+            snapshots: [sampleSnapshot(run, [], 'snap-stale')],
+          }),
+        );
+        expect(await dump(store, t, 'run-1')).toEqual(before);
+        expect(await store.getSnapshot(t, 'snap-stale')).toBeUndefined();
+        expect((await store.getRun(t, 'run-1'))?.version).toBe(next.version);
+      }));
+
     test('rejects creating a run that already exists and leaves nothing of it', () =>
       withStore(async (store) => {
         const t = uniqueId('t');

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Commit, StoreCapabilities, WorktrailEvent } from '@llmteam/core';
 import {
+  INSERT_RUN_SQL,
   marks,
   type RowPart,
+  type RunHeader,
   SerialQueue,
   SQL_ENTITIES,
   SQL_MIGRATIONS,
@@ -195,6 +197,41 @@ export class PostgresStore extends SqlStore {
     ]);
   }
 
+  protected override async commitInOneStatement(
+    header: RunHeader,
+    parts: RowPart[],
+    commit: Commit,
+  ): Promise<'done' | 'conflict' | 'unsupported'> {
+    const params: unknown[] = [...header.params];
+    const n = () => `$${params.length}`;
+    const bind = (value: unknown, cast?: string) => {
+      params.push(value);
+      return cast ? `${n()}::${cast}` : n();
+    };
+    const count = parts.reduce((sum, p) => sum + p.rows.length * p.rows[0].length, header.params.length);
+    if (count > MAX_COMBINED_PARAMS || parts.some((p) => p.rows.length > 1000)) return 'unsupported';
+    const head =
+      header.kind === 'insert'
+        ? `r AS (${INSERT_RUN_SQL} (${header.params.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING 1)`
+        : `r AS (UPDATE runs SET segment_id = $1, segment_version = $2, status = $3, version = $4, last_seq = $5, steps_completed = $6, updated_at = $7, completed_at = $8, outputs = $9, extra = $10 WHERE tenant_id = $11 AND run_id = $12 AND version = $13 AND last_seq = $14 RETURNING 1)`;
+    // Every row is written only if the run header was: a stale version writes nothing.
+    const ctes = parts.map((p, i) => {
+      const casts = COLUMN_CASTS[p.table] ?? {};
+      const tuples = p.rows.map((row) => `(${row.map((v, c) => bind(v, casts[c])).join(', ')})`).join(', ');
+      const columns = p.head.slice(p.head.indexOf('('), p.head.lastIndexOf(')') + 1);
+      const table = p.head.slice('INSERT INTO '.length, p.head.indexOf(' ('));
+      return `w${i} AS (INSERT INTO ${table} ${columns} SELECT * FROM (VALUES ${tuples}) AS v WHERE EXISTS (SELECT 1 FROM r)${p.tail})`;
+    });
+    const events = commit.events ?? [];
+    const notify = events.length
+      ? `, (SELECT pg_notify(${bind(this.channel)}, ${bind(this.notice(commit))}) FROM r) AS notified`
+      : '';
+    const sql = `WITH ${[head, ...ctes].join(', ')} SELECT (SELECT count(*) FROM r)::int AS written${notify}`;
+    // No BEGIN: one statement is its own transaction, committed (and synced) as it returns.
+    const rows = await this.read(async (q) => (await q.exec(sql, params)).rows);
+    return Number(rows[0]?.written) === 1 ? 'done' : 'conflict';
+  }
+
   protected override async writeRows(tx: SqlExecutor, parts: RowPart[], commit: Commit): Promise<void> {
     const events = commit.events ?? [];
     const params = parts.reduce((n, p) => n + p.rows.length * p.rows[0].length, 0);
@@ -308,6 +345,13 @@ export class PostgresStore extends SqlStore {
     super.emit(batch);
   }
 }
+
+/** Casts for VALUES columns that are not text (by table, by column index). */
+const COLUMN_CASTS: Partial<Record<RowPart['table'], Record<number, string>>> = {
+  events: { 2: 'int' },
+  timers: { 3: 'bigint' },
+  snapshots: { 3: 'int' },
+};
 
 /** Above this many parameters a commit's rows go in one statement per table. */
 const MAX_COMBINED_PARAMS = 30_000;

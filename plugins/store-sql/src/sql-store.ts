@@ -98,6 +98,20 @@ export abstract class SqlStore implements Store {
    * send them at once (Postgres: one statement of data-modifying CTEs, with its NOTIFY).
    */
   /**
+   * Applies a commit without audit entries or timers to consume or remove as one
+   * self-contained statement (atomic on its own), when the dialect can: `done`, or
+   * `conflict` when the run is not at the expected version (nothing written), or
+   * `unsupported` to use a transaction.
+   */
+  protected async commitInOneStatement(
+    _header: RunHeader,
+    _parts: RowPart[],
+    _commit: Commit,
+  ): Promise<'done' | 'conflict' | 'unsupported'> {
+    return 'unsupported';
+  }
+
+  /**
    * Writes a commit's run header and rows in fewer round trips, when the dialect can
    * (SQLite: one statement through a trigger). Returns false to use the generic path.
    * Must throw an error for which {@link isVersionConflict} is true when the run is not
@@ -350,6 +364,22 @@ export abstract class SqlStore implements Store {
       }
       return new ConcurrencyError(`events ${firstSeq}.. of run ${runId} already exist`, { cause: error });
     };
+
+    // The common step commit (no timers to consume or remove, no audit entry) may go to the
+    // database as one self-contained statement where the dialect can do that.
+    if (!consume.length && !remove.length && !commit.audit?.length) {
+      let outcome: 'done' | 'conflict' | 'unsupported';
+      try {
+        outcome = await this.commitInOneStatement(header, parts, commit);
+      } catch (error) {
+        throw violation(error);
+      }
+      if (outcome === 'conflict') throw await this.read(conflict);
+      if (outcome === 'done') {
+        if (events.length && this.listeners.size) this.emit(events);
+        return { audit: [] };
+      }
+    }
 
     const audit = await this.transaction(async (tx) => {
       // Without timers to consume or remove, a dialect may write the whole commit at once.
