@@ -23,7 +23,7 @@ export interface PostgresStoreOptions {
    * @default 'public'
    */
   schema?: string;
-  /** Connections in the pool (one more is held for LISTEN). @default 10 */
+  /** Connections in the pool, one of which LISTENs for events. @default 10 */
   poolSize?: number;
   /** How long to wait for a connection before failing, in ms. @default 10000 */
   connectTimeoutMs?: number;
