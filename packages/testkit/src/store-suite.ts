@@ -53,6 +53,12 @@ export interface StoreConformanceOptions {
    * Leave it out for stores whose data does not outlive the instance.
    */
   reopen?(store: Store): Promise<Store>;
+  /**
+   * Opens a second instance over the same data, as another process would, for the tests
+   * of `capabilities.multiProcess` and `capabilities.crossProcessEvents`. Leave it out to
+   * skip them.
+   */
+  createPeer?(store: Store): Promise<Store>;
   /** The runner's `test`. */
   test: StoreSuiteTest;
   /** The runner's `expect`. */
@@ -830,6 +836,77 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         await new Promise((r) => setTimeout(r, 100));
         expect(seen).toHaveLength(4);
       }));
+
+    const createPeer = options.createPeer;
+    if (createPeer) {
+      /** Runs `fn` with a store and a peer over the same data, when the store declares `capability`. */
+      const withPeer = (
+        capability: 'multiProcess' | 'crossProcessEvents',
+        fn: (a: Store, b: Store) => Promise<void>,
+      ) =>
+        withStore(async (store) => {
+          if (!store.capabilities[capability]) return;
+          const peer = await createPeer(store);
+          await peer.init();
+          try {
+            await fn(store, peer);
+          } finally {
+            await peer.close();
+          }
+        });
+
+      test('delivers events committed through another instance, once each and in order (crossProcessEvents)', () =>
+        withPeer('crossProcessEvents', async (a, b) => {
+          const t = uniqueId('t');
+          const seen: WorktrailEvent[] = [];
+          b.subscribe((events) => seen.push(...events.filter((e) => e.tenant_id === t)));
+          let run = await startRun(a, t, 'run-1');
+          for (let i = 0; i < 4; i++) run = await advanceRun(i % 2 ? b : a, run, 2);
+          for (let i = 0; i < 150 && seen.length < 9; i++) await new Promise((r) => setTimeout(r, 20));
+          await new Promise((r) => setTimeout(r, 100));
+          expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        }));
+
+      test('keeps leases and claims exclusive across instances (multiProcess)', () =>
+        withPeer('multiProcess', async (a, b) => {
+          const t = uniqueId('t');
+          for (let i = 0; i < 10; i++) {
+            await startRun(a, t, `run-${i}`, {
+              timers: { add: [sampleTimer(t, `run-${i}`, `tm-${i}`, at(i))] },
+            });
+          }
+          const mine = <T extends { tenantId: string }>(list: T[]) => list.filter((x) => x.tenantId === t);
+          const lease = { leaseMs: 60_000, now: at(1000), limit: 10 };
+          const [ta, tb] = await Promise.all([
+            a.claimDueTimers({ owner: 'a', ...lease }),
+            b.claimDueTimers({ owner: 'b', ...lease }),
+          ]);
+          const timerIds = [...mine(ta), ...mine(tb)].map((x) => x.timerId);
+          expect(new Set(timerIds).size).toBe(10);
+          expect(timerIds).toHaveLength(10);
+          const [ra, rb] = await Promise.all([
+            a.claimRuns({ owner: 'a', ...lease }),
+            b.claimRuns({ owner: 'b', ...lease }),
+          ]);
+          const runIds = [...mine(ra), ...mine(rb)].map((x) => x.runId);
+          expect(new Set(runIds).size).toBe(10);
+          expect(runIds).toHaveLength(10);
+          const held = mine(ra)[0] ?? mine(rb)[0];
+          const holder = mine(ra).length ? 'a' : 'b';
+          const other = holder === 'a' ? b : a;
+          expect(
+            await other.acquireLease(t, held.runId, {
+              owner: holder === 'a' ? 'b' : 'a',
+              leaseMs: 1000,
+              now: at(2000),
+            }),
+          ).toBe(false);
+          // A commit through the other instance still sees the latest version.
+          const current = (await other.getRun(t, held.runId))!;
+          await advanceRun(other, current, 1);
+          await expectConflict(advanceRun(other === a ? b : a, current, 1));
+        }));
+    }
 
     const reopen = options.reopen;
     if (reopen) {

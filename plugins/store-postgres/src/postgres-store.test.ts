@@ -15,6 +15,8 @@ describe.skipIf(!reachable)('PostgresStore', () => {
       schemas.push(schema);
       return new PostgresStore({ url: TEST_DATABASE_URL, schema, poolSize: 12 });
     },
+    createPeer: async (store) =>
+      new PostgresStore({ url: TEST_DATABASE_URL, schema: (store as PostgresStore).schema }),
     reopen: async (store) => {
       await store.close();
       return new PostgresStore({ url: TEST_DATABASE_URL, schema: (store as PostgresStore).schema });

@@ -80,6 +80,14 @@ describe.skipIf(!pg)('RedisStore over Postgres', () => {
         keyPrefix: prefix(),
       });
     },
+    createPeer: async (store) => {
+      const old = store as unknown as { inner: PostgresStore; options: { keyPrefix: string } };
+      return new RedisStore({
+        store: new PostgresStore({ url: PG_URL, schema: old.inner.schema }),
+        url: TEST_REDIS_URL,
+        keyPrefix: old.options.keyPrefix,
+      });
+    },
     destroy: async (store) => {
       const inner = (store as unknown as { inner: PostgresStore }).inner;
       const ds = (inner as unknown as { dataSource?: { query(sql: string): Promise<unknown> } }).dataSource;
