@@ -97,3 +97,63 @@ describe('durable execution', () => {
     }
   }, 60_000);
 });
+
+describe('lease loss', () => {
+  test('a worker that lost the run cannot commit its late result: the step completes once', async () => {
+    const memory = new MemoryStore();
+    const calls: Array<{ stepId: string; key: string; at: number }> = [];
+    // Worker A cannot renew its lease (as if partitioned from the store's lease table).
+    const starved = new Proxy(memory, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop === 'acquireLease') {
+          let first = true;
+          return async (...args: Parameters<MemoryStore['acquireLease']>) => {
+            if (first) {
+              first = false;
+              return target.acquireLease(...args);
+            }
+            return false;
+          };
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const segment = dagSegment('lease', 2, [[0, 1]], { delay_ms: 150 });
+    const a = createEngine({
+      store: starved,
+      stepTypes: [recorder(calls, 'record', 'a')],
+      leaseMs: 40,
+      workerId: 'a',
+    });
+    const run = await a.startRun({ segment, input: 1 });
+    const b = createEngine({
+      store: memory,
+      stepTypes: [recorder(calls, 'record', 'b')],
+      leaseMs: 40,
+      pollIntervalMs: 10,
+      workerId: 'b',
+    });
+    await new Promise((r) => setTimeout(r, 60));
+    await b.start();
+    const done = await b.waitForRun(run.runId, { until: ['completed', 'failed'], timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 200));
+    await b.stop();
+    await a.stop({ graceMs: 10 });
+    expect(done.status).toBe('completed');
+    const events = await memory.listEvents('default', run.runId);
+    checkGapless(events);
+    const completions = events.filter((e) => e.type === 'step.completed').map((e) => e.step_id);
+    expect(completions.sort()).toEqual(['n0', 'n1']);
+    expect(calls.filter((c) => c.stepId === 'n0').map((c) => c.key)).toEqual([
+      `${run.runId}:n0:1`,
+      `${run.runId}:n0:1`,
+    ]);
+    expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
+    // Everything after the takeover came from the new holder: A's late result was refused.
+    expect(done.outputs).toEqual({
+      n1: { from: 'n1', worker: 'b', input: { from: 'n0', worker: 'b', input: 1 } },
+    });
+    expect(calls.filter((c) => c.stepId === 'n1')).toHaveLength(1);
+  });
+});

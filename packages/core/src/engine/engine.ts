@@ -208,6 +208,11 @@ class DurableEngine implements Engine, EngineInternals {
     },
   };
 
+  private executions = 0;
+  nextExecution(): string {
+    return `${this.workerId}.${++this.executions}`;
+  }
+
   timerAdded(timers: TimerRecord[]): void {
     if (!this.running) return;
     let earliest = Number.POSITIVE_INFINITY;
@@ -363,6 +368,11 @@ class DurableEngine implements Engine, EngineInternals {
       });
       for (const { tenantId, runId } of claimed) {
         if (this.drivers.has(`${tenantId}\u0000${runId}`)) continue;
+        // Recovering earlier claims took time: renew this one, or leave it to its new holder.
+        const held = await this.store
+          .acquireLease(tenantId, runId, { owner: this.workerId, leaseMs: this.leaseMs, now: this.nowIso() })
+          .catch(() => false);
+        if (!held) continue;
         await this.recover(tenantId, runId).catch((error) =>
           this.logger.error({ err: error, runId }, 'could not recover a run'),
         );
@@ -396,8 +406,11 @@ class DurableEngine implements Engine, EngineInternals {
       await this.store.releaseLease(tenantId, runId, this.workerId);
       return;
     }
+    // Something in this process took the run meanwhile: it drives it.
+    if (this.drivers.get(driver.key)?.released === false) return;
     this.drivers.set(driver.key, driver);
     await driver.mutate((tx) => {
+      if (tx.run.status !== 'pending' && tx.run.status !== 'running') return;
       if (tx.run.status === 'pending') {
         tx.run.status = 'running';
         tx.emit('run.started', undefined, { recovered: true });
@@ -632,12 +645,16 @@ class DurableEngine implements Engine, EngineInternals {
       leaseMs: this.leaseMs,
       now: this.nowIso(),
     });
-    // Another worker claimed it first: it will run it.
+    // Another worker claimed it first, or a poll here already drives it.
     if (!acquired) return run;
+    const existing = this.drivers.get(`${tenantId}\u0000${run.runId}`);
+    if (existing && !existing.released) return run;
     const driver = new RunDriver(this, tenantId, run.runId);
     driver.adopt(run, steps, graph);
     this.drivers.set(driver.key, driver);
     await driver.mutate((tx) => {
+      // After a conflict the run may have moved on (another worker started it): leave it.
+      if (tx.run.status !== 'pending') return;
       tx.run.status = 'running';
       tx.emit('run.started', undefined, {
         input: run.forkedFrom ? undefined : true,

@@ -40,6 +40,8 @@ export interface EngineInternals {
     inputs: Record<string, unknown>;
   }): StepContextImpl;
   timerAdded(timers: TimerRecord[]): void;
+  /** A fresh execution id for a step start (cheap, unique per engine). */
+  nextExecution(): string;
   onRunSettled(driver: RunDriver, tx: Transaction): void;
   release(driver: RunDriver): void;
 }

@@ -6,7 +6,7 @@ import type { RunRecord, RunStatus, SnapshotReason, StepStateRecord, Suspension 
 import { parseDuration } from '../util/duration.js';
 import type { EngineInternals } from './internals.js';
 import { buildSnapshot } from './snapshot.js';
-import { Transaction } from './transaction.js';
+import { type Launch, Transaction } from './transaction.js';
 
 /** Thrown by `ctx.suspend`; caught by the driver, never seen by users. */
 export class SuspendSignal {
@@ -192,7 +192,7 @@ export class RunDriver {
         }
       }
     }
-    for (const launch of tx.launches) this.launch(launch.stepId, launch.attempt, launch.inputs);
+    for (const launch of tx.launches) this.launch(launch);
     if (t._timersAdd?.length) this.engine.timerAdded(t._timersAdd);
     if (t._after) for (const fn of t._after) fn();
   }
@@ -213,6 +213,7 @@ export class RunDriver {
         outputs: undefined,
         error: undefined,
         suspension: undefined,
+        execution: undefined,
         startedAt: undefined,
         finishedAt: undefined,
       }
@@ -292,9 +293,11 @@ export class RunDriver {
     inputs: Record<string, unknown> | undefined,
   ): void {
     const attempt = resumed ? rec.attempt : rec.attempt + 1;
+    const execution = this.engine.nextExecution();
     this.setStep(tx, {
       ...rec,
       status: 'running',
+      execution,
       attempt,
       iterationAttempts: resumed ? rec.iterationAttempts : rec.iterationAttempts + 1,
       startedAt: resumed ? rec.startedAt : this.engine.nowIso(),
@@ -305,7 +308,7 @@ export class RunDriver {
       rec.stepId,
       resumed ? { attempt } : { attempt, iteration: rec.iteration },
     );
-    tx.launches.push({ stepId: rec.stepId, attempt, inputs });
+    tx.launches.push({ stepId: rec.stepId, attempt, execution, inputs });
   }
 
   /** Sets the run's status from its steps: running, waiting, or done. */
@@ -405,14 +408,14 @@ export class RunDriver {
 
   // ---- step execution ----
 
-  private launch(stepId: string, attempt: number, inputs: Record<string, unknown> | undefined): void {
+  private launch({ stepId, attempt, execution, inputs }: Launch): void {
     const def = this.graph.steps.get(stepId)!;
     const type = this.engine.catalog.get(def.step_type);
     const flight: InFlight = { attempt, abort: () => undefined };
     this.inFlight.set(stepId, flight);
     this.pending++;
     this.execute(def, type, flight, inputs)
-      .then((outcome) => this.onOutcome(stepId, attempt, outcome))
+      .then((outcome) => this.onOutcome(stepId, attempt, execution, outcome))
       .catch((error) =>
         this.engine.logger.error(
           { err: error, runId: this.runId, stepId },
@@ -503,13 +506,19 @@ export class RunDriver {
   }
   private readonly readTx = { steps: new Map() } as unknown as Transaction;
 
-  private onOutcome(stepId: string, attempt: number, outcome: Outcome): Promise<void> {
+  private onOutcome(stepId: string, attempt: number, execution: string, outcome: Outcome): Promise<void> {
     return this.mutate(async (tx) => {
       const flight = this.inFlight.get(stepId);
       if (flight?.attempt === attempt) this.inFlight.delete(stepId);
       const rec = this.step(tx, stepId);
-      // A stale outcome (cancelled, restored or reloaded meanwhile) changes nothing.
-      if (rec.status !== 'running' || rec.attempt !== attempt) return;
+      // A stale outcome changes nothing: the step was cancelled, restored, or restarted by a
+      // worker that took the run over (same attempt, new execution).
+      if (
+        rec.status !== 'running' ||
+        rec.attempt !== attempt ||
+        (rec.execution !== undefined && rec.execution !== execution)
+      )
+        return;
       tx.candidates = this.graph.successors.get(stepId)!.slice();
       const def = this.graph.steps.get(stepId)!;
       const now = this.engine.nowIso();

@@ -12,6 +12,7 @@ import {
 export function recorder(
   calls: Array<{ stepId: string; key: string; at: number }>,
   type = 'record',
+  worker?: string,
 ): StepTypeDefinition {
   let counter = 0;
   return defineStepType({
@@ -26,7 +27,11 @@ export function recorder(
       calls.push({ stepId: ctx.stepId, key: ctx.idempotencyKey, at: counter++ });
       const delay = (ctx.config as { delay_ms?: number }).delay_ms;
       if (delay) await new Promise((r) => setTimeout(r, delay));
-      return { output: { from: ctx.stepId, input: ctx.input } };
+      return {
+        output: worker
+          ? { from: ctx.stepId, worker, input: ctx.input }
+          : { from: ctx.stepId, input: ctx.input },
+      };
     },
   });
 }

@@ -12,6 +12,7 @@ import type {
 export interface Launch {
   stepId: string;
   attempt: number;
+  execution: string;
   /** Inputs computed when the step became ready (absent for a resumed step). */
   inputs?: Record<string, unknown>;
 }

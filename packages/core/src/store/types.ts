@@ -99,6 +99,12 @@ export interface StepStateRecord {
   outputs?: Record<string, unknown>;
   error?: ErrorInfo;
   suspension?: Suspension;
+  /**
+   * Identity of the handler execution that may report this attempt's outcome. A new one is
+   * written each time the step is (re)started, so a late result from a worker that lost
+   * the run is refused even though the attempt number is the same.
+   */
+  execution?: string;
   startedAt?: string;
   finishedAt?: string;
 }
