@@ -525,26 +525,7 @@ export class RunDriver {
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, outcome.outputs);
         if (bad) return this.onError(tx, def, rec, bad);
-        this.setStep(tx, {
-          ...rec,
-          status: 'completed',
-          outputs: outcome.outputs,
-          finishedAt: now,
-          suspension: undefined,
-          inputs: rec.inputs,
-        });
-        tx.run.stepsCompleted++;
-        tx.emit('step.completed', stepId, {
-          attempt,
-          ports: Object.keys(outcome.outputs),
-          duration_ms: rec.startedAt ? Date.parse(now) - Date.parse(rec.startedAt) : 0,
-        });
-        this.followBackEdges(tx, stepId, outcome.outputs);
-        const every = this.graph.segment.snapshot_every ?? this.engine.snapshotEvery;
-        if (every > 0 && tx.run.stepsCompleted % every === 0) {
-          this.advance(tx);
-          tx.snapshots.push(this.snapshotOf(tx, 'auto'));
-        }
+        this.completeStep(tx, rec, outcome.outputs);
         return;
       }
       if (outcome.kind === 'suspend') {
@@ -564,6 +545,30 @@ export class RunDriver {
       }
       return this.onError(tx, def, rec, outcome.error);
     });
+  }
+
+  /**
+   * Records a step's outputs and what follows from them (revision loops, auto snapshots)
+   * in `tx`. Also used to complete a suspended step directly from its resume data.
+   */
+  completeStep(tx: Transaction, rec: StepStateRecord, outputs: Record<string, unknown>): void {
+    const now = this.engine.nowIso();
+    this.setStep(tx, { ...rec, status: 'completed', outputs, finishedAt: now, suspension: undefined });
+    tx.run.stepsCompleted++;
+    tx.emit('step.completed', rec.stepId, {
+      attempt: rec.attempt,
+      ports: Object.keys(outputs),
+      duration_ms: rec.startedAt ? Date.parse(now) - Date.parse(rec.startedAt) : 0,
+    });
+    const successors = this.graph.successors.get(rec.stepId)!;
+    if (tx.candidates) for (const id of successors) tx.candidates.push(id);
+    else tx.candidates = successors.slice();
+    this.followBackEdges(tx, rec.stepId, outputs);
+    const every = this.graph.segment.snapshot_every ?? this.engine.snapshotEvery;
+    if (every > 0 && tx.run.stepsCompleted % every === 0) {
+      this.advance(tx);
+      tx.snapshots.push(this.snapshotOf(tx, 'auto'));
+    }
   }
 
   private checkOutputs(def: StepDefinition, outputs: Record<string, unknown>): LlmteamError | undefined {

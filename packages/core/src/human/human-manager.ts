@@ -18,7 +18,7 @@ import type {
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { parseDuration } from '../util/duration.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
-import { runHumanTask } from './human-task-handler.js';
+import { humanTaskOutputs, runHumanTask } from './human-task-handler.js';
 import type { HumanOutcome, HumanRequestOptions } from './types.js';
 
 export type { HumanOutcome, HumanRequestOptions };
@@ -459,12 +459,32 @@ export class HumanManager {
           comment: outcome.comment,
           responses: updated.responses,
         };
+        if (tx.run.status !== 'paused') tx.run.status = 'running';
+        const def = driver.graph.steps.get(current.stepId);
+        // The built-in human_task needs no second call: its ports follow from the answer, so
+        // the step completes in this very commit and the next step starts with it.
+        if (
+          tx.run.status === 'running' &&
+          def?.step_type === 'human_task' &&
+          this.engine.catalog.get('human_task')?.handler === runHumanTask &&
+          (payload.answers?.length ?? 0) === 0
+        ) {
+          try {
+            const all = driver.inputsOf(tx, current.stepId).inputs;
+            const declared = def.inputs;
+            const input = declared && declared.length > 1 ? all : all[declared?.[0]?.port_id ?? 'input'];
+            const outputs = humanTaskOutputs(def.config ?? {}, input, rec.iteration, result);
+            driver.completeStep(tx, rec, outputs);
+            return updated;
+          } catch {
+            // The answer fails the step (on_timeout: fail): let the handler raise it.
+          }
+        }
         driver.setStep(tx, {
           ...rec,
           status: 'pending',
           suspension: { ...rec.suspension, resume: result, resumes: rec.suspension.resumes + 1 },
         });
-        if (tx.run.status !== 'paused') tx.run.status = 'running';
       }
     }
     return updated;

@@ -1,6 +1,7 @@
 import type { StepContext } from '../catalog/types.js';
 import { StepError } from '../errors.js';
 import type { InteractionType } from '../store/types.js';
+import type { HumanOutcome } from './types.js';
 
 function stripSealed(value: unknown, sealed: string[]): unknown {
   if (!sealed.length || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
@@ -35,13 +36,26 @@ export async function runHumanTask(ctx: StepContext): Promise<Record<string, unk
     max_revisions: cfg.max_revisions,
     context: stripSealed(ctx.input, cfg.sealed_fields ?? []),
   });
+  return humanTaskOutputs(cfg, ctx.input, ctx.iteration, outcome);
+}
+
+/**
+ * The ports a `human_task` writes for a closing answer. Throws (a non-retryable
+ * `StepError`) when the answer fails the step (`on_timeout: fail`).
+ */
+export function humanTaskOutputs(
+  cfg: Record<string, any>,
+  input: unknown,
+  iteration: number,
+  outcome: HumanOutcome,
+): Record<string, unknown> {
   const response: Record<string, unknown> = {
     action: outcome.action,
     by: outcome.subject,
     value: outcome.value,
     comment: outcome.comment,
     interaction_id: outcome.interactionId,
-    revision: ctx.iteration,
+    revision: iteration,
   };
   if (cfg.task_type === 'chat') {
     response.messages = outcome.responses
@@ -52,12 +66,12 @@ export async function runHumanTask(ctx: StepContext): Promise<Record<string, unk
     response.approvers = outcome.responses.filter((r) => r.action === 'approve').map((r) => r.subject);
   switch (outcome.action) {
     case 'approve':
-      return { approved: ctx.input, output: response };
+      return { approved: input, output: response };
     case 'respond':
     case 'close':
-      return { approved: outcome.value ?? ctx.input, output: response };
+      return { approved: outcome.value ?? input, output: response };
     case 'reject':
-      return { rejected: ctx.input, output: response };
+      return { rejected: input, output: response };
     case 'request_changes':
       return { changes_requested: outcome.comment ?? outcome.value ?? '', output: response };
     case 'timeout':
@@ -66,7 +80,7 @@ export async function runHumanTask(ctx: StepContext): Promise<Record<string, unk
           code: 'LLMT_E_TIMEOUT',
         });
       }
-      return { timeout: ctx.input, output: response };
+      return { timeout: input, output: response };
     default:
       throw StepError.nonRetryable(`unexpected answer "${outcome.action}" to "${cfg.title}"`, {
         code: 'LLMT_E_RESPONSE_INVALID',
