@@ -51,11 +51,11 @@ import {
 
 const SYSTEM: Actor = { subject: 'system' };
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+// Besides `run.*`, the events that come with a change of run status (to waiting or back to
+// running); a step completing or failing alone never changes it.
 const STATUS_EVENTS = new Set([
   'step.suspended',
   'step.retrying',
-  'step.completed',
-  'step.failed',
   'snapshot.restored',
   'interaction.responded',
   'interaction.timed_out',

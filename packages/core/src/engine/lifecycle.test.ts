@@ -256,3 +256,46 @@ describe('cancel, pause and resume', () => {
     expect((await engine.store.listRuns('default')).items).toHaveLength(1);
   });
 });
+
+describe('waiting', () => {
+  test('a run that starts waiting when its last running branch finishes says so with run.waiting', async () => {
+    const engine = createEngine({
+      store: new MemoryStore(),
+      stepTypes: [
+        defineStepType({
+          type: 'gate',
+          displayName: 'Gate',
+          category: 'UTILITY',
+          configSchema: {},
+          inputs: [{ port_id: 'input' }],
+          outputs: [{ port_id: 'output' }],
+          handler: (ctx) => (ctx.resume === undefined ? ctx.suspend({}) : { output: ctx.resume }),
+        }),
+        defineStepType({
+          type: 'slow',
+          displayName: 'Slow',
+          category: 'UTILITY',
+          configSchema: {},
+          inputs: [{ port_id: 'input' }],
+          outputs: [{ port_id: 'output' }],
+          handler: () => new Promise((r) => setTimeout(() => r({ output: 'late' }), 40)),
+        }),
+      ],
+    });
+    const run = await engine.startRun({
+      segment: {
+        segment_id: 'w',
+        steps: [
+          { step_id: 'g', step_type: 'gate' },
+          { step_id: 's', step_type: 'slow' },
+        ],
+      },
+    });
+    const waiting = await engine.waitForRun(run.runId, { until: ['waiting_action'], timeoutMs: 2000 });
+    expect(waiting.status).toBe('waiting_action');
+    const events = await engine.store.listEvents('default', run.runId);
+    const types = events.map((e) => e.type);
+    expect(types.indexOf('run.waiting')).toBeGreaterThan(types.lastIndexOf('step.completed'));
+    expect(events.find((e) => e.type === 'run.waiting')?.data).toEqual({ status: 'waiting_action' });
+  });
+});

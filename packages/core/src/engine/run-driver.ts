@@ -343,7 +343,11 @@ export class RunDriver {
     }
     // Pending steps behind a waiting one are blocked by it: the run waits.
     if (waitingHuman || waitingAction) {
-      tx.run.status = waitingHuman ? 'waiting_human' : 'waiting_action';
+      const waiting = waitingHuman ? 'waiting_human' : 'waiting_action';
+      if (tx.run.status !== waiting) {
+        tx.run.status = waiting;
+        tx.emit('run.waiting', undefined, { status: waiting });
+      }
       return;
     }
     if (open) {
