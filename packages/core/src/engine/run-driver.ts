@@ -2,7 +2,14 @@ import type { StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
 import { ConcurrencyError, isLlmteamError, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
-import type { RunRecord, RunStatus, SnapshotReason, StepStateRecord, Suspension } from '../store/types.js';
+import type {
+  RunRecord,
+  RunStatus,
+  SnapshotReason,
+  StepStateRecord,
+  Suspension,
+  WorktrailEvent,
+} from '../store/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { EngineInternals } from './internals.js';
 import { buildSnapshot } from './snapshot.js';
@@ -80,44 +87,60 @@ export class RunDriver {
    */
   mutate<T>(fn: (tx: Transaction) => T | Promise<T>, options: { advance?: boolean } = {}): Promise<T> {
     this.pending++;
-    const task = this.queue.then(async () => {
-      try {
-        for (let tries = 0; ; tries++) {
-          const tx = this.newTx();
-          let result: T;
-          try {
-            result = await fn(tx);
-          } catch (error) {
-            // The reload may hold steps another writer made ready (e.g. the answer that won
-            // the race): start them, although this change was refused.
-            if (tries > 0 && options.advance !== false) await this.advanceReloaded();
-            throw error;
-          }
-          // After a reload anything may have changed: look at every step.
-          if (tries > 0) tx.candidates = undefined;
-          if (options.advance !== false) this.advance(tx);
-          try {
-            await this.commit(tx);
-            return result;
-          } catch (error) {
-            if (
-              !(
-                error instanceof ConcurrencyError ||
-                (isLlmteamError(error) && error.code === 'LLMT_E_CONFLICT')
-              ) ||
-              tries >= 20
-            )
-              throw error;
-            await this.load();
-          }
-        }
-      } finally {
-        this.pending--;
-        this.maybeRelease();
-      }
-    });
-    this.queue = task.catch(() => undefined);
+    // Idle: run at once; busy: after what is queued. Either way one change at a time.
+    const task =
+      this.queueLength++ === 0 ? this.apply(fn, options) : this.queue.then(() => this.apply(fn, options));
+    this.queue = task.then(
+      () => {
+        this.queueLength--;
+      },
+      () => {
+        this.queueLength--;
+      },
+    );
     return task;
+  }
+
+  private queueLength = 0;
+
+  private async apply<T>(
+    fn: (tx: Transaction) => T | Promise<T>,
+    options: { advance?: boolean },
+  ): Promise<T> {
+    try {
+      for (let tries = 0; ; tries++) {
+        const tx = this.newTx();
+        let result: T;
+        try {
+          result = await fn(tx);
+        } catch (error) {
+          // The reload may hold steps another writer made ready (e.g. the answer that won
+          // the race): start them, although this change was refused.
+          if (tries > 0 && options.advance !== false) await this.advanceReloaded();
+          throw error;
+        }
+        // After a reload anything may have changed: look at every step.
+        if (tries > 0) tx.candidates = undefined;
+        if (options.advance !== false) this.advance(tx);
+        try {
+          await this.commit(tx);
+          return result;
+        } catch (error) {
+          if (
+            !(
+              error instanceof ConcurrencyError ||
+              (isLlmteamError(error) && error.code === 'LLMT_E_CONFLICT')
+            ) ||
+            tries >= 20
+          )
+            throw error;
+          await this.load();
+        }
+      }
+    } finally {
+      this.pending--;
+      this.maybeRelease();
+    }
   }
 
   private async advanceReloaded(): Promise<void> {
@@ -146,7 +169,16 @@ export class RunDriver {
   }
 
   private newTx(): Transaction {
-    return new Transaction({ ...this.run }, (type, seq, stepId, data) => ({
+    return new Transaction({ ...this.run }, this);
+  }
+
+  makeEvent(
+    type: string,
+    seq: number,
+    stepId: string | undefined,
+    data: Record<string, unknown>,
+  ): WorktrailEvent {
+    return {
       // Unique and stable: a run id and a gapless seq never repeat.
       event_id: `${this.runId}.${seq}`,
       tenant_id: this.tenantId,
@@ -156,7 +188,7 @@ export class RunDriver {
       step_id: stepId,
       timestamp: this.engine.nowIso(),
       data,
-    }));
+    };
   }
 
   /** Commits a transaction and applies it to the in-memory state, then launches steps. */
@@ -164,7 +196,10 @@ export class RunDriver {
     if (tx.empty && tx.launches.length === 0) return;
     const now = this.engine.nowIso();
     const expectedVersion = this.run.version;
-    const run: RunRecord = { ...tx.run, version: expectedVersion + 1, updatedAt: now };
+    // tx.run is the transaction's own copy: it becomes the committed header as it is.
+    const run = tx.run;
+    run.version = expectedVersion + 1;
+    run.updatedAt = now;
     const t = tx.touched;
     await this.engine.store.commit({
       tenantId: this.tenantId,

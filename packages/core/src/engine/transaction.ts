@@ -21,6 +21,16 @@ export interface Launch {
  * Everything one run transition changes, gathered before the single store commit.
  * `run` is a private copy; step records are replaced, never mutated.
  */
+/** Makes the events of one run (ids, tenant, time). */
+export interface EventFactory {
+  makeEvent(
+    type: string,
+    seq: number,
+    stepId: string | undefined,
+    data: Record<string, unknown>,
+  ): WorktrailEvent;
+}
+
 /** The collections a transaction has touched; undefined when never used. */
 export interface Touched {
   _interactions?: Map<string, InteractionRecord>;
@@ -52,12 +62,7 @@ export class Transaction {
 
   constructor(
     public run: RunRecord,
-    private readonly makeEvent: (
-      type: string,
-      seq: number,
-      stepId: string | undefined,
-      data: Record<string, unknown>,
-    ) => WorktrailEvent,
+    private readonly events$: EventFactory,
   ) {}
 
   /** Interactions to insert or replace. */
@@ -103,7 +108,7 @@ export class Transaction {
 
   /** Appends an event with the next `seq` of the run. */
   emit(type: string, stepId: string | undefined, data: Record<string, unknown> = {}): WorktrailEvent {
-    const event = this.makeEvent(type, this.run.lastSeq + 1, stepId, data);
+    const event = this.events$.makeEvent(type, this.run.lastSeq + 1, stepId, data);
     this.run.lastSeq = event.seq;
     this.events.push(event);
     return event;

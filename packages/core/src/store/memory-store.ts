@@ -24,6 +24,9 @@ import type {
   WorktrailEvent,
 } from './types.js';
 
+/** Shared empty list: a commit without a part allocates nothing for it. */
+const NONE: readonly never[] = [];
+
 interface RunSlot {
   run: RunRecord;
   steps: Map<string, StepStateRecord>;
@@ -91,7 +94,7 @@ export class MemoryStore implements Store {
       );
     }
     let seq = slot?.run.lastSeq ?? 0;
-    for (const e of commit.events ?? []) {
+    for (const e of commit.events ?? NONE) {
       if (e.seq !== ++seq)
         throw new ConcurrencyError(`event seq ${e.seq} does not continue the run at ${seq - 1}`);
     }
@@ -101,7 +104,7 @@ export class MemoryStore implements Store {
         `commit.run.lastSeq must be ${seq}, the last appended seq`,
       );
     }
-    for (const id of commit.timers?.consume ?? []) {
+    for (const id of commit.timers?.consume ?? NONE) {
       if (!this.timers.has(this.key(commit.tenantId, id)))
         throw new ConcurrencyError(`timer ${id} already fired`);
     }
@@ -113,15 +116,15 @@ export class MemoryStore implements Store {
       if (commit.run.idempotencyKey)
         this.idempotency.set(this.key(commit.tenantId, commit.run.idempotencyKey), commit.runId);
     }
-    for (const step of commit.steps ?? []) target.steps.set(step.stepId, step);
+    for (const step of commit.steps ?? NONE) target.steps.set(step.stepId, step);
     if (commit.events?.length) for (const e of commit.events) target.events.push(e);
-    for (const i of commit.interactions ?? [])
+    for (const i of commit.interactions ?? NONE)
       this.interactions.set(this.key(i.tenantId, i.interactionId), i);
-    for (const id of commit.timers?.consume ?? []) this.timers.delete(this.key(commit.tenantId, id));
-    for (const id of commit.timers?.remove ?? []) this.timers.delete(this.key(commit.tenantId, id));
+    for (const id of commit.timers?.consume ?? NONE) this.timers.delete(this.key(commit.tenantId, id));
+    for (const id of commit.timers?.remove ?? NONE) this.timers.delete(this.key(commit.tenantId, id));
     // A copy: claims write lease fields onto the stored timer, never onto the caller's record.
-    for (const t of commit.timers?.add ?? []) this.timers.set(this.key(t.tenantId, t.timerId), { ...t });
-    for (const s of commit.snapshots ?? []) this.snapshots.set(this.key(s.tenantId, s.snapshotId), s);
+    for (const t of commit.timers?.add ?? NONE) this.timers.set(this.key(t.tenantId, t.timerId), { ...t });
+    for (const s of commit.snapshots ?? NONE) this.snapshots.set(this.key(s.tenantId, s.snapshotId), s);
     const audit = commit.audit?.length ? commit.audit.map((d) => this.appendAudit(d)) : [];
     if (commit.events?.length && this.listeners.size) this.emit(commit.events);
     return { audit };
