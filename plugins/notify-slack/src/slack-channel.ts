@@ -6,7 +6,7 @@ import {
   type Notification,
   type NotificationChannel,
 } from '@llmteam/core';
-import { checkPriorities, postWithRetry, RETRY_DEFAULTS } from '@llmteam/notify-webhook';
+import { checkPriorities, postWithRetry, retrySettings } from '@llmteam/notify-webhook';
 import { slackError } from './errors.js';
 import { slackMessage } from './slack-message.js';
 
@@ -82,10 +82,7 @@ export function createSlackChannel(options: SlackChannelOptions): NotificationCh
         url: viaApi ? `${apiBaseUrl}/chat.postMessage` : (options.webhookUrl as string),
         body,
         headers: () => headers,
-        maxAttempts: options.maxAttempts ?? RETRY_DEFAULTS.maxAttempts,
-        backoffMs: options.backoffMs ?? RETRY_DEFAULTS.backoffMs,
-        maxBackoffMs: options.maxBackoffMs ?? RETRY_DEFAULTS.maxBackoffMs,
-        timeoutMs: options.timeoutMs ?? RETRY_DEFAULTS.timeoutMs,
+        ...retrySettings(options),
         signal: ctx.signal,
       });
       if (!result.ok) {

@@ -8,7 +8,7 @@ import {
   type Notification,
   type NotificationChannel,
 } from '@llmteam/core';
-import { checkPriorities, postWithRetry, RETRY_DEFAULTS } from '@llmteam/notify-webhook';
+import { checkPriorities, postWithRetry, retrySettings } from '@llmteam/notify-webhook';
 import { teamsError } from './errors.js';
 import { type TeamsRecipientLinks, teamsCard, teamsMessage } from './teams-card.js';
 
@@ -81,10 +81,7 @@ export function createTeamsChannel(options: TeamsChannelOptions): NotificationCh
         url: options.webhookUrl,
         body,
         headers: () => ({ 'content-type': 'application/json' }),
-        maxAttempts: options.maxAttempts ?? RETRY_DEFAULTS.maxAttempts,
-        backoffMs: options.backoffMs ?? RETRY_DEFAULTS.backoffMs,
-        maxBackoffMs: options.maxBackoffMs ?? RETRY_DEFAULTS.maxBackoffMs,
-        timeoutMs: options.timeoutMs ?? RETRY_DEFAULTS.timeoutMs,
+        ...retrySettings(options),
         signal: ctx.signal,
       });
       if (!result.ok) {

@@ -45,6 +45,22 @@ export const RETRY_DEFAULTS = {
   timeoutMs: 10_000,
 } as const;
 
+/** Retry settings a channel takes in its options and hands to {@link postWithRetry}. */
+export type RetrySettings = Pick<
+  PostWithRetryOptions,
+  'maxAttempts' | 'backoffMs' | 'maxBackoffMs' | 'timeoutMs'
+>;
+
+/** Picks the retry settings out of a channel's options (unset ones keep their defaults). */
+export function retrySettings(options: RetrySettings): RetrySettings {
+  return {
+    maxAttempts: options.maxAttempts,
+    backoffMs: options.backoffMs,
+    maxBackoffMs: options.maxBackoffMs,
+    timeoutMs: options.timeoutMs,
+  };
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {

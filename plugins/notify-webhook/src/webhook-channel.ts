@@ -8,7 +8,7 @@ import {
   type NotificationChannel,
 } from '@llmteam/core';
 import { webhookError } from './errors.js';
-import { postWithRetry, RETRY_DEFAULTS } from './post-with-retry.js';
+import { postWithRetry, retrySettings } from './post-with-retry.js';
 import { signWebhook, webhookSecretBytes } from './standard-webhooks.js';
 
 /** Options of {@link createWebhookChannel}. */
@@ -156,10 +156,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
             'webhook-signature': signWebhook({ id, timestamp, body, secret: options.secret }),
           };
         },
-        maxAttempts: options.maxAttempts ?? RETRY_DEFAULTS.maxAttempts,
-        backoffMs: options.backoffMs ?? RETRY_DEFAULTS.backoffMs,
-        maxBackoffMs: options.maxBackoffMs ?? RETRY_DEFAULTS.maxBackoffMs,
-        timeoutMs: options.timeoutMs ?? RETRY_DEFAULTS.timeoutMs,
+        ...retrySettings(options),
         signal: ctx.signal,
       });
       if (!result.ok) {

@@ -16,6 +16,7 @@ import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
 import { stepPorts, type ValidationResult, validateSegment } from '../segment/validate.js';
 import type {
+  AuditDraft,
   AuditRecord,
   InteractionRecord,
   RunRecord,
@@ -27,6 +28,7 @@ import type {
   WorktrailEvent,
 } from '../store/types.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { coalesce } from '../util/coalesce.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
 import { EventStream } from './event-stream.js';
 import type { EngineInternals } from './internals.js';
@@ -595,34 +597,17 @@ class DurableEngine implements Engine, EngineInternals {
       updatedAt: now,
     };
     try {
-      await this.store.commit({
-        tenantId,
-        runId,
-        expectedVersion: 0,
+      await this.createRun(
         run,
-        events: [
-          {
-            event_id: `${runId}.1`,
-            tenant_id: tenantId,
-            run_id: runId,
-            seq: 1,
-            type: 'run.created',
-            timestamp: now,
-            data: { segment_id: segment.segmentId, version: segment.version, actor: actor.subject },
-          },
-        ],
-        audit: [
-          {
-            tenantId,
-            action: 'run.created',
-            actor: actor.subject,
-            runId,
-            target: segment.segmentId,
-            timestamp: now,
-            data: { version: segment.version },
-          },
-        ],
-      });
+        [],
+        { actor: actor.subject },
+        {
+          action: 'run.created',
+          actor: actor.subject,
+          target: segment.segmentId,
+          data: { version: segment.version },
+        },
+      );
     } catch (error) {
       if (error instanceof ConcurrencyError && options.idempotencyKey) {
         const winner = await this.store.findRunByIdempotencyKey(tenantId, options.idempotencyKey);
@@ -631,6 +616,35 @@ class DurableEngine implements Engine, EngineInternals {
       throw error;
     }
     return this.begin(tenantId, run, graph);
+  }
+
+  /** The commit that creates a run: its header, any steps, `run.created` and an audit entry. */
+  private createRun(
+    run: RunRecord,
+    steps: StepStateRecord[],
+    data: Record<string, unknown>,
+    audit: Pick<AuditDraft, 'action' | 'actor' | 'target' | 'data'>,
+  ): Promise<unknown> {
+    const { tenantId, runId, createdAt } = run;
+    return this.store.commit({
+      tenantId,
+      runId,
+      expectedVersion: 0,
+      run,
+      steps: steps.length ? steps : undefined,
+      events: [
+        {
+          event_id: `${runId}.1`,
+          tenant_id: tenantId,
+          run_id: runId,
+          seq: 1,
+          type: 'run.created',
+          timestamp: createdAt,
+          data: { segment_id: run.segmentId, version: run.segmentVersion, ...data },
+        },
+      ],
+      audit: [{ tenantId, runId, timestamp: createdAt, ...audit }],
+    });
   }
 
   /** Takes the lease on a new run and starts its entry steps (one commit). */
@@ -688,8 +702,6 @@ class DurableEngine implements Engine, EngineInternals {
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise<RunRecord>((resolve, reject) => {
       let done = false;
-      let checking = false;
-      let again = false;
       const finish = (error: unknown, run?: RunRecord) => {
         if (done) return;
         done = true;
@@ -698,31 +710,15 @@ class DurableEngine implements Engine, EngineInternals {
         if (error) reject(error);
         else resolve(run!);
       };
-      const check = async () => {
-        if (checking) {
-          again = true;
-          return;
-        }
-        checking = true;
-        try {
-          do {
-            again = false;
-            const run = await this.store.getRun(tenantId, runId);
-            if (!run)
-              return finish(
-                new LlmteamError(
-                  'LLMT_E_RUN_NOT_FOUND',
-                  `run "${runId}" does not exist in tenant "${tenantId}"`,
-                ),
-              );
-            if (until.has(run.status)) return finish(undefined, run);
-          } while (again);
-        } catch (error) {
-          finish(error);
-        } finally {
-          checking = false;
-        }
-      };
+      const check = coalesce(async () => {
+        if (done) return;
+        const run = await this.store.getRun(tenantId, runId);
+        if (!run) {
+          finish(
+            new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`),
+          );
+        } else if (until.has(run.status)) finish(undefined, run);
+      }, finish);
       const unsubscribe = this.stream.onEvent((e) => {
         // Only these events can change the run's status.
         if (
@@ -730,7 +726,7 @@ class DurableEngine implements Engine, EngineInternals {
           e.tenant_id === tenantId &&
           (e.type.startsWith('run.') || STATUS_EVENTS.has(e.type))
         )
-          void check();
+          check();
       });
       const timer = setTimeout(
         () =>
@@ -742,7 +738,7 @@ class DurableEngine implements Engine, EngineInternals {
           ),
         timeoutMs,
       );
-      void check();
+      check();
     });
   }
 
@@ -984,41 +980,12 @@ class DurableEngine implements Engine, EngineInternals {
       updatedAt: now,
     };
     const steps = this.restartable(snapshot.state.steps, runId);
-    await this.store.commit({
-      tenantId,
-      runId,
-      expectedVersion: 0,
+    await this.createRun(
       run,
       steps,
-      events: [
-        {
-          event_id: `${runId}.1`,
-          tenant_id: tenantId,
-          run_id: runId,
-          seq: 1,
-          type: 'run.created',
-          timestamp: now,
-          data: {
-            segment_id: source.segmentId,
-            version: source.segmentVersion,
-            forked_from: snapshotId,
-            source_run: source.runId,
-            actor: actor.subject,
-          },
-        },
-      ],
-      audit: [
-        {
-          tenantId,
-          action: 'run.forked',
-          actor: actor.subject,
-          runId,
-          target: snapshotId,
-          timestamp: now,
-          data: { sourceRun: source.runId },
-        },
-      ],
-    });
+      { forked_from: snapshotId, source_run: source.runId, actor: actor.subject },
+      { action: 'run.forked', actor: actor.subject, target: snapshotId, data: { sourceRun: source.runId } },
+    );
     return this.begin(tenantId, run, graph, steps);
   }
 

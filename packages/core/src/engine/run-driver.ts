@@ -558,15 +558,14 @@ export class RunDriver {
         (rec.execution !== undefined && rec.execution !== execution)
       )
         return;
-      tx.candidates = this.graph.successors.get(stepId)!.slice();
       const def = this.graph.steps.get(stepId)!;
-      const now = this.engine.nowIso();
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, outcome.outputs);
-        if (bad) return this.onError(tx, def, rec, bad);
-        this.completeStep(tx, rec, outcome.outputs);
-        return;
+        if (!bad) return this.completeStep(tx, rec, outcome.outputs);
+        tx.candidates = this.graph.successors.get(stepId)!.slice();
+        return this.onError(tx, def, rec, bad);
       }
+      tx.candidates = this.graph.successors.get(stepId)!.slice();
       if (outcome.kind === 'suspend') {
         const { payload, options } = outcome.signal;
         const suspension: Suspension = {

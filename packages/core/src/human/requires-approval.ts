@@ -3,6 +3,7 @@ import { isLlmteamError, LlmteamError } from '../errors.js';
 import type { SegmentDefinition } from '../segment/types.js';
 import type { RunRecord } from '../store/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
+import { coalesce } from '../util/coalesce.js';
 import type { HumanRequestOptions } from './types.js';
 
 /** Reserved id of the one-step segments that carry `requiresApproval` requests. */
@@ -169,8 +170,6 @@ async function drive<T>(
   task.runId = run.runId;
 
   await new Promise<void>((resolve, reject) => {
-    let checking = false;
-    let again = false;
     let finished = false;
     const finish = (error?: unknown) => {
       if (finished) return;
@@ -179,30 +178,16 @@ async function drive<T>(
       if (error) reject(error);
       else resolve();
     };
-    const check = async () => {
-      if (checking) {
-        again = true;
-        return;
-      }
-      checking = true;
-      try {
-        do {
-          again = false;
-          if (await observe(engine, tenantId, task)) return finish();
-        } while (again);
-      } catch (error) {
-        finish(error);
-      } finally {
-        checking = false;
-      }
-    };
+    const check = coalesce(async () => {
+      if (!finished && (await observe(engine, tenantId, task))) finish();
+    }, finish);
     const off = engine.onEvent(
       (event) => {
-        if (event.run_id === run.runId) void check();
+        if (event.run_id === run.runId) check();
       },
       { tenantId },
     );
-    void check();
+    check();
   });
 
   if (task.state === 'failed') return;
