@@ -86,6 +86,14 @@ export abstract class SqlStore implements Store {
   protected leaseTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     return this.transaction(fn);
   }
+  /**
+   * Runs one lease or claim statement (atomic on its own), inside {@link leaseTransaction}
+   * unless the dialect can run it without one (SQLite: a single statement is its own
+   * transaction).
+   */
+  protected leaseStatement(sql: string, params: readonly unknown[]): Promise<SqlResult> {
+    return this.leaseTransaction((tx) => tx.exec(sql, params));
+  }
 
   /** Called with the migration connection before migrating (Postgres: schema + lock). */
   protected async beforeMigrate(_runner: QueryRunner): Promise<void> {}
@@ -93,10 +101,6 @@ export abstract class SqlStore implements Store {
   protected async afterMigrate(_runner: QueryRunner): Promise<void> {}
   /** Serializes audit appends of one tenant inside a transaction (Postgres: advisory lock). */
   protected async lockAuditChain(_tx: SqlExecutor, _tenantId: string): Promise<void> {}
-  /**
-   * Writes a commit's rows inside its transaction, one statement per part. A dialect may
-   * send them at once (Postgres: one statement of data-modifying CTEs, with its NOTIFY).
-   */
   /**
    * Applies a commit without audit entries or timers to consume or remove as one
    * self-contained statement (atomic on its own), when the dialect can: `done`, or
@@ -108,6 +112,20 @@ export abstract class SqlStore implements Store {
     _parts: RowPart[],
     _commit: Commit,
   ): Promise<'done' | 'conflict' | 'unsupported'> {
+    return 'unsupported';
+  }
+
+  /**
+   * Like {@link commitInOneStatement}, for a commit that also appends audit entries: returns
+   * the chained entries it wrote, or `conflict`, or `unsupported` to use a transaction
+   * (which reads each tenant's chain head). A dialect doing this must check, in the same
+   * statement, that the heads it chained onto are still the heads.
+   */
+  protected async commitWithAuditInOneStatement(
+    _header: RunHeader,
+    _parts: RowPart[],
+    _commit: Commit,
+  ): Promise<AuditRecord[] | 'conflict' | 'unsupported'> {
     return 'unsupported';
   }
 
@@ -126,6 +144,10 @@ export abstract class SqlStore implements Store {
     return false;
   }
 
+  /**
+   * Writes a commit's rows inside its transaction, one statement per part. A dialect may
+   * send them at once (Postgres: one statement of data-modifying CTEs, with its NOTIFY).
+   */
   protected async writeRows(tx: SqlExecutor, parts: RowPart[], _commit: Commit): Promise<void> {
     for (const part of parts) await insertRows(tx, part.head, part.rows, part.tail);
   }
@@ -194,8 +216,19 @@ export abstract class SqlStore implements Store {
     this.listeners.clear();
     const dataSource = this.dataSource;
     this.dataSource = undefined;
-    if (dataSource?.isInitialized) await dataSource.destroy();
+    if (!dataSource?.isInitialized) return;
+    try {
+      await this.beforeDestroy();
+    } finally {
+      await dataSource.destroy();
+    }
   }
+
+  /**
+   * Called by `close()` once the store takes no new calls, before the DataSource is
+   * destroyed (SQLite: waits for queued statements and finalizes its prepared ones).
+   */
+  protected async beforeDestroy(): Promise<void> {}
 
   /** The initialized DataSource, or a clear error. */
   protected ready(): DataSource {
@@ -365,19 +398,21 @@ export abstract class SqlStore implements Store {
       return new ConcurrencyError(`events ${firstSeq}.. of run ${runId} already exist`, { cause: error });
     };
 
-    // The common step commit (no timers to consume or remove, no audit entry) may go to the
-    // database as one self-contained statement where the dialect can do that.
-    if (!consume.length && !remove.length && !commit.audit?.length) {
-      let outcome: 'done' | 'conflict' | 'unsupported';
+    // The common step commit (no timers to consume or remove) may go to the database as one
+    // self-contained statement where the dialect can do that.
+    if (!consume.length && !remove.length) {
+      let outcome: 'done' | 'conflict' | 'unsupported' | AuditRecord[];
       try {
-        outcome = await this.commitInOneStatement(header, parts, commit);
+        outcome = commit.audit?.length
+          ? await this.commitWithAuditInOneStatement(header, parts, commit)
+          : await this.commitInOneStatement(header, parts, commit);
       } catch (error) {
         throw violation(error);
       }
       if (outcome === 'conflict') throw await this.read(conflict);
-      if (outcome === 'done') {
+      if (outcome !== 'unsupported') {
         if (events.length && this.listeners.size) this.emit(events);
-        return { audit: [] };
+        return { audit: outcome === 'done' ? [] : outcome };
       }
     }
 
@@ -670,31 +705,14 @@ export abstract class SqlStore implements Store {
     this.ready();
     const now = Date.parse(options.now);
     const until = now + options.leaseMs;
-    let rows: SqlRow[];
-    if (this.dialect === 'postgres') {
-      ({ rows } = await this.leaseTransaction((tx) =>
-        tx.exec(
-          `UPDATE timers SET lease_owner = ?, lease_until = ? WHERE (tenant_id, timer_id) IN (
-             SELECT tenant_id, timer_id FROM timers WHERE due_ms <= ? AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)
-             ORDER BY due_ms LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING body`,
-          [options.owner, until, now, now, options.owner, options.limit],
-        ),
-      ));
-    } else {
-      rows = await this.leaseTransaction(async (tx) => {
-        const due = await tx.exec(
-          `SELECT tenant_id, timer_id, body FROM timers WHERE due_ms <= ? AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?) ORDER BY due_ms LIMIT ?`,
-          [now, now, options.owner, options.limit],
-        );
-        for (const r of due.rows) {
-          await tx.exec(
-            `UPDATE timers SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND timer_id = ?`,
-            [options.owner, until, r.tenant_id, r.timer_id],
-          );
-        }
-        return due.rows;
-      });
-    }
+    // One statement: pick the due timers and lease them. Postgres skips rows another
+    // transaction holds; SQLite has one writer at a time.
+    const { rows } = await this.leaseStatement(
+      `UPDATE timers SET lease_owner = ?, lease_until = ? WHERE (tenant_id, timer_id) IN (
+         SELECT tenant_id, timer_id FROM timers WHERE due_ms <= ? AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)
+         ORDER BY due_ms LIMIT ?${this.skipLocked()}) RETURNING body`,
+      [options.owner, until, now, now, options.owner, options.limit],
+    );
     return rows
       .map((r) => this.parse(r.body, 'timers') as TimerRecord)
       .sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt));
@@ -711,53 +729,35 @@ export abstract class SqlStore implements Store {
     this.ready();
     const now = Date.parse(options.now);
     const until = now + options.leaseMs;
-    let rows: SqlRow[];
-    if (this.dialect === 'postgres') {
-      ({ rows } = await this.leaseTransaction((tx) =>
-        tx.exec(
-          `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE (tenant_id, run_id) IN (
-             SELECT tenant_id, run_id FROM runs WHERE status IN ('pending', 'running') AND (lease_until IS NULL OR lease_until <= ?)
-             ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING tenant_id, run_id`,
-          [options.owner, until, now, options.limit],
-        ),
-      ));
-    } else {
-      rows = await this.leaseTransaction(async (tx) => {
-        const free = await tx.exec(
-          `SELECT tenant_id, run_id FROM runs WHERE status IN ('pending', 'running') AND (lease_until IS NULL OR lease_until <= ?) ORDER BY created_at LIMIT ?`,
-          [now, options.limit],
-        );
-        for (const r of free.rows) {
-          await tx.exec(
-            `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ?`,
-            [options.owner, until, r.tenant_id, r.run_id],
-          );
-        }
-        return free.rows;
-      });
-    }
+    const { rows } = await this.leaseStatement(
+      `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE (tenant_id, run_id) IN (
+         SELECT tenant_id, run_id FROM runs WHERE status IN ('pending', 'running') AND (lease_until IS NULL OR lease_until <= ?)
+         ORDER BY created_at LIMIT ?${this.skipLocked()}) RETURNING tenant_id, run_id`,
+      [options.owner, until, now, options.limit],
+    );
     return rows.map((r) => ({ tenantId: String(r.tenant_id), runId: String(r.run_id) }));
+  }
+
+  /** `FOR UPDATE SKIP LOCKED` where the dialect has row locks: concurrent claimers take different rows. */
+  private skipLocked(): string {
+    return this.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
   }
 
   async acquireLease(tenantId: string, runId: string, options: LeaseOptions): Promise<boolean> {
     this.ready();
     const now = Date.parse(options.now);
-    const { affected } = await this.leaseTransaction((tx) =>
-      tx.exec(
-        `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)`,
-        [options.owner, now + options.leaseMs, tenantId, runId, options.owner, now],
-      ),
+    const { affected } = await this.leaseStatement(
+      `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)`,
+      [options.owner, now + options.leaseMs, tenantId, runId, options.owner, now],
     );
     return affected === 1;
   }
 
   async releaseLease(tenantId: string, runId: string, owner: string): Promise<void> {
     this.ready();
-    await this.leaseTransaction((tx) =>
-      tx.exec(
-        `UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE tenant_id = ? AND run_id = ? AND lease_owner = ?`,
-        [tenantId, runId, owner],
-      ),
+    await this.leaseStatement(
+      `UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE tenant_id = ? AND run_id = ? AND lease_owner = ?`,
+      [tenantId, runId, owner],
     );
   }
 

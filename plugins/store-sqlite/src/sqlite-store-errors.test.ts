@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { advanceRun, sampleRun, sampleSnapshot, sampleStep, startRun } from '@llmteam/testkit';
+import { verifyAuditChain } from '@llmteam/core';
+import {
+  advanceRun,
+  at,
+  sampleAudit,
+  sampleRun,
+  sampleSnapshot,
+  sampleStep,
+  startRun,
+} from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import sqlitePlugin from './index.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -183,6 +192,48 @@ describe('SqliteStore at start and on bad data', () => {
       }
     ).dataSource;
     expect((await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query)).toEqual([]);
+    await store.close();
+  });
+
+  test('leases skip the log sync, and every commit after one runs at the configured synchronous level again', async () => {
+    const store = new SqliteStore({ path: fresh() });
+    await store.init();
+    const level = async () =>
+      (
+        await (
+          store as unknown as { dataSource: { query(s: string): Promise<Array<{ synchronous: number }>> } }
+        ).dataSource.query('PRAGMA synchronous')
+      )[0].synchronous;
+    let run = await startRun(store, 't1', 'run-1');
+    expect(await store.acquireLease('t1', 'run-1', { owner: 'w', leaseMs: 1000, now: at(0) })).toBe(true);
+    expect(await level()).toBe(1); // NORMAL for the lease
+    run = await advanceRun(store, run, 1, { steps: [sampleStep('t1', 'run-1', 's1')] });
+    expect(await level()).toBe(2); // FULL again for the one-statement commit
+    await store.releaseLease('t1', 'run-1', 'w');
+    await advanceRun(store, run, 1, { audit: [sampleAudit('t1', 'x')] });
+    expect(await level()).toBe(2); // and for a commit in a transaction
+    expect(await store.acquireLease('t1', 'run-1', { owner: 'v', leaseMs: 1000, now: at(0) })).toBe(true);
+    await store.close();
+  });
+
+  test('chains the audit entries of a commit onto entries appended by erasure and sweeps, with no gap or fork', async () => {
+    const store = new SqliteStore({ path: fresh() });
+    await store.init();
+    let run = await startRun(store, 't1', 'run-1', { audit: [sampleAudit('t1', 'run.started')] });
+    run = await advanceRun(store, run, 1, { audit: [sampleAudit('t1', 'step.done')] });
+    await startRun(store, 't1', 'run-2');
+    // Appended outside commit(): the head a later commit chains onto has moved.
+    await store.eraseRun('t1', 'run-2', sampleAudit('t1', 'run.erased'));
+    const [a, b] = await Promise.all([
+      advanceRun(store, run, 1, { audit: [sampleAudit('t1', 'a1'), sampleAudit('t1', 'a2')] }),
+      startRun(store, 't1', 'run-3', { audit: [sampleAudit('t1', 'b')] }),
+    ]);
+    expect(a.version).toBe(3);
+    expect(b.runId).toBe('run-3');
+    const chain = await store.listAudit('t1');
+    expect(chain.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(chain.map((r) => r.action).slice(0, 3)).toEqual(['run.started', 'step.done', 'run.erased']);
+    expect(verifyAuditChain(chain).valid).toBe(true);
     await store.close();
   });
 

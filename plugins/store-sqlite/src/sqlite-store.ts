@@ -1,8 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Commit, StoreCapabilities } from '@llmteam/core';
+import {
+  type AuditRecord,
+  type Commit,
+  type CommitResult,
+  chainAuditEntry,
+  type StoreCapabilities,
+} from '@llmteam/core';
 import {
   INSERT_RUN_SQL,
+  isVersionConflict,
   ROW_STATEMENTS,
   type RowPart,
   type RunHeader,
@@ -10,12 +17,14 @@ import {
   SQL_ENTITIES,
   SQL_MIGRATIONS,
   type SqlExecutor,
+  type SqlResult,
   SqlStore,
   SqlStoreError,
   VERSION_CONFLICT_MESSAGE,
 } from '@llmteam/store-sql';
 import sqlite3 from 'sqlite3';
 import { DataSource } from 'typeorm';
+import { PreparedStatements } from './prepared-statements.js';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -48,7 +57,8 @@ export const SQLITE_STORE_DEFAULTS = {
  * The embedded store: one SQLite file in WAL mode with foreign keys on, migrated at
  * `init()`. One process at a time: every statement runs through one in-process queue, so
  * a commit's transaction never interleaves with another's, and reads never see a
- * transaction that may still roll back.
+ * transaction that may still roll back. TypeORM opens the connection and migrates the
+ * schema; the store's statements run on the driver's connection as prepared statements.
  */
 export class SqliteStore extends SqlStore {
   readonly name: string;
@@ -61,6 +71,15 @@ export class SqliteStore extends SqlStore {
   private readonly queue = new SerialQueue();
   private commitView = false;
   private readonly options: Required<SqliteStoreOptions>;
+  /** The open connection's kept statements; created at first use, finalized at close. */
+  private statements?: PreparedStatements;
+  /**
+   * The last audit entry this store appended per tenant. A commit with audit entries chains
+   * onto it in one statement, which checks it is still the head (else: a transaction).
+   */
+  private readonly auditHeads = new Map<string, Pick<AuditRecord, 'seq' | 'hash'>>();
+  /** The connection's current `synchronous` level: leases lower it, commits restore it. */
+  private synchronousNow: 'FULL' | 'NORMAL' = 'FULL';
 
   constructor(options: SqliteStoreOptions = {}) {
     super();
@@ -101,6 +120,7 @@ export class SqliteStore extends SqlStore {
       });
       await dataSource.initialize();
       await dataSource.query(`PRAGMA synchronous = ${synchronous}`);
+      this.synchronousNow = synchronous;
       return dataSource;
     } catch (error) {
       throw new SqlStoreError(
@@ -117,9 +137,9 @@ export class SqliteStore extends SqlStore {
     const dataSource = this.ready();
     if (this.commitView) return;
     // Per connection, after the migrations: a view whose INSTEAD OF triggers write a whole
-    // commit (run header, steps, values, events, ...) in one INSERT statement, so a commit
-    // costs BEGIN, one statement and COMMIT. A run not at the expected version aborts the
-    // statement with VERSION_CONFLICT_MESSAGE.
+    // commit (run header, steps, values, events, ..., audit entries) in one INSERT statement,
+    // atomic on its own. A run not at the expected version aborts the statement with
+    // VERSION_CONFLICT_MESSAGE, an audit entry not chaining onto the head with AUDIT_HEAD_MESSAGE.
     const cols = Array.from({ length: COMMIT_VIEW_COLUMNS }, (_, i) => `NULL AS c${i + 1}`).join(', ');
     const news = (n: number) => Array.from({ length: n }, (_, i) => `NEW.c${i + 1}`).join(', ');
     const statements = [
@@ -129,15 +149,16 @@ export class SqliteStore extends SqlStore {
       `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_update INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'update' BEGIN
          SELECT RAISE(ABORT, '${VERSION_CONFLICT_MESSAGE}') WHERE NOT EXISTS (SELECT 1 FROM runs WHERE tenant_id = NEW.c11 AND run_id = NEW.c12 AND version = NEW.c13 AND last_seq = NEW.c14);
          UPDATE runs SET segment_id = NEW.c1, segment_version = NEW.c2, status = NEW.c3, version = NEW.c4, last_seq = NEW.c5, steps_completed = NEW.c6, updated_at = NEW.c7, completed_at = NEW.c8, outputs = NEW.c9, extra = NEW.c10 WHERE tenant_id = NEW.c11 AND run_id = NEW.c12; END`,
-      ...Object.entries(ROW_STATEMENTS)
-        .filter(([table]) => FAST_TABLES.has(table))
-        .map(
-          ([
-            table,
-            st,
-          ]) => `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_${table} INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = '${table}' BEGIN
+      `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_audit INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'audit' BEGIN
+         SELECT RAISE(ABORT, '${AUDIT_HEAD_MESSAGE}') WHERE NOT EXISTS (SELECT 1 FROM audit WHERE tenant_id = NEW.c1 AND seq = NEW.c2 - 1 AND hash = NEW.c6) OR EXISTS (SELECT 1 FROM audit WHERE tenant_id = NEW.c1 AND seq >= NEW.c2);
+         INSERT INTO audit (tenant_id, seq, at, hash, body) VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4, NEW.c5); END`,
+      ...Object.entries(ROW_STATEMENTS).map(
+        ([
+          table,
+          st,
+        ]) => `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_${table} INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = '${table}' BEGIN
          ${st.head} (${news(st.columns)})${st.tail}; END`,
-        ),
+      ),
     ];
     await this.queue.run(async () => {
       for (const statement of statements) await dataSource.query(statement);
@@ -147,17 +168,57 @@ export class SqliteStore extends SqlStore {
 
   override async close(): Promise<void> {
     this.commitView = false;
+    this.auditHeads.clear();
     await super.close();
   }
 
-  protected override async writeCommit(
-    tx: SqlExecutor,
+  override async commit(commit: Commit): Promise<CommitResult> {
+    const result = await super.commit(commit);
+    for (const record of result.audit) {
+      const head = this.auditHeads.get(record.tenantId);
+      if (!head || record.seq > head.seq) this.auditHeads.set(record.tenantId, record);
+    }
+    return result;
+  }
+
+  protected override async beforeDestroy(): Promise<void> {
+    const statements = this.statements;
+    this.statements = undefined;
+    // Statements already queued still run; then SQLite needs every statement finalized to close.
+    if (statements) await this.queue.run(() => statements.close());
+  }
+
+  /** The kept statements of the open connection (TypeORM's driver holds a single one). */
+  private connection(): PreparedStatements {
+    const dataSource = this.ready();
+    this.statements ??= new PreparedStatements(
+      (dataSource.driver as unknown as { databaseConnection: sqlite3.Database }).databaseConnection,
+    );
+    return this.statements;
+  }
+
+  /**
+   * Sets the connection's `synchronous` level before a write. Leases and claims are timing
+   * hints (commits are version-checked), so they skip the log sync: `NORMAL`, which still
+   * syncs at checkpoints. Every commit runs at the configured level, and its sync of the
+   * log covers the lease writes before it.
+   */
+  private async useSynchronous(conn: PreparedStatements, level: 'FULL' | 'NORMAL'): Promise<void> {
+    if (this.synchronousNow === level) return;
+    await conn.exec(`PRAGMA synchronous = ${level}`);
+    this.synchronousNow = level;
+  }
+
+  /**
+   * The commit (and the audit entries it appends) as one INSERT into the commit view, or
+   * undefined when the view cannot take it (not created yet, too many parameters).
+   */
+  private commitStatement(
     header: RunHeader,
     parts: RowPart[],
-    _commit: Commit,
-  ): Promise<boolean> {
-    // Statements are compiled on every call, triggers included: only the hot tables have one.
-    if (!this.commitView || parts.some((p) => !FAST_TABLES.has(p.table))) return false;
+    audit: AuditRecord[] = [],
+  ): { sql: string; params: unknown[] } | undefined {
+    if (!this.commitView) return undefined;
     const tuples: string[] = [];
     const params: unknown[] = [];
     const row = (kind: string, values: unknown[]) => {
@@ -167,38 +228,114 @@ export class SqliteStore extends SqlStore {
     };
     row(header.kind === 'insert' ? 'new' : 'update', header.params);
     for (const part of parts) for (const r of part.rows) row(part.table, r);
-    if (params.length > MAX_PARAMS) return false;
-    await tx.exec(`INSERT INTO llmteam_commit VALUES ${tuples.join(', ')}`, params);
+    for (const r of audit)
+      row('audit', [r.tenantId, r.seq, r.timestamp, r.hash, JSON.stringify(r), r.prevHash]);
+    if (params.length > MAX_PARAMS) return undefined;
+    return { sql: `INSERT INTO llmteam_commit VALUES ${tuples.join(', ')}`, params };
+  }
+
+  protected override async commitInOneStatement(
+    header: RunHeader,
+    parts: RowPart[],
+    _commit: Commit,
+  ): Promise<'done' | 'conflict' | 'unsupported'> {
+    const statement = this.commitStatement(header, parts);
+    if (!statement) return 'unsupported';
+    const conn = this.connection();
+    try {
+      // No BEGIN: one statement is its own transaction, triggers included; a failing
+      // trigger or constraint undoes all of it. It commits (and syncs) as it returns.
+      await this.queue.run(async () => {
+        await this.useSynchronous(conn, this.options.synchronous);
+        await conn.exec(statement.sql, statement.params);
+      });
+      return 'done';
+    } catch (error) {
+      if (isVersionConflict(error)) return 'conflict';
+      throw error;
+    }
+  }
+
+  protected override async commitWithAuditInOneStatement(
+    header: RunHeader,
+    parts: RowPart[],
+    commit: Commit,
+  ): Promise<AuditRecord[] | 'conflict' | 'unsupported'> {
+    const heads = new Map<string, Pick<AuditRecord, 'seq' | 'hash'>>();
+    const records: AuditRecord[] = [];
+    for (const draft of commit.audit ?? []) {
+      const head = heads.get(draft.tenantId) ?? this.auditHeads.get(draft.tenantId);
+      // A tenant whose head this store has not seen yet: the transaction reads it.
+      if (!head) return 'unsupported';
+      const record = chainAuditEntry(draft, head);
+      heads.set(draft.tenantId, record);
+      records.push(record);
+    }
+    const statement = this.commitStatement(header, parts, records);
+    if (!statement) return 'unsupported';
+    const conn = this.connection();
+    try {
+      await this.queue.run(async () => {
+        await this.useSynchronous(conn, this.options.synchronous);
+        await conn.exec(statement.sql, statement.params);
+      });
+      return records;
+    } catch (error) {
+      if (isVersionConflict(error)) return 'conflict';
+      if (!String((error as Error).message).includes(AUDIT_HEAD_MESSAGE)) throw error;
+      // Another writer appended (or a sweep): nothing was written; the transaction re-reads the heads.
+      for (const tenantId of heads.keys()) this.auditHeads.delete(tenantId);
+      return 'unsupported';
+    }
+  }
+
+  protected override async writeCommit(
+    tx: SqlExecutor,
+    header: RunHeader,
+    parts: RowPart[],
+    _commit: Commit,
+  ): Promise<boolean> {
+    const statement = this.commitStatement(header, parts);
+    if (!statement) return false;
+    await tx.exec(statement.sql, statement.params);
     return true;
   }
 
   protected transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const dataSource = this.ready();
+    const conn = this.connection();
     return this.queue.run(async () => {
-      const tx = this.executor(dataSource.createQueryRunner());
+      await this.useSynchronous(conn, this.options.synchronous);
       // IMMEDIATE takes the write lock up front: no lock upgrade that could fail half-way.
-      await tx.exec('BEGIN IMMEDIATE');
+      await conn.exec('BEGIN IMMEDIATE');
       try {
-        const result = await fn(tx);
-        await tx.exec('COMMIT');
+        const result = await fn(conn);
+        await conn.exec('COMMIT');
         return result;
       } catch (error) {
-        await tx.exec('ROLLBACK').catch(() => undefined);
+        await conn.exec('ROLLBACK').catch(() => undefined);
         throw error;
       }
     });
   }
 
+  protected override leaseStatement(sql: string, params: readonly unknown[]): Promise<SqlResult> {
+    const conn = this.connection();
+    return this.queue.run(async () => {
+      await this.useSynchronous(conn, 'NORMAL');
+      return conn.exec(sql, params);
+    });
+  }
+
   protected read<T>(fn: (q: SqlExecutor) => Promise<T>): Promise<T> {
-    const dataSource = this.ready();
-    return this.queue.run(() => fn(this.executor(dataSource.createQueryRunner())));
+    const conn = this.connection();
+    return this.queue.run(() => fn(conn));
   }
 }
 
 /** Value columns of the commit view: the widest row is a new run's 15 header values. */
 const COMMIT_VIEW_COLUMNS = 15;
-/** Tables a step commit writes; commits touching others take the generic path. */
-const FAST_TABLES = new Set<string>(['run_values', 'step_states', 'events']);
+/** Raised by the commit view when an audit entry does not chain onto the tenant's current head. */
+const AUDIT_HEAD_MESSAGE = 'llmteam:audit-head-moved';
 /** Well under SQLite's 32766 bound parameters per statement. */
 const MAX_PARAMS = 30_000;
 
