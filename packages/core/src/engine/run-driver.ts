@@ -596,7 +596,7 @@ export class RunDriver {
     tx.emit('step.completed', rec.stepId, {
       attempt: rec.attempt,
       ports: Object.keys(outputs),
-      duration_ms: rec.startedAt ? Date.parse(now) - Date.parse(rec.startedAt) : 0,
+      duration_ms: rec.startedAt ? this.engine.clock.now() - Date.parse(rec.startedAt) : 0,
     });
     const successors = this.graph.successors.get(rec.stepId)!;
     if (tx.candidates) for (const id of successors) tx.candidates.push(id);
