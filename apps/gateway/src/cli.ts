@@ -43,15 +43,21 @@ function parseJsonOption(value: string, name: string): unknown {
 
 const ROLES: Role[] = ['admin', 'operator', 'approver', 'viewer'];
 
-/** Loads config, store and plugins, starts the engine, runs `fn`, then closes everything. */
+/**
+ * Loads config, store and plugins, runs `fn`, then closes everything. Only commands that
+ * advance runs (`start`) start the engine's loop: a read-only command must not fire due
+ * timers or take over another process's runs.
+ */
 async function withEngine<T>(
   config: string | undefined,
   fn: (engine: Engine, runtime: Runtime) => Promise<T>,
+  options: { start?: boolean } = {},
 ): Promise<T> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
   const loaded = await loadConfig({ file: config });
   const runtime = await createRuntime({ loaded, logger });
-  await runtime.engine.start();
+  if (options.start) await runtime.engine.start();
+  else await runtime.engine.store.init();
   try {
     return await fn(runtime.engine, runtime);
   } finally {
@@ -140,24 +146,28 @@ export function createCli(): Command {
       async (file: string, opts: { input: string; tenant: string; timeout: string; config?: string }) => {
         const segment = readJson(file);
         const input = parseJsonOption(opts.input, '--input');
-        await withEngine(opts.config, async (engine) => {
-          await ensureTenant(engine.store, opts.tenant, opts.tenant);
-          const scope = { tenantId: opts.tenant, actor: { subject: 'cli' } };
-          const started = await engine.startRun({ ...scope, segment, input });
-          const run = await engine.waitForRun(started.runId, {
-            ...scope,
-            timeoutMs: Number(opts.timeout) * 1000,
-          });
-          out(`run ${run.runId}`);
-          out(`status ${run.status}`);
-          if (run.outputs) out(`outputs ${JSON.stringify(run.outputs)}`);
-          if (run.error) out(`error ${run.error.code}: ${run.error.message}`);
-          if (run.status === 'waiting_human') {
-            for (const i of (await engine.waitingOn(run.runId, scope)).interactions)
-              out(`waiting on ${i.interactionId} (${i.type}: ${i.title})`);
-          }
-          if (run.status === 'failed' || run.status === 'cancelled') process.exitCode = 1;
-        });
+        await withEngine(
+          opts.config,
+          async (engine) => {
+            await ensureTenant(engine.store, opts.tenant, opts.tenant);
+            const scope = { tenantId: opts.tenant, actor: { subject: 'cli' } };
+            const started = await engine.startRun({ ...scope, segment, input });
+            const run = await engine.waitForRun(started.runId, {
+              ...scope,
+              timeoutMs: Number(opts.timeout) * 1000,
+            });
+            out(`run ${run.runId}`);
+            out(`status ${run.status}`);
+            if (run.outputs) out(`outputs ${JSON.stringify(run.outputs)}`);
+            if (run.error) out(`error ${run.error.code}: ${run.error.message}`);
+            if (run.status === 'waiting_human') {
+              for (const i of (await engine.waitingOn(run.runId, scope)).interactions)
+                out(`waiting on ${i.interactionId} (${i.type}: ${i.title})`);
+            }
+            if (run.status === 'failed' || run.status === 'cancelled') process.exitCode = 1;
+          },
+          { start: true },
+        );
       },
     );
 
@@ -263,22 +273,29 @@ export function createCli(): Command {
         config?: string;
       },
     ) => {
-      await withEngine(opts.config, async (engine) => {
-        // Someone with the store file in hand is an admin of it; --as answers as a plain approver.
-        const actor = opts.as
-          ? { subject: opts.as, groups: opts.group ?? [], roles: ['approver'] }
-          : { subject: 'cli', roles: ['admin'] };
-        const comment = opts.comment ?? opts.reason;
-        const interaction = await engine.respond(id, {
-          tenantId: opts.tenant,
-          actor,
-          action,
-          ...(comment ? { comment } : {}),
-        });
-        out(`${interaction.interactionId} ${interaction.status}`);
-        const run = await engine.waitForRun(interaction.runId, { tenantId: opts.tenant, timeoutMs: 60_000 });
-        out(`run ${run.runId} ${run.status}${run.outputs ? ` ${JSON.stringify(run.outputs)}` : ''}`);
-      });
+      await withEngine(
+        opts.config,
+        async (engine) => {
+          // Someone with the store file in hand is an admin of it; --as answers as a plain approver.
+          const actor = opts.as
+            ? { subject: opts.as, groups: opts.group ?? [], roles: ['approver'] }
+            : { subject: 'cli', roles: ['admin'] };
+          const comment = opts.comment ?? opts.reason;
+          const interaction = await engine.respond(id, {
+            tenantId: opts.tenant,
+            actor,
+            action,
+            ...(comment ? { comment } : {}),
+          });
+          out(`${interaction.interactionId} ${interaction.status}`);
+          const run = await engine.waitForRun(interaction.runId, {
+            tenantId: opts.tenant,
+            timeoutMs: 60_000,
+          });
+          out(`run ${run.runId} ${run.status}${run.outputs ? ` ${JSON.stringify(run.outputs)}` : ''}`);
+        },
+        { start: true },
+      );
     };
   for (const action of ['approve', 'reject'] as const) {
     program

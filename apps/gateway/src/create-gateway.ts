@@ -115,7 +115,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  // The same size limit as HTTP bodies: graphql-ws parses a message before it authenticates.
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: byteSize(options.bodyLimit ?? '1mb'),
+  });
   const socketAuth = new WeakMap<WebSocket, AuthInfo>();
 
   const wsCleanup = useServer<
@@ -126,7 +131,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       schema,
       context: (ctx): GatewayContext => ({ engine, auth: socketAuth.get(ctx.extra.socket), logger, info }),
       onConnect: async (ctx) => {
-        if (shuttingDown) return false;
+        if (shuttingDown) {
+          // Not an auth failure: 1013 (try again later) lets clients reconnect to the next instance.
+          ctx.extra.socket.close(1013, 'gateway shutting down');
+          return false;
+        }
         const params = ctx.connectionParams ?? {};
         const auth = await authenticate(
           store,
@@ -285,4 +294,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   return { url, wsUrl: url.replace(/^http/, 'ws'), port: address.port, schema, httpServer, stop };
+}
+
+/** Bytes of a size such as `1mb`, `512kb` or a number of bytes. */
+function byteSize(limit: string | number): number {
+  if (typeof limit === 'number') return limit;
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(limit.trim());
+  if (!m) return 1024 * 1024;
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[
+    (m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb' | 'gb'
+  ];
+  return Math.floor(Number(m[1]) * unit);
 }

@@ -55,6 +55,7 @@ const CODE_MAP: Record<string, GraphQLErrorCode> = {
   LLMT_E_CONFLICT: 'CONFLICT',
   LLMT_E_RUN_STATE: 'CONFLICT',
   LLMT_E_TASK_STATE: 'CONFLICT',
+  LLMT_E_SNAPSHOT_CORRUPT: 'CONFLICT',
   LLMT_E_NOT_ASSIGNEE: 'FORBIDDEN',
   LLMT_E_GW_UNAUTHENTICATED: 'UNAUTHENTICATED',
   LLMT_E_GW_FORBIDDEN: 'FORBIDDEN',
@@ -73,7 +74,10 @@ export function toGraphQLCode(code: string): GraphQLErrorCode | undefined {
   return CODE_MAP[code];
 }
 
-/** Whether an error's message may be shown to a client as it is. */
+/**
+ * Whether an error's message may be shown to a client as it is: only codes mapped to a
+ * GraphQL code are; any other (plugin load failures, store internals) is masked.
+ */
 export function isPublicError(error: unknown): error is LlmteamError {
-  return isLlmteamError(error) && !ALWAYS_MASKED.has(error.code);
+  return isLlmteamError(error) && toGraphQLCode(error.code) !== undefined && !ALWAYS_MASKED.has(error.code);
 }

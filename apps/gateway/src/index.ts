@@ -35,8 +35,10 @@ export {
 } from './protection/complexity-limit.js';
 export {
   DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_INTROSPECTION_DEPTH,
   type DepthLimitOptions,
   operationDepth,
+  operationDepths,
   useDepthLimit,
 } from './protection/depth-limit.js';
 export {

@@ -86,7 +86,7 @@ export interface LlmteamClient {
    * unless `untilTerminal` is false; `break` (or `signal`) stops it.
    */
   watchRun(runId: string, options?: WatchRunOptions): AsyncIterableIterator<WorktrailEvent>;
-  /** Closes the WebSocket, if one was opened. */
+  /** Closes every WebSocket the client opened; running and later `watchRun` iterators end. */
   close(): Promise<void>;
 }
 
@@ -95,6 +95,7 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
   const doFetch = options.fetch ?? globalThis.fetch;
   const wsUrl = options.wsUrl ?? options.url.replace(/^http/, 'ws');
   const sockets = new Set<WsClient>();
+  let closed = false;
 
   async function request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
     let response: Response;
@@ -193,8 +194,15 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
         )
       ).createTenant,
     watchRun: (runId, watchOptions = {}) =>
-      watchRun(openSocket, runId, watchOptions, (socket) => sockets.delete(socket)),
+      watchRun(
+        openSocket,
+        runId,
+        watchOptions,
+        (socket) => sockets.delete(socket),
+        () => closed,
+      ),
     async close() {
+      closed = true;
       await Promise.all([...sockets].map((s) => s.dispose()));
       sockets.clear();
     },

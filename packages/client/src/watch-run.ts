@@ -57,15 +57,15 @@ function toFatal(error: unknown): LlmteamClientError | undefined {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
@@ -75,6 +75,7 @@ export async function* watchRun(
   runId: string,
   options: WatchRunOptions,
   onDispose: (socket: WsClient) => void,
+  isClosed: () => boolean = () => false,
 ): AsyncGenerator<WorktrailEvent, void, undefined> {
   let lastSeq = options.afterSeq ?? 0;
   const untilTerminal = options.untilTerminal ?? true;
@@ -83,8 +84,13 @@ export async function* watchRun(
   const maxDelay = options.retry?.maxDelayMs ?? 3000;
   let failures = 0;
   let lastError: unknown;
-  while (!options.signal?.aborted) {
+  while (!options.signal?.aborted && !isClosed()) {
     const socket = openSocket();
+    // A connection that got through counts as a success, even if no event arrives (a run
+    // may wait hours for a person while proxies cut idle sockets).
+    const offConnected = socket.on('connected', () => {
+      failures = 0;
+    });
     const iterator = socket.iterate<{ runEvents: WorktrailEvent }>({
       query: RUN_EVENTS,
       variables: { runId, afterSeq: lastSeq },
@@ -103,14 +109,16 @@ export async function* watchRun(
         yield event;
         if (untilTerminal && TERMINAL_EVENT_TYPES.has(event.type)) return;
       }
-      if (options.signal?.aborted) return;
+      if (options.signal?.aborted || isClosed()) return;
       lastError = new Error('subscription ended by the gateway');
     } catch (error) {
+      if (isClosed()) return;
       const fatal = toFatal(error);
       if (fatal) throw fatal;
       lastError = error;
     } finally {
       options.signal?.removeEventListener('abort', abort);
+      offConnected();
       await iterator.return?.();
       await socket.dispose();
       onDispose(socket);

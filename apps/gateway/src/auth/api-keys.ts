@@ -115,6 +115,14 @@ export async function ensureBootstrapKey(
       roles: existing.roles,
     };
   }
+  if (existing) {
+    // Never recreate a key an admin revoked or changed: that would bring a leaked key back.
+    throw new TypeError(
+      existing.revokedAt
+        ? 'LLMTEAM_BOOTSTRAP_API_KEY was revoked; set a new key or unset it'
+        : 'LLMTEAM_BOOTSTRAP_API_KEY belongs to a key that is not an admin key of tenant "default"; set a new key',
+    );
+  }
   const { record } = await createApiKey(store, {
     tenantId: 'default',
     roles: ['admin'],

@@ -5,7 +5,7 @@ import { page } from './html.js';
 const SCRIPT = `
 const q=(s)=>document.querySelector(s);const key=()=>sessionStorage.getItem('llmteamKey')||'';
 async function gql(query,variables){const r=await fetch('/graphql',{method:'POST',headers:{'content-type':'application/json',authorization:'Bearer '+key()},body:JSON.stringify({query,variables})});const j=await r.json();if(j.errors)throw new Error(j.errors[0].message);return j.data;}
-function esc(s){const d=document.createElement('div');d.textContent=String(s??'');return d.innerHTML;}
+function esc(s){return String(s??'').replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'})[c]);}
 async function load(){const list=q('#inbox');try{const d=await gql('{ interactions { id title type priority status deadline runId description } }');
 list.innerHTML=d.interactions.length?d.interactions.map(i=>'<li><strong>'+esc(i.title)+'</strong> <small>'+esc(i.type)+' · '+esc(i.priority)+' · run '+esc(i.runId)+(i.deadline?' · due '+esc(i.deadline):'')+'</small><br>'+esc(i.description)+'<br><button class="approve" data-id="'+esc(i.id)+'" data-a="approve">Approve</button><button class="reject" data-id="'+esc(i.id)+'" data-a="reject">Reject</button></li>').join(''):'<li>Nothing waiting for you.</li>';}catch(e){list.innerHTML='<li>'+esc(e.message)+'</li>';}}
 document.addEventListener('click',async(e)=>{const b=e.target.closest('button[data-a]');if(!b)return;try{await gql('mutation($id:ID!){ '+b.dataset.a+'(requestId:$id){ id status } }',{id:b.dataset.id});}catch(err){alert(err.message);}load();});

@@ -11,7 +11,10 @@ export interface SlackInteractionsOptions {
   logger: Logger;
   /**
    * Maps the Slack user who clicked to the actor that answers (matched against
-   * `assignee_ref`). @default `{ subject: user.name, groups: ["slack:" + user.id] }`
+   * `assignee_ref`). The default uses Slack's user id, which the user cannot change (a
+   * display name can be edited by anyone, so it never identifies an approver): assign
+   * requests to `slack:U0123ABCD`, or map ids to your own subjects here.
+   * @default `{ subject: "slack:" + user.id, roles: ["approver"] }`
    */
   resolveActor?: (user: SlackInteraction['user']) => Actor;
 }
@@ -25,8 +28,7 @@ export interface SlackInteractionsOptions {
 export function mountSlackInteractions(app: Express, options: SlackInteractionsOptions): void {
   const { signingSecret, logger, engine } = options;
   const resolveActor =
-    options.resolveActor ??
-    ((user) => ({ subject: user.name, groups: [`slack:${user.id}`], roles: ['approver'] }));
+    options.resolveActor ?? ((user) => ({ subject: `slack:${user.id}`, roles: ['approver'] }));
   app.post('/slack/interactions', express.raw({ type: () => true, limit: '256kb' }), async (req, res) => {
     if (!signingSecret) {
       res.status(404).json({ error: 'Slack interactivity is not configured on this gateway' });

@@ -65,14 +65,17 @@ export function operationComplexity(operation: OperationCheck, defaultListSize =
     let cost = 0;
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
-        if (sel.name.value.startsWith('__')) continue;
+        // Only __typename is free: introspection fields nest like any other.
+        if (sel.name.value === '__typename') continue;
         const field =
           type && (isObjectType(type) || isInterfaceType(type))
             ? type.getFields()[sel.name.value]
             : undefined;
         const list = field ? isListType(getNullableType(field.type)) : false;
         const sizeArg = sel.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'limit');
-        const own = numberArg(sizeArg?.value, variables);
+        const declared = field?.args.find((a) => a.name === 'first' || a.name === 'limit')?.defaultValue;
+        const own =
+          numberArg(sizeArg?.value, variables) ?? (typeof declared === 'number' ? declared : undefined);
         const size = list ? (own ?? pageSize ?? defaultListSize) : 1;
         const childType = field ? getNamedType(field.type) : undefined;
         const childPage = list ? undefined : own;

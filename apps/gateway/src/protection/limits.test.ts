@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { graphql } from '../graphql-js.js';
 import { buildGatewaySchema } from '../schema/build-gateway-schema.js';
 import { operationComplexity, useComplexityLimit } from './complexity-limit.js';
-import { operationDepth, useDepthLimit } from './depth-limit.js';
+import {
+  DEFAULT_MAX_INTROSPECTION_DEPTH,
+  operationDepth,
+  operationDepths,
+  useDepthLimit,
+} from './depth-limit.js';
 
 const schema = await buildGatewaySchema();
 const op = (query: string, variables?: Record<string, unknown>) => ({
@@ -12,6 +17,14 @@ const op = (query: string, variables?: Record<string, unknown>) => ({
 });
 
 describe('depth limit', () => {
+  it('lets the standard introspection query through and refuses runaway introspection nesting', () => {
+    expect(operationDepths(op(graphql.getIntrospectionQuery())).introspection).toBeLessThanOrEqual(
+      DEFAULT_MAX_INTROSPECTION_DEPTH,
+    );
+    const runaway = `{ __schema { types { ${'fields { type { '.repeat(12)}name${' } }'.repeat(12)} } } }`;
+    expect(operationDepths(op(runaway)).introspection).toBeGreaterThan(DEFAULT_MAX_INTROSPECTION_DEPTH);
+  });
+
   it('counts nesting through fragments and ignores introspection', () => {
     expect(operationDepth(op('{ health { status } }'))).toBe(2);
     expect(

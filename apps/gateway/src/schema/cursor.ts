@@ -13,6 +13,9 @@ export function encodeRunCursor(cursor: RunCursor): string {
   return Buffer.from(JSON.stringify([cursor.storeCursor ?? null, cursor.skip])).toString('base64url');
 }
 
+/** The most a cursor may skip within a store page (the largest `first`). */
+const MAX_CURSOR_SKIP = 100;
+
 export function decodeRunCursor(value: string): RunCursor {
   try {
     const [storeCursor, skip] = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as [
@@ -22,7 +25,9 @@ export function decodeRunCursor(value: string): RunCursor {
     if (
       (storeCursor === null || typeof storeCursor === 'string') &&
       Number.isInteger(skip) &&
-      (skip as number) >= 0
+      (skip as number) >= 0 &&
+      // A real cursor never skips more than one page: a forged one cannot make a page huge.
+      (skip as number) <= MAX_CURSOR_SKIP
     ) {
       return { storeCursor: storeCursor ?? undefined, skip: skip as number };
     }

@@ -1,8 +1,13 @@
+import { LlmteamError } from '@llmteam/core';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import { requirePermission, scopeOf } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { type RunSource, toEvent, toInteraction, toSnapshot, toStep, toTimer } from './mappers.js';
 import { Interaction, Run, Snapshot, StepState, WaitingOn, WorktrailEvent } from './object-types.js';
+
+/** Events per `Run.events` page: the complexity limit counts on it. */
+const MAX_EVENTS_PAGE = 500;
+const DEFAULT_EVENTS_PAGE = 100;
 
 /** The nested fields of a run, read only when a query asks for them. */
 @Resolver(() => Run)
@@ -13,16 +18,31 @@ export class RunFieldsResolver {
     return steps.map(toStep);
   }
 
-  @FieldResolver(() => [WorktrailEvent], { description: 'Stored events in seq order' })
+  @FieldResolver(() => [WorktrailEvent], {
+    description: `Stored events in seq order, at most \`limit\` (1..${MAX_EVENTS_PAGE}, default ${DEFAULT_EVENTS_PAGE}) after \`afterSeq\``,
+  })
   async events(
     @Root() run: RunSource,
     @Ctx() ctx: GatewayContext,
     @Arg('afterSeq', () => Int, { nullable: true }) afterSeq?: number,
-    @Arg('limit', () => Int, { nullable: true }) limit?: number,
+    @Arg('limit', () => Int, { nullable: true, defaultValue: DEFAULT_EVENTS_PAGE }) limit?: number,
   ): Promise<WorktrailEvent[]> {
+    const size = limit ?? DEFAULT_EVENTS_PAGE;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_EVENTS_PAGE) {
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `limit must be an integer from 1 to ${MAX_EVENTS_PAGE}, got ${size}; page with afterSeq`,
+      );
+    }
+    if (afterSeq !== undefined && afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0)) {
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `afterSeq must be a whole number >= 0, got ${afterSeq}`,
+      );
+    }
     const events = await ctx.engine.store.listEvents(run.tenantId, run.id, {
       afterSeq: afterSeq ?? 0,
-      ...(limit ? { limit } : {}),
+      limit: size,
     });
     return events.map(toEvent);
   }

@@ -1,15 +1,19 @@
 /** A push-based async iterator: the producer pushes, the consumer awaits. */
 export interface PushIterator<T> extends AsyncIterableIterator<T> {
   push(value: T): void;
-  /** Ends the iteration after the values already pushed. */
-  end(): void;
 }
+
+/** Values a slow consumer may leave unread before its subscription is ended. @default 1000 */
+export const MAX_BUFFERED = 1000;
 
 /**
  * Creates a {@link PushIterator}. `onClose` runs once, when the consumer stops (`return`)
  * or the producer ends: the place to unsubscribe.
  */
-export function createPushIterator<T>(onClose: () => void = () => {}): PushIterator<T> {
+export function createPushIterator<T>(
+  onClose: () => void = () => {},
+  maxBuffered = MAX_BUFFERED,
+): PushIterator<T> {
   const buffer: T[] = [];
   const waiting: Array<(result: IteratorResult<T>) => void> = [];
   let done = false;
@@ -24,18 +28,14 @@ export function createPushIterator<T>(onClose: () => void = () => {}): PushItera
       if (done) return;
       const next = waiting.shift();
       if (next) next({ value, done: false });
-      else buffer.push(value);
-    },
-    end() {
-      if (buffer.length === 0) close();
-      else done = true;
+      else if (buffer.length >= maxBuffered) {
+        // A consumer that stopped reading would make the buffer grow without end: drop it.
+        buffer.length = 0;
+        close();
+      } else buffer.push(value);
     },
     next() {
-      if (buffer.length > 0) {
-        const value = buffer.shift() as T;
-        if (done && buffer.length === 0) onClose();
-        return Promise.resolve({ value, done: false });
-      }
+      if (buffer.length > 0) return Promise.resolve({ value: buffer.shift() as T, done: false });
       if (done) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => waiting.push(resolve));
     },

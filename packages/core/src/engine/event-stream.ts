@@ -98,6 +98,8 @@ export class EventStream {
           // Missed some (e.g. delivered before we subscribed): read them from the store.
           backlog = await this.store.listEvents(tenantId, runId, { afterSeq: last });
           buffer.unshift(e);
+          // Not readable yet (a replica behind, a commit not visible): wait, do not spin.
+          if (backlog.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
           continue;
         }
         last = e.seq;
