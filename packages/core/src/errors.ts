@@ -142,3 +142,8 @@ export function toErrorInfo(error: unknown): {
   if (error instanceof Error) return { code: 'LLMT_E_STEP_FAILED', message: error.message, retryable: true };
   return { code: 'LLMT_E_STEP_FAILED', message: String(error), retryable: true };
 }
+
+/** True for a lost optimistic-concurrency race (`LLMT_E_CONFLICT`), from any copy of core. */
+export function isConflict(error: unknown): boolean {
+  return isLlmteamError(error) && error.code === 'LLMT_E_CONFLICT';
+}

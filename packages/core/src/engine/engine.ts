@@ -8,7 +8,7 @@ import {
   type SecretsProvider,
   silentLogger,
 } from '../catalog/types.js';
-import { ConcurrencyError, LlmteamError, SegmentValidationError } from '../errors.js';
+import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
 import { HumanManager } from '../human/human-manager.js';
 import type { NotificationChannel } from '../notify/types.js';
 import { setupPlugins } from '../plugins/setup.js';
@@ -195,6 +195,7 @@ class DurableEngine implements Engine, EngineInternals {
       resources: this.resources,
       fetch: (input, init) => globalThis.fetch(input, init),
       human: { request: (ctx, type, options) => this.human.request(ctx, type, options) },
+      grants: this.options.permissions ?? {},
     };
     return this.services;
   }
@@ -380,7 +381,13 @@ class DurableEngine implements Engine, EngineInternals {
         );
       }
       const next = await this.store.nextTimerDue();
-      if (next) this.armWake(Date.parse(next));
+      if (next) {
+        // A timer still due after this poll is leased by another worker or its handler
+        // failed: look again at the regular interval, never in a tight loop.
+        const dueAt = Date.parse(next);
+        const now = this.clock.now();
+        this.armWake(dueAt > now ? dueAt : now + this.pollIntervalMs);
+      }
     } catch (error) {
       this.logger.error({ err: error }, 'timer poll failed');
     }
@@ -395,7 +402,7 @@ class DurableEngine implements Engine, EngineInternals {
           .acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now })
           .catch(() => false);
         // Released while renewing: give the lease back, so a waiting run holds none.
-        if (d.released && this.drivers.get(d.key) !== d)
+        if (d.released && !this.drivers.has(d.key) && !this.releasing.has(d.key))
           await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
       }),
     );
@@ -520,7 +527,7 @@ class DurableEngine implements Engine, EngineInternals {
         if (detached.run.status === 'running') void this.continueIfFree(tenantId, runId);
         return result;
       } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt > 20) throw error;
+        if (!isConflict(error) || attempt > 20) throw error;
       }
     }
   }
@@ -609,7 +616,7 @@ class DurableEngine implements Engine, EngineInternals {
         },
       );
     } catch (error) {
-      if (error instanceof ConcurrencyError && options.idempotencyKey) {
+      if (isConflict(error) && options.idempotencyKey) {
         const winner = await this.store.findRunByIdempotencyKey(tenantId, options.idempotencyKey);
         if (winner) return winner;
       }
@@ -849,7 +856,12 @@ class DurableEngine implements Engine, EngineInternals {
       driver.setStep(tx, {
         ...rec,
         status: 'pending',
-        suspension: { ...rec.suspension, resume: data ?? null, resumes: rec.suspension.resumes + 1 },
+        suspension: {
+          ...rec.suspension,
+          resume: data ?? null,
+          pending: true,
+          resumes: rec.suspension.resumes + 1,
+        },
       });
       tx.audit.push({
         tenantId,

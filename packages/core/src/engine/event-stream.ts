@@ -33,11 +33,15 @@ export class EventStream {
     };
   }
 
+  /** Stops delivering, and ends every `follow` iterator so no consumer waits forever. */
   close(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.listeners.clear();
+    for (const finish of [...this.followers]) finish();
   }
+
+  private readonly followers = new Set<() => void>();
 
   follow(
     tenantId: string,
@@ -64,10 +68,12 @@ export class EventStream {
     const finish = () => {
       if (done) return;
       done = true;
+      this.followers.delete(finish);
       off();
       signal?.removeEventListener('abort', finish);
       wake();
     };
+    this.followers.add(finish);
     signal?.addEventListener('abort', finish, { once: true });
     if (signal?.aborted) finish();
     let backlog: WorktrailEvent[] = [];

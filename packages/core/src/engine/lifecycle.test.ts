@@ -299,3 +299,43 @@ describe('waiting', () => {
     expect(events.find((e) => e.type === 'run.waiting')?.data).toEqual({ status: 'waiting_action' });
   });
 });
+
+describe('resumed steps', () => {
+  test('a resumed step that fails is retried as new attempts, up to max_attempts', async () => {
+    const keys: string[] = [];
+    const engine = createEngine({
+      store: new MemoryStore(),
+      stepTypes: [
+        defineStepType({
+          type: 'ask_then_fail',
+          displayName: 'Ask then fail',
+          category: 'UTILITY',
+          configSchema: {},
+          inputs: [{ port_id: 'input' }],
+          outputs: [{ port_id: 'output' }],
+          handler(ctx) {
+            if (ctx.resume === undefined) ctx.suspend({});
+            keys.push(ctx.idempotencyKey);
+            throw new Error(`downstream failed with ${String(ctx.resume)}`);
+          },
+        }),
+      ],
+    });
+    const run = await engine.startRun({
+      segment: {
+        segment_id: 'rf',
+        steps: [
+          { step_id: 'a', step_type: 'ask_then_fail', retry: { max_attempts: 2, backoff: 0, jitter: 0 } },
+        ],
+      },
+    });
+    await engine.start();
+    await engine.waitForRun(run.runId);
+    await engine.resumeStep(run.runId, 'a', 'yes');
+    const done = await engine.waitForRun(run.runId, { until: ['failed', 'completed'], timeoutMs: 5000 });
+    await engine.stop();
+    expect(done.status).toBe('failed');
+    expect(done.error?.message).toContain('downstream failed with yes');
+    expect(keys).toEqual([`${run.runId}:a:1`, `${run.runId}:a:2`]);
+  });
+});

@@ -1,5 +1,5 @@
 import type { StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
-import { ConcurrencyError, isLlmteamError, LlmteamError, StepError, toErrorInfo } from '../errors.js';
+import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
 import type {
@@ -126,14 +126,7 @@ export class RunDriver {
           await this.commit(tx);
           return result;
         } catch (error) {
-          if (
-            !(
-              error instanceof ConcurrencyError ||
-              (isLlmteamError(error) && error.code === 'LLMT_E_CONFLICT')
-            ) ||
-            tries >= 20
-          )
-            throw error;
+          if (!isConflict(error) || tries >= 20) throw error;
           await this.load();
         }
       }
@@ -161,6 +154,7 @@ export class RunDriver {
    */
   async mutateDetached<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
     const tx = this.newTx();
+    tx.detached = true;
     const result = await fn(tx);
     const active = !TERMINAL.has(tx.run.status) && tx.run.status !== 'paused';
     for (const s of tx.steps.values()) if (active && s.status === 'pending') tx.run.status = 'running';
@@ -301,7 +295,7 @@ export class RunDriver {
       const stepId = work.pop()!;
       const rec = this.step(tx, stepId);
       if (rec.status !== 'pending') continue;
-      if (rec.suspension?.resume !== undefined) {
+      if (rec.suspension?.pending) {
         this.markRunning(tx, rec, true, undefined);
         continue;
       }
@@ -337,6 +331,7 @@ export class RunDriver {
       iterationAttempts: resumed ? rec.iterationAttempts : rec.iterationAttempts + 1,
       startedAt: resumed ? rec.startedAt : this.engine.nowIso(),
       error: undefined,
+      suspension: rec.suspension?.pending ? { ...rec.suspension, pending: false } : rec.suspension,
     });
     tx.emit(
       resumed ? 'step.resumed' : 'step.started',
@@ -575,8 +570,10 @@ export class RunDriver {
         };
         this.setStep(tx, { ...rec, status: 'waiting', suspension });
         tx.emit('step.suspended', stepId, { kind: suspension.kind });
-        for (const i of options.interactions ?? []) tx.interactions.set(i.interactionId, i);
-        for (const t of options.timers ?? []) tx.timersAdd.push(t);
+        // Records a handler hands over belong to this run and step, whatever they say.
+        const own = { tenantId: this.tenantId, runId: this.runId, stepId };
+        for (const i of options.interactions ?? []) tx.interactions.set(i.interactionId, { ...i, ...own });
+        for (const t of options.timers ?? []) tx.timersAdd.push({ ...t, ...own });
         for (const e of options.events ?? []) tx.emit(e.type, stepId, e.data);
         this.engine.human.afterSuspend(this, tx, options);
         return;
@@ -604,7 +601,8 @@ export class RunDriver {
     this.followBackEdges(tx, rec.stepId, outputs);
     const every = this.graph.segment.snapshot_every ?? this.engine.snapshotEvery;
     if (every > 0 && tx.run.stepsCompleted % every === 0) {
-      this.advance(tx);
+      // The snapshot shows the steps this transition starts; without the lease none start here.
+      if (!tx.detached) this.advance(tx);
       tx.snapshots.push(this.snapshotOf(tx, 'auto'));
     }
   }

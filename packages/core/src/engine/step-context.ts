@@ -14,22 +14,17 @@ import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import { SuspendSignal } from './run-driver.js';
 
-/** Hosts a step type may reach: exact names, `*.example.com` wildcards, `*`, or `$config.<key>` (the host of a config URL). */
-export function allowedHosts(type: StepTypeDefinition, config: Record<string, unknown>): string[] {
-  const hosts: string[] = [];
-  for (const entry of type.permissions?.hosts ?? []) {
-    if (entry.startsWith('$config.')) {
-      const value = config[entry.slice('$config.'.length)];
-      if (typeof value === 'string') {
-        try {
-          hosts.push(new URL(value).host.toLowerCase());
-        } catch {
-          // An invalid URL allows nothing; validation reports it.
-        }
-      }
-    } else hosts.push(entry.toLowerCase());
-  }
-  return hosts;
+/** What a deployment grants a step type beyond what the type declares itself. */
+export interface PermissionGrant {
+  /** Hosts: exact names (`api.example.com`, `host:port`), `*.example.com` wildcards, or `*`. */
+  hosts?: string[];
+  /** Secret names. */
+  secrets?: string[];
+}
+
+/** Hosts a step type may reach: its declared ones plus the deployment's grant. */
+export function allowedHosts(type: StepTypeDefinition, grant: PermissionGrant | undefined): string[] {
+  return [...(type.permissions?.hosts ?? []), ...(grant?.hosts ?? [])].map((h) => h.toLowerCase());
 }
 
 function hostAllowed(url: URL, allowed: string[]): boolean {
@@ -59,6 +54,8 @@ export interface ContextServices {
       options: HumanRequestOptions,
     ): Promise<HumanOutcome>;
   };
+  /** Deployment grants by step type. */
+  grants?: Record<string, PermissionGrant>;
 }
 
 /**
@@ -144,16 +141,39 @@ export class StepContextImpl implements StepContext {
   }
 
   readonly http = async (target: string | URL, init?: RequestInit): Promise<Response> => {
-    const url = new URL(String(target));
-    const hosts = allowedHosts(this.type, this.config);
-    if (!hostAllowed(url, hosts)) {
-      throw new LlmteamError(
-        'LLMT_E_HOST_NOT_ALLOWED',
-        `step type "${this.type.type}" may not reach ${url.host}; it declares ${hosts.length ? hosts.join(', ') : 'no hosts'} in permissions.hosts`,
-        { retryable: false },
-      );
+    const hosts = allowedHosts(this.type, this.services.grants?.[this.type.type]);
+    let url = new URL(String(target));
+    let request: RequestInit = { ...init, signal: init?.signal ?? this.signal, redirect: 'manual' };
+    // Redirects are followed here, each target checked like the first: an allowed host
+    // cannot bounce a request somewhere the step may not reach.
+    for (let hop = 0; ; hop++) {
+      if (!hostAllowed(url, hosts)) {
+        throw new LlmteamError(
+          'LLMT_E_HOST_NOT_ALLOWED',
+          `step type "${this.type.type}" may not reach ${url.host}; it may reach ${hosts.length ? hosts.join(', ') : 'no host'} (declare hosts in permissions.hosts, or grant them with the engine's \`permissions\` option)`,
+          { retryable: false },
+        );
+      }
+      const response = await this.services.fetch(url, request);
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location || init?.redirect === 'manual')
+        return response;
+      if (hop >= 5)
+        throw new LlmteamError('LLMT_E_HOST_NOT_ALLOWED', `too many redirects from ${String(target)}`, {
+          retryable: false,
+        });
+      url = new URL(location, url);
+      // 303 (and 301/302 after a POST, as browsers do) turns the request into a GET.
+      if (
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) &&
+          request.method &&
+          request.method !== 'GET' &&
+          request.method !== 'HEAD')
+      ) {
+        request = { ...request, method: 'GET', body: undefined };
+      }
     }
-    return this.services.fetch(url, { ...init, signal: init?.signal ?? this.signal });
   };
 
   get secrets(): { get(name: string): Promise<string> } {
@@ -161,10 +181,11 @@ export class StepContextImpl implements StepContext {
   }
 
   private async secret(name: string): Promise<string> {
-    if (!(this.type.permissions?.secrets ?? []).includes(name)) {
+    const granted = this.services.grants?.[this.type.type]?.secrets ?? [];
+    if (!(this.type.permissions?.secrets ?? []).includes(name) && !granted.includes(name)) {
       throw new LlmteamError(
         'LLMT_E_SECRET_NOT_ALLOWED',
-        `step type "${this.type.type}" may not read secret "${name}"; declare it in permissions.secrets`,
+        `step type "${this.type.type}" may not read secret "${name}"; declare it in permissions.secrets or grant it with the engine's \`permissions\` option`,
         {
           retryable: false,
         },

@@ -48,6 +48,8 @@ export class Transaction {
   readonly events: WorktrailEvent[] = [];
   readonly launches: Launch[] = [];
   stepCompletions = 0;
+  /** Made without the run's lease: it must start no step. */
+  detached = false;
   /** Steps whose readiness may have changed; all steps when undefined. */
   candidates?: string[];
   // Most transitions touch none of these: they are made on first use.

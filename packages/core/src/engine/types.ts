@@ -67,6 +67,13 @@ export interface EngineOptions {
   leaseMs?: number;
   /** How often to look for due timers and orphaned runs, in ms. @default 1000 */
   pollIntervalMs?: number;
+  /**
+   * What the deployment grants step types beyond their own declarations, by step type:
+   * e.g. `{ http_action: { hosts: ['api.example.com'], secrets: ['erp_token'] } }`. The
+   * built-in `http_action` declares nothing, so it reaches only what is granted here.
+   * @default {}
+   */
+  permissions?: Record<string, { hosts?: string[]; secrets?: string[] }>;
   /** Public URL of the gateway, for links in notifications. */
   publicUrl?: string;
   /** Secret that signs one-time answer links. @default a random secret per engine */

@@ -386,13 +386,15 @@ export class HumanManager {
       actor.subject,
     ]);
     if (Array.isArray(quorum)) {
-      if (!quorum.includes(actor.subject) && !actor.roles?.includes('admin')) {
+      // `alice` and `user:alice` name the same approver.
+      const required = parseAssignees(quorum).users;
+      if (!required.includes(actor.subject) && !actor.roles?.includes('admin')) {
         throw new LlmteamError(
           'LLMT_E_NOT_ASSIGNEE',
-          `${actor.subject} is not one of the required approvers ${quorum.join(', ')}`,
+          `${actor.subject} is not one of the required approvers ${required.join(', ')}`,
         );
       }
-      return quorum.every((u) => approvers.has(u)) ? response : undefined;
+      return required.every((u) => approvers.has(u)) ? response : undefined;
     }
     if (quorum.group && !actor.groups?.includes(quorum.group) && !actor.roles?.includes('admin')) {
       throw new LlmteamError(
@@ -483,7 +485,12 @@ export class HumanManager {
         driver.setStep(tx, {
           ...rec,
           status: 'pending',
-          suspension: { ...rec.suspension, resume: result, resumes: rec.suspension.resumes + 1 },
+          suspension: {
+            ...rec.suspension,
+            resume: result,
+            pending: true,
+            resumes: rec.suspension.resumes + 1,
+          },
         });
       }
     }
@@ -498,7 +505,8 @@ export class HumanManager {
     const open = async (tx: Transaction, timer: TimerRecord) => {
       const id = timer.payload?.interactionId as string;
       const i = tx.interactions.get(id) ?? (await this.engine.store.getInteraction(timer.tenantId, id));
-      return i && !CLOSED.has(i.status) ? i : undefined;
+      // A timer acts only on an interaction of its own run.
+      return i && i.runId === timer.runId && !CLOSED.has(i.status) ? i : undefined;
     };
     const system: Actor = { subject: 'system', roles: ['admin'] };
     return [

@@ -75,8 +75,13 @@ export interface Suspension {
   /** What the step waits for: decides `waiting_human` or `waiting_action` on the run. */
   kind: 'human' | 'action';
   payload: unknown;
-  /** Resume data waiting to be handed to the handler on its next call. */
+  /** Resume data handed to the handler on its next calls. */
   resume?: unknown;
+  /**
+   * True from the moment resume data arrives until the step restarts with it: that restart
+   * continues the same attempt. A later retry of a resumed step is a new attempt.
+   */
+  pending?: boolean;
   /** Number of times the step has been resumed so far. */
   resumes: number;
 }

@@ -6,15 +6,25 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The process clock. */
+/** Longest delay Node's `setTimeout` honours; a longer one would fire at once. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/** The process clock. Delays longer than ~24.8 days are chained, not fired early. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
+    const handle: { timer?: NodeJS.Timeout } = {};
+    const arm = (left: number) => {
+      handle.timer =
+        left > MAX_TIMER_DELAY
+          ? setTimeout(() => arm(left - MAX_TIMER_DELAY), MAX_TIMER_DELAY)
+          : setTimeout(fn, left);
+      handle.timer.unref?.();
+    };
+    arm(Math.max(0, ms));
+    return handle;
   },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  clearTimeout: (h) => clearTimeout((h as { timer?: NodeJS.Timeout } | undefined)?.timer),
 };
 
 /** A clock that only moves when told to; timers fire during {@link ManualClock.advance}. */

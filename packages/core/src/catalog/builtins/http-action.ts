@@ -1,4 +1,4 @@
-import { StepError } from '../../errors.js';
+import { isLlmteamError, StepError } from '../../errors.js';
 import { defineStepType, type StepTypeDefinition } from '../types.js';
 
 interface HttpActionConfig {
@@ -58,6 +58,8 @@ export function createHttpActionStepType(): StepTypeDefinition<HttpActionConfig>
           signal: ctx.signal,
         });
       } catch (cause) {
+        // A refused host stays refused: retrying cannot help.
+        if (isLlmteamError(cause) && !cause.retryable) throw cause;
         throw new StepError(`http_action ${method} ${ctx.config.url} failed: ${(cause as Error).message}`, {
           cause,
         });
