@@ -97,7 +97,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store = await (await storeFactoryOf(plugin, logger))(plugin.options ?? {});
   }
   const plugins = await importPlugins(loaded.config.plugins ?? [], loaded.dir);
-  const engine = createEngine({ ...options.engine, store, plugins, logger });
+  const engine = createEngine({
+    ...options.engine,
+    store,
+    plugins,
+    logger,
+    permissions: { ...loaded.config.permissions, ...options.engine?.permissions },
+  });
   const owned = store;
   return {
     engine,

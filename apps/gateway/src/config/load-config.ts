@@ -14,6 +14,12 @@ export interface LlmteamConfig {
   plugins?: PluginEntry[];
   /** Gateway settings the config may carry (the command line wins). */
   gateway?: { port?: number; publicUrl?: string; slackSigningSecret?: string };
+  /**
+   * Hosts and secrets granted to step types beyond their own declarations, e.g.
+   * `{ "http_action": { "hosts": ["api.example.com"], "secrets": ["erp_token"] } }`.
+   * @default {}
+   */
+  permissions?: Record<string, { hosts?: string[]; secrets?: string[] }>;
 }
 
 /** A loaded config and the directory its package names resolve from. */
@@ -58,6 +64,27 @@ function check(config: unknown, file: string): LlmteamConfig {
     if (!Array.isArray(c.plugins))
       throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: plugins must be an array`);
     for (const [i, p] of c.plugins.entries()) entry(p, `plugins[${i}]`);
+  }
+  if (c.permissions !== undefined) {
+    const ok =
+      typeof c.permissions === 'object' &&
+      c.permissions !== null &&
+      !Array.isArray(c.permissions) &&
+      Object.values(c.permissions).every(
+        (g) =>
+          typeof g === 'object' &&
+          g !== null &&
+          ['hosts', 'secrets'].every((k) => {
+            const list = (g as Record<string, unknown>)[k];
+            return list === undefined || (Array.isArray(list) && list.every((x) => typeof x === 'string'));
+          }),
+      );
+    if (!ok) {
+      throw new GatewayError(
+        'LLMT_E_GW_CONFIG',
+        `${file}: permissions must map step types to { "hosts": [...], "secrets": [...] }`,
+      );
+    }
   }
   return c as LlmteamConfig;
 }
