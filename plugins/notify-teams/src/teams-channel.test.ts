@@ -85,12 +85,24 @@ describe('teams channel', () => {
     ]);
   });
 
-  test('each recipient gets Approve/Reject OpenUrl buttons with signed links bound to them', async () => {
+  test('a request for several people carries no answer links, only Open: the channel is shared', async () => {
     receiver = await startWebhookReceiver();
-    const notification = sampleNotification({
-      signLink: undefined,
-      links: { baseUrl: 'https://gw.example.com' },
-    });
+    await createTeamsChannel({ webhookUrl: receiver.url, linkSecret: LINK_SECRET, now: () => NOW }).send(
+      sampleNotification({
+        signLink: undefined,
+        links: { baseUrl: 'https://gw.example.com', viewUrl: 'https://gw.example.com/runs/r1' },
+      }),
+      ctx(),
+    );
+    const card = cardOf(receiver);
+    expect(card.body.filter((b) => b.type === 'ActionSet')).toHaveLength(0);
+    expect(JSON.stringify(card)).not.toContain('/respond/');
+  });
+
+  test('the sole assignee gets Approve/Reject OpenUrl buttons with signed links bound to them', async () => {
+    receiver = await startWebhookReceiver();
+    const base = sampleNotification({ signLink: undefined, links: { baseUrl: 'https://gw.example.com' } });
+    const notification = { ...base, recipients: { users: ['alice@example.com'], groups: [] } };
     await createTeamsChannel({
       webhookUrl: receiver.url,
       linkSecret: LINK_SECRET,
@@ -98,20 +110,12 @@ describe('teams channel', () => {
       linkTtlSeconds: 600,
     }).send(notification, ctx());
     const sets = cardOf(receiver).body.filter((b) => b.type === 'ActionSet');
-    expect(sets).toHaveLength(2);
-    const recipients = ['alice@example.com', 'finance'];
+    expect(sets).toHaveLength(1);
+    const recipients = ['alice@example.com'];
     sets.forEach((set, index) => {
       const [approve, reject] = set.actions;
-      expect(approve).toMatchObject({
-        type: 'Action.OpenUrl',
-        title: `Approve as ${recipients[index]}`,
-        style: 'positive',
-      });
-      expect(reject).toMatchObject({
-        type: 'Action.OpenUrl',
-        title: `Reject as ${recipients[index]}`,
-        style: 'destructive',
-      });
+      expect(approve).toMatchObject({ type: 'Action.OpenUrl', title: 'Approve', style: 'positive' });
+      expect(reject).toMatchObject({ type: 'Action.OpenUrl', title: 'Reject', style: 'destructive' });
       const token = decodeURIComponent(approve.url.replace('https://gw.example.com/respond/', ''));
       expect(verifyResponseToken(token, LINK_SECRET, { now: NOW })).toMatchObject({
         interactionId: 'int_conformance_1',

@@ -70,8 +70,14 @@ export function createTeamsChannel(options: TeamsChannelOptions): NotificationCh
         ttlSeconds: ttl,
         now: now(),
       };
+      // A Teams channel is seen by all its members: a link that answers as one person can
+      // go there only when that person is the request's sole possible answerer. Requests for
+      // several people, a group, or a quorum get an Open button instead.
       const links: TeamsRecipientLinks[] = [];
-      for (const recipient of [...notification.recipients.users, ...notification.recipients.groups]) {
+      const { users, groups } = notification.recipients;
+      const quorum = notification.interaction.settings.requiredApprovers !== undefined;
+      if (users.length === 1 && groups.length === 0 && !quorum) {
+        const [recipient] = users;
         const approve = createResponseLink(notification, recipient, 'approve', linkOptions);
         const reject = createResponseLink(notification, recipient, 'reject', linkOptions);
         if (approve && reject) links.push({ recipient, approve, reject });
