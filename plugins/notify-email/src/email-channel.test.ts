@@ -200,6 +200,9 @@ describe('email channel', () => {
       ok: true,
       to: ['ops-inbox@example.com'],
     });
+    // The fallback mailbox is nobody's identity: it is told, with no link that answers.
+    const [fallback] = await smtp!.waitForMessages(1);
+    expect(`${fallback.text}${fallback.html}`).not.toContain('/respond/');
     const failed = await sendWith(nobody);
     expect(failed.ok).toBe(false);
     expect(failed.error).toMatch(/no address/);

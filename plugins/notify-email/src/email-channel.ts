@@ -48,6 +48,11 @@ export interface EmailRecipient {
   address: string;
   /** The user or group the token is bound to (what the gateway matches against assignees). */
   recipient: string;
+  /**
+   * Whether the mail carries answer links. A `defaultTo` fallback mailbox is told, not
+   * asked: it is nobody's identity, so its mail has the view link only.
+   */
+  answer: boolean;
 }
 
 const EMAIL = /^[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+$/;
@@ -68,14 +73,15 @@ export function resolveEmailRecipients(
   options: Pick<EmailChannelOptions, 'groupAddresses' | 'defaultTo'>,
 ): EmailRecipient[] {
   const byAddress = new Map<string, EmailRecipient>();
-  const add = (address: string, recipient: string) => {
+  const add = (address: string, recipient: string, answer: boolean) => {
     const key = address.trim().toLowerCase();
-    if (EMAIL.test(key) && !byAddress.has(key)) byAddress.set(key, { address: address.trim(), recipient });
+    if (EMAIL.test(key) && !byAddress.has(key))
+      byAddress.set(key, { address: address.trim(), recipient, answer });
   };
-  for (const user of recipients.users) add(user, user);
+  for (const user of recipients.users) add(user, user, true);
   for (const group of recipients.groups)
-    for (const address of list(options.groupAddresses?.[group])) add(address, group);
-  if (byAddress.size === 0) for (const address of list(options.defaultTo)) add(address, address);
+    for (const address of list(options.groupAddresses?.[group])) add(address, group, true);
+  if (byAddress.size === 0) for (const address of list(options.defaultTo)) add(address, address, false);
   return [...byAddress.values()];
 }
 
@@ -155,8 +161,12 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
         const message = emailMessage(
           notification,
           {
-            approve: createResponseLink(notification, target.recipient, 'approve', linkOptions),
-            reject: createResponseLink(notification, target.recipient, 'reject', linkOptions),
+            approve: target.answer
+              ? createResponseLink(notification, target.recipient, 'approve', linkOptions)
+              : undefined,
+            reject: target.answer
+              ? createResponseLink(notification, target.recipient, 'reject', linkOptions)
+              : undefined,
             view: notification.links.viewUrl,
           },
           options.subjectPrefix,
