@@ -52,6 +52,32 @@ describe.skipIf(!reachable)('PostgresStore across processes', () => {
     }
   });
 
+  test('a dropped LISTEN connection comes back and catches up on what was committed meanwhile', async () => {
+    const s = schema();
+    const a = new PostgresStore({ url: TEST_DATABASE_URL, schema: s });
+    const b = new PostgresStore({ url: TEST_DATABASE_URL, schema: s });
+    await Promise.all([a.init(), b.init()]);
+    const admin = new (await import('pg')).Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      const seenA: WorktrailEvent[] = [];
+      a.subscribe((events) => seenA.push(...events));
+      let run = await startRun(b, 't1', 'run-1');
+      await waitFor(() => seenA.length >= 1);
+      // Cut every LISTEN connection of this schema's channel, as a network drop would.
+      const cut = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN "llmteam_events:${s}"%' AND pid <> pg_backend_pid()`,
+      );
+      expect(cut.rowCount).toBe(2);
+      run = await advanceRun(b, run, 2);
+      await waitFor(() => seenA.length >= 3, 8000);
+      expect(seenA.map((e) => e.seq)).toEqual([1, 2, 3]);
+    } finally {
+      await admin.end();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test('lets two instances claim due timers and runs with SKIP LOCKED, each exactly once', async () => {
     const s = schema();
     const a = new PostgresStore({ url: TEST_DATABASE_URL, schema: s });

@@ -77,10 +77,12 @@ export class PostgresStore extends SqlStore {
       );
     }
     this.options = { ...POSTGRES_STORE_DEFAULTS, ...options } as Required<PostgresStoreOptions>;
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(this.options.schema)) {
+    // Lower case (search_path folds case) and short enough that the NOTIFY channel name
+    // `llmteam_events:<schema>` stays within Postgres' 63-byte identifier limit.
+    if (!/^[a-z_][a-z0-9_]{0,47}$/.test(this.options.schema)) {
       throw new SqlStoreError(
         'LLMT_E_SQL_INVALID_OPTION',
-        `postgres store: schema ${JSON.stringify(this.options.schema)} must be letters, digits and _ (at most 63), starting with a letter or _`,
+        `postgres store: schema ${JSON.stringify(this.options.schema)} must be lower-case letters, digits and _ (at most 48), starting with a letter or _`,
       );
     }
     this.name = describeUrl(options.url, this.options.schema);
@@ -137,6 +139,7 @@ export class PostgresStore extends SqlStore {
   }
 
   override async init(): Promise<void> {
+    this.closing = false;
     await super.init();
     await this.listen();
   }
@@ -269,24 +272,59 @@ export class PostgresStore extends SqlStore {
     return JSON.stringify(notice);
   }
 
-  /** Holds one connection that LISTENs for other processes' commits; reconnects when it drops. */
-  private async listen(): Promise<void> {
+  /**
+   * Holds one connection that LISTENs for other processes' commits. When it drops it is
+   * re-opened with back-off until it works, and every run this process follows is re-read
+   * from its delivered mark: notices sent while it was down are not lost.
+   */
+  private async listen(reconnecting = false): Promise<void> {
     if (this.listener || this.closing) return;
     const runner = this.ready().createQueryRunner();
-    const client = (await runner.connect()) as PgClient;
-    client.on('notification', (message) => {
-      if (message.channel === this.channel && message.payload)
-        void this.notices.run(() => this.deliver(message.payload!));
-    });
-    client.on('error', () => {
-      if (this.listener !== runner) return;
-      this.listener = undefined;
-      client.removeAllListeners('notification');
-      void runner.release().catch(() => undefined);
-      if (!this.closing) setTimeout(() => void this.listen().catch(() => undefined), 1000).unref();
-    });
-    await runner.query(`LISTEN "${this.channel}"`);
+    let client: PgClient | undefined;
+    try {
+      client = (await runner.connect()) as PgClient;
+      client.on('notification', (message) => {
+        if (message.channel === this.channel && message.payload)
+          void this.notices.run(() => this.deliver(message.payload!));
+      });
+      client.on('error', () => {
+        if (this.listener !== runner) return;
+        this.listener = undefined;
+        client?.removeAllListeners('notification');
+        void runner.release().catch(() => undefined);
+        this.relisten(1000);
+      });
+      await runner.query(`LISTEN "${this.channel}"`);
+    } catch (error) {
+      client?.removeAllListeners('notification');
+      await runner.release().catch(() => undefined);
+      if (!reconnecting) throw error;
+      this.relisten(Math.min(30_000, this.relistenDelay * 2));
+      return;
+    }
     this.listener = runner;
+    this.relistenDelay = 1000;
+    if (reconnecting) void this.notices.run(() => this.catchUp());
+  }
+
+  private relistenDelay = 1000;
+
+  private relisten(delay: number): void {
+    if (this.closing) return;
+    this.relistenDelay = delay;
+    setTimeout(
+      () => void this.listen(true).catch(() => this.relisten(Math.min(30_000, delay * 2))),
+      delay,
+    ).unref();
+  }
+
+  /** After a reconnection: what the followed runs committed meanwhile. */
+  private async catchUp(): Promise<void> {
+    for (const [key, last] of [...this.delivered]) {
+      const [tenantId, runId] = key.split('\u0000');
+      const events = await this.listEvents(tenantId, runId, { afterSeq: last }).catch(() => []);
+      if (events.length) await this.deliverInOrder(tenantId, runId, events);
+    }
   }
 
   /** Local commits join the same ordered pipeline as other processes' commits. */
