@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   LLMT_E_SEGMENT_INVALID: 'A segment failed validation; `problems` lists every problem with its JSON path.',
   LLMT_E_UNKNOWN_STEP_TYPE: 'A step names a step type that no catalog entry or plugin registers.',
   LLMT_E_STEP_TYPE_EXISTS: 'A step type with this name is already registered.',
+  LLMT_E_SEGMENT_VERSION_EXISTS:
+    'A segment version is stored with a different definition; runs may be executing it, so a new definition needs a new version.',
   LLMT_E_SEGMENT_NOT_FOUND: 'No segment with this id (and version) is registered for the tenant.',
   LLMT_E_RUN_NOT_FOUND: 'No run with this id exists in the tenant.',
   LLMT_E_RUN_STATE:

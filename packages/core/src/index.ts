@@ -29,6 +29,7 @@ export * from './plugins/types.js';
 export { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './plugins/version.js';
 export * from './segment/types.js';
 export { segmentJsonSchema, type ValidationResult, validateSegment } from './segment/validate.js';
+export { checkCommitScope } from './store/check-commit.js';
 export { MemoryStore } from './store/memory-store.js';
 export * from './store/types.js';
 export { canonicalJson, sha256 } from './util/canonical-json.js';

@@ -7,6 +7,7 @@ import {
   type CommitResult,
   ConcurrencyError,
   chainAuditEntry,
+  checkCommitScope,
   type EventListener,
   type InteractionRecord,
   type LeaseOptions,
@@ -278,12 +279,7 @@ export abstract class SqlStore implements Store {
         `commit.run.version must be expectedVersion + 1 (${commit.expectedVersion + 1})`,
       );
     }
-    if (run.tenantId !== tenantId || run.runId !== runId) {
-      throw new LlmteamError(
-        'LLMT_E_INVALID_ARGUMENT',
-        'commit.run must carry the commit’s tenantId and runId',
-      );
-    }
+    checkCommitScope(commit);
     const events = commit.events ?? [];
     const firstSeq = events.length ? events[0].seq : run.lastSeq + 1;
     for (let i = 0; i < events.length; i++) {

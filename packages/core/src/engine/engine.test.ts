@@ -115,3 +115,31 @@ describe('engine', () => {
     expect((await engine.verifyAudit()).valid).toBe(true);
   });
 });
+
+describe('segment versions', () => {
+  test('a stored version is never replaced under the runs executing it', async () => {
+    const engine = createEngine({ store: new MemoryStore() });
+    const v1 = {
+      segment_id: 'versioned',
+      steps: [
+        { step_id: 'ask', step_type: 'human_task', config: { task_type: 'approval', title: 'Go?' } },
+        { step_id: 'done', step_type: 'transform', config: { expression: '"first"' } },
+      ],
+      edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'done' }],
+    };
+    const run = await engine.startRun({ segment: v1 });
+    await engine.waitForRun(run.runId);
+    expect((await engine.upsertSegment(v1)).version).toBe('1.0.0');
+    const edited = structuredClone(v1);
+    edited.steps[1].config = { expression: '"second"' };
+    const v2 = await engine.upsertSegment(edited);
+    expect(v2.version).toMatch(/^1\.0\.0\+[0-9a-f]{12}$/);
+    expect((await engine.store.getSegment('default', 'versioned'))?.version).toBe(v2.version);
+    await expect(engine.upsertSegment({ ...edited, version: '1.0.0' })).rejects.toMatchObject({
+      code: 'LLMT_E_SEGMENT_VERSION_EXISTS',
+    });
+    const [request] = await engine.listInteractions({});
+    await engine.respond(request.interactionId, { action: 'approve' });
+    expect((await engine.waitForRun(run.runId, { until: ['completed'] })).outputs).toEqual({ done: 'first' });
+  });
+});

@@ -27,6 +27,7 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '../store/types.js';
+import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { coalesce } from '../util/coalesce.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
@@ -269,6 +270,7 @@ class DurableEngine implements Engine, EngineInternals {
     await this.ready();
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     const tick = () => {
       if (!this.running) return;
       this.poll().finally(() => {
@@ -286,8 +288,11 @@ class DurableEngine implements Engine, EngineInternals {
     this.heartbeat = this.clock.setTimeout(beat, Math.max(50, Math.floor(this.leaseMs / 3)));
   }
 
+  stopping = false;
+
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.clock.clearTimeout(this.pollHandle);
     this.clock.clearTimeout(this.wakeHandle);
     this.clock.clearTimeout(this.heartbeat);
@@ -548,10 +553,27 @@ class DurableEngine implements Engine, EngineInternals {
     const result = this.validate(segment);
     if (!result.valid) throw new SegmentValidationError(result.problems);
     const def = result.segment!;
+    // A stored version is what its runs execute: it is never replaced by other content.
+    // The same content again is a no-op; new content without a version gets one of its own.
+    let version = def.version ?? '1.0.0';
+    const content = canonicalJson(def);
+    const stored = await this.store.getSegment(tenantId, def.segment_id, version);
+    if (stored && canonicalJson(stored.definition) === content) return stored;
+    if (stored) {
+      if (def.version !== undefined) {
+        throw new LlmteamError(
+          'LLMT_E_SEGMENT_VERSION_EXISTS',
+          `segment "${def.segment_id}" version ${version} already exists with a different definition, and runs may be executing it; give the new definition another version`,
+        );
+      }
+      version = `${version}+${sha256(content).slice(0, 12)}`;
+      const again = await this.store.getSegment(tenantId, def.segment_id, version);
+      if (again) return again;
+    }
     const record: SegmentRecord = {
       tenantId,
       segmentId: def.segment_id,
-      version: def.version ?? '1.0.0',
+      version,
       name: def.name ?? def.segment_id,
       definition: def,
       createdAt: this.nowIso(),

@@ -26,6 +26,8 @@ export interface EngineInternals {
   readonly logger: Logger;
   readonly human: HumanHooks;
   readonly snapshotEvery: number;
+  /** Set by `stop()`: outcomes still commit, but no step starts (the next claimer starts them). */
+  readonly stopping: boolean;
   readonly snapshotOnError: boolean;
   random(): number;
   nowIso(): string;

@@ -289,6 +289,8 @@ export class RunDriver {
   advance(tx: Transaction): void {
     const status = tx.run.status;
     if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
+    // A stopping engine records outcomes but starts nothing: whoever claims the run next does.
+    if (this.engine.stopping) return;
     // Only steps whose inputs may have changed need a look; a skip cascades to its successors.
     const work = tx.candidates ? tx.candidates.slice() : [...this.graph.steps.keys()];
     while (work.length) {

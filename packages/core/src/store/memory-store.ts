@@ -1,5 +1,6 @@
 import { chainAuditEntry } from '../audit/hash-chain.js';
 import { ConcurrencyError, LlmteamError } from '../errors.js';
+import { checkCommitScope } from './check-commit.js';
 import type {
   ApiKeyRecord,
   AuditDraft,
@@ -71,6 +72,7 @@ export class MemoryStore implements Store {
   }
 
   async commit(commit: Commit): Promise<CommitResult> {
+    checkCommitScope(commit);
     const key = this.key(commit.tenantId, commit.runId);
     const slot = this.runs.get(key);
     // Every check happens before the first write, so a failed commit leaves nothing.
