@@ -23,6 +23,15 @@ function checkExpression(step: { config?: Record<string, unknown> }): Array<[str
   return error ? [['.config.expression', `JSONata syntax error: ${error}`]] : [];
 }
 
+/**
+ * JSONata marks result arrays (sequences) and may return functions; the output is stored and
+ * read back as JSON, so it is made plain JSON here: every store then returns the same value.
+ */
+function plainJson(value: unknown): unknown {
+  if (value === undefined || value === null || typeof value !== 'object') return value;
+  return JSON.parse(JSON.stringify(value));
+}
+
 /** The built-in step types. Each call returns fresh definitions with their own caches. */
 export function createBuiltinStepTypes(): StepTypeDefinition[] {
   const expressions = new ExpressionCache();
@@ -43,7 +52,7 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       outputs: [{ port_id: 'output' }],
       validate: checkExpression,
       async handler(ctx) {
-        return { output: await expressions.evaluate(ctx.config.expression, ctx.input) };
+        return { output: plainJson(await expressions.evaluate(ctx.config.expression, ctx.input)) };
       },
     }),
     defineStepType<{ expression: string }>({
