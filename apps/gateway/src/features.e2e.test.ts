@@ -116,6 +116,46 @@ describe('gateway features', () => {
     await ws.dispose();
   });
 
+  it('interactionRequested tells the escalation target when a request is escalated to them', async () => {
+    const escalee = await t.key('default', ['approver'], 'erin');
+    const ws = createClient({
+      url: t.gateway.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${escalee}` },
+      retryAttempts: 0,
+    });
+    const got = new Promise<{ id: string; status: string }>((resolve, reject) => {
+      ws.subscribe<{ interactionRequested: { id: string; status: string } }>(
+        { query: 'subscription { interactionRequested { id status } }' },
+        { next: (v) => v.data && resolve(v.data.interactionRequested), error: reject, complete: () => {} },
+      );
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const segment = {
+      segment_id: 'escalating',
+      steps: [
+        {
+          step_id: 'ask',
+          step_type: 'human_task',
+          config: {
+            task_type: 'approval',
+            title: 'Nobody answers',
+            assignee_ref: 'group:away',
+            timeout: 0.15,
+            escalation_chain: ['erin'],
+          },
+        },
+      ],
+    };
+    await t.gql(operator, 'mutation($d: JSON!) { upsertSegment(definition: $d) { id } }', { d: segment });
+    const started = await t.gql(operator, 'mutation { startRun(segmentId: "escalating") { id } }');
+    const request = await got;
+    expect(request.status).toBe('ESCALATED');
+    const run = await t.engine.getRun(started.body.data.startRun.id as string);
+    expect(run?.run.status).toBe('waiting_human');
+    await ws.dispose();
+  });
+
   it('events(types) follows the caller tenant, filtered by type', async () => {
     const ws = createClient({
       url: t.gateway.wsUrl,

@@ -5,7 +5,7 @@ export { createEngine, type TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/types.js';
 export * from './errors.js';
-export { parseAssignees } from './human/assignees.js';
+export { mayAnswer, parseAssignees } from './human/assignees.js';
 export {
   APPROVAL_SEGMENT_ID,
   type ApprovalDecision,

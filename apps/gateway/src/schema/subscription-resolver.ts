@@ -1,4 +1,8 @@
-import type { WorktrailEvent as EventRecord, InteractionRecord } from '@llmteam/core';
+import {
+  mayAnswer as coreMayAnswer,
+  type WorktrailEvent as EventRecord,
+  type InteractionRecord,
+} from '@llmteam/core';
 import { Arg, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
 import type { AuthInfo } from '../auth/api-keys.js';
 import { can, requirePermission, scopeOf } from '../auth/permissions.js';
@@ -14,15 +18,14 @@ interface SubscribeData<Args> {
   context: GatewayContext;
 }
 
-/** Whether the caller may answer a request: admin, or an approver who is an assignee (or any approver when none is named). */
+/** Whether the caller may answer a request: the engine's own rule, within the caller's tenant and role. */
 export function mayAnswer(auth: AuthInfo, interaction: InteractionRecord): boolean {
   if (interaction.tenantId !== auth.tenantId || !can(auth, 'answer')) return false;
-  if (auth.roles.includes('admin')) return true;
-  const users = interaction.assignees?.users ?? [];
-  const groups = interaction.assignees?.groups ?? [];
-  if (users.length === 0 && groups.length === 0) return true;
-  return users.includes(auth.subject) || auth.groups.some((g) => groups.includes(g));
+  return coreMayAnswer(interaction, { subject: auth.subject, groups: auth.groups, roles: auth.roles });
 }
+
+/** Requests remembered per subscription to announce each (and each escalation) once. */
+const SEEN_KEPT = 10_000;
 
 function interactionIdOf(event: EventRecord): string | undefined {
   const data = event.data ?? {};
@@ -80,7 +83,7 @@ export class SubscriptionResolver {
   }
 
   @Subscription(() => Interaction, {
-    description: 'New requests the caller may answer',
+    description: 'New requests the caller may answer, and requests escalated to the caller',
     subscribe: ({ context }: SubscribeData<Record<string, never>>) => {
       const auth = requirePermission(context.auth, 'answer');
       const scope = scopeOf(auth);
@@ -97,9 +100,12 @@ export class SubscriptionResolver {
               status: OPEN_INTERACTION_STATUSES,
             });
         for (const interaction of candidates) {
-          if (!interaction || seen.has(interaction.interactionId) || !mayAnswer(auth, interaction)) continue;
+          // An escalation is a new chance to answer: announced again at each level.
+          const key = `${interaction?.interactionId}:${interaction?.escalationLevel}`;
+          if (!interaction || seen.has(key) || !mayAnswer(auth, interaction)) continue;
           if (!id && event.step_id && interaction.stepId !== event.step_id) continue;
-          seen.add(interaction.interactionId);
+          seen.add(key);
+          if (seen.size > SEEN_KEPT) seen.delete(seen.values().next().value as string);
           iterator.push(interaction);
         }
       };
@@ -114,7 +120,7 @@ export class SubscriptionResolver {
               context.logger.warn({ err: error }, 'interactionRequested delivery failed'),
             );
         },
-        { tenantId: auth.tenantId, types: ['interaction.requested'] },
+        { tenantId: auth.tenantId, types: ['interaction.requested', 'interaction.escalated'] },
       );
       return iterator;
     },
