@@ -224,8 +224,6 @@ class DurableEngine implements Engine, EngineInternals {
     this.armWake(earliest);
   }
 
-  onRunSettled(_driver: RunDriver, _tx: Transaction): void {}
-
   release(driver: RunDriver): void {
     if (this.drivers.get(driver.key) !== driver) return;
     this.drivers.delete(driver.key);

@@ -44,6 +44,5 @@ export interface EngineInternals {
   timerAdded(timers: TimerRecord[]): void;
   /** A fresh execution id for a step start (cheap, unique per engine). */
   nextExecution(): string;
-  onRunSettled(driver: RunDriver, tx: Transaction): void;
   release(driver: RunDriver): void;
 }

@@ -397,7 +397,6 @@ export class RunDriver {
     tx.run.outputs = outputs;
     tx.run.completedAt = this.engine.nowIso();
     tx.emit('run.completed', undefined, { outputs: Object.keys(outputs) });
-    this.engine.onRunSettled(this, tx);
   }
 
   /** Fails the run: aborts what runs, removes its timers, closes its interactions. */
@@ -407,7 +406,6 @@ export class RunDriver {
     tx.run.completedAt = this.engine.nowIso();
     await this.closeOpenWork(tx, 'cancelled', { code: 'LLMT_E_STEP_CANCELLED', message: 'the run failed' });
     tx.emit('run.failed', stepId, { error });
-    this.engine.onRunSettled(this, tx);
     if (this.engine.snapshotOnError) tx.snapshots.push(this.snapshotOf(tx, 'error'));
   }
 
@@ -487,7 +485,7 @@ export class RunDriver {
       });
     }
     const rec = this.steps.get(def.step_id)!;
-    const inputs = given ?? this.inputsOf(this.emptyTx, def.step_id).inputs;
+    const inputs = given ?? this.inputsOf(this.readTx, def.step_id).inputs;
     const ctx = this.engine.makeContext({ driver: this, def, type, rec, attempt: flight.attempt, inputs });
     return new Promise<Outcome>((resolve) => {
       let timer: unknown;
@@ -537,9 +535,6 @@ export class RunDriver {
   }
 
   /** A transaction that is never committed, for reads through {@link step}. */
-  private get emptyTx(): Transaction {
-    return this.readTx;
-  }
   private readonly readTx = { steps: new Map() } as unknown as Transaction;
 
   private onOutcome(stepId: string, attempt: number, execution: string, outcome: Outcome): Promise<void> {

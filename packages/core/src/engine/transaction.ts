@@ -47,7 +47,6 @@ export class Transaction {
   readonly steps = new Map<string, StepStateRecord>();
   readonly events: WorktrailEvent[] = [];
   readonly launches: Launch[] = [];
-  stepCompletions = 0;
   /** Made without the run's lease: it must start no step. */
   detached = false;
   /** Steps whose readiness may have changed; all steps when undefined. */

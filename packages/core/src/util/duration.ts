@@ -3,6 +3,18 @@ import { LlmteamError } from '../errors.js';
 const ISO =
   /^P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
+/** JSON Schema of a duration in configs: seconds, or an ISO 8601 duration string. */
+export const durationJsonSchema = {
+  oneOf: [
+    { type: 'number', minimum: 0 },
+    {
+      type: 'string',
+      pattern:
+        '^P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$',
+    },
+  ],
+};
+
 /** True when `value` is an ISO 8601 duration (`PT30M`, `P1DT2H`) or a number of seconds. */
 export function isDuration(value: unknown): boolean {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0;

@@ -1,13 +1,4 @@
-const duration = {
-  oneOf: [
-    { type: 'number', minimum: 0 },
-    {
-      type: 'string',
-      pattern:
-        '^P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$',
-    },
-  ],
-};
+import { durationJsonSchema as duration } from '../../util/duration.js';
 
 const assignee = {
   description: 'A user (`user:alice@example.com` or a plain id) or a group (`group:finance`).',

@@ -1,22 +1,8 @@
-import { isDuration } from '../../util/duration.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
 import { ExpressionCache, expressionSyntaxError } from './expression.js';
 import { createHttpActionStepType } from './http-action.js';
 import { humanTaskConfigSchema } from './human-task-schema.js';
-
-const durationSchema = {
-  oneOf: [
-    { type: 'number', minimum: 0 },
-    {
-      type: 'string',
-      pattern:
-        '^P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?$',
-    },
-  ],
-};
-
-export { durationSchema, isDuration };
 
 function checkExpression(step: { config?: Record<string, unknown> }): Array<[string, string]> {
   const error = expressionSyntaxError(step.config?.expression);
