@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { createEngine, MemoryStore, type WorktrailEvent } from '../index.js';
+import { createEngine, defineStepType, MemoryStore, type WorktrailEvent } from '../index.js';
 import { CrashingStore, dagSegment, recorder } from './test-helpers.js';
 
 function checkGapless(events: WorktrailEvent[]): void {
@@ -155,5 +155,56 @@ describe('lease loss', () => {
       n1: { from: 'n1', worker: 'b', input: { from: 'n0', worker: 'b', input: 1 } },
     });
     expect(calls.filter((c) => c.stepId === 'n1')).toHaveLength(1);
+  });
+
+  test('a worker that can no longer renew its lease aborts the handlers it runs and starts nothing', async () => {
+    const memory = new MemoryStore();
+    let renewals = 0;
+    const starved = new Proxy(memory, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop === 'acquireLease') {
+          return async (...args: Parameters<MemoryStore['acquireLease']>) =>
+            renewals++ === 0 ? target.acquireLease(...args) : false;
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    let aborted: unknown;
+    const engine = createEngine({
+      store: starved,
+      leaseMs: 60,
+      stepTypes: [
+        defineStepType({
+          type: 'long',
+          displayName: 'Long',
+          category: 'UTILITY',
+          configSchema: {},
+          inputs: [{ port_id: 'input' }],
+          outputs: [{ port_id: 'output' }],
+          handler: (ctx) =>
+            new Promise((_, reject) =>
+              ctx.signal.addEventListener('abort', () => {
+                aborted = ctx.signal.reason;
+                reject(ctx.signal.reason);
+              }),
+            ),
+        }),
+      ],
+    });
+    await engine.start();
+    const run = await engine.startRun({
+      segment: { segment_id: 'lost', steps: [{ step_id: 'l', step_type: 'long' }] },
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    // Aborted by the lost lease, before (and not by) the engine stopping.
+    expect(aborted).toMatchObject({
+      code: 'LLMT_E_STEP_CANCELLED',
+      message: expect.stringContaining('another worker'),
+    });
+    await engine.stop({ graceMs: 10 });
+    // The run is left as it was for the worker that holds it now.
+    expect((await memory.getRun('default', run.runId))?.status).toBe('running');
+    expect((await memory.getSteps('default', run.runId)).map((s) => s.status)).toEqual(['running']);
   });
 });

@@ -401,12 +401,18 @@ class DurableEngine implements Engine, EngineInternals {
     await Promise.all(
       [...this.drivers.values()].map(async (d) => {
         if (d.released) return;
-        await this.store
+        // A store error is not a lost lease: the next heartbeat tries again.
+        const held = await this.store
           .acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now })
-          .catch(() => false);
+          .catch(() => true);
         // Released while renewing: give the lease back, so a waiting run holds none.
         if (d.released && !this.drivers.has(d.key) && !this.releasing.has(d.key))
           await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
+        else if (!held && !d.released && this.drivers.get(d.key) === d) {
+          // Another worker holds the run now: stop driving it and abort what runs here.
+          this.drivers.delete(d.key);
+          d.markLost();
+        }
       }),
     );
   }

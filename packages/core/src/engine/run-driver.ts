@@ -290,7 +290,8 @@ export class RunDriver {
     const status = tx.run.status;
     if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
     // A stopping engine records outcomes but starts nothing: whoever claims the run next does.
-    if (this.engine.stopping) return;
+    // Neither does a driver that lost the run to another worker.
+    if (this.engine.stopping || this.lost) return;
     // Only steps whose inputs may have changed need a look; a skip cascades to its successors.
     const work = tx.candidates ? tx.candidates.slice() : [...this.graph.steps.keys()];
     while (work.length) {
@@ -719,6 +720,15 @@ export class RunDriver {
     const rec = this.step(tx, stepId);
     if (rec.status !== 'retry_wait') return;
     this.setStep(tx, { ...rec, status: 'pending' });
+  }
+
+  /** Set when another worker took the run over: this driver starts nothing any more. */
+  lost = false;
+
+  /** The run's lease went to another worker: abort what runs here and start nothing more. */
+  markLost(): void {
+    this.lost = true;
+    this.abortAll(new LlmteamError('LLMT_E_STEP_CANCELLED', 'another worker took the run over'));
   }
 
   /** Aborts every in-flight handler (engine stop). */
