@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Engine, type InteractionStatus, isLlmteamError, type Role } from '@llmteam/core';
+import { type Engine, isLlmteamError, OPEN_INTERACTION_STATUSES, type Role } from '@llmteam/core';
 import { Command, Option } from 'commander';
 import { createApiKey, ensureTenant } from './auth/api-keys.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
 import { loadConfig } from './config/load-config.js';
 import { createLogger } from './logger.js';
-import { bannerLines, serve } from './serve.js';
+import { runUntilSignalled, serve } from './serve.js';
 import { GATEWAY_VERSION } from './version.js';
 
 /** An error whose message is already what the user should read. */
@@ -97,18 +97,7 @@ export function createCli(): Command {
         host: opts.host,
         ...(opts.segments ? { segmentsDir: opts.segments } : {}),
       });
-      process.stdout.write(`${bannerLines(served).join('\n')}\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        served.close(`Server shutting down (${signal})`).then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      runUntilSignalled(served);
     });
 
   program
@@ -241,14 +230,12 @@ export function createCli(): Command {
     .action(
       async (opts: { tenant: string; assignee?: string; all?: boolean; json?: boolean; config?: string }) => {
         await withEngine(opts.config, async (engine) => {
-          const open: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
           const list = await engine.listInteractions({
             tenantId: opts.tenant,
-            ...(opts.all ? {} : { status: open }),
+            ...(opts.all ? {} : { status: [...OPEN_INTERACTION_STATUSES] }),
             ...(opts.assignee ? { assignee: opts.assignee } : {}),
           });
-          const due = (d?: string) => (d ? Date.parse(d) : Number.POSITIVE_INFINITY);
-          list.sort((a, b) => due(a.slaBreachAt ?? a.deadline) - due(b.slaBreachAt ?? b.deadline));
+          // Listed in SLA order by the engine: earliest breach (or deadline) first.
           if (opts.json) return out(JSON.stringify(list, null, 2));
           if (list.length === 0) return out('no open requests');
           for (const i of list) {

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bannerLines, serve } from './serve.js';
+import { runUntilSignalled, serve } from './serve.js';
 
 const examples =
   process.env.LLMTEAM_SEGMENTS_DIR ?? fileURLToPath(new URL('../../../examples/segments', import.meta.url));
@@ -18,21 +18,7 @@ try {
     ...(process.env.LLMTEAM_LEASE_MS ? { leaseMs: Number(process.env.LLMTEAM_LEASE_MS) } : {}),
     ...(existsSync(examples) ? { segmentsDir: examples } : {}),
   });
-  process.stdout.write(`${bannerLines(served).join('\n')}\n`);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    served.close(`Server shutting down (${signal})`).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`llmteam: shutdown failed: ${(error as Error).message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  runUntilSignalled(served);
 } catch (error) {
   process.stderr.write(`llmteam: ${(error as Error).message}\n`);
   process.exit(1);

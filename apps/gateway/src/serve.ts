@@ -80,6 +80,28 @@ async function registerSegments(runtime: Runtime, dir: string, logger: Logger): 
 }
 
 /** What `pnpm start` and `llmteam serve` print: URL, store, segments and the bootstrap key. */
+/**
+ * Prints the banner and closes the gateway gracefully on SIGINT / SIGTERM (once), exiting 0,
+ * or 1 with a one-line reason when shutting down fails.
+ */
+export function runUntilSignalled(served: Served): void {
+  process.stdout.write(`${bannerLines(served).join('\n')}\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    served.close(`Server shutting down (${signal})`).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`llmteam: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
 export function bannerLines(served: Served): string[] {
   return [
     '',

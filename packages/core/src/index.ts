@@ -31,6 +31,7 @@ export * from './segment/types.js';
 export { segmentJsonSchema, type ValidationResult, validateSegment } from './segment/validate.js';
 export { checkCommitScope } from './store/check-commit.js';
 export { MemoryStore } from './store/memory-store.js';
+export { OrderedDelivery } from './store/ordered-delivery.js';
 export * from './store/types.js';
 export { canonicalJson, sha256 } from './util/canonical-json.js';
 export { type Clock, ManualClock, systemClock } from './util/clock.js';

@@ -1,5 +1,6 @@
 import {
   type ChannelContext,
+  checkChannelPriorities,
   createResponseLink,
   DEFAULT_RESPONSE_LINK_TTL_SECONDS,
   type DeliveryResult,
@@ -56,7 +57,6 @@ export interface EmailRecipient {
 }
 
 const EMAIL = /^[^\s@<>()"',;:]+@[^\s@<>()"',;:]+\.[^\s@<>()"',;:]+$/;
-const PRIORITIES: InteractionPriority[] = ['low', 'normal', 'high', 'critical'];
 
 function list(value: string | string[] | undefined): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -120,19 +120,14 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
   const ttl = options.linkTtlSeconds ?? DEFAULT_RESPONSE_LINK_TTL_SECONDS;
   if (!Number.isFinite(ttl) || ttl <= 0)
     throw fail('Option `linkTtlSeconds` must be a positive number of seconds.');
-  if (
-    options.priorities !== undefined &&
-    (!Array.isArray(options.priorities) || options.priorities.some((p) => !PRIORITIES.includes(p)))
-  ) {
-    throw fail(`Option \`priorities\` must be a list of ${PRIORITIES.join(', ')}.`);
-  }
+  const priorities = checkChannelPriorities(options.priorities, fail);
   const name = options.name ?? 'email';
   const now = options.now ?? Date.now;
   const transporter = nodemailer.createTransport(options.transport);
 
   return defineChannel({
     name,
-    ...(options.priorities ? { priorities: [...new Set(options.priorities)] } : {}),
+    ...(priorities ? { priorities } : {}),
     async send(notification: Notification, ctx: ChannelContext): Promise<DeliveryResult> {
       const targets = resolveEmailRecipients(notification.recipients, options);
       if (targets.length === 0) {

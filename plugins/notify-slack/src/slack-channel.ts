@@ -1,12 +1,13 @@
 import {
   type ChannelContext,
+  checkChannelPriorities,
   type DeliveryResult,
   defineChannel,
   type InteractionPriority,
   type Notification,
   type NotificationChannel,
 } from '@llmteam/core';
-import { checkPriorities, postWithRetry, retrySettings } from '@llmteam/notify-webhook';
+import { postWithRetry, type RetrySettings, retrySettings } from '@llmteam/notify-webhook';
 import { slackError } from './errors.js';
 import { slackMessage } from './slack-message.js';
 
@@ -14,7 +15,7 @@ import { slackMessage } from './slack-message.js';
  * Options of {@link createSlackChannel}. Give either `webhookUrl` (an incoming webhook) or
  * `botToken` + `channel` (`chat.postMessage`).
  */
-export interface SlackChannelOptions {
+export interface SlackChannelOptions extends RetrySettings {
   /** An incoming webhook URL (`https://hooks.slack.com/services/...`). @default undefined */
   webhookUrl?: string;
   /** A bot token (`xoxb-...`) with the `chat:write` scope, for `chat.postMessage`. @default undefined */
@@ -27,14 +28,6 @@ export interface SlackChannelOptions {
   name?: string;
   /** Priorities this channel receives; empty or missing: all. @default undefined (all) */
   priorities?: InteractionPriority[];
-  /** Attempts in total, the first one included. @default 3 */
-  maxAttempts?: number;
-  /** Wait before the first retry, doubled before each further one. @default 500 */
-  backoffMs?: number;
-  /** Longest wait between two attempts (also caps Slack's `Retry-After`). @default 30000 */
-  maxBackoffMs?: number;
-  /** Time limit of one attempt. @default 10000 */
-  timeoutMs?: number;
 }
 
 /**
@@ -64,7 +57,7 @@ export function createSlackChannel(options: SlackChannelOptions): NotificationCh
   }
   const apiBaseUrl = (options.apiBaseUrl ?? 'https://slack.com/api').replace(/\/+$/, '');
   if (!/^https?:\/\//.test(apiBaseUrl)) throw fail('Option `apiBaseUrl` must be an http(s) URL.');
-  const priorities = checkPriorities(options.priorities, fail);
+  const priorities = checkChannelPriorities(options.priorities, fail);
   const name = options.name ?? 'slack';
 
   return defineChannel({

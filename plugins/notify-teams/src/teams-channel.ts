@@ -1,5 +1,6 @@
 import {
   type ChannelContext,
+  checkChannelPriorities,
   createResponseLink,
   DEFAULT_RESPONSE_LINK_TTL_SECONDS,
   type DeliveryResult,
@@ -8,12 +9,12 @@ import {
   type Notification,
   type NotificationChannel,
 } from '@llmteam/core';
-import { checkPriorities, postWithRetry, retrySettings } from '@llmteam/notify-webhook';
+import { postWithRetry, type RetrySettings, retrySettings } from '@llmteam/notify-webhook';
 import { teamsError } from './errors.js';
 import { type TeamsRecipientLinks, teamsCard, teamsMessage } from './teams-card.js';
 
 /** Options of {@link createTeamsChannel}. */
-export interface TeamsChannelOptions {
+export interface TeamsChannelOptions extends RetrySettings {
   /** The Teams incoming webhook URL (a Workflows or connector webhook of the channel). */
   webhookUrl: string;
   /**
@@ -30,14 +31,6 @@ export interface TeamsChannelOptions {
   name?: string;
   /** Priorities this channel receives; empty or missing: all. @default undefined (all) */
   priorities?: InteractionPriority[];
-  /** Attempts in total, the first one included. @default 3 */
-  maxAttempts?: number;
-  /** Wait before the first retry, doubled before each further one. @default 500 */
-  backoffMs?: number;
-  /** Longest wait between two attempts. @default 30000 */
-  maxBackoffMs?: number;
-  /** Time limit of one attempt. @default 10000 */
-  timeoutMs?: number;
   /** Current time in ms (link expiry). @default Date.now */
   now?: () => number;
 }
@@ -56,7 +49,7 @@ export function createTeamsChannel(options: TeamsChannelOptions): NotificationCh
   const ttl = options.linkTtlSeconds ?? DEFAULT_RESPONSE_LINK_TTL_SECONDS;
   if (!Number.isFinite(ttl) || ttl <= 0)
     throw fail('Option `linkTtlSeconds` must be a positive number of seconds.');
-  const priorities = checkPriorities(options.priorities, fail);
+  const priorities = checkChannelPriorities(options.priorities, fail);
   const name = options.name ?? 'teams';
   const now = options.now ?? Date.now;
 

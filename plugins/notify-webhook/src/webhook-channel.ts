@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ChannelContext,
+  checkChannelPriorities,
   type DeliveryResult,
   defineChannel,
   type InteractionPriority,
@@ -8,11 +9,11 @@ import {
   type NotificationChannel,
 } from '@llmteam/core';
 import { webhookError } from './errors.js';
-import { postWithRetry, retrySettings } from './post-with-retry.js';
+import { postWithRetry, type RetrySettings, retrySettings } from './post-with-retry.js';
 import { signWebhook, webhookSecretBytes } from './standard-webhooks.js';
 
 /** Options of {@link createWebhookChannel}. */
-export interface WebhookChannelOptions {
+export interface WebhookChannelOptions extends RetrySettings {
   /** Endpoint the notifications are POSTed to. */
   url: string;
   /** Standard Webhooks secret: `whsec_<base64>` (the spec's form) or a raw string. */
@@ -23,14 +24,6 @@ export interface WebhookChannelOptions {
   priorities?: InteractionPriority[];
   /** Extra headers sent with every request (e.g. an API key of the receiver). @default {} */
   headers?: Record<string, string>;
-  /** Attempts in total, the first one included. @default 3 */
-  maxAttempts?: number;
-  /** Wait before the first retry, doubled before each further one. @default 500 */
-  backoffMs?: number;
-  /** Longest wait between two attempts. @default 30000 */
-  maxBackoffMs?: number;
-  /** Time limit of one attempt. @default 10000 */
-  timeoutMs?: number;
   /** Current time in ms (signing timestamps). @default Date.now */
   now?: () => number;
   /** Makes the `webhook-id` of a message (kept across its retries). @default `msg_<uuid>` */
@@ -62,22 +55,6 @@ export interface WebhookPayload {
   };
   recipients: { users: string[]; groups: string[] };
   links: { base_url?: string; respond_url?: string; view_url?: string };
-}
-
-const PRIORITIES: InteractionPriority[] = ['low', 'normal', 'high', 'critical'];
-
-/** Checks the `priorities` option shared by the notify plugins; throws with `makeError`. */
-export function checkPriorities(
-  priorities: unknown,
-  makeError: (message: string) => Error,
-): InteractionPriority[] | undefined {
-  if (priorities === undefined) return undefined;
-  if (!Array.isArray(priorities) || priorities.some((p) => !PRIORITIES.includes(p))) {
-    throw makeError(
-      `Option \`priorities\` must be a list of ${PRIORITIES.join(', ')}; got ${JSON.stringify(priorities)}.`,
-    );
-  }
-  return [...new Set(priorities as InteractionPriority[])];
 }
 
 /**
@@ -130,7 +107,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
     throw fail('Option `secret` is required: a Standard Webhooks secret (`whsec_<base64>`) or a raw string.');
   }
   webhookSecretBytes(options.secret);
-  const priorities = checkPriorities(options.priorities, fail);
+  const priorities = checkChannelPriorities(options.priorities, fail);
   const now = options.now ?? Date.now;
   const generateId = options.generateId ?? (() => `msg_${randomUUID()}`);
 

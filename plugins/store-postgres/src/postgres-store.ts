@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Commit, StoreCapabilities, WorktrailEvent } from '@llmteam/core';
+import { type Commit, OrderedDelivery, type StoreCapabilities, type WorktrailEvent } from '@llmteam/core';
 import {
   INSERT_RUN_SQL,
   marks,
   type RowPart,
   type RunHeader,
+  runInTransaction,
   SerialQueue,
   SQL_ENTITIES,
   SQL_MIGRATIONS,
@@ -64,8 +65,12 @@ export class PostgresStore extends SqlStore {
   private readonly channel: string;
   private readonly notices = new SerialQueue();
   private listener?: QueryRunner;
-  /** Highest seq delivered per run (`tenant\0run`). */
-  private readonly delivered = new Map<string, number>();
+  /** Once-only, in-order delivery of every run's events to this process's subscribers. */
+  private readonly delivery = new OrderedDelivery(
+    (tenantId, runId, afterSeq, limit) =>
+      this.dataSource ? this.listEvents(tenantId, runId, { afterSeq, limit }) : Promise.resolve([]),
+    (events) => super.emit(events),
+  );
   private closing = false;
 
   constructor(options: PostgresStoreOptions) {
@@ -160,16 +165,7 @@ export class PostgresStore extends SqlStore {
     const runner = this.ready().createQueryRunner();
     await runner.connect();
     try {
-      const tx = this.executor(runner);
-      await tx.exec('BEGIN');
-      try {
-        const result = await fn(tx);
-        await tx.exec('COMMIT');
-        return result;
-      } catch (error) {
-        await tx.exec('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      return await runInTransaction(this.executor(runner), 'BEGIN', fn);
     } finally {
       await runner.release();
     }
@@ -320,16 +316,15 @@ export class PostgresStore extends SqlStore {
 
   /** After a reconnection: what the followed runs committed meanwhile. */
   private async catchUp(): Promise<void> {
-    for (const [key, last] of [...this.delivered]) {
-      const [tenantId, runId] = key.split('\u0000');
+    for (const { tenantId, runId, last } of this.delivery.followed()) {
       const events = await this.listEvents(tenantId, runId, { afterSeq: last }).catch(() => []);
-      if (events.length) await this.deliverInOrder(tenantId, runId, events);
+      if (events.length) await this.deliverInOrder(events);
     }
   }
 
   /** Local commits join the same ordered pipeline as other processes' commits. */
   protected override emit(events: WorktrailEvent[]): void {
-    void this.notices.run(() => this.deliverInOrder(events[0].tenant_id, events[0].run_id, events));
+    void this.notices.run(() => this.deliverInOrder(events));
   }
 
   /** Reads the events a notice announces and hands them to this process's subscribers. */
@@ -342,45 +337,19 @@ export class PostgresStore extends SqlStore {
     }
     // This instance delivers its own commits when they return.
     if (notice.o === this.instanceId || !this.dataSource) return;
-    const last = this.delivered.get(runKey(notice.t, notice.r));
+    const last = this.delivery.last(notice.t, notice.r);
     if (!this.listenerCount || (last !== undefined && notice.l <= last)) return;
     const afterSeq = last ?? notice.f - 1;
     const events = await this.listEvents(notice.t, notice.r, { afterSeq, limit: notice.l - afterSeq }).catch(
       () => [],
     );
-    if (events.length) await this.deliverInOrder(notice.t, notice.r, events);
+    if (events.length) await this.deliverInOrder(events);
   }
 
-  /**
-   * Delivers each run's events once and in seq order: events at or below the run's
-   * delivered mark are dropped, and a gap (another process's commit whose notice has not
-   * arrived yet) is filled from the table first.
-   */
-  private async deliverInOrder(tenantId: string, runId: string, events: WorktrailEvent[]): Promise<void> {
-    if (!this.listenerCount) {
-      this.delivered.clear();
-      return;
-    }
-    const key = runKey(tenantId, runId);
-    const last = this.delivered.get(key);
-    let batch = events;
-    if (last !== undefined) {
-      batch = events.filter((e) => e.seq > last);
-      if (!batch.length) return;
-      if (batch[0].seq > last + 1 && this.dataSource) {
-        const missing = await this.listEvents(tenantId, runId, {
-          afterSeq: last,
-          limit: batch[0].seq - last - 1,
-        }).catch(() => []);
-        batch = [...missing, ...batch];
-      }
-    }
-    // Re-inserted so the map's order is least recently delivered first; bounded.
-    this.delivered.delete(key);
-    this.delivered.set(key, batch[batch.length - 1].seq);
-    if (this.delivered.size > DELIVERED_RUNS_KEPT)
-      this.delivered.delete(this.delivered.keys().next().value as string);
-    super.emit(batch);
+  /** Hands events on in order, or forgets the marks while nobody listens. */
+  private async deliverInOrder(events: WorktrailEvent[]): Promise<void> {
+    if (!this.listenerCount) this.delivery.clear();
+    else await this.delivery.deliver(events);
   }
 }
 
@@ -393,13 +362,6 @@ const COLUMN_CASTS: Partial<Record<RowPart['table'], Record<number, string>>> = 
 
 /** Above this many parameters a commit's rows go in one statement per table. */
 const MAX_COMBINED_PARAMS = 30_000;
-
-/** Runs whose delivered mark is remembered, for in-order once-only delivery. */
-const DELIVERED_RUNS_KEPT = 10_000;
-
-function runKey(tenantId: string, runId: string): string {
-  return `${tenantId}\u0000${runId}`;
-}
 
 /** `postgres:<host>:<port>/<database>` (plus the schema when not public): never the password. */
 function describeUrl(url: string, schema: string): string {

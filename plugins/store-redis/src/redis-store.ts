@@ -22,6 +22,7 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '@llmteam/core';
+import { OrderedDelivery } from '@llmteam/core';
 import { Redis } from 'ioredis';
 import { RedisStoreError } from './errors.js';
 
@@ -54,9 +55,6 @@ interface BusMessage {
   events: WorktrailEvent[];
 }
 
-/** Runs whose delivered mark is remembered, for in-order once-only delivery. */
-const DELIVERED_RUNS_KEPT = 10_000;
-
 /**
  * A Store in front of another store: every write goes to the inner store (the source of
  * truth); snapshots are also cached in Redis with a TTL and read from Redis first; and
@@ -71,7 +69,18 @@ export class RedisStore implements Store {
   private readonly nodeId = randomUUID();
   private readonly channel: string;
   private readonly listeners = new Set<EventListener>();
-  private readonly delivered = new Map<string, number>();
+  private readonly delivery = new OrderedDelivery(
+    (tenantId, runId, afterSeq, limit) => this.inner.listEvents(tenantId, runId, { afterSeq, limit }),
+    (events) => {
+      for (const listener of this.listeners) {
+        try {
+          listener(events);
+        } catch {
+          // A failing listener must not stop delivery to the others.
+        }
+      }
+    },
+  );
   private deliveries: Promise<void> = Promise.resolve();
   private redis?: Redis;
   private sub?: Redis;
@@ -219,42 +228,11 @@ export class RedisStore implements Store {
     this.deliver(parsed.events);
   }
 
-  /**
-   * Delivers each run's events once and in seq order: events at or below the run's mark
-   * are dropped, and a gap (a commit whose message has not arrived yet) is filled from
-   * the inner store first.
-   */
+  /** Hands other nodes' events on once and in order (one delivery at a time). */
   private deliver(events: WorktrailEvent[]): void {
-    this.deliveries = this.deliveries.then(async () => {
-      if (!this.listeners.size) {
-        this.delivered.clear();
-        return;
-      }
-      const { tenant_id: tenantId, run_id: runId } = events[0];
-      const key = `${tenantId}\u0000${runId}`;
-      const last = this.delivered.get(key);
-      let batch = events;
-      if (last !== undefined) {
-        batch = events.filter((e) => e.seq > last);
-        if (!batch.length) return;
-        if (batch[0].seq > last + 1) {
-          const missing = await this.inner
-            .listEvents(tenantId, runId, { afterSeq: last, limit: batch[0].seq - last - 1 })
-            .catch(() => []);
-          batch = [...missing, ...batch];
-        }
-      }
-      this.delivered.delete(key);
-      this.delivered.set(key, batch[batch.length - 1].seq);
-      if (this.delivered.size > DELIVERED_RUNS_KEPT)
-        this.delivered.delete(this.delivered.keys().next().value as string);
-      for (const listener of this.listeners) {
-        try {
-          listener(batch);
-        } catch {
-          // A failing listener must not stop delivery to the others.
-        }
-      }
+    this.deliveries = this.deliveries.then(() => {
+      if (!this.listeners.size) this.delivery.clear();
+      else return this.delivery.deliver(events);
     });
   }
 

@@ -12,6 +12,7 @@ export {
   ROW_STATEMENTS,
   type RowPart,
   type RunHeader,
+  runInTransaction,
   type SqlDialect,
   type SqlExecutor,
   type SqlResult,

@@ -47,6 +47,26 @@ export interface SqlExecutor {
 }
 
 /**
+ * Runs `fn` between `begin` (the dialect's BEGIN) and COMMIT on one connection; a throw
+ * rolls everything back and is rethrown.
+ */
+export async function runInTransaction<T>(
+  tx: SqlExecutor,
+  begin: string,
+  fn: (tx: SqlExecutor) => Promise<T>,
+): Promise<T> {
+  await tx.exec(begin);
+  try {
+    const result = await fn(tx);
+    await tx.exec('COMMIT');
+    return result;
+  } catch (error) {
+    await tx.exec('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
  * Port values whose JSON is at least this long are kept once per run in `run_values`,
  * addressed by their SHA-256, so a value that is a step's output and the next step's input
  * (or a run output) is stored once.

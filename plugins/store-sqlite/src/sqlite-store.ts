@@ -13,6 +13,7 @@ import {
   ROW_STATEMENTS,
   type RowPart,
   type RunHeader,
+  runInTransaction,
   SerialQueue,
   SQL_ENTITIES,
   SQL_MIGRATIONS,
@@ -241,14 +242,9 @@ export class SqliteStore extends SqlStore {
   ): Promise<'done' | 'conflict' | 'unsupported'> {
     const statement = this.commitStatement(header, parts);
     if (!statement) return 'unsupported';
-    const conn = this.connection();
     try {
-      // No BEGIN: one statement is its own transaction, triggers included; a failing
-      // trigger or constraint undoes all of it. It commits (and syncs) as it returns.
-      await this.queue.run(async () => {
-        await this.useSynchronous(conn, this.options.synchronous);
-        await conn.exec(statement.sql, statement.params);
-      });
+      // A failing trigger or constraint undoes the whole statement.
+      await this.runCommitStatement(statement);
       return 'done';
     } catch (error) {
       if (isVersionConflict(error)) return 'conflict';
@@ -273,12 +269,8 @@ export class SqliteStore extends SqlStore {
     }
     const statement = this.commitStatement(header, parts, records);
     if (!statement) return 'unsupported';
-    const conn = this.connection();
     try {
-      await this.queue.run(async () => {
-        await this.useSynchronous(conn, this.options.synchronous);
-        await conn.exec(statement.sql, statement.params);
-      });
+      await this.runCommitStatement(statement);
       return records;
     } catch (error) {
       if (isVersionConflict(error)) return 'conflict';
@@ -301,20 +293,24 @@ export class SqliteStore extends SqlStore {
     return true;
   }
 
+  /**
+   * Runs one commit statement at the configured durability. No BEGIN: one statement is its
+   * own transaction, triggers included, and commits (and syncs) as it returns.
+   */
+  private runCommitStatement(statement: { sql: string; params: unknown[] }): Promise<void> {
+    const conn = this.connection();
+    return this.queue.run(async () => {
+      await this.useSynchronous(conn, this.options.synchronous);
+      await conn.exec(statement.sql, statement.params);
+    });
+  }
+
   protected transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const conn = this.connection();
     return this.queue.run(async () => {
       await this.useSynchronous(conn, this.options.synchronous);
       // IMMEDIATE takes the write lock up front: no lock upgrade that could fail half-way.
-      await conn.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(conn);
-        await conn.exec('COMMIT');
-        return result;
-      } catch (error) {
-        await conn.exec('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      return runInTransaction(conn, 'BEGIN IMMEDIATE', fn);
     });
   }
 

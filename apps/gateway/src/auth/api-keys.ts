@@ -68,6 +68,17 @@ export function parseBearer(header: unknown): string | undefined {
   return trimmed.startsWith(API_KEY_PREFIX) ? trimmed : undefined;
 }
 
+/** What a request acts as, from its key record. */
+function toAuthInfo(record: ApiKeyRecord): AuthInfo {
+  return {
+    keyId: record.keyId,
+    tenantId: record.tenantId,
+    subject: record.subject,
+    groups: record.groups,
+    roles: record.roles,
+  };
+}
+
 /** Looks a secret up by its hash; undefined for unknown or revoked keys. */
 export async function authenticate(store: Store, secret: string | undefined): Promise<AuthInfo | undefined> {
   if (!secret?.startsWith(API_KEY_PREFIX)) return undefined;
@@ -76,13 +87,7 @@ export async function authenticate(store: Store, secret: string | undefined): Pr
   // The lookup is by hash already; the constant-time compare guards stores that match loosely.
   if (!record || record.revokedAt || !timingSafeEqual(Buffer.from(record.secretHash), Buffer.from(hash)))
     return undefined;
-  return {
-    keyId: record.keyId,
-    tenantId: record.tenantId,
-    subject: record.subject,
-    groups: record.groups,
-    roles: record.roles,
-  };
+  return toAuthInfo(record);
 }
 
 /**
@@ -107,13 +112,7 @@ export async function ensureBootstrapKey(
     existing.tenantId === 'default' &&
     existing.roles.includes('admin')
   ) {
-    return {
-      keyId: existing.keyId,
-      tenantId: existing.tenantId,
-      subject: existing.subject,
-      groups: existing.groups,
-      roles: existing.roles,
-    };
+    return toAuthInfo(existing);
   }
   if (existing) {
     // Never recreate a key an admin revoked or changed: that would bring a leaked key back.
@@ -131,13 +130,7 @@ export async function ensureBootstrapKey(
     secret,
     now,
   });
-  return {
-    keyId: record.keyId,
-    tenantId: record.tenantId,
-    subject: record.subject,
-    groups: record.groups,
-    roles: record.roles,
-  };
+  return toAuthInfo(record);
 }
 
 /** Creates a tenant record when it does not exist yet. */

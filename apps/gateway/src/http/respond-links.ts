@@ -1,4 +1,5 @@
 import {
+  CLOSED_INTERACTION_STATUSES,
   type Engine,
   type InteractionRecord,
   isLlmteamError,
@@ -16,8 +17,6 @@ export interface RespondLinksOptions {
   logger: Logger;
   bodyLimit: string | number;
 }
-
-const OPEN = new Set(['pending', 'notified', 'in_progress', 'escalated']);
 
 function nonceUsed(interaction: InteractionRecord, nonce: string): boolean {
   return (interaction.responses ?? []).some(
@@ -58,16 +57,27 @@ export function mountRespondLinks(app: Express, options: RespondLinksOptions): v
     );
   };
 
+  /** A link answers once, and only a request that is still open. */
+  const answerable = (
+    interaction: InteractionRecord | undefined,
+    nonce: string,
+  ): interaction is InteractionRecord =>
+    interaction !== undefined &&
+    !CLOSED_INTERACTION_STATUSES.has(interaction.status) &&
+    !nonceUsed(interaction, nonce);
+  const alreadyAnswered = (res: Response, outcome: string) =>
+    send(
+      res,
+      409,
+      'Already answered',
+      `<h1>Already answered</h1><p>This request was already answered or closed; ${outcome}.</p>`,
+    );
+
   app.get('/respond/:token', async (req, res) => {
     try {
       const { payload, interaction } = await load(req.params.token);
-      if (!interaction || !OPEN.has(interaction.status) || nonceUsed(interaction, payload.nonce)) {
-        send(
-          res,
-          409,
-          'Already answered',
-          '<h1>Already answered</h1><p>This request was already answered or closed; nothing was changed.</p>',
-        );
+      if (!answerable(interaction, payload.nonce)) {
+        alreadyAnswered(res, 'nothing was changed');
         return;
       }
       const verb = payload.action === 'approve' ? 'Approve' : 'Reject';
@@ -91,13 +101,8 @@ export function mountRespondLinks(app: Express, options: RespondLinksOptions): v
     async (req, res) => {
       try {
         const { payload, interaction } = await load(req.params.token);
-        if (!interaction || !OPEN.has(interaction.status) || nonceUsed(interaction, payload.nonce)) {
-          send(
-            res,
-            409,
-            'Already answered',
-            '<h1>Already answered</h1><p>This request was already answered or closed; your answer was not applied.</p>',
-          );
+        if (!answerable(interaction, payload.nonce)) {
+          alreadyAnswered(res, 'your answer was not applied');
           return;
         }
         const comment =

@@ -1,7 +1,7 @@
 import {
-  type InteractionRecord,
   type InteractionStatus,
   LlmteamError,
+  OPEN_INTERACTION_STATUSES,
   type RunStatus,
   type StepCategory,
 } from '@llmteam/core';
@@ -24,25 +24,8 @@ import {
   Viewer,
 } from './object-types.js';
 
-/** Statuses of a request someone still has to answer: the inbox default. */
-export const OPEN_INTERACTION_STATUSES: InteractionStatus[] = [
-  'pending',
-  'notified',
-  'in_progress',
-  'escalated',
-];
-
 /** Largest page `runs(first)` returns. */
 export const MAX_PAGE_SIZE = 100;
-
-/** Inbox order: earliest SLA breach (or deadline) first, then oldest. */
-export function byDeadline(a: InteractionRecord, b: InteractionRecord): number {
-  const due = (i: InteractionRecord) =>
-    Date.parse(i.slaBreachAt ?? i.deadline ?? '') || Number.POSITIVE_INFINITY;
-  const diff = due(a) - due(b);
-  if (diff !== 0 && !Number.isNaN(diff)) return diff;
-  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0;
-}
 
 @Resolver()
 export class QueryResolver {
@@ -146,14 +129,12 @@ export class QueryResolver {
     const auth = requirePermission(ctx.auth, 'read');
     const records = await ctx.engine.listInteractions({
       ...scopeOf(auth),
-      status: status ?? OPEN_INTERACTION_STATUSES,
+      status: status ?? [...OPEN_INTERACTION_STATUSES],
       ...(assignee ? { assignee } : {}),
       ...(runId ? { runId } : {}),
     });
-    return records
-      .filter((r) => r.tenantId === auth.tenantId)
-      .sort(byDeadline)
-      .map(toInteraction);
+    // The engine lists the inbox in SLA order: earliest breach (or deadline) first.
+    return records.filter((r) => r.tenantId === auth.tenantId).map(toInteraction);
   }
 
   @Query(() => [AuditEvent], { description: 'Audit entries of the tenant in chain order, within [from, to]' })

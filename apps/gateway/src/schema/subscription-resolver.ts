@@ -2,6 +2,7 @@ import {
   mayAnswer as coreMayAnswer,
   type WorktrailEvent as EventRecord,
   type InteractionRecord,
+  OPEN_INTERACTION_STATUSES,
 } from '@llmteam/core';
 import { Arg, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
 import type { AuthInfo } from '../auth/api-keys.js';
@@ -11,7 +12,6 @@ import { GatewayError } from '../errors.js';
 import { abortableIterator, createPushIterator } from '../util/async-iterators.js';
 import { toEvent, toInteraction } from './mappers.js';
 import { Interaction, WorktrailEvent } from './object-types.js';
-import { OPEN_INTERACTION_STATUSES } from './query-resolver.js';
 
 interface SubscribeData<Args> {
   args: Args;
@@ -97,7 +97,7 @@ export class SubscriptionResolver {
           : await context.engine.listInteractions({
               ...scope,
               runId: event.run_id,
-              status: OPEN_INTERACTION_STATUSES,
+              status: [...OPEN_INTERACTION_STATUSES],
             });
         for (const interaction of candidates) {
           // An escalation is a new chance to answer: announced again at each level.

@@ -27,6 +27,7 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '../store/types.js';
+import { OPEN_INTERACTION_STATUSES } from '../store/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { coalesce } from '../util/coalesce.js';
@@ -782,7 +783,7 @@ class DurableEngine implements Engine, EngineInternals {
     const [interactions, timers, steps] = await Promise.all([
       this.store.listInteractions(tenantId, {
         runId,
-        status: ['pending', 'notified', 'in_progress', 'escalated'],
+        status: [...OPEN_INTERACTION_STATUSES],
       }),
       this.store.listTimers(tenantId, runId),
       this.store.getSteps(tenantId, runId),

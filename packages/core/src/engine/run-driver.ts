@@ -194,7 +194,7 @@ export class RunDriver {
     const run = tx.run;
     run.version = expectedVersion + 1;
     run.updatedAt = now;
-    const t = tx.touched;
+    const t = tx;
     await this.engine.store.commit({
       tenantId: this.tenantId,
       runId: this.runId,

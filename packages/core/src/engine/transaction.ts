@@ -17,10 +17,6 @@ export interface Launch {
   inputs?: Record<string, unknown>;
 }
 
-/**
- * Everything one run transition changes, gathered before the single store commit.
- * `run` is a private copy; step records are replaced, never mutated.
- */
 /** Makes the events of one run (ids, tenant, time). */
 export interface EventFactory {
   makeEvent(
@@ -31,18 +27,10 @@ export interface EventFactory {
   ): WorktrailEvent;
 }
 
-/** The collections a transaction has touched; undefined when never used. */
-export interface Touched {
-  _interactions?: Map<string, InteractionRecord>;
-  _timersAdd?: TimerRecord[];
-  _timersRemove?: string[];
-  _timersConsume?: string[];
-  _snapshots?: SnapshotRecord[];
-  _audit?: AuditDraft[];
-  _aborts?: Array<{ stepId: string; reason: unknown }>;
-  _after?: Array<() => void>;
-}
-
+/**
+ * Everything one run transition changes, gathered before the single store commit.
+ * `run` is a private copy; step records are replaced, never mutated.
+ */
 export class Transaction {
   readonly steps = new Map<string, StepStateRecord>();
   readonly events: WorktrailEvent[] = [];
@@ -51,7 +39,8 @@ export class Transaction {
   detached = false;
   /** Steps whose readiness may have changed; all steps when undefined. */
   candidates?: string[];
-  // Most transitions touch none of these: they are made on first use.
+  // Most transitions touch none of these: they are made on first use, through the getters
+  // below; the commit reads the fields, so an untouched one stays undefined.
   _interactions?: Map<string, InteractionRecord>;
   _timersAdd?: TimerRecord[];
   _timersRemove?: string[];
@@ -102,11 +91,6 @@ export class Transaction {
     return this._after;
   }
 
-  /** What was touched, without creating empty collections (the transaction itself, typed). */
-  get touched(): Touched {
-    return this as unknown as Touched;
-  }
-
   /** Appends an event with the next `seq` of the run. */
   emit(type: string, stepId: string | undefined, data: Record<string, unknown> = {}): WorktrailEvent {
     const event = this.events$.makeEvent(type, this.run.lastSeq + 1, stepId, data);
@@ -117,16 +101,15 @@ export class Transaction {
 
   /** True when the commit would change nothing but the version. */
   get empty(): boolean {
-    const t = this.touched;
     return (
       this.events.length === 0 &&
       this.steps.size === 0 &&
-      !t._interactions?.size &&
-      !t._timersAdd?.length &&
-      !t._timersRemove?.length &&
-      !t._timersConsume?.length &&
-      !t._snapshots?.length &&
-      !t._audit?.length
+      !this._interactions?.size &&
+      !this._timersAdd?.length &&
+      !this._timersRemove?.length &&
+      !this._timersConsume?.length &&
+      !this._snapshots?.length &&
+      !this._audit?.length
     );
   }
 }

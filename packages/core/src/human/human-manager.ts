@@ -8,13 +8,8 @@ import { DEFAULT_TENANT } from '../engine/types.js';
 import { LlmteamError } from '../errors.js';
 import { signResponseToken } from '../notify/response-token.js';
 import type { NotificationChannel, NotificationReason } from '../notify/types.js';
-import type {
-  InteractionRecord,
-  InteractionResponse,
-  InteractionStatus,
-  InteractionType,
-  TimerRecord,
-} from '../store/types.js';
+import type { InteractionRecord, InteractionResponse, InteractionType, TimerRecord } from '../store/types.js';
+import { CLOSED_INTERACTION_STATUSES, OPEN_INTERACTION_STATUSES } from '../store/types.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { parseDuration } from '../util/duration.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
@@ -23,8 +18,7 @@ import type { HumanOutcome, HumanRequestOptions } from './types.js';
 
 export type { HumanOutcome, HumanRequestOptions };
 
-const CLOSED: ReadonlySet<InteractionStatus> = new Set(['completed', 'rejected', 'timeout', 'cancelled']);
-const OPEN: InteractionStatus[] = ['pending', 'notified', 'in_progress', 'escalated'];
+const CLOSED = CLOSED_INTERACTION_STATUSES;
 /** How long a channel may take before its delivery counts as failed. */
 const CHANNEL_TIMEOUT_MS = 15_000;
 /** Lifetime of a signed answer link when the request has no deadline: 7 days. */
@@ -243,7 +237,7 @@ export class HumanManager {
   async cancelOpen(driver: RunDriver, tx: Transaction): Promise<void> {
     const open = await this.engine.store.listInteractions(driver.tenantId, {
       runId: driver.runId,
-      status: OPEN,
+      status: [...OPEN_INTERACTION_STATUSES],
     });
     for (const i of open) {
       if (tx.interactions.has(i.interactionId)) continue;

@@ -1,8 +1,9 @@
 import { DEFAULT_TENANT, type Engine } from '../engine/types.js';
 import { LlmteamError } from '../errors.js';
-import type { InteractionRecord, InteractionStatus } from '../store/types.js';
+import type { InteractionRecord } from '../store/types.js';
+import { CLOSED_INTERACTION_STATUSES } from '../store/types.js';
 
-const CLOSED: ReadonlySet<InteractionStatus> = new Set(['completed', 'rejected', 'timeout', 'cancelled']);
+const CLOSED = CLOSED_INTERACTION_STATUSES;
 /** Events after which a request may have closed. */
 const CLOSING_EVENTS = [
   'interaction.responded',

@@ -1,5 +1,5 @@
 import type { Logger } from '../catalog/types.js';
-import type { InteractionRecord } from '../store/types.js';
+import type { InteractionPriority, InteractionRecord } from '../store/types.js';
 
 /** Why a channel is being told about an interaction. */
 export type NotificationReason = 'requested' | 'escalated' | 'sla_warning' | 'sla_breached' | 'reminder';
@@ -56,4 +56,24 @@ export interface NotificationChannel {
 /** Returns the channel unchanged, typed: the way to publish a channel. */
 export function defineChannel(channel: NotificationChannel): NotificationChannel {
   return channel;
+}
+
+/** Every interaction priority, lowest first. */
+export const INTERACTION_PRIORITIES: readonly InteractionPriority[] = ['low', 'normal', 'high', 'critical'];
+
+/**
+ * Checks a channel's `priorities` option (what channel plugins take from their config):
+ * undefined, or a list of known priorities (duplicates dropped). Throws `makeError(message)`.
+ */
+export function checkChannelPriorities(
+  priorities: unknown,
+  makeError: (message: string) => Error,
+): InteractionPriority[] | undefined {
+  if (priorities === undefined) return undefined;
+  if (!Array.isArray(priorities) || priorities.some((p) => !INTERACTION_PRIORITIES.includes(p))) {
+    throw makeError(
+      `Option \`priorities\` must be a list of ${INTERACTION_PRIORITIES.join(', ')}; got ${JSON.stringify(priorities)}.`,
+    );
+  }
+  return [...new Set(priorities as InteractionPriority[])];
 }

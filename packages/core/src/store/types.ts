@@ -138,6 +138,22 @@ export type InteractionStatus =
   | 'cancelled'
   | 'escalated';
 
+/** Statuses of a request someone still has to answer. */
+export const OPEN_INTERACTION_STATUSES: readonly InteractionStatus[] = [
+  'pending',
+  'notified',
+  'in_progress',
+  'escalated',
+];
+
+/** Statuses of a request that takes no answer any more. */
+export const CLOSED_INTERACTION_STATUSES: ReadonlySet<InteractionStatus> = new Set([
+  'completed',
+  'rejected',
+  'timeout',
+  'cancelled',
+]);
+
 export type InteractionType = 'approval' | 'choice' | 'input' | 'review' | 'task' | 'chat';
 export type InteractionPriority = 'low' | 'normal' | 'high' | 'critical';
 
