@@ -1,3 +1,4 @@
+export { actionConfigSchema } from './actions/action-config-schema.js';
 export {
   type ActionCoordination,
   type ActionLimiterSpec,
@@ -10,7 +11,6 @@ export {
   type ActionRegistryOptions,
   DEFAULT_ACTION_TIMEOUT_MS,
 } from './actions/action-registry.js';
-export { actionConfigSchema } from './actions/action-config-schema.js';
 export { type ActionCommitRecords, actionCommitRecords, type StepActions } from './actions/step-actions.js';
 export * from './actions/types.js';
 export * from './audit/hash-chain.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js';
 import { ActionRegistry } from '../actions/action-registry.js';
+import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js';
 import { StepCatalog } from '../catalog/step-catalog.js';
 import {
   envSecrets,

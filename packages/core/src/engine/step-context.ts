@@ -1,3 +1,5 @@
+import type { ActionRegistry } from '../actions/action-registry.js';
+import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import type {
   Logger,
   RuntimeResources,
@@ -6,8 +8,6 @@ import type {
   StepTypeDefinition,
   SuspendOptions,
 } from '../catalog/types.js';
-import type { ActionRegistry } from '../actions/action-registry.js';
-import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import { LlmteamError } from '../errors.js';
 import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { StepDefinition } from '../segment/types.js';

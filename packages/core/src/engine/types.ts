@@ -1,7 +1,7 @@
-import type { AuditVerification } from '../audit/hash-chain.js';
 import type { ActionCoordination } from '../actions/action-policies.js';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
+import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { NotificationChannel } from '../notify/types.js';
