@@ -1,3 +1,4 @@
+import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, StepTypeDefinition } from '../catalog/types.js';
 import type { SegmentGraph } from '../segment/graph.js';
@@ -15,6 +16,7 @@ export interface EngineInternals {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;
+  readonly actions: ActionRegistry;
   readonly snapshotEvery: number;
   /** Set by `stop()`: outcomes still commit, but no step starts (the next claimer starts them). */
   readonly stopping: boolean;

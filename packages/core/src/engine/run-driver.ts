@@ -1,3 +1,4 @@
+import type { ActionCommitRecords } from '../actions/step-actions.js';
 import type { StepCloseReason } from '../catalog/step-hooks.js';
 import type { CheckpointOptions, StepTypeDefinition } from '../catalog/types.js';
 import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
@@ -25,10 +26,11 @@ const TERMINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled']);
 /** Waiting run statuses, lowest precedence first: a run waits on the strongest reason any step gives. */
 const WAITING = WAITING_RUN_STATUSES.slice().reverse();
 
-type Outcome =
+type Outcome = (
   | { kind: 'ok'; outputs: Record<string, unknown> }
   | { kind: 'error'; error: unknown; timedOut?: boolean }
-  | { kind: 'suspend'; signal: SuspendSignal };
+  | { kind: 'suspend'; signal: SuspendSignal }
+) & { actions?: ActionCommitRecords };
 
 interface InFlight {
   attempt: number;
@@ -556,6 +558,7 @@ export class RunDriver {
         if (settled) return;
         settled = true;
         if (timer !== undefined) this.services.clock.clearTimeout(timer);
+        outcome.actions = ctx.takeActionRecords();
         resolve(outcome);
       };
       flight.abort = (reason) => {
@@ -613,6 +616,9 @@ export class RunDriver {
       )
         return;
       const def = this.graph.steps.get(stepId)!;
+      // Action calls are audited in the commit that records what the step made of them.
+      for (const e of outcome.actions?.events ?? []) tx.emit(e.type, stepId, e.data);
+      for (const a of outcome.actions?.audit ?? []) tx.audit.push(a);
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, rec, outcome.outputs);
         if (!bad) return this.completeStep(tx, rec, outcome.outputs);
@@ -719,7 +725,9 @@ export class RunDriver {
     const info = toErrorInfo(error);
     const cancelled = this.run.status === 'cancelled' || info.code === 'LLMT_E_STEP_CANCELLED';
     if (cancelled) return;
-    const retry = def.retry;
+    const retry =
+      def.retry ??
+      this.services.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: this.services.actions });
     const maxAttempts = retry?.max_attempts ?? 1;
     const now = this.services.clock.now();
     if (info.retryable !== false && rec.iterationAttempts < maxAttempts) {

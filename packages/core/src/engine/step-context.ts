@@ -1,3 +1,5 @@
+import type { ActionRegistry } from '../actions/action-registry.js';
+import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import type {
   CheckpointOptions,
   Logger,
@@ -62,6 +64,7 @@ export interface ContextServices {
   ids: IdGenerator;
   secrets: SecretsProvider;
   resources: RuntimeResources;
+  actions: ActionRegistry;
   fetch: typeof globalThis.fetch;
   /** Core's interaction desk: what `ctx.requestApproval` and `ctx.requestInput` ask. */
   interactions: {
@@ -138,6 +141,15 @@ export class StepContextImpl implements StepContext {
   }
   get resources(): RuntimeResources {
     return this.services.resources;
+  }
+  private stepActions?: StepActionsImpl;
+  get actions(): StepActionsImpl {
+    this.stepActions ??= new StepActionsImpl(this.services.actions, this);
+    return this.stepActions;
+  }
+  /** Audit entries and events of the action calls made since the last commit. */
+  takeActionRecords(): ActionCommitRecords | undefined {
+    return this.stepActions?.take();
   }
   get logger(): Logger {
     this.childLogger ??= this.services.logger.child({

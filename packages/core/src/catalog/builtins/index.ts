@@ -1,3 +1,4 @@
+import { createActionStepType } from '../../actions/action-step-type.js';
 import { StepError } from '../../errors.js';
 import { createHumanTaskStepType } from '../../human/human-task.js';
 import type { StepTypeDefinition } from '../types.js';
@@ -150,6 +151,7 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       },
     }),
     createHttpActionStepType(),
+    createActionStepType(),
     createHumanTaskStepType(),
   ];
 }
