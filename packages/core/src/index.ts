@@ -72,6 +72,7 @@ export {
 } from './human/requires-approval.js';
 export type { HumanOutcome, HumanRequestOptions } from './human/types.js';
 export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-response.js';
+export { isTerminalRun, moveRun, RUN_TRANSITIONS, STEP_TRANSITIONS } from './lifecycle/run-state.js';
 export * from './llm/llm-error.js';
 export * from './llm/types.js';
 export * from './notify/response-token.js';

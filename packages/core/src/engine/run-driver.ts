@@ -1,86 +1,34 @@
-import type { ActionCommitRecords } from '../actions/step-actions.js';
 import type { StepCloseReason } from '../catalog/step-hooks.js';
 import type { CheckpointOptions, StepTypeDefinition } from '../catalog/types.js';
 import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
-import type { SegmentGraph } from '../segment/graph.js';
+import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
 import {
   OPEN_INTERACTION_STATUSES,
-  type RunRecord,
-  type RunStatus,
-  type SnapshotReason,
   type StepStateRecord,
   type Suspension,
   WAITING_RUN_STATUSES,
-  type WorktrailEvent,
 } from '../store/types.js';
-import { parseDuration } from '../util/duration.js';
-import type { EngineInternals } from './internals.js';
-import { buildSnapshot } from './snapshot.js';
+import { retryDelay } from './retry-policy.js';
 import { StepCommitImpl } from './step-commit.js';
-import { SuspendSignal } from './suspend-signal.js';
+import { type InFlight, type Outcome, runHandler } from './step-execution.js';
 import { type Launch, Transaction } from './transaction.js';
 
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
-const TERMINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled']);
 /** Waiting run statuses, lowest precedence first: a run waits on the strongest reason any step gives. */
-const WAITING = WAITING_RUN_STATUSES.slice().reverse();
+const _WAITING = WAITING_RUN_STATUSES.slice().reverse();
 
-type Outcome = (
-  | { kind: 'ok'; outputs: Record<string, unknown> }
-  | { kind: 'error'; error: unknown; timedOut?: boolean }
-  | { kind: 'suspend'; signal: SuspendSignal }
-) & { actions?: ActionCommitRecords };
-
-interface InFlight {
-  attempt: number;
-  abort: (reason: unknown) => void;
-}
-
+import { RunProgress } from './run-progress.js';
 /**
  * Advances one run in this process while it has work. Every change goes through a
  * serial queue and ends in one store commit; nothing outlives the run's activity (a
  * waiting run has no driver).
  */
-export class RunDriver {
-  run!: RunRecord;
-  readonly steps = new Map<string, StepStateRecord>();
-  graph!: SegmentGraph;
+export class RunDriver extends RunProgress {
   private readonly inFlight = new Map<string, InFlight>();
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private closed = false;
-
-  constructor(
-    readonly services: EngineInternals,
-    readonly tenantId: string,
-    readonly runId: string,
-  ) {}
-
-  get key(): string {
-    return `${this.tenantId}\u0000${this.runId}`;
-  }
-
-  /** Loads the run's state from the store (again, after a conflict). */
-  async load(): Promise<boolean> {
-    const [run, steps] = await Promise.all([
-      this.services.store.getRun(this.tenantId, this.runId),
-      this.services.store.getSteps(this.tenantId, this.runId),
-    ]);
-    if (!run) return false;
-    this.run = run;
-    this.steps.clear();
-    for (const s of steps) this.steps.set(s.stepId, s);
-    this.graph = await this.services.graphFor(run.tenantId, run.segmentId, run.segmentVersion);
-    return true;
-  }
-
-  /** Uses state already in hand (the run was just created by this engine). */
-  adopt(run: RunRecord, steps: StepStateRecord[], graph: SegmentGraph): void {
-    this.run = run;
-    this.graph = graph;
-    for (const s of steps) this.steps.set(s.stepId, s);
-  }
 
   /**
    * Queues a change: `fn` fills a transaction, which is committed and then acted on.
@@ -157,33 +105,14 @@ export class RunDriver {
     const tx = this.newTx();
     tx.detached = true;
     const result = await fn(tx);
-    const active = !TERMINAL.has(tx.run.status) && tx.run.status !== 'paused';
-    for (const s of tx.steps.values()) if (active && s.status === 'pending') tx.run.status = 'running';
+    const active = !isTerminalRun(tx.run.status) && tx.run.status !== 'paused';
+    for (const s of tx.steps.values()) if (active && s.status === 'pending') moveRun(tx.run, 'running');
     await this.commit(tx);
     return result;
   }
 
   private newTx(): Transaction {
     return new Transaction({ ...this.run }, this);
-  }
-
-  makeEvent(
-    type: string,
-    seq: number,
-    stepId: string | undefined,
-    data: Record<string, unknown>,
-  ): WorktrailEvent {
-    return {
-      // Unique and stable: a run id and a gapless seq never repeat.
-      event_id: `${this.runId}.${seq}`,
-      tenant_id: this.tenantId,
-      run_id: this.runId,
-      seq,
-      type,
-      step_id: stepId,
-      timestamp: this.services.nowIso(),
-      data,
-    };
   }
 
   /** Commits a transaction and applies it to the in-memory state, then launches steps. */
@@ -227,183 +156,9 @@ export class RunDriver {
     if (t._after) for (const fn of t._after) fn();
   }
 
-  step(tx: Transaction, stepId: string): StepStateRecord {
-    return (
-      tx.steps.get(stepId) ??
-      this.steps.get(stepId) ?? {
-        tenantId: this.tenantId,
-        runId: this.runId,
-        stepId,
-        status: 'pending',
-        attempt: 0,
-        iterationAttempts: 0,
-        iteration: 0,
-        // Every key present from the start: records of one shape keep property access fast.
-        inputs: undefined,
-        outputs: undefined,
-        error: undefined,
-        suspension: undefined,
-        checkpoint: undefined,
-        execution: undefined,
-        startedAt: undefined,
-        finishedAt: undefined,
-      }
-    );
-  }
-
-  setStep(tx: Transaction, record: StepStateRecord): void {
-    tx.steps.set(record.stepId, record);
-  }
-
-  /** Input values a step receives from its settled predecessors (and the run input for entries). */
-  inputsOf(
-    tx: Transaction,
-    stepId: string,
-  ): { inputs: Record<string, unknown>; arrived: string[]; settled: boolean } {
-    const edges = this.graph.incoming.get(stepId)!;
-    const own = this.step(tx, stepId).inputs;
-    const inputs: Record<string, unknown> = own ? { ...own } : {};
-    const arrived: string[] = [];
-    let settled = true;
-    if (edges.length === 0) {
-      inputs.input = this.run.input;
-      arrived.push('input');
-      return { inputs, arrived, settled };
-    }
-    for (const edge of edges) {
-      const source = this.step(tx, edge.source);
-      if (!SETTLED.has(source.status)) {
-        settled = false;
-        continue;
-      }
-      if (source.outputs && Object.hasOwn(source.outputs, edge.sourcePort)) {
-        inputs[edge.targetPort] = source.outputs[edge.sourcePort];
-        arrived.push(edge.targetPort);
-      }
-    }
-    return { inputs, arrived, settled };
-  }
-
-  /**
-   * Starts every step that became ready, skips those that can no longer run, and settles
-   * the run when nothing is left. Adds all of it to `tx`.
-   */
-  advance(tx: Transaction): void {
-    const status = tx.run.status;
-    if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
-    // A stopping engine records outcomes but starts nothing: whoever claims the run next does.
-    // Neither does a driver that lost the run to another worker.
-    if (this.services.stopping || this.lost) return;
-    // Only steps whose inputs may have changed need a look; a skip cascades to its successors.
-    const work = tx.candidates ? tx.candidates.slice() : [...this.graph.steps.keys()];
-    while (work.length) {
-      const stepId = work.pop()!;
-      const rec = this.step(tx, stepId);
-      if (rec.status !== 'pending') continue;
-      if (rec.suspension?.pending) {
-        this.markRunning(tx, rec, true, undefined);
-        continue;
-      }
-      const { inputs, arrived, settled } = this.inputsOf(tx, stepId);
-      if (!settled) {
-        const def = this.graph.steps.get(stepId)!;
-        if (this.services.catalog.get(def.step_type)?.readyWhen?.(arrived, def) !== true) continue;
-      }
-      if (arrived.length === 0) {
-        this.setStep(tx, { ...rec, status: 'skipped', finishedAt: this.services.nowIso() });
-        tx.emit('step.skipped', stepId, { reason: 'no input arrived: every incoming branch was not taken' });
-        for (const e of this.graph.outgoing.get(stepId)!) work.push(e.target);
-        continue;
-      }
-      this.markRunning(tx, rec, false, inputs);
-    }
-    this.settleRun(tx);
-  }
-
-  private markRunning(
-    tx: Transaction,
-    rec: StepStateRecord,
-    resumed: boolean,
-    inputs: Record<string, unknown> | undefined,
-  ): void {
-    const attempt = resumed ? rec.attempt : rec.attempt + 1;
-    const execution = this.services.nextExecution();
-    this.setStep(tx, {
-      ...rec,
-      status: 'running',
-      execution,
-      attempt,
-      iterationAttempts: resumed ? rec.iterationAttempts : rec.iterationAttempts + 1,
-      startedAt: resumed ? rec.startedAt : this.services.nowIso(),
-      error: undefined,
-      suspension: rec.suspension?.pending ? { ...rec.suspension, pending: false } : rec.suspension,
-    });
-    tx.emit(
-      resumed ? 'step.resumed' : 'step.started',
-      rec.stepId,
-      resumed ? { attempt } : { attempt, iteration: rec.iteration },
-    );
-    tx.launches.push({ stepId: rec.stepId, attempt, execution, inputs });
-  }
-
-  /** Sets the run's status from its steps: running, waiting, or done. */
-  settleRun(tx: Transaction): void {
-    const status = tx.run.status;
-    if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
-    let running = false;
-    // The waiting status with the highest precedence any waiting step asks for.
-    let waiting = -1;
-    let open = false;
-    for (const stepId of this.graph.steps.keys()) {
-      const rec = this.step(tx, stepId);
-      switch (rec.status) {
-        case 'running':
-          running = true;
-          break;
-        case 'waiting':
-          waiting = Math.max(waiting, WAITING.indexOf(`waiting_${rec.suspension?.kind ?? 'action'}`));
-          break;
-        case 'retry_wait':
-          waiting = Math.max(waiting, WAITING.indexOf('waiting_action'));
-          break;
-        case 'pending':
-          open = true;
-          break;
-      }
-    }
-    if (running) {
-      tx.run.status = 'running';
-      return;
-    }
-    // Pending steps behind a waiting one are blocked by it: the run waits.
-    if (waiting >= 0) {
-      const status = WAITING[waiting];
-      if (tx.run.status !== status) {
-        tx.run.status = status;
-        tx.emit('run.waiting', undefined, { status });
-      }
-      return;
-    }
-    if (open) {
-      tx.run.status = 'running';
-      return;
-    }
-    const outputs: Record<string, unknown> = {};
-    for (const stepId of this.graph.terminals) {
-      const rec = this.step(tx, stepId);
-      if (rec.status === 'completed' && rec.outputs) {
-        outputs[stepId] = Object.hasOwn(rec.outputs, 'output') ? rec.outputs.output : rec.outputs;
-      }
-    }
-    tx.run.status = 'completed';
-    tx.run.outputs = outputs;
-    tx.run.completedAt = this.services.nowIso();
-    tx.emit('run.completed', undefined, { outputs: Object.keys(outputs) });
-  }
-
   /** Fails the run: aborts what runs, removes its timers, closes its interactions. */
   async failRun(tx: Transaction, error: { code: string; message: string }, stepId?: string): Promise<void> {
-    tx.run.status = 'failed';
+    moveRun(tx.run, 'failed');
     tx.run.error = { ...error, details: stepId ? { stepId } : undefined };
     tx.run.completedAt = this.services.nowIso();
     await this.closeOpenWork(tx, {
@@ -451,24 +206,6 @@ export class RunDriver {
     return new StepCommitImpl(this, tx, stepId);
   }
 
-  /** Sends a waiting step back to its handler (same attempt) with `ctx.resume = data`. */
-  rerun(tx: Transaction, stepId: string, data: unknown): void {
-    const rec = this.step(tx, stepId);
-    if (!rec.suspension) return;
-    this.setStep(tx, {
-      ...rec,
-      status: 'pending',
-      suspension: {
-        ...rec.suspension,
-        resume: data ?? null,
-        pending: true,
-        resumes: rec.suspension.resumes + 1,
-      },
-    });
-    if (tx.candidates) tx.candidates.push(stepId);
-    if (tx.run.status !== 'paused') tx.run.status = 'running';
-  }
-
   /** Saves a running handler's checkpoint in a commit of its own. */
   checkpoint(
     stepId: string,
@@ -491,19 +228,6 @@ export class RunDriver {
       },
       { advance: false },
     );
-  }
-
-  snapshotOf(tx: Transaction, reason: SnapshotReason) {
-    const steps = new Map(this.steps);
-    for (const [id, s] of tx.steps) steps.set(id, s);
-    const run = { ...tx.run, version: this.run.version + 1 };
-    const snapshot = buildSnapshot(
-      { run, steps: [...steps.values()] },
-      { snapshotId: this.services.ids('snap'), reason, createdAt: this.services.nowIso() },
-    );
-    tx.emit('snapshot.created', undefined, { snapshot_id: snapshot.snapshotId, reason });
-    // The event above moved lastSeq; the snapshot records the state it belongs to.
-    return { ...snapshot, seq: tx.run.lastSeq };
   }
 
   // ---- step execution ----
@@ -551,52 +275,7 @@ export class RunDriver {
     const rec = this.steps.get(def.step_id)!;
     const inputs = given ?? this.inputsOf(this.readTx, def.step_id).inputs;
     const ctx = this.services.makeContext({ driver: this, def, type, rec, attempt: flight.attempt, inputs });
-    return new Promise<Outcome>((resolve) => {
-      let timer: unknown;
-      let settled = false;
-      const settle = (outcome: Outcome) => {
-        if (settled) return;
-        settled = true;
-        if (timer !== undefined) this.services.clock.clearTimeout(timer);
-        outcome.actions = ctx.takeActionRecords();
-        resolve(outcome);
-      };
-      flight.abort = (reason) => {
-        ctx.abort(reason);
-        settle({ kind: 'error', error: reason });
-      };
-      if (def.timeout !== undefined) {
-        const timeoutMs = parseDuration(def.timeout, `steps.${def.step_id}.timeout`);
-        timer = this.services.clock.setTimeout(() => {
-          const error = new StepError(
-            `step "${def.step_id}" did not finish within ${timeoutMs} ms; raise its timeout or make the handler faster`,
-            {
-              code: 'LLMT_E_STEP_TIMEOUT',
-            },
-          );
-          ctx.abort(error);
-          settle({ kind: 'error', error, timedOut: true });
-        }, timeoutMs);
-      }
-      let result: ReturnType<NonNullable<StepTypeDefinition['handler']>>;
-      try {
-        result = type.handler(ctx);
-      } catch (error) {
-        settle(
-          error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
-        );
-        return;
-      }
-      if (result && typeof (result as Promise<unknown>).then === 'function') {
-        (result as Promise<Record<string, unknown>>).then(
-          (outputs) => settle({ kind: 'ok', outputs: outputs ?? {} }),
-          (error) =>
-            settle(
-              error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
-            ),
-        );
-      } else settle({ kind: 'ok', outputs: (result ?? {}) as Record<string, unknown> });
-    });
+    return runHandler(def, type, ctx, flight, this.services.clock);
   }
 
   /** A transaction that is never committed, for reads through {@link step}. */
@@ -650,76 +329,6 @@ export class RunDriver {
     });
   }
 
-  /**
-   * Records a step's outputs and what follows from them (revision loops, auto snapshots)
-   * in `tx`. Also used to complete a suspended step directly from its resume data.
-   */
-  completeStep(tx: Transaction, rec: StepStateRecord, outputs: Record<string, unknown>): void {
-    const now = this.services.nowIso();
-    this.setStep(tx, {
-      ...rec,
-      status: 'completed',
-      outputs,
-      finishedAt: now,
-      suspension: undefined,
-      checkpoint: undefined,
-    });
-    tx.run.stepsCompleted++;
-    tx.emit('step.completed', rec.stepId, {
-      attempt: rec.attempt,
-      ports: Object.keys(outputs),
-      duration_ms: rec.startedAt ? this.services.clock.now() - Date.parse(rec.startedAt) : 0,
-    });
-    const successors = this.graph.successors.get(rec.stepId)!;
-    if (tx.candidates) for (const id of successors) tx.candidates.push(id);
-    else tx.candidates = successors.slice();
-    this.followBackEdges(tx, rec.stepId, outputs);
-    const every = this.graph.segment.snapshot_every ?? this.services.snapshotEvery;
-    if (every > 0 && tx.run.stepsCompleted % every === 0) {
-      // The snapshot shows the steps this transition starts; without the lease none start here.
-      if (!tx.detached) this.advance(tx);
-      tx.snapshots.push(this.snapshotOf(tx, 'auto'));
-    }
-  }
-
-  /** Why `outputs` may not be recorded for the step (undeclared port, loop bound reached), if so. */
-  checkOutputs(
-    def: StepDefinition,
-    rec: StepStateRecord,
-    outputs: Record<string, unknown>,
-  ): LlmteamError | undefined {
-    if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
-      return StepError.nonRetryable(
-        `step "${def.step_id}" returned ${JSON.stringify(outputs)}; a handler returns an object keyed by output port`,
-        {
-          code: 'LLMT_E_STEP_OUTPUT',
-        },
-      );
-    }
-    const declared = this.services.portsOf(def).outputs;
-    for (const port of Object.keys(outputs)) {
-      if (!declared.has(port)) {
-        return StepError.nonRetryable(
-          `step "${def.step_id}" wrote to undeclared output port "${port}"; declare it in the step's outputs (known: ${[...declared].join(', ')})`,
-          {
-            code: 'LLMT_E_STEP_OUTPUT',
-          },
-        );
-      }
-    }
-    for (const edge of this.graph.backOut.get(def.step_id) ?? []) {
-      if (!Object.hasOwn(outputs, edge.sourcePort) || !edge.backPort) continue;
-      const bound = edge.backPort.bound(def);
-      if (typeof bound === 'number' && rec.iteration >= bound) {
-        return StepError.nonRetryable(
-          `step "${def.step_id}" wrote to back-edge port "${edge.sourcePort}" after ${rec.iteration} loops; its bound is ${bound}, so write another port`,
-          { code: 'LLMT_E_LOOP_LIMIT' },
-        );
-      }
-    }
-    return undefined;
-  }
-
   /** Records a failed attempt: a retry timer, a routed failure, or a failed run. */
   async onError(tx: Transaction, def: StepDefinition, rec: StepStateRecord, error: unknown): Promise<void> {
     const info = toErrorInfo(error);
@@ -728,14 +337,12 @@ export class RunDriver {
     const retry =
       def.retry ??
       this.services.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: this.services.actions });
-    const maxAttempts = retry?.max_attempts ?? 1;
     const now = this.services.clock.now();
-    if (info.retryable !== false && rec.iterationAttempts < maxAttempts) {
-      const base = parseDuration(retry?.backoff ?? 1, `steps.${def.step_id}.retry.backoff`);
-      const cap = parseDuration(retry?.max_backoff ?? 300, `steps.${def.step_id}.retry.max_backoff`);
-      const raw = Math.min(cap, base * (retry?.multiplier ?? 2) ** (rec.iterationAttempts - 1));
-      const jitter = retry?.jitter ?? 0.2;
-      const delay = Math.max(0, Math.round(raw * (1 - jitter + 2 * jitter * this.services.random())));
+    const delay =
+      info.retryable === false
+        ? undefined
+        : retryDelay(def, retry, rec.iterationAttempts, () => this.services.random());
+    if (delay !== undefined) {
       const timerId = this.services.ids('tmr');
       this.setStep(tx, { ...rec, status: 'retry_wait', error: info });
       tx.timersAdd.push({
@@ -772,49 +379,6 @@ export class RunDriver {
       );
     }
   }
-
-  /** A revision loop: sends the revising step (and everything after it) back with the feedback. */
-  private followBackEdges(tx: Transaction, stepId: string, outputs: Record<string, unknown>): void {
-    for (const edge of this.graph.backOut.get(stepId) ?? []) {
-      if (!Object.hasOwn(outputs, edge.sourcePort)) continue;
-      const reset = [edge.target, ...this.graph.descendants(edge.target)];
-      for (const id of reset) {
-        const rec = this.step(tx, id);
-        const inputs =
-          id === edge.target
-            ? { ...(rec.inputs ?? {}), [edge.targetPort]: outputs[edge.sourcePort] }
-            : rec.inputs;
-        this.setStep(tx, {
-          ...rec,
-          status: 'pending',
-          iteration: rec.iteration + 1,
-          iterationAttempts: 0,
-          outputs: undefined,
-          error: undefined,
-          suspension: undefined,
-          checkpoint: undefined,
-          inputs,
-          finishedAt: undefined,
-        });
-      }
-      if (tx.candidates) for (const id of reset) tx.candidates.push(id);
-      tx.emit('step.revision', edge.target, {
-        from: stepId,
-        iteration: this.step(tx, edge.target).iteration,
-        reset,
-      });
-    }
-  }
-
-  /** Timer `retry` fired: the step may run again. */
-  retryDue(tx: Transaction, stepId: string): void {
-    const rec = this.step(tx, stepId);
-    if (rec.status !== 'retry_wait') return;
-    this.setStep(tx, { ...rec, status: 'pending' });
-  }
-
-  /** Set when another worker took the run over: this driver starts nothing any more. */
-  lost = false;
 
   /** The run's lease went to another worker: abort what runs here and start nothing more. */
   markLost(): void {

@@ -1,5 +1,6 @@
 import type { StepCommit, StepTimerSpec } from '../catalog/step-hooks.js';
 import { LlmteamError } from '../errors.js';
+import { moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
 import type {
   AuditDraft,
@@ -108,7 +109,7 @@ export class StepCommitImpl implements StepCommit {
   complete(outputs: Record<string, unknown>): void {
     const bad = this.driver.checkOutputs(this.step, this.state, outputs);
     if (bad) throw bad;
-    if (this.tx.run.status !== 'paused') this.tx.run.status = 'running';
+    if (this.tx.run.status !== 'paused') moveRun(this.tx.run, 'running');
     this.driver.completeStep(this.tx, this.state, outputs);
   }
 

@@ -1,0 +1,250 @@
+import { randomBytes } from 'node:crypto';
+import { ActionRegistry } from '../actions/action-registry.js';
+import { StepCatalog } from '../catalog/step-catalog.js';
+import type { StepCommit } from '../catalog/step-hooks.js';
+import {
+  envSecrets,
+  type Logger,
+  type RuntimeResources,
+  type SecretsProvider,
+  silentLogger,
+} from '../catalog/types.js';
+import { LlmteamError } from '../errors.js';
+import type { NotificationChannel } from '../notify/types.js';
+import { setupPlugins } from '../plugins/setup.js';
+import { buildGraph, type SegmentGraph } from '../segment/graph.js';
+import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
+import { stepPorts } from '../segment/validate.js';
+import type { RunRecord, Store } from '../store/types.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
+import { EventStream } from './event-stream.js';
+import type { InteractionPort, InteractionPortFactory } from './interaction-port.js';
+import type { EngineInternals } from './internals.js';
+import { RunDriver } from './run-driver.js';
+import { type ContextServices, StepContextImpl } from './step-context.js';
+import type { Transaction } from './transaction.js';
+import { type Actor, type CallScope, DEFAULT_TENANT, type EngineOptions } from './types.js';
+
+const SYSTEM: Actor = { subject: 'system' };
+
+/** The engine's services: options and defaults, clock, ids, graphs, step contexts, readiness. */
+export abstract class EngineServices {
+  readonly store: Store;
+  readonly catalog: StepCatalog;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly workerId: string;
+  protected readonly interactions: InteractionPort;
+  readonly snapshotEvery: number;
+  readonly snapshotOnError = true;
+  readonly secrets: SecretsProvider[];
+  readonly resources: RuntimeResources;
+  readonly actions: ActionRegistry;
+  readonly channels: NotificationChannel[];
+  readonly linkSecret: string;
+  readonly publicUrl?: string;
+  protected readonly leaseMs: number;
+  protected readonly pollIntervalMs: number;
+  protected readonly randomFn: () => number;
+  protected readonly drivers = new Map<string, RunDriver>();
+  protected readonly releasing = new Map<string, Promise<void>>();
+  protected readonly graphs = new Map<string, SegmentGraph>();
+  protected readonly stream: EventStream;
+  protected readyPromise?: Promise<void>;
+  protected running = false;
+  protected pollHandle: unknown;
+  protected wakeHandle: unknown;
+  protected wakeAt = Number.POSITIVE_INFINITY;
+  protected polling?: Promise<void>;
+  protected pollAgain = false;
+  protected heartbeat: unknown;
+
+  constructor(
+    private readonly options: EngineOptions,
+    interactions: InteractionPortFactory,
+  ) {
+    this.store = options.store;
+    this.catalog = options.catalog ?? new StepCatalog();
+    this.clock = options.clock ?? systemClock;
+    this.ids = options.ids ?? createUlidGenerator(() => this.clock.now());
+    this.logger = options.logger ?? silentLogger;
+    this.workerId = options.workerId ?? `worker_${randomBytes(6).toString('hex')}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.randomFn = options.random ?? Math.random;
+    this.snapshotEvery = 0;
+    this.secrets = [options.secrets ?? envSecrets()];
+    this.resources = {
+      stores: { ...(options.resources?.stores ?? {}) },
+      clients: { ...(options.resources?.clients ?? {}) },
+      llms: { ...(options.resources?.llms ?? {}) },
+      actions: { ...(options.resources?.actions ?? {}) },
+    };
+    this.channels = [...(options.channels ?? [])];
+    this.linkSecret = options.linkSecret ?? randomBytes(32).toString('hex');
+    this.publicUrl = options.publicUrl;
+    for (const t of options.stepTypes ?? []) this.catalog.register(t);
+    this.actions = new ActionRegistry({
+      secrets: this.secretsProvider,
+      clock: this.clock,
+      logger: this.logger,
+      coordination: options.actionCoordination,
+      outbound: options.outbound,
+    });
+    for (const type of options.actionTypes ?? []) this.actions.registerType(type);
+    for (const [name, config] of Object.entries(options.actions ?? {})) this.actions.define(name, config);
+    for (const [name, handler] of Object.entries(this.resources.actions)) {
+      this.actions.defineFunction(name, (input, ctx) =>
+        handler(input, {
+          tenantId: ctx.tenantId,
+          runId: ctx.runId ?? '',
+          idempotencyKey: ctx.idempotencyKey,
+          signal: ctx.signal,
+        }),
+      );
+    }
+    this.stream = new EventStream(this.store);
+    this.interactions = interactions({
+      store: this.store,
+      clock: this.clock,
+      ids: this.ids,
+      logger: this.logger,
+      channels: this.channels,
+      linkSecret: this.linkSecret,
+      publicUrl: this.publicUrl,
+      nowIso: () => this.nowIso(),
+      withStep: (tenantId, runId, stepId, fn) => this.withStep(tenantId, runId, stepId, fn),
+    });
+  }
+
+  // ---- EngineInternals ----
+
+  random(): number {
+    return this.randomFn();
+  }
+
+  protected lastIso = { ms: Number.NaN, iso: '' };
+  nowIso(): string {
+    const ms = this.clock.now();
+    if (ms !== this.lastIso.ms) this.lastIso = { ms, iso: new Date(ms).toISOString() };
+    return this.lastIso.iso;
+  }
+
+  async graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph> {
+    const key = `${tenantId}\u0000${segmentId}\u0000${version}`;
+    let graph = this.graphs.get(key);
+    if (graph) return graph;
+    const record = await this.store.getSegment(tenantId, segmentId, version);
+    if (!record) {
+      throw new LlmteamError(
+        'LLMT_E_SEGMENT_NOT_FOUND',
+        `segment "${segmentId}" version ${version} is not registered for tenant "${tenantId}"; upsert it first`,
+      );
+    }
+    graph = buildGraph(
+      record.definition as SegmentDefinition,
+      (step) => this.catalog.get(step.step_type)?.backEdges,
+    );
+    this.graphs.set(key, graph);
+    return graph;
+  }
+
+  protected readonly ports = new WeakMap<StepDefinition, { inputs: Set<string>; outputs: Set<string> }>();
+  portsOf(def: StepDefinition) {
+    let ports = this.ports.get(def);
+    if (!ports) {
+      ports = stepPorts(def, this.catalog);
+      this.ports.set(def, ports);
+    }
+    return ports;
+  }
+
+  makeContext(args: Parameters<EngineInternals['makeContext']>[0]): StepContextImpl {
+    return new StepContextImpl(
+      args.driver.tenantId,
+      args.driver.runId,
+      args.def,
+      args.type,
+      args.rec,
+      args.attempt,
+      args.inputs,
+      this.contextServices,
+      args.driver,
+    );
+  }
+
+  protected get contextServices(): ContextServices {
+    this.services ??= {
+      logger: this.logger,
+      clock: this.clock,
+      ids: this.ids,
+      secrets: this.secretsProvider,
+      resources: this.resources,
+      actions: this.actions,
+      fetch: (input, init) => globalThis.fetch(input, init),
+      interactions: this.interactions,
+      grants: this.options.permissions ?? {},
+    };
+    return this.services;
+  }
+  protected services?: ContextServices;
+
+  protected readonly secretsProvider: SecretsProvider = {
+    get: async (name, scope) => {
+      for (const provider of this.secrets) {
+        const value = await provider.get(name, scope);
+        if (value !== undefined) return value;
+      }
+      return undefined;
+    },
+  };
+
+  protected executions = 0;
+  nextExecution(): string {
+    return `${this.workerId}.${++this.executions}`;
+  }
+
+  protected ready(): Promise<void> {
+    this.readyPromise ??= (async () => {
+      await this.store.init();
+      await setupPlugins(this.options.plugins ?? [], {
+        catalog: this.catalog,
+        logger: this.logger,
+        channels: this.channels,
+        resources: this.resources,
+        secrets: this.secrets,
+        actions: this.actions,
+      });
+      // Plugins may add action types: configs of those types are checked now, before any run.
+      this.actions.checkAll();
+    })();
+    return this.readyPromise;
+  }
+
+  protected scope(scope?: CallScope): { tenantId: string; actor: Actor } {
+    return { tenantId: scope?.tenantId ?? DEFAULT_TENANT, actor: scope?.actor ?? SYSTEM };
+  }
+
+  protected async mustGetRun(tenantId: string, runId: string): Promise<RunRecord> {
+    const run = await this.store.getRun(tenantId, runId);
+    if (!run)
+      throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
+    return run;
+  }
+
+  /** Applies a change to a run in one commit (see {@link EngineWorker.withRun}). */
+  abstract withRun<T>(
+    tenantId: string,
+    runId: string,
+    fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>,
+  ): Promise<T>;
+  /** Runs `fn` in one commit of the run, bound to one of its steps. */
+  abstract withStep<T>(
+    tenantId: string,
+    runId: string,
+    stepId: string,
+    fn: (commit: StepCommit) => T | Promise<T>,
+  ): Promise<T>;
+}
