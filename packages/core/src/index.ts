@@ -62,6 +62,7 @@ export { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './plugins/ver
 export * from './segment/types.js';
 export { segmentJsonSchema, type ValidationResult, validateSegment } from './segment/validate.js';
 export { checkCommitScope } from './store/check-commit.js';
+export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
 export * from './store/types.js';
