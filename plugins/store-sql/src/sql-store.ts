@@ -6,6 +6,8 @@ import {
   type Commit,
   type CommitResult,
   ConcurrencyError,
+  type EventQuery,
+  eventPage,
   chainAuditEntry,
   checkCommitScope,
   type EventListener,
@@ -15,6 +17,7 @@ import {
   type ListInteractionsOptions,
   type ListRunsOptions,
   LlmteamError,
+  normalizeEventQuery,
   type Page,
   type RunRecord,
   type SegmentRecord,
@@ -28,6 +31,7 @@ import {
 } from '@llmteam/core';
 import { type DataSource, MigrationExecutor, type QueryResult, type QueryRunner } from 'typeorm';
 import type { SqlRow } from './entities.js';
+import { eventFromRow, eventQuerySql } from './event-query-sql.js';
 import { SqlStoreError } from './errors.js';
 import { SQL_SCHEMA_VERSION } from './migrations/index.js';
 
@@ -636,6 +640,16 @@ export abstract class SqlStore implements Store {
         return event;
       });
     });
+  }
+
+  async queryEvents(tenantId: string, query: EventQuery = {}): Promise<Page<WorktrailEvent>> {
+    const q = normalizeEventQuery(query);
+    const { sql, params } = eventQuerySql(tenantId, q);
+    const rows = await this.select(sql, params);
+    return eventPage(
+      rows.map((r) => eventFromRow(tenantId, r, (v, where) => this.parse(v, where))),
+      q.limit,
+    );
   }
 
   async getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined> {

@@ -9,7 +9,7 @@ import type { Page, Store, WorktrailEvent } from './types.js';
 
 /** Which events to return. Every field narrows the result; none returns all events. */
 export interface EventQuery {
-  /** Only these types (`step.completed`, ...). */
+  /** Only these types (`step.completed`, ...); an empty list filters nothing. */
   types?: string[];
   runId?: string;
   stepId?: string;
@@ -90,9 +90,10 @@ export function normalizeEventQuery(query: EventQuery = {}): NormalizedEventQuer
   }
   const from = isoTime(query.from, 'from');
   const to = isoTime(query.to, 'to');
-  const { after, limit: _limit, ...rest } = query;
+  const { after, limit: _limit, types, ...rest } = query;
   return {
     ...rest,
+    ...(types?.length ? { types } : {}),
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),
     limit,
