@@ -1,3 +1,18 @@
+export { actionConfigSchema } from './actions/action-config-schema.js';
+export {
+  type ActionCoordination,
+  type ActionLimiterSpec,
+  type ActionRateLimiter,
+  memoryCoordination,
+} from './actions/action-policies.js';
+export {
+  type ActionError,
+  ActionRegistry,
+  type ActionRegistryOptions,
+  DEFAULT_ACTION_TIMEOUT_MS,
+} from './actions/action-registry.js';
+export { type ActionCommitRecords, actionCommitRecords, type StepActions } from './actions/step-actions.js';
+export * from './actions/types.js';
 export * from './audit/hash-chain.js';
 export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/types.js';
