@@ -731,7 +731,13 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         const t = uniqueId('t');
         const other = uniqueId('t');
         // Events at times out of seq order across runs; two runs share a timestamp.
-        const ev = (runId: string, seq: number, type: string, ms: number, stepId?: string): WorktrailEvent => ({
+        const ev = (
+          runId: string,
+          seq: number,
+          type: string,
+          ms: number,
+          stepId?: string,
+        ): WorktrailEvent => ({
           ...sampleEvent(t, runId, seq, type, stepId),
           timestamp: at(ms),
         });
@@ -758,7 +764,15 @@ export function storeConformanceSuite(options: StoreConformanceOptions): void {
         const keys = async (q: Parameters<typeof queryEvents>[2]) =>
           (await queryEvents(store, t, q)).items.map((e) => `${e.run_id}:${e.seq}`);
 
-        expect(await keys({})).toEqual(['run-a:1', 'run-b:1', 'run-a:2', 'run-b:2', 'run-a:3', 'run-a:4', 'run-b:3']);
+        expect(await keys({})).toEqual([
+          'run-a:1',
+          'run-b:1',
+          'run-a:2',
+          'run-b:2',
+          'run-a:3',
+          'run-a:4',
+          'run-b:3',
+        ]);
         expect(await keys({ types: ['step.completed'] })).toEqual(['run-a:3', 'run-b:3']);
         expect(await keys({ types: ['run.started', 'step.completed'] })).toEqual([
           'run-a:1',

@@ -45,7 +45,11 @@ export function eventQuerySql(tenantId: string, q: NormalizedEventQuery): { sql:
 }
 
 /** Maps a row of {@link eventQuerySql} to an event; `parse` reads the JSON `data` column. */
-export function eventFromRow(tenantId: string, r: SqlRow, parse: (value: unknown, where: string) => unknown): WorktrailEvent {
+export function eventFromRow(
+  tenantId: string,
+  r: SqlRow,
+  parse: (value: unknown, where: string) => unknown,
+): WorktrailEvent {
   const event: WorktrailEvent = {
     event_id: String(r.event_id),
     tenant_id: tenantId,

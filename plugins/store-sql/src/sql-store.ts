@@ -6,11 +6,11 @@ import {
   type Commit,
   type CommitResult,
   ConcurrencyError,
-  type EventQuery,
-  eventPage,
   chainAuditEntry,
   checkCommitScope,
   type EventListener,
+  type EventQuery,
+  eventPage,
   type InteractionRecord,
   type LeaseOptions,
   type ListEventsOptions,
@@ -31,8 +31,8 @@ import {
 } from '@llmteam/core';
 import { type DataSource, MigrationExecutor, type QueryResult, type QueryRunner } from 'typeorm';
 import type { SqlRow } from './entities.js';
-import { eventFromRow, eventQuerySql } from './event-query-sql.js';
 import { SqlStoreError } from './errors.js';
+import { eventFromRow, eventQuerySql } from './event-query-sql.js';
 import { SQL_SCHEMA_VERSION } from './migrations/index.js';
 
 /** The SQL dialects the shared layer speaks. */

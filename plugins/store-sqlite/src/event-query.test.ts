@@ -22,7 +22,10 @@ describe('SqliteStore event queries', () => {
     const old = new SqliteStore({ path });
     await old.init();
     await startRun(old, 't1', 'run-1', {
-      events: [sampleEvent('t1', 'run-1', 1, 'run.started'), sampleEvent('t1', 'run-1', 2, 'step.completed', 's')],
+      events: [
+        sampleEvent('t1', 'run-1', 1, 'run.started'),
+        sampleEvent('t1', 'run-1', 2, 'step.completed', 's'),
+      ],
     });
     // Back to what version 1 created.
     await raw(old)('DROP INDEX events_by_type');
@@ -35,9 +38,9 @@ describe('SqliteStore event queries', () => {
     await store.init();
     try {
       expect((await raw(store)('SELECT version FROM llmteam_schema_version'))[0].version).toBe(2);
-      const indexes = (await raw(store)(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)).map(
-        (r) => r.name,
-      );
+      const indexes = (
+        await raw(store)(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
+      ).map((r) => r.name);
       expect(indexes).toEqual(expect.arrayContaining(['events_by_type', 'events_by_time']));
       const page = await store.queryEvents('t1', { types: ['step.completed'] });
       expect(page.items.map((e) => `${e.run_id}:${e.seq}:${e.step_id}`)).toEqual(['run-1:2:s']);
@@ -54,7 +57,9 @@ describe('SqliteStore event queries', () => {
         const { eventQuerySql } = await import('@llmteam/store-sql');
         const { normalizeEventQuery } = await import('@llmteam/core');
         const { sql, params } = eventQuerySql('t1', normalizeEventQuery(query));
-        return (await raw(store)(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r) => String(r.detail)).join('\n');
+        return (await raw(store)(`EXPLAIN QUERY PLAN ${sql}`, params))
+          .map((r) => String(r.detail))
+          .join('\n');
       };
       const byType = await plan({ types: ['step.completed'], after: undefined });
       expect(byType).toContain('events_by_type');

@@ -64,7 +64,11 @@ describe('queryEvents', () => {
       {},
       { types: ['step.completed'] },
       { segmentId: 'odd', stepId: 's1' },
-      { from: '2026-01-01T00:00:05Z', to: '2026-01-01T00:00:12Z', types: ['step.started', 'interaction.requested'] },
+      {
+        from: '2026-01-01T00:00:05Z',
+        to: '2026-01-01T00:00:12Z',
+        types: ['step.started', 'interaction.requested'],
+      },
       { runId: 'run-3', types: [] },
     ];
     for (const query of queries) {

@@ -45,7 +45,9 @@ export function encodeEventCursor(event: WorktrailEvent): string {
 /** Decodes a cursor made by {@link encodeEventCursor}. @throws LLMT_E_INVALID_ARGUMENT */
 export function decodeEventCursor(cursor: string): EventCursor {
   try {
-    const [timestamp, runId, seq] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const [timestamp, runId, seq] = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    ) as unknown[];
     if (typeof timestamp === 'string' && typeof runId === 'string' && Number.isInteger(seq)) {
       return { timestamp, runId, seq: seq as number };
     }
@@ -85,7 +87,10 @@ export function normalizeEventQuery(query: EventQuery = {}): NormalizedEventQuer
       `limit must be an integer from 1 to ${MAX_EVENT_QUERY_LIMIT}, got ${query.limit}`,
     );
   }
-  if (query.types !== undefined && (!Array.isArray(query.types) || query.types.some((t) => typeof t !== 'string'))) {
+  if (
+    query.types !== undefined &&
+    (!Array.isArray(query.types) || query.types.some((t) => typeof t !== 'string'))
+  ) {
     throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'types must be a list of event type names');
   }
   const from = isoTime(query.from, 'from');
@@ -117,7 +122,11 @@ export function eventMatches(event: WorktrailEvent, q: NormalizedEventQuery): bo
   if (q.to !== undefined && event.timestamp > q.to) return false;
   if (q.after) {
     const c = q.after;
-    const cmp = compareEvents(event, { timestamp: c.timestamp, run_id: c.runId, seq: c.seq } as WorktrailEvent);
+    const cmp = compareEvents(event, {
+      timestamp: c.timestamp,
+      run_id: c.runId,
+      seq: c.seq,
+    } as WorktrailEvent);
     if (cmp <= 0) return false;
   }
   return true;
@@ -126,7 +135,9 @@ export function eventMatches(event: WorktrailEvent, q: NormalizedEventQuery): bo
 /** Builds a page from candidates already filtered and sorted, `limit + 1` of them at most needed. */
 export function eventPage(sorted: WorktrailEvent[], limit: number): Page<WorktrailEvent> {
   const items = sorted.slice(0, limit);
-  return sorted.length > limit ? { items, nextCursor: encodeEventCursor(items[items.length - 1]) } : { items };
+  return sorted.length > limit
+    ? { items, nextCursor: encodeEventCursor(items[items.length - 1]) }
+    : { items };
 }
 
 /**
@@ -142,7 +153,8 @@ export async function queryEvents(
   const q = normalizeEventQuery(query);
   const matching: WorktrailEvent[] = [];
   const scan = async (runId: string) => {
-    for (const event of await store.listEvents(tenantId, runId)) if (eventMatches(event, q)) matching.push(event);
+    for (const event of await store.listEvents(tenantId, runId))
+      if (eventMatches(event, q)) matching.push(event);
   };
   if (q.runId !== undefined) {
     const run = await store.getRun(tenantId, q.runId);

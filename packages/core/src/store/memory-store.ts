@@ -1,7 +1,13 @@
 import { chainAuditEntry } from '../audit/hash-chain.js';
 import { ConcurrencyError, LlmteamError } from '../errors.js';
 import { checkCommitScope } from './check-commit.js';
-import { compareEvents, type EventQuery, eventMatches, eventPage, normalizeEventQuery } from './event-query.js';
+import {
+  compareEvents,
+  type EventQuery,
+  eventMatches,
+  eventPage,
+  normalizeEventQuery,
+} from './event-query.js';
 import type {
   ApiKeyRecord,
   AuditDraft,
@@ -202,7 +208,9 @@ export class MemoryStore implements Store {
     const q = normalizeEventQuery(query);
     const matching: WorktrailEvent[] = [];
     const slots =
-      q.runId === undefined ? this.runs.values() : [this.runs.get(this.key(tenantId, q.runId))].filter((s) => !!s);
+      q.runId === undefined
+        ? this.runs.values()
+        : [this.runs.get(this.key(tenantId, q.runId))].filter((s) => !!s);
     for (const slot of slots) {
       if (slot.run.tenantId !== tenantId) continue;
       if (q.segmentId !== undefined && slot.run.segmentId !== q.segmentId) continue;
