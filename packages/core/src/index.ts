@@ -20,6 +20,20 @@ export {
 export { blockedReason, OutboundGuard, type OutboundGuardOptions } from './actions/outbound-guard.js';
 export { type ActionCommitRecords, actionCommitRecords, type StepActions } from './actions/step-actions.js';
 export * from './actions/types.js';
+export { type DurationStats, durationStats } from './analytics/duration-stats.js';
+export {
+  type HumanStepWaiting,
+  PROCESS_END,
+  PROCESS_START,
+  type ProcessMap,
+  type ProcessMapEdge,
+  type ProcessMapNode,
+  type ProcessMetrics,
+  processMap,
+  processMetrics,
+  type ReworkLoops,
+  type SlaBreaches,
+} from './analytics/process-analytics.js';
 export * from './audit/hash-chain.js';
 export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/types.js';

@@ -8,7 +8,7 @@ import { ORDER_FLOW, startTestGateway, type TestGateway } from './test-support.j
 const SMALL = { customer: 'small', items: [{ sku: 'widget', qty: 2, unit_price: 10 }] };
 const BIG = { customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] };
 
-describe('event queries over GraphQL (SQLite store)', () => {
+describe('event queries and process analytics over GraphQL (SQLite store)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmteam-gw-events-'));
   let t: TestGateway;
   let operator: string;
@@ -117,5 +117,38 @@ describe('event queries over GraphQL (SQLite store)', () => {
       { id: runIds[1] },
     );
     expect(limited.body.data.run.events).toHaveLength(1);
+  });
+
+  it('processMap and processMetrics describe the segment’s runs', async () => {
+    const res = await t.gql(
+      operator,
+      `{ processMap(segmentId: "order_flow") { runs nodes { activity stepType count } edges { source target count duration { maxMs } } }
+         processMetrics(segmentId: "order_flow") { runs byStatus { status count } throughput { count } slaBreachRate } }`,
+    );
+    expect(res.body.errors).toBeUndefined();
+    const { processMap, processMetrics } = res.body.data;
+    expect(processMap.runs).toBe(2);
+    expect(processMap.nodes.find((n: any) => n.activity === 'approve')).toEqual({
+      activity: 'approve',
+      stepType: 'human_task',
+      count: 1,
+    });
+    expect(processMap.edges).toContainEqual({
+      source: 'check_inventory',
+      target: 'price',
+      count: 2,
+      duration: { maxMs: expect.any(Number) },
+    });
+    expect(processMetrics).toEqual({
+      runs: 2,
+      byStatus: expect.arrayContaining([
+        { status: 'COMPLETED', count: 1 },
+        { status: 'WAITING_HUMAN', count: 1 },
+      ]),
+      throughput: { count: 1 },
+      slaBreachRate: 0,
+    });
+    const foreign = await t.gql(other, '{ processMetrics(segmentId: "order_flow") { runs } }');
+    expect(foreign.body.data.processMetrics.runs).toBe(0);
   });
 });
