@@ -73,7 +73,7 @@ function toWireMessages(messages: LlmMessage[]): ChatCompletionMessageParam[] {
               }
             : {}),
         };
-      case 'tool':
+      default:
         return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
     }
   });
@@ -156,7 +156,11 @@ async function readStream(
       request.onDelta?.({ type: 'text', text: delta.content });
     }
     for (const piece of delta?.tool_calls ?? []) {
-      const call = (calls[piece.index] ??= { id: '', name: '', arguments: '' });
+      let call = calls[piece.index];
+      if (!call) {
+        call = { id: '', name: '', arguments: '' };
+        calls[piece.index] = call;
+      }
       if (piece.id) call.id = piece.id;
       if (piece.function?.name) call.name += piece.function.name;
       if (piece.function?.arguments) call.arguments += piece.function.arguments;
