@@ -49,6 +49,7 @@ export const ERROR_CODES = {
     'A `requiresApproval` task was rejected (or not approved in time); its work did not run.',
   LLMT_E_TASK_STATE: 'A `requiresApproval` task was asked to do something its state does not allow.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
+  LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

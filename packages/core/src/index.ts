@@ -3,6 +3,7 @@ export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/types.js';
 export { createEngine, type TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
+export * from './engine/tenant-engine.js';
 export * from './engine/types.js';
 export * from './errors.js';
 export { mayAnswer, parseAssignees } from './human/assignees.js';
@@ -19,6 +20,7 @@ export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-r
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
+export * from './plugins/http-route.js';
 export {
   type LoadPluginsOptions,
   loadPlugins,

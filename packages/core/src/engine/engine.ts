@@ -11,6 +11,7 @@ import {
 import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
 import { HumanManager } from '../human/human-manager.js';
 import type { NotificationChannel } from '../notify/types.js';
+import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
@@ -37,6 +38,7 @@ import type { EngineInternals } from './internals.js';
 import { RunDriver } from './run-driver.js';
 import { verifySnapshot } from './snapshot.js';
 import { type ContextServices, StepContextImpl } from './step-context.js';
+import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import type { Transaction } from './transaction.js';
 import {
   type Actor,
@@ -91,6 +93,7 @@ class DurableEngine implements Engine, EngineInternals {
   readonly channels: NotificationChannel[];
   readonly linkSecret: string;
   readonly publicUrl?: string;
+  readonly routes: HttpRoute[] = [];
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly randomFn: () => number;
@@ -260,6 +263,7 @@ class DurableEngine implements Engine, EngineInternals {
         channels: this.channels,
         resources: this.resources,
         secrets: this.secrets,
+        routes: this.routes,
       });
     })();
     return this.readyPromise;
@@ -1092,6 +1096,10 @@ class DurableEngine implements Engine, EngineInternals {
   }
 
   /** Registers a handler for a durable timer kind (used by step types that set their own timers). */
+  forTenant(tenantId: string, actor: Actor = SYSTEM): TenantEngine {
+    return createTenantEngine(this, tenantId, actor);
+  }
+
   onTimer(kind: string, handler: TimerHandler): void {
     this.timerHandlers.set(kind, handler);
   }
