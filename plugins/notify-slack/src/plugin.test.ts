@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type HttpRoute, isPlugin, type NotificationChannel, type PluginApi, silentLogger } from '@llmteam/core';
+import {
+  type HttpRoute,
+  isPlugin,
+  type NotificationChannel,
+  type PluginApi,
+  silentLogger,
+} from '@llmteam/core';
 import { expect, test } from 'vitest';
 import { SLACK_ERROR_CODES } from './errors.js';
 import plugin from './index.js';
