@@ -1,13 +1,13 @@
 import { LlmteamError, type Role, type TenantTier } from '@llmteam/core';
-import { JSONResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import { createApiKey } from '../auth/api-keys.js';
 import { requirePermission, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { RoleEnum, TenantTierEnum } from './enums.js';
-import { toInteraction, toRun, toSegment, toSnapshot } from './mappers.js';
-import { CreatedApiKey, Interaction, Run, Segment, Snapshot, Tenant } from './object-types.js';
+import { toApiKey, toInteraction, toRun, toSegment, toSnapshot } from './mappers.js';
+import { ApiKey, CreatedApiKey, Interaction, Run, Segment, Snapshot, Tenant } from './object-types.js';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -148,6 +148,11 @@ export class MutationResolver {
     @Arg('name', () => String, { nullable: true }) name?: string,
     @Arg('subject', () => String, { nullable: true }) subject?: string,
     @Arg('groups', () => [String], { nullable: true }) groups?: string[],
+    @Arg('expiresAt', () => DateTimeResolver, {
+      nullable: true,
+      description: 'When the key stops working; default never',
+    })
+    expiresAt?: Date,
   ): Promise<CreatedApiKey> {
     const auth = requirePermission(ctx.auth, 'admin');
     if (auth.tenantId !== tenantId && auth.tenantId !== 'default') {
@@ -155,6 +160,8 @@ export class MutationResolver {
     }
     if (roles.length === 0)
       throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'roles must name at least one role');
+    if (expiresAt && expiresAt.getTime() <= ctx.engine.clock.now())
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'expiresAt must be in the future');
     const target = ctx.engine.forTenant(tenantId, {
       subject: auth.subject,
       groups: auth.groups,
@@ -176,6 +183,7 @@ export class MutationResolver {
       ...(subject ? { subject } : {}),
       groups: groups ?? [],
       now: new Date(ctx.engine.clock.now()),
+      ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
     });
     return {
       id: record.keyId,
@@ -185,7 +193,33 @@ export class MutationResolver {
       name: record.name,
       subject: record.subject,
       groups: record.groups,
+      expiresAt: record.expiresAt,
     };
+  }
+
+  @Mutation(() => ApiKey, {
+    description:
+      "Admins of the key's tenant (or of `default`, naming `tenantId`). HTTP refuses the key at once; its live graphql-ws sessions close with 4403 within seconds",
+  })
+  async revokeApiKey(
+    @Ctx() ctx: GatewayContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('tenantId', () => ID, { nullable: true })
+    tenantId?: string,
+  ): Promise<ApiKey> {
+    const auth = requirePermission(ctx.auth, 'admin');
+    const target = tenantId ?? auth.tenantId;
+    if (target !== auth.tenantId && auth.tenantId !== 'default') {
+      throw new GatewayError('LLMT_E_GW_FORBIDDEN', 'An admin key revokes keys of its own tenant only');
+    }
+    const tenant = ctx.engine.forTenant(target, {
+      subject: auth.subject,
+      groups: auth.groups,
+      roles: auth.roles,
+    });
+    const record = await tenant.revokeApiKey(id, new Date(ctx.engine.clock.now()).toISOString());
+    ctx.info.recheckSessions();
+    return toApiKey(record);
   }
 }
 

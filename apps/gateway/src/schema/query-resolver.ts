@@ -11,9 +11,10 @@ import { requireAuth, requirePermission, tenantFor } from '../auth/permissions.j
 import type { GatewayContext } from '../context.js';
 import { decodeRunCursor, encodeRunCursor } from './cursor.js';
 import { InteractionStatusEnum, RunStatusEnum, StepCategoryEnum } from './enums.js';
-import { toAudit, toInteraction, toRun, toSegment, toStepType } from './mappers.js';
+import { toApiKey, toAudit, toInteraction, toRun, toSegment, toStepType } from './mappers.js';
 import {
   Action,
+  ApiKey,
   AuditEvent,
   AuditVerification,
   Health,
@@ -163,6 +164,11 @@ export class QueryResolver {
       to: to?.toISOString(),
     });
     return records.map(toAudit);
+  }
+
+  @Query(() => [ApiKey], { description: "Admins: the tenant's API keys (never their secrets)" })
+  async apiKeys(@Ctx() ctx: GatewayContext): Promise<ApiKey[]> {
+    return (await tenantFor(ctx, 'admin').tenant.listApiKeys()).map(toApiKey);
   }
 
   @Query(() => AuditVerification, { description: "Recomputes the tenant's audit hash chain" })
