@@ -37,6 +37,15 @@ function watch(url: string, key: string, query = 'subscription { events { runId 
 }
 const watching: Client[] = [];
 
+/** Starts runs until the watcher got an event (its subscription may not be set up yet at first). */
+async function untilDelivered(watcher: { received: unknown[] }, startRun: () => Promise<unknown>) {
+  for (let i = 0; i < 100 && watcher.received.length === 0; i++) {
+    await startRun();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(watcher.received.length).toBeGreaterThan(0);
+}
+
 async function until(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -68,11 +77,11 @@ describe('live graphql-ws sessions', () => {
     );
     const { id, secret } = viewerKey.body.data.createApiKey;
     const live = watch(t.gateway.wsUrl, secret);
-    await new Promise((r) => setTimeout(r, 100));
-    await t.gql(operator, 'mutation($i: JSON) { startRun(segmentId: "order_flow", input: $i) { id } }', {
-      i: SMALL_ORDER,
-    });
-    await until(() => live.received.length > 0);
+    const startRun = () =>
+      t.gql(operator, 'mutation($i: JSON) { startRun(segmentId: "order_flow", input: $i) { id } }', {
+        i: SMALL_ORDER,
+      });
+    await untilDelivered(live, startRun);
 
     const startedAt = Date.now();
     const revoked = await t.gql(admin, 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }', {
@@ -100,11 +109,11 @@ describe('live graphql-ws sessions', () => {
     const viewer = await t.key('default', ['viewer']);
     await t.gql(operator, 'mutation($d: JSON!) { upsertSegment(definition: $d) { id } }', { d: ORDER_FLOW });
     const live = watch(t.gateway.wsUrl, viewer);
-    await new Promise((r) => setTimeout(r, 100));
-    await t.gql(operator, 'mutation($i: JSON) { startRun(segmentId: "order_flow", input: $i) { id } }', {
-      i: SMALL_ORDER,
-    });
-    await until(() => live.received.length > 0);
+    const startRun = () =>
+      t.gql(operator, 'mutation($i: JSON) { startRun(segmentId: "order_flow", input: $i) { id } }', {
+        i: SMALL_ORDER,
+      });
+    await untilDelivered(live, startRun);
     await new Promise((r) => setTimeout(r, 200));
     const record = await store.findApiKeyByHash(hashApiKey(viewer));
     await store.putApiKey({ ...record!, revokedAt: new Date().toISOString() });
