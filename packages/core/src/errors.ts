@@ -95,6 +95,7 @@ export const ERROR_CODES = {
   LLMT_E_TOKEN_BUDGET:
     "A model call would pass the step's `token_budget`; the message names the budget and what was used.",
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
+  LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
