@@ -57,8 +57,10 @@ export interface GatewayOptions {
    * interaction's assignees). @default `{ subject: user.name, groups: ["slack:" + user.id] }`
    */
   slackActor?: SlackInteractionsOptions['resolveActor'];
-  /** Serve the approval inbox page at `/`. @default true */
+  /** Serve the web console at `/` and its GraphQL explorer at `GET /graphql` (browsers). @default true */
   console?: boolean;
+  /** Folder of a built console to serve instead of the `@llmteam/console` package's. */
+  consoleDir?: string;
   /** How long shutdown waits for in-flight work. @default 10000 */
   shutdownGraceMs?: number;
   /** Allow schema introspection. @default true */
@@ -201,6 +203,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       .status(shuttingDown ? 503 : 200)
       .json({ status: shuttingDown ? 'shutting_down' : 'ok', version: GATEWAY_VERSION, store: store.name });
   });
+  if (options.console ?? true)
+    mountConsole(app, options.consoleDir ? { dir: options.consoleDir } : {});
   const bodyLimit = options.bodyLimit ?? '1mb';
   app.use(
     '/graphql',
@@ -229,7 +233,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     ...(options.slackActor ? { resolveActor: options.slackActor } : {}),
   });
-  if (options.console ?? true) mountConsole(app);
 
   // Body parser errors (too large, malformed JSON) become GraphQL-shaped JSON errors.
   app.use(

@@ -79,6 +79,7 @@ export function toInteraction(record: InteractionRecord): Interaction {
     priority: record.priority,
     title: record.title,
     description: record.description,
+    context: record.settings?.context,
     assignees: { users: record.assignees?.users ?? [], groups: record.assignees?.groups ?? [] },
     options: record.options,
     inputSchema: record.inputSchema,

@@ -1,0 +1,210 @@
+import {
+  Background,
+  Controls,
+  type Edge,
+  Handle,
+  type Node,
+  type NodeProps,
+  Position,
+  ReactFlow,
+  type ReactFlowProps,
+} from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { memo, useEffect, useMemo, useState } from 'react';
+import { lower } from './format.js';
+import { portsOf, type SegmentDef } from './segment-model.js';
+
+/** Data of a drawn step. */
+export interface StepNodeData extends Record<string, unknown> {
+  label: string;
+  stepType: string;
+  inputs: string[];
+  outputs: string[];
+  state?: string;
+  problem?: string;
+  selected?: boolean;
+}
+
+export type StepNode = Node<StepNodeData, 'step'>;
+
+const PORT_SPACING = 18;
+
+function StepNodeView({ data }: NodeProps<StepNode>) {
+  const rows = Math.max(data.inputs.length, data.outputs.length);
+  return (
+    <div
+      className={`node ${data.state ? `state-${data.state.toLowerCase()}` : ''} ${data.problem ? 'problem' : ''} ${
+        data.selected ? 'selected' : ''
+      }`}
+      style={{ minHeight: 34 + rows * PORT_SPACING }}
+      title={data.problem}
+    >
+      <div>
+        <strong>{data.label}</strong>
+      </div>
+      <div className="node-type">
+        {data.stepType}
+        {data.state ? ` · ${lower(data.state)}` : ''}
+      </div>
+      {data.problem ? <div className="field-error">{data.problem}</div> : null}
+      {data.inputs.map((port, i) => (
+        <Handle
+          key={`in-${port}`}
+          id={port}
+          type="target"
+          position={Position.Left}
+          style={{ top: 26 + (i + 0.5) * PORT_SPACING }}
+          title={`input ${port}`}
+          aria-label={`input port ${port}`}
+        />
+      ))}
+      {data.outputs.map((port, i) => (
+        <Handle
+          key={`out-${port}`}
+          id={port}
+          type="source"
+          position={Position.Right}
+          style={{ top: 26 + (i + 0.5) * PORT_SPACING }}
+          title={`output ${port}`}
+          aria-label={`output port ${port}`}
+        />
+      ))}
+    </div>
+  );
+}
+
+export const nodeTypes = { step: memo(StepNodeView) };
+
+/** Positions by step id, laid out left to right by ELK's layered algorithm. */
+export async function layoutSegment(
+  segment: SegmentDef,
+  sizes: (stepId: string) => { width: number; height: number },
+): Promise<Map<string, { x: number; y: number }>> {
+  const elk = new ELK();
+  const ids = new Set(segment.steps.map((s) => s.step_id));
+  const graph = await elk.layout({
+    id: 'root',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'RIGHT',
+      'elk.spacing.nodeNode': '30',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '60',
+      'elk.layered.cycleBreaking.strategy': 'DEPTH_FIRST',
+    },
+    children: segment.steps.map((s) => ({ id: s.step_id, ...sizes(s.step_id) })),
+    edges: segment.edges
+      .filter((e) => ids.has(e.source_step) && ids.has(e.target_step))
+      .map((e, i) => ({ id: `e${i}`, sources: [e.source_step], targets: [e.target_step] })),
+  });
+  return new Map((graph.children ?? []).map((c) => [c.id, { x: c.x ?? 0, y: c.y ?? 0 }]));
+}
+
+/** Nodes and edges of a segment (positions to be filled by the caller). */
+export function toFlow(
+  segment: SegmentDef,
+  options: {
+    states?: Map<string, string>;
+    problems?: Map<string, string>;
+    selected?: string;
+    typePorts?: (stepType: string) => { inputs: string[]; outputs: string[] } | undefined;
+    positions?: Map<string, { x: number; y: number }>;
+  } = {},
+): { nodes: StepNode[]; edges: Edge[] } {
+  const nodes: StepNode[] = segment.steps.map((step, i) => {
+    const ports = portsOf(step, segment.edges, options.typePorts?.(step.step_type));
+    return {
+      id: step.step_id,
+      type: 'step',
+      position: options.positions?.get(step.step_id) ?? { x: (i % 5) * 220, y: Math.floor(i / 5) * 120 },
+      data: {
+        label: step.name ?? step.step_id,
+        stepType: step.step_type,
+        inputs: ports.inputs,
+        outputs: ports.outputs,
+        state: options.states?.get(step.step_id),
+        problem: options.problems?.get(step.step_id),
+        selected: options.selected === step.step_id,
+      },
+      ariaLabel: `Step ${step.name ?? step.step_id} (${step.step_type})${
+        options.states?.get(step.step_id) ? `, ${lower(options.states.get(step.step_id) as string)}` : ''
+      }`,
+    };
+  });
+  const edges: Edge[] = segment.edges.map((e, i) => ({
+    id: `${e.source_step}:${e.source_port ?? 'output'}->${e.target_step}:${e.target_port ?? 'input'}:${i}`,
+    source: e.source_step,
+    sourceHandle: e.source_port ?? 'output',
+    target: e.target_step,
+    targetHandle: e.target_port ?? 'input',
+    label: e.source_port && e.source_port !== 'output' ? e.source_port : undefined,
+    animated:
+      options.states?.get(e.source_step) === 'COMPLETED' && options.states?.get(e.target_step) === 'RUNNING',
+  }));
+  return { nodes, edges };
+}
+
+export function nodeSize(segment: SegmentDef, stepId: string): { width: number; height: number } {
+  const step = segment.steps.find((s) => s.step_id === stepId);
+  const ports = step ? portsOf(step, segment.edges) : { inputs: [], outputs: [] };
+  return { width: 170, height: 40 + Math.max(ports.inputs.length, ports.outputs.length) * PORT_SPACING };
+}
+
+/** Props of {@link SegmentGraph}. */
+export interface SegmentGraphProps {
+  segment: SegmentDef;
+  /** Step status by step id (colours the nodes). */
+  states?: Map<string, string>;
+  selected?: string;
+  onSelect?: (stepId: string) => void;
+  label: string;
+  /** Extra React Flow props. */
+  flow?: Partial<ReactFlowProps<StepNode, Edge>>;
+}
+
+/** A read-only drawing of a segment, laid out automatically, coloured by step state. */
+export function SegmentGraph(props: SegmentGraphProps) {
+  const { segment } = props;
+  const [positions, setPositions] = useState<Map<string, { x: number; y: number }>>();
+  const shape = useMemo(
+    () => JSON.stringify([segment.steps.map((s) => s.step_id), segment.edges]),
+    [segment.steps, segment.edges],
+  );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-layout only when the shape changes
+  useEffect(() => {
+    let live = true;
+    layoutSegment(segment, (id) => nodeSize(segment, id)).then((p) => {
+      if (live) setPositions(p);
+    });
+    return () => {
+      live = false;
+    };
+  }, [shape]);
+  const { nodes, edges } = useMemo(
+    () => toFlow(segment, { states: props.states, selected: props.selected, positions }),
+    [segment, props.states, props.selected, positions],
+  );
+  return (
+    <section className="graph" aria-label={props.label} data-laid-out={positions ? 'true' : 'false'}>
+      {positions ? (
+        <ReactFlow<StepNode, Edge>
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          fitView
+          minZoom={0.1}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          onlyRenderVisibleElements
+          onNodeClick={(_e, node) => props.onSelect?.(node.id)}
+          {...props.flow}
+        >
+          <Background />
+          <Controls showInteractive={false} />
+        </ReactFlow>
+      ) : (
+        <p className="empty">Laying out the graph…</p>
+      )}
+    </section>
+  );
+}
