@@ -14,7 +14,9 @@ export const ARTIFACTS = fileURLToPath(new URL('../artifacts', import.meta.url))
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
   if (process.env.CI === 'true')
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`,
+    );
   console.warn(`skipping browser tests: ${CHROMIUM} is missing (apt-get install -y chromium)`);
   return false;
 }

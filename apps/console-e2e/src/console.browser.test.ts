@@ -95,7 +95,7 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await page.locator('.react-flow__node .node.state-completed').nth(2).waitFor();
     expect(await page.locator('.react-flow__node .node.state-completed').count()).toBe(3);
     const timeline = page.getByRole('list', { name: 'Events of the run' });
-    await timeline.getByText('run.completed').waitFor().catch(async (e) => { await shot(page, 'debug'); console.log(await page.locator('main').innerText()); throw e; });
+    await timeline.getByText('run.completed').waitFor();
     expect(await timeline.locator('li').count()).toBeGreaterThan(5);
     await page.getByRole('button', { name: /^approve\b/ }).click();
     await page.getByRole('region', { name: 'Step approve' }).getByText('Outputs').waitFor();
@@ -122,7 +122,9 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await detail.getByRole('button', { name: 'Request changes' }).click();
     await detail.getByText(/Already answered: request changes/).waitFor();
     // The revised draft arrives as a new request, live.
-    const revised = page.getByRole('button', { name: /Review the release note.*/ }).filter({ hasNotText: 'answered' });
+    const revised = page
+      .getByRole('button', { name: /Review the release note.*/ })
+      .filter({ hasNotText: 'answered' });
     await revised.first().click();
     await detail.getByText('revision 1').waitFor();
     await detail.getByText('Changes requested last time:').waitFor();
@@ -159,9 +161,15 @@ describe.skipIf(!available)('web console in Chromium', () => {
     const second = await signIn(context, t.origin, approverKey);
     await page.goto(`${t.origin}/`);
     for (const tab of [page, second]) {
-      await tab.getByRole('button', { name: /Approve the payment/ }).filter({ hasNotText: 'answered' }).click();
+      await tab
+        .getByRole('button', { name: /Approve the payment/ })
+        .filter({ hasNotText: 'answered' })
+        .click();
     }
-    await page.getByRole('region', { name: 'Selected request' }).getByRole('button', { name: 'Reject' }).click();
+    await page
+      .getByRole('region', { name: 'Selected request' })
+      .getByRole('button', { name: 'Reject' })
+      .click();
     await page.getByText(/Already answered: reject by fiona/).waitFor();
     const other = second.getByRole('region', { name: 'Selected request' });
     await other.getByRole('button', { name: 'Approve' }).click();
@@ -184,7 +192,10 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await viewer.getByRole('button', { name: 'Sign in' }).click();
     await viewer.locator('.whoami .subject').waitFor();
     expect(await viewer.locator('.whoami').innerText()).toContain('viewer');
-    await viewer.getByRole('button', { name: /Approve the payment/ }).first().click();
+    await viewer
+      .getByRole('button', { name: /Approve the payment/ })
+      .first()
+      .click();
     const detail = viewer.getByRole('region', { name: 'Selected request' });
     await detail.getByText('Your key may read requests but not answer them.').waitFor();
     for (const name of ['Approve', 'Reject', 'Request changes', 'Submit'])

@@ -79,13 +79,28 @@ export const REVIEW_FLOW = {
       step_id: 'review',
       step_type: 'human_task',
       name: 'Editorial review',
-      config: { task_type: 'review', title: 'Review the release note', assignee_ref: 'group:finance', max_revisions: 3 },
+      config: {
+        task_type: 'review',
+        title: 'Review the release note',
+        assignee_ref: 'group:finance',
+        max_revisions: 3,
+      },
     },
-    { step_id: 'publish', step_type: 'transform', name: 'Publish', config: { expression: '$merge([$, {"published": true}])' } },
+    {
+      step_id: 'publish',
+      step_type: 'transform',
+      name: 'Publish',
+      config: { expression: '$merge([$, {"published": true}])' },
+    },
   ],
   edges: [
     { source_step: 'draft', target_step: 'review' },
-    { source_step: 'review', source_port: 'changes_requested', target_step: 'draft', target_port: 'feedback' },
+    {
+      source_step: 'review',
+      source_port: 'changes_requested',
+      target_step: 'draft',
+      target_port: 'feedback',
+    },
     { source_step: 'review', source_port: 'approved', target_step: 'publish' },
   ],
 };
@@ -108,7 +123,11 @@ export interface ConsoleGateway {
   origin: string;
   admin: LlmteamClient;
   /** Creates a key of tenant `default`; returns its secret. */
-  key(roles: Array<'ADMIN' | 'OPERATOR' | 'APPROVER' | 'VIEWER'>, subject: string, groups?: string[]): Promise<string>;
+  key(
+    roles: Array<'ADMIN' | 'OPERATOR' | 'APPROVER' | 'VIEWER'>,
+    subject: string,
+    groups?: string[],
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -117,7 +136,13 @@ export async function startConsoleGateway(): Promise<ConsoleGateway> {
   const store = new MemoryStore();
   const engine = createEngine({ store, logger, pollIntervalMs: 50 });
   const bootstrap = `llmt_console_e2e_${Math.random().toString(36).slice(2)}`;
-  const gateway = await createGateway({ engine, host: '127.0.0.1', port: 0, logger, bootstrapApiKey: bootstrap });
+  const gateway = await createGateway({
+    engine,
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+    bootstrapApiKey: bootstrap,
+  });
   const admin = createLlmteamClient({ url: gateway.url, apiKey: bootstrap, webSocketImpl: WebSocket });
   return {
     gateway,

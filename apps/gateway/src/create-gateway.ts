@@ -203,8 +203,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       .status(shuttingDown ? 503 : 200)
       .json({ status: shuttingDown ? 'shutting_down' : 'ok', version: GATEWAY_VERSION, store: store.name });
   });
-  if (options.console ?? true)
-    mountConsole(app, options.consoleDir ? { dir: options.consoleDir } : {});
+  if (options.console ?? true) mountConsole(app, options.consoleDir ? { dir: options.consoleDir } : {});
   const bodyLimit = options.bodyLimit ?? '1mb';
   app.use(
     '/graphql',

@@ -1,9 +1,12 @@
 /** "3 min", "2 h", "5 d": how long ago (or, negative, how far ahead) an instant is. */
 export function duration(ms: number): string {
   const abs = Math.abs(ms);
-  if (abs < 60_000) return `${Math.round(abs / 1000)} s`;
-  if (abs < 3_600_000) return `${Math.round(abs / 60_000)} min`;
-  if (abs < 86_400_000) return `${Math.round(abs / 3_600_000)} h`;
+  const seconds = Math.round(abs / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(abs / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.round(abs / 3_600_000);
+  if (hours < 24) return `${hours} h`;
   return `${Math.round(abs / 86_400_000)} d`;
 }
 

@@ -13,16 +13,6 @@ function dueAt(i: Interaction): number {
   return at ? Date.parse(at) : Number.POSITIVE_INFINITY;
 }
 
-/** Inbox order: earliest SLA deadline first, then priority, then the oldest. */
-export function inboxOrder(a: Interaction, b: Interaction): number {
-  return (
-    dueAt(a) - dueAt(b) ||
-    (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) ||
-    Date.parse(a.createdAt) - Date.parse(b.createdAt) ||
-    a.id.localeCompare(b.id)
-  );
-}
-
 /** True when the viewer is among the request's assignees (or it is open to any approver). */
 export function assignedTo(i: Interaction, viewer: Viewer): boolean {
   if (viewer.roles.includes('ADMIN')) return true;
@@ -47,6 +37,8 @@ export function Inbox() {
   const reload = useCallback(async () => {
     try {
       const list = await session.client.interactions();
+      // User Timing mark: tools (and the browser tests) tell fetching from rendering with it.
+      performance.mark('llmteam:inbox-data', { detail: { count: list.length } });
       setById((current) => {
         const next = new Map<string, Interaction>();
         // Keep requests answered in this tab visible (as answered) until the next reload.
@@ -87,7 +79,23 @@ export function Inbox() {
 
   const items = useMemo(() => {
     const all = [...byId.values()];
-    return (mineOnly ? all.filter((i) => assignedTo(i, session.viewer)) : all).sort(inboxOrder);
+    const shown = mineOnly ? all.filter((i) => assignedTo(i, session.viewer)) : all;
+    // Inbox order: earliest SLA breach (or deadline) first, then priority, then the oldest.
+    // Sort keys computed once per request, not once per comparison: 10,000 requests sort in milliseconds.
+    const keyed = shown.map((i) => ({
+      i,
+      due: dueAt(i),
+      rank: PRIORITY_RANK[i.priority] ?? 9,
+      created: Date.parse(i.createdAt),
+    }));
+    keyed.sort(
+      (a, b) =>
+        a.due - b.due ||
+        a.rank - b.rank ||
+        a.created - b.created ||
+        (a.i.id < b.i.id ? -1 : a.i.id > b.i.id ? 1 : 0),
+    );
+    return keyed.map((k) => k.i);
   }, [byId, mineOnly, session.viewer]);
   const current = selected ? byId.get(selected) : undefined;
   const openCount = items.filter(isOpen).length;

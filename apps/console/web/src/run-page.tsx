@@ -127,7 +127,11 @@ export function RunPage({ runId }: { runId: string }) {
     if (segment?.id === run.segmentId && segment.version === run.segmentVersion) return;
     client
       .segment(run.segmentId, run.segmentVersion)
-      .then(setSegment)
+      .then((loaded) => {
+        // User Timing mark: the run and its segment are here; what follows is layout and rendering.
+        performance.mark('llmteam:run-data', { detail: { steps: run.steps.length } });
+        setSegment(loaded);
+      })
       .catch((cause) => setError((cause as Error).message));
   }, [client, run, segment]);
 

@@ -76,11 +76,74 @@ function StepNodeView({ data }: NodeProps<StepNode>) {
 
 export const nodeTypes = { step: memo(StepNodeView) };
 
-/** Positions by step id, laid out left to right by ELK's layered algorithm. */
+/** Above this many steps the quick layout replaces ELK, whose layered algorithm takes seconds there. */
+export const ELK_MAX_STEPS = 60;
+
+/**
+ * A fast layered layout (longest path from the sources, one barycentre pass to order each
+ * layer): linear in the graph's size, for segments too big for ELK to lay out in time.
+ */
+export function quickLayout(
+  segment: SegmentDef,
+  sizes: (stepId: string) => { width: number; height: number },
+): Map<string, { x: number; y: number }> {
+  const ids = segment.steps.map((s) => s.step_id);
+  const incoming = new Map<string, string[]>(ids.map((id) => [id, []]));
+  const outgoing = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const e of segment.edges) {
+    if (!incoming.has(e.target_step) || !outgoing.has(e.source_step)) continue;
+    incoming.get(e.target_step)?.push(e.source_step);
+    outgoing.get(e.source_step)?.push(e.target_step);
+  }
+  // Kahn's order; steps left in a cycle (revision loops) keep the layer of what reached them.
+  const pending = new Map(ids.map((id) => [id, incoming.get(id)?.length ?? 0]));
+  const queue = ids.filter((id) => pending.get(id) === 0);
+  const layer = new Map<string, number>(queue.map((id) => [id, 0]));
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i];
+    for (const next of outgoing.get(id) ?? []) {
+      layer.set(next, Math.max(layer.get(next) ?? 0, (layer.get(id) ?? 0) + 1));
+      pending.set(next, (pending.get(next) ?? 1) - 1);
+      if (pending.get(next) === 0) queue.push(next);
+    }
+  }
+  for (const id of ids) if (!layer.has(id)) layer.set(id, 0);
+  const layers: string[][] = [];
+  for (const id of ids) (layers[layer.get(id) as number] ??= []).push(id);
+  const position = new Map<string, { x: number; y: number }>();
+  const rank = new Map<string, number>();
+  let x = 0;
+  for (const members of layers) {
+    if (!members) continue;
+    const order = members
+      .map((id, i) => {
+        const preds = (incoming.get(id) ?? []).filter((p) => rank.has(p));
+        const centre = preds.length
+          ? preds.reduce((sum, p) => sum + (rank.get(p) as number), 0) / preds.length
+          : i;
+        return { id, centre };
+      })
+      .sort((a, b) => a.centre - b.centre);
+    let y = 0;
+    let width = 0;
+    order.forEach(({ id }, i) => {
+      rank.set(id, i);
+      const size = sizes(id);
+      position.set(id, { x, y });
+      y += size.height + 30;
+      width = Math.max(width, size.width);
+    });
+    x += width + 60;
+  }
+  return position;
+}
+
+/** Positions by step id, laid out left to right by ELK's layered algorithm (or {@link quickLayout} for big segments). */
 export async function layoutSegment(
   segment: SegmentDef,
   sizes: (stepId: string) => { width: number; height: number },
 ): Promise<Map<string, { x: number; y: number }>> {
+  if (segment.steps.length > ELK_MAX_STEPS) return quickLayout(segment, sizes);
   const elk = new ELK();
   const ids = new Set(segment.steps.map((s) => s.step_id));
   const graph = await elk.layout({

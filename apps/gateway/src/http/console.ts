@@ -23,7 +23,16 @@ const CSP = [
 ].join('; ');
 
 /** Paths of the console's own pages: a reload or a shared link must land on the app. */
-const ROUTES = ['/', '/inbox', '/runs', '/runs/*rest', '/segments', '/segments/*rest', '/canvas', '/canvas/*rest'];
+const ROUTES = [
+  '/',
+  '/inbox',
+  '/runs',
+  '/runs/*rest',
+  '/segments',
+  '/segments/*rest',
+  '/canvas',
+  '/canvas/*rest',
+];
 
 function wantsHtml(req: Request): boolean {
   return req.accepts(['json', 'html']) === 'html' && !req.query.query;
@@ -46,9 +55,11 @@ export function mountConsole(app: Express, options: ConsoleOptions = {}): void {
     if (existsSync(index)) res.sendFile(index);
     else res.status(503).type('html').send(missing);
   };
+  // Asset names carry a content hash, so they are cached for good; a missing one is a plain 404.
   app.use(
     '/assets',
-    express.static(join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: false }),
+    express.static(join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false }),
+    (_req, res) => void res.status(404).type('text').send('Not found'),
   );
   app.get(ROUTES, (_req, res) => sendIndex(res));
   app.get('/graphql', (req, res, next) => (wantsHtml(req) ? sendIndex(res) : next()));
