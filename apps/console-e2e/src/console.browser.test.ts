@@ -53,7 +53,7 @@ describe.skipIf(!available)('web console in Chromium', () => {
 
   it('signs in with an API key kept in session storage, never in the URL, and shows who is signed in', async () => {
     page = await signIn(context, t.origin, approverKey);
-    const who = await page.locator('.whoami').innerText();
+    const who = await page.locator('.whoami').textContent();
     expect(who).toContain('fiona@bank.example');
     expect(who).toContain('tenant default');
     expect(who).toContain('approver');
@@ -69,7 +69,7 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await other.goto(t.origin);
     await other.getByLabel('API key').fill('llmt_not_a_key');
     await other.getByRole('button', { name: 'Sign in' }).click();
-    const alert = await other.getByRole('alert').innerText();
+    const alert = await other.getByRole('alert').textContent();
     expect(alert).toMatch(/API key/i);
     await other.close();
   });
@@ -83,8 +83,8 @@ describe.skipIf(!available)('web console in Chromium', () => {
     console.log(`request visible in the inbox ${Date.now() - started} ms after startRun (no reload)`);
     await row.click();
     const detail = page.getByRole('region', { name: 'Selected request' });
-    await expect(detail.locator('pre.context').innerText()).resolves.toContain('ACME GmbH');
-    await expect(detail.innerText()).resolves.toMatch(/high/i);
+    await expect(detail.locator('pre.context').textContent()).resolves.toContain('ACME GmbH');
+    await expect(detail.textContent()).resolves.toMatch(/high/i);
     await shot(page, '02-inbox-request');
     await detail.getByLabel('Comment (optional)').fill('Invoice checked');
     await detail.getByRole('button', { name: 'Approve' }).click();
@@ -191,7 +191,7 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await viewer.getByLabel('API key').fill(viewerKey);
     await viewer.getByRole('button', { name: 'Sign in' }).click();
     await viewer.locator('.whoami .subject').waitFor();
-    expect(await viewer.locator('.whoami').innerText()).toContain('viewer');
+    expect(await viewer.locator('.whoami').textContent()).toContain('viewer');
     await viewer
       .getByRole('button', { name: /Approve the payment/ })
       .first()

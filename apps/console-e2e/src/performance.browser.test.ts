@@ -98,7 +98,7 @@ describe.skipIf(!available)('console performance in Chromium (measured, printed,
     );
     expect(rendered).toBeLessThan(100);
     // Most urgent first: the earliest deadline is 1 h away.
-    await expect(page.locator('.request-row').first().innerText()).resolves.toContain('due in 1 h');
+    await expect(page.locator('.request-row').first().textContent()).resolves.toContain('due in 1 h');
     await page.locator('.vlist.requests').evaluate((el) => {
       el.scrollTop = el.scrollHeight;
     });

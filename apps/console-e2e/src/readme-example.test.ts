@@ -5,7 +5,7 @@ import { expect, test } from 'vitest';
 
 test('the console README example serves the app on a console route', async () => {
   const readme = readFileSync(new URL('../../console/README.md', import.meta.url), 'utf8');
-  expect(readme).toContain("const page = await fetch(`${origin}/runs`);");
+  expect(readme).toContain('/runs`); // any console route answers with the app');
   const gateway = await createGateway({ engine: createEngine({ store: new MemoryStore() }), port: 0 });
   const origin = gateway.url.replace(/\/graphql$/, '');
   const page = await fetch(`${origin}/runs`);
@@ -15,7 +15,11 @@ test('the console README example serves the app on a console route', async () =>
 });
 
 test('a browser opening /graphql gets the console; API requests still reach GraphQL', async () => {
-  const gateway = await createGateway({ engine: createEngine({ store: new MemoryStore() }), port: 0, host: '127.0.0.1' });
+  const gateway = await createGateway({
+    engine: createEngine({ store: new MemoryStore() }),
+    port: 0,
+    host: '127.0.0.1',
+  });
   const html = await fetch(gateway.url, { headers: { accept: 'text/html,application/xhtml+xml' } });
   expect(html.status).toBe(200);
   expect(html.headers.get('content-security-policy')).toContain("script-src 'self'");

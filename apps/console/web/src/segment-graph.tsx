@@ -109,7 +109,11 @@ export function quickLayout(
   }
   for (const id of ids) if (!layer.has(id)) layer.set(id, 0);
   const layers: string[][] = [];
-  for (const id of ids) (layers[layer.get(id) as number] ??= []).push(id);
+  for (const id of ids) {
+    const at = layer.get(id) as number;
+    if (!layers[at]) layers[at] = [];
+    layers[at].push(id);
+  }
   const position = new Map<string, { x: number; y: number }>();
   const rank = new Map<string, number>();
   let x = 0;
