@@ -48,6 +48,8 @@ function Editor({ initial, types }: { initial: SegmentDef; types: StepType[] }) 
   const typeMap = useMemo(() => new Map(types.map((t) => [t.type, t])), [types]);
   const [segment, setSegment] = useState<SegmentDef>(initial);
   const [positions, setPositions] = useState<Map<string, { x: number; y: number }>>(new Map());
+  // Sizes React Flow measured; a controlled node without them stays hidden.
+  const [measured, setMeasured] = useState<Map<string, { width: number; height: number }>>(new Map());
   const [selected, setSelected] = useState<string>();
   const [serverProblems, setServerProblems] = useState<CanvasProblem[]>([]);
   const [message, setMessage] = useState<string>();
@@ -70,10 +72,15 @@ function Editor({ initial, types }: { initial: SegmentDef; types: StepType[] }) 
     }
     return map;
   }, [problems, segment]);
-  const { nodes, edges } = useMemo(
-    () => toFlow(segment, { positions, problems: problemByStep, selected, typePorts: typePortsOf(typeMap) }),
-    [segment, positions, problemByStep, selected, typeMap],
-  );
+  const { nodes, edges } = useMemo(() => {
+    const flow = toFlow(segment, {
+      positions,
+      problems: problemByStep,
+      selected,
+      typePorts: typePortsOf(typeMap),
+    });
+    return { nodes: flow.nodes.map((n) => ({ ...n, measured: measured.get(n.id) })), edges: flow.edges };
+  }, [segment, positions, problemByStep, selected, typeMap, measured]);
 
   const update = (next: SegmentDef) => {
     setSegment(next);
@@ -93,7 +100,10 @@ function Editor({ initial, types }: { initial: SegmentDef; types: StepType[] }) 
     setPositions((p) =>
       new Map(p).set(
         stepId,
-        position ?? { x: 40 + segment.steps.length * 30, y: 40 + segment.steps.length * 30 },
+        position ?? {
+          x: 40 + (segment.steps.length % 4) * 240,
+          y: 40 + Math.floor(segment.steps.length / 4) * 140,
+        },
       ),
     );
     update({ ...segment, steps: [...segment.steps, step] });
@@ -105,6 +115,13 @@ function Editor({ initial, types }: { initial: SegmentDef; types: StepType[] }) 
     if (type) addStep(type, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
   };
   const onNodesChange = (changes: NodeChange<StepNode>[]) => {
+    const sized = changes.filter((c) => c.type === 'dimensions' && c.dimensions);
+    if (sized.length)
+      setMeasured((map) => {
+        const next = new Map(map);
+        for (const c of sized) if (c.type === 'dimensions' && c.dimensions) next.set(c.id, c.dimensions);
+        return next;
+      });
     const moved = applyNodeChanges(changes, nodes);
     setPositions(new Map(moved.map((n) => [n.id, n.position])));
     const removed = changes.filter((c) => c.type === 'remove').map((c) => c.id);
@@ -284,6 +301,7 @@ function Editor({ initial, types }: { initial: SegmentDef; types: StepType[] }) 
             onNodeClick={(_e, node) => setSelected(node.id)}
             onPaneClick={() => setSelected(undefined)}
             deleteKeyCode={['Backspace', 'Delete']}
+            fitViewOptions={{ maxZoom: 1 }}
             fitView
           >
             <Background />

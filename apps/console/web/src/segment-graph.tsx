@@ -259,6 +259,7 @@ export function SegmentGraph(props: SegmentGraphProps) {
           edges={edges}
           nodeTypes={nodeTypes}
           fitView
+          fitViewOptions={{ maxZoom: 1.2 }}
           minZoom={0.1}
           nodesDraggable={false}
           nodesConnectable={false}
