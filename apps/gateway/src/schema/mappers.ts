@@ -71,8 +71,12 @@ export function toEvent(event: EventRecord): WorktrailEvent {
   };
 }
 
-export function toInteraction(record: InteractionRecord): Interaction {
+/** An interaction with the record it came from, for fields resolved from more than it (`context`). */
+export type InteractionSource = Interaction & { record?: InteractionRecord };
+
+export function toInteraction(record: InteractionRecord): InteractionSource {
   return {
+    record,
     id: record.interactionId,
     runId: record.runId,
     stepId: record.stepId,
@@ -81,7 +85,6 @@ export function toInteraction(record: InteractionRecord): Interaction {
     priority: record.priority,
     title: record.title,
     description: record.description,
-    context: record.settings?.context,
     assignees: { users: record.assignees?.users ?? [], groups: record.assignees?.groups ?? [] },
     options: record.options,
     inputSchema: record.inputSchema,

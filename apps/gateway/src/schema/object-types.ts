@@ -129,11 +129,6 @@ export class Interaction {
   @Field(() => InteractionPriorityEnum) priority!: string;
   @Field(() => String) title!: string;
   @Field(() => String, { nullable: true }) description?: string;
-  @Field(() => JSONResolver, {
-    nullable: true,
-    description: 'What the person decides on (the step input), sealed values removed',
-  })
-  context?: unknown;
   @Field(() => Assignees) assignees!: Assignees;
   @Field(() => JSONResolver, { nullable: true }) options?: unknown;
   @Field(() => JSONResolver, { nullable: true }) inputSchema?: unknown;
