@@ -16,6 +16,7 @@ import { graphql } from './graphql-js.js';
 import { mountConsole } from './http/console.js';
 import { mountRespondLinks } from './http/respond-links.js';
 import { mountSlackInteractions, type SlackInteractionsOptions } from './http/slack-interactions.js';
+import { GatewayMetrics } from './observability/gateway-metrics.js';
 import { type ComplexityLimitOptions, useComplexityLimit } from './protection/complexity-limit.js';
 import { type DepthLimitOptions, useDepthLimit } from './protection/depth-limit.js';
 import type { GatewayPlugin } from './protection/gateway-plugin.js';
@@ -63,6 +64,8 @@ export interface GatewayOptions {
   shutdownGraceMs?: number;
   /** Allow schema introspection. @default true */
   introspection?: boolean;
+  /** Serve Prometheus metrics at `GET /metrics`. @default true */
+  metrics?: boolean;
 }
 
 /** A running gateway. */
@@ -196,6 +199,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   await apollo.start();
 
+  const metrics = options.metrics === false ? undefined : new GatewayMetrics(engine);
+  if (metrics) {
+    app.get('/metrics', async (_req, res) => {
+      const { contentType, body } = await metrics.render();
+      res.type(contentType).send(body);
+    });
+  }
   app.get('/healthz', (_req, res) => {
     res
       .status(shuttingDown ? 503 : 200)
@@ -288,6 +298,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await engine.stop({ graceMs: options.shutdownGraceMs ?? 10_000 });
+      metrics?.close();
       logger.info({}, 'gateway stopped');
     })();
     return stopping;
