@@ -49,6 +49,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     apiVersion: '',
     options: entry.options ?? {},
     logger: logger.child({ plugin: entry.plugin.name }),
+    secrets: { get: async () => undefined },
     registerStore: (name, factory) => factories.push([name, factory]),
     registerStepType: ignore,
     registerChannel: ignore,
@@ -59,6 +60,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     registerActionCoordination: ignore,
     registerResource: ignore,
     registerSecretsProvider: ignore,
+    registerRoute: ignore,
   };
   await entry.plugin.setup(api);
   const factory = factories[0]?.[1];
