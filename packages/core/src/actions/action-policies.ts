@@ -39,6 +39,8 @@ export interface ActionCoordination {
   markOpen?(key: string, until: number): Promise<void>;
   /** Records that the breaker of `key` closed again. */
   markClosed?(key: string): Promise<void>;
+  /** Releases connections; called when the engine stops. */
+  close?(): Promise<void>;
 }
 
 /** Per-process limits: what runs when no cluster-wide coordination is installed. */
