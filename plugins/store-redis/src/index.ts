@@ -21,7 +21,7 @@ export default definePlugin({
   version: '0.1.0',
   apiVersion: '^1.0.0',
   setup(api) {
-    const actions = api.options.actions as { url?: string; keyPrefix?: string } | undefined;
+    const actions = api.options?.actions as { url?: string; keyPrefix?: string } | undefined;
     if (actions) api.registerActionCoordination(createRedisActionCoordination(actions));
     api.registerStore('redis', (options) =>
       createRedisStore(options as unknown as RedisStoreOptions & { store: Store }),

@@ -1,4 +1,4 @@
-import { TaskCancelledError, TimeoutStrategy, timeout as timeoutPolicy } from 'cockatiel';
+import { TaskCancelledError, type TimeoutPolicy, TimeoutStrategy, timeout as timeoutPolicy } from 'cockatiel';
 import type { Logger, SecretsProvider } from '../catalog/types.js';
 import { silentLogger } from '../catalog/types.js';
 import { isLlmteamError, LlmteamError, toErrorInfo } from '../errors.js';
@@ -46,6 +46,7 @@ interface Entry {
   source: string;
   fn?: ActionFunction;
   policies?: ActionPolicies;
+  timeout?: TimeoutPolicy;
   requestSchema?: ValidateFunction;
   responseSchema?: ValidateFunction;
   checked?: boolean;
@@ -154,6 +155,7 @@ export class ActionRegistry {
       declared.fn = fn;
       declared.config = { ...config, ...declared.config };
       declared.checked = false;
+      declared.timeout = undefined;
       return;
     }
     this.define(name, { ...config, type: 'function' }, source);
@@ -367,8 +369,14 @@ export class ActionRegistry {
     }
     entry.policies ??= new ActionPolicies(name, entry.config, this.coordination);
     const policies = entry.policies;
-    const outer = call.signal ?? new AbortController().signal;
+    const outer = call.signal;
     const timeoutMs = this.timeoutOf(entry);
+    // Not aborted on return: aborting a finished call's signal costs more than the call.
+    entry.timeout ??= timeoutPolicy(timeoutMs, {
+      strategy: TimeoutStrategy.Aggressive,
+      abortOnReturn: false,
+    });
+    const timeout = entry.timeout;
     let response: ActionResponse;
     try {
       await policies.acquire(call.tenantId, outer);
@@ -377,7 +385,7 @@ export class ActionRegistry {
       try {
         response = await policies.run(
           (signal) =>
-            timeoutPolicy(timeoutMs, TimeoutStrategy.Aggressive).execute(
+            timeout.execute(
               ({ signal: inner }) =>
                 handler.execute(input, this.typeContext(entry, call, correlationId, inner)),
               signal,
@@ -388,7 +396,7 @@ export class ActionRegistry {
         policies.inFlight--;
       }
     } catch (error) {
-      if (outer.aborted) return fail('cancelled', isLlmteamError(outer.reason) ? outer.reason : error);
+      if (outer?.aborted) return fail('cancelled', isLlmteamError(outer.reason) ? outer.reason : error);
       if (error instanceof TaskCancelledError) {
         return fail(
           'timeout',
