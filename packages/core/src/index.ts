@@ -22,8 +22,10 @@ export { type ActionCommitRecords, actionCommitRecords, type StepActions } from 
 export * from './actions/types.js';
 export * from './audit/hash-chain.js';
 export { StepCatalog } from './catalog/step-catalog.js';
+export * from './catalog/step-hooks.js';
 export * from './catalog/types.js';
-export { createEngine, type TimerHandler } from './engine/engine.js';
+export { createEngine } from './create-engine.js';
+export type { TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/types.js';
 export * from './errors.js';
@@ -70,6 +72,8 @@ export {
 } from './human/requires-approval.js';
 export type { HumanOutcome, HumanRequestOptions } from './human/types.js';
 export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-response.js';
+export * from './llm/llm-error.js';
+export * from './llm/types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
