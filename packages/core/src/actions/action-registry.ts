@@ -64,8 +64,9 @@ export type ActionError = LlmteamError & { details: { action: string; result: Ac
 export class ActionRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly types = new Map<string, ActionTypeHandler[]>();
-  private readonly ajv = createAjv();
-  private readonly baseCheck: ValidateFunction;
+  // Made on first use: an engine that declares no action pays nothing for schema checks.
+  private ajvInstance?: ReturnType<typeof createAjv>;
+  private baseCheckFn?: ValidateFunction;
   private readonly typeChecks = new Map<ActionTypeHandler, ValidateFunction>();
   private coordination: ActionCoordination;
   readonly clock: Clock;
@@ -75,11 +76,20 @@ export class ActionRegistry {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.coordination = options.coordination ?? memoryCoordination;
-    this.baseCheck = this.ajv.compile(actionConfigSchema);
     this.registerType(functionActionType);
     const guard = new OutboundGuard(options.outbound);
     this.registerType(createHttpActionType('webhook', { guard }));
     this.registerType(createHttpActionType('rest_api', { guard }));
+  }
+
+  private get ajv(): ReturnType<typeof createAjv> {
+    this.ajvInstance ??= createAjv();
+    return this.ajvInstance;
+  }
+
+  private get baseCheck(): ValidateFunction {
+    this.baseCheckFn ??= this.ajv.compile(actionConfigSchema);
+    return this.baseCheckFn;
   }
 
   /** Installs cluster-wide limits (e.g. Redis). Applies to actions not yet called. */
