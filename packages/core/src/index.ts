@@ -20,6 +20,20 @@ export {
 export { blockedReason, OutboundGuard, type OutboundGuardOptions } from './actions/outbound-guard.js';
 export { type ActionCommitRecords, actionCommitRecords, type StepActions } from './actions/step-actions.js';
 export * from './actions/types.js';
+export { type DurationStats, durationStats } from './analytics/duration-stats.js';
+export {
+  type HumanStepWaiting,
+  PROCESS_END,
+  PROCESS_START,
+  type ProcessMap,
+  type ProcessMapEdge,
+  type ProcessMapNode,
+  type ProcessMetrics,
+  processMap,
+  processMetrics,
+  type ReworkLoops,
+  type SlaBreaches,
+} from './analytics/process-analytics.js';
 export * from './audit/hash-chain.js';
 export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/step-hooks.js';
@@ -27,6 +41,7 @@ export * from './catalog/types.js';
 export { createEngine } from './create-engine.js';
 export type { TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
+export * from './engine/tenant-engine.js';
 export * from './engine/types.js';
 export * from './errors.js';
 export {
@@ -77,6 +92,7 @@ export * from './llm/types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
+export * from './plugins/http-route.js';
 export {
   type LoadPluginsOptions,
   loadPlugins,
@@ -88,6 +104,7 @@ export { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './plugins/ver
 export * from './segment/types.js';
 export { segmentJsonSchema, type ValidationResult, validateSegment } from './segment/validate.js';
 export { checkCommitScope } from './store/check-commit.js';
+export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
 export * from './store/types.js';

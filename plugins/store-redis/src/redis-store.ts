@@ -22,7 +22,7 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '@llmteam/core';
-import { OrderedDelivery } from '@llmteam/core';
+import { type EventQuery, OrderedDelivery, queryEvents } from '@llmteam/core';
 import { Redis } from 'ioredis';
 import { RedisStoreError } from './errors.js';
 
@@ -251,6 +251,10 @@ export class RedisStore implements Store {
   }
   listEvents(tenantId: string, runId: string, options?: ListEventsOptions): Promise<WorktrailEvent[]> {
     return this.inner.listEvents(tenantId, runId, options);
+  }
+  /** Event queries go to the durable store (with its indexes); the cache holds no events. */
+  queryEvents(tenantId: string, query: EventQuery): Promise<Page<WorktrailEvent>> {
+    return queryEvents(this.inner, tenantId, query);
   }
   getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined> {
     return this.inner.getInteraction(tenantId, interactionId);

@@ -1,6 +1,6 @@
-import { LlmteamError } from '@llmteam/core';
+import { type WorktrailEvent as EventRecord, LlmteamError } from '@llmteam/core';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
-import { requirePermission, scopeOf } from '../auth/permissions.js';
+import { tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { type RunSource, toEvent, toInteraction, toSnapshot, toStep, toTimer } from './mappers.js';
 import { Interaction, Run, Snapshot, StepState, WaitingOn, WorktrailEvent } from './object-types.js';
@@ -9,23 +9,50 @@ import { Interaction, Run, Snapshot, StepState, WaitingOn, WorktrailEvent } from
 const MAX_EVENTS_PAGE = 500;
 const DEFAULT_EVENTS_PAGE = 100;
 
+/** Up to `limit` events of `types` after `afterSeq`, in seq order, read through the run's log in pages. */
+async function eventsOfTypes(
+  ctx: GatewayContext,
+  run: RunSource,
+  types: string[],
+  afterSeq: number,
+  limit: number,
+): Promise<EventRecord[]> {
+  const wanted = new Set(types);
+  const found: EventRecord[] = [];
+  let seq = afterSeq;
+  for (;;) {
+    const page = await tenantFor(ctx, 'read').tenant.listEvents(run.id, {
+      afterSeq: seq,
+      limit: MAX_EVENTS_PAGE,
+    });
+    for (const event of page) {
+      if (!wanted.has(event.type)) continue;
+      found.push(event);
+      if (found.length === limit) return found;
+    }
+    if (page.length < MAX_EVENTS_PAGE) return found;
+    seq = page[page.length - 1].seq;
+  }
+}
+
 /** The nested fields of a run, read only when a query asks for them. */
 @Resolver(() => Run)
 export class RunFieldsResolver {
   @FieldResolver(() => [StepState])
   async steps(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<StepState[]> {
-    const steps = run.preloadedSteps ?? (await ctx.engine.store.getSteps(run.tenantId, run.id));
+    const steps = run.preloadedSteps ?? (await tenantFor(ctx, 'read').tenant.getSteps(run.id));
     return steps.map(toStep);
   }
 
   @FieldResolver(() => [WorktrailEvent], {
-    description: `Stored events in seq order, at most \`limit\` (1..${MAX_EVENTS_PAGE}, default ${DEFAULT_EVENTS_PAGE}) after \`afterSeq\``,
+    description: `Stored events in seq order, at most \`limit\` (1..${MAX_EVENTS_PAGE}, default ${DEFAULT_EVENTS_PAGE}) after \`afterSeq\`, only of \`types\` when given`,
   })
   async events(
     @Root() run: RunSource,
     @Ctx() ctx: GatewayContext,
     @Arg('afterSeq', () => Int, { nullable: true }) afterSeq?: number,
     @Arg('limit', () => Int, { nullable: true, defaultValue: DEFAULT_EVENTS_PAGE }) limit?: number,
+    @Arg('types', () => [String], { nullable: true }) types?: string[],
   ): Promise<WorktrailEvent[]> {
     const size = limit ?? DEFAULT_EVENTS_PAGE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_EVENTS_PAGE) {
@@ -40,7 +67,8 @@ export class RunFieldsResolver {
         `afterSeq must be a whole number >= 0, got ${afterSeq}`,
       );
     }
-    const events = await ctx.engine.store.listEvents(run.tenantId, run.id, {
+    if (types?.length) return (await eventsOfTypes(ctx, run, types, afterSeq ?? 0, size)).map(toEvent);
+    const events = await tenantFor(ctx, 'read').tenant.listEvents(run.id, {
       afterSeq: afterSeq ?? 0,
       limit: size,
     });
@@ -49,21 +77,19 @@ export class RunFieldsResolver {
 
   @FieldResolver(() => [Interaction])
   async interactions(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<Interaction[]> {
-    const auth = requirePermission(ctx.auth, 'read');
-    return (await ctx.engine.listInteractions({ ...scopeOf(auth), runId: run.id })).map(toInteraction);
+    return (await tenantFor(ctx, 'read').tenant.listInteractions({ runId: run.id })).map(toInteraction);
   }
 
   @FieldResolver(() => [Snapshot])
   async snapshots(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<Snapshot[]> {
-    return (await ctx.engine.store.listSnapshots(run.tenantId, run.id)).map(toSnapshot);
+    return (await tenantFor(ctx, 'read').tenant.listSnapshots(run.id)).map(toSnapshot);
   }
 
   @FieldResolver(() => WaitingOn, {
     description: 'Open interactions, timers and suspended steps the run waits for',
   })
   async waitingOn(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<WaitingOn> {
-    const auth = requirePermission(ctx.auth, 'read');
-    const waiting = await ctx.engine.waitingOn(run.id, scopeOf(auth));
+    const waiting = await tenantFor(ctx, 'read').tenant.waitingOn(run.id);
     return {
       interactions: waiting.interactions.map(toInteraction),
       timers: waiting.timers.map(toTimer),

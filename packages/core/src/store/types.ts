@@ -9,6 +9,7 @@
  * it is given (the engine never mutates a record after handing it over) but must return
  * records that the caller may not mutate either.
  */
+import type { EventQuery } from './event-query.js';
 
 /** Lifecycle of a run (ARCHITECTURE section 3). */
 export type RunStatus =
@@ -308,6 +309,8 @@ export interface TenantRecord {
   /** Retention policy in seconds; absent keeps forever. */
   retention?: { completedRunsSeconds?: number; snapshotsSeconds?: number };
   createdAt: string;
+  /** When set, the tenant's keys are refused (HTTP and live graphql-ws sessions). */
+  suspendedAt?: string;
 }
 
 export type Role = 'admin' | 'operator' | 'approver' | 'viewer';
@@ -323,6 +326,8 @@ export interface ApiKeyRecord {
   groups: string[];
   createdAt: string;
   revokedAt?: string;
+  /** The key is refused from this time on (ISO); absent: it does not expire. */
+  expiresAt?: string;
 }
 
 export interface SegmentRecord {
@@ -414,6 +419,13 @@ export interface Store {
   listRuns(tenantId: string, options?: ListRunsOptions): Promise<Page<RunRecord>>;
   getSteps(tenantId: string, runId: string): Promise<StepStateRecord[]>;
   listEvents(tenantId: string, runId: string, options?: ListEventsOptions): Promise<WorktrailEvent[]>;
+  /**
+   * Optional: a tenant's events across runs, filtered and paged in (timestamp, run id,
+   * seq) order; see `EventQuery`. Stores that hold many events implement it with indexes;
+   * `queryEvents(store, ...)` falls back to a scan for a store without it.
+   * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` for a bad limit, time or cursor.
+   */
+  queryEvents?(tenantId: string, query: EventQuery): Promise<Page<WorktrailEvent>>;
   getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined>;
   listInteractions(tenantId: string, options?: ListInteractionsOptions): Promise<InteractionRecord[]>;
   listTimers(tenantId: string, runId: string): Promise<TimerRecord[]>;
