@@ -6,6 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { ensureBootstrapKey } from './auth/api-keys.js';
 import { useApiKeyAuth } from './auth/use-api-key-auth.js';
 import type { GatewayInfo } from './context.js';
+import { GatewayMetrics } from './observability/gateway-metrics.js';
 import { type ComplexityLimitOptions, useComplexityLimit } from './protection/complexity-limit.js';
 import { type DepthLimitOptions, useDepthLimit } from './protection/depth-limit.js';
 import { composeFormatError, type GatewayPlugin } from './protection/gateway-plugin.js';
@@ -35,7 +36,7 @@ export interface GatewayOptions {
   bodyLimit?: string | number;
   /** @default { maxDepth: 10 } */
   depthLimit?: DepthLimitOptions;
-  /** @default { maxComplexity: 2000, defaultListSize: 10 } */
+  /** @default { maxComplexity: 5000, defaultListSize: 10 } */
   complexityLimit?: ComplexityLimitOptions;
   /** Limits and re-checks of live graphql-ws sessions. @default { maxSubscriptionsPerSocket: 100, maxSocketsPerKey: 20, sessionCheckIntervalMs: 1000 } */
   sessions?: SessionLimitOptions;
@@ -45,10 +46,14 @@ export interface GatewayOptions {
   bootstrapApiKey?: string;
   /** Secret the engine signs answer links with (the engine's `linkSecret`); enables `/respond/:token`. */
   linkSecret?: string;
-  /** Serve the approval inbox page at `/`. @default true */
+  /** Serve the web console at `/` and its GraphQL explorer at `GET /graphql` (browsers). @default true */
   console?: boolean;
+  /** Folder of a built console to serve instead of the `@llmteam/console` package's. */
+  consoleDir?: string;
   /** How long shutdown waits for in-flight work. @default 10000 */
   shutdownGraceMs?: number;
+  /** Serve Prometheus metrics at `GET /metrics`. @default true */
+  metrics?: boolean;
   /** Allow schema introspection to callers with a key (never to anonymous ones). @default process.env.NODE_ENV !== "production" */
   introspection?: boolean;
   /** Keep "Did you mean" hints in errors for callers with a key (never for anonymous ones). @default process.env.NODE_ENV !== "production" */
@@ -110,6 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   ];
   const formatError = composeFormatError(plugins);
   const bodyLimit = options.bodyLimit ?? '1mb';
+  const metrics = options.metrics === false ? undefined : new GatewayMetrics(engine);
 
   const http = await createHttpServer({
     engine,
@@ -123,6 +129,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     suggestions,
     development,
     console: options.console ?? true,
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
+    ...(metrics ? { metrics } : {}),
     ...(options.linkSecret ? { linkSecret: options.linkSecret } : {}),
   });
   const ws = createWsServer({
@@ -155,7 +163,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const url = `http://${host}:${address.port}/graphql`;
   logger.info({ url, store: engine.store.name }, 'gateway listening');
 
-  const stop = createShutdown({
+  const shutdown = createShutdown({
     logger,
     engine,
     server: httpServer,
@@ -166,6 +174,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     drainHttp: () => http.stop(),
     ...(options.shutdownGraceMs !== undefined ? { graceMs: options.shutdownGraceMs } : {}),
   });
+  const stop = async (reason?: string) => {
+    try {
+      await shutdown(reason);
+    } finally {
+      metrics?.close();
+    }
+  };
   return { url, wsUrl: url.replace(/^http/, 'ws'), port: address.port, schema, httpServer, stop };
 }
 

@@ -10,6 +10,7 @@ import type { GatewayContext, GatewayInfo } from '../context.js';
 import { graphql } from '../graphql-js.js';
 import { mountConsole } from '../http/console.js';
 import { mountRespondLinks } from '../http/respond-links.js';
+import type { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { buildContext, type GatewayPlugin } from '../protection/gateway-plugin.js';
 import { GATEWAY_VERSION } from '../version.js';
 
@@ -31,6 +32,10 @@ export interface HttpServerOptions {
   development: boolean;
   linkSecret?: string;
   console: boolean;
+  /** Folder of a built console instead of the `@llmteam/console` package's. */
+  consoleDir?: string;
+  /** Serves `GET /metrics` when set. */
+  metrics?: GatewayMetrics;
 }
 
 /** The HTTP side of a gateway: Express app, Apollo servers, plugin routes. */
@@ -45,7 +50,7 @@ type Resolved = { context: GatewayContext } | { error: unknown };
 
 /**
  * Builds the HTTP server (not listening yet): `POST /graphql` through Apollo, `/healthz`,
- * answer links, the inbox page and every route plugins registered on the engine. Callers
+ * answer links, the web console and every route plugins registered on the engine. Callers
  * without a key are served by a second Apollo instance with no introspection and no schema
  * hints in errors.
  */
@@ -94,12 +99,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const membersMiddleware = expressMiddleware(members, { context });
   const anonymousMiddleware = expressMiddleware(anonymous, { context });
 
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, res) => {
+      const { contentType, body } = await metrics.render();
+      res.type(contentType).send(body);
+    });
+  }
   app.get('/healthz', (_req, res) => {
     const down = info.isShuttingDown();
     res
       .status(down ? 503 : 200)
       .json({ status: down ? 'shutting_down' : 'ok', version: GATEWAY_VERSION, store: info.storeName });
   });
+  // Before /graphql: a browser opening GET /graphql gets the console's explorer.
+  if (options.console) mountConsole(app, options.consoleDir ? { dir: options.consoleDir } : {});
   app.use('/graphql', express.json({ limit: bodyLimit }), async (req, res, next) => {
     let found: Resolved;
     try {
@@ -131,7 +145,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
     });
   }
-  if (options.console) mountConsole(app);
 
   // Body parser errors (too large, malformed JSON) become GraphQL-shaped JSON errors.
   app.use(
