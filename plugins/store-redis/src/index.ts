@@ -2,7 +2,10 @@ import { definePlugin, type Store } from '@llmteam/core';
 import { createRedisStore, type RedisStoreOptions } from './redis-store.js';
 
 export { REDIS_STORE_ERROR_CODES, RedisStoreError, type RedisStoreErrorCode } from './errors.js';
-export { createRedisStore, REDIS_STORE_DEFAULTS, RedisStore, type RedisStoreOptions } from './redis-store.js';
+export { describeRedisUrl, RedisConnection, type RedisConnectionOptions } from './redis-connection.js';
+export { RedisEventBus } from './redis-event-bus.js';
+export { RedisSnapshotCache } from './redis-snapshot-cache.js';
+export { createRedisStore, REDIS_STORE_DEFAULTS, type RedisStoreOptions } from './redis-store.js';
 
 /**
  * The plugin: registers the `redis` store, which wraps another store given as the

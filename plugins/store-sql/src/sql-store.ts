@@ -7,7 +7,8 @@ import {
   type CommitResult,
   ConcurrencyError,
   chainAuditEntry,
-  checkCommitScope,
+  checkCommit,
+  draftRegistryAudit,
   type EventListener,
   type InteractionRecord,
   type LeaseOptions,
@@ -16,6 +17,8 @@ import {
   type ListRunsOptions,
   LlmteamError,
   type Page,
+  type RegistryChange,
+  type RegistryWrite,
   type RunRecord,
   type SegmentRecord,
   type SnapshotRecord,
@@ -293,31 +296,9 @@ export abstract class SqlStore implements Store {
   async commit(commit: Commit): Promise<CommitResult> {
     this.ready();
     const { tenantId, runId, run } = commit;
-    if (run.version !== commit.expectedVersion + 1) {
-      throw new LlmteamError(
-        'LLMT_E_INVALID_ARGUMENT',
-        `commit.run.version must be expectedVersion + 1 (${commit.expectedVersion + 1})`,
-      );
-    }
-    checkCommitScope(commit);
+    const { prevSeq } = checkCommit(commit);
     const events = commit.events ?? [];
-    const firstSeq = events.length ? events[0].seq : run.lastSeq + 1;
-    for (let i = 0; i < events.length; i++) {
-      if (events[i].seq !== firstSeq + i)
-        throw new ConcurrencyError(
-          `event seq ${events[i].seq} does not continue the commit's events at ${firstSeq + i - 1}`,
-        );
-    }
-    const prevSeq = firstSeq - 1;
-    if (run.lastSeq !== prevSeq + events.length) {
-      throw new LlmteamError(
-        'LLMT_E_INVALID_ARGUMENT',
-        `commit.run.lastSeq must be ${prevSeq + events.length}, the last appended seq`,
-      );
-    }
-    if (commit.expectedVersion === 0 && prevSeq !== 0) {
-      throw new ConcurrencyError(`event seq ${firstSeq} does not continue the new run ${runId} at 0`);
-    }
+    const firstSeq = prevSeq + 1;
 
     // Everything is encoded before the transaction opens, so it holds locks only for I/O.
     const values = new Map<string, string>();
@@ -427,8 +408,10 @@ export abstract class SqlStore implements Store {
       }
       if (outcome === 'conflict') throw await this.read(conflict);
       if (outcome !== 'unsupported') {
+        const audit = outcome === 'done' ? [] : outcome;
+        if (audit.length) this.onAuditAppended(audit);
         if (events.length && this.listeners.size) this.emit(events);
-        return { audit: outcome === 'done' ? [] : outcome };
+        return { audit };
       }
     }
 
@@ -478,9 +461,16 @@ export abstract class SqlStore implements Store {
       const chained = commit.audit?.length ? await this.appendAudit(tx, commit.audit) : [];
       return chained;
     });
+    if (audit.length) this.onAuditAppended(audit);
     if (events.length && this.listeners.size) this.emit(events);
     return { audit };
   }
+
+  /**
+   * Called with the audit records a committed transaction appended, in chain order
+   * (SQLite: remembers each tenant's head for its one-statement commits).
+   */
+  protected onAuditAppended(_records: AuditRecord[]): void {}
 
   /** Chains drafts onto their tenants' heads inside the caller's transaction. */
   private async appendAudit(tx: SqlExecutor, drafts: AuditDraft[]): Promise<AuditRecord[]> {
@@ -779,11 +769,37 @@ export abstract class SqlStore implements Store {
 
   // ---------------------------------------------------------------- registry
 
-  async putTenant(tenant: TenantRecord): Promise<void> {
-    await this.write(
+  async putTenant(tenant: TenantRecord, change?: RegistryChange): Promise<void> {
+    await this.writeRegistry(
+      `SELECT body FROM tenants WHERE tenant_id = ?`,
+      [tenant.tenantId],
       `INSERT INTO tenants (tenant_id, body) VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body`,
       [tenant.tenantId, JSON.stringify(tenant)],
+      (previous) => ({ kind: 'tenant', record: tenant, previous: previous as TenantRecord | undefined }),
+      change,
     );
+  }
+
+  /**
+   * A registry write and its audit entry in one transaction: reads the record it replaces
+   * (`select`), writes (`upsert`), and appends the entry {@link draftRegistryAudit} makes.
+   */
+  private async writeRegistry(
+    select: string,
+    selectParams: unknown[],
+    upsert: string,
+    upsertParams: unknown[],
+    write: (previous: unknown) => RegistryWrite,
+    change: RegistryChange | undefined,
+  ): Promise<void> {
+    this.ready();
+    const audit = await this.transaction(async (tx) => {
+      const { rows } = await tx.exec(select, selectParams);
+      const previous = rows[0] ? this.parse(rows[0].body, `registry(${selectParams.join(', ')})`) : undefined;
+      await tx.exec(upsert, upsertParams);
+      return this.appendAudit(tx, [draftRegistryAudit(write(previous), change)]);
+    });
+    this.onAuditAppended(audit);
   }
 
   async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
@@ -796,10 +812,14 @@ export abstract class SqlStore implements Store {
     return rows.map((r) => this.parse(r.body, `tenants(${r.tenant_id})`) as TenantRecord);
   }
 
-  async putApiKey(key: ApiKeyRecord): Promise<void> {
-    await this.write(
+  async putApiKey(key: ApiKeyRecord, change?: RegistryChange): Promise<void> {
+    await this.writeRegistry(
+      `SELECT body FROM api_keys WHERE tenant_id = ? AND key_id = ?`,
+      [key.tenantId, key.keyId],
       `INSERT INTO api_keys (tenant_id, key_id, secret_hash, body) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, key_id) DO UPDATE SET secret_hash = excluded.secret_hash, body = excluded.body`,
       [key.tenantId, key.keyId, key.secretHash, JSON.stringify(key)],
+      (previous) => ({ kind: 'api_key', record: key, previous: previous as ApiKeyRecord | undefined }),
+      change,
     );
   }
 
@@ -815,9 +835,11 @@ export abstract class SqlStore implements Store {
     return rows.map((r) => this.parse(r.body, `api_keys(${tenantId}, ${r.key_id})`) as ApiKeyRecord);
   }
 
-  async putSegment(segment: SegmentRecord): Promise<void> {
+  async putSegment(segment: SegmentRecord, change?: RegistryChange): Promise<void> {
     // `put_seq` orders versions by when they were stored: the latest put is the latest version.
-    await this.write(
+    await this.writeRegistry(
+      `SELECT body FROM segments WHERE tenant_id = ? AND segment_id = ? AND version = ?`,
+      [segment.tenantId, segment.segmentId, segment.version],
       `INSERT INTO segments (tenant_id, segment_id, version, put_seq, body)
        VALUES (?, ?, ?, (SELECT COALESCE(MAX(put_seq), 0) + 1 FROM segments WHERE tenant_id = ? AND segment_id = ?), ?)
        ON CONFLICT (tenant_id, segment_id, version) DO UPDATE SET put_seq = excluded.put_seq, body = excluded.body`,
@@ -829,6 +851,8 @@ export abstract class SqlStore implements Store {
         segment.segmentId,
         JSON.stringify(segment),
       ],
+      (previous) => ({ kind: 'segment', record: segment, previous: previous as SegmentRecord | undefined }),
+      change,
     );
   }
 
@@ -864,10 +888,11 @@ export abstract class SqlStore implements Store {
 
   async eraseRun(tenantId: string, runId: string, audit: AuditDraft): Promise<void> {
     this.ready();
-    await this.transaction(async (tx) => {
+    const chained = await this.transaction(async (tx) => {
       await this.deleteRunRows(tx, tenantId, runId);
-      await this.appendAudit(tx, [audit]);
+      return this.appendAudit(tx, [audit]);
     });
+    this.onAuditAppended(chained);
   }
 
   /** Deletes a run and every row derived from it, inside the caller's transaction. */
@@ -897,7 +922,8 @@ export abstract class SqlStore implements Store {
     audit?: (deleted: { runs: string[]; snapshots: number }) => AuditDraft,
   ): Promise<{ runs: string[]; snapshots: number }> {
     this.ready();
-    return this.transaction(async (tx) => {
+    let chained: AuditRecord[] = [];
+    const deleted = await this.transaction(async (tx) => {
       const runs: string[] = [];
       if (cutoffs.runsBefore) {
         const { rows } = await tx.exec(
@@ -916,9 +942,11 @@ export abstract class SqlStore implements Store {
           [tenantId, cutoffs.snapshotsBefore],
         ));
       }
-      if (audit && (runs.length || snapshots)) await this.appendAudit(tx, [audit({ runs, snapshots })]);
+      if (audit && (runs.length || snapshots)) chained = await this.appendAudit(tx, [audit({ runs, snapshots })]);
       return { runs, snapshots };
     });
+    this.onAuditAppended(chained);
+    return deleted;
   }
 
   // ---------------------------------------------------------------- helpers
@@ -926,11 +954,6 @@ export abstract class SqlStore implements Store {
   private async select(sql: string, params: unknown[]): Promise<SqlRow[]> {
     this.ready();
     return this.read(async (q) => (await q.exec(sql, params)).rows);
-  }
-
-  private async write(sql: string, params: unknown[]): Promise<void> {
-    this.ready();
-    await this.transaction((tx) => tx.exec(sql, params));
   }
 
   /** Parses a JSON column, or fails with a typed error naming the store and the row. */

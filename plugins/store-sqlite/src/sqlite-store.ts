@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path';
 import {
   type AuditRecord,
   type Commit,
-  type CommitResult,
   chainAuditEntry,
   type StoreCapabilities,
 } from '@llmteam/core';
@@ -173,13 +172,11 @@ export class SqliteStore extends SqlStore {
     await super.close();
   }
 
-  override async commit(commit: Commit): Promise<CommitResult> {
-    const result = await super.commit(commit);
-    for (const record of result.audit) {
+  protected override onAuditAppended(records: AuditRecord[]): void {
+    for (const record of records) {
       const head = this.auditHeads.get(record.tenantId);
       if (!head || record.seq > head.seq) this.auditHeads.set(record.tenantId, record);
     }
-    return result;
   }
 
   protected override async beforeDestroy(): Promise<void> {
