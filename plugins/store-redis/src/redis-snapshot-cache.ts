@@ -46,6 +46,7 @@ export class RedisSnapshotCache implements SnapshotCache {
   }
 
   async delete(tenantId: string, snapshotIds: readonly string[]): Promise<void> {
-    if (snapshotIds.length) await this.connection.redis?.del(...snapshotIds.map((id) => this.key(tenantId, id)));
+    if (snapshotIds.length)
+      await this.connection.redis?.del(...snapshotIds.map((id) => this.key(tenantId, id)));
   }
 }

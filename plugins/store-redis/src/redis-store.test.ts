@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Store } from '@llmteam/core';
 import { PostgresStore } from '@llmteam/store-postgres';
 import { SqliteStore } from '@llmteam/store-sqlite';
-import type { Store } from '@llmteam/core';
 import { storeConformanceSuite } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createRedisStore } from './redis-store.js';
@@ -79,7 +79,10 @@ describe.skipIf(!pg)('RedisStore over Postgres', () => {
     },
     createPeer: async (store) => {
       const old = parts.get(store)!;
-      return redisOver(new PostgresStore({ url: PG_URL, schema: (old.inner as PostgresStore).schema }), old.keyPrefix);
+      return redisOver(
+        new PostgresStore({ url: PG_URL, schema: (old.inner as PostgresStore).schema }),
+        old.keyPrefix,
+      );
     },
     destroy: async (store) => {
       const inner = parts.get(store)!.inner as PostgresStore;

@@ -942,7 +942,8 @@ export abstract class SqlStore implements Store {
           [tenantId, cutoffs.snapshotsBefore],
         ));
       }
-      if (audit && (runs.length || snapshots)) chained = await this.appendAudit(tx, [audit({ runs, snapshots })]);
+      if (audit && (runs.length || snapshots))
+        chained = await this.appendAudit(tx, [audit({ runs, snapshots })]);
       return { runs, snapshots };
     });
     this.onAuditAppended(chained);

@@ -1,11 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import {
-  type AuditRecord,
-  type Commit,
-  chainAuditEntry,
-  type StoreCapabilities,
-} from '@llmteam/core';
+import { type AuditRecord, type Commit, chainAuditEntry, type StoreCapabilities } from '@llmteam/core';
 import {
   INSERT_RUN_SQL,
   isVersionConflict,

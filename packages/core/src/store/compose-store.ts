@@ -1,12 +1,12 @@
 import type {
   EventBus,
   EventTransport,
+  Registry,
   RunJournal,
   SnapshotCache,
   Store,
   StoreCapabilities,
   WorkQueue,
-  Registry,
 } from './types.js';
 import { STORE_ROLE_METHODS } from './types.js';
 
@@ -23,7 +23,9 @@ export interface ComposeStoreOptions {
 }
 
 /** True when a role's method list names every method of the role (checked at compile time). */
-type Complete<Role, Names extends readonly PropertyKey[]> = [Exclude<keyof Role, Names[number]>] extends [never]
+type Complete<Role, Names extends readonly PropertyKey[]> = [Exclude<keyof Role, Names[number]>] extends [
+  never,
+]
   ? true
   : false;
 const complete: [
