@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `llmteam` command: serve, validate, run, audit verify, keys create, approvals list,
- * approve, reject. Errors are one line on stderr and exit code 1, never a stack.
+ * The `llmteam` command: serve, validate, run, audit verify, export, keys create, approvals
+ * list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { createApiKey, ensureTenant } from './auth/api-keys.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
 import { loadConfig } from './config/load-config.js';
+import { addExportCommand } from './export-command.js';
 import { createLogger } from './logger.js';
 import { runUntilSignalled, serve } from './serve.js';
 import { GATEWAY_VERSION } from './version.js';
@@ -181,6 +182,8 @@ export function createCli(): Command {
         process.exitCode = 1;
       });
     });
+
+  addExportCommand(program, (config, fn) => withEngine(config, fn), configOption);
 
   const keys = program.command('keys').description('API keys');
   keys

@@ -48,6 +48,24 @@ export const ERROR_CODES = {
   LLMT_E_APPROVAL_REJECTED:
     'A `requiresApproval` task was rejected (or not approved in time); its work did not run.',
   LLMT_E_TASK_STATE: 'A `requiresApproval` task was asked to do something its state does not allow.',
+  LLMT_E_ACTION_NOT_FOUND:
+    'A step or tool names an action that is neither declared in config nor registered.',
+  LLMT_E_ACTION_EXISTS: 'An action with this name (or an action type with this type) is already registered.',
+  LLMT_E_ACTION_TYPE_UNKNOWN:
+    'An action has a `type` no handler is registered for; install the plugin that provides it.',
+  LLMT_E_ACTION_CONFIG: 'An action config fails its schema; the message names the action and the field.',
+  LLMT_E_ACTION_REQUEST_INVALID: "An action's input fails its `request_schema`; nothing was sent.",
+  LLMT_E_ACTION_RESPONSE_INVALID: "An action's response fails its `response_schema`; not retried.",
+  LLMT_E_ACTION_RESPONSE_TOO_LARGE: "An action's response is larger than its `max_response_bytes`.",
+  LLMT_E_ACTION_FAILED:
+    'An action call failed (error status, refused, connection lost); `retryable` says whether a retry may help.',
+  LLMT_E_ACTION_UNAVAILABLE: 'The system behind an action (queue, database, server) cannot be reached.',
+  LLMT_E_ACTION_TIMEOUT: 'An action call did not finish within its `timeout`.',
+  LLMT_E_ACTION_BUSY: 'An action already runs `max_concurrency` calls and its queue (`max_queue`) is full.',
+  LLMT_E_RATE_LIMITED: "An action call waited `rate_limit.max_wait` for a token of the action's rate limit.",
+  LLMT_E_CIRCUIT_OPEN: "An action's circuit breaker is open after repeated failures; the call was not made.",
+  LLMT_E_ADDRESS_NOT_ALLOWED:
+    'An outbound call resolved to a loopback, private, link-local or metadata address that is not allowlisted.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
 } as const;
 

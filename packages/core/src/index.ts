@@ -1,3 +1,18 @@
+export { actionConfigSchema } from './actions/action-config-schema.js';
+export {
+  type ActionCoordination,
+  type ActionLimiterSpec,
+  type ActionRateLimiter,
+  memoryCoordination,
+} from './actions/action-policies.js';
+export {
+  type ActionError,
+  ActionRegistry,
+  type ActionRegistryOptions,
+  DEFAULT_ACTION_TIMEOUT_MS,
+} from './actions/action-registry.js';
+export { type ActionCommitRecords, actionCommitRecords, type StepActions } from './actions/step-actions.js';
+export * from './actions/types.js';
 export * from './audit/hash-chain.js';
 export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/types.js';
@@ -5,6 +20,38 @@ export { createEngine, type TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/types.js';
 export * from './errors.js';
+export {
+  exportOcel,
+  OCEL_OBJECT_TYPES,
+  type OcelAttributeType,
+  type OcelExportOptions,
+  ocelEventType,
+} from './export/ocel-writer.js';
+export {
+  checkProcessLogQuery,
+  DEFAULT_PROCESS_LOG_PAGE_SIZE,
+  type LifecycleTransition,
+  listProcessRuns,
+  type ProcessAttribute,
+  type ProcessEvent,
+  type ProcessLogQuery,
+  type ProcessTrace,
+  type ResourceRole,
+  RunInterpreter,
+  type RunRef,
+  readProcessLog,
+  readRunEvents,
+  SYSTEM_RESOURCE,
+  usageOf,
+} from './export/process-log.js';
+export {
+  DEFAULT_EXPORT_CHUNK_SIZE,
+  escapeXml,
+  exportXes,
+  writeXes,
+  type XesExportOptions,
+  xesEvent,
+} from './export/xes-writer.js';
 export { mayAnswer, parseAssignees } from './human/assignees.js';
 export {
   APPROVAL_SEGMENT_ID,

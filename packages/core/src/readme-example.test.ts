@@ -19,3 +19,21 @@ test('the README example produces the documented outputs', async () => {
   expect(done.outputs).toEqual({ check: { true: 'ADA LOVELACE' } });
   await engine.stop();
 });
+
+test('the README actions example writes the function action data to the step output', async () => {
+  const engine = createEngine({
+    store: new MemoryStore(),
+    actions: { reserve: { type: 'function', retry_count: 2, rate_limit: { requests_per_minute: 600 } } },
+  });
+  engine.actions.defineFunction('reserve', async (input) => ({ reserved: (input as { qty: number }).qty }));
+  await engine.start();
+  const run = await engine.startRun({
+    segment: {
+      segment_id: 'reserve',
+      steps: [{ step_id: 'r', step_type: 'action', config: { action: 'reserve' } }],
+    },
+    input: { qty: 2 },
+  });
+  expect((await engine.waitForRun(run.runId)).outputs).toEqual({ r: { reserved: 2 } });
+  await engine.stop();
+});

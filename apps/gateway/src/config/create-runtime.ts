@@ -53,6 +53,9 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     registerChannel: ignore,
     registerLlmProvider: ignore,
     registerActionHandler: ignore,
+    registerAction: ignore,
+    registerActionType: ignore,
+    registerActionCoordination: ignore,
     registerResource: ignore,
     registerSecretsProvider: ignore,
   };
@@ -103,6 +106,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     plugins,
     logger,
     permissions: { ...loaded.config.permissions, ...options.engine?.permissions },
+    actions: { ...loaded.config.actions, ...options.engine?.actions },
   });
   const owned = store;
   return {

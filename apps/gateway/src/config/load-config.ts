@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ActionConfig } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
 
 /** A plugin entry: a package name, or `[name, options]`. */
@@ -20,6 +21,12 @@ export interface LlmteamConfig {
    * @default {}
    */
   permissions?: Record<string, { hosts?: string[]; secrets?: string[] }>;
+  /**
+   * Named actions that `action` steps and agent tools call, e.g. `{ "check_inventory": {
+   * "type": "webhook", "url": "...", "auth_type": "bearer", "auth_config": { "token_secret":
+   * "erp_token" } } }`. Secrets are named, never inlined. @default {}
+   */
+  actions?: Record<string, ActionConfig>;
 }
 
 /** A loaded config and the directory its package names resolve from. */
@@ -84,6 +91,21 @@ function check(config: unknown, file: string): LlmteamConfig {
         'LLMT_E_GW_CONFIG',
         `${file}: permissions must map step types to { "hosts": [...], "secrets": [...] }`,
       );
+    }
+  }
+  if (c.actions !== undefined) {
+    if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))
+      throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: actions must map action names to { "type": ... }`);
+    for (const [name, action] of Object.entries(c.actions)) {
+      if (
+        typeof action !== 'object' ||
+        action === null ||
+        typeof (action as { type?: unknown }).type !== 'string'
+      )
+        throw new GatewayError(
+          'LLMT_E_GW_CONFIG',
+          `${file}: actions.${name} must be an object with a "type" (webhook, rest_api, function, database, message_queue, grpc)`,
+        );
     }
   }
   return c as LlmteamConfig;

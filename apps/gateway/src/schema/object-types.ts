@@ -45,6 +45,25 @@ export class StepType {
   @Field(() => JSONResolver) permissions!: unknown;
 }
 
+@ObjectType({ description: 'A named action (gateway config, plugin or code) with its limits and live state' })
+export class Action {
+  @Field(() => String) name!: string;
+  @Field(() => String, { description: 'webhook, rest_api, function, database, message_queue, grpc, ...' })
+  type!: string;
+  @Field(() => String, { nullable: true }) description?: string;
+  @Field(() => String, { description: '`config`, `code` or the plugin that registered it' }) source!: string;
+  @Field(() => Int) timeoutMs!: number;
+  @Field(() => Int) retryCount!: number;
+  @Field(() => JSONResolver, { nullable: true }) rateLimit?: unknown;
+  @Field(() => JSONResolver, { nullable: true }) circuitBreaker?: unknown;
+  @Field(() => Int, { nullable: true }) maxConcurrency?: number;
+  @Field(() => String, { description: 'closed, open or half_open (on the node that answers)' })
+  circuitState!: string;
+  @Field(() => Int, { description: 'calls running now on the node that answers' }) inFlight!: number;
+  @Field(() => [String], { nullable: true, description: 'why the config cannot be used, if it cannot' })
+  problems?: string[];
+}
+
 @ObjectType()
 export class Segment {
   @Field(() => ID) id!: string;

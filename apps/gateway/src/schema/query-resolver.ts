@@ -13,6 +13,7 @@ import { decodeRunCursor, encodeRunCursor } from './cursor.js';
 import { InteractionStatusEnum, RunStatusEnum, StepCategoryEnum } from './enums.js';
 import { toAudit, toInteraction, toRun, toSegment, toStepType } from './mappers.js';
 import {
+  Action,
   AuditEvent,
   AuditVerification,
   Health,
@@ -52,6 +53,25 @@ export class QueryResolver {
   ): StepType[] {
     requirePermission(ctx.auth, 'read');
     return ctx.engine.catalog.info(category ?? undefined).map(toStepType);
+  }
+
+  @Query(() => [Action], { description: 'Named actions with their type, limits and live state' })
+  actions(@Ctx() ctx: GatewayContext): Action[] {
+    requirePermission(ctx.auth, 'read');
+    return ctx.engine.actions.list().map((a) => ({
+      name: a.name,
+      type: a.type,
+      description: a.description,
+      source: a.source,
+      timeoutMs: a.timeout_ms,
+      retryCount: a.retry_count,
+      rateLimit: a.rate_limit,
+      circuitBreaker: a.circuit_breaker,
+      maxConcurrency: a.max_concurrency,
+      circuitState: a.circuit_state,
+      inFlight: a.in_flight,
+      problems: a.problems,
+    }));
   }
 
   @Query(() => [Segment])

@@ -1,5 +1,7 @@
+import type { ActionRegistry } from '../actions/action-registry.js';
+import type { StepActions } from '../actions/step-actions.js';
 import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
-import type { StepDefinition } from '../segment/types.js';
+import type { RetryPolicy, StepDefinition } from '../segment/types.js';
 import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 
@@ -67,7 +69,7 @@ export interface LlmProvider {
   }): Promise<{ content: string; usage?: { promptTokens: number; completionTokens: number }; raw?: unknown }>;
 }
 
-/** Handler for a named action (called by `http_action`-like steps or plugin steps). */
+/** A function action registered with `registerActionHandler`; prefer `registerAction(name, fn)`. */
 export type ActionHandler = (
   input: unknown,
   ctx: { tenantId: string; runId: string; idempotencyKey: string; signal: AbortSignal },
@@ -125,6 +127,11 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   /** Secrets limited to the names the step type declares. */
   readonly secrets: { get(name: string): Promise<string> };
   readonly resources: RuntimeResources;
+  /**
+   * Named actions (gateway config, plugins, code), called under their limits; each call is
+   * audited in the commit of this step's result. E.g. `ctx.actions.execute('check_inventory', input)`.
+   */
+  readonly actions: StepActions;
   /** Ids and timestamps as the engine makes them. */
   newId(prefix?: string): string;
   /**
@@ -169,6 +176,11 @@ export interface StepTypeDefinition<TConfig = any> {
   readyWhen?: (arrived: string[], step: StepDefinition) => boolean;
   /** Extra semantic checks on a step of this type; return problems as `[relativePath, message]`. */
   validate?: (step: StepDefinition) => Array<[string, string]>;
+  /**
+   * Retry policy for a step of this type that sets no `retry` of its own (e.g. `action`
+   * steps take their action's `retry_count`). Retries are durable timers either way.
+   */
+  defaultRetry?: (step: StepDefinition, runtime: { actions: ActionRegistry }) => RetryPolicy | undefined;
   /** Runs the step. Absent for entries whose handler comes later (then running one fails clearly). */
   handler?: (ctx: StepContext<TConfig>) => Promise<StepOutputs> | StepOutputs;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ActionRegistry } from '../actions/action-registry.js';
 import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js';
 import { StepCatalog } from '../catalog/step-catalog.js';
 import {
@@ -88,6 +89,7 @@ class DurableEngine implements Engine, EngineInternals {
   readonly snapshotOnError = true;
   readonly secrets: SecretsProvider[];
   readonly resources: RuntimeResources;
+  readonly actions: ActionRegistry;
   readonly channels: NotificationChannel[];
   readonly linkSecret: string;
   readonly publicUrl?: string;
@@ -130,6 +132,24 @@ class DurableEngine implements Engine, EngineInternals {
     this.linkSecret = options.linkSecret ?? randomBytes(32).toString('hex');
     this.publicUrl = options.publicUrl;
     for (const t of options.stepTypes ?? []) this.catalog.register(t);
+    this.actions = new ActionRegistry({
+      secrets: this.secretsProvider,
+      clock: this.clock,
+      logger: this.logger,
+      coordination: options.actionCoordination,
+    });
+    for (const type of options.actionTypes ?? []) this.actions.registerType(type);
+    for (const [name, config] of Object.entries(options.actions ?? {})) this.actions.define(name, config);
+    for (const [name, handler] of Object.entries(this.resources.actions)) {
+      this.actions.defineFunction(name, (input, ctx) =>
+        handler(input, {
+          tenantId: ctx.tenantId,
+          runId: ctx.runId ?? '',
+          idempotencyKey: ctx.idempotencyKey,
+          signal: ctx.signal,
+        }),
+      );
+    }
     this.stream = new EventStream(this.store);
     this.human = new HumanManager(this);
     this.timerHandlers.set('retry', (driver, tx, timer) => driver.retryDue(tx, timer.stepId!));
@@ -195,6 +215,7 @@ class DurableEngine implements Engine, EngineInternals {
       ids: this.ids,
       secrets: this.secretsProvider,
       resources: this.resources,
+      actions: this.actions,
       fetch: (input, init) => globalThis.fetch(input, init),
       human: { request: (ctx, type, options) => this.human.request(ctx, type, options) },
       grants: this.options.permissions ?? {},
@@ -260,7 +281,10 @@ class DurableEngine implements Engine, EngineInternals {
         channels: this.channels,
         resources: this.resources,
         secrets: this.secrets,
+        actions: this.actions,
       });
+      // Plugins may add action types: configs of those types are checked now, before any run.
+      this.actions.checkAll();
     })();
     return this.readyPromise;
   }
@@ -319,6 +343,7 @@ class DurableEngine implements Engine, EngineInternals {
       await this.store.releaseLease(d.tenantId, d.runId, this.workerId).catch(() => undefined);
     this.stream.close();
     await Promise.all(this.channels.map((c) => c.close?.().catch(() => undefined)));
+    await this.actions.close().catch((error) => this.logger.warn({ err: error }, 'closing actions failed'));
   }
 
   private armWake(at: number): void {

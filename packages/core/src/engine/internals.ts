@@ -1,3 +1,4 @@
+import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
 import type { SegmentGraph } from '../segment/graph.js';
@@ -25,6 +26,7 @@ export interface EngineInternals {
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly human: HumanHooks;
+  readonly actions: ActionRegistry;
   readonly snapshotEvery: number;
   /** Set by `stop()`: outcomes still commit, but no step starts (the next claimer starts them). */
   readonly stopping: boolean;

@@ -1,3 +1,4 @@
+import type { ActionCommitRecords } from '../actions/step-actions.js';
 import type { StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
 import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import type { SegmentGraph } from '../segment/graph.js';
@@ -26,10 +27,11 @@ export class SuspendSignal {
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
 const TERMINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled']);
 
-type Outcome =
+type Outcome = (
   | { kind: 'ok'; outputs: Record<string, unknown> }
   | { kind: 'error'; error: unknown }
-  | { kind: 'suspend'; signal: SuspendSignal };
+  | { kind: 'suspend'; signal: SuspendSignal }
+) & { actions?: ActionCommitRecords };
 
 interface InFlight {
   attempt: number;
@@ -495,6 +497,7 @@ export class RunDriver {
         if (settled) return;
         settled = true;
         if (timer !== undefined) this.engine.clock.clearTimeout(timer);
+        outcome.actions = ctx.takeActionRecords();
         resolve(outcome);
       };
       flight.abort = (reason) => {
@@ -552,6 +555,9 @@ export class RunDriver {
       )
         return;
       const def = this.graph.steps.get(stepId)!;
+      // Action calls are audited in the commit that records what the step made of them.
+      for (const e of outcome.actions?.events ?? []) tx.emit(e.type, stepId, e.data);
+      for (const a of outcome.actions?.audit ?? []) tx.audit.push(a);
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, outcome.outputs);
         if (!bad) return this.completeStep(tx, rec, outcome.outputs);
@@ -637,7 +643,9 @@ export class RunDriver {
     const info = toErrorInfo(error);
     const cancelled = this.run.status === 'cancelled' || info.code === 'LLMT_E_STEP_CANCELLED';
     if (cancelled) return;
-    const retry = def.retry;
+    const retry =
+      def.retry ??
+      this.engine.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: this.engine.actions });
     const maxAttempts = retry?.max_attempts ?? 1;
     const now = this.engine.clock.now();
     if (info.retryable !== false && rec.iterationAttempts < maxAttempts) {

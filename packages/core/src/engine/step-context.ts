@@ -1,3 +1,5 @@
+import type { ActionRegistry } from '../actions/action-registry.js';
+import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import type {
   Logger,
   RuntimeResources,
@@ -46,6 +48,7 @@ export interface ContextServices {
   ids: IdGenerator;
   secrets: SecretsProvider;
   resources: RuntimeResources;
+  actions: ActionRegistry;
   fetch: typeof globalThis.fetch;
   human: {
     request(
@@ -111,6 +114,15 @@ export class StepContextImpl implements StepContext {
   }
   get resources(): RuntimeResources {
     return this.services.resources;
+  }
+  private stepActions?: StepActionsImpl;
+  get actions(): StepActionsImpl {
+    this.stepActions ??= new StepActionsImpl(this.services.actions, this);
+    return this.stepActions;
+  }
+  /** Audit entries and events of the action calls made since the last commit. */
+  takeActionRecords(): ActionCommitRecords | undefined {
+    return this.stepActions?.take();
   }
   get logger(): Logger {
     this.childLogger ??= this.services.logger.child({

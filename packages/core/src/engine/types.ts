@@ -1,3 +1,6 @@
+import type { ActionCoordination } from '../actions/action-policies.js';
+import type { ActionRegistry } from '../actions/action-registry.js';
+import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
@@ -78,6 +81,15 @@ export interface EngineOptions {
   publicUrl?: string;
   /** Secret that signs one-time answer links. @default a random secret per engine */
   linkSecret?: string;
+  /**
+   * Named actions (the gateway config's `actions` section): `{ check_inventory: { type:
+   * "webhook", url, auth_type, ... } }`. Secrets are named, never inlined. @default {}
+   */
+  actions?: Record<string, ActionConfig>;
+  /** Action types besides the built-ins, registered like a plugin would. @default [] */
+  actionTypes?: ActionTypeHandler[];
+  /** Where action rate limits and breaker state live. @default in memory, per process */
+  actionCoordination?: ActionCoordination;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
 }
@@ -143,6 +155,8 @@ export interface Engine {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly workerId: string;
+  /** Named actions: register function actions, list them, or call one outside a step. */
+  readonly actions: ActionRegistry;
 
   /** Initialises the store, recovers orphaned runs and starts the timer loop. */
   start(): Promise<void>;

@@ -1,3 +1,4 @@
+import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider } from '../catalog/types.js';
 import { isLlmteamError, LlmteamError } from '../errors.js';
@@ -13,6 +14,17 @@ export interface PluginRegistry {
   resources: RuntimeResources;
   secrets: SecretsProvider[];
   stores?: Map<string, StoreFactory>;
+  /** The engine's actions; without it, action registrations are refused. */
+  actions?: ActionRegistry;
+}
+
+function actionsOf(registry: PluginRegistry, plugin: string): ActionRegistry {
+  if (!registry.actions)
+    throw new LlmteamError(
+      'LLMT_E_PLUGIN_SETUP',
+      `plugin "${plugin}" registers actions, but this host has none`,
+    );
+  return registry.actions;
 }
 
 /** Runs each plugin's `setup` against the registry, in order. Errors name the plugin and the hook. */
@@ -36,7 +48,27 @@ export async function setupPlugins(
       },
       registerActionHandler: (name, handler) => {
         registry.resources.actions[name] = handler;
+        actionsOf(registry, plugin.name).defineFunction(
+          name,
+          (input, ctx) =>
+            handler(input, {
+              tenantId: ctx.tenantId,
+              runId: ctx.runId ?? '',
+              idempotencyKey: ctx.idempotencyKey,
+              signal: ctx.signal,
+            }),
+          {},
+          plugin.name,
+        );
       },
+      registerAction: (name, action, config) => {
+        const actions = actionsOf(registry, plugin.name);
+        if (typeof action === 'function') actions.defineFunction(name, action, config, plugin.name);
+        else actions.define(name, { ...action, ...config } as typeof action, plugin.name);
+      },
+      registerActionType: (handler) => actionsOf(registry, plugin.name).registerType(handler),
+      registerActionCoordination: (coordination) =>
+        actionsOf(registry, plugin.name).useCoordination(coordination),
       registerResource: (kind, name, value) => {
         registry.resources[kind][name] = value;
       },

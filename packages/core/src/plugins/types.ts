@@ -1,3 +1,5 @@
+import type { ActionCoordination } from '../actions/action-policies.js';
+import type { ActionConfig, ActionFunction, ActionTypeHandler } from '../actions/types.js';
 import type {
   ActionHandler,
   LlmProvider,
@@ -24,7 +26,17 @@ export interface PluginApi {
   registerStore(name: string, factory: StoreFactory): void;
   registerChannel(channel: NotificationChannel): void;
   registerLlmProvider(provider: LlmProvider): void;
+  /** @deprecated use {@link PluginApi.registerAction}: registers a function action. */
   registerActionHandler(name: string, handler: ActionHandler): void;
+  /**
+   * Registers a named action: a function (a `function` action, with optional limits and
+   * schemas in `config`) or a config of any registered type.
+   */
+  registerAction(name: string, action: ActionFunction | ActionConfig, config?: Partial<ActionConfig>): void;
+  /** Registers the handler of an action type (`database`, `message_queue`, `grpc`, ...). */
+  registerActionType(handler: ActionTypeHandler): void;
+  /** Makes action rate limits and breaker state cluster-wide (e.g. on Redis). */
+  registerActionCoordination(coordination: ActionCoordination): void;
   /** Named clients or stores that step handlers reach through `ctx.resources`. */
   registerResource(kind: 'stores' | 'clients', name: string, value: unknown): void;
   registerSecretsProvider(provider: SecretsProvider): void;

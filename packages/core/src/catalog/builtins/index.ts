@@ -1,3 +1,4 @@
+import { createActionStepType } from '../../actions/action-step-type.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
 import { ExpressionCache, expressionSyntaxError } from './expression.js';
@@ -143,6 +144,7 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       outputs: [{ port_id: 'output' }],
     }),
     createHttpActionStepType(),
+    createActionStepType(),
     defineStepType({
       type: 'human_task',
       displayName: 'Human task',

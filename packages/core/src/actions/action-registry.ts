@@ -1,0 +1,440 @@
+import { TaskCancelledError, TimeoutStrategy, timeout as timeoutPolicy } from 'cockatiel';
+import type { Logger, SecretsProvider } from '../catalog/types.js';
+import { silentLogger } from '../catalog/types.js';
+import { isLlmteamError, LlmteamError, toErrorInfo } from '../errors.js';
+import { createAjv, describeAjvError, toJsonPath, type ValidateFunction } from '../util/ajv.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { parseDuration } from '../util/duration.js';
+import { actionConfigSchema } from './action-config-schema.js';
+import { type ActionCoordination, ActionPolicies, memoryCoordination } from './action-policies.js';
+import { functionActionType } from './function-action-type.js';
+import type {
+  ActionCallContext,
+  ActionConfig,
+  ActionFunction,
+  ActionInfo,
+  ActionRecord,
+  ActionResponse,
+  ActionResult,
+  ActionStatus,
+  ActionTypeContext,
+  ActionTypeHandler,
+} from './types.js';
+
+/** Options of an {@link ActionRegistry}. */
+export interface ActionRegistryOptions {
+  /** Resolves the secrets actions name. */
+  secrets: SecretsProvider;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Where rate limits and breaker state live. @default per process, in memory */
+  coordination?: ActionCoordination;
+}
+
+/** Default per-call timeout, in ms. */
+export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;
+
+interface Entry {
+  name: string;
+  config: ActionConfig;
+  source: string;
+  fn?: ActionFunction;
+  policies?: ActionPolicies;
+  requestSchema?: ValidateFunction;
+  responseSchema?: ValidateFunction;
+  checked?: boolean;
+  problems?: string[];
+}
+
+/** Thrown by {@link ActionRegistry.execute}: an `LlmteamError` that carries the call's result. */
+export type ActionError = LlmteamError & { details: { action: string; result: ActionResult } };
+
+/**
+ * The actions of one engine: declared ones (gateway config), function actions (code) and
+ * the action types that run them (built-ins, plugins). `execute` is the one way to call an
+ * action: limits, breaker, schemas, timeout and the result model are applied here.
+ */
+export class ActionRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private readonly types = new Map<string, ActionTypeHandler>();
+  private readonly ajv = createAjv();
+  private readonly baseCheck: ValidateFunction;
+  private readonly typeChecks = new Map<string, ValidateFunction>();
+  private coordination: ActionCoordination;
+  readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ActionRegistryOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.coordination = options.coordination ?? memoryCoordination;
+    this.baseCheck = this.ajv.compile(actionConfigSchema);
+    this.registerType(functionActionType);
+  }
+
+  /** Installs cluster-wide limits (e.g. Redis). Applies to actions not yet called. */
+  useCoordination(coordination: ActionCoordination): void {
+    this.coordination = coordination;
+    for (const entry of this.entries.values()) entry.policies = undefined;
+  }
+
+  /** Registers the handler of an action type. @throws LLMT_E_ACTION_EXISTS for a second handler of a type */
+  registerType(handler: ActionTypeHandler): void {
+    if (this.types.has(handler.type)) {
+      throw new LlmteamError(
+        'LLMT_E_ACTION_EXISTS',
+        `action type "${handler.type}" is already registered; a second plugin may not replace it`,
+      );
+    }
+    this.types.set(handler.type, handler);
+    for (const entry of this.entries.values()) if (entry.config.type === handler.type) entry.checked = false;
+  }
+
+  /** The handler of an action type, if registered. */
+  getType(type: string): ActionTypeHandler | undefined {
+    return this.types.get(type);
+  }
+
+  /**
+   * Declares an action by name. Its config is checked now when its type is known, else
+   * when the type is registered or the action is first called.
+   * @throws LLMT_E_ACTION_EXISTS, LLMT_E_ACTION_CONFIG
+   */
+  define(name: string, config: ActionConfig, source = 'config'): void {
+    if (!/^[A-Za-z_][\w.-]*$/.test(name)) {
+      throw new LlmteamError(
+        'LLMT_E_ACTION_CONFIG',
+        `action name "${name}" is invalid; use letters, digits, "_", "-" and "." (starting with a letter or "_")`,
+        { details: { action: name, field: 'name' } },
+      );
+    }
+    if (this.entries.has(name)) {
+      throw new LlmteamError(
+        'LLMT_E_ACTION_EXISTS',
+        `action "${name}" is already registered (by ${this.entries.get(name)!.source}); pick another name`,
+        { details: { action: name } },
+      );
+    }
+    const entry: Entry = { name, config, source };
+    this.entries.set(name, entry);
+    if (this.types.has(config?.type)) {
+      try {
+        this.check(entry);
+      } catch (error) {
+        this.entries.delete(name);
+        throw error;
+      }
+    }
+  }
+
+  /** Registers a function action: plain code with the same limits, audit and result model. */
+  defineFunction(
+    name: string,
+    fn: ActionFunction,
+    config: Partial<ActionConfig> = {},
+    source = 'code',
+  ): void {
+    const declared = this.entries.get(name);
+    // A function action may be declared in config (limits, schemas) and its code given here.
+    if (declared && declared.config.type === 'function' && !declared.fn) {
+      declared.fn = fn;
+      declared.config = { ...config, ...declared.config };
+      declared.checked = false;
+      return;
+    }
+    this.define(name, { ...config, type: 'function' }, source);
+    this.entries.get(name)!.fn = fn;
+  }
+
+  /** True when an action of that name is known. */
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** The config of an action (secrets are names, so it is safe to show). */
+  get(name: string): ActionConfig | undefined {
+    return this.entries.get(name)?.config;
+  }
+
+  /** Every action with its type, limits and live state on this node. */
+  list(): ActionInfo[] {
+    return [...this.entries.values()].map((entry) => {
+      let problems: string[] | undefined;
+      try {
+        if (this.types.has(entry.config.type)) this.check(entry);
+        else problems = [`type "${entry.config.type}" has no handler; install the plugin that provides it`];
+      } catch (error) {
+        problems = entry.problems ?? [(error as Error).message];
+      }
+      const config = entry.config;
+      return {
+        name: entry.name,
+        type: config.type,
+        ...(config.description ? { description: config.description } : {}),
+        source: entry.source,
+        timeout_ms: this.timeoutOf(entry),
+        retry_count: config.retry_count ?? 0,
+        ...(config.rate_limit ? { rate_limit: config.rate_limit } : {}),
+        ...(config.circuit_breaker ? { circuit_breaker: config.circuit_breaker } : {}),
+        ...(config.max_concurrency ? { max_concurrency: config.max_concurrency } : {}),
+        circuit_state: entry.policies?.circuitState ?? 'closed',
+        in_flight: entry.policies?.inFlight ?? 0,
+        ...(problems ? { problems } : {}),
+      };
+    });
+  }
+
+  /** Checks every action whose type is registered; throws the first bad config. */
+  checkAll(): void {
+    for (const entry of this.entries.values()) if (this.types.has(entry.config.type)) this.check(entry);
+  }
+
+  private timeoutOf(entry: Entry): number {
+    try {
+      return entry.config.timeout === undefined
+        ? DEFAULT_ACTION_TIMEOUT_MS
+        : parseDuration(entry.config.timeout, `actions.${entry.name}.timeout`);
+    } catch {
+      return DEFAULT_ACTION_TIMEOUT_MS;
+    }
+  }
+
+  private check(entry: Entry): void {
+    if (entry.checked) return;
+    const problems: Array<[string, string]> = [];
+    const collect = (validate: ValidateFunction) => {
+      if (validate(entry.config)) return;
+      for (const e of validate.errors ?? [])
+        problems.push([toJsonPath(`actions.${entry.name}`, e.instancePath), describeAjvError(e)]);
+    };
+    collect(this.baseCheck);
+    const handler = this.types.get(entry.config?.type);
+    if (handler?.configSchema) {
+      let check = this.typeChecks.get(handler.type);
+      if (!check) {
+        check = this.ajv.compile(handler.configSchema);
+        this.typeChecks.set(handler.type, check);
+      }
+      collect(check);
+    }
+    for (const [field, message] of handler?.validate?.(entry.config) ?? [])
+      problems.push([`actions.${entry.name}.${field}`, message]);
+    try {
+      if (entry.config.timeout !== undefined)
+        parseDuration(entry.config.timeout, `actions.${entry.name}.timeout`);
+      if (entry.config.request_schema) entry.requestSchema = this.ajv.compile(entry.config.request_schema);
+      if (entry.config.response_schema) entry.responseSchema = this.ajv.compile(entry.config.response_schema);
+    } catch (error) {
+      problems.push([`actions.${entry.name}`, (error as Error).message]);
+    }
+    if (problems.length) {
+      entry.problems = problems.map(([path, message]) => `${path}: ${message}`);
+      const [first] = problems;
+      throw new LlmteamError(
+        'LLMT_E_ACTION_CONFIG',
+        `action "${entry.name}" has an invalid config: ${entry.problems.join('; ')}`,
+        { details: { action: entry.name, field: first![0], problems: entry.problems } },
+      );
+    }
+    entry.problems = undefined;
+    entry.checked = true;
+  }
+
+  /**
+   * Calls an action. Resolves with the result of a completed call; rejects with an
+   * {@link ActionError} (its `details.result` holds the result) otherwise. `onRecord` gets
+   * the result of every call that reached the executor, for audit and events.
+   */
+  async execute(
+    name: string,
+    input: unknown,
+    call: ActionCallContext,
+    onRecord?: (record: ActionRecord) => void,
+  ): Promise<ActionResult> {
+    const startedMs = this.clock.now();
+    const entry = this.entries.get(name);
+    const correlationId = call.correlationId ?? call.runId ?? call.idempotencyKey;
+    const result: ActionResult = {
+      action: name,
+      type: entry?.config.type ?? 'unknown',
+      status: 'pending',
+      started_at: new Date(startedMs).toISOString(),
+      duration_ms: 0,
+      retry_count: Math.max(0, (call.attempt ?? 1) - 1),
+      idempotency_key: call.idempotencyKey,
+      correlation_id: correlationId,
+    };
+    const finish = (status: ActionStatus, error?: unknown): ActionResult => {
+      const end = this.clock.now();
+      result.status = status;
+      result.completed_at = new Date(end).toISOString();
+      result.duration_ms = Math.max(0, end - startedMs);
+      if (error !== undefined) {
+        const info = toErrorInfo(error);
+        result.error_message = info.message;
+        result.error_type = info.code;
+        const code = isLlmteamError(error) ? error.details?.response_code : undefined;
+        if (code !== undefined && result.response_code === undefined)
+          result.response_code = code as number | string;
+      }
+      onRecord?.({ result, actor: call.actor ?? 'system' });
+      return result;
+    };
+    const fail = (status: ActionStatus, error: unknown): never => {
+      finish(status, error);
+      const retryable = isLlmteamError(error) ? error.retryable : true;
+      const base = isLlmteamError(error)
+        ? error
+        : new LlmteamError(
+            'LLMT_E_ACTION_FAILED',
+            `action "${name}" failed: ${(error as Error)?.message ?? error}`,
+            {
+              cause: error,
+              retryable,
+            },
+          );
+      throw new LlmteamError(base.code, base.message, {
+        cause: base === error ? error : base,
+        retryable: base.retryable,
+        details: { ...(base.details ?? {}), action: name, result },
+      }) as ActionError;
+    };
+
+    if (!entry) {
+      const known = [...this.entries.keys()];
+      return fail(
+        'failed',
+        new LlmteamError(
+          'LLMT_E_ACTION_NOT_FOUND',
+          `action "${name}" is not declared; add it to the config's "actions" section or register it (known: ${known.length ? known.join(', ') : 'none'})`,
+          { details: { action: name, field: 'action' } },
+        ),
+      );
+    }
+    const handler = this.types.get(entry.config.type);
+    if (!handler) {
+      return fail(
+        'failed',
+        new LlmteamError(
+          'LLMT_E_ACTION_TYPE_UNKNOWN',
+          `action "${name}" has type "${entry.config.type}", which no handler runs; install the plugin for it (e.g. @llmteam/action-sql for "database")`,
+          { details: { action: name, field: 'type' } },
+        ),
+      );
+    }
+    try {
+      this.check(entry);
+    } catch (error) {
+      return fail('failed', error);
+    }
+    if (entry.requestSchema && !entry.requestSchema(input)) {
+      const problems = (entry.requestSchema.errors ?? []).map(
+        (e) => `${toJsonPath('input', e.instancePath)}: ${describeAjvError(e)}`,
+      );
+      return fail(
+        'failed',
+        new LlmteamError(
+          'LLMT_E_ACTION_REQUEST_INVALID',
+          `action "${name}": the input fails request_schema (${problems.join('; ')}); nothing was sent`,
+          { details: { action: name, field: 'request_schema', problems } },
+        ),
+      );
+    }
+    entry.policies ??= new ActionPolicies(name, entry.config, this.coordination);
+    const policies = entry.policies;
+    const outer = call.signal ?? new AbortController().signal;
+    const timeoutMs = this.timeoutOf(entry);
+    let response: ActionResponse;
+    try {
+      await policies.acquire(call.tenantId, outer);
+      result.status = 'running';
+      policies.inFlight++;
+      try {
+        response = await policies.run(
+          (signal) =>
+            timeoutPolicy(timeoutMs, TimeoutStrategy.Aggressive).execute(
+              ({ signal: inner }) =>
+                handler.execute(input, this.typeContext(entry, call, correlationId, inner)),
+              signal,
+            ),
+          outer,
+        );
+      } finally {
+        policies.inFlight--;
+      }
+    } catch (error) {
+      if (outer.aborted) return fail('cancelled', isLlmteamError(outer.reason) ? outer.reason : error);
+      if (error instanceof TaskCancelledError) {
+        return fail(
+          'timeout',
+          new LlmteamError(
+            'LLMT_E_ACTION_TIMEOUT',
+            `action "${name}" did not answer within its timeout (${timeoutMs} ms); raise actions.${name}.timeout or make the far side faster`,
+            { retryable: true, details: { action: name, field: 'timeout' } },
+          ),
+        );
+      }
+      return fail('failed', error);
+    }
+    result.data = response.data;
+    if (response.code !== undefined) result.response_code = response.code;
+    if (entry.responseSchema && !entry.responseSchema(response.data)) {
+      const problems = (entry.responseSchema.errors ?? []).map(
+        (e) => `${toJsonPath('response', e.instancePath)}: ${describeAjvError(e)}`,
+      );
+      return fail(
+        'failed',
+        new LlmteamError(
+          'LLMT_E_ACTION_RESPONSE_INVALID',
+          `action "${name}": the response fails response_schema (${problems.join('; ')}); fix the far side or the schema`,
+          { details: { action: name, field: 'response_schema', problems } },
+        ),
+      );
+    }
+    return finish('completed');
+  }
+
+  private typeContext(
+    entry: Entry,
+    call: ActionCallContext,
+    correlationId: string,
+    signal: AbortSignal,
+  ): ActionTypeContext {
+    const secrets = this.options.secrets;
+    const name = entry.name;
+    return {
+      action: name,
+      config: entry.config,
+      tenantId: call.tenantId,
+      runId: call.runId,
+      stepId: call.stepId,
+      idempotencyKey: call.idempotencyKey,
+      correlationId,
+      attempt: call.attempt ?? 1,
+      signal,
+      logger: this.logger,
+      clock: this.clock,
+      fn: entry.fn,
+      secrets: {
+        async get(secret, field = 'auth_config') {
+          const value = await secrets.get(secret, { tenantId: call.tenantId });
+          if (value === undefined) {
+            throw new LlmteamError(
+              'LLMT_E_SECRET_NOT_FOUND',
+              `action "${name}": ${field} names secret "${secret}", which is not set; provide it through the secrets provider (e.g. LLMTEAM_SECRET_${secret.toUpperCase().replace(/[-.]/g, '_')})`,
+              { details: { action: name, field, secret } },
+            );
+          }
+          return value;
+        },
+      },
+    };
+  }
+
+  /** Closes every action type's connections. */
+  async close(): Promise<void> {
+    for (const handler of this.types.values()) await handler.close?.();
+  }
+}
