@@ -11,6 +11,13 @@ export {
   type ActionRegistryOptions,
   DEFAULT_ACTION_TIMEOUT_MS,
 } from './actions/action-registry.js';
+export {
+  createHttpActionType,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  type HttpActionTypeOptions,
+  httpActionConfigSchema,
+} from './actions/http-action-type.js';
+export { blockedReason, OutboundGuard, type OutboundGuardOptions } from './actions/outbound-guard.js';
 export { type ActionCommitRecords, actionCommitRecords, type StepActions } from './actions/step-actions.js';
 export * from './actions/types.js';
 export * from './audit/hash-chain.js';

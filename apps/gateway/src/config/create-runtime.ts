@@ -107,6 +107,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger,
     permissions: { ...loaded.config.permissions, ...options.engine?.permissions },
     actions: { ...loaded.config.actions, ...options.engine?.actions },
+    outbound: options.engine?.outbound ?? loaded.config.outbound,
   });
   const owned = store;
   return {

@@ -27,6 +27,12 @@ export interface LlmteamConfig {
    * "erp_token" } } }`. Secrets are named, never inlined. @default {}
    */
   actions?: Record<string, ActionConfig>;
+  /**
+   * Outbound safety of HTTP actions: internal addresses (or CIDR ranges) actions may reach,
+   * e.g. `{ "allow": ["10.20.0.0/16"] }`; all other loopback, private, link-local and
+   * metadata addresses are refused. @default { "allow": [] }
+   */
+  outbound?: { allow?: string[] };
 }
 
 /** A loaded config and the directory its package names resolve from. */
@@ -92,6 +98,18 @@ function check(config: unknown, file: string): LlmteamConfig {
         `${file}: permissions must map step types to { "hosts": [...], "secrets": [...] }`,
       );
     }
+  }
+  if (c.outbound !== undefined) {
+    const allow = (c.outbound as { allow?: unknown } | null)?.allow;
+    if (
+      typeof c.outbound !== 'object' ||
+      c.outbound === null ||
+      (allow !== undefined && !(Array.isArray(allow) && allow.every((a) => typeof a === 'string')))
+    )
+      throw new GatewayError(
+        'LLMT_E_GW_CONFIG',
+        `${file}: outbound must be { "allow": ["10.20.0.0/16", ...] }`,
+      );
   }
   if (c.actions !== undefined) {
     if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))

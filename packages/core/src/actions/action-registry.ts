@@ -8,6 +8,8 @@ import { parseDuration } from '../util/duration.js';
 import { actionConfigSchema } from './action-config-schema.js';
 import { type ActionCoordination, ActionPolicies, memoryCoordination } from './action-policies.js';
 import { functionActionType } from './function-action-type.js';
+import { createHttpActionType } from './http-action-type.js';
+import { OutboundGuard, type OutboundGuardOptions } from './outbound-guard.js';
 import type {
   ActionCallContext,
   ActionConfig,
@@ -31,6 +33,8 @@ export interface ActionRegistryOptions {
   logger?: Logger;
   /** Where rate limits and breaker state live. @default per process, in memory */
   coordination?: ActionCoordination;
+  /** Outbound safety of HTTP actions: internal addresses allowed despite the guard. @default {} */
+  outbound?: OutboundGuardOptions;
 }
 
 /** Default per-call timeout, in ms. */
@@ -72,6 +76,9 @@ export class ActionRegistry {
     this.coordination = options.coordination ?? memoryCoordination;
     this.baseCheck = this.ajv.compile(actionConfigSchema);
     this.registerType(functionActionType);
+    const guard = new OutboundGuard(options.outbound);
+    this.registerType(createHttpActionType('webhook', { guard }));
+    this.registerType(createHttpActionType('rest_api', { guard }));
   }
 
   /** Installs cluster-wide limits (e.g. Redis). Applies to actions not yet called. */

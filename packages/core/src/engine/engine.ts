@@ -137,6 +137,7 @@ class DurableEngine implements Engine, EngineInternals {
       clock: this.clock,
       logger: this.logger,
       coordination: options.actionCoordination,
+      outbound: options.outbound,
     });
     for (const type of options.actionTypes ?? []) this.actions.registerType(type);
     for (const [name, config] of Object.entries(options.actions ?? {})) this.actions.define(name, config);

@@ -174,7 +174,14 @@ export class StepContextImpl implements StepContext {
         throw new LlmteamError('LLMT_E_HOST_NOT_ALLOWED', `too many redirects from ${String(target)}`, {
           retryable: false,
         });
-      url = new URL(location, url);
+      const next = new URL(location, url);
+      if (next.origin !== url.origin) {
+        // Credentials are for the origin they were meant for, never for where it redirects.
+        const headers = new Headers(request.headers);
+        for (const name of ['authorization', 'proxy-authorization', 'cookie']) headers.delete(name);
+        request = { ...request, headers };
+      }
+      url = next;
       // 303 (and 301/302 after a POST, as browsers do) turns the request into a GET.
       if (
         response.status === 303 ||

@@ -1,5 +1,6 @@
 import type { ActionCoordination } from '../actions/action-policies.js';
 import type { ActionRegistry } from '../actions/action-registry.js';
+import type { OutboundGuardOptions } from '../actions/outbound-guard.js';
 import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
@@ -90,6 +91,12 @@ export interface EngineOptions {
   actionTypes?: ActionTypeHandler[];
   /** Where action rate limits and breaker state live. @default in memory, per process */
   actionCoordination?: ActionCoordination;
+  /**
+   * Outbound safety of HTTP actions. Every address is checked at connect time; loopback,
+   * private, link-local and metadata addresses are refused unless listed in `allow`
+   * (addresses or CIDR ranges, e.g. `["10.20.0.0/16"]`). @default { allow: [] }
+   */
+  outbound?: OutboundGuardOptions;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
 }

@@ -2,7 +2,9 @@ import { isLlmteamError, StepError } from '../../errors.js';
 import { defineStepType, type StepTypeDefinition } from '../types.js';
 
 interface HttpActionConfig {
-  url: string;
+  /** A declared action to call instead of a URL: limits, auth and audit come with it. */
+  action?: string;
+  url?: string;
   method?: string;
   headers?: Record<string, string>;
   /** Secret names whose values are sent as headers: `{ "Authorization": "erp_token" }`. */
@@ -13,10 +15,14 @@ interface HttpActionConfig {
   accept_status?: number[];
 }
 
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+
 /**
- * `http_action`: calls an external HTTP endpoint with the step's idempotency key in the
- * `Idempotency-Key` header, so a step that runs again after a crash is not applied twice.
- * 5xx, 429 and network errors are retryable; other 4xx fail the step at once.
+ * `http_action`: calls a declared action by name (`{ "action": "check_inventory" }`), or
+ * an HTTP endpoint by URL with the step's idempotency key in the `Idempotency-Key` header,
+ * so a step that runs again after a crash is not applied twice. 5xx, 429 and network errors
+ * are retryable; other 4xx fail the step at once. Redirects are followed hop by hop; a hop
+ * to another origin drops `Authorization`, cookies and every `secret_headers` header.
  */
 export function createHttpActionStepType(): StepTypeDefinition<HttpActionConfig> {
   return defineStepType<HttpActionConfig>({
@@ -24,11 +30,12 @@ export function createHttpActionStepType(): StepTypeDefinition<HttpActionConfig>
     displayName: 'HTTP action',
     category: 'INTEGRATION',
     description:
-      'Calls an HTTP endpoint with an Idempotency-Key header; the JSON (or text) response is the output.',
+      'Calls a declared action by name, or an HTTP endpoint with an Idempotency-Key header; the JSON (or text) response is the output.',
     configSchema: {
       type: 'object',
-      required: ['url'],
+      anyOf: [{ required: ['url'] }, { required: ['action'] }],
       properties: {
+        action: { type: 'string', minLength: 1 },
         url: { type: 'string', format: 'uri' },
         method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] },
         headers: { type: 'object', additionalProperties: { type: 'string' } },
@@ -39,46 +46,79 @@ export function createHttpActionStepType(): StepTypeDefinition<HttpActionConfig>
     },
     inputs: [{ port_id: 'input' }],
     outputs: [{ port_id: 'output' }],
+    defaultRetry(step, runtime) {
+      const name = step.config?.action;
+      const count = typeof name === 'string' ? runtime.actions.get(name)?.retry_count : undefined;
+      return count ? { max_attempts: count + 1 } : undefined;
+    },
     async handler(ctx) {
-      const method = ctx.config.method ?? 'POST';
-      const headers: Record<string, string> = {
+      if (ctx.config.action) {
+        const result = await ctx.actions.execute(ctx.config.action, ctx.input ?? null);
+        return { output: result.data ?? null };
+      }
+      const target = ctx.config.url!;
+      let method = ctx.config.method ?? 'POST';
+      let headers: Record<string, string> = {
         'idempotency-key': ctx.idempotencyKey,
         ...(ctx.config.headers ?? {}),
       };
-      for (const [header, secret] of Object.entries(ctx.config.secret_headers ?? {}))
+      const secretHeaders = new Set(CREDENTIAL_HEADERS);
+      for (const [header, secret] of Object.entries(ctx.config.secret_headers ?? {})) {
         headers[header] = await ctx.secrets.get(secret);
+        secretHeaders.add(header.toLowerCase());
+      }
       const sendBody = ctx.config.send_input ?? ['POST', 'PUT', 'PATCH'].includes(method);
       if (sendBody) headers['content-type'] = 'application/json';
+      let body = sendBody ? JSON.stringify(ctx.input ?? null) : undefined;
+      let url = new URL(target);
       let response: Response;
-      try {
-        response = await ctx.http(ctx.config.url, {
-          method,
-          headers,
-          body: sendBody ? JSON.stringify(ctx.input ?? null) : undefined,
-          signal: ctx.signal,
-        });
-      } catch (cause) {
-        // A refused host stays refused: retrying cannot help.
-        if (isLlmteamError(cause) && !cause.retryable) throw cause;
-        throw new StepError(`http_action ${method} ${ctx.config.url} failed: ${(cause as Error).message}`, {
-          cause,
-        });
+      for (let hop = 0; ; hop++) {
+        try {
+          // ctx.http checks each hop against the granted hosts; the hops are followed here so
+          // that credentials never travel to another origin.
+          response = await ctx.http(url, { method, headers, body, signal: ctx.signal, redirect: 'manual' });
+        } catch (cause) {
+          // A refused host stays refused: retrying cannot help.
+          if (isLlmteamError(cause) && !cause.retryable) throw cause;
+          throw new StepError(`http_action ${method} ${target} failed: ${(cause as Error).message}`, {
+            cause,
+          });
+        }
+        const location = response.headers.get('location');
+        if (response.status < 300 || response.status >= 400 || response.status === 304 || !location) break;
+        if (hop >= 5) throw StepError.nonRetryable(`http_action ${method} ${target}: too many redirects`);
+        await response.body?.cancel();
+        const next = new URL(location, url);
+        if (next.origin !== url.origin) {
+          headers = Object.fromEntries(
+            Object.entries(headers).filter(([h]) => !secretHeaders.has(h.toLowerCase())),
+          );
+        }
+        if (
+          response.status === 303 ||
+          ((response.status === 301 || response.status === 302) && method !== 'GET' && method !== 'HEAD')
+        ) {
+          method = 'GET';
+          body = undefined;
+          delete headers['content-type'];
+        }
+        url = next;
       }
       const text = await response.text();
-      let body: unknown = text;
+      let output: unknown = text;
       try {
-        body = text ? JSON.parse(text) : null;
+        output = text ? JSON.parse(text) : null;
       } catch {
         // Not JSON: the text itself is the output.
       }
       const ok = response.ok || (ctx.config.accept_status ?? []).includes(response.status);
       if (!ok) {
-        const message = `http_action ${method} ${ctx.config.url} answered ${response.status}`;
-        const details = { status: response.status, body };
+        const message = `http_action ${method} ${target} answered ${response.status}`;
+        const details = { status: response.status, body: output };
         if (response.status >= 500 || response.status === 429) throw new StepError(message, { details });
         throw StepError.nonRetryable(message, { details });
       }
-      return { output: body };
+      return { output };
     },
   });
 }
