@@ -66,6 +66,19 @@ export const ERROR_CODES = {
   LLMT_E_CIRCUIT_OPEN: "An action's circuit breaker is open after repeated failures; the call was not made.",
   LLMT_E_ADDRESS_NOT_ALLOWED:
     'An outbound call resolved to a loopback, private, link-local or metadata address that is not allowlisted.',
+  LLMT_E_LLM_RATE_LIMITED:
+    'An LLM provider refused a call for its rate limit (HTTP 429); retryable, `details.retryAfterMs` says how long it asked to wait.',
+  LLMT_E_LLM_CONTEXT_TOO_LONG:
+    "A model call's messages exceed the model's context window; shorten the prompt or lower `max_turns`.",
+  LLMT_E_LLM_CONTENT_FILTERED: "The provider's content filter refused the prompt or the answer; not retried.",
+  LLMT_E_LLM_AUTH:
+    'An LLM provider refused the API key (HTTP 401/403); check the key named by `apiKeySecret`.',
+  LLMT_E_LLM_SERVER: 'An LLM provider failed with a server error (HTTP 5xx); retryable.',
+  LLMT_E_LLM_TIMEOUT: 'A model call did not answer in time; retryable.',
+  LLMT_E_LLM_BAD_REQUEST:
+    "An LLM provider refused the request as invalid (HTTP 400/422); the message is the provider's.",
+  LLMT_E_LLM_BAD_RESPONSE:
+    'An LLM provider answered with something unreadable (malformed JSON, a stream cut mid-answer); retryable.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
 } as const;
 

@@ -70,6 +70,8 @@ export {
 } from './human/requires-approval.js';
 export type { HumanOutcome, HumanRequestOptions } from './human/types.js';
 export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-response.js';
+export * from './llm/llm-error.js';
+export * from './llm/types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';

@@ -1,4 +1,7 @@
 export * from './channel-suite.js';
+export * from './servers/anthropic-test-server.js';
+export * from './servers/llm-script.js';
+export * from './servers/openai-test-server.js';
 export * from './servers/silent-server.js';
 export * from './servers/smtp-server.js';
 export * from './servers/webhook-receiver.js';

@@ -1,6 +1,7 @@
 import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepActions } from '../actions/step-actions.js';
 import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
+import type { LlmProvider } from '../llm/types.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
 import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -47,26 +48,6 @@ export function envSecrets(env: NodeJS.ProcessEnv = process.env): SecretsProvide
       return env[`LLMTEAM_SECRET_${name.toUpperCase().replace(/[-.]/g, '_')}`];
     },
   };
-}
-
-/** A chat message for LLM providers. */
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | 'tool';
-  content: string;
-}
-
-/** An LLM provider registered by a plugin (e.g. any OpenAI-compatible server). */
-export interface LlmProvider {
-  name: string;
-  chat(request: {
-    model?: string;
-    messages: ChatMessage[];
-    temperature?: number;
-    maxTokens?: number;
-    signal?: AbortSignal;
-    idempotencyKey?: string;
-    responseFormat?: 'text' | 'json';
-  }): Promise<{ content: string; usage?: { promptTokens: number; completionTokens: number }; raw?: unknown }>;
 }
 
 /** A function action registered with `registerActionHandler`; prefer `registerAction(name, fn)`. */

@@ -164,6 +164,8 @@ export interface Engine {
   readonly workerId: string;
   /** Named actions: register function actions, list them, or call one outside a step. */
   readonly actions: ActionRegistry;
+  /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */
+  readonly resources: RuntimeResources;
 
   /** Initialises the store, recovers orphaned runs and starts the timer loop. */
   start(): Promise<void>;

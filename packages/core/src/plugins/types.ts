@@ -1,12 +1,7 @@
 import type { ActionCoordination } from '../actions/action-policies.js';
 import type { ActionConfig, ActionFunction, ActionTypeHandler } from '../actions/types.js';
-import type {
-  ActionHandler,
-  LlmProvider,
-  Logger,
-  SecretsProvider,
-  StepTypeDefinition,
-} from '../catalog/types.js';
+import type { ActionHandler, Logger, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type { LlmProvider } from '../llm/types.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { Store } from '../store/types.js';
 
@@ -25,6 +20,7 @@ export interface PluginApi {
   registerStepType(definition: StepTypeDefinition): void;
   registerStore(name: string, factory: StoreFactory): void;
   registerChannel(channel: NotificationChannel): void;
+  /** Registers an LLM provider under `provider.name`; `llm_agent` steps name it in `provider`. */
   registerLlmProvider(provider: LlmProvider): void;
   /** @deprecated use {@link PluginApi.registerAction}: registers a function action. */
   registerActionHandler(name: string, handler: ActionHandler): void;
