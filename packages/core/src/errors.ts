@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   LLMT_E_STEP_TIMEOUT: 'A step handler did not finish within the step timeout.',
   LLMT_E_STEP_CANCELLED: 'The run was cancelled while the step ran.',
   LLMT_E_STEP_OUTPUT: 'A step handler returned a value on a port its step does not declare.',
+  LLMT_E_LOOP_LIMIT:
+    "A step wrote its back-edge port once more than the loop's bound (its step type's `backEdges`) allows.",
   LLMT_E_EXPRESSION: 'A JSONata expression failed to compile or evaluate.',
   LLMT_E_SNAPSHOT_NOT_FOUND: 'No snapshot with this id exists in the tenant.',
   LLMT_E_SNAPSHOT_CORRUPT: 'A snapshot failed its SHA-256 checksum and was not restored.',

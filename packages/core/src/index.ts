@@ -22,8 +22,10 @@ export { type ActionCommitRecords, actionCommitRecords, type StepActions } from 
 export * from './actions/types.js';
 export * from './audit/hash-chain.js';
 export { StepCatalog } from './catalog/step-catalog.js';
+export * from './catalog/step-hooks.js';
 export * from './catalog/types.js';
-export { createEngine, type TimerHandler } from './engine/engine.js';
+export { createEngine } from './create-engine.js';
+export type { TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/types.js';
 export * from './errors.js';

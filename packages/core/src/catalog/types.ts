@@ -5,6 +5,7 @@ import type { LlmProvider } from '../llm/types.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
 import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import type { StepHooks, StepTimerSpec } from './step-hooks.js';
 
 /** Categories of the step catalog. */
 export type StepCategory = 'AI' | 'INTEGRATION' | 'HUMAN' | 'CONTROL' | 'UTILITY';
@@ -70,9 +71,24 @@ export interface SuspendOptions {
   kind?: 'human' | 'action';
   /** Interactions to create in the same commit. */
   interactions?: InteractionRecord[];
-  /** Durable timers to add in the same commit. */
-  timers?: TimerRecord[];
+  /**
+   * Durable timers to add in the same commit; their kinds are handled by the step type's
+   * `timers` hook (or a core facility's, e.g. interaction deadlines).
+   */
+  timers?: Array<StepTimerSpec | TimerRecord>;
   /** Extra events to append in the same commit (`seq`, ids and time are filled in). */
+  events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
+  /**
+   * Called once the commit that records the suspension succeeded (e.g. to send
+   * notifications). Not called when that commit fails, and not durable: a crash right after
+   * the commit skips it.
+   */
+  afterCommit?: () => void;
+}
+
+/** Options of {@link StepContext.checkpoint}. */
+export interface CheckpointOptions {
+  /** Events to append in the checkpoint's commit (`seq`, ids and time are filled in). */
   events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
 }
 
@@ -103,6 +119,22 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   readonly suspended?: unknown;
   /** How many times this step has been resumed. */
   readonly resumes: number;
+  /**
+   * The state last saved with {@link StepContext.checkpoint} in this iteration of the step
+   * (kept across re-runs, resumes and retries; cleared when a revision loop sends the step
+   * back), or undefined.
+   */
+  readonly checkpointed?: unknown;
+  /**
+   * Commits `state` durably as the step's checkpoint, in a commit of its own, and resolves
+   * once it is stored; the handler goes on running. A handler that runs again (after a
+   * crash, a resume or a retry) finds it in `ctx.checkpointed`. This is how a step makes
+   * progress safe inside one attempt: an agent commits each model response before acting on
+   * it, so a crash repeats at most the call that was in flight.
+   * @throws LlmteamError `LLMT_E_STEP_CANCELLED` when this invocation no longer owns the
+   *   step (cancelled, timed out, or taken over by another worker).
+   */
+  checkpoint(state: unknown, options?: CheckpointOptions): Promise<void>;
   /** `fetch` limited to the hosts the step type declares. */
   readonly http: (url: string | URL, init?: RequestInit) => Promise<Response>;
   /** Secrets limited to the names the step type declares. */
@@ -133,8 +165,11 @@ export interface StepContext<TConfig = Record<string, unknown>> {
 /** Values on output ports, keyed by port id; a port left out is an untaken branch. */
 export type StepOutputs = Record<string, unknown>;
 
-/** A step type: how the catalog describes it and how it runs. */
-export interface StepTypeDefinition<TConfig = any> {
+/**
+ * A step type: how the catalog describes it, how it runs, and (through {@link StepHooks})
+ * how it waits, owns timers, loops back and cleans up.
+ */
+export interface StepTypeDefinition<TConfig = any> extends StepHooks {
   /** Name used as `step_type` in segments, e.g. `transform` or `acme.erp_lookup`. */
   type: string;
   displayName: string;
@@ -162,8 +197,12 @@ export interface StepTypeDefinition<TConfig = any> {
    * steps take their action's `retry_count`). Retries are durable timers either way.
    */
   defaultRetry?: (step: StepDefinition, runtime: { actions: ActionRegistry }) => RetryPolicy | undefined;
-  /** Runs the step. Absent for entries whose handler comes later (then running one fails clearly). */
-  handler?: (ctx: StepContext<TConfig>) => Promise<StepOutputs> | StepOutputs;
+  /**
+   * Runs the step: returns its outputs, throws (a `StepError` says whether to retry), or
+   * suspends with `ctx.suspend`. Called again with `ctx.resume` set when a suspended step is
+   * resumed, and with `ctx.checkpointed` set after a checkpoint.
+   */
+  handler: (ctx: StepContext<TConfig>) => Promise<StepOutputs> | StepOutputs;
 }
 
 /** The public, serialisable description of a step type (what `stepTypes` lists). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ActionRegistry } from '../actions/action-registry.js';
 import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js';
 import { StepCatalog } from '../catalog/step-catalog.js';
+import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
 import {
   envSecrets,
   type Logger,
@@ -10,7 +11,6 @@ import {
   silentLogger,
 } from '../catalog/types.js';
 import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
-import { HumanManager } from '../human/human-manager.js';
 import type { NotificationChannel } from '../notify/types.js';
 import { setupPlugins } from '../plugins/setup.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
@@ -28,12 +28,13 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '../store/types.js';
-import { OPEN_INTERACTION_STATUSES } from '../store/types.js';
+import { OPEN_INTERACTION_STATUSES, TERMINAL_RUN_STATUSES, WAITING_RUN_STATUSES } from '../store/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { coalesce } from '../util/coalesce.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
 import { EventStream } from './event-stream.js';
+import type { InteractionPort, InteractionPortFactory } from './interaction-port.js';
 import type { EngineInternals } from './internals.js';
 import { RunDriver } from './run-driver.js';
 import { verifySnapshot } from './snapshot.js';
@@ -66,25 +67,21 @@ const STATUS_EVENTS = new Set([
   'interaction.timed_out',
 ]);
 
-/** A timer handler: fills the transaction that consumes the timer. */
-export type TimerHandler = (driver: RunDriver, tx: Transaction, timer: TimerRecord) => void | Promise<void>;
+/** A timer handler: fills the commit that consumes the timer (see `StepHooks.timers`). */
+export type TimerHandler = StepTimerHandler;
 
 /**
- * Creates the durable engine: runs segments on `store`, one atomic commit per transition.
- * Call `start()` to recover orphaned runs and fire durable timers.
+ * The durable engine: runs segments on a store, one atomic commit per transition. Made by
+ * `createEngine`, which hands it core's interaction desk.
  */
-export function createEngine(options: EngineOptions): Engine {
-  return new DurableEngine(options);
-}
-
-class DurableEngine implements Engine, EngineInternals {
+export class DurableEngine implements Engine, EngineInternals {
   readonly store: Store;
   readonly catalog: StepCatalog;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;
   readonly workerId: string;
-  readonly human: HumanManager;
+  private readonly interactions: InteractionPort;
   readonly snapshotEvery: number;
   readonly snapshotOnError = true;
   readonly secrets: SecretsProvider[];
@@ -99,7 +96,6 @@ class DurableEngine implements Engine, EngineInternals {
   private readonly drivers = new Map<string, RunDriver>();
   private readonly releasing = new Map<string, Promise<void>>();
   private readonly graphs = new Map<string, SegmentGraph>();
-  private readonly timerHandlers = new Map<string, TimerHandler>();
   private readonly stream: EventStream;
   private readyPromise?: Promise<void>;
   private running = false;
@@ -110,7 +106,10 @@ class DurableEngine implements Engine, EngineInternals {
   private pollAgain = false;
   private heartbeat: unknown;
 
-  constructor(private readonly options: EngineOptions) {
+  constructor(
+    private readonly options: EngineOptions,
+    interactions: InteractionPortFactory,
+  ) {
     this.store = options.store;
     this.catalog = options.catalog ?? new StepCatalog();
     this.clock = options.clock ?? systemClock;
@@ -152,9 +151,17 @@ class DurableEngine implements Engine, EngineInternals {
       );
     }
     this.stream = new EventStream(this.store);
-    this.human = new HumanManager(this);
-    this.timerHandlers.set('retry', (driver, tx, timer) => driver.retryDue(tx, timer.stepId!));
-    for (const [kind, handler] of this.human.timerHandlers()) this.timerHandlers.set(kind, handler);
+    this.interactions = interactions({
+      store: this.store,
+      clock: this.clock,
+      ids: this.ids,
+      logger: this.logger,
+      channels: this.channels,
+      linkSecret: this.linkSecret,
+      publicUrl: this.publicUrl,
+      nowIso: () => this.nowIso(),
+      withStep: (tenantId, runId, stepId, fn) => this.withStep(tenantId, runId, stepId, fn),
+    });
   }
 
   // ---- EngineInternals ----
@@ -181,7 +188,10 @@ class DurableEngine implements Engine, EngineInternals {
         `segment "${segmentId}" version ${version} is not registered for tenant "${tenantId}"; upsert it first`,
       );
     }
-    graph = buildGraph(record.definition as SegmentDefinition);
+    graph = buildGraph(
+      record.definition as SegmentDefinition,
+      (step) => this.catalog.get(step.step_type)?.backEdges,
+    );
     this.graphs.set(key, graph);
     return graph;
   }
@@ -206,6 +216,7 @@ class DurableEngine implements Engine, EngineInternals {
       args.attempt,
       args.inputs,
       this.contextServices,
+      args.driver,
     );
   }
 
@@ -218,7 +229,7 @@ class DurableEngine implements Engine, EngineInternals {
       resources: this.resources,
       actions: this.actions,
       fetch: (input, init) => globalThis.fetch(input, init),
-      human: { request: (ctx, type, options) => this.human.request(ctx, type, options) },
+      interactions: this.interactions,
       grants: this.options.permissions ?? {},
     };
     return this.services;
@@ -475,8 +486,21 @@ class DurableEngine implements Engine, EngineInternals {
     });
   }
 
+  /**
+   * The handler of a timer: the engine's own `retry`, else the kind its step's type owns
+   * (`StepHooks.timers`), else one of the interaction desk's kinds.
+   */
+  private timerHandler(driver: RunDriver, timer: TimerRecord): StepTimerHandler | undefined {
+    const def = timer.stepId ? driver.graph.steps.get(timer.stepId) : undefined;
+    if (!def) return undefined;
+    const own = this.catalog.get(def.step_type)?.timers;
+    if (own && Object.hasOwn(own, timer.kind)) return own[timer.kind];
+    return Object.hasOwn(this.interactions.timers, timer.kind)
+      ? this.interactions.timers[timer.kind]
+      : undefined;
+  }
+
   private async fireTimer(timer: TimerRecord): Promise<void> {
-    const handler = this.timerHandlers.get(timer.kind);
     let first = true;
     try {
       await this.withRun(timer.tenantId, timer.runId, async (driver, tx) => {
@@ -486,6 +510,11 @@ class DurableEngine implements Engine, EngineInternals {
         }
         first = false;
         tx.timersConsume.push(timer.timerId);
+        if (timer.kind === 'retry') {
+          driver.retryDue(tx, timer.stepId!);
+          return;
+        }
+        const handler = this.timerHandler(driver, timer);
         if (!handler) {
           this.logger.warn(
             { kind: timer.kind, timerId: timer.timerId },
@@ -493,7 +522,7 @@ class DurableEngine implements Engine, EngineInternals {
           );
           return;
         }
-        await handler(driver, tx, timer);
+        await handler(driver.commitFor(tx, timer.stepId!), timer);
       });
     } catch (error) {
       if (error instanceof LlmteamError && error.code === 'LLMT_E_RUN_NOT_FOUND') return;
@@ -566,6 +595,16 @@ class DurableEngine implements Engine, EngineInternals {
         if (!isConflict(error) || attempt > 20) throw error;
       }
     }
+  }
+
+  /** Runs `fn` in one commit of the run, bound to one of its steps (the hooks' view). */
+  withStep<T>(
+    tenantId: string,
+    runId: string,
+    stepId: string,
+    fn: (commit: StepCommit) => T | Promise<T>,
+  ): Promise<T> {
+    return this.withRun(tenantId, runId, (driver, tx) => fn(driver.commitFor(tx, stepId)));
   }
 
   private scope(scope?: CallScope): { tenantId: string; actor: Actor } {
@@ -756,9 +795,7 @@ class DurableEngine implements Engine, EngineInternals {
   async waitForRun(runId: string, options: WaitOptions = {}): Promise<RunRecord> {
     await this.ready();
     const { tenantId } = this.scope(options);
-    const until = new Set(
-      options.until ?? ['completed', 'failed', 'cancelled', 'waiting_human', 'waiting_action', 'paused'],
-    );
+    const until = new Set(options.until ?? [...TERMINAL_RUN_STATUSES, ...WAITING_RUN_STATUSES, 'paused']);
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise<RunRecord>((resolve, reject) => {
       let done = false;
@@ -832,7 +869,8 @@ class DurableEngine implements Engine, EngineInternals {
       }
       tx.run.status = 'cancelled';
       tx.run.completedAt = this.nowIso();
-      await driver.closeOpenWork(tx, 'cancelled', {
+      await driver.closeOpenWork(tx, {
+        cause: 'cancelled',
         code: 'LLMT_E_STEP_CANCELLED',
         message: `run cancelled by ${actor.subject}`,
       });
@@ -906,16 +944,7 @@ class DurableEngine implements Engine, EngineInternals {
           `step "${stepId}" of run "${runId}" is ${rec.status}, not suspended; only a suspended step can be resumed`,
         );
       }
-      driver.setStep(tx, {
-        ...rec,
-        status: 'pending',
-        suspension: {
-          ...rec.suspension,
-          resume: data ?? null,
-          pending: true,
-          resumes: rec.suspension.resumes + 1,
-        },
-      });
+      driver.rerun(tx, stepId, data);
       tx.audit.push({
         tenantId,
         action: 'step.resumed',
@@ -924,7 +953,27 @@ class DurableEngine implements Engine, EngineInternals {
         target: stepId,
         timestamp: this.nowIso(),
       });
-      if (tx.run.status !== 'paused') tx.run.status = 'running';
+    });
+    return this.mustGetRun(tenantId, runId);
+  }
+
+  async signal(runId: string, stepId: string, data: unknown, scope?: CallScope): Promise<RunRecord> {
+    const { tenantId, actor } = this.scope(scope);
+    await this.withRun(tenantId, runId, async (driver, tx) => {
+      if (!driver.graph.steps.has(stepId)) {
+        throw new LlmteamError(
+          'LLMT_E_INVALID_ARGUMENT',
+          `run "${runId}" has no step "${stepId}"; signal a step of its segment`,
+        );
+      }
+      const commit = driver.commitFor(tx, stepId);
+      if (!(await commit.signal(data))) {
+        throw new LlmteamError(
+          'LLMT_E_RUN_STATE',
+          `step "${stepId}" of run "${runId}" is ${commit.state.status}, not waiting; only a waiting step takes a signal`,
+        );
+      }
+      commit.audit({ action: 'step.signalled', actor: actor.subject, target: stepId });
     });
     return this.mustGetRun(tenantId, runId);
   }
@@ -982,7 +1031,8 @@ class DurableEngine implements Engine, EngineInternals {
     const { tenantId, actor } = this.scope(scope);
     const snapshot = await this.loadSnapshot(tenantId, snapshotId);
     await this.withRun(tenantId, snapshot.runId, async (driver, tx) => {
-      await driver.closeOpenWork(tx, 'cancelled', {
+      await driver.closeOpenWork(tx, {
+        cause: 'restored',
         code: 'LLMT_E_STEP_CANCELLED',
         message: 'restored from a snapshot',
       });
@@ -1072,15 +1122,15 @@ class DurableEngine implements Engine, EngineInternals {
     });
   }
 
-  // ---- human interaction ----
+  // ---- interactions ----
 
   respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord> {
-    return this.human.respond(interactionId, options);
+    return this.interactions.respond(interactionId, options);
   }
 
   async listInteractions(query: ListInteractionsQuery = {}): Promise<InteractionRecord[]> {
     await this.ready();
-    return this.human.list(query);
+    return this.interactions.list(query);
   }
 
   // ---- audit and erasure ----
@@ -1115,10 +1165,5 @@ class DurableEngine implements Engine, EngineInternals {
       timestamp: this.nowIso(),
       data: { segmentId: run.segmentId },
     });
-  }
-
-  /** Registers a handler for a durable timer kind (used by step types that set their own timers). */
-  onTimer(kind: string, handler: TimerHandler): void {
-    this.timerHandlers.set(kind, handler);
   }
 }

@@ -1,6 +1,6 @@
 import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
-import type { Logger, StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
+import type { Logger, StepTypeDefinition } from '../catalog/types.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';
@@ -8,15 +8,6 @@ import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { RunDriver } from './run-driver.js';
 import type { StepContextImpl } from './step-context.js';
-import type { Transaction } from './transaction.js';
-
-/** What the human-interaction manager does at the driver's commit points. */
-export interface HumanHooks {
-  /** Cancels the run's open interactions inside `tx` (run cancelled or failed). */
-  cancelOpen(driver: RunDriver, tx: Transaction): Promise<void>;
-  /** A step suspended: schedule notifications for new interactions after the commit. */
-  afterSuspend(driver: RunDriver, tx: Transaction, options: SuspendOptions): void;
-}
 
 /** The engine as its run drivers see it. */
 export interface EngineInternals {
@@ -25,7 +16,6 @@ export interface EngineInternals {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;
-  readonly human: HumanHooks;
   readonly actions: ActionRegistry;
   readonly snapshotEvery: number;
   /** Set by `stop()`: outcomes still commit, but no step starts (the next claimer starts them). */

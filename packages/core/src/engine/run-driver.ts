@@ -1,35 +1,34 @@
 import type { ActionCommitRecords } from '../actions/step-actions.js';
-import type { StepTypeDefinition, SuspendOptions } from '../catalog/types.js';
+import type { StepCloseReason } from '../catalog/step-hooks.js';
+import type { CheckpointOptions, StepTypeDefinition } from '../catalog/types.js';
 import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
-import type {
-  RunRecord,
-  RunStatus,
-  SnapshotReason,
-  StepStateRecord,
-  Suspension,
-  WorktrailEvent,
+import {
+  OPEN_INTERACTION_STATUSES,
+  type RunRecord,
+  type RunStatus,
+  type SnapshotReason,
+  type StepStateRecord,
+  type Suspension,
+  WAITING_RUN_STATUSES,
+  type WorktrailEvent,
 } from '../store/types.js';
 import { parseDuration } from '../util/duration.js';
 import type { EngineInternals } from './internals.js';
 import { buildSnapshot } from './snapshot.js';
+import { StepCommitImpl } from './step-commit.js';
+import { SuspendSignal } from './suspend-signal.js';
 import { type Launch, Transaction } from './transaction.js';
-
-/** Thrown by `ctx.suspend`; caught by the driver, never seen by users. */
-export class SuspendSignal {
-  constructor(
-    readonly payload: unknown,
-    readonly options: SuspendOptions,
-  ) {}
-}
 
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
 const TERMINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled']);
+/** Waiting run statuses, lowest precedence first: a run waits on the strongest reason any step gives. */
+const WAITING = WAITING_RUN_STATUSES.slice().reverse();
 
 type Outcome = (
   | { kind: 'ok'; outputs: Record<string, unknown> }
-  | { kind: 'error'; error: unknown }
+  | { kind: 'error'; error: unknown; timedOut?: boolean }
   | { kind: 'suspend'; signal: SuspendSignal }
 ) & { actions?: ActionCommitRecords };
 
@@ -53,7 +52,7 @@ export class RunDriver {
   private closed = false;
 
   constructor(
-    private readonly engine: EngineInternals,
+    readonly services: EngineInternals,
     readonly tenantId: string,
     readonly runId: string,
   ) {}
@@ -65,14 +64,14 @@ export class RunDriver {
   /** Loads the run's state from the store (again, after a conflict). */
   async load(): Promise<boolean> {
     const [run, steps] = await Promise.all([
-      this.engine.store.getRun(this.tenantId, this.runId),
-      this.engine.store.getSteps(this.tenantId, this.runId),
+      this.services.store.getRun(this.tenantId, this.runId),
+      this.services.store.getSteps(this.tenantId, this.runId),
     ]);
     if (!run) return false;
     this.run = run;
     this.steps.clear();
     for (const s of steps) this.steps.set(s.stepId, s);
-    this.graph = await this.engine.graphFor(run.tenantId, run.segmentId, run.segmentVersion);
+    this.graph = await this.services.graphFor(run.tenantId, run.segmentId, run.segmentVersion);
     return true;
   }
 
@@ -146,7 +145,7 @@ export class RunDriver {
       await this.commit(tx);
     } catch (error) {
       // Another conflict: whoever changed the run drives it, or the next poll recovers it.
-      this.engine.logger.warn({ err: error, runId: this.runId }, 'could not start steps after a reload');
+      this.services.logger.warn({ err: error, runId: this.runId }, 'could not start steps after a reload');
     }
   }
 
@@ -182,7 +181,7 @@ export class RunDriver {
       seq,
       type,
       step_id: stepId,
-      timestamp: this.engine.nowIso(),
+      timestamp: this.services.nowIso(),
       data,
     };
   }
@@ -190,14 +189,14 @@ export class RunDriver {
   /** Commits a transaction and applies it to the in-memory state, then launches steps. */
   private async commit(tx: Transaction): Promise<void> {
     if (tx.empty && tx.launches.length === 0) return;
-    const now = this.engine.nowIso();
+    const now = this.services.nowIso();
     const expectedVersion = this.run.version;
     // tx.run is the transaction's own copy: it becomes the committed header as it is.
     const run = tx.run;
     run.version = expectedVersion + 1;
     run.updatedAt = now;
     const t = tx;
-    await this.engine.store.commit({
+    await this.services.store.commit({
       tenantId: this.tenantId,
       runId: this.runId,
       expectedVersion,
@@ -224,7 +223,7 @@ export class RunDriver {
       }
     }
     for (const launch of tx.launches) this.launch(launch);
-    if (t._timersAdd?.length) this.engine.timerAdded(t._timersAdd);
+    if (t._timersAdd?.length) this.services.timerAdded(t._timersAdd);
     if (t._after) for (const fn of t._after) fn();
   }
 
@@ -244,6 +243,7 @@ export class RunDriver {
         outputs: undefined,
         error: undefined,
         suspension: undefined,
+        checkpoint: undefined,
         execution: undefined,
         startedAt: undefined,
         finishedAt: undefined,
@@ -293,7 +293,7 @@ export class RunDriver {
     if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
     // A stopping engine records outcomes but starts nothing: whoever claims the run next does.
     // Neither does a driver that lost the run to another worker.
-    if (this.engine.stopping || this.lost) return;
+    if (this.services.stopping || this.lost) return;
     // Only steps whose inputs may have changed need a look; a skip cascades to its successors.
     const work = tx.candidates ? tx.candidates.slice() : [...this.graph.steps.keys()];
     while (work.length) {
@@ -307,10 +307,10 @@ export class RunDriver {
       const { inputs, arrived, settled } = this.inputsOf(tx, stepId);
       if (!settled) {
         const def = this.graph.steps.get(stepId)!;
-        if (this.engine.catalog.get(def.step_type)?.readyWhen?.(arrived, def) !== true) continue;
+        if (this.services.catalog.get(def.step_type)?.readyWhen?.(arrived, def) !== true) continue;
       }
       if (arrived.length === 0) {
-        this.setStep(tx, { ...rec, status: 'skipped', finishedAt: this.engine.nowIso() });
+        this.setStep(tx, { ...rec, status: 'skipped', finishedAt: this.services.nowIso() });
         tx.emit('step.skipped', stepId, { reason: 'no input arrived: every incoming branch was not taken' });
         for (const e of this.graph.outgoing.get(stepId)!) work.push(e.target);
         continue;
@@ -327,14 +327,14 @@ export class RunDriver {
     inputs: Record<string, unknown> | undefined,
   ): void {
     const attempt = resumed ? rec.attempt : rec.attempt + 1;
-    const execution = this.engine.nextExecution();
+    const execution = this.services.nextExecution();
     this.setStep(tx, {
       ...rec,
       status: 'running',
       execution,
       attempt,
       iterationAttempts: resumed ? rec.iterationAttempts : rec.iterationAttempts + 1,
-      startedAt: resumed ? rec.startedAt : this.engine.nowIso(),
+      startedAt: resumed ? rec.startedAt : this.services.nowIso(),
       error: undefined,
       suspension: rec.suspension?.pending ? { ...rec.suspension, pending: false } : rec.suspension,
     });
@@ -351,8 +351,8 @@ export class RunDriver {
     const status = tx.run.status;
     if (TERMINAL.has(status) || status === 'paused' || status === 'pending') return;
     let running = false;
-    let waitingHuman = false;
-    let waitingAction = false;
+    // The waiting status with the highest precedence any waiting step asks for.
+    let waiting = -1;
     let open = false;
     for (const stepId of this.graph.steps.keys()) {
       const rec = this.step(tx, stepId);
@@ -361,11 +361,10 @@ export class RunDriver {
           running = true;
           break;
         case 'waiting':
-          if (rec.suspension?.kind === 'human') waitingHuman = true;
-          else waitingAction = true;
+          waiting = Math.max(waiting, WAITING.indexOf(`waiting_${rec.suspension?.kind ?? 'action'}`));
           break;
         case 'retry_wait':
-          waitingAction = true;
+          waiting = Math.max(waiting, WAITING.indexOf('waiting_action'));
           break;
         case 'pending':
           open = true;
@@ -377,11 +376,11 @@ export class RunDriver {
       return;
     }
     // Pending steps behind a waiting one are blocked by it: the run waits.
-    if (waitingHuman || waitingAction) {
-      const waiting = waitingHuman ? 'waiting_human' : 'waiting_action';
-      if (tx.run.status !== waiting) {
-        tx.run.status = waiting;
-        tx.emit('run.waiting', undefined, { status: waiting });
+    if (waiting >= 0) {
+      const status = WAITING[waiting];
+      if (tx.run.status !== status) {
+        tx.run.status = status;
+        tx.emit('run.waiting', undefined, { status });
       }
       return;
     }
@@ -398,7 +397,7 @@ export class RunDriver {
     }
     tx.run.status = 'completed';
     tx.run.outputs = outputs;
-    tx.run.completedAt = this.engine.nowIso();
+    tx.run.completedAt = this.services.nowIso();
     tx.emit('run.completed', undefined, { outputs: Object.keys(outputs) });
   }
 
@@ -406,28 +405,92 @@ export class RunDriver {
   async failRun(tx: Transaction, error: { code: string; message: string }, stepId?: string): Promise<void> {
     tx.run.status = 'failed';
     tx.run.error = { ...error, details: stepId ? { stepId } : undefined };
-    tx.run.completedAt = this.engine.nowIso();
-    await this.closeOpenWork(tx, 'cancelled', { code: 'LLMT_E_STEP_CANCELLED', message: 'the run failed' });
+    tx.run.completedAt = this.services.nowIso();
+    await this.closeOpenWork(tx, {
+      cause: 'failed',
+      code: 'LLMT_E_STEP_CANCELLED',
+      message: 'the run failed',
+    });
     tx.emit('run.failed', stepId, { error });
-    if (this.engine.snapshotOnError) tx.snapshots.push(this.snapshotOf(tx, 'error'));
+    if (this.services.snapshotOnError) tx.snapshots.push(this.snapshotOf(tx, 'error'));
   }
 
-  /** Marks unfinished steps, removes the run's timers and cancels its open interactions. */
-  async closeOpenWork(
-    tx: Transaction,
-    stepStatus: 'cancelled',
-    reason: { code: string; message: string },
-  ): Promise<void> {
+  /**
+   * Cancels unfinished steps (each type's `onClose` first), removes the run's timers and
+   * cancels its open interactions.
+   */
+  async closeOpenWork(tx: Transaction, reason: StepCloseReason): Promise<void> {
     for (const stepId of this.graph.steps.keys()) {
       const rec = this.step(tx, stepId);
       if (SETTLED.has(rec.status)) continue;
+      if (rec.status !== 'pending') await this.closeStep(tx, stepId, reason);
       if (rec.status === 'running')
         tx.aborts.push({ stepId, reason: new LlmteamError(reason.code, reason.message) });
-      this.setStep(tx, { ...rec, status: stepStatus, finishedAt: this.engine.nowIso() });
+      this.setStep(tx, { ...this.step(tx, stepId), status: 'cancelled', finishedAt: this.services.nowIso() });
     }
-    const timers = await this.engine.store.listTimers(this.tenantId, this.runId);
+    const timers = await this.services.store.listTimers(this.tenantId, this.runId);
     for (const t of timers) tx.timersRemove.push(t.timerId);
-    await this.engine.human.cancelOpen(this, tx);
+    const open = await this.services.store.listInteractions(this.tenantId, {
+      runId: this.runId,
+      status: [...OPEN_INTERACTION_STATUSES],
+    });
+    for (const i of open) {
+      if (tx._interactions?.has(i.interactionId)) continue;
+      tx.interactions.set(i.interactionId, { ...i, status: 'cancelled', updatedAt: this.services.nowIso() });
+    }
+  }
+
+  /** Calls the step type's `onClose` hook, if any. */
+  private async closeStep(tx: Transaction, stepId: string, reason: StepCloseReason): Promise<void> {
+    const onClose = this.services.catalog.get(this.graph.steps.get(stepId)!.step_type)?.onClose;
+    if (onClose) await onClose(this.commitFor(tx, stepId), reason);
+  }
+
+  /** The hooks' view of `tx`, bound to one step. */
+  commitFor(tx: Transaction, stepId: string): StepCommitImpl {
+    return new StepCommitImpl(this, tx, stepId);
+  }
+
+  /** Sends a waiting step back to its handler (same attempt) with `ctx.resume = data`. */
+  rerun(tx: Transaction, stepId: string, data: unknown): void {
+    const rec = this.step(tx, stepId);
+    if (!rec.suspension) return;
+    this.setStep(tx, {
+      ...rec,
+      status: 'pending',
+      suspension: {
+        ...rec.suspension,
+        resume: data ?? null,
+        pending: true,
+        resumes: rec.suspension.resumes + 1,
+      },
+    });
+    if (tx.candidates) tx.candidates.push(stepId);
+    if (tx.run.status !== 'paused') tx.run.status = 'running';
+  }
+
+  /** Saves a running handler's checkpoint in a commit of its own. */
+  checkpoint(
+    stepId: string,
+    attempt: number,
+    execution: string | undefined,
+    state: unknown,
+    options: CheckpointOptions = {},
+  ): Promise<void> {
+    return this.mutate(
+      (tx) => {
+        const rec = this.step(tx, stepId);
+        if (rec.status !== 'running' || rec.attempt !== attempt || rec.execution !== execution) {
+          throw new LlmteamError(
+            'LLMT_E_STEP_CANCELLED',
+            `step "${stepId}" of run "${this.runId}" is no longer run by this invocation (it is ${rec.status}); its checkpoint was not saved`,
+          );
+        }
+        this.setStep(tx, { ...rec, checkpoint: state });
+        for (const e of options.events ?? []) tx.emit(e.type, stepId, e.data);
+      },
+      { advance: false },
+    );
   }
 
   snapshotOf(tx: Transaction, reason: SnapshotReason) {
@@ -436,7 +499,7 @@ export class RunDriver {
     const run = { ...tx.run, version: this.run.version + 1 };
     const snapshot = buildSnapshot(
       { run, steps: [...steps.values()] },
-      { snapshotId: this.engine.ids('snap'), reason, createdAt: this.engine.nowIso() },
+      { snapshotId: this.services.ids('snap'), reason, createdAt: this.services.nowIso() },
     );
     tx.emit('snapshot.created', undefined, { snapshot_id: snapshot.snapshotId, reason });
     // The event above moved lastSeq; the snapshot records the state it belongs to.
@@ -447,14 +510,14 @@ export class RunDriver {
 
   private launch({ stepId, attempt, execution, inputs }: Launch): void {
     const def = this.graph.steps.get(stepId)!;
-    const type = this.engine.catalog.get(def.step_type);
+    const type = this.services.catalog.get(def.step_type);
     const flight: InFlight = { attempt, abort: () => undefined };
     this.inFlight.set(stepId, flight);
     this.pending++;
     this.execute(def, type, flight, inputs)
       .then((outcome) => this.onOutcome(stepId, attempt, execution, outcome))
       .catch((error) =>
-        this.engine.logger.error(
+        this.services.logger.error(
           { err: error, runId: this.runId, stepId },
           'failed to record a step outcome',
         ),
@@ -476,27 +539,25 @@ export class RunDriver {
     flight: InFlight,
     given: Record<string, unknown> | undefined,
   ): Promise<Outcome> {
-    if (!type?.handler) {
+    if (!type) {
       return Promise.resolve({
         kind: 'error',
         error: StepError.nonRetryable(
-          type
-            ? `step type "${def.step_type}" has no handler in this runtime; install or register the plugin that runs it`
-            : `unknown step type "${def.step_type}"; register it before running this segment`,
+          `unknown step type "${def.step_type}"; register it before running this segment`,
           { code: 'LLMT_E_UNKNOWN_STEP_TYPE' },
         ),
       });
     }
     const rec = this.steps.get(def.step_id)!;
     const inputs = given ?? this.inputsOf(this.readTx, def.step_id).inputs;
-    const ctx = this.engine.makeContext({ driver: this, def, type, rec, attempt: flight.attempt, inputs });
+    const ctx = this.services.makeContext({ driver: this, def, type, rec, attempt: flight.attempt, inputs });
     return new Promise<Outcome>((resolve) => {
       let timer: unknown;
       let settled = false;
       const settle = (outcome: Outcome) => {
         if (settled) return;
         settled = true;
-        if (timer !== undefined) this.engine.clock.clearTimeout(timer);
+        if (timer !== undefined) this.services.clock.clearTimeout(timer);
         outcome.actions = ctx.takeActionRecords();
         resolve(outcome);
       };
@@ -506,7 +567,7 @@ export class RunDriver {
       };
       if (def.timeout !== undefined) {
         const timeoutMs = parseDuration(def.timeout, `steps.${def.step_id}.timeout`);
-        timer = this.engine.clock.setTimeout(() => {
+        timer = this.services.clock.setTimeout(() => {
           const error = new StepError(
             `step "${def.step_id}" did not finish within ${timeoutMs} ms; raise its timeout or make the handler faster`,
             {
@@ -514,12 +575,12 @@ export class RunDriver {
             },
           );
           ctx.abort(error);
-          settle({ kind: 'error', error });
+          settle({ kind: 'error', error, timedOut: true });
         }, timeoutMs);
       }
       let result: ReturnType<NonNullable<StepTypeDefinition['handler']>>;
       try {
-        result = type.handler!(ctx);
+        result = type.handler(ctx);
       } catch (error) {
         settle(
           error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
@@ -559,7 +620,7 @@ export class RunDriver {
       for (const e of outcome.actions?.events ?? []) tx.emit(e.type, stepId, e.data);
       for (const a of outcome.actions?.audit ?? []) tx.audit.push(a);
       if (outcome.kind === 'ok') {
-        const bad = this.checkOutputs(def, outcome.outputs);
+        const bad = this.checkOutputs(def, rec, outcome.outputs);
         if (!bad) return this.completeStep(tx, rec, outcome.outputs);
         tx.candidates = this.graph.successors.get(stepId)!.slice();
         return this.onError(tx, def, rec, bad);
@@ -577,11 +638,14 @@ export class RunDriver {
         // Records a handler hands over belong to this run and step, whatever they say.
         const own = { tenantId: this.tenantId, runId: this.runId, stepId };
         for (const i of options.interactions ?? []) tx.interactions.set(i.interactionId, { ...i, ...own });
-        for (const t of options.timers ?? []) tx.timersAdd.push({ ...t, ...own });
+        for (const t of options.timers ?? [])
+          tx.timersAdd.push({ ...t, timerId: t.timerId ?? this.services.ids('tmr'), ...own });
         for (const e of options.events ?? []) tx.emit(e.type, stepId, e.data);
-        this.engine.human.afterSuspend(this, tx, options);
+        if (options.afterCommit) tx.after.push(options.afterCommit);
         return;
       }
+      if (outcome.timedOut)
+        await this.closeStep(tx, stepId, { cause: 'timeout', ...toErrorInfo(outcome.error) });
       return this.onError(tx, def, rec, outcome.error);
     });
   }
@@ -591,19 +655,26 @@ export class RunDriver {
    * in `tx`. Also used to complete a suspended step directly from its resume data.
    */
   completeStep(tx: Transaction, rec: StepStateRecord, outputs: Record<string, unknown>): void {
-    const now = this.engine.nowIso();
-    this.setStep(tx, { ...rec, status: 'completed', outputs, finishedAt: now, suspension: undefined });
+    const now = this.services.nowIso();
+    this.setStep(tx, {
+      ...rec,
+      status: 'completed',
+      outputs,
+      finishedAt: now,
+      suspension: undefined,
+      checkpoint: undefined,
+    });
     tx.run.stepsCompleted++;
     tx.emit('step.completed', rec.stepId, {
       attempt: rec.attempt,
       ports: Object.keys(outputs),
-      duration_ms: rec.startedAt ? this.engine.clock.now() - Date.parse(rec.startedAt) : 0,
+      duration_ms: rec.startedAt ? this.services.clock.now() - Date.parse(rec.startedAt) : 0,
     });
     const successors = this.graph.successors.get(rec.stepId)!;
     if (tx.candidates) for (const id of successors) tx.candidates.push(id);
     else tx.candidates = successors.slice();
     this.followBackEdges(tx, rec.stepId, outputs);
-    const every = this.graph.segment.snapshot_every ?? this.engine.snapshotEvery;
+    const every = this.graph.segment.snapshot_every ?? this.services.snapshotEvery;
     if (every > 0 && tx.run.stepsCompleted % every === 0) {
       // The snapshot shows the steps this transition starts; without the lease none start here.
       if (!tx.detached) this.advance(tx);
@@ -611,7 +682,12 @@ export class RunDriver {
     }
   }
 
-  private checkOutputs(def: StepDefinition, outputs: Record<string, unknown>): LlmteamError | undefined {
+  /** Why `outputs` may not be recorded for the step (undeclared port, loop bound reached), if so. */
+  checkOutputs(
+    def: StepDefinition,
+    rec: StepStateRecord,
+    outputs: Record<string, unknown>,
+  ): LlmteamError | undefined {
     if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
       return StepError.nonRetryable(
         `step "${def.step_id}" returned ${JSON.stringify(outputs)}; a handler returns an object keyed by output port`,
@@ -620,7 +696,7 @@ export class RunDriver {
         },
       );
     }
-    const declared = this.engine.portsOf(def).outputs;
+    const declared = this.services.portsOf(def).outputs;
     for (const port of Object.keys(outputs)) {
       if (!declared.has(port)) {
         return StepError.nonRetryable(
@@ -631,30 +707,36 @@ export class RunDriver {
         );
       }
     }
+    for (const edge of this.graph.backOut.get(def.step_id) ?? []) {
+      if (!Object.hasOwn(outputs, edge.sourcePort) || !edge.backPort) continue;
+      const bound = edge.backPort.bound(def);
+      if (typeof bound === 'number' && rec.iteration >= bound) {
+        return StepError.nonRetryable(
+          `step "${def.step_id}" wrote to back-edge port "${edge.sourcePort}" after ${rec.iteration} loops; its bound is ${bound}, so write another port`,
+          { code: 'LLMT_E_LOOP_LIMIT' },
+        );
+      }
+    }
     return undefined;
   }
 
-  private async onError(
-    tx: Transaction,
-    def: StepDefinition,
-    rec: StepStateRecord,
-    error: unknown,
-  ): Promise<void> {
+  /** Records a failed attempt: a retry timer, a routed failure, or a failed run. */
+  async onError(tx: Transaction, def: StepDefinition, rec: StepStateRecord, error: unknown): Promise<void> {
     const info = toErrorInfo(error);
     const cancelled = this.run.status === 'cancelled' || info.code === 'LLMT_E_STEP_CANCELLED';
     if (cancelled) return;
     const retry =
       def.retry ??
-      this.engine.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: this.engine.actions });
+      this.services.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: this.services.actions });
     const maxAttempts = retry?.max_attempts ?? 1;
-    const now = this.engine.clock.now();
+    const now = this.services.clock.now();
     if (info.retryable !== false && rec.iterationAttempts < maxAttempts) {
       const base = parseDuration(retry?.backoff ?? 1, `steps.${def.step_id}.retry.backoff`);
       const cap = parseDuration(retry?.max_backoff ?? 300, `steps.${def.step_id}.retry.max_backoff`);
       const raw = Math.min(cap, base * (retry?.multiplier ?? 2) ** (rec.iterationAttempts - 1));
       const jitter = retry?.jitter ?? 0.2;
-      const delay = Math.max(0, Math.round(raw * (1 - jitter + 2 * jitter * this.engine.random())));
-      const timerId = this.engine.ids('tmr');
+      const delay = Math.max(0, Math.round(raw * (1 - jitter + 2 * jitter * this.services.random())));
+      const timerId = this.services.ids('tmr');
       this.setStep(tx, { ...rec, status: 'retry_wait', error: info });
       tx.timersAdd.push({
         timerId,
@@ -674,7 +756,7 @@ export class RunDriver {
       return;
     }
     const onError = def.on_error ?? 'fail';
-    const finishedAt = this.engine.nowIso();
+    const finishedAt = this.services.nowIso();
     if (onError === 'route') {
       this.setStep(tx, { ...rec, status: 'failed', error: info, outputs: { error: info }, finishedAt });
       tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info, routed: true });
@@ -710,6 +792,7 @@ export class RunDriver {
           outputs: undefined,
           error: undefined,
           suspension: undefined,
+          checkpoint: undefined,
           inputs,
           finishedAt: undefined,
         });
@@ -756,7 +839,7 @@ export class RunDriver {
   private maybeRelease(): void {
     if (this.pending > 0 || this.closed) return;
     this.closed = true;
-    this.engine.release(this);
+    this.services.release(this);
   }
 
   /** True if this driver was released (a new one must be created for further work). */

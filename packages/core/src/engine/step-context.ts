@@ -1,6 +1,7 @@
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import type {
+  CheckpointOptions,
   Logger,
   RuntimeResources,
   SecretsProvider,
@@ -9,12 +10,27 @@ import type {
   SuspendOptions,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
-import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
-import { SuspendSignal } from './run-driver.js';
+import { SuspendSignal } from './suspend-signal.js';
+
+/** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
+export type PersonRequest = Parameters<StepContext['requestApproval']>[0];
+/** The closing answer `ctx.requestApproval` resolves with. */
+export type PersonAnswer = Awaited<ReturnType<StepContext['requestApproval']>>;
+
+/** Where a context saves checkpoints: the driver of its run. */
+export interface CheckpointSink {
+  checkpoint(
+    stepId: string,
+    attempt: number,
+    execution: string | undefined,
+    state: unknown,
+    options?: CheckpointOptions,
+  ): Promise<void>;
+}
 
 /** What a deployment grants a step type beyond what the type declares itself. */
 export interface PermissionGrant {
@@ -50,12 +66,9 @@ export interface ContextServices {
   resources: RuntimeResources;
   actions: ActionRegistry;
   fetch: typeof globalThis.fetch;
-  human: {
-    request(
-      ctx: StepContext,
-      type: 'approval' | 'input',
-      options: HumanRequestOptions,
-    ): Promise<HumanOutcome>;
+  /** Core's interaction desk: what `ctx.requestApproval` and `ctx.requestInput` ask. */
+  interactions: {
+    request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
   };
   /** Deployment grants by step type. */
   grants?: Record<string, PermissionGrant>;
@@ -72,8 +85,7 @@ export class StepContextImpl implements StepContext {
   private abortReason: unknown;
   private aborted = false;
   private childLogger?: Logger;
-  /** Counts human requests within this invocation (the k-th call returns the k-th answer). */
-  humanCalls = 0;
+  private saved?: { state: unknown };
 
   constructor(
     readonly tenantId: string,
@@ -84,6 +96,7 @@ export class StepContextImpl implements StepContext {
     readonly attempt: number,
     readonly inputs: Record<string, unknown>,
     private readonly services: ContextServices,
+    private readonly sink: CheckpointSink,
   ) {
     this.idempotencyKey = `${runId}:${step.step_id}:${attempt}`;
     // One declared port (or none): the handler sees that value; several: an object keyed by port.
@@ -108,6 +121,20 @@ export class StepContextImpl implements StepContext {
   }
   get resumes(): number {
     return this.rec.suspension?.resumes ?? 0;
+  }
+  get checkpointed(): unknown {
+    return this.saved ? this.saved.state : this.rec.checkpoint;
+  }
+
+  async checkpoint(state: unknown, options?: CheckpointOptions): Promise<void> {
+    if (this.aborted) {
+      throw new LlmteamError(
+        'LLMT_E_STEP_CANCELLED',
+        `step "${this.stepId}" was aborted; its checkpoint was not saved`,
+      );
+    }
+    await this.sink.checkpoint(this.stepId, this.attempt, this.rec.execution, state, options);
+    this.saved = { state };
   }
   get clock(): Clock {
     return this.services.clock;
@@ -225,11 +252,11 @@ export class StepContextImpl implements StepContext {
     throw new SuspendSignal(payload, options);
   }
 
-  requestApproval(options: HumanRequestOptions): Promise<HumanOutcome> {
-    return this.services.human.request(this, 'approval', options);
+  requestApproval(options: PersonRequest): Promise<PersonAnswer> {
+    return this.services.interactions.request(this, 'approval', options);
   }
 
-  requestInput(options: HumanRequestOptions): Promise<HumanOutcome> {
-    return this.services.human.request(this, 'input', options);
+  requestInput(options: PersonRequest): Promise<PersonAnswer> {
+    return this.services.interactions.request(this, 'input', options);
   }
 }

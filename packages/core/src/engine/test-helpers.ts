@@ -1,11 +1,17 @@
 import {
   type Commit,
   type CommitResult,
+  createEngine,
   defineStepType,
+  type Engine,
+  ManualClock,
   MemoryStore,
+  type RunRecord,
   type SegmentDefinition,
+  type StepStateRecord,
   type StepTypeDefinition,
   type Store,
+  type WorktrailEvent,
 } from '../index.js';
 
 /** A step type that records each call and passes its input through. */
@@ -100,4 +106,107 @@ export class CrashingStore {
       },
     }) as Store;
   }
+}
+
+/** A waiting step driven from outside, as {@link crashAtEveryCommit} exercises it. */
+export interface WaitingStepScenario {
+  /** Step types the engines get besides `record`. */
+  stepTypes: StepTypeDefinition[];
+  /**
+   * A segment `draft -> gate -> publish` (`draft` and `publish` of type `record`) whose
+   * `gate` loops back to `draft` once.
+   */
+  segment: SegmentDefinition;
+  /** Event type the gate's reminder timer appends once per wait. */
+  reminderEvent: string;
+  /** Answers the waiting gate from outside: send it back (`loop`) or let it pass (`pass`). */
+  answer(engine: Engine, runId: string, gate: StepStateRecord, decision: 'loop' | 'pass'): Promise<void>;
+}
+
+/** Everything one scenario run observed. */
+export interface ScenarioOutcome {
+  run: RunRecord;
+  events: WorktrailEvent[];
+  calls: Array<{ stepId: string; key: string; at: number }>;
+}
+
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+
+/**
+ * Drives the scenario from whatever state the store holds, until the run ends: at each
+ * wait of the gate, first lets its reminder fire (moving the clock), then answers it
+ * (loop on the first pass, pass on the second). Any call may fail when the engine dies.
+ */
+async function driveScenario(
+  engine: Engine,
+  clock: ManualClock,
+  runId: string,
+  scenario: WaitingStepScenario,
+): Promise<RunRecord> {
+  const poll = () => (engine as unknown as { poll(): Promise<void> }).poll();
+  for (let round = 0; round < 200; round++) {
+    await poll();
+    const run = await engine.store.getRun('default', runId);
+    if (!run) throw new Error(`run ${runId} vanished`);
+    if (TERMINAL.includes(run.status)) return run;
+    const gate = (await engine.store.getSteps('default', runId)).find((s) => s.stepId === 'gate');
+    if (gate?.status === 'waiting') {
+      const events = await engine.store.listEvents('default', runId);
+      const reminded = events.filter((e) => e.type === scenario.reminderEvent && e.step_id === 'gate').length;
+      if (reminded < gate.iteration + 1) clock.advance(3600_000);
+      else await scenario.answer(engine, runId, gate, gate.iteration === 0 ? 'loop' : 'pass');
+      continue;
+    }
+    await engine.waitForRun(runId, { timeoutMs: 200 }).catch(() => undefined);
+  }
+  throw new Error(`run ${runId} did not finish`);
+}
+
+/**
+ * Runs the scenario once per commit point and crash mode: the first engine's store dies at
+ * commit N (`before` it applies, or `after` it applied but before the engine learns of it);
+ * a second engine on the same data finishes the scenario. Returns every outcome, for the
+ * caller's assertions. Time is a {@link ManualClock}: leases expire by moving it.
+ */
+export async function crashAtEveryCommit(
+  scenario: WaitingStepScenario,
+): Promise<Array<ScenarioOutcome & { label: string }>> {
+  const make = (store: Store, clock: ManualClock, calls: ScenarioOutcome['calls'], workerId: string) =>
+    createEngine({ store, clock, workerId, stepTypes: [recorder(calls), ...scenario.stepTypes] });
+  const probe = new CrashingStore(new MemoryStore(), Number.POSITIVE_INFINITY, 'before');
+  const probeClock = new ManualClock();
+  const probeEngine = make(probe.asStore(), probeClock, [], 'probe');
+  const probeRun = await probeEngine.startRun({ segment: scenario.segment, input: 1 });
+  const finished = await driveScenario(probeEngine, probeClock, probeRun.runId, scenario);
+  await probeEngine.stop();
+  if (finished.status !== 'completed') throw new Error(`the scenario itself ends ${finished.status}`);
+  const outcomes: Array<ScenarioOutcome & { label: string }> = [];
+  for (const mode of ['before', 'after'] as const) {
+    for (let crashAt = 1; crashAt <= probe.commits; crashAt++) {
+      const memory = new MemoryStore();
+      const clock = new ManualClock();
+      const calls: ScenarioOutcome['calls'] = [];
+      const crashing = new CrashingStore(memory, crashAt, mode);
+      const first = make(crashing.asStore(), clock, calls, 'first');
+      await first
+        .startRun({ segment: scenario.segment, input: 1 })
+        .then((run) => driveScenario(first, clock, run.runId, scenario))
+        .catch(() => undefined);
+      await first.stop({ graceMs: 10 });
+      if (!crashing.dead) throw new Error(`commit ${crashAt} was never reached`);
+      const [stored] = (await memory.listRuns('default')).items;
+      if (!stored) continue; // died before the run existed: nothing to recover
+      clock.advance(60_000); // the dead worker's leases expire
+      const second = make(memory, clock, calls, 'second');
+      const run = await driveScenario(second, clock, stored.runId, scenario);
+      await second.stop();
+      outcomes.push({
+        label: `${mode} commit ${crashAt}`,
+        run,
+        events: await memory.listEvents('default', run.runId),
+        calls,
+      });
+    }
+  }
+  return outcomes;
 }

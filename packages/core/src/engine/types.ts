@@ -186,6 +186,15 @@ export interface Engine {
   resumeRun(runId: string, scope?: CallScope): Promise<RunRecord>;
   /** Resumes a step suspended with `ctx.suspend`; the handler is called again with `data`. */
   resumeStep(runId: string, stepId: string, data: unknown, scope?: CallScope): Promise<RunRecord>;
+  /**
+   * Delivers `data` to a waiting step in one commit: the step type's `onSignal` hook decides
+   * there (finish the step with outputs, run the handler again, fail it, or keep waiting);
+   * a type without the hook runs its handler again with `ctx.resume = data`. This is how
+   * something outside the run (a ticket system, a child run, a webhook) answers a step.
+   * Audited as `step.signalled`.
+   * @throws LlmteamError `LLMT_E_RUN_STATE` when the step is not waiting.
+   */
+  signal(runId: string, stepId: string, data: unknown, scope?: CallScope): Promise<RunRecord>;
 
   createSnapshot(runId: string, scope?: CallScope): Promise<SnapshotRecord>;
   /** Puts a run back to a snapshot's state (checksum verified) and continues it. */

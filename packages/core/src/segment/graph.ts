@@ -1,4 +1,8 @@
+import type { BackEdgePort } from '../catalog/step-hooks.js';
 import type { EdgeDefinition, SegmentDefinition, StepDefinition } from './types.js';
+
+/** The back-edge ports a step's type declares (see `StepHooks.backEdges`). */
+export type BackEdgePortsOf = (step: StepDefinition) => readonly BackEdgePort[] | undefined;
 
 /** An edge with its default ports filled in. */
 export interface ResolvedEdge {
@@ -6,8 +10,10 @@ export interface ResolvedEdge {
   sourcePort: string;
   target: string;
   targetPort: string;
-  /** A revision loop's back edge (from a `human_task`'s `changes_requested` port to an ancestor). */
+  /** A bounded loop's back edge: it leaves a port the source's type declares in `backEdges`, towards an ancestor. */
   back: boolean;
+  /** The declaration of the back-edge port, for back edges. */
+  backPort?: BackEdgePort;
   index: number;
 }
 
@@ -43,25 +49,23 @@ export function resolveEdge(edge: EdgeDefinition, index: number): ResolvedEdge {
   };
 }
 
-/** True when `edge` leaves a human task's `changes_requested` port and `target` reaches `source`. */
-function isRevisionBackEdge(
-  edge: ResolvedEdge,
+/** The back-edge port `edge` leaves, when its source's type declares one there. */
+export function backEdgePort(
+  edge: Pick<ResolvedEdge, 'source' | 'sourcePort'>,
   steps: Map<string, StepDefinition>,
-  reaches: (a: string, b: string) => boolean,
-): boolean {
+  backEdges: BackEdgePortsOf | undefined,
+): BackEdgePort | undefined {
   const source = steps.get(edge.source);
-  return (
-    source?.step_type === 'human_task' &&
-    edge.sourcePort === 'changes_requested' &&
-    reaches(edge.target, edge.source)
-  );
+  if (!source || !backEdges) return undefined;
+  return backEdges(source)?.find((p) => p.port === edge.sourcePort);
 }
 
 /**
  * Builds the graph of a structurally valid segment (ids unique, edges pointing at existing
- * steps). Back edges of revision loops are told apart from ordinary ones.
+ * steps). An edge that leaves a declared back-edge port towards an ancestor is a back edge;
+ * every other edge is a forward edge.
  */
-export function buildGraph(segment: SegmentDefinition): SegmentGraph {
+export function buildGraph(segment: SegmentDefinition, backEdges?: BackEdgePortsOf): SegmentGraph {
   const steps = new Map(segment.steps.map((s) => [s.step_id, s]));
   const edges = (segment.edges ?? [])
     .map(resolveEdge)
@@ -84,7 +88,13 @@ export function buildGraph(segment: SegmentDefinition): SegmentGraph {
     }
     return false;
   };
-  for (const e of edges) e.back = isRevisionBackEdge(e, steps, reaches);
+  for (const e of edges) {
+    const port = backEdgePort(e, steps, backEdges);
+    if (port && reaches(e.target, e.source)) {
+      e.back = true;
+      e.backPort = port;
+    }
+  }
 
   const incoming = new Map<string, ResolvedEdge[]>();
   const outgoing = new Map<string, ResolvedEdge[]>();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { SegmentProblem } from '../errors.js';
 import { createAjv, describeAjvError, toJsonPath, type ValidateFunction } from '../util/ajv.js';
-import { buildGraph, findCycle, resolveEdge } from './graph.js';
+import { type BackEdgePortsOf, backEdgePort, buildGraph, findCycle, resolveEdge } from './graph.js';
 import type { SegmentDefinition, StepDefinition } from './types.js';
 
 /** The segment contract as a JSON Schema (draft-07); also shipped as `@llmteam/core/segment.schema.json`. */
@@ -46,6 +46,7 @@ export function stepPorts(
  * once, each with a JSON path and a message that says how to fix it.
  */
 export function validateSegment(input: unknown, catalog: StepCatalog): ValidationResult {
+  const backEdges: BackEdgePortsOf = (step) => catalog.get(step.step_type)?.backEdges;
   const problems: SegmentProblem[] = [];
   const add = (path: string, code: string, message: string) => problems.push({ path, code, message });
   const check = contract();
@@ -109,6 +110,7 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
   });
 
   const edges = (segment.edges ?? []).map(resolveEdge);
+  const stepsById = new Map(steps.map((s) => [s.step_id, s]));
   const seen = new Map<string, number>();
   edges.forEach((edge, i) => {
     const path = `$.edges[${i}]`;
@@ -141,8 +143,8 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
     }
     if (target && catalog.get(target.step_type)) {
       const { inputs } = stepPorts(target, catalog);
-      const isFeedback = source?.step_type === 'human_task' && edge.sourcePort === 'changes_requested';
-      if (!inputs.has(edge.targetPort) && !(isFeedback && edge.targetPort === 'feedback')) {
+      const back = source ? backEdgePort(edge, stepsById, backEdges) : undefined;
+      if (!inputs.has(edge.targetPort) && !(back && edge.targetPort === (back.feedbackPort ?? 'feedback'))) {
         add(
           `${path}.target_port`,
           'unknown_port',
@@ -155,24 +157,26 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
   if (problems.some((p) => p.code === 'duplicate_step_id' || p.code === 'dangling_edge')) {
     return { valid: false, problems };
   }
-  const graph = buildGraph(segment);
+  const graph = buildGraph(segment, backEdges);
   const cycle = findCycle(graph);
   if (cycle) {
+    const ports = catalog
+      .list()
+      .flatMap((t) => (t.backEdges ?? []).map((p) => `a ${t.type}'s "${p.port}" port`));
     add(
       '$.edges',
       'cycle',
-      `cycle ${cycle.join(' -> ')}; the only cycle allowed is a revision loop from a human_task's "changes_requested" port back to the step that revises`,
+      `cycle ${cycle.join(' -> ')}; the only cycle allowed is a bounded loop from a back-edge port (${ports.join(', ') || 'none registered'}) back to the step that revises`,
     );
   } else {
     for (const e of graph.edges) {
-      if (!e.back) continue;
-      const human = graph.steps.get(e.source)!;
-      const max = (human.config as Record<string, unknown> | undefined)?.max_revisions;
-      if (max !== undefined && (typeof max !== 'number' || max < 1)) {
+      if (!e.back || !e.backPort) continue;
+      const bound = e.backPort.bound(graph.steps.get(e.source)!);
+      if (typeof bound === 'string' || !(bound >= 1)) {
         add(
           `$.edges[${e.index}]`,
           'unbounded_loop',
-          `revision loop from "${e.source}" needs config.max_revisions >= 1`,
+          `revision loop from "${e.source}" needs ${typeof bound === 'string' ? bound : 'a bound >= 1'}`,
         );
       }
     }

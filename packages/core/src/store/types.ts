@@ -25,6 +25,13 @@ export type RunStatus =
 /** Run statuses after which nothing changes any more. */
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
 
+/**
+ * Run statuses of a run blocked on its steps, strongest first: a run with one step waiting
+ * on a person and another on an action is `waiting_human`. A step's suspension `kind`
+ * names which (`waiting_<kind>`).
+ */
+export const WAITING_RUN_STATUSES: readonly RunStatus[] = ['waiting_human', 'waiting_action'];
+
 /** Lifecycle of one step inside a run. */
 export type StepStatus =
   | 'pending'
@@ -105,6 +112,8 @@ export interface StepStateRecord {
   outputs?: Record<string, unknown>;
   error?: ErrorInfo;
   suspension?: Suspension;
+  /** State the handler saved with `ctx.checkpoint` in this iteration. */
+  checkpoint?: unknown;
   /**
    * Identity of the handler execution that may report this attempt's outcome. A new one is
    * written each time the step is (re)started, so a late result from a worker that lost

@@ -1,9 +1,10 @@
 import { createActionStepType } from '../../actions/action-step-type.js';
+import { StepError } from '../../errors.js';
+import { createHumanTaskStepType } from '../../human/human-task.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
 import { ExpressionCache, expressionSyntaxError } from './expression.js';
 import { createHttpActionStepType } from './http-action.js';
-import { humanTaskConfigSchema } from './human-task-schema.js';
 
 function checkExpression(step: { config?: Record<string, unknown> }): Array<[string, string]> {
   const error = expressionSyntaxError(step.config?.expression);
@@ -142,24 +143,15 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       },
       inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
       outputs: [{ port_id: 'output' }],
+      handler() {
+        throw StepError.nonRetryable(
+          'step type "llm_agent" has no handler in this runtime; install or register the plugin that runs it',
+          { code: 'LLMT_E_UNKNOWN_STEP_TYPE' },
+        );
+      },
     }),
     createHttpActionStepType(),
     createActionStepType(),
-    defineStepType({
-      type: 'human_task',
-      displayName: 'Human task',
-      category: 'HUMAN',
-      description:
-        'Stops for a person (approval, choice, input, review, task, chat) and routes on the answer.',
-      configSchema: humanTaskConfigSchema,
-      inputs: [{ port_id: 'input' }],
-      outputs: [
-        { port_id: 'approved' },
-        { port_id: 'rejected' },
-        { port_id: 'changes_requested' },
-        { port_id: 'timeout' },
-        { port_id: 'output' },
-      ],
-    }),
+    createHumanTaskStepType(),
   ];
 }

@@ -1,6 +1,9 @@
-import type { StepContext } from '../catalog/types.js';
+import { humanTaskConfigSchema } from '../catalog/builtins/human-task-schema.js';
+import type { StepCommit } from '../catalog/step-hooks.js';
+import { defineStepType, type StepContext, type StepTypeDefinition } from '../catalog/types.js';
 import { StepError } from '../errors.js';
 import type { InteractionType } from '../store/types.js';
+import type { HumanPayload } from './interaction-desk.js';
 import type { HumanOutcome } from './types.js';
 
 function stripSealed(value: unknown, sealed: string[]): unknown {
@@ -11,11 +14,66 @@ function stripSealed(value: unknown, sealed: string[]): unknown {
 }
 
 /**
- * Handler of the built-in `human_task` step: asks through `ctx.requestApproval` (so it is
- * bound to whichever engine runs it, even with a shared catalog) and routes the answer to
- * `approved`, `rejected`, `changes_requested` or `timeout`, plus `output` with the response.
+ * The built-in `human_task` step type, built only on the public step hooks: its handler
+ * asks through `ctx.requestApproval` (so it is bound to whichever engine runs it, even with
+ * a shared catalog) and routes the answer to `approved`, `rejected`, `changes_requested` or
+ * `timeout`, plus `output` with the response; `onSignal` finishes the step inside the
+ * answer's commit; `changes_requested` is a back-edge port bounded by `max_revisions`.
  */
-export async function runHumanTask(ctx: StepContext): Promise<Record<string, unknown>> {
+export function createHumanTaskStepType(): StepTypeDefinition {
+  return defineStepType({
+    type: 'human_task',
+    displayName: 'Human task',
+    category: 'HUMAN',
+    description: 'Stops for a person (approval, choice, input, review, task, chat) and routes on the answer.',
+    configSchema: humanTaskConfigSchema,
+    inputs: [{ port_id: 'input' }],
+    outputs: [
+      { port_id: 'approved' },
+      { port_id: 'rejected' },
+      { port_id: 'changes_requested' },
+      { port_id: 'timeout' },
+      { port_id: 'output' },
+    ],
+    backEdges: [
+      {
+        port: 'changes_requested',
+        feedbackPort: 'feedback',
+        bound(step) {
+          const max = step.config?.max_revisions;
+          if (max === undefined) return 3;
+          return typeof max === 'number' && max >= 1 ? max : 'config.max_revisions >= 1';
+        },
+      },
+    ],
+    handler: runHumanTask,
+    onSignal: finishOnAnswer,
+  });
+}
+
+/**
+ * The answer to the step's one request needs no second handler call: its ports follow from
+ * the answer, so the step completes in the answer's commit and the next step starts with it.
+ */
+function finishOnAnswer(commit: StepCommit, data: unknown): void {
+  const payload = commit.state.suspension?.payload as HumanPayload | undefined;
+  const outcome = data as HumanOutcome | undefined;
+  if (!outcome || !payload || outcome.interactionId !== payload.interactionId || payload.answers?.length) {
+    commit.rerun(data);
+    return;
+  }
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = humanTaskOutputs(commit.config, commit.input, commit.state.iteration, outcome);
+  } catch {
+    // The answer fails the step (on_timeout: fail): let the handler raise it.
+    commit.rerun(data);
+    return;
+  }
+  commit.complete(outputs);
+}
+
+async function runHumanTask(ctx: StepContext): Promise<Record<string, unknown>> {
   const cfg = ctx.config as Record<string, any>;
   const timeout = cfg.timeout ?? (cfg.timeout_hours !== undefined ? cfg.timeout_hours * 3600 : undefined);
   const outcome = await ctx.requestApproval({

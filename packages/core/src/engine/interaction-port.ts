@@ -1,0 +1,44 @@
+import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
+import type { Logger, StepContext } from '../catalog/types.js';
+import type { NotificationChannel } from '../notify/types.js';
+import type { InteractionRecord, Store } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import type { IdGenerator } from '../util/ids.js';
+import type { PersonAnswer, PersonRequest } from './step-context.js';
+import type { CallScope, ListInteractionsQuery, RespondOptions } from './types.js';
+
+/** What the engine lends the interaction desk: its services and commits bound to a step. */
+export interface InteractionHost {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly channels: NotificationChannel[];
+  readonly linkSecret: string;
+  readonly publicUrl?: string;
+  nowIso(): string;
+  /** Runs `fn` inside one commit of the run, bound to one of its steps. */
+  withStep<T>(
+    tenantId: string,
+    runId: string,
+    stepId: string,
+    fn: (commit: StepCommit) => T | Promise<T>,
+  ): Promise<T>;
+}
+
+/**
+ * The interaction desk the engine delegates to: requests made with `ctx.requestApproval` /
+ * `ctx.requestInput`, answers (`engine.respond`), listing, and the timer kinds of requests
+ * (deadlines, SLA, auto-approve), which fire for whichever step made the request. Core's
+ * interaction module provides it; the engine knows only this shape.
+ */
+export interface InteractionPort {
+  request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
+  respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord>;
+  list(query: ListInteractionsQuery & CallScope): Promise<InteractionRecord[]>;
+  /** Timer kinds the desk owns, for every step. */
+  readonly timers: Record<string, StepTimerHandler>;
+}
+
+/** Makes the interaction desk of one engine. */
+export type InteractionPortFactory = (host: InteractionHost) => InteractionPort;

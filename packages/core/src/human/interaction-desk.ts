@@ -1,0 +1,353 @@
+import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
+import type { StepContext, SuspendOptions } from '../catalog/types.js';
+import type { InteractionHost, InteractionPort } from '../engine/interaction-port.js';
+import type { Actor, CallScope, ListInteractionsQuery, RespondOptions } from '../engine/types.js';
+import { DEFAULT_TENANT } from '../engine/types.js';
+import { LlmteamError } from '../errors.js';
+import type { NotificationReason } from '../notify/types.js';
+import type { InteractionRecord, InteractionResponse, InteractionType, TimerRecord } from '../store/types.js';
+import { CLOSED_INTERACTION_STATUSES } from '../store/types.js';
+import { createAjv, type ValidateFunction } from '../util/ajv.js';
+import { parseDuration } from '../util/duration.js';
+import { checkAnswer, decideAnswer } from './answer-rules.js';
+import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
+import { interactionTimers } from './interaction-timers.js';
+import { Notifier } from './notifier.js';
+import type { HumanOutcome, HumanRequestOptions } from './types.js';
+
+/** Per-step memory of answered requests, kept in the suspension payload. */
+export interface HumanPayload {
+  interactionId: string;
+  answers: HumanOutcome[];
+}
+
+/** Answers replayed to one handler invocation, and how many requests it made so far. */
+interface CallState {
+  index: number;
+  answers: HumanOutcome[];
+}
+
+/** Assignees of a new request: `assignee`, plus the quorum's users or group (they answer too). */
+function assigneesOf(options: HumanRequestOptions): { users: string[]; groups: string[] } {
+  const { users, groups } = parseAssignees(options.assignee);
+  const quorum = options.required_approvers;
+  if (Array.isArray(quorum)) {
+    for (const u of parseAssignees(quorum).users) if (!users.includes(u)) users.push(u);
+  } else if (quorum?.group && !groups.includes(quorum.group)) {
+    groups.push(quorum.group);
+  }
+  return { users, groups };
+}
+
+/**
+ * Durable human interaction for any step: `ctx.requestApproval` / `ctx.requestInput`,
+ * answers with authorization and exactly-once outcomes, durable timeouts, SLA warnings
+ * and breaches, escalation, auto-approve, quorum, and notification routing. Nothing waits
+ * in memory: every request lives in the store. A closing answer reaches its step as a
+ * signal (`StepCommit.signal`), in the answer's commit.
+ */
+export class InteractionDesk implements InteractionPort {
+  private readonly ajv = createAjv();
+  /** Compiled input schemas by their JSON text (records read from a store are fresh objects). */
+  private readonly validators = new Map<string, ValidateFunction>();
+  /** Per handler invocation; lives exactly as long as its context object. */
+  private readonly calls = new WeakMap<StepContext, CallState>();
+  private readonly notifier: Notifier;
+  readonly timers: Record<string, StepTimerHandler>;
+
+  constructor(readonly host: InteractionHost) {
+    this.notifier = new Notifier(host);
+    this.timers = interactionTimers(this);
+  }
+
+  notify(tenantId: string, interaction: InteractionRecord, reason: NotificationReason): Promise<void> {
+    return this.notifier.notify(tenantId, interaction, reason);
+  }
+
+  /**
+   * Asks a person from inside any handler: the k-th call of a handler invocation returns
+   * the k-th answer, suspending the step durably until it exists.
+   */
+  async request(
+    ctx: StepContext,
+    defaultType: InteractionType,
+    options: HumanRequestOptions,
+  ): Promise<HumanOutcome> {
+    const type = options.type ?? defaultType;
+    let state = this.calls.get(ctx);
+    if (!state) {
+      const payload = ctx.suspended as HumanPayload | undefined;
+      const answers = Array.isArray(payload?.answers) ? [...payload.answers] : [];
+      const resumed = ctx.resume as HumanOutcome | undefined;
+      if (
+        resumed?.interactionId &&
+        resumed.interactionId === payload?.interactionId &&
+        !answers.some((a) => a.interactionId === resumed.interactionId)
+      ) {
+        answers.push(resumed);
+      }
+      state = { index: 0, answers };
+      this.calls.set(ctx, state);
+    }
+    const index = state.index++;
+    if (state.answers[index]) return state.answers[index];
+
+    const now = ctx.clock.now();
+    const iso = (ms: number) => new Date(now + ms).toISOString();
+    const interactionId = ctx.newId('int');
+    // The parent is the answer before this one in the same invocation, or (first request of a
+    // revision) the step's latest request; a first pass has none, so it reads nothing.
+    const earlier = index > 0 ? state.answers[index - 1] : undefined;
+    const previous: Pick<InteractionRecord, 'interactionId' | 'outcome'> | undefined = earlier
+      ? {
+          interactionId: earlier.interactionId,
+          outcome: {
+            action: earlier.action,
+            subject: earlier.subject,
+            value: earlier.value,
+            comment: earlier.comment,
+            at: '',
+          },
+        }
+      : ctx.iteration > 0
+        ? await this.previousOf(ctx.tenantId, ctx.runId, ctx.stepId)
+        : undefined;
+    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
+    const timers: TimerRecord[] = [];
+    const addTimer = (kind: string, ms: number) => {
+      timers.push({
+        timerId: ctx.newId('tmr'),
+        tenantId: ctx.tenantId,
+        runId: ctx.runId,
+        stepId: ctx.stepId,
+        kind,
+        dueAt: iso(ms),
+        payload: { interactionId },
+      });
+    };
+    if (timeoutMs !== undefined) addTimer('interaction.timeout', timeoutMs);
+    const slaWarningMs =
+      options.sla_warning === undefined ? undefined : parseDuration(options.sla_warning, 'sla_warning');
+    const slaBreachMs =
+      options.sla_breach === undefined ? undefined : parseDuration(options.sla_breach, 'sla_breach');
+    if (slaWarningMs !== undefined) addTimer('interaction.sla_warning', slaWarningMs);
+    if (slaBreachMs !== undefined) addTimer('interaction.sla_breach', slaBreachMs);
+    if (options.auto_approve_after !== undefined)
+      addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
+    const revision = ctx.iteration;
+    const interaction: InteractionRecord = {
+      interactionId,
+      tenantId: ctx.tenantId,
+      runId: ctx.runId,
+      stepId: ctx.stepId,
+      type,
+      status: 'pending',
+      priority: options.priority ?? 'normal',
+      title: options.title,
+      description: options.description,
+      assignees: assigneesOf(options),
+      options: options.options,
+      inputSchema: options.inputSchema,
+      escalationLevel: 0,
+      revision,
+      parentId: previous?.interactionId,
+      previousFeedback:
+        previous?.outcome?.action === 'request_changes'
+          ? String(previous.outcome.comment ?? previous.outcome.value ?? '')
+          : undefined,
+      responses: [],
+      deadline: timeoutMs === undefined ? undefined : iso(timeoutMs),
+      slaWarningAt: slaWarningMs === undefined ? undefined : iso(slaWarningMs),
+      slaBreachAt: slaBreachMs === undefined ? undefined : iso(slaBreachMs),
+      settings: {
+        timerIds: timers.map((t) => t.timerId),
+        timeoutMs,
+        onTimeout: options.on_timeout ?? (options.escalation_chain?.length ? 'escalate' : undefined),
+        escalationChain: options.escalation_chain ?? [],
+        requiredApprovers: options.required_approvers,
+        maxRevisions: options.max_revisions,
+        context: options.context,
+      },
+      createdAt: new Date(now).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+    };
+    const suspend: SuspendOptions = {
+      kind: 'human',
+      interactions: [interaction],
+      timers,
+      events: [
+        {
+          type: 'interaction.requested',
+          data: {
+            interaction_id: interactionId,
+            type,
+            priority: interaction.priority,
+            assignees: interaction.assignees,
+            revision,
+            parent_id: interaction.parentId,
+            previous_feedback: interaction.previousFeedback,
+            deadline: interaction.deadline,
+          },
+        },
+      ],
+      afterCommit: () => void this.notify(ctx.tenantId, interaction, 'requested'),
+    };
+    return ctx.suspend({ interactionId, answers: [...state.answers] } satisfies HumanPayload, suspend);
+  }
+
+  /** The step's latest earlier request: the parent of a revision. */
+  private async previousOf(
+    tenantId: string,
+    runId: string,
+    stepId: string,
+  ): Promise<InteractionRecord | undefined> {
+    const all = await this.host.store.listInteractions(tenantId, { runId });
+    let latest: InteractionRecord | undefined;
+    for (const i of all) {
+      if (i.stepId !== stepId) continue;
+      if (
+        !latest ||
+        i.createdAt > latest.createdAt ||
+        (i.createdAt === latest.createdAt && i.interactionId > latest.interactionId)
+      )
+        latest = i;
+    }
+    return latest;
+  }
+
+  // ---- answers ----
+
+  async respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord> {
+    const tenantId = options.tenantId ?? DEFAULT_TENANT;
+    const actor: Actor = options.actor ?? { subject: 'system', roles: ['admin'] };
+    const found = await this.host.store.getInteraction(tenantId, interactionId);
+    if (!found)
+      throw new LlmteamError(
+        'LLMT_E_INTERACTION_NOT_FOUND',
+        `interaction "${interactionId}" does not exist in tenant "${tenantId}"`,
+      );
+    return this.host.withStep(tenantId, found.runId, found.stepId, async (commit) => {
+      const current = (await commit.interaction(interactionId))!;
+      if (CLOSED_INTERACTION_STATUSES.has(current.status)) {
+        throw new LlmteamError(
+          'LLMT_E_INTERACTION_CLOSED',
+          `interaction "${interactionId}" is already ${current.status}${current.outcome ? ` (${current.outcome.action} by ${current.outcome.subject})` : ''}; the answer was not applied`,
+        );
+      }
+      if (!mayAnswer(current, actor)) {
+        throw new LlmteamError(
+          'LLMT_E_NOT_ASSIGNEE',
+          `${actor.subject} may not answer interaction "${interactionId}"; it is assigned to ${[...current.assignees.users, ...current.assignees.groups.map((g) => `group:${g}`)].join(', ') || 'nobody'}`,
+        );
+      }
+      checkAnswer(current, options, (schema) => this.validatorFor(schema));
+      const response: InteractionResponse = {
+        action: options.action,
+        subject: actor.subject,
+        value: options.value,
+        comment: options.comment,
+        at: this.host.nowIso(),
+      };
+      const outcome = decideAnswer(current, response, actor);
+      return this.apply(commit, current, response, outcome, actor);
+    });
+  }
+
+  private validatorFor(schema: object): ValidateFunction {
+    const key = JSON.stringify(schema);
+    let validate = this.validators.get(key);
+    if (!validate) {
+      try {
+        validate = this.ajv.compile(schema);
+      } catch (error) {
+        throw new LlmteamError(
+          'LLMT_E_INVALID_ARGUMENT',
+          `the request's input_schema is not a valid JSON Schema: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      this.validators.set(key, validate);
+    }
+    return validate;
+  }
+
+  /**
+   * Records an answer in `commit`; a closing one removes the request's timers and is
+   * delivered to the waiting step as a signal (its type's `onSignal`, or a re-run of the
+   * handler, whose `ctx.requestApproval` then returns it).
+   */
+  async apply(
+    commit: StepCommit,
+    current: InteractionRecord,
+    response: InteractionResponse,
+    outcome: InteractionResponse | undefined,
+    actor: Actor,
+  ): Promise<InteractionRecord> {
+    const now = this.host.nowIso();
+    const updated: InteractionRecord = {
+      ...current,
+      responses: [...current.responses, response],
+      status: outcome
+        ? outcome.action === 'reject'
+          ? 'rejected'
+          : outcome.action === 'timeout'
+            ? 'timeout'
+            : 'completed'
+        : 'in_progress',
+      outcome,
+      updatedAt: now,
+    };
+    commit.putInteraction(updated);
+    commit.emit(outcome?.action === 'timeout' ? 'interaction.timed_out' : 'interaction.responded', {
+      interaction_id: current.interactionId,
+      action: response.action,
+      by: response.subject,
+      final: outcome !== undefined,
+    });
+    commit.audit({
+      action: `interaction.${response.action}`,
+      actor: actor.subject,
+      target: current.interactionId,
+      data: { final: outcome !== undefined, comment: response.comment, groups: actor.groups ?? [] },
+    });
+    if (outcome) {
+      for (const id of (current.settings.timerIds as string[] | undefined) ?? []) commit.removeTimer(id);
+      const payload = commit.state.suspension?.payload as HumanPayload | undefined;
+      if (payload?.interactionId === current.interactionId) {
+        const result: HumanOutcome = {
+          interactionId: current.interactionId,
+          action: outcome.action,
+          subject: outcome.subject,
+          value: outcome.value,
+          comment: outcome.comment,
+          responses: updated.responses,
+        };
+        await commit.signal(result);
+      }
+    }
+    return updated;
+  }
+
+  // ---- queries ----
+
+  async list(query: ListInteractionsQuery & CallScope): Promise<InteractionRecord[]> {
+    const tenantId = query.tenantId ?? DEFAULT_TENANT;
+    const all = await this.host.store.listInteractions(tenantId, {
+      status: query.status,
+      runId: query.runId,
+    });
+    const filtered = query.assignee
+      ? all.filter((i) =>
+          isAssignedTo(
+            i,
+            query.assignee!,
+            query.actor?.subject === query.assignee ? query.actor?.groups : [],
+          ),
+        )
+      : all;
+    const due = (i: InteractionRecord) => i.slaBreachAt ?? i.deadline ?? '9999';
+    return filtered.sort((a, b) =>
+      due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : a.createdAt < b.createdAt ? -1 : 1,
+    );
+  }
+}
