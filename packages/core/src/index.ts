@@ -20,6 +20,20 @@ export {
 export { blockedReason, OutboundGuard, type OutboundGuardOptions } from './actions/outbound-guard.js';
 export { type ActionCommitRecords, actionCommitRecords, type StepActions } from './actions/step-actions.js';
 export * from './actions/types.js';
+export { type DurationStats, durationStats } from './analytics/duration-stats.js';
+export {
+  type HumanStepWaiting,
+  PROCESS_END,
+  PROCESS_START,
+  type ProcessMap,
+  type ProcessMapEdge,
+  type ProcessMapNode,
+  type ProcessMetrics,
+  processMap,
+  processMetrics,
+  type ReworkLoops,
+  type SlaBreaches,
+} from './analytics/process-analytics.js';
 export * from './audit/hash-chain.js';
 export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/step-hooks.js';
@@ -89,6 +103,7 @@ export * from './segment/types.js';
 export { segmentJsonSchema, type ValidationResult, validateSegment } from './segment/validate.js';
 export { type CheckedCommit, checkCommit, checkCommitScope } from './store/check-commit.js';
 export { type ComposeStoreOptions, composeStore } from './store/compose-store.js';
+export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
 export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';

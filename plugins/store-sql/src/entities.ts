@@ -85,7 +85,10 @@ export const SQL_ENTITIES: EntitySchema<SqlRow>[] = [
       at: text(),
       data: text(),
     },
-    [],
+    [
+      { name: 'events_by_type', columns: ['tenant_id', 'type', 'at', 'run_id', 'seq'] },
+      { name: 'events_by_time', columns: ['tenant_id', 'at', 'run_id', 'seq'] },
+    ],
     true,
   ),
   table(

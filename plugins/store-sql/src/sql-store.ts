@@ -10,12 +10,15 @@ import {
   checkCommit,
   draftRegistryAudit,
   type EventListener,
+  type EventQuery,
+  eventPage,
   type InteractionRecord,
   type LeaseOptions,
   type ListEventsOptions,
   type ListInteractionsOptions,
   type ListRunsOptions,
   LlmteamError,
+  normalizeEventQuery,
   type Page,
   type RegistryChange,
   type RegistryWrite,
@@ -32,6 +35,7 @@ import {
 import { type DataSource, MigrationExecutor, type QueryResult, type QueryRunner } from 'typeorm';
 import type { SqlRow } from './entities.js';
 import { SqlStoreError } from './errors.js';
+import { eventFromRow, eventQuerySql } from './event-query-sql.js';
 import { SQL_SCHEMA_VERSION } from './migrations/index.js';
 
 /** The SQL dialects the shared layer speaks. */
@@ -626,6 +630,16 @@ export abstract class SqlStore implements Store {
         return event;
       });
     });
+  }
+
+  async queryEvents(tenantId: string, query: EventQuery = {}): Promise<Page<WorktrailEvent>> {
+    const q = normalizeEventQuery(query);
+    const { sql, params } = eventQuerySql(tenantId, q);
+    const rows = await this.select(sql, params);
+    return eventPage(
+      rows.map((r) => eventFromRow(tenantId, r, (v, where) => this.parse(v, where))),
+      q.limit,
+    );
   }
 
   async getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined> {

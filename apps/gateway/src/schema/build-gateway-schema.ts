@@ -3,7 +3,9 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './enums.js';
+import { EventQueryResolver } from './event-query-resolver.js';
 import { MutationResolver } from './mutation-resolver.js';
+import { ProcessResolver } from './process-resolver.js';
 import { QueryResolver } from './query-resolver.js';
 import { RunFieldsResolver } from './run-fields-resolver.js';
 import { SubscriptionResolver } from './subscription-resolver.js';
@@ -11,7 +13,14 @@ import { SubscriptionResolver } from './subscription-resolver.js';
 /** Builds the gateway's GraphQL schema (ARCHITECTURE section 8). */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [QueryResolver, MutationResolver, RunFieldsResolver, SubscriptionResolver],
+    resolvers: [
+      QueryResolver,
+      MutationResolver,
+      RunFieldsResolver,
+      SubscriptionResolver,
+      EventQueryResolver,
+      ProcessResolver,
+    ],
     // Arguments are checked by the engine (segment validation) and the resolvers.
     validate: false,
     // Every subscription brings its own `subscribe` (fed by the engine); type-graphql still wants a PubSub.

@@ -1,4 +1,4 @@
-import { LlmteamError } from '@llmteam/core';
+import { type WorktrailEvent as EventRecord, LlmteamError } from '@llmteam/core';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import { requirePermission, scopeOf } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
@@ -8,6 +8,32 @@ import { Interaction, Run, Snapshot, StepState, WaitingOn, WorktrailEvent } from
 /** Events per `Run.events` page: the complexity limit counts on it. */
 const MAX_EVENTS_PAGE = 500;
 const DEFAULT_EVENTS_PAGE = 100;
+
+/** Up to `limit` events of `types` after `afterSeq`, in seq order, read through the run's log in pages. */
+async function eventsOfTypes(
+  ctx: GatewayContext,
+  run: RunSource,
+  types: string[],
+  afterSeq: number,
+  limit: number,
+): Promise<EventRecord[]> {
+  const wanted = new Set(types);
+  const found: EventRecord[] = [];
+  let seq = afterSeq;
+  for (;;) {
+    const page = await ctx.engine.store.listEvents(run.tenantId, run.id, {
+      afterSeq: seq,
+      limit: MAX_EVENTS_PAGE,
+    });
+    for (const event of page) {
+      if (!wanted.has(event.type)) continue;
+      found.push(event);
+      if (found.length === limit) return found;
+    }
+    if (page.length < MAX_EVENTS_PAGE) return found;
+    seq = page[page.length - 1].seq;
+  }
+}
 
 /** The nested fields of a run, read only when a query asks for them. */
 @Resolver(() => Run)
@@ -19,13 +45,14 @@ export class RunFieldsResolver {
   }
 
   @FieldResolver(() => [WorktrailEvent], {
-    description: `Stored events in seq order, at most \`limit\` (1..${MAX_EVENTS_PAGE}, default ${DEFAULT_EVENTS_PAGE}) after \`afterSeq\``,
+    description: `Stored events in seq order, at most \`limit\` (1..${MAX_EVENTS_PAGE}, default ${DEFAULT_EVENTS_PAGE}) after \`afterSeq\`, only of \`types\` when given`,
   })
   async events(
     @Root() run: RunSource,
     @Ctx() ctx: GatewayContext,
     @Arg('afterSeq', () => Int, { nullable: true }) afterSeq?: number,
     @Arg('limit', () => Int, { nullable: true, defaultValue: DEFAULT_EVENTS_PAGE }) limit?: number,
+    @Arg('types', () => [String], { nullable: true }) types?: string[],
   ): Promise<WorktrailEvent[]> {
     const size = limit ?? DEFAULT_EVENTS_PAGE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_EVENTS_PAGE) {
@@ -40,6 +67,7 @@ export class RunFieldsResolver {
         `afterSeq must be a whole number >= 0, got ${afterSeq}`,
       );
     }
+    if (types?.length) return (await eventsOfTypes(ctx, run, types, afterSeq ?? 0, size)).map(toEvent);
     const events = await ctx.engine.store.listEvents(run.tenantId, run.id, {
       afterSeq: afterSeq ?? 0,
       limit: size,

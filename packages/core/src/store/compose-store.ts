@@ -22,10 +22,12 @@ export interface ComposeStoreOptions {
   name?: string;
 }
 
-/** True when a role's method list names every method of the role (checked at compile time). */
-type Complete<Role, Names extends readonly PropertyKey[]> = [Exclude<keyof Role, Names[number]>] extends [
-  never,
-]
+/** The keys of `T` that are not optional. */
+type RequiredKeys<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? never : K }[keyof T];
+/** True when a role's method list names every required method of the role (checked at compile time). */
+type Complete<Role, Names extends readonly PropertyKey[]> = [
+  Exclude<RequiredKeys<Role>, Names[number]>,
+] extends [never]
   ? true
   : false;
 const complete: [
@@ -54,6 +56,8 @@ export function composeStore(options: ComposeStoreOptions): Store {
       composed[name] = method.bind(base);
     }
   }
+  // Optional journal reads go to the store when it has them.
+  if (typeof base.queryEvents === 'function') composed.queryEvents = base.queryEvents.bind(base);
   const parts = [...new Set([events?.name, snapshots?.name].filter((n): n is string => Boolean(n)))];
   const capabilities: StoreCapabilities = {
     ...base.capabilities,

@@ -1,6 +1,13 @@
 import { chainAuditEntry } from '../audit/hash-chain.js';
 import { ConcurrencyError } from '../errors.js';
 import { checkCommit } from './check-commit.js';
+import {
+  compareEvents,
+  type EventQuery,
+  eventMatches,
+  eventPage,
+  normalizeEventQuery,
+} from './event-query.js';
 import { draftRegistryAudit } from './registry-audit.js';
 import type {
   ApiKeyRecord,
@@ -180,6 +187,21 @@ export class MemoryStore implements Store {
     // seq n sits at index n - 1: the log is gapless.
     const slice = events.slice(afterSeq);
     return options.limit === undefined ? slice : slice.slice(0, options.limit);
+  }
+
+  async queryEvents(tenantId: string, query: EventQuery = {}): Promise<Page<WorktrailEvent>> {
+    const q = normalizeEventQuery(query);
+    const matching: WorktrailEvent[] = [];
+    const slots =
+      q.runId === undefined
+        ? this.runs.values()
+        : [this.runs.get(this.key(tenantId, q.runId))].filter((s) => !!s);
+    for (const slot of slots) {
+      if (slot.run.tenantId !== tenantId) continue;
+      if (q.segmentId !== undefined && slot.run.segmentId !== q.segmentId) continue;
+      for (const event of slot.events) if (eventMatches(event, q)) matching.push(event);
+    }
+    return eventPage(matching.sort(compareEvents), q.limit);
   }
 
   async getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined> {

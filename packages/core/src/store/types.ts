@@ -10,6 +10,7 @@
  * it is given (the engine never mutates a record after handing it over) but must return
  * records that the caller may not mutate either.
  */
+import type { EventQuery } from './event-query.js';
 
 /** Lifecycle of a run (ARCHITECTURE section 3). */
 export type RunStatus =
@@ -429,6 +430,13 @@ export interface RunJournal {
   listRuns(tenantId: string, options?: ListRunsOptions): Promise<Page<RunRecord>>;
   getSteps(tenantId: string, runId: string): Promise<StepStateRecord[]>;
   listEvents(tenantId: string, runId: string, options?: ListEventsOptions): Promise<WorktrailEvent[]>;
+  /**
+   * Optional: a tenant's events across runs, filtered and paged in (timestamp, run id,
+   * seq) order; see `EventQuery`. Stores that hold many events implement it with indexes;
+   * `queryEvents(store, ...)` falls back to a scan for a store without it.
+   * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` for a bad limit, time or cursor.
+   */
+  queryEvents?(tenantId: string, query: EventQuery): Promise<Page<WorktrailEvent>>;
   getInteraction(tenantId: string, interactionId: string): Promise<InteractionRecord | undefined>;
   listInteractions(tenantId: string, options?: ListInteractionsOptions): Promise<InteractionRecord[]>;
   listTimers(tenantId: string, runId: string): Promise<TimerRecord[]>;
@@ -565,6 +573,7 @@ export const STORE_ROLE_METHODS = {
     'listSegments',
   ],
 } as const satisfies {
+  /** Required methods only: `composeStore` forwards optional ones (`queryEvents`) when present. */
   journal: ReadonlyArray<keyof RunJournal>;
   queue: ReadonlyArray<keyof WorkQueue>;
   bus: ReadonlyArray<keyof EventBus>;

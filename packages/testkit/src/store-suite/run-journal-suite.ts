@@ -1,4 +1,13 @@
-import { canonicalJson, type RunRecord, type Store, sha256, verifyAuditChain } from '@llmteam/core';
+import {
+  canonicalJson,
+  isLlmteamError,
+  queryEvents,
+  type RunRecord,
+  type Store,
+  sha256,
+  verifyAuditChain,
+  type WorktrailEvent,
+} from '@llmteam/core';
 import {
   advanceRun,
   at,
@@ -482,6 +491,96 @@ export function runJournalConformanceSuite(options: StoreConformanceOptions): vo
         expect(await ids({ status: ['pending', 'completed'] })).toEqual(['i-2', 'i-3']);
         expect(await ids({ runId: 'run-2' })).toEqual(['i-3']);
         expect((await store.getInteraction(t, 'i-1'))?.status).toBe('notified');
+      }));
+
+    test('queries events across runs by type, step, run, segment and time, in pages ordered by time', () =>
+      withStore(async (store) => {
+        const t = uniqueId('t');
+        const other = uniqueId('t');
+        // Events at times out of seq order across runs; two runs share a timestamp.
+        const ev = (
+          runId: string,
+          seq: number,
+          type: string,
+          ms: number,
+          stepId?: string,
+        ): WorktrailEvent => ({
+          ...sampleEvent(t, runId, seq, type, stepId),
+          timestamp: at(ms),
+        });
+        await startRun(store, t, 'run-a', {
+          runOverrides: { segmentId: 'seg-a' },
+          events: [
+            ev('run-a', 1, 'run.started', 100),
+            ev('run-a', 2, 'step.started', 200, 'price'),
+            ev('run-a', 3, 'step.completed', 500, 'price'),
+            ev('run-a', 4, 'step.started', 500, 'approve'),
+          ],
+        });
+        await startRun(store, t, 'run-b', {
+          runOverrides: { segmentId: 'seg-b' },
+          events: [
+            ev('run-b', 1, 'run.started', 150),
+            ev('run-b', 2, 'step.started', 300, 'price'),
+            ev('run-b', 3, 'step.completed', 500, 'price'),
+          ],
+        });
+        await startRun(store, other, 'run-a', {
+          events: [{ ...sampleEvent(other, 'run-a', 1, 'step.completed', 'price'), timestamp: at(400) }],
+        });
+        const keys = async (q: Parameters<typeof queryEvents>[2]) =>
+          (await queryEvents(store, t, q)).items.map((e) => `${e.run_id}:${e.seq}`);
+
+        expect(await keys({})).toEqual([
+          'run-a:1',
+          'run-b:1',
+          'run-a:2',
+          'run-b:2',
+          'run-a:3',
+          'run-a:4',
+          'run-b:3',
+        ]);
+        expect(await keys({ types: ['step.completed'] })).toEqual(['run-a:3', 'run-b:3']);
+        expect(await keys({ types: ['run.started', 'step.completed'] })).toEqual([
+          'run-a:1',
+          'run-b:1',
+          'run-a:3',
+          'run-b:3',
+        ]);
+        expect(await keys({ stepId: 'price', types: ['step.started'] })).toEqual(['run-a:2', 'run-b:2']);
+        expect(await keys({ runId: 'run-b' })).toEqual(['run-b:1', 'run-b:2', 'run-b:3']);
+        expect(await keys({ segmentId: 'seg-a', types: ['step.started'] })).toEqual(['run-a:2', 'run-a:4']);
+        expect(await keys({ from: at(200), to: at(300) })).toEqual(['run-a:2', 'run-b:2']);
+        expect(await keys({ types: ['nothing.here'] })).toEqual([]);
+        expect(await keys({ runId: 'run-missing' })).toEqual([]);
+        const [first] = (await queryEvents(store, t, { types: ['step.completed'] })).items;
+        expect(first).toEqual(ev('run-a', 3, 'step.completed', 500, 'price'));
+
+        // Pages of 2 walk the same order without gap or repeat.
+        const walked: string[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await queryEvents(store, t, { limit: 2, after });
+          walked.push(...page.items.map((e) => `${e.run_id}:${e.seq}`));
+          after = page.nextCursor;
+          pages++;
+        } while (after && pages < 10);
+        expect(walked).toEqual(await keys({}));
+        expect(pages).toBe(4);
+        expect((await queryEvents(store, t, { limit: 7 })).nextCursor).toBeUndefined();
+
+        const refused = async (q: Parameters<typeof queryEvents>[2]) => {
+          try {
+            await queryEvents(store, t, q);
+            return 'no error';
+          } catch (error) {
+            return isLlmteamError(error) ? error.code : String(error);
+          }
+        };
+        expect(await refused({ after: 'not-a-cursor' })).toBe('LLMT_E_INVALID_ARGUMENT');
+        expect(await refused({ limit: 0 })).toBe('LLMT_E_INVALID_ARGUMENT');
+        expect(await refused({ from: 'yesterday' })).toBe('LLMT_E_INVALID_ARGUMENT');
       }));
 
     test('erases a run and everything derived from it, leaving the audit entry of the erasure', () =>
