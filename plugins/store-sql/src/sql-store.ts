@@ -295,7 +295,7 @@ export abstract class SqlStore implements Store {
     return this.listeners.size;
   }
 
-  private reading<T>(fn: (q: SqlExecutor, reads: SqlReads) => Promise<T>): Promise<T> {
+  private async reading<T>(fn: (q: SqlExecutor, reads: SqlReads) => Promise<T>): Promise<T> {
     this.ready();
     return this.read((q) => fn(q, this.p.reads));
   }
@@ -315,7 +315,7 @@ export abstract class SqlStore implements Store {
   listEvents(tenantId: string, runId: string, options: ListEventsOptions = {}): Promise<WorktrailEvent[]> {
     return this.reading((q, r) => r.events(q, tenantId, runId, options));
   }
-  queryEvents(tenantId: string, query: EventQuery = {}): Promise<Page<WorktrailEvent>> {
+  async queryEvents(tenantId: string, query: EventQuery = {}): Promise<Page<WorktrailEvent>> {
     const q = normalizeEventQuery(query);
     const { sql, params } = eventQuerySql(tenantId, q);
     return this.reading(async (x) => {
@@ -347,7 +347,7 @@ export abstract class SqlStore implements Store {
 
   // ---------------------------------------------------------------- work queue
 
-  claimDueTimers(options: LeaseOptions & { limit: number }): Promise<TimerRecord[]> {
+  async claimDueTimers(options: LeaseOptions & { limit: number }): Promise<TimerRecord[]> {
     this.ready();
     return this.p.leases.claimDueTimers(options);
   }
@@ -355,28 +355,30 @@ export abstract class SqlStore implements Store {
     const { rows } = await this.reading((q) => q.exec(LEASE_SQL.nextTimer, []));
     return rows[0] ? (this.parse(rows[0].body, 'timers') as TimerRecord).dueAt : undefined;
   }
-  claimRuns(options: LeaseOptions & { limit: number }): Promise<Array<{ tenantId: string; runId: string }>> {
+  async claimRuns(
+    options: LeaseOptions & { limit: number },
+  ): Promise<Array<{ tenantId: string; runId: string }>> {
     this.ready();
     return this.p.leases.claimRuns(options);
   }
-  acquireLease(tenantId: string, runId: string, options: LeaseOptions): Promise<boolean> {
+  async acquireLease(tenantId: string, runId: string, options: LeaseOptions): Promise<boolean> {
     this.ready();
     return this.p.leases.acquireLease(tenantId, runId, options);
   }
-  releaseLease(tenantId: string, runId: string, owner: string): Promise<void> {
+  async releaseLease(tenantId: string, runId: string, owner: string): Promise<void> {
     this.ready();
     return this.p.leases.releaseLease(tenantId, runId, owner);
   }
 
   // ---------------------------------------------------------------- registry
 
-  putTenant(tenant: TenantRecord, change?: RegistryChange): Promise<void> {
+  async putTenant(tenant: TenantRecord, change?: RegistryChange): Promise<void> {
     return this.writeRegistry(registryStatements.tenant(tenant), change);
   }
-  putApiKey(key: ApiKeyRecord, change?: RegistryChange): Promise<void> {
+  async putApiKey(key: ApiKeyRecord, change?: RegistryChange): Promise<void> {
     return this.writeRegistry(registryStatements.apiKey(key), change);
   }
-  putSegment(segment: SegmentRecord, change?: RegistryChange): Promise<void> {
+  async putSegment(segment: SegmentRecord, change?: RegistryChange): Promise<void> {
     return this.writeRegistry(registryStatements.segment(segment), change);
   }
 
@@ -393,7 +395,7 @@ export abstract class SqlStore implements Store {
     this.onAuditAppended(audit);
   }
 
-  private registryRead<T>(fn: (q: SqlExecutor, reads: SqlRegistryReads) => Promise<T>): Promise<T> {
+  private async registryRead<T>(fn: (q: SqlExecutor, reads: SqlRegistryReads) => Promise<T>): Promise<T> {
     this.ready();
     return this.read((q) => fn(q, this.p.registry));
   }
