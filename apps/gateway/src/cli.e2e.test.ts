@@ -156,4 +156,34 @@ describe('llmteam command', () => {
     expect(res.stdout).toMatch(/tenant acme, roles approver, subject sam/);
     expect(res.stdout).toMatch(/^llmt_[\w-]{40,}$/m);
   });
+
+  it('keys list shows a header and each key, keys revoke revokes it by id, unknown ids and tenants are errors', async () => {
+    const created = await llmteam(
+      'keys',
+      'create',
+      '--role',
+      'viewer',
+      '--subject',
+      'vic',
+      '--tenant',
+      'beta',
+    );
+    const keyId = /^key (\S+)/.exec(created.stdout)?.[1] as string;
+    const listed = await llmteam('keys', 'list', '--tenant', 'beta');
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+ROLES\s+SUBJECT$/);
+    expect(listed.stdout).toMatch(new RegExp(`${keyId}\\s+active\\s+viewer\\s+vic`));
+    expect(listed.stdout).not.toMatch(/llmt_/);
+    const revoked = await llmteam('keys', 'revoke', keyId);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(new RegExp(`key ${keyId} \\(tenant beta\\) revoked at`));
+    expect((await llmteam('keys', 'list', '--tenant', 'beta')).stdout).toMatch(
+      new RegExp(`${keyId}\\s+revoked`),
+    );
+    const unknown = await llmteam('keys', 'revoke', 'key_nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no API key "key_nope"/);
+    const noTenant = await llmteam('keys', 'list', '--tenant', 'nope');
+    expect(noTenant.code).toBe(1);
+    expect(noTenant.stderr).toMatch(/no tenant "nope"/);
+  });
 });

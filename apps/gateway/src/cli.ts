@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `llmteam` command: serve, validate, run, audit verify, export, keys create, approvals
+ * The `llmteam` command: serve, validate, run, audit verify, export, keys create|list|revoke, approvals
  * list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
  */
 import { readFileSync } from 'node:fs';
@@ -67,6 +67,12 @@ async function withEngine<T>(
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Refuses a tenant that does not exist (instead of answering as if it were empty). */
+async function mustExist(engine: Engine, tenantId: string): Promise<void> {
+  if (!(await engine.forTenant(tenantId).getTenant()))
+    throw new CliError(`no tenant "${tenantId}" in this store`);
+}
 
 /** Builds the command (exported for tests). */
 export function createCli(): Command {
@@ -194,6 +200,7 @@ export function createCli(): Command {
     .option('-n, --name <name>', 'a name to recognise the key by')
     .option('-s, --subject <subject>', 'the person or service acting with it')
     .option('-g, --group <group...>', 'groups of the subject')
+    .option('--expires-at <time>', 'ISO time the key stops working (default: never)')
     .addOption(configOption())
     .action(
       async (opts: {
@@ -202,8 +209,12 @@ export function createCli(): Command {
         name?: string;
         subject?: string;
         group?: string[];
+        expiresAt?: string;
         config?: string;
       }) => {
+        const expiresAt = opts.expiresAt === undefined ? undefined : Date.parse(opts.expiresAt);
+        if (expiresAt !== undefined && (Number.isNaN(expiresAt) || expiresAt <= Date.now()))
+          throw new CliError(`--expires-at must be a future ISO time, got ${opts.expiresAt}`);
         await withEngine(opts.config, async (engine) => {
           await ensureTenant(engine.store, opts.tenant, opts.tenant);
           const { record, secret } = await createApiKey(engine.store, {
@@ -212,6 +223,7 @@ export function createCli(): Command {
             ...(opts.name ? { name: opts.name } : {}),
             ...(opts.subject ? { subject: opts.subject } : {}),
             groups: opts.group ?? [],
+            ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
           });
           out(
             `key ${record.keyId} (tenant ${record.tenantId}, roles ${record.roles.join(',')}, subject ${record.subject})`,
@@ -220,6 +232,55 @@ export function createCli(): Command {
         });
       },
     );
+
+  keys
+    .command('list')
+    .description("a tenant's API keys (never their secrets)")
+    .option('-t, --tenant <id>', 'tenant', 'default')
+    .option('--json', 'print JSON')
+    .addOption(configOption())
+    .action(async (opts: { tenant: string; json?: boolean; config?: string }) => {
+      await withEngine(opts.config, async (engine) => {
+        await mustExist(engine, opts.tenant);
+        const list = (await engine.forTenant(opts.tenant).listApiKeys()).map(
+          ({ secretHash: _hash, ...key }) => key,
+        );
+        if (opts.json) return out(JSON.stringify(list, null, 2));
+        if (list.length === 0) return out(`no keys in tenant ${opts.tenant}`);
+        out(`${'ID'.padEnd(20)} ${'STATUS'.padEnd(8)} ${'ROLES'.padEnd(24)} SUBJECT`);
+        const now = Date.now();
+        for (const k of list) {
+          const status = k.revokedAt
+            ? 'revoked'
+            : k.expiresAt && Date.parse(k.expiresAt) <= now
+              ? 'expired'
+              : 'active';
+          out(`${k.keyId.padEnd(20)} ${status.padEnd(8)} ${k.roles.join(',').padEnd(24)} ${k.subject}`);
+        }
+      });
+    });
+  keys
+    .command('revoke')
+    .description('revoke an API key: HTTP refuses it at once, live sockets close within seconds')
+    .argument('<keyId>', 'id of the key (see keys list)')
+    .option('-t, --tenant <id>', 'tenant of the key (default: searched in every tenant)')
+    .addOption(configOption())
+    .action(async (keyId: string, opts: { tenant?: string; config?: string }) => {
+      await withEngine(opts.config, async (engine) => {
+        const tenants = opts.tenant
+          ? [opts.tenant]
+          : (await engine.store.listTenants()).map((t) => t.tenantId);
+        for (const tenantId of tenants) {
+          const tenant = engine.forTenant(tenantId, { subject: 'cli', roles: ['admin'] });
+          if (!(await tenant.listApiKeys()).some((k) => k.keyId === keyId)) continue;
+          const revoked = await tenant.revokeApiKey(keyId, new Date().toISOString());
+          return out(`key ${revoked.keyId} (tenant ${tenantId}) revoked at ${revoked.revokedAt}`);
+        }
+        throw new CliError(
+          `no API key "${keyId}"${opts.tenant ? ` in tenant ${opts.tenant}` : ''}; see llmteam keys list --tenant ID`,
+        );
+      });
+    });
 
   const approvals = program.command('approvals').description('human requests');
   approvals

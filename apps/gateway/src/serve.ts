@@ -146,10 +146,6 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
       logger,
       bootstrapApiKey: bootstrap.secret,
       linkSecret,
-      slackSigningSecret:
-        options.gateway?.slackSigningSecret ??
-        process.env.LLMTEAM_SLACK_SIGNING_SECRET ??
-        loaded.config.gateway?.slackSigningSecret,
     });
   } catch (error) {
     await runtime.close().catch(() => undefined);

@@ -82,6 +82,7 @@ export const ERROR_CODES = {
   LLMT_E_LLM_BAD_RESPONSE:
     'An LLM provider answered with something unreadable (malformed JSON, a stream cut mid-answer); retryable.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
+  LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -41,6 +41,7 @@ export * from './catalog/types.js';
 export { createEngine } from './create-engine.js';
 export type { TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
+export * from './engine/tenant-engine.js';
 export * from './engine/types.js';
 export * from './errors.js';
 export {
@@ -91,6 +92,7 @@ export * from './llm/types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
+export * from './plugins/http-route.js';
 export {
   type LoadPluginsOptions,
   loadPlugins,

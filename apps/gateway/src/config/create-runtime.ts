@@ -58,6 +58,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     registerActionCoordination: ignore,
     registerResource: ignore,
     registerSecretsProvider: ignore,
+    registerRoute: ignore,
   };
   await entry.plugin.setup(api);
   const factory = factories[0]?.[1];

@@ -14,7 +14,7 @@ export interface LlmteamConfig {
   /** Plugins to load, in order. @default [] */
   plugins?: PluginEntry[];
   /** Gateway settings the config may carry (the command line wins). */
-  gateway?: { port?: number; publicUrl?: string; slackSigningSecret?: string };
+  gateway?: { port?: number; publicUrl?: string };
   /**
    * Hosts and secrets granted to step types beyond their own declarations, e.g.
    * `{ "http_action": { "hosts": ["api.example.com"], "secrets": ["erp_token"] } }`.

@@ -1,5 +1,6 @@
 /** Maps store records to the GraphQL shapes of `object-types.ts`. */
 import type {
+  ApiKeyRecord,
   AuditRecord,
   WorktrailEvent as EventRecord,
   InteractionRecord,
@@ -11,6 +12,7 @@ import type {
   TimerRecord,
 } from '@llmteam/core';
 import type {
+  ApiKey,
   AuditEvent,
   Interaction,
   Run,
@@ -150,5 +152,20 @@ export function toStepType(info: StepTypeInfo): StepType {
     outputs: info.outputs.map(port),
     dynamicPorts: info.dynamicPorts,
     permissions: info.permissions,
+  };
+}
+
+/** An API key record as GraphQL shows it (the hash of its secret stays in the store). */
+export function toApiKey(record: ApiKeyRecord): ApiKey {
+  return {
+    id: record.keyId,
+    tenantId: record.tenantId,
+    roles: record.roles,
+    name: record.name,
+    subject: record.subject,
+    groups: record.groups,
+    createdAt: record.createdAt,
+    revokedAt: record.revokedAt,
+    expiresAt: record.expiresAt,
   };
 }

@@ -12,6 +12,7 @@ import {
 } from '../catalog/types.js';
 import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
 import type { NotificationChannel } from '../notify/types.js';
+import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
@@ -39,6 +40,7 @@ import type { EngineInternals } from './internals.js';
 import { RunDriver } from './run-driver.js';
 import { verifySnapshot } from './snapshot.js';
 import { type ContextServices, StepContextImpl } from './step-context.js';
+import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import type { Transaction } from './transaction.js';
 import {
   type Actor,
@@ -90,6 +92,7 @@ export class DurableEngine implements Engine, EngineInternals {
   readonly channels: NotificationChannel[];
   readonly linkSecret: string;
   readonly publicUrl?: string;
+  readonly routes: HttpRoute[] = [];
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly randomFn: () => number;
@@ -293,6 +296,7 @@ export class DurableEngine implements Engine, EngineInternals {
         channels: this.channels,
         resources: this.resources,
         secrets: this.secrets,
+        routes: this.routes,
         actions: this.actions,
       });
       // Plugins may add action types: configs of those types are checked now, before any run.
@@ -1165,5 +1169,9 @@ export class DurableEngine implements Engine, EngineInternals {
       timestamp: this.nowIso(),
       data: { segmentId: run.segmentId },
     });
+  }
+
+  forTenant(tenantId: string, actor: Actor = SYSTEM): TenantEngine {
+    return createTenantEngine(this, tenantId, actor);
   }
 }

@@ -310,6 +310,8 @@ export interface TenantRecord {
   /** Retention policy in seconds; absent keeps forever. */
   retention?: { completedRunsSeconds?: number; snapshotsSeconds?: number };
   createdAt: string;
+  /** When set, the tenant's keys are refused (HTTP and live graphql-ws sessions). */
+  suspendedAt?: string;
 }
 
 export type Role = 'admin' | 'operator' | 'approver' | 'viewer';
@@ -325,6 +327,8 @@ export interface ApiKeyRecord {
   groups: string[];
   createdAt: string;
   revokedAt?: string;
+  /** The key is refused from this time on (ISO); absent: it does not expire. */
+  expiresAt?: string;
 }
 
 export interface SegmentRecord {
