@@ -35,7 +35,7 @@ export interface GatewayOptions {
   bodyLimit?: string | number;
   /** @default { maxDepth: 10 } */
   depthLimit?: DepthLimitOptions;
-  /** @default { maxComplexity: 2000, defaultListSize: 10 } */
+  /** @default { maxComplexity: 5000, defaultListSize: 10 } */
   complexityLimit?: ComplexityLimitOptions;
   /** Limits and re-checks of live graphql-ws sessions. @default { maxSubscriptionsPerSocket: 100, maxSocketsPerKey: 20, sessionCheckIntervalMs: 1000 } */
   sessions?: SessionLimitOptions;

@@ -48,6 +48,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     apiVersion: '',
     options: entry.options ?? {},
     logger: logger.child({ plugin: entry.plugin.name }),
+    secrets: { get: async () => undefined },
     registerStore: (name, factory) => factories.push([name, factory]),
     registerStepType: ignore,
     registerChannel: ignore,

@@ -71,8 +71,12 @@ export function toEvent(event: EventRecord): WorktrailEvent {
   };
 }
 
-export function toInteraction(record: InteractionRecord): Interaction {
+/** An interaction with the record it came from, for fields resolved from more than it (`context`). */
+export type InteractionSource = Interaction & { record?: InteractionRecord };
+
+export function toInteraction(record: InteractionRecord): InteractionSource {
   return {
+    record,
     id: record.interactionId,
     runId: record.runId,
     stepId: record.stepId,

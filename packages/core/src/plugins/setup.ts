@@ -43,6 +43,15 @@ export async function setupPlugins(
       apiVersion: PLUGIN_API_VERSION,
       options: options ?? {},
       logger: registry.logger.child({ plugin: plugin.name }),
+      secrets: {
+        async get(name, scope) {
+          for (const provider of registry.secrets) {
+            const value = await provider.get(name, scope);
+            if (value !== undefined) return value;
+          }
+          return undefined;
+        },
+      },
       registerStepType: (def) => registry.catalog.register(def),
       registerStore: (name, factory) => registry.stores?.set(name, factory),
       registerChannel: (channel) => registry.channels.push(channel),

@@ -18,6 +18,11 @@ export interface PluginApi {
   /** Options from the config entry (`["@acme/plugin", { ...options }]`). */
   readonly options: Record<string, unknown>;
   readonly logger: Logger;
+  /**
+   * Reads secrets through the host's secrets providers (those plugins registered first), so
+   * a plugin takes secret names as options, never secret values, and reads them when needed.
+   */
+  readonly secrets: SecretsProvider;
   registerStepType(definition: StepTypeDefinition): void;
   registerStore(name: string, factory: StoreFactory): void;
   registerChannel(channel: NotificationChannel): void;
