@@ -6,6 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { ensureBootstrapKey } from './auth/api-keys.js';
 import { useApiKeyAuth } from './auth/use-api-key-auth.js';
 import type { GatewayInfo } from './context.js';
+import { GatewayMetrics } from './observability/gateway-metrics.js';
 import { type ComplexityLimitOptions, useComplexityLimit } from './protection/complexity-limit.js';
 import { type DepthLimitOptions, useDepthLimit } from './protection/depth-limit.js';
 import { composeFormatError, type GatewayPlugin } from './protection/gateway-plugin.js';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   console?: boolean;
   /** How long shutdown waits for in-flight work. @default 10000 */
   shutdownGraceMs?: number;
+  /** Serve Prometheus metrics at `GET /metrics`. @default true */
+  metrics?: boolean;
   /** Allow schema introspection to callers with a key (never to anonymous ones). @default process.env.NODE_ENV !== "production" */
   introspection?: boolean;
   /** Keep "Did you mean" hints in errors for callers with a key (never for anonymous ones). @default process.env.NODE_ENV !== "production" */
@@ -110,6 +113,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   ];
   const formatError = composeFormatError(plugins);
   const bodyLimit = options.bodyLimit ?? '1mb';
+  const metrics = options.metrics === false ? undefined : new GatewayMetrics(engine);
 
   const http = await createHttpServer({
     engine,
@@ -123,6 +127,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     suggestions,
     development,
     console: options.console ?? true,
+    ...(metrics ? { metrics } : {}),
     ...(options.linkSecret ? { linkSecret: options.linkSecret } : {}),
   });
   const ws = createWsServer({
@@ -155,7 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const url = `http://${host}:${address.port}/graphql`;
   logger.info({ url, store: engine.store.name }, 'gateway listening');
 
-  const stop = createShutdown({
+  const shutdown = createShutdown({
     logger,
     engine,
     server: httpServer,
@@ -166,6 +171,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     drainHttp: () => http.stop(),
     ...(options.shutdownGraceMs !== undefined ? { graceMs: options.shutdownGraceMs } : {}),
   });
+  const stop = async (reason?: string) => {
+    try {
+      await shutdown(reason);
+    } finally {
+      metrics?.close();
+    }
+  };
   return { url, wsUrl: url.replace(/^http/, 'ws'), port: address.port, schema, httpServer, stop };
 }
 

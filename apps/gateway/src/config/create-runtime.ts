@@ -12,6 +12,7 @@ import {
   type StoreFactory,
 } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
+import { withCommitTiming } from '../observability/commit-timing.js';
 import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
 
@@ -101,6 +102,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     store = await (await storeFactoryOf(plugin, logger))(plugin.options ?? {});
   }
+  // Timed for the gateway's `/metrics` (store commit latency); otherwise the same store.
+  store = withCommitTiming(store);
   const plugins = await importPlugins(loaded.config.plugins ?? [], loaded.dir);
   const engine = createEngine({
     ...options.engine,

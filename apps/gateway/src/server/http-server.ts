@@ -10,6 +10,7 @@ import type { GatewayContext, GatewayInfo } from '../context.js';
 import { graphql } from '../graphql-js.js';
 import { mountConsole } from '../http/console.js';
 import { mountRespondLinks } from '../http/respond-links.js';
+import type { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { buildContext, type GatewayPlugin } from '../protection/gateway-plugin.js';
 import { GATEWAY_VERSION } from '../version.js';
 
@@ -31,6 +32,8 @@ export interface HttpServerOptions {
   development: boolean;
   linkSecret?: string;
   console: boolean;
+  /** Serves `GET /metrics` when set. */
+  metrics?: GatewayMetrics;
 }
 
 /** The HTTP side of a gateway: Express app, Apollo servers, plugin routes. */
@@ -94,6 +97,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const membersMiddleware = expressMiddleware(members, { context });
   const anonymousMiddleware = expressMiddleware(anonymous, { context });
 
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_req, res) => {
+      const { contentType, body } = await metrics.render();
+      res.type(contentType).send(body);
+    });
+  }
   app.get('/healthz', (_req, res) => {
     const down = info.isShuttingDown();
     res
