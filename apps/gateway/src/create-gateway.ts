@@ -46,8 +46,10 @@ export interface GatewayOptions {
   bootstrapApiKey?: string;
   /** Secret the engine signs answer links with (the engine's `linkSecret`); enables `/respond/:token`. */
   linkSecret?: string;
-  /** Serve the approval inbox page at `/`. @default true */
+  /** Serve the web console at `/` and its GraphQL explorer at `GET /graphql` (browsers). @default true */
   console?: boolean;
+  /** Folder of a built console to serve instead of the `@llmteam/console` package's. */
+  consoleDir?: string;
   /** How long shutdown waits for in-flight work. @default 10000 */
   shutdownGraceMs?: number;
   /** Serve Prometheus metrics at `GET /metrics`. @default true */
@@ -127,6 +129,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     suggestions,
     development,
     console: options.console ?? true,
+    ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     ...(metrics ? { metrics } : {}),
     ...(options.linkSecret ? { linkSecret: options.linkSecret } : {}),
   });

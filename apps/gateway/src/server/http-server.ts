@@ -32,6 +32,8 @@ export interface HttpServerOptions {
   development: boolean;
   linkSecret?: string;
   console: boolean;
+  /** Folder of a built console instead of the `@llmteam/console` package's. */
+  consoleDir?: string;
   /** Serves `GET /metrics` when set. */
   metrics?: GatewayMetrics;
 }
@@ -48,7 +50,7 @@ type Resolved = { context: GatewayContext } | { error: unknown };
 
 /**
  * Builds the HTTP server (not listening yet): `POST /graphql` through Apollo, `/healthz`,
- * answer links, the inbox page and every route plugins registered on the engine. Callers
+ * answer links, the web console and every route plugins registered on the engine. Callers
  * without a key are served by a second Apollo instance with no introspection and no schema
  * hints in errors.
  */
@@ -110,6 +112,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       .status(down ? 503 : 200)
       .json({ status: down ? 'shutting_down' : 'ok', version: GATEWAY_VERSION, store: info.storeName });
   });
+  // Before /graphql: a browser opening GET /graphql gets the console's explorer.
+  if (options.console) mountConsole(app, options.consoleDir ? { dir: options.consoleDir } : {});
   app.use('/graphql', express.json({ limit: bodyLimit }), async (req, res, next) => {
     let found: Resolved;
     try {
@@ -141,7 +145,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
     });
   }
-  if (options.console) mountConsole(app);
 
   // Body parser errors (too large, malformed JSON) become GraphQL-shaped JSON errors.
   app.use(
