@@ -8,7 +8,10 @@ export {
   type RedisActionCoordination,
   type RedisActionCoordinationOptions,
 } from './redis-action-coordination.js';
-export { createRedisStore, REDIS_STORE_DEFAULTS, RedisStore, type RedisStoreOptions } from './redis-store.js';
+export { describeRedisUrl, RedisConnection, type RedisConnectionOptions } from './redis-connection.js';
+export { RedisEventBus } from './redis-event-bus.js';
+export { RedisSnapshotCache } from './redis-snapshot-cache.js';
+export { createRedisStore, REDIS_STORE_DEFAULTS, type RedisStoreOptions } from './redis-store.js';
 
 /**
  * The plugin: registers the `redis` store, which wraps another store given as the

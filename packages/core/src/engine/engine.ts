@@ -623,7 +623,7 @@ export class DurableEngine implements Engine, EngineInternals {
 
   async upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord> {
     await this.ready();
-    const { tenantId } = this.scope(scope);
+    const { tenantId, actor } = this.scope(scope);
     const result = this.validate(segment);
     if (!result.valid) throw new SegmentValidationError(result.problems);
     const def = result.segment!;
@@ -652,7 +652,7 @@ export class DurableEngine implements Engine, EngineInternals {
       definition: def,
       createdAt: this.nowIso(),
     };
-    await this.store.putSegment(record);
+    await this.store.putSegment(record, { actor: actor.subject, timestamp: record.createdAt });
     this.graphs.delete(`${tenantId}\u0000${record.segmentId}\u0000${record.version}`);
     return record;
   }
