@@ -24,7 +24,9 @@ export default defineConfig({
   resolve: { alias },
   test: {
     include: ['{packages,plugins,apps,examples}/**/src/**/*.test.ts', 'examples/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // Browser tests run afterwards on their own (vitest.browser.config.ts): Chromium must not
+    // compete for the CPU with the timing-sensitive tests.
+    exclude: ['**/node_modules/**', '**/dist/**', '**/*.browser.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -50,7 +50,8 @@ describe('llmteam command', () => {
       ['approve', 'reject', 'run', 'validate'].includes(args[0]) ||
       args[0] === 'approvals' ||
       args[0] === 'audit' ||
-      args[0] === 'keys';
+      args[0] === 'keys' ||
+      ['runs', 'events', 'cancel', 'pause', 'resume'].includes(args[0]);
     try {
       const code = await main(['node', 'llmteam', ...args, ...(withConfig ? ['--config', config] : [])]);
       return { code, stdout, stderr };
@@ -155,5 +156,69 @@ describe('llmteam command', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/tenant acme, roles approver, subject sam/);
     expect(res.stdout).toMatch(/^llmt_[\w-]{40,}$/m);
+  });
+
+  it('keys list shows a header and each key, keys revoke revokes it by id, unknown ids and tenants are errors', async () => {
+    const created = await llmteam(
+      'keys',
+      'create',
+      '--role',
+      'viewer',
+      '--subject',
+      'vic',
+      '--tenant',
+      'beta',
+    );
+    const keyId = /^key (\S+)/.exec(created.stdout)?.[1] as string;
+    const listed = await llmteam('keys', 'list', '--tenant', 'beta');
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+ROLES\s+SUBJECT\s+EXPIRES$/);
+    expect(listed.stdout).toMatch(new RegExp(`${keyId}\\s+active\\s+viewer\\s+vic`));
+    expect(listed.stdout).not.toMatch(/llmt_/);
+    const revoked = await llmteam('keys', 'revoke', keyId);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(new RegExp(`key ${keyId} \\(tenant beta\\) revoked at`));
+    expect((await llmteam('keys', 'list', '--tenant', 'beta')).stdout).toMatch(
+      new RegExp(`${keyId}\\s+revoked`),
+    );
+    const unknown = await llmteam('keys', 'revoke', 'key_nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no API key "key_nope"/);
+    const noTenant = await llmteam('keys', 'list', '--tenant', 'nope');
+    expect(noTenant.code).toBe(1);
+    expect(noTenant.stderr).toMatch(/no tenant "nope"/);
+  });
+
+  it('runs list|status, events (and --follow), pause, resume and cancel work on runs by id', async () => {
+    const started = await llmteam('run', ORDER_FLOW, '--input', BIG);
+    const runId = /^run (\S+)/.exec(started.stdout)?.[1] as string;
+    const listed = await llmteam('runs', 'list', '--status', 'waiting_human');
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+SEGMENT\s+UPDATED$/);
+    expect(listed.stdout).toMatch(new RegExp(`${runId}\\s+waiting_human\\s+order_flow@`));
+    const status = await llmteam('runs', 'status', runId);
+    expect(status.stdout).toMatch(/^status waiting_human$/m);
+    expect(status.stdout).toMatch(/^waiting on \S+ \(approval: Approve a large order\)$/m);
+    const paused = await llmteam('pause', runId);
+    expect(paused.stdout).toBe(`run ${runId} paused\n`);
+    const resumed = await llmteam('resume', runId);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`^run ${runId} \\w+`));
+    const cancelled = await llmteam('cancel', runId, '--reason', 'not needed');
+    expect(cancelled.stdout).toBe(`run ${runId} cancelled\n`);
+    const events = await llmteam('events', runId);
+    expect(events.stdout.split('\n')[0]).toMatch(/^\s+1\s+\S+\s+run\.\w+/);
+    const followed = await llmteam('events', runId, '--follow', '--json');
+    const types = followed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).type);
+    expect(types.at(-1)).toBe('run.cancelled');
+    const missing = await llmteam('runs', 'status', 'run_nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no run "run_nope"/);
+    const noTenant = await llmteam('audit', 'verify', '--tenant', 'nope');
+    expect(noTenant.code).toBe(1);
+    expect(noTenant.stderr).toMatch(/no tenant "nope"/);
+    const header = await llmteam('approvals', 'list', '--all');
+    expect(header.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+PRIORITY\s+TYPE\s+RUN\s+DUE\s+TITLE$/);
   });
 });

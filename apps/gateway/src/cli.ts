@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `llmteam` command: serve, validate, run, audit verify, export, keys create, approvals
- * list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
+ * The `llmteam` command: serve, validate, run, runs list|status, cancel, pause, resume, events,
+ * audit verify, export, keys create|list|revoke, approvals list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Engine, isLlmteamError, OPEN_INTERACTION_STATUSES, type Role } from '@llmteam/core';
+import { type Engine, isLlmteamError, OPEN_INTERACTION_STATUSES } from '@llmteam/core';
 import { Command, Option } from 'commander';
-import { createApiKey, ensureTenant } from './auth/api-keys.js';
+import { ensureTenant } from './auth/api-keys.js';
+import { mustExist, out, table } from './cli/command-support.js';
+import { addKeysCommands } from './cli/keys-command.js';
+import { addRunsCommands } from './cli/runs-command.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
 import { loadConfig } from './config/load-config.js';
 import { addExportCommand } from './export-command.js';
@@ -42,8 +45,6 @@ function parseJsonOption(value: string, name: string): unknown {
   }
 }
 
-const ROLES: Role[] = ['admin', 'operator', 'approver', 'viewer'];
-
 /**
  * Loads config, store and plugins, runs `fn`, then closes everything. Only commands that
  * advance runs (`start`) start the engine's loop: a read-only command must not fire due
@@ -66,8 +67,6 @@ async function withEngine<T>(
   }
 }
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
-
 /** Builds the command (exported for tests). */
 export function createCli(): Command {
   const program = new Command('llmteam')
@@ -86,7 +85,7 @@ export function createCli(): Command {
     .description('serve the GraphQL gateway (HTTP and graphql-ws on /graphql)')
     .addOption(configOption())
     .option('-p, --port <port>', 'port to listen on', '4000')
-    .option('--host <host>', 'interface to listen on', '0.0.0.0')
+    .option('--host <host>', 'interface to listen on (0.0.0.0 opens it to the network)', '127.0.0.1')
     .option('--segments <dir>', 'register every *.json segment of this directory for tenant default')
     .action(async (opts: { config?: string; port: string; host: string; segments?: string }) => {
       const port = Number(opts.port);
@@ -169,6 +168,7 @@ export function createCli(): Command {
     .addOption(configOption())
     .action(async (opts: { tenant: string; config?: string }) => {
       await withEngine(opts.config, async (engine) => {
+        await mustExist(engine, opts.tenant);
         const result = await engine.verifyAudit({ tenantId: opts.tenant });
         if (result.valid) {
           out(
@@ -185,41 +185,9 @@ export function createCli(): Command {
 
   addExportCommand(program, (config, fn) => withEngine(config, fn), configOption);
 
-  const keys = program.command('keys').description('API keys');
-  keys
-    .command('create')
-    .description('create an API key; its secret is printed once')
-    .option('-t, --tenant <id>', 'tenant (created when missing)', 'default')
-    .addOption(new Option('-r, --role <role...>', 'roles').choices(ROLES).makeOptionMandatory())
-    .option('-n, --name <name>', 'a name to recognise the key by')
-    .option('-s, --subject <subject>', 'the person or service acting with it')
-    .option('-g, --group <group...>', 'groups of the subject')
-    .addOption(configOption())
-    .action(
-      async (opts: {
-        tenant: string;
-        role: Role[];
-        name?: string;
-        subject?: string;
-        group?: string[];
-        config?: string;
-      }) => {
-        await withEngine(opts.config, async (engine) => {
-          await ensureTenant(engine.store, opts.tenant, opts.tenant);
-          const { record, secret } = await createApiKey(engine.store, {
-            tenantId: opts.tenant,
-            roles: opts.role,
-            ...(opts.name ? { name: opts.name } : {}),
-            ...(opts.subject ? { subject: opts.subject } : {}),
-            groups: opts.group ?? [],
-          });
-          out(
-            `key ${record.keyId} (tenant ${record.tenantId}, roles ${record.roles.join(',')}, subject ${record.subject})`,
-          );
-          out(secret);
-        });
-      },
-    );
+  const support = { withEngine, configOption };
+  addKeysCommands(program, support);
+  addRunsCommands(program, support);
 
   const approvals = program.command('approvals').description('human requests');
   approvals
@@ -241,11 +209,19 @@ export function createCli(): Command {
           // Listed in SLA order by the engine: earliest breach (or deadline) first.
           if (opts.json) return out(JSON.stringify(list, null, 2));
           if (list.length === 0) return out('no open requests');
-          for (const i of list) {
-            out(
-              `${i.interactionId}  ${i.status.padEnd(9)} ${i.priority.padEnd(8)} ${i.type.padEnd(8)} run ${i.runId}  ${i.deadline ? `due ${i.deadline}  ` : ''}${i.title}`,
-            );
-          }
+          for (const line of table(
+            ['ID', 'STATUS', 'PRIORITY', 'TYPE', 'RUN', 'DUE', 'TITLE'],
+            list.map((i) => [
+              i.interactionId,
+              i.status,
+              i.priority,
+              i.type,
+              i.runId,
+              i.deadline ?? '-',
+              i.title,
+            ]),
+          ))
+            out(line);
         });
       },
     );

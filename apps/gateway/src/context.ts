@@ -11,10 +11,14 @@ export interface GatewayContext {
   info: GatewayInfo;
 }
 
-/** Read-only facts about a running gateway. */
+/** Read-only facts about a running gateway, and the one thing resolvers may ask of it. */
 export interface GatewayInfo {
   version: string;
   startedAt: number;
+  /** Name of the engine's store, for `health`. */
+  storeName: string;
   /** True once shutdown began. */
   isShuttingDown(): boolean;
+  /** Checks every live graphql-ws session now (after a key was revoked, a tenant suspended). */
+  recheckSessions(): void;
 }

@@ -16,6 +16,8 @@ export const GATEWAY_ERROR_CODES = {
   LLMT_E_GW_LINK_INVALID: 'A signed answer link is malformed, expired, tampered with or already used.',
   LLMT_E_GW_SLACK_SIGNATURE: 'A Slack callback failed signature verification.',
   LLMT_E_GW_UNAVAILABLE: 'The gateway is shutting down or a required part is not installed.',
+  LLMT_E_GW_SESSION_LIMIT:
+    'A graphql-ws socket holds `maxSubscriptionsPerSocket` subscriptions already (sockets over `maxSocketsPerKey` close with 4429).',
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_CODES;
@@ -39,6 +41,7 @@ export type GraphQLErrorCode =
   | 'QUERY_TOO_COMPLEX'
   | 'PAYLOAD_TOO_LARGE'
   | 'SERVICE_UNAVAILABLE'
+  | 'TOO_MANY_REQUESTS'
   | 'INTERNAL_SERVER_ERROR';
 
 const CODE_MAP: Record<string, GraphQLErrorCode> = {
@@ -65,6 +68,8 @@ const CODE_MAP: Record<string, GraphQLErrorCode> = {
   LLMT_E_GW_QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   LLMT_E_GW_LINK_INVALID: 'BAD_USER_INPUT',
   LLMT_E_GW_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  LLMT_E_GW_SESSION_LIMIT: 'TOO_MANY_REQUESTS',
+  LLMT_E_API_KEY_NOT_FOUND: 'NOT_FOUND',
 };
 
 /** Core codes whose message may name internals (connection strings, files): always masked. */
@@ -81,4 +86,18 @@ export function toGraphQLCode(code: string): GraphQLErrorCode | undefined {
  */
 export function isPublicError(error: unknown): error is LlmteamError {
   return isLlmteamError(error) && toGraphQLCode(error.code) !== undefined && !ALWAYS_MASKED.has(error.code);
+}
+
+/**
+ * The one refusal for a missing, unknown, revoked or expired key, on every path: HTTP 401,
+ * `UNAUTHENTICATED`, `llmteamCode` `LLMT_E_GW_UNAUTHENTICATED`.
+ */
+export function unauthenticatedError(): GatewayError {
+  const error = new GatewayError(
+    'LLMT_E_GW_UNAUTHENTICATED',
+    'Authentication required: send "Authorization: Bearer llmt_..." with a valid API key of this gateway',
+  );
+  // graphql-js copies an original error's `extensions`; Apollo turns `http` into the status.
+  Object.defineProperty(error, 'extensions', { value: { http: { status: 401 } }, enumerable: false });
+  return error;
 }

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createLlmteamClient, type WorktrailEvent } from '@llmteam/client';
 import { createEngine, MemoryStore, signResponseToken } from '@llmteam/core';
+import slackPlugin from '@llmteam/notify-slack';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -43,13 +44,24 @@ describe('gateway features', () => {
       logger: createLogger({ level: 'silent' }),
       linkSecret: LINK_SECRET,
       pollIntervalMs: 50,
+      plugins: [
+        {
+          plugin: slackPlugin,
+          options: {
+            signingSecret: SLACK_SECRET,
+            resolveActor: (user: { name: string }) => ({
+              subject: user.name,
+              groups: ['finance'],
+              roles: ['approver'],
+            }),
+          },
+        },
+      ],
     });
     t = await startTestGateway({
       store,
       engine,
       linkSecret: LINK_SECRET,
-      slackSigningSecret: SLACK_SECRET,
-      slackActor: (user) => ({ subject: user.name, groups: ['finance'], roles: ['approver'] }),
     });
     t.gateway.httpServer.on('upgrade', (_req, socket: Socket) => sockets.add(socket));
     operator = await t.key('default', ['operator', 'approver'], 'fiona', ['finance']);

@@ -28,6 +28,13 @@ export {
 } from './errors.js';
 export { createLogger, type LoggerOptions } from './logger.js';
 export {
+  COMMIT_OBSERVERS,
+  type CommitObserver,
+  commitObservers,
+  withCommitTiming,
+} from './observability/commit-timing.js';
+export { GatewayMetrics, type GatewayMetricsOptions } from './observability/gateway-metrics.js';
+export {
   type ComplexityLimitOptions,
   DEFAULT_MAX_COMPLEXITY,
   operationComplexity,

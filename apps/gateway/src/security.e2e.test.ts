@@ -101,7 +101,7 @@ describe('gateway security', () => {
       const q = await t.gql(
         adminB,
         `query($id: ID!) { run(id: $id) { id } runs { edges { node { id } } } segments { id } segment(id: "order_flow") { id }
-           interactions { id } all: interactions(status: PENDING) { id } auditEvents { seq } }`,
+           interactions { id } all: interactions(status: PENDING) { id } auditEvents { action } }`,
         { id: runId },
       );
       expect(q.body.errors).toBeUndefined();
@@ -112,7 +112,13 @@ describe('gateway security', () => {
         segment: null,
         interactions: [],
         all: [],
-        auditEvents: [],
+        // Only tenant b's own registry writes: its creation and its three keys.
+        auditEvents: [
+          { action: 'tenant.created' },
+          { action: 'api_key.created' },
+          { action: 'api_key.created' },
+          { action: 'api_key.created' },
+        ],
       });
       const own = await t.gql(
         adminA,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { Logger, Store } from '@llmteam/core';
-import { generateApiKeySecret } from './auth/api-keys.js';
+import { dirname, join, resolve } from 'node:path';
+import { isLlmteamError, type Logger, type Store } from '@llmteam/core';
+import { generateApiKeySecret, hashApiKey } from './auth/api-keys.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
 import { loadConfig } from './config/load-config.js';
 import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
@@ -16,9 +16,13 @@ export interface ServeOptions {
   cwd?: string;
   /** @default 4000 */
   port?: number;
-  /** @default "0.0.0.0" */
+  /** Interface to listen on; `0.0.0.0` opens the gateway to the network. @default "127.0.0.1" */
   host?: string;
-  /** Admin key of tenant `default`. @default env LLMTEAM_BOOTSTRAP_API_KEY, else a new one (returned once) */
+  /**
+   * Admin key of tenant `default`. @default env LLMTEAM_BOOTSTRAP_API_KEY, else the
+   * development key kept in `.llmteam/admin-key` (made on the first start, made again when
+   * it was revoked)
+   */
   bootstrapApiKey?: string;
   /** Directory of segment JSON files registered for tenant `default` at start. */
   segmentsDir?: string;
@@ -39,8 +43,11 @@ export interface ServeOptions {
 export interface Served {
   gateway: Gateway;
   runtime: Runtime;
-  /** The bootstrap admin key; `generated` when it was made up now (print it once). */
-  bootstrap: { secret: string; generated: boolean };
+  /**
+   * The bootstrap admin key; `generated` when it was made up now, `file` when it is the
+   * development key kept on disk.
+   */
+  bootstrap: { secret: string; generated: boolean; file?: string };
   /** Segments registered from `segmentsDir`. */
   segments: string[];
   /** Graceful stop: gateway, then engine, then store. */
@@ -62,19 +69,49 @@ export function linkSecretFor(dir: string): string {
   return secret;
 }
 
-/** Registers every `*.json` segment of a directory for tenant `default`. */
+/**
+ * The development admin key kept in `.llmteam/admin-key`, so each start does not mint one
+ * more key that stays valid; undefined when there is none or it was revoked.
+ */
+async function keptAdminKey(store: Store, file: string): Promise<string | undefined> {
+  if (!existsSync(file)) return undefined;
+  const secret = readFileSync(file, 'utf8').trim();
+  const record = secret ? await store.findApiKeyByHash(hashApiKey(secret)) : undefined;
+  // A key that is gone from the store (a new database) is created again from the same secret.
+  return !record || (!record.revokedAt && record.tenantId === 'default' && record.roles.includes('admin'))
+    ? secret || undefined
+    : undefined;
+}
+
+function keepAdminKey(file: string, secret: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+/**
+ * Registers every `*.json` segment of a directory for tenant `default`. A file that cannot
+ * be registered (invalid, or changed without a version bump) is logged with what to do and
+ * skipped: the gateway keeps serving.
+ */
 async function registerSegments(runtime: Runtime, dir: string, logger: Logger): Promise<string[]> {
   const ids: string[] = [];
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith('.json'))
     .sort()) {
-    const definition: unknown = JSON.parse(readFileSync(join(dir, name), 'utf8'));
-    const record = await runtime.engine.upsertSegment(definition, {
-      tenantId: 'default',
-      actor: { subject: 'system' },
-    });
-    ids.push(record.segmentId);
-    logger.info({ segmentId: record.segmentId, version: record.version, file: name }, 'segment registered');
+    const file = join(dir, name);
+    try {
+      const definition: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      const record = await runtime.engine.forTenant('default').upsertSegment(definition);
+      ids.push(record.segmentId);
+      logger.info({ segmentId: record.segmentId, version: record.version, file: name }, 'segment registered');
+    } catch (error) {
+      const fix =
+        isLlmteamError(error) && error.code === 'LLMT_E_SEGMENT_VERSION_EXISTS'
+          ? `bump "version" in ${file} to register the change; the stored version keeps serving`
+          : `fix ${file}; it is not registered`;
+      logger.warn({ file, err: error }, `segment file skipped: ${(error as Error).message}; ${fix}`);
+    }
   }
   return ids;
 }
@@ -108,8 +145,8 @@ export function bannerLines(served: Served): string[] {
     `llmteam gateway: ${served.gateway.url}  (graphql-ws on ${served.gateway.wsUrl})`,
     `store: ${served.runtime.store.name}`,
     ...(served.segments.length ? [`segments: ${served.segments.join(', ')}`] : []),
-    served.bootstrap.generated
-      ? `admin API key (tenant "default", shown once; set LLMTEAM_BOOTSTRAP_API_KEY to keep one): ${served.bootstrap.secret}`
+    served.bootstrap.file
+      ? `admin API key (tenant "default", ${served.bootstrap.generated ? 'new, ' : ''}kept in ${served.bootstrap.file} for the next start): ${served.bootstrap.secret}`
       : 'admin API key: the one in LLMTEAM_BOOTSTRAP_API_KEY',
     '',
   ];
@@ -135,9 +172,17 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
     },
   });
   const fromEnv = options.bootstrapApiKey ?? process.env.LLMTEAM_BOOTSTRAP_API_KEY;
-  const bootstrap = { secret: fromEnv ?? generateApiKeySecret(), generated: !fromEnv };
+  let bootstrap: Served['bootstrap'];
   let gateway: Gateway;
   try {
+    if (fromEnv) bootstrap = { secret: fromEnv, generated: false };
+    else {
+      const file = join(loaded.dir, '.llmteam', 'admin-key');
+      await runtime.engine.start();
+      const kept = await keptAdminKey(runtime.store, file);
+      bootstrap = { secret: kept ?? generateApiKeySecret(), generated: !kept, file };
+      if (!kept) keepAdminKey(file, bootstrap.secret);
+    }
     gateway = await createGateway({
       ...options.gateway,
       engine: runtime.engine,
@@ -146,10 +191,6 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
       logger,
       bootstrapApiKey: bootstrap.secret,
       linkSecret,
-      slackSigningSecret:
-        options.gateway?.slackSigningSecret ??
-        process.env.LLMTEAM_SLACK_SIGNING_SECRET ??
-        loaded.config.gateway?.slackSigningSecret,
     });
   } catch (error) {
     await runtime.close().catch(() => undefined);

@@ -13,9 +13,14 @@ import type {
   RunStatus,
   RunSummary,
   Segment,
+  Snapshot,
+  StepCategory,
+  StepType,
   TenantTier,
+  Viewer,
   WorktrailEvent,
 } from './types.js';
+import { type WatchInteractionsOptions, watchInteractions } from './watch-interactions.js';
 import { type WatchRunOptions, watchRun } from './watch-run.js';
 
 /** Options of {@link createLlmteamClient}. */
@@ -66,7 +71,25 @@ export interface LlmteamClient {
   approve(requestId: string, comment?: string): Promise<Interaction>;
   reject(requestId: string, reason?: string): Promise<Interaction>;
   requestChanges(requestId: string, feedback: string): Promise<Interaction>;
-  respond(requestId: string, response: Json): Promise<Interaction>;
+  /** Answers a choice, input, review, task or chat request; `comment` is kept with the answer. */
+  respond(requestId: string, response: Json, comment?: string): Promise<Interaction>;
+  /** The caller, as its API key describes it (subject, tenant, roles, groups). */
+  viewer(): Promise<Viewer>;
+  /** The step catalog (built-in and plugin step types), optionally of one category. */
+  stepTypes(category?: StepCategory): Promise<StepType[]>;
+  /** One segment, its latest version unless `version` is given; null when there is none. */
+  segment(id: string, version?: string): Promise<Segment | null>;
+  /** A page of a run's stored events after `afterSeq` (at most `limit`, 1..500). */
+  runEvents(runId: string, args?: { afterSeq?: number; limit?: number }): Promise<WorktrailEvent[]>;
+  createSnapshot(runId: string): Promise<Snapshot>;
+  /** Starts a new run from a snapshot. */
+  forkRun(snapshotId: string): Promise<RunSummary>;
+  /**
+   * New requests the caller may answer (and ones escalated to the caller) as an async
+   * iterator over graphql-ws. A dropped socket is reconnected; `onReconnect` tells the
+   * caller to refetch what it may have missed meanwhile. `break` (or `signal`) stops it.
+   */
+  watchInteractions(options?: WatchInteractionsOptions): AsyncIterableIterator<Interaction>;
   createApiKey(args: {
     tenantId: string;
     roles: Role[];
@@ -182,8 +205,31 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
     requestChanges: async (requestId, feedback) =>
       (await request<{ requestChanges: Interaction }>(ops.REQUEST_CHANGES, { requestId, feedback }))
         .requestChanges,
-    respond: async (requestId, response) =>
-      (await request<{ respond: Interaction }>(ops.RESPOND, { requestId, response })).respond,
+    respond: async (requestId, response, comment) =>
+      (await request<{ respond: Interaction }>(ops.RESPOND, { requestId, response, comment })).respond,
+    viewer: async () => (await request<{ viewer: Viewer }>(ops.VIEWER)).viewer,
+    stepTypes: async (category) =>
+      (await request<{ stepTypes: StepType[] }>(ops.STEP_TYPES, { category })).stepTypes,
+    segment: async (id, version) =>
+      (await request<{ segment: Segment | null }>(ops.SEGMENT, { id, version })).segment,
+    runEvents: async (runId, args = {}) =>
+      (
+        await request<{ run: { events: WorktrailEvent[] } | null }>(ops.RUN_EVENTS_PAGE, {
+          id: runId,
+          ...args,
+        })
+      ).run?.events ?? [],
+    createSnapshot: async (runId) =>
+      (await request<{ createSnapshot: Snapshot }>(ops.CREATE_SNAPSHOT, { runId })).createSnapshot,
+    forkRun: async (snapshotId) =>
+      (await request<{ forkRun: RunSummary }>(ops.FORK_RUN, { snapshotId })).forkRun,
+    watchInteractions: (watchOptions = {}) =>
+      watchInteractions(
+        openSocket,
+        watchOptions,
+        (socket) => sockets.delete(socket),
+        () => closed,
+      ),
     createApiKey: async (args) =>
       (await request<{ createApiKey: CreatedApiKey }>(ops.CREATE_API_KEY, args)).createApiKey,
     createTenant: async (args) =>

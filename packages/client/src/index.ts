@@ -7,4 +7,5 @@ export {
   type SegmentProblem,
 } from './errors.js';
 export * from './types.js';
+export type { WatchInteractionsOptions } from './watch-interactions.js';
 export { TERMINAL_EVENT_TYPES, type WatchRunOptions } from './watch-run.js';

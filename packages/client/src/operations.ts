@@ -2,7 +2,7 @@
 
 const ERROR = 'code message retryable details';
 const RESPONSE = 'action subject value comment at';
-export const INTERACTION_FIELDS = `id runId stepId type status priority title description assignees { users groups } options inputSchema revision previousFeedback responses { ${RESPONSE} } outcome { ${RESPONSE} } deadline slaBreachAt createdAt updatedAt`;
+export const INTERACTION_FIELDS = `id runId stepId type status priority title description context assignees { users groups } options inputSchema escalationLevel revision previousFeedback responses { ${RESPONSE} } outcome { ${RESPONSE} } deadline slaWarningAt slaBreachAt createdAt updatedAt`;
 export const RUN_SUMMARY_FIELDS = `id segmentId segmentVersion status input outputs error { ${ERROR} } lastSeq createdAt updatedAt completedAt`;
 const STEP_FIELDS = `stepId status attempt iteration outputs error { ${ERROR} } startedAt finishedAt`;
 export const RUN_FIELDS = `${RUN_SUMMARY_FIELDS} steps { ${STEP_FIELDS} } interactions { ${INTERACTION_FIELDS} } snapshots { id runId seq reason checksum createdAt } waitingOn { interactions { ${INTERACTION_FIELDS} } timers { id kind stepId dueAt } actions { ${STEP_FIELDS} } }`;
@@ -22,7 +22,7 @@ export const RESUME_RUN = `mutation ResumeRun($id: ID!) { resumeRun(id: $id) { $
 export const APPROVE = `mutation Approve($requestId: ID!, $comment: String) { approve(requestId: $requestId, comment: $comment) { ${INTERACTION_FIELDS} } }`;
 export const REJECT = `mutation Reject($requestId: ID!, $reason: String) { reject(requestId: $requestId, reason: $reason) { ${INTERACTION_FIELDS} } }`;
 export const REQUEST_CHANGES = `mutation RequestChanges($requestId: ID!, $feedback: String!) { requestChanges(requestId: $requestId, feedback: $feedback) { ${INTERACTION_FIELDS} } }`;
-export const RESPOND = `mutation Respond($requestId: ID!, $response: JSON!) { respond(requestId: $requestId, response: $response) { ${INTERACTION_FIELDS} } }`;
+export const RESPOND = `mutation Respond($requestId: ID!, $response: JSON!, $comment: String) { respond(requestId: $requestId, response: $response, comment: $comment) { ${INTERACTION_FIELDS} } }`;
 export const CREATE_API_KEY =
   'mutation CreateApiKey($tenantId: ID!, $roles: [Role!]!, $name: String, $subject: String, $groups: [String!]) { createApiKey(tenantId: $tenantId, roles: $roles, name: $name, subject: $subject, groups: $groups) { id secret tenantId roles subject groups } }';
 export const CREATE_TENANT =
@@ -30,3 +30,12 @@ export const CREATE_TENANT =
 export const RUN_EVENTS = `subscription RunEvents($runId: ID!, $afterSeq: Int) { runEvents(runId: $runId, afterSeq: $afterSeq) { ${EVENT_FIELDS} } }`;
 export const EVENTS = `subscription Events($types: [String!]) { events(types: $types) { ${EVENT_FIELDS} } }`;
 export const INTERACTION_REQUESTED = `subscription InteractionRequested { interactionRequested { ${INTERACTION_FIELDS} } }`;
+export const VIEWER = 'query Viewer { viewer { subject tenantId roles groups } }';
+export const STEP_TYPES =
+  'query StepTypes($category: StepCategory) { stepTypes(category: $category) { type displayName category description configSchema dynamicPorts inputs { portId dataType description } outputs { portId dataType description } } }';
+export const SEGMENT =
+  'query Segment($id: ID!, $version: String) { segment(id: $id, version: $version) { id version name definition createdAt } }';
+export const RUN_EVENTS_PAGE = `query RunEventsPage($id: ID!, $afterSeq: Int, $limit: Int) { run(id: $id) { events(afterSeq: $afterSeq, limit: $limit) { ${EVENT_FIELDS} } } }`;
+export const CREATE_SNAPSHOT =
+  'mutation CreateSnapshot($runId: ID!) { createSnapshot(runId: $runId) { id runId seq reason checksum createdAt } }';
+export const FORK_RUN = `mutation ForkRun($snapshotId: ID!) { forkRun(snapshotId: $snapshotId) { ${RUN_SUMMARY_FIELDS} } }`;

@@ -81,14 +81,19 @@ export interface Interaction {
   priority: InteractionPriority;
   title: string;
   description: string | null;
+  /** What the person decides on, with sealed values removed. */
+  context: Json | null;
   assignees: { users: string[]; groups: string[] };
   options: Json | null;
   inputSchema: Json | null;
+  /** 0 for the original assignees, 1.. after each escalation. */
+  escalationLevel: number;
   revision: number;
   previousFeedback: string | null;
   responses: InteractionResponse[];
   outcome: InteractionResponse | null;
   deadline: string | null;
+  slaWarningAt: string | null;
   slaBreachAt: string | null;
   createdAt: string;
   updatedAt: string;
@@ -161,4 +166,34 @@ export interface Health {
   version: string;
   store: string;
   uptimeSeconds: number;
+}
+
+/** The caller, as its API key describes it. */
+export interface Viewer {
+  subject: string;
+  tenantId: string;
+  roles: Role[];
+  groups: string[];
+}
+
+export type StepCategory = 'AI' | 'CONTROL' | 'HUMAN' | 'INTEGRATION' | 'UTILITY';
+
+export interface Port {
+  portId: string;
+  dataType: string | null;
+  description: string | null;
+}
+
+/** An entry of the step catalog (built-in or from a plugin). */
+export interface StepType {
+  type: string;
+  displayName: string;
+  category: StepCategory;
+  description: string | null;
+  /** JSON Schema of the step's `config`. */
+  configSchema: Json;
+  /** Ports are declared by each step rather than fixed by the type. */
+  dynamicPorts: boolean;
+  inputs: Port[];
+  outputs: Port[];
 }

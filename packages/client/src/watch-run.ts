@@ -41,7 +41,8 @@ const FATAL_CLOSE_CODES: Record<number, string> = {
   4429: 'BAD_REQUEST',
 };
 
-function toFatal(error: unknown): LlmteamClientError | undefined {
+/** The error to end with when retrying cannot help (refused key, GraphQL errors), else undefined. */
+export function toFatal(error: unknown): LlmteamClientError | undefined {
   if (isLlmteamClientError(error)) return error;
   if (Array.isArray(error)) return LlmteamClientError.fromGraphQL(error as GraphQLErrorPayload[]);
   const code = (error as { code?: unknown } | null)?.code;

@@ -83,7 +83,21 @@ export const ERROR_CODES = {
     "An LLM provider refused the request as invalid (HTTP 400/422); the message is the provider's.",
   LLMT_E_LLM_BAD_RESPONSE:
     'An LLM provider answered with something unreadable (malformed JSON, a stream cut mid-answer); retryable.',
+  LLMT_E_AGENT_CONFIG:
+    'An `llm_agent` step names a provider that is not registered or a tool that is no action; the message names the step and the field.',
+  LLMT_E_AGENT_UNKNOWN_TOOL:
+    "The model called a tool that is not among the step's `tools`; nothing of that turn was committed.",
+  LLMT_E_AGENT_TOOL_ARGUMENTS:
+    'The model sent tool arguments that are not JSON; nothing of that turn was committed (retryable).',
+  LLMT_E_AGENT_MAX_TURNS: 'An `llm_agent` step made `max_turns` model calls without a final answer.',
+  LLMT_E_AGENT_OUTPUT:
+    'The final answer does not fit `output_schema` after the repair turn; `details.raw` holds the last raw output.',
+  LLMT_E_AGENT_CONVERSATION_TOO_LARGE:
+    "An agent's conversation grew over the size limit; the message names the limit.",
+  LLMT_E_TOKEN_BUDGET:
+    "A model call would pass the step's `token_budget`; the message names the budget and what was used.",
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
+  LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

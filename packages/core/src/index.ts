@@ -41,6 +41,7 @@ export * from './catalog/types.js';
 export { createEngine } from './create-engine.js';
 export type { TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
+export * from './engine/tenant-engine.js';
 export * from './engine/types.js';
 export * from './errors.js';
 export {
@@ -92,6 +93,7 @@ export * from './llm/types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
+export * from './plugins/http-route.js';
 export {
   type LoadPluginsOptions,
   loadPlugins,
@@ -102,10 +104,12 @@ export * from './plugins/types.js';
 export { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './plugins/version.js';
 export * from './segment/types.js';
 export { segmentJsonSchema, type ValidationResult, validateSegment } from './segment/validate.js';
-export { checkCommitScope } from './store/check-commit.js';
+export { type CheckedCommit, checkCommit, checkCommitScope } from './store/check-commit.js';
+export { type ComposeStoreOptions, composeStore } from './store/compose-store.js';
 export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
+export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';
 export * from './store/types.js';
 export { canonicalJson, sha256 } from './util/canonical-json.js';
 export { type Clock, ManualClock, systemClock } from './util/clock.js';

@@ -4,6 +4,7 @@ export * from './servers/llm-script.js';
 export * from './servers/openai-test-server.js';
 export * from './servers/silent-server.js';
 export * from './servers/smtp-server.js';
+export * from './servers/tcp-proxy.js';
 export * from './servers/webhook-receiver.js';
 export * from './store-crash.js';
 export * from './store-fixtures.js';

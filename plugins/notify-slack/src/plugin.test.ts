@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { isPlugin, type NotificationChannel, type PluginApi, silentLogger } from '@llmteam/core';
+import {
+  type HttpRoute,
+  isPlugin,
+  type NotificationChannel,
+  type PluginApi,
+  silentLogger,
+} from '@llmteam/core';
 import { expect, test } from 'vitest';
 import { SLACK_ERROR_CODES } from './errors.js';
 import plugin from './index.js';
@@ -27,4 +33,17 @@ test('the default export is a plugin that registers the configured channel', asy
 test('the README documents every error code', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   for (const code of Object.keys(SLACK_ERROR_CODES)) expect(readme).toContain(code);
+});
+
+test('with a signingSecret the plugin registers the interactivity route, and only it without a channel', async () => {
+  const routes: HttpRoute[] = [];
+  const channels: NotificationChannel[] = [];
+  await plugin.setup({
+    options: { signingSecret: 'secret' },
+    logger: silentLogger,
+    registerChannel: (channel: NotificationChannel) => channels.push(channel),
+    registerRoute: (route: HttpRoute) => routes.push(route),
+  } as unknown as PluginApi);
+  expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /slack/interactions']);
+  expect(channels).toEqual([]);
 });

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type Commit, OrderedDelivery, type StoreCapabilities, type WorktrailEvent } from '@llmteam/core';
 import {
+  type AuditRecord,
+  type Commit,
+  OrderedDelivery,
+  type StoreCapabilities,
+  type WorktrailEvent,
+} from '@llmteam/core';
+import {
+  type CommitPlan,
   INSERT_RUN_SQL,
+  insertRows,
   marks,
   type RowPart,
-  type RunHeader,
   runInTransaction,
   SerialQueue,
   SQL_ENTITIES,
@@ -12,6 +19,7 @@ import {
   type SqlExecutor,
   SqlStore,
   SqlStoreError,
+  versionConflict,
 } from '@llmteam/store-sql';
 import { DataSource, type QueryRunner } from 'typeorm';
 
@@ -196,19 +204,29 @@ export class PostgresStore extends SqlStore {
     ]);
   }
 
-  protected override async commitInOneStatement(
-    header: RunHeader,
-    parts: RowPart[],
-    commit: Commit,
-  ): Promise<'done' | 'conflict' | 'unsupported'> {
+  /**
+   * The fast path: a commit without audit entries or timers to consume or remove is one
+   * statement of data-modifying CTEs (with its NOTIFY), atomic on its own. Everything else
+   * is the generic transaction, writing all rows and the NOTIFY in one statement.
+   */
+  protected override async executeCommit(plan: CommitPlan): Promise<AuditRecord[]> {
+    if (!plan.consume.length && !plan.remove.length && !plan.audit.length && fitsOneStatement(plan)) {
+      await this.commitInOneStatement(plan);
+      return [];
+    }
+    return this.commitInTransaction(plan, async (tx, p) => {
+      await this.writeHeader(tx, p);
+      await this.writeRows(tx, p);
+    });
+  }
+
+  private async commitInOneStatement({ header, parts, commit }: CommitPlan): Promise<void> {
     const params: unknown[] = [...header.params];
     const n = () => `$${params.length}`;
     const bind = (value: unknown, cast?: string) => {
       params.push(value);
       return cast ? `${n()}::${cast}` : n();
     };
-    const count = parts.reduce((sum, p) => sum + p.rows.length * p.rows[0].length, header.params.length);
-    if (count > MAX_COMBINED_PARAMS || parts.some((p) => p.rows.length > 1000)) return 'unsupported';
     const head =
       header.kind === 'insert'
         ? `r AS (${INSERT_RUN_SQL} (${header.params.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING 1)`
@@ -228,14 +246,15 @@ export class PostgresStore extends SqlStore {
     const sql = `WITH ${[head, ...ctes].join(', ')} SELECT (SELECT count(*) FROM r)::int AS written${notify}`;
     // No BEGIN: one statement is its own transaction, committed (and synced) as it returns.
     const rows = await this.read(async (q) => (await q.exec(sql, params)).rows);
-    return Number(rows[0]?.written) === 1 ? 'done' : 'conflict';
+    if (Number(rows[0]?.written) !== 1) throw versionConflict();
   }
 
-  protected override async writeRows(tx: SqlExecutor, parts: RowPart[], commit: Commit): Promise<void> {
+  /** A plan's rows and its NOTIFY in the commit's transaction, in one statement when they fit. */
+  private async writeRows(tx: SqlExecutor, plan: CommitPlan): Promise<void> {
+    const { parts, commit } = plan;
     const events = commit.events ?? [];
-    const params = parts.reduce((n, p) => n + p.rows.length * p.rows[0].length, 0);
-    if (params > MAX_COMBINED_PARAMS || parts.some((p) => p.rows.length > 1000)) {
-      await super.writeRows(tx, parts, commit);
+    if (!fitsOneStatement(plan, 0)) {
+      for (const part of parts) await insertRows(tx, part.head, part.rows, part.tail);
       if (events.length) await tx.exec(`SELECT pg_notify(?, ?)`, [this.channel, this.notice(commit)]);
       return;
     }
@@ -362,6 +381,12 @@ const COLUMN_CASTS: Partial<Record<RowPart['table'], Record<number, string>>> = 
 
 /** Above this many parameters a commit's rows go in one statement per table. */
 const MAX_COMBINED_PARAMS = 30_000;
+
+/** True when a plan's rows (plus its header's `extra` parameters) fit in one statement. */
+function fitsOneStatement(plan: CommitPlan, extra = plan.header.params.length): boolean {
+  const count = plan.parts.reduce((sum, p) => sum + p.rows.length * p.rows[0].length, extra);
+  return count <= MAX_COMBINED_PARAMS && !plan.parts.some((p) => p.rows.length > 1000);
+}
 
 /** `postgres:<host>:<port>/<database>` (plus the schema when not public): never the password. */
 function describeUrl(url: string, schema: string): string {

@@ -7,7 +7,7 @@ import { advanceRun, sampleAudit, sampleSnapshot, startRun } from '@llmteam/test
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, test } from 'vitest';
 import redisPlugin from './index.js';
-import { RedisStore } from './redis-store.js';
+import { createRedisStore } from './redis-store.js';
 import { dropKeys, redisReachable, TEST_REDIS_URL, uniquePrefix } from './test-services.js';
 
 const reachable = await redisReachable();
@@ -29,7 +29,7 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
   test('writes snapshots to both stores with a TTL, and reads Redis first', async () => {
     const inner = new SqliteStore({ path: join(dir, `c${++n}.sqlite`) });
     const keyPrefix = prefix();
-    const store = new RedisStore({ store: inner, url: TEST_REDIS_URL, keyPrefix, snapshotTtlSeconds: 120 });
+    const store = createRedisStore({ store: inner, url: TEST_REDIS_URL, keyPrefix, snapshotTtlSeconds: 120 });
     await store.init();
     const redis = new Redis(TEST_REDIS_URL);
     try {
@@ -65,7 +65,7 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
       await advanceRun(inner, r, 1, { snapshots: [sampleSnapshot(r, [], 'snap-1')] });
       return r;
     })();
-    const store = new RedisStore({ store: inner, url: TEST_REDIS_URL, keyPrefix });
+    const store = createRedisStore({ store: inner, url: TEST_REDIS_URL, keyPrefix });
     await store.init();
     const redis = new Redis(TEST_REDIS_URL);
     try {
@@ -85,9 +85,9 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
   test('carries events between nodes: each node delivers every event once, in order', async () => {
     const shared = new MemoryStore();
     const keyPrefix = prefix();
-    const a = new RedisStore({ store: shared, url: TEST_REDIS_URL, keyPrefix });
-    const b = new RedisStore({ store: shared, url: TEST_REDIS_URL, keyPrefix });
-    const other = new RedisStore({ store: new MemoryStore(), url: TEST_REDIS_URL, keyPrefix: prefix() });
+    const a = createRedisStore({ store: shared, url: TEST_REDIS_URL, keyPrefix });
+    const b = createRedisStore({ store: shared, url: TEST_REDIS_URL, keyPrefix });
+    const other = createRedisStore({ store: new MemoryStore(), url: TEST_REDIS_URL, keyPrefix: prefix() });
     await Promise.all([a.init(), b.init(), other.init()]);
     try {
       const seenA: WorktrailEvent[] = [];
@@ -112,7 +112,7 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
   });
 
   test('fails at init with a typed error naming host and port, not the password', async () => {
-    const store = new RedisStore({
+    const store = createRedisStore({
       store: new MemoryStore(),
       url: 'redis://:hunter2-pw@127.0.0.1:1',
       connectTimeoutMs: 1000,
@@ -121,7 +121,7 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
     expect(error.code).toBe('LLMT_E_REDIS_UNREACHABLE');
     expect(error.message).toContain('redis:127.0.0.1:1');
     expect(error.message).not.toContain('hunter2-pw');
-    expect(() => new RedisStore({ store: undefined as never })).toThrow(/store/);
+    expect(() => createRedisStore({ store: undefined as never })).toThrow(/store/);
   });
 
   test('registers the redis store factory through its plugin', async () => {

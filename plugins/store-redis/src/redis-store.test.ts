@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Store } from '@llmteam/core';
 import { PostgresStore } from '@llmteam/store-postgres';
 import { SqliteStore } from '@llmteam/store-sqlite';
 import { storeConformanceSuite } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
-import { RedisStore } from './redis-store.js';
+import { createRedisStore } from './redis-store.js';
 import { dropKeys, redisReachable, TEST_REDIS_URL, uniquePrefix } from './test-services.js';
 
 const reachable = await redisReachable();
@@ -37,6 +38,15 @@ async function pgReachable(): Promise<boolean> {
   }
 }
 const pg = reachable && (await pgReachable());
+
+/** What each composed store was made of, for reopening, peers and cleanup. */
+const parts = new WeakMap<Store, { inner: SqliteStore | PostgresStore; keyPrefix: string }>();
+
+function redisOver(inner: SqliteStore | PostgresStore, keyPrefix: string): Store {
+  const store = createRedisStore({ store: inner, url: TEST_REDIS_URL, keyPrefix });
+  parts.set(store, { inner, keyPrefix });
+  return store;
+}
 let n = 0;
 
 function prefix(): string {
@@ -48,20 +58,11 @@ function prefix(): string {
 describe.skipIf(!reachable)('RedisStore over SQLite', () => {
   storeConformanceSuite({
     name: '@llmteam/store-redis over @llmteam/store-sqlite',
-    create: async () =>
-      new RedisStore({
-        store: new SqliteStore({ path: join(dir, `s${++n}.sqlite`) }),
-        url: TEST_REDIS_URL,
-        keyPrefix: prefix(),
-      }),
+    create: async () => redisOver(new SqliteStore({ path: join(dir, `s${++n}.sqlite`) }), prefix()),
     reopen: async (store) => {
-      const old = store as unknown as { inner: SqliteStore; options: { keyPrefix: string } };
+      const old = parts.get(store)!;
       await store.close();
-      return new RedisStore({
-        store: new SqliteStore({ path: old.inner.path }),
-        url: TEST_REDIS_URL,
-        keyPrefix: old.options.keyPrefix,
-      });
+      return redisOver(new SqliteStore({ path: (old.inner as SqliteStore).path }), old.keyPrefix);
     },
     test,
     expect,
@@ -74,22 +75,17 @@ describe.skipIf(!pg)('RedisStore over Postgres', () => {
     name: '@llmteam/store-redis over @llmteam/store-postgres',
     create: async () => {
       const schema = `redis_${process.pid}_${++n}_${Math.random().toString(36).slice(2, 6)}`;
-      return new RedisStore({
-        store: new PostgresStore({ url: PG_URL, schema }),
-        url: TEST_REDIS_URL,
-        keyPrefix: prefix(),
-      });
+      return redisOver(new PostgresStore({ url: PG_URL, schema }), prefix());
     },
     createPeer: async (store) => {
-      const old = store as unknown as { inner: PostgresStore; options: { keyPrefix: string } };
-      return new RedisStore({
-        store: new PostgresStore({ url: PG_URL, schema: old.inner.schema }),
-        url: TEST_REDIS_URL,
-        keyPrefix: old.options.keyPrefix,
-      });
+      const old = parts.get(store)!;
+      return redisOver(
+        new PostgresStore({ url: PG_URL, schema: (old.inner as PostgresStore).schema }),
+        old.keyPrefix,
+      );
     },
     destroy: async (store) => {
-      const inner = (store as unknown as { inner: PostgresStore }).inner;
+      const inner = parts.get(store)!.inner as PostgresStore;
       const ds = (inner as unknown as { dataSource?: { query(sql: string): Promise<unknown> } }).dataSource;
       await ds?.query(`DROP SCHEMA IF EXISTS "${inner.schema}" CASCADE`);
       await store.close();

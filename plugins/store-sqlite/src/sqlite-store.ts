@@ -1,15 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { type AuditDraft, type AuditRecord, chainAuditEntry, type StoreCapabilities } from '@llmteam/core';
 import {
-  type AuditRecord,
-  type Commit,
-  type CommitResult,
-  chainAuditEntry,
-  type StoreCapabilities,
-} from '@llmteam/core';
-import {
+  type CommitPlan,
   INSERT_RUN_SQL,
-  isVersionConflict,
   ROW_STATEMENTS,
   type RowPart,
   type RunHeader,
@@ -173,13 +167,11 @@ export class SqliteStore extends SqlStore {
     await super.close();
   }
 
-  override async commit(commit: Commit): Promise<CommitResult> {
-    const result = await super.commit(commit);
-    for (const record of result.audit) {
+  protected override onAuditAppended(records: AuditRecord[]): void {
+    for (const record of records) {
       const head = this.auditHeads.get(record.tenantId);
       if (!head || record.seq > head.seq) this.auditHeads.set(record.tenantId, record);
     }
-    return result;
   }
 
   protected override async beforeDestroy(): Promise<void> {
@@ -235,62 +227,46 @@ export class SqliteStore extends SqlStore {
     return { sql: `INSERT INTO llmteam_commit VALUES ${tuples.join(', ')}`, params };
   }
 
-  protected override async commitInOneStatement(
-    header: RunHeader,
-    parts: RowPart[],
-    _commit: Commit,
-  ): Promise<'done' | 'conflict' | 'unsupported'> {
-    const statement = this.commitStatement(header, parts);
-    if (!statement) return 'unsupported';
-    try {
-      // A failing trigger or constraint undoes the whole statement.
-      await this.runCommitStatement(statement);
-      return 'done';
-    } catch (error) {
-      if (isVersionConflict(error)) return 'conflict';
-      throw error;
+  /**
+   * The fast path: without timers to consume or remove, the whole commit (and its audit
+   * entries, when this store knows each tenant's chain head) is one INSERT into the commit
+   * view, atomic on its own. Otherwise the generic transaction, still writing header and
+   * rows in one statement where it can.
+   */
+  protected override async executeCommit(plan: CommitPlan): Promise<AuditRecord[]> {
+    if (plan.consume.length || plan.remove.length) return this.commitInTransaction(plan);
+    const records = this.chainOntoKnownHeads(plan.audit);
+    const statement = records && this.commitStatement(plan.header, plan.parts, records);
+    if (statement) {
+      try {
+        // No BEGIN: a failing trigger or constraint undoes the whole statement.
+        await this.runCommitStatement(statement);
+        return records;
+      } catch (error) {
+        if (!String((error as Error).message).includes(AUDIT_HEAD_MESSAGE)) throw error;
+        // Another writer appended (or a sweep): nothing was written; the transaction re-reads the heads.
+        for (const r of records) this.auditHeads.delete(r.tenantId);
+      }
     }
+    return this.commitInTransaction(plan, async (tx, p) => {
+      const rows = this.commitStatement(p.header, p.parts);
+      if (rows) await tx.exec(rows.sql, rows.params);
+      else await this.writePlan(tx, p);
+    });
   }
 
-  protected override async commitWithAuditInOneStatement(
-    header: RunHeader,
-    parts: RowPart[],
-    commit: Commit,
-  ): Promise<AuditRecord[] | 'conflict' | 'unsupported'> {
+  /** Audit drafts chained onto the heads this store last wrote, or undefined when one is unknown. */
+  private chainOntoKnownHeads(drafts: AuditDraft[]): AuditRecord[] | undefined {
     const heads = new Map<string, Pick<AuditRecord, 'seq' | 'hash'>>();
     const records: AuditRecord[] = [];
-    for (const draft of commit.audit ?? []) {
+    for (const draft of drafts) {
       const head = heads.get(draft.tenantId) ?? this.auditHeads.get(draft.tenantId);
-      // A tenant whose head this store has not seen yet: the transaction reads it.
-      if (!head) return 'unsupported';
+      if (!head) return undefined;
       const record = chainAuditEntry(draft, head);
       heads.set(draft.tenantId, record);
       records.push(record);
     }
-    const statement = this.commitStatement(header, parts, records);
-    if (!statement) return 'unsupported';
-    try {
-      await this.runCommitStatement(statement);
-      return records;
-    } catch (error) {
-      if (isVersionConflict(error)) return 'conflict';
-      if (!String((error as Error).message).includes(AUDIT_HEAD_MESSAGE)) throw error;
-      // Another writer appended (or a sweep): nothing was written; the transaction re-reads the heads.
-      for (const tenantId of heads.keys()) this.auditHeads.delete(tenantId);
-      return 'unsupported';
-    }
-  }
-
-  protected override async writeCommit(
-    tx: SqlExecutor,
-    header: RunHeader,
-    parts: RowPart[],
-    _commit: Commit,
-  ): Promise<boolean> {
-    const statement = this.commitStatement(header, parts);
-    if (!statement) return false;
-    await tx.exec(statement.sql, statement.params);
-    return true;
+    return records;
   }
 
   /**

@@ -72,12 +72,13 @@ describe('sweepRetention', () => {
       expect((await store.getRun('forever', 'old-done'))?.status).toBe('completed');
       expect(await store.getSnapshot('forever', 'old-done-snap')).toBeDefined();
       const audit = await store.listAudit('short');
-      expect(audit.map((a) => a.action)).toEqual(['retention.swept']);
-      expect(audit[0].data).toMatchObject({ runs: ['old-done'], snapshots: 1 });
+      // The tenant's creation is audited too, before the sweep.
+      expect(audit.map((a) => a.action)).toEqual(['tenant.created', 'retention.swept']);
+      expect(audit[1].data).toMatchObject({ runs: ['old-done'], snapshots: 1 });
       expect(verifyAuditChain(audit).valid).toBe(true);
       // A second sweep finds nothing and writes no audit entry.
       expect((await sweepRetention(store, { now: new Date(now).toISOString() })).tenants).toEqual([]);
-      expect(await store.listAudit('short')).toHaveLength(1);
+      expect(await store.listAudit('short')).toHaveLength(2);
     } finally {
       await store.close();
     }

@@ -11,6 +11,8 @@ export interface AuthInfo {
   subject: string;
   groups: string[];
   roles: Role[];
+  /** When the key stops working (ISO time); absent: never. */
+  expiresAt?: string;
 }
 
 /** Hex SHA-256 of a secret: what the store keeps instead of the secret. */
@@ -34,13 +36,15 @@ export interface CreateApiKeyOptions {
   groups?: string[];
   /** Use this secret instead of a random one (bootstrap keys). */
   secret?: string;
+  /** When the key stops working (ISO time). @default never */
+  expiresAt?: string;
   /** @default new Date() */
   now?: Date;
 }
 
 /** Creates and stores a key; the returned `secret` is never stored and cannot be shown again. */
 export async function createApiKey(
-  store: Store,
+  store: Pick<Store, 'putApiKey'>,
   options: CreateApiKeyOptions,
 ): Promise<{ record: ApiKeyRecord; secret: string }> {
   const secret = options.secret ?? generateApiKeySecret();
@@ -54,6 +58,7 @@ export async function createApiKey(
     subject: options.subject ?? options.name ?? `key:${keyId}`,
     groups: options.groups ?? [],
     createdAt: (options.now ?? new Date()).toISOString(),
+    ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
   };
   await store.putApiKey(record);
   return { record, secret };
@@ -76,17 +81,41 @@ function toAuthInfo(record: ApiKeyRecord): AuthInfo {
     subject: record.subject,
     groups: record.groups,
     roles: record.roles,
+    ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
   };
 }
 
-/** Looks a secret up by its hash; undefined for unknown or revoked keys. */
-export async function authenticate(store: Store, secret: string | undefined): Promise<AuthInfo | undefined> {
+/**
+ * Why a stored key cannot be used at `now`, or undefined when it can: revoked, expired, or
+ * its tenant is suspended.
+ */
+export async function keyRefusal(
+  store: Store,
+  record: ApiKeyRecord | undefined,
+  now: number,
+): Promise<'unknown' | 'revoked' | 'expired' | 'suspended' | undefined> {
+  if (!record) return 'unknown';
+  if (record.revokedAt) return 'revoked';
+  if (record.expiresAt && Date.parse(record.expiresAt) <= now) return 'expired';
+  if ((await store.getTenant(record.tenantId))?.suspendedAt) return 'suspended';
+  return undefined;
+}
+
+/**
+ * Looks a secret up by its hash; undefined for unknown, revoked or expired keys and keys of
+ * a suspended tenant.
+ */
+export async function authenticate(
+  store: Store,
+  secret: string | undefined,
+  now: number = Date.now(),
+): Promise<AuthInfo | undefined> {
   if (!secret?.startsWith(API_KEY_PREFIX)) return undefined;
   const hash = hashApiKey(secret);
   const record = await store.findApiKeyByHash(hash);
   // The lookup is by hash already; the constant-time compare guards stores that match loosely.
-  if (!record || record.revokedAt || !timingSafeEqual(Buffer.from(record.secretHash), Buffer.from(hash)))
-    return undefined;
+  if (!record || !timingSafeEqual(Buffer.from(record.secretHash), Buffer.from(hash))) return undefined;
+  if (await keyRefusal(store, record, now)) return undefined;
   return toAuthInfo(record);
 }
 

@@ -1,5 +1,6 @@
-import type { Actor, Role } from '@llmteam/core';
-import { GatewayError } from '../errors.js';
+import type { Actor, Role, TenantEngine } from '@llmteam/core';
+import type { GatewayContext } from '../context.js';
+import { GatewayError, unauthenticatedError } from '../errors.js';
 import type { AuthInfo } from './api-keys.js';
 
 /** What a caller wants to do; each role grants a set of these. */
@@ -23,11 +24,7 @@ export function can(auth: AuthInfo | undefined, permission: Permission): boolean
 
 /** The authenticated caller, or an UNAUTHENTICATED error. */
 export function requireAuth(auth: AuthInfo | undefined): AuthInfo {
-  if (!auth)
-    throw new GatewayError(
-      'LLMT_E_GW_UNAUTHENTICATED',
-      'Authentication required: send "Authorization: Bearer <api key>"',
-    );
+  if (!auth) throw unauthenticatedError();
   return auth;
 }
 
@@ -49,4 +46,16 @@ export function scopeOf(auth: AuthInfo): { tenantId: string; actor: Actor } {
     tenantId: auth.tenantId,
     actor: { subject: auth.subject, groups: auth.groups, roles: auth.roles },
   };
+}
+
+/**
+ * The caller (when it holds `permission`) and the engine seen from its tenant, acting as
+ * the caller: what every resolver works with instead of the engine and its store.
+ */
+export function tenantFor(
+  ctx: Pick<GatewayContext, 'auth' | 'engine'>,
+  permission: Permission,
+): { auth: AuthInfo; tenant: TenantEngine } {
+  const auth = requirePermission(ctx.auth, permission);
+  return { auth, tenant: ctx.engine.forTenant(auth.tenantId, scopeOf(auth).actor) };
 }

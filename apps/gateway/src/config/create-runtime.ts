@@ -12,6 +12,7 @@ import {
   type StoreFactory,
 } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
+import { withCommitTiming } from '../observability/commit-timing.js';
 import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
 
@@ -48,6 +49,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     apiVersion: '',
     options: entry.options ?? {},
     logger: logger.child({ plugin: entry.plugin.name }),
+    secrets: { get: async () => undefined },
     registerStore: (name, factory) => factories.push([name, factory]),
     registerStepType: ignore,
     registerChannel: ignore,
@@ -58,6 +60,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     registerActionCoordination: ignore,
     registerResource: ignore,
     registerSecretsProvider: ignore,
+    registerRoute: ignore,
   };
   await entry.plugin.setup(api);
   const factory = factories[0]?.[1];
@@ -99,6 +102,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     store = await (await storeFactoryOf(plugin, logger))(plugin.options ?? {});
   }
+  // Timed for the gateway's `/metrics` (store commit latency); otherwise the same store.
+  store = withCommitTiming(store);
   const plugins = await importPlugins(loaded.config.plugins ?? [], loaded.dir);
   const engine = createEngine({
     ...options.engine,

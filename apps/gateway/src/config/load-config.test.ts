@@ -31,6 +31,25 @@ describe('config loading', () => {
     });
   });
 
+  it('refuses unknown keys, naming them and the known ones', async () => {
+    const typo = mkdtempSync(join(dir, 'typo-'));
+    writeFileSync(join(typo, 'llmteam.config.json'), JSON.stringify({ plugin: [], store: 'x' }));
+    await expect(loadConfig({ cwd: typo })).rejects.toMatchObject({
+      code: 'LLMT_E_GW_CONFIG',
+      message: expect.stringMatching(/unknown key "plugin"; known keys: store, plugins, gateway/),
+    });
+    const moved = mkdtempSync(join(dir, 'moved-'));
+    writeFileSync(
+      join(moved, 'llmteam.config.json'),
+      JSON.stringify({ gateway: { slackSigningSecret: 's' } }),
+    );
+    await expect(loadConfig({ cwd: moved })).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /gateway: unknown key "slackSigningSecret".*notify-slack.*known keys: port, publicUrl/,
+      ),
+    });
+  });
+
   it('loads plugins from the config directory; their step types appear and run like built-ins', async () => {
     const project = mkdtempSync(join(dir, 'project-'));
     // A plugin module written the way a package would be; definePlugin comes from the test's core.

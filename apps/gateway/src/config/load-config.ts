@@ -14,7 +14,7 @@ export interface LlmteamConfig {
   /** Plugins to load, in order. @default [] */
   plugins?: PluginEntry[];
   /** Gateway settings the config may carry (the command line wins). */
-  gateway?: { port?: number; publicUrl?: string; slackSigningSecret?: string };
+  gateway?: { port?: number; publicUrl?: string };
   /**
    * Hosts and secrets granted to step types beyond their own declarations, e.g.
    * `{ "http_action": { "hosts": ["api.example.com"], "secrets": ["erp_token"] } }`.
@@ -33,6 +33,28 @@ export interface LlmteamConfig {
    * metadata addresses are refused. @default { "allow": [] }
    */
   outbound?: { allow?: string[] };
+}
+
+/** The top-level keys a config may have; any other is refused. */
+export const CONFIG_KEYS = ['store', 'plugins', 'gateway', 'permissions', 'actions', 'outbound'] as const;
+
+/** The keys of the config's `gateway` section. */
+const GATEWAY_KEYS = ['port', 'publicUrl'];
+
+/** Refuses keys a config section does not know, naming them and the known ones. */
+function refuseUnknown(
+  value: Record<string, unknown>,
+  known: readonly string[],
+  where: string,
+  hints: Record<string, string> = {},
+): void {
+  const unknown = Object.keys(value).filter((k) => !known.includes(k));
+  if (!unknown.length) return;
+  const hint = unknown.flatMap((k) => (hints[k] ? [` (${k}: ${hints[k]})`] : [])).join('');
+  throw new GatewayError(
+    'LLMT_E_GW_CONFIG',
+    `${where}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}${hint}; known keys: ${known.join(', ')}`,
+  );
 }
 
 /** A loaded config and the directory its package names resolve from. */
@@ -60,6 +82,17 @@ function check(config: unknown, file: string): LlmteamConfig {
     );
   }
   const c = config as Record<string, unknown>;
+  refuseUnknown(c, CONFIG_KEYS, file);
+  if (c.gateway !== undefined) {
+    if (typeof c.gateway !== 'object' || c.gateway === null || Array.isArray(c.gateway))
+      throw new GatewayError(
+        'LLMT_E_GW_CONFIG',
+        `${file}: gateway must be { "port": 4000, "publicUrl": "..." }`,
+      );
+    refuseUnknown(c.gateway as Record<string, unknown>, GATEWAY_KEYS, `${file}: gateway`, {
+      slackSigningSecret: 'now the "signingSecret" option of the @llmteam/notify-slack plugin',
+    });
+  }
   const entry = (value: unknown, where: string) => {
     const ok =
       typeof value === 'string' ||

@@ -1,29 +1,66 @@
-import type { Express } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { consoleAssetsDir } from '@llmteam/console';
+import express, { type Express, type Request } from 'express';
 import { page } from './html.js';
 
-// The inbox talks to /graphql with the key the user pastes (kept in sessionStorage only).
-const SCRIPT = `
-const q=(s)=>document.querySelector(s);const key=()=>sessionStorage.getItem('llmteamKey')||'';
-async function gql(query,variables){const r=await fetch('/graphql',{method:'POST',headers:{'content-type':'application/json',authorization:'Bearer '+key()},body:JSON.stringify({query,variables})});const j=await r.json();if(j.errors)throw new Error(j.errors[0].message);return j.data;}
-function esc(s){return String(s??'').replace(/[&<>"']/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'})[c]);}
-async function load(){const list=q('#inbox');try{const d=await gql('{ interactions { id title type priority status deadline runId description } }');
-list.innerHTML=d.interactions.length?d.interactions.map(i=>'<li><strong>'+esc(i.title)+'</strong> <small>'+esc(i.type)+' · '+esc(i.priority)+' · run '+esc(i.runId)+(i.deadline?' · due '+esc(i.deadline):'')+'</small><br>'+esc(i.description)+'<br><button class="approve" data-id="'+esc(i.id)+'" data-a="approve">Approve</button><button class="reject" data-id="'+esc(i.id)+'" data-a="reject">Reject</button></li>').join(''):'<li>Nothing waiting for you.</li>';}catch(e){list.innerHTML='<li>'+esc(e.message)+'</li>';}}
-document.addEventListener('click',async(e)=>{const b=e.target.closest('button[data-a]');if(!b)return;try{await gql('mutation($id:ID!){ '+b.dataset.a+'(requestId:$id){ id status } }',{id:b.dataset.id});}catch(err){alert(err.message);}load();});
-q('#key').value=key();q('#save').onclick=()=>{sessionStorage.setItem('llmteamKey',q('#key').value.trim());load();};load();`;
+/** Options of {@link mountConsole}. */
+export interface ConsoleOptions {
+  /** Folder of the built console (`index.html`, `assets/`). @default the `@llmteam/console` package's build */
+  dir?: string;
+}
 
-/** `GET /`: a minimal approval inbox for people (served by the gateway, no build step). */
-export function mountConsole(app: Express): void {
-  const html = page(
-    'llmteam inbox',
-    `<h1>Approval inbox</h1><p><input id="key" type="password" placeholder="API key (llmt_...)" size="40"> <button id="save">Use key</button></p><ul id="inbox"></ul><script>${SCRIPT}</script>`,
+// The console only talks to this origin (HTTP and graphql-ws); React Flow sets inline styles.
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self' ws: wss:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+/** Paths of the console's own pages: a reload or a shared link must land on the app. */
+const ROUTES = [
+  '/',
+  '/inbox',
+  '/runs',
+  '/runs/*rest',
+  '/segments',
+  '/segments/*rest',
+  '/canvas',
+  '/canvas/*rest',
+];
+
+function wantsHtml(req: Request): boolean {
+  return req.accepts(['json', 'html']) === 'html' && !req.query.query;
+}
+
+/**
+ * Serves the web console at `/` (its routes fall back to `index.html`) and its GraphQL
+ * explorer when a browser opens `GET /graphql`. Mount it before the GraphQL endpoint: the
+ * explorer route passes API requests (`?query=`, JSON accept headers) through.
+ */
+export function mountConsole(app: Express, options: ConsoleOptions = {}): void {
+  const dir = options.dir ?? consoleAssetsDir;
+  const index = join(dir, 'index.html');
+  const missing = page(
+    'llmteam console not built',
+    '<h1>The console is not built</h1><p>Run <code>pnpm build</code> (or <code>pnpm --filter @llmteam/console build</code>) and reload.</p>',
   );
-  app.get('/', (_req, res) => {
-    res
-      .set(
-        'Content-Security-Policy',
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
-      )
-      .type('html')
-      .send(html);
-  });
+  const sendIndex = (res: express.Response) => {
+    res.set('Content-Security-Policy', CSP).set('Cache-Control', 'no-cache');
+    if (existsSync(index)) res.sendFile(index);
+    else res.status(503).type('html').send(missing);
+  };
+  // Asset names carry a content hash, so they are cached for good; a missing one is a plain 404.
+  app.use(
+    '/assets',
+    express.static(join(dir, 'assets'), { immutable: true, maxAge: '1y', index: false }),
+    (_req, res) => void res.status(404).type('text').send('Not found'),
+  );
+  app.get(ROUTES, (_req, res) => sendIndex(res));
+  app.get('/graphql', (req, res, next) => (wantsHtml(req) ? sendIndex(res) : next()));
 }

@@ -43,7 +43,7 @@ export function mountRespondLinks(app: Express, options: RespondLinksOptions): v
   const { engine, secret, logger } = options;
   const load = async (token: string) => {
     const payload = verifyResponseToken(token, secret, { now: engine.clock.now() });
-    const interaction = await engine.store.getInteraction(payload.tenantId, payload.interactionId);
+    const interaction = await engine.forTenant(payload.tenantId).getInteraction(payload.interactionId);
     return { payload, interaction };
   };
   const refuse = (res: Response, error: unknown) => {

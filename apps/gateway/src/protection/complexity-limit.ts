@@ -15,14 +15,21 @@ const {
 
 /** Options of {@link useComplexityLimit}. */
 export interface ComplexityLimitOptions {
-  /** Highest cost allowed. @default 2000 */
+  /** Highest cost allowed. @default 5000 */
   maxComplexity?: number;
   /** Assumed size of a list field without a `first` or `limit` argument. @default 10 */
   defaultListSize?: number;
 }
 
 /** Default of {@link ComplexityLimitOptions.maxComplexity}. */
-export const DEFAULT_MAX_COMPLEXITY = 2000;
+export const DEFAULT_MAX_COMPLEXITY = 5000;
+
+/** A list field that multiplies the cost of what it selects, and the argument that sizes it. */
+interface Multiplier {
+  field: string;
+  argument?: string;
+  size: number;
+}
 
 function numberArg(
   value: ValueNode | undefined,
@@ -42,13 +49,22 @@ function numberArg(
  * of what it selects by its `first` / `limit` argument (or `defaultListSize`).
  */
 export function operationComplexity(operation: OperationCheck, defaultListSize = 10): number {
+  return complexityOf(operation, defaultListSize).cost;
+}
+
+/** The cost, and the list fields that multiply it (largest first). */
+function complexityOf(
+  operation: OperationCheck,
+  defaultListSize: number,
+): { cost: number; multipliers: Multiplier[] } {
+  const multipliers = new Map<string, Multiplier>();
   const { schema, document, variables } = operation;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions)
     if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const op = operation.operationName ? ops.find((o) => o.name?.value === operation.operationName) : ops[0];
-  if (!op) return 0;
+  if (!op) return { cost: 0, multipliers: [] };
   const root =
     op.operation === 'query'
       ? schema.getQueryType()
@@ -77,6 +93,14 @@ export function operationComplexity(operation: OperationCheck, defaultListSize =
         const own =
           numberArg(sizeArg?.value, variables) ?? (typeof declared === 'number' ? declared : undefined);
         const size = list ? (own ?? pageSize ?? defaultListSize) : 1;
+        const sizingArg = field?.args.find((a) => a.name === 'first' || a.name === 'limit')?.name;
+        if (sizingArg && sel.selectionSet) {
+          const key = `${sel.name.value}.${sizingArg}`;
+          const known = multipliers.get(key);
+          const by = list ? size : (own ?? defaultListSize);
+          if (!known || known.size < by)
+            multipliers.set(key, { field: sel.name.value, argument: sizingArg, size: by });
+        }
         const childType = field ? getNamedType(field.type) : undefined;
         const childPage = list ? undefined : own;
         const child = sel.selectionSet
@@ -104,7 +128,8 @@ export function operationComplexity(operation: OperationCheck, defaultListSize =
     }
     return cost;
   };
-  return walk(root, op.selectionSet, new Set());
+  const cost = walk(root, op.selectionSet, new Set());
+  return { cost, multipliers: [...multipliers.values()].sort((a, b) => b.size - a.size) };
 }
 
 /** Refuses operations whose estimated cost is above `maxComplexity`, with code QUERY_TOO_COMPLEX. */
@@ -112,9 +137,12 @@ export function useComplexityLimit(options: ComplexityLimitOptions = {}): Gatewa
   const maxComplexity = options.maxComplexity ?? DEFAULT_MAX_COMPLEXITY;
   const listSize = options.defaultListSize ?? 10;
   return operationCheckPlugin('complexity-limit', (operation) => {
-    const complexity = operationComplexity(operation, listSize);
+    const { cost: complexity, multipliers } = complexityOf(operation, listSize);
     if (complexity <= maxComplexity) return undefined;
-    return new GraphQLError(`Query complexity ${complexity} exceeds the limit of ${maxComplexity}`, {
+    const hint = multipliers.length
+      ? `; lower ${multipliers.map((m) => `\`${m.argument}\` of \`${m.field}\` (now ${m.size})`).join(' or ')}, or select fewer fields`
+      : '; select fewer fields';
+    return new GraphQLError(`Query complexity ${complexity} exceeds the limit of ${maxComplexity}${hint}`, {
       extensions: {
         code: 'QUERY_TOO_COMPLEX',
         llmteamCode: 'LLMT_E_GW_QUERY_TOO_COMPLEX',

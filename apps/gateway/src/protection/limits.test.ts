@@ -64,4 +64,18 @@ describe('complexity limit', () => {
     const [error] = plugin.onSubscribe?.(op('{ runs(first: 100) { edges { node { id status } } } }')) ?? [];
     expect(error.extensions.code).toBe('QUERY_TOO_COMPLEX');
   });
+
+  it('lets a runs list with their events pass at default page sizes, and names the arguments to lower when it refuses', () => {
+    const plugin = useComplexityLimit();
+    const everyday = '{ runs { edges { node { id status events { seq type } } } } }';
+    expect(plugin.onSubscribe?.(op(everyday))).toBeUndefined();
+    expect(
+      plugin.onSubscribe?.(op('{ runs(first: 20) { edges { node { id status events { seq type } } } } }')),
+    ).toBeUndefined();
+    const [error] =
+      plugin.onSubscribe?.(op('{ runs(first: 100) { edges { node { id events(limit: 500) { seq } } } } }')) ??
+      [];
+    expect(error.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(error.message).toMatch(/lower `limit` of `events` \(now 500\) or `first` of `runs` \(now 100\)/);
+  });
 });

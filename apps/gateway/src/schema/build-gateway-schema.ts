@@ -4,6 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './enums.js';
 import { EventQueryResolver } from './event-query-resolver.js';
+import { InteractionFieldsResolver } from './interaction-fields-resolver.js';
 import { MutationResolver } from './mutation-resolver.js';
 import { ProcessResolver } from './process-resolver.js';
 import { QueryResolver } from './query-resolver.js';
@@ -14,6 +15,7 @@ import { SubscriptionResolver } from './subscription-resolver.js';
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [
+      InteractionFieldsResolver,
       QueryResolver,
       MutationResolver,
       RunFieldsResolver,

@@ -1,5 +1,6 @@
 /** Maps store records to the GraphQL shapes of `object-types.ts`. */
 import type {
+  ApiKeyRecord,
   AuditRecord,
   WorktrailEvent as EventRecord,
   InteractionRecord,
@@ -11,6 +12,7 @@ import type {
   TimerRecord,
 } from '@llmteam/core';
 import type {
+  ApiKey,
   AuditEvent,
   Interaction,
   Run,
@@ -69,8 +71,12 @@ export function toEvent(event: EventRecord): WorktrailEvent {
   };
 }
 
-export function toInteraction(record: InteractionRecord): Interaction {
+/** An interaction with the record it came from, for fields resolved from more than it (`context`). */
+export type InteractionSource = Interaction & { record?: InteractionRecord };
+
+export function toInteraction(record: InteractionRecord): InteractionSource {
   return {
+    record,
     id: record.interactionId,
     runId: record.runId,
     stepId: record.stepId,
@@ -150,5 +156,20 @@ export function toStepType(info: StepTypeInfo): StepType {
     outputs: info.outputs.map(port),
     dynamicPorts: info.dynamicPorts,
     permissions: info.permissions,
+  };
+}
+
+/** An API key record as GraphQL shows it (the hash of its secret stays in the store). */
+export function toApiKey(record: ApiKeyRecord): ApiKey {
+  return {
+    id: record.keyId,
+    tenantId: record.tenantId,
+    roles: record.roles,
+    name: record.name,
+    subject: record.subject,
+    groups: record.groups,
+    createdAt: record.createdAt,
+    revokedAt: record.revokedAt,
+    expiresAt: record.expiresAt,
   };
 }

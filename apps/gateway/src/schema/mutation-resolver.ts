@@ -1,13 +1,13 @@
 import { LlmteamError, type Role, type TenantTier } from '@llmteam/core';
-import { JSONResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { createApiKey, ensureTenant } from '../auth/api-keys.js';
-import { requirePermission, scopeOf } from '../auth/permissions.js';
+import { createApiKey } from '../auth/api-keys.js';
+import { requirePermission, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { RoleEnum, TenantTierEnum } from './enums.js';
-import { toInteraction, toRun, toSegment, toSnapshot } from './mappers.js';
-import { CreatedApiKey, Interaction, Run, Segment, Snapshot, Tenant } from './object-types.js';
+import { toApiKey, toInteraction, toRun, toSegment, toSnapshot } from './mappers.js';
+import { ApiKey, CreatedApiKey, Interaction, Run, Segment, Snapshot, Tenant } from './object-types.js';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -21,8 +21,7 @@ export class MutationResolver {
     @Ctx() ctx: GatewayContext,
     @Arg('definition', () => JSONResolver) definition: unknown,
   ): Promise<Segment> {
-    const auth = requirePermission(ctx.auth, 'operate');
-    return toSegment(await ctx.engine.upsertSegment(definition, scopeOf(auth)));
+    return toSegment(await tenantFor(ctx, 'operate').tenant.upsertSegment(definition));
   }
 
   @Mutation(() => Run)
@@ -33,9 +32,7 @@ export class MutationResolver {
     @Arg('idempotencyKey', () => String, { nullable: true }) idempotencyKey?: string,
     @Arg('version', () => String, { nullable: true }) version?: string,
   ): Promise<Run> {
-    const auth = requirePermission(ctx.auth, 'operate');
-    const run = await ctx.engine.startRun({
-      ...scopeOf(auth),
+    const run = await tenantFor(ctx, 'operate').tenant.startRun({
       segmentId,
       input: input ?? {},
       ...(version ? { version } : {}),
@@ -50,23 +47,17 @@ export class MutationResolver {
     @Arg('id', () => ID) id: string,
     @Arg('reason', () => String, { nullable: true }) reason?: string,
   ): Promise<Run> {
-    const auth = requirePermission(ctx.auth, 'operate');
-    await ensureRun(ctx, id);
-    return toRun(await ctx.engine.cancelRun(id, { ...scopeOf(auth), ...(reason ? { reason } : {}) }));
+    return toRun(await tenantFor(ctx, 'operate').tenant.cancelRun(id, reason ?? undefined));
   }
 
   @Mutation(() => Run)
   async pauseRun(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<Run> {
-    const auth = requirePermission(ctx.auth, 'operate');
-    await ensureRun(ctx, id);
-    return toRun(await ctx.engine.pauseRun(id, scopeOf(auth)));
+    return toRun(await tenantFor(ctx, 'operate').tenant.pauseRun(id));
   }
 
   @Mutation(() => Run)
   async resumeRun(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<Run> {
-    const auth = requirePermission(ctx.auth, 'operate');
-    await ensureRun(ctx, id);
-    return toRun(await ctx.engine.resumeRun(id, scopeOf(auth)));
+    return toRun(await tenantFor(ctx, 'operate').tenant.resumeRun(id));
   }
 
   @Mutation(() => Interaction)
@@ -108,19 +99,12 @@ export class MutationResolver {
 
   @Mutation(() => Snapshot)
   async createSnapshot(@Ctx() ctx: GatewayContext, @Arg('runId', () => ID) runId: string): Promise<Snapshot> {
-    const auth = requirePermission(ctx.auth, 'operate');
-    await ensureRun(ctx, runId);
-    return toSnapshot(await ctx.engine.createSnapshot(runId, scopeOf(auth)));
+    return toSnapshot(await tenantFor(ctx, 'operate').tenant.createSnapshot(runId));
   }
 
   @Mutation(() => Run)
   async forkRun(@Ctx() ctx: GatewayContext, @Arg('snapshotId', () => ID) snapshotId: string): Promise<Run> {
-    const auth = requirePermission(ctx.auth, 'operate');
-    const snapshot = await ctx.engine.store.getSnapshot(auth.tenantId, snapshotId);
-    if (!snapshot || snapshot.tenantId !== auth.tenantId) {
-      throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No snapshot "${snapshotId}" in this tenant`);
-    }
-    return toRun(await ctx.engine.forkRun(snapshotId, scopeOf(auth)));
+    return toRun(await tenantFor(ctx, 'operate').tenant.forkRun(snapshotId));
   }
 
   @Mutation(() => Tenant, { description: 'Admins of tenant `default` only' })
@@ -139,16 +123,18 @@ export class MutationResolver {
         'Tenant id must be 1-63 lower-case letters, digits, "-" or "_", starting with a letter or digit',
       );
     }
-    const store = ctx.engine.store;
-    if (await store.getTenant(id)) throw new LlmteamError('LLMT_E_CONFLICT', `Tenant "${id}" already exists`);
-    const record = {
-      tenantId: id,
+    const created = ctx.engine.forTenant(id, {
+      subject: auth.subject,
+      groups: auth.groups,
+      roles: auth.roles,
+    });
+    if (await created.getTenant()) throw new LlmteamError('LLMT_E_CONFLICT', `Tenant "${id}" already exists`);
+    const record = await created.putTenant({
       name,
       tier: tier ?? 'standard',
       limits: {},
       createdAt: new Date(ctx.engine.clock.now()).toISOString(),
-    };
-    await store.putTenant(record);
+    });
     return { id: record.tenantId, name: record.name, tier: record.tier, createdAt: record.createdAt };
   }
 
@@ -162,6 +148,11 @@ export class MutationResolver {
     @Arg('name', () => String, { nullable: true }) name?: string,
     @Arg('subject', () => String, { nullable: true }) subject?: string,
     @Arg('groups', () => [String], { nullable: true }) groups?: string[],
+    @Arg('expiresAt', () => DateTimeResolver, {
+      nullable: true,
+      description: 'When the key stops working; default never',
+    })
+    expiresAt?: Date,
   ): Promise<CreatedApiKey> {
     const auth = requirePermission(ctx.auth, 'admin');
     if (auth.tenantId !== tenantId && auth.tenantId !== 'default') {
@@ -169,17 +160,30 @@ export class MutationResolver {
     }
     if (roles.length === 0)
       throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'roles must name at least one role');
-    const store = ctx.engine.store;
-    if (tenantId === 'default') await ensureTenant(store, 'default', 'Default');
-    else if (!(await store.getTenant(tenantId)))
-      throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No tenant "${tenantId}"`);
-    const { record, secret } = await createApiKey(store, {
+    if (expiresAt && expiresAt.getTime() <= ctx.engine.clock.now())
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'expiresAt must be in the future');
+    const target = ctx.engine.forTenant(tenantId, {
+      subject: auth.subject,
+      groups: auth.groups,
+      roles: auth.roles,
+    });
+    if (!(await target.getTenant())) {
+      if (tenantId !== 'default') throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No tenant "${tenantId}"`);
+      await target.putTenant({
+        name: 'Default',
+        tier: 'standard',
+        limits: {},
+        createdAt: new Date(ctx.engine.clock.now()).toISOString(),
+      });
+    }
+    const { record, secret } = await createApiKey(target, {
       tenantId,
       roles,
       ...(name ? { name } : {}),
       ...(subject ? { subject } : {}),
       groups: groups ?? [],
       now: new Date(ctx.engine.clock.now()),
+      ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
     });
     return {
       id: record.keyId,
@@ -189,16 +193,34 @@ export class MutationResolver {
       name: record.name,
       subject: record.subject,
       groups: record.groups,
+      expiresAt: record.expiresAt,
     };
   }
-}
 
-/** NOT_FOUND unless the run exists in the caller's tenant (before any engine call with its id). */
-async function ensureRun(ctx: GatewayContext, runId: string): Promise<void> {
-  const auth = requirePermission(ctx.auth, 'read');
-  const run = await ctx.engine.store.getRun(auth.tenantId, runId);
-  if (!run || run.tenantId !== auth.tenantId)
-    throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No run "${runId}" in this tenant`);
+  @Mutation(() => ApiKey, {
+    description:
+      "Admins of the key's tenant (or of `default`, naming `tenantId`). HTTP refuses the key at once; its live graphql-ws sessions close with 4403 within seconds",
+  })
+  async revokeApiKey(
+    @Ctx() ctx: GatewayContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('tenantId', () => ID, { nullable: true })
+    tenantId?: string,
+  ): Promise<ApiKey> {
+    const auth = requirePermission(ctx.auth, 'admin');
+    const target = tenantId ?? auth.tenantId;
+    if (target !== auth.tenantId && auth.tenantId !== 'default') {
+      throw new GatewayError('LLMT_E_GW_FORBIDDEN', 'An admin key revokes keys of its own tenant only');
+    }
+    const tenant = ctx.engine.forTenant(target, {
+      subject: auth.subject,
+      groups: auth.groups,
+      roles: auth.roles,
+    });
+    const record = await tenant.revokeApiKey(id, new Date(ctx.engine.clock.now()).toISOString());
+    ctx.info.recheckSessions();
+    return toApiKey(record);
+  }
 }
 
 /** Answers an interaction of the caller's tenant as the caller. */
@@ -211,10 +233,5 @@ async function answer(
     comment?: string;
   },
 ): Promise<Interaction> {
-  const auth = requirePermission(ctx.auth, 'answer');
-  const existing = await ctx.engine.store.getInteraction(auth.tenantId, requestId);
-  if (!existing || existing.tenantId !== auth.tenantId) {
-    throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No interaction "${requestId}" in this tenant`);
-  }
-  return toInteraction(await ctx.engine.respond(requestId, { ...scopeOf(auth), ...options }));
+  return toInteraction(await tenantFor(ctx, 'answer').tenant.respond(requestId, options));
 }

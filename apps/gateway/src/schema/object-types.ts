@@ -249,6 +249,21 @@ export class CreatedApiKey {
   @Field(() => String, { nullable: true }) name?: string;
   @Field(() => String) subject!: string;
   @Field(() => [String]) groups!: string[];
+  @Field(() => DateTimeResolver, { nullable: true, description: 'When the key stops working' })
+  expiresAt?: string;
+}
+
+@ObjectType({ description: 'An API key as the store keeps it (never its secret)' })
+export class ApiKey {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) tenantId!: string;
+  @Field(() => [RoleEnum]) roles!: string[];
+  @Field(() => String, { nullable: true }) name?: string;
+  @Field(() => String) subject!: string;
+  @Field(() => [String]) groups!: string[];
+  @Field(() => DateTimeResolver) createdAt!: string;
+  @Field(() => DateTimeResolver, { nullable: true }) revokedAt?: string;
+  @Field(() => DateTimeResolver, { nullable: true }) expiresAt?: string;
 }
 
 @ObjectType({ description: 'The caller, as its API key describes it' })

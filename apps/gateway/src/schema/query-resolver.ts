@@ -7,13 +7,14 @@ import {
 } from '@llmteam/core';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { requireAuth, requirePermission, scopeOf } from '../auth/permissions.js';
+import { requireAuth, requirePermission, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { decodeRunCursor, encodeRunCursor } from './cursor.js';
 import { InteractionStatusEnum, RunStatusEnum, StepCategoryEnum } from './enums.js';
-import { toAudit, toInteraction, toRun, toSegment, toStepType } from './mappers.js';
+import { toApiKey, toAudit, toInteraction, toRun, toSegment, toStepType } from './mappers.js';
 import {
   Action,
+  ApiKey,
   AuditEvent,
   AuditVerification,
   Health,
@@ -35,7 +36,7 @@ export class QueryResolver {
     return {
       status: ctx.info.isShuttingDown() ? 'shutting_down' : 'ok',
       version: ctx.info.version,
-      store: ctx.engine.store.name,
+      store: ctx.info.storeName,
       uptimeSeconds: (Date.now() - ctx.info.startedAt) / 1000,
     };
   }
@@ -76,8 +77,7 @@ export class QueryResolver {
 
   @Query(() => [Segment])
   async segments(@Ctx() ctx: GatewayContext): Promise<Segment[]> {
-    const auth = requirePermission(ctx.auth, 'read');
-    return (await ctx.engine.store.listSegments(auth.tenantId)).map(toSegment);
+    return (await tenantFor(ctx, 'read').tenant.listSegments()).map(toSegment);
   }
 
   @Query(() => Segment, { nullable: true })
@@ -86,8 +86,7 @@ export class QueryResolver {
     @Arg('id', () => ID) id: string,
     @Arg('version', () => String, { nullable: true }) version?: string,
   ): Promise<Segment | null> {
-    const auth = requirePermission(ctx.auth, 'read');
-    const record = await ctx.engine.store.getSegment(auth.tenantId, id, version ?? undefined);
+    const record = await tenantFor(ctx, 'read').tenant.getSegment(id, version ?? undefined);
     return record ? toSegment(record) : null;
   }
 
@@ -100,7 +99,7 @@ export class QueryResolver {
     first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<RunConnection> {
-    const auth = requirePermission(ctx.auth, 'read');
+    const { tenant } = tenantFor(ctx, 'read');
     const size = first ?? 20;
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
       throw new LlmteamError(
@@ -109,7 +108,7 @@ export class QueryResolver {
       );
     }
     const start = after ? decodeRunCursor(after) : { storeCursor: undefined, skip: 0 };
-    const page = await ctx.engine.store.listRuns(auth.tenantId, {
+    const page = await tenant.listRuns({
       status: status ?? undefined,
       segmentId: segmentId ?? undefined,
       limit: start.skip + size,
@@ -131,9 +130,8 @@ export class QueryResolver {
 
   @Query(() => Run, { nullable: true, description: 'A run of the tenant; null when there is none' })
   async run(@Ctx() ctx: GatewayContext, @Arg('id', () => ID) id: string): Promise<Run | null> {
-    const auth = requirePermission(ctx.auth, 'read');
-    const view = await ctx.engine.getRun(id, scopeOf(auth));
-    return view && view.run.tenantId === auth.tenantId ? toRun(view.run, view.steps) : null;
+    const view = await tenantFor(ctx, 'read').tenant.getRun(id);
+    return view ? toRun(view.run, view.steps) : null;
   }
 
   @Query(() => [Interaction], {
@@ -146,15 +144,13 @@ export class QueryResolver {
     @Arg('assignee', () => String, { nullable: true }) assignee?: string,
     @Arg('runId', () => ID, { nullable: true }) runId?: string,
   ): Promise<Interaction[]> {
-    const auth = requirePermission(ctx.auth, 'read');
-    const records = await ctx.engine.listInteractions({
-      ...scopeOf(auth),
+    const records = await tenantFor(ctx, 'read').tenant.listInteractions({
       status: status ?? [...OPEN_INTERACTION_STATUSES],
       ...(assignee ? { assignee } : {}),
       ...(runId ? { runId } : {}),
     });
     // The engine lists the inbox in SLA order: earliest breach (or deadline) first.
-    return records.filter((r) => r.tenantId === auth.tenantId).map(toInteraction);
+    return records.map(toInteraction);
   }
 
   @Query(() => [AuditEvent], { description: 'Audit entries of the tenant in chain order, within [from, to]' })
@@ -163,18 +159,20 @@ export class QueryResolver {
     @Arg('from', () => DateTimeResolver, { nullable: true }) from?: Date,
     @Arg('to', () => DateTimeResolver, { nullable: true }) to?: Date,
   ): Promise<AuditEvent[]> {
-    const auth = requirePermission(ctx.auth, 'read');
-    const records = await ctx.engine.listAudit({
-      ...scopeOf(auth),
+    const records = await tenantFor(ctx, 'read').tenant.listAudit({
       from: from?.toISOString(),
       to: to?.toISOString(),
     });
     return records.map(toAudit);
   }
 
+  @Query(() => [ApiKey], { description: "Admins: the tenant's API keys (never their secrets)" })
+  async apiKeys(@Ctx() ctx: GatewayContext): Promise<ApiKey[]> {
+    return (await tenantFor(ctx, 'admin').tenant.listApiKeys()).map(toApiKey);
+  }
+
   @Query(() => AuditVerification, { description: "Recomputes the tenant's audit hash chain" })
   async verifyAuditChain(@Ctx() ctx: GatewayContext): Promise<AuditVerification> {
-    const auth = requirePermission(ctx.auth, 'read');
-    return ctx.engine.verifyAudit(scopeOf(auth));
+    return tenantFor(ctx, 'read').tenant.verifyAudit();
   }
 }

@@ -1,6 +1,6 @@
 import { type WorktrailEvent as EventRecord, LlmteamError } from '@llmteam/core';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
-import { requirePermission, scopeOf } from '../auth/permissions.js';
+import { tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { type RunSource, toEvent, toInteraction, toSnapshot, toStep, toTimer } from './mappers.js';
 import { Interaction, Run, Snapshot, StepState, WaitingOn, WorktrailEvent } from './object-types.js';
@@ -21,7 +21,7 @@ async function eventsOfTypes(
   const found: EventRecord[] = [];
   let seq = afterSeq;
   for (;;) {
-    const page = await ctx.engine.store.listEvents(run.tenantId, run.id, {
+    const page = await tenantFor(ctx, 'read').tenant.listEvents(run.id, {
       afterSeq: seq,
       limit: MAX_EVENTS_PAGE,
     });
@@ -40,7 +40,7 @@ async function eventsOfTypes(
 export class RunFieldsResolver {
   @FieldResolver(() => [StepState])
   async steps(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<StepState[]> {
-    const steps = run.preloadedSteps ?? (await ctx.engine.store.getSteps(run.tenantId, run.id));
+    const steps = run.preloadedSteps ?? (await tenantFor(ctx, 'read').tenant.getSteps(run.id));
     return steps.map(toStep);
   }
 
@@ -68,7 +68,7 @@ export class RunFieldsResolver {
       );
     }
     if (types?.length) return (await eventsOfTypes(ctx, run, types, afterSeq ?? 0, size)).map(toEvent);
-    const events = await ctx.engine.store.listEvents(run.tenantId, run.id, {
+    const events = await tenantFor(ctx, 'read').tenant.listEvents(run.id, {
       afterSeq: afterSeq ?? 0,
       limit: size,
     });
@@ -77,21 +77,19 @@ export class RunFieldsResolver {
 
   @FieldResolver(() => [Interaction])
   async interactions(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<Interaction[]> {
-    const auth = requirePermission(ctx.auth, 'read');
-    return (await ctx.engine.listInteractions({ ...scopeOf(auth), runId: run.id })).map(toInteraction);
+    return (await tenantFor(ctx, 'read').tenant.listInteractions({ runId: run.id })).map(toInteraction);
   }
 
   @FieldResolver(() => [Snapshot])
   async snapshots(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<Snapshot[]> {
-    return (await ctx.engine.store.listSnapshots(run.tenantId, run.id)).map(toSnapshot);
+    return (await tenantFor(ctx, 'read').tenant.listSnapshots(run.id)).map(toSnapshot);
   }
 
   @FieldResolver(() => WaitingOn, {
     description: 'Open interactions, timers and suspended steps the run waits for',
   })
   async waitingOn(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<WaitingOn> {
-    const auth = requirePermission(ctx.auth, 'read');
-    const waiting = await ctx.engine.waitingOn(run.id, scopeOf(auth));
+    const waiting = await tenantFor(ctx, 'read').tenant.waitingOn(run.id);
     return {
       interactions: waiting.interactions.map(toInteraction),
       timers: waiting.timers.map(toTimer),

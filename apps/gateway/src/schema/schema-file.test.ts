@@ -37,6 +37,7 @@ describe('published schema.graphql', () => {
       'createSnapshot(runId: ID!): Snapshot!',
       'forkRun(snapshotId: ID!): Run!',
       'createTenant(id: ID!, name: String!, tier: TenantTier): Tenant!',
+      'revokeApiKey(id: ID!',
       'runEvents(afterSeq: Int, runId: ID!): WorktrailEvent!',
       'events(types: [String!]): WorktrailEvent!',
       'interactionRequested: Interaction!',

@@ -6,9 +6,8 @@ import {
 } from '@llmteam/core';
 import { Arg, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
 import type { AuthInfo } from '../auth/api-keys.js';
-import { can, requirePermission, scopeOf } from '../auth/permissions.js';
+import { can, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../errors.js';
 import { abortableIterator, createPushIterator } from '../util/async-iterators.js';
 import { toEvent, toInteraction } from './mappers.js';
 import { Interaction, WorktrailEvent } from './object-types.js';
@@ -41,13 +40,15 @@ export class SubscriptionResolver {
     description:
       'Events of one run: the stored ones after `afterSeq`, then live ones, with no gap or duplicate',
     subscribe: async ({ args, context }: SubscribeData<{ runId: string; afterSeq?: number | null }>) => {
-      const auth = requirePermission(context.auth, 'read');
-      const run = await context.engine.store.getRun(auth.tenantId, args.runId);
-      if (!run || run.tenantId !== auth.tenantId)
-        throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No run "${args.runId}" in this tenant`);
+      const { tenant } = tenantFor(context, 'read');
+      const stop = new AbortController();
+      // The facade checks the run first, so a foreign id fails as NOT_FOUND before anything streams.
+      const inner = await tenant.events(args.runId, { afterSeq: args.afterSeq ?? 0, signal: stop.signal });
       return abortableIterator(
-        (signal) =>
-          context.engine.events(args.runId, { ...scopeOf(auth), afterSeq: args.afterSeq ?? 0, signal }),
+        (signal) => {
+          signal.addEventListener('abort', () => stop.abort(), { once: true });
+          return inner;
+        },
         (event) => event,
       );
     },
@@ -63,15 +64,12 @@ export class SubscriptionResolver {
   @Subscription(() => WorktrailEvent, {
     description: "Live events of the caller's tenant, optionally only the given types",
     subscribe: ({ args, context }: SubscribeData<{ types?: string[] | null }>) => {
-      const auth = requirePermission(context.auth, 'read');
+      const { tenant } = tenantFor(context, 'read');
       let unsubscribe = () => {};
       const iterator = createPushIterator<EventRecord>(() => unsubscribe());
-      unsubscribe = context.engine.onEvent(
-        (event) => {
-          if (event.tenant_id === auth.tenantId) iterator.push(event);
-        },
-        { tenantId: auth.tenantId, ...(args.types?.length ? { types: args.types } : {}) },
-      );
+      unsubscribe = tenant.onEvent((event) => iterator.push(event), {
+        ...(args.types?.length ? { types: args.types } : {}),
+      });
       return iterator;
     },
   })
@@ -85,17 +83,15 @@ export class SubscriptionResolver {
   @Subscription(() => Interaction, {
     description: 'New requests the caller may answer, and requests escalated to the caller',
     subscribe: ({ context }: SubscribeData<Record<string, never>>) => {
-      const auth = requirePermission(context.auth, 'answer');
-      const scope = scopeOf(auth);
+      const { auth, tenant } = tenantFor(context, 'answer');
       let unsubscribe = () => {};
       const iterator = createPushIterator<InteractionRecord>(() => unsubscribe());
       const seen = new Set<string>();
       const deliver = async (event: EventRecord) => {
         const id = interactionIdOf(event);
         const candidates = id
-          ? [await context.engine.store.getInteraction(auth.tenantId, id)]
-          : await context.engine.listInteractions({
-              ...scope,
+          ? [await tenant.getInteraction(id)]
+          : await tenant.listInteractions({
               runId: event.run_id,
               status: [...OPEN_INTERACTION_STATUSES],
             });
@@ -111,16 +107,15 @@ export class SubscriptionResolver {
       };
       // Deliveries are chained so requests arrive in event order.
       let chain = Promise.resolve();
-      unsubscribe = context.engine.onEvent(
+      unsubscribe = tenant.onEvent(
         (event) => {
-          if (event.tenant_id !== auth.tenantId) return;
           chain = chain
             .then(() => deliver(event))
             .catch((error: unknown) =>
               context.logger.warn({ err: error }, 'interactionRequested delivery failed'),
             );
         },
-        { tenantId: auth.tenantId, types: ['interaction.requested', 'interaction.escalated'] },
+        { types: ['interaction.requested', 'interaction.escalated'] },
       );
       return iterator;
     },

@@ -39,6 +39,8 @@ export interface ActionCoordination {
   markOpen?(key: string, until: number): Promise<void>;
   /** Records that the breaker of `key` closed again. */
   markClosed?(key: string): Promise<void>;
+  /** Releases connections; called when the engine stops. */
+  close?(): Promise<void>;
 }
 
 /** Per-process limits: what runs when no cluster-wide coordination is installed. */
@@ -117,12 +119,16 @@ export class ActionPolicies {
   }
 
   /** Waits for a token of the action's (and the tenant's) bucket, up to `max_wait`. */
-  async acquire(tenantId: string, signal: AbortSignal): Promise<void> {
+  async acquire(tenantId: string, signal: AbortSignal | undefined): Promise<void> {
     if (this.limiter) await this.take(this.limiter, 'all', signal);
     if (this.tenantLimiter) await this.take(this.tenantLimiter, tenantId, signal);
   }
 
-  private async take(limiter: ActionRateLimiter, key: string, signal: AbortSignal): Promise<void> {
+  private async take(
+    limiter: ActionRateLimiter,
+    key: string,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const started = Date.now();
     for (;;) {
       let wait: number;
@@ -149,11 +155,11 @@ export class ActionPolicies {
       }
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, wait + Math.floor(Math.random() * 5));
-        signal.addEventListener(
+        signal?.addEventListener(
           'abort',
           () => {
             clearTimeout(timer);
-            reject(signal.reason);
+            reject(signal?.reason);
           },
           { once: true },
         );
@@ -162,7 +168,10 @@ export class ActionPolicies {
   }
 
   /** Runs `fn` inside the breaker and bulkhead; their refusals become typed errors. */
-  async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  async run<T>(
+    fn: (signal: AbortSignal | undefined) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     const shared = await this.coordination.openUntil?.(`llmt_action_cb:${this.name}`);
     if (this.breaker && shared && shared > Date.now() && this.breaker.state === CircuitState.Closed) {
       throw this.openError(shared - Date.now());

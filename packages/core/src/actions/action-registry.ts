@@ -1,4 +1,4 @@
-import { TaskCancelledError, TimeoutStrategy, timeout as timeoutPolicy } from 'cockatiel';
+import { TaskCancelledError, type TimeoutPolicy, TimeoutStrategy, timeout as timeoutPolicy } from 'cockatiel';
 import type { Logger, SecretsProvider } from '../catalog/types.js';
 import { silentLogger } from '../catalog/types.js';
 import { isLlmteamError, LlmteamError, toErrorInfo } from '../errors.js';
@@ -46,6 +46,7 @@ interface Entry {
   source: string;
   fn?: ActionFunction;
   policies?: ActionPolicies;
+  timeout?: TimeoutPolicy;
   requestSchema?: ValidateFunction;
   responseSchema?: ValidateFunction;
   checked?: boolean;
@@ -62,10 +63,11 @@ export type ActionError = LlmteamError & { details: { action: string; result: Ac
  */
 export class ActionRegistry {
   private readonly entries = new Map<string, Entry>();
-  private readonly types = new Map<string, ActionTypeHandler>();
-  private readonly ajv = createAjv();
-  private readonly baseCheck: ValidateFunction;
-  private readonly typeChecks = new Map<string, ValidateFunction>();
+  private readonly types = new Map<string, ActionTypeHandler[]>();
+  // Made on first use: an engine that declares no action pays nothing for schema checks.
+  private ajvInstance?: ReturnType<typeof createAjv>;
+  private baseCheckFn?: ValidateFunction;
+  private readonly typeChecks = new Map<ActionTypeHandler, ValidateFunction>();
   private coordination: ActionCoordination;
   readonly clock: Clock;
   private readonly logger: Logger;
@@ -74,11 +76,20 @@ export class ActionRegistry {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.coordination = options.coordination ?? memoryCoordination;
-    this.baseCheck = this.ajv.compile(actionConfigSchema);
     this.registerType(functionActionType);
     const guard = new OutboundGuard(options.outbound);
     this.registerType(createHttpActionType('webhook', { guard }));
     this.registerType(createHttpActionType('rest_api', { guard }));
+  }
+
+  private get ajv(): ReturnType<typeof createAjv> {
+    this.ajvInstance ??= createAjv();
+    return this.ajvInstance;
+  }
+
+  private get baseCheck(): ValidateFunction {
+    this.baseCheckFn ??= this.ajv.compile(actionConfigSchema);
+    return this.baseCheckFn;
   }
 
   /** Installs cluster-wide limits (e.g. Redis). Applies to actions not yet called. */
@@ -89,19 +100,24 @@ export class ActionRegistry {
 
   /** Registers the handler of an action type. @throws LLMT_E_ACTION_EXISTS for a second handler of a type */
   registerType(handler: ActionTypeHandler): void {
-    if (this.types.has(handler.type)) {
+    const same = this.types.get(handler.type) ?? [];
+    if (same.length && (!handler.accepts || same.some((h) => !h.accepts))) {
       throw new LlmteamError(
         'LLMT_E_ACTION_EXISTS',
-        `action type "${handler.type}" is already registered; a second plugin may not replace it`,
+        `action type "${handler.type}" is already registered; a second handler of it needs accepts(config) (e.g. by a "broker" key) to share it`,
       );
     }
-    this.types.set(handler.type, handler);
+    this.types.set(handler.type, [...same, handler]);
     for (const entry of this.entries.values()) if (entry.config.type === handler.type) entry.checked = false;
   }
 
-  /** The handler of an action type, if registered. */
-  getType(type: string): ActionTypeHandler | undefined {
-    return this.types.get(type);
+  /** The handler that runs `config`, if one is registered. */
+  handlerFor(config: ActionConfig): ActionTypeHandler | undefined {
+    return this.types.get(config?.type)?.find((h) => !h.accepts || h.accepts(config));
+  }
+
+  private typeKnown(config: ActionConfig): boolean {
+    return this.types.has(config?.type);
   }
 
   /**
@@ -126,7 +142,7 @@ export class ActionRegistry {
     }
     const entry: Entry = { name, config, source };
     this.entries.set(name, entry);
-    if (this.types.has(config?.type)) {
+    if (this.typeKnown(config)) {
       try {
         this.check(entry);
       } catch (error) {
@@ -149,6 +165,7 @@ export class ActionRegistry {
       declared.fn = fn;
       declared.config = { ...config, ...declared.config };
       declared.checked = false;
+      declared.timeout = undefined;
       return;
     }
     this.define(name, { ...config, type: 'function' }, source);
@@ -170,7 +187,7 @@ export class ActionRegistry {
     return [...this.entries.values()].map((entry) => {
       let problems: string[] | undefined;
       try {
-        if (this.types.has(entry.config.type)) this.check(entry);
+        if (this.typeKnown(entry.config)) this.check(entry);
         else problems = [`type "${entry.config.type}" has no handler; install the plugin that provides it`];
       } catch (error) {
         problems = entry.problems ?? [(error as Error).message];
@@ -195,7 +212,7 @@ export class ActionRegistry {
 
   /** Checks every action whose type is registered; throws the first bad config. */
   checkAll(): void {
-    for (const entry of this.entries.values()) if (this.types.has(entry.config.type)) this.check(entry);
+    for (const entry of this.entries.values()) if (this.typeKnown(entry.config)) this.check(entry);
   }
 
   private timeoutOf(entry: Entry): number {
@@ -217,12 +234,18 @@ export class ActionRegistry {
         problems.push([toJsonPath(`actions.${entry.name}`, e.instancePath), describeAjvError(e)]);
     };
     collect(this.baseCheck);
-    const handler = this.types.get(entry.config?.type);
+    const handler = this.handlerFor(entry.config);
+    if (!handler && this.typeKnown(entry.config)) {
+      problems.push([
+        `actions.${entry.name}`,
+        `no handler of type "${entry.config.type}" takes this config (check its "broker" key, or install the plugin for it)`,
+      ]);
+    }
     if (handler?.configSchema) {
-      let check = this.typeChecks.get(handler.type);
+      let check = this.typeChecks.get(handler);
       if (!check) {
         check = this.ajv.compile(handler.configSchema);
-        this.typeChecks.set(handler.type, check);
+        this.typeChecks.set(handler, check);
       }
       collect(check);
     }
@@ -320,8 +343,8 @@ export class ActionRegistry {
         ),
       );
     }
-    const handler = this.types.get(entry.config.type);
-    if (!handler) {
+    const handler = this.handlerFor(entry.config);
+    if (!handler && !this.typeKnown(entry.config)) {
       return fail(
         'failed',
         new LlmteamError(
@@ -336,6 +359,11 @@ export class ActionRegistry {
     } catch (error) {
       return fail('failed', error);
     }
+    if (!handler)
+      return fail(
+        'failed',
+        new LlmteamError('LLMT_E_ACTION_TYPE_UNKNOWN', `action "${name}": no handler takes it`),
+      );
     if (entry.requestSchema && !entry.requestSchema(input)) {
       const problems = (entry.requestSchema.errors ?? []).map(
         (e) => `${toJsonPath('input', e.instancePath)}: ${describeAjvError(e)}`,
@@ -351,8 +379,14 @@ export class ActionRegistry {
     }
     entry.policies ??= new ActionPolicies(name, entry.config, this.coordination);
     const policies = entry.policies;
-    const outer = call.signal ?? new AbortController().signal;
+    const outer = call.signal;
     const timeoutMs = this.timeoutOf(entry);
+    // Not aborted on return: aborting a finished call's signal costs more than the call.
+    entry.timeout ??= timeoutPolicy(timeoutMs, {
+      strategy: TimeoutStrategy.Aggressive,
+      abortOnReturn: false,
+    });
+    const timeout = entry.timeout;
     let response: ActionResponse;
     try {
       await policies.acquire(call.tenantId, outer);
@@ -361,7 +395,7 @@ export class ActionRegistry {
       try {
         response = await policies.run(
           (signal) =>
-            timeoutPolicy(timeoutMs, TimeoutStrategy.Aggressive).execute(
+            timeout.execute(
               ({ signal: inner }) =>
                 handler.execute(input, this.typeContext(entry, call, correlationId, inner)),
               signal,
@@ -372,7 +406,7 @@ export class ActionRegistry {
         policies.inFlight--;
       }
     } catch (error) {
-      if (outer.aborted) return fail('cancelled', isLlmteamError(outer.reason) ? outer.reason : error);
+      if (outer?.aborted) return fail('cancelled', isLlmteamError(outer.reason) ? outer.reason : error);
       if (error instanceof TaskCancelledError) {
         return fail(
           'timeout',
@@ -442,6 +476,7 @@ export class ActionRegistry {
 
   /** Closes every action type's connections. */
   async close(): Promise<void> {
-    for (const handler of this.types.values()) await handler.close?.();
+    for (const handlers of this.types.values()) for (const handler of handlers) await handler.close?.();
+    await this.coordination.close?.();
   }
 }

@@ -147,6 +147,12 @@ export interface ActionTypeContext extends Required<Pick<ActionCallContext, 'ten
 export interface ActionTypeHandler {
   /** The `type` value actions use. */
   type: ActionType;
+  /**
+   * When several plugins serve one type (e.g. `message_queue` over AMQP and over NATS):
+   * whether this handler runs `config` (typically by its `broker` key). A handler without
+   * it takes every action of its type, and then is the type's only handler.
+   */
+  accepts?: (config: ActionConfig) => boolean;
   /** JSON Schema of the type's own config keys (checked when an action is declared). */
   configSchema?: Record<string, unknown>;
   /** Semantic checks beyond the schema; return problems as `[field, message]`. */

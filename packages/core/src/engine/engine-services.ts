@@ -11,6 +11,7 @@ import {
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
 import type { NotificationChannel } from '../notify/types.js';
+import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
@@ -45,6 +46,7 @@ export abstract class EngineServices {
   readonly channels: NotificationChannel[];
   readonly linkSecret: string;
   readonly publicUrl?: string;
+  readonly routes: HttpRoute[] = [];
   protected readonly leaseMs: number;
   protected readonly pollIntervalMs: number;
   protected readonly randomFn: () => number;
@@ -215,6 +217,7 @@ export abstract class EngineServices {
         channels: this.channels,
         resources: this.resources,
         secrets: this.secrets,
+        routes: this.routes,
         actions: this.actions,
       });
       // Plugins may add action types: configs of those types are checked now, before any run.

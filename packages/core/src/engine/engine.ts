@@ -14,7 +14,9 @@ import { OPEN_INTERACTION_STATUSES, TERMINAL_RUN_STATUSES, WAITING_RUN_STATUSES 
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { coalesce } from '../util/coalesce.js';
 import type { EngineInternals } from './internals.js';
+import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import {
+  type Actor,
   type CallScope,
   DEFAULT_TENANT,
   type Engine,
@@ -37,6 +39,8 @@ const STATUS_EVENTS = new Set([
   'interaction.timed_out',
 ]);
 
+const SYSTEM: Actor = { subject: 'system' };
+
 /** A timer handler: fills the commit that consumes the timer (see `StepHooks.timers`). */
 export type TimerHandler = StepTimerHandler;
 
@@ -55,7 +59,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
 
   async upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord> {
     await this.ready();
-    const { tenantId } = this.scope(scope);
+    const { tenantId, actor } = this.scope(scope);
     const result = this.validate(segment);
     if (!result.valid) throw new SegmentValidationError(result.problems);
     const def = result.segment!;
@@ -84,7 +88,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
       definition: def,
       createdAt: this.nowIso(),
     };
-    await this.store.putSegment(record);
+    await this.store.putSegment(record, { actor: actor.subject, timestamp: record.createdAt });
     this.graphs.delete(`${tenantId}\u0000${record.segmentId}\u0000${record.version}`);
     return record;
   }
@@ -288,5 +292,9 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
       timestamp: this.nowIso(),
       data: { segmentId: run.segmentId },
     });
+  }
+
+  forTenant(tenantId: string, actor: Actor = SYSTEM): TenantEngine {
+    return createTenantEngine(this, tenantId, actor);
   }
 }

@@ -6,6 +6,7 @@ import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { NotificationChannel } from '../notify/types.js';
+import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
 import type { SegmentDefinition } from '../segment/types.js';
 import type { ValidationResult } from '../segment/validate.js';
@@ -24,6 +25,7 @@ import type {
 } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { TenantEngine } from './tenant-engine.js';
 
 /** The tenant used when a call names none. */
 export const DEFAULT_TENANT = 'default';
@@ -217,4 +219,13 @@ export interface Engine {
   verifyAudit(scope?: CallScope): Promise<AuditVerification>;
   /** Removes a run and all derived data, keeping only the audit entry of the erasure. */
   eraseRun(runId: string, scope?: CallScope): Promise<void>;
+
+  /**
+   * The engine seen from one tenant, acting as `actor`: reads and commands that check the
+   * tenant once, so callers (gateway resolvers, CLI) never reach the store.
+   * @default actor `{ subject: "system" }`
+   */
+  forTenant(tenantId: string, actor?: Actor): TenantEngine;
+  /** HTTP routes plugins registered (`api.registerRoute`), for a server to mount; filled by `start()`. */
+  readonly routes: readonly HttpRoute[];
 }

@@ -100,6 +100,8 @@ export interface LlmRequest {
   onDelta?: (delta: LlmDelta) => void;
   /** Aborts the call (cancelled run, step timeout). */
   signal?: AbortSignal;
+  /** The tenant the call is made for: providers read their secrets in its scope. @default "default" */
+  tenantId?: string;
   /** Stable per call (`runId:stepId:turn`), for providers that dedupe requests. */
   idempotencyKey?: string;
 }

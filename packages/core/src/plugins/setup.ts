@@ -3,6 +3,7 @@ import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider } from '../catalog/types.js';
 import { isLlmteamError, LlmteamError } from '../errors.js';
 import type { NotificationChannel } from '../notify/types.js';
+import type { HttpRoute } from './http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin, PluginApi, StoreFactory } from './types.js';
 import { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './version.js';
 
@@ -14,6 +15,8 @@ export interface PluginRegistry {
   resources: RuntimeResources;
   secrets: SecretsProvider[];
   stores?: Map<string, StoreFactory>;
+  /** Routes plugins register; absent: `registerRoute` is refused. */
+  routes?: HttpRoute[];
   /** The engine's actions; without it, action registrations are refused. */
   actions?: ActionRegistry;
 }
@@ -40,6 +43,15 @@ export async function setupPlugins(
       apiVersion: PLUGIN_API_VERSION,
       options: options ?? {},
       logger: registry.logger.child({ plugin: plugin.name }),
+      secrets: {
+        async get(name, scope) {
+          for (const provider of registry.secrets) {
+            const value = await provider.get(name, scope);
+            if (value !== undefined) return value;
+          }
+          return undefined;
+        },
+      },
       registerStepType: (def) => registry.catalog.register(def),
       registerStore: (name, factory) => registry.stores?.set(name, factory),
       registerChannel: (channel) => registry.channels.push(channel),
@@ -73,6 +85,7 @@ export async function setupPlugins(
         registry.resources[kind][name] = value;
       },
       registerSecretsProvider: (provider) => registry.secrets.unshift(provider),
+      registerRoute: (route) => addRoute(registry, plugin.name, route),
     };
     try {
       await plugin.setup(api);
@@ -88,4 +101,21 @@ export async function setupPlugins(
       );
     }
   }
+}
+
+/** Checks and adds a plugin's route: one owner per method and path. */
+function addRoute(registry: PluginRegistry, pluginName: string, route: HttpRoute): void {
+  const fail = (message: string) =>
+    new LlmteamError('LLMT_E_PLUGIN_SETUP', `plugin "${pluginName}" registerRoute: ${message}`, {
+      details: { plugin: pluginName, hook: 'registerRoute' },
+    });
+  if (!registry.routes) throw fail('this host serves no HTTP routes');
+  if (typeof route?.handler !== 'function') throw fail('the route needs a handler function');
+  if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method))
+    throw fail(`method must be GET, POST, PUT, PATCH or DELETE, got ${String(route.method)}`);
+  if (typeof route.path !== 'string' || !route.path.startsWith('/') || route.path.startsWith('/graphql'))
+    throw fail(`path must start with "/" and not be /graphql, got ${String(route.path)}`);
+  if (registry.routes.some((r) => r.method === route.method && r.path === route.path))
+    throw fail(`${route.method} ${route.path} is already registered by another plugin`);
+  registry.routes.push({ ...route });
 }

@@ -4,6 +4,7 @@ import type { ActionHandler, Logger, SecretsProvider, StepTypeDefinition } from 
 import type { LlmProvider } from '../llm/types.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { Store } from '../store/types.js';
+import type { HttpRoute } from './http-route.js';
 
 /** Creates a store from the options given in `llmteam.config.json`. */
 export type StoreFactory = (options: Record<string, unknown>) => Store | Promise<Store>;
@@ -17,6 +18,11 @@ export interface PluginApi {
   /** Options from the config entry (`["@acme/plugin", { ...options }]`). */
   readonly options: Record<string, unknown>;
   readonly logger: Logger;
+  /**
+   * Reads secrets through the host's secrets providers (those plugins registered first), so
+   * a plugin takes secret names as options, never secret values, and reads them when needed.
+   */
+  readonly secrets: SecretsProvider;
   registerStepType(definition: StepTypeDefinition): void;
   registerStore(name: string, factory: StoreFactory): void;
   registerChannel(channel: NotificationChannel): void;
@@ -36,6 +42,11 @@ export interface PluginApi {
   /** Named clients or stores that step handlers reach through `ctx.resources`. */
   registerResource(kind: 'stores' | 'clients', name: string, value: unknown): void;
   registerSecretsProvider(provider: SecretsProvider): void;
+  /**
+   * Adds an HTTP endpoint to the server hosting the engine (the gateway mounts it on its
+   * port). Two plugins registering the same method and path are refused at start.
+   */
+  registerRoute(route: HttpRoute): void;
 }
 
 /** An llmteam plugin: the default export of a plugin package. */

@@ -1,6 +1,6 @@
 import { chainAuditEntry } from '../audit/hash-chain.js';
-import { ConcurrencyError, LlmteamError } from '../errors.js';
-import { checkCommitScope } from './check-commit.js';
+import { ConcurrencyError } from '../errors.js';
+import { checkCommit } from './check-commit.js';
 import {
   compareEvents,
   type EventQuery,
@@ -8,6 +8,7 @@ import {
   eventPage,
   normalizeEventQuery,
 } from './event-query.js';
+import { draftRegistryAudit } from './registry-audit.js';
 import type {
   ApiKeyRecord,
   AuditDraft,
@@ -21,6 +22,7 @@ import type {
   ListInteractionsOptions,
   ListRunsOptions,
   Page,
+  RegistryChange,
   RunRecord,
   SegmentRecord,
   SnapshotRecord,
@@ -79,7 +81,7 @@ export class MemoryStore implements Store {
   }
 
   async commit(commit: Commit): Promise<CommitResult> {
-    checkCommitScope(commit);
+    const { prevSeq } = checkCommit(commit);
     const key = this.key(commit.tenantId, commit.runId);
     const slot = this.runs.get(key);
     // Every check happens before the first write, so a failed commit leaves nothing.
@@ -91,26 +93,9 @@ export class MemoryStore implements Store {
       ) {
         throw new ConcurrencyError(`idempotency key ${commit.run.idempotencyKey} is taken by another run`);
       }
-    } else if (!slot || slot.run.version !== commit.expectedVersion) {
+    } else if (!slot || slot.run.version !== commit.expectedVersion || slot.run.lastSeq !== prevSeq) {
       throw new ConcurrencyError(
-        `run ${commit.runId} is at version ${slot?.run.version ?? 'none'}, expected ${commit.expectedVersion}`,
-      );
-    }
-    if (commit.run.version !== commit.expectedVersion + 1) {
-      throw new LlmteamError(
-        'LLMT_E_INVALID_ARGUMENT',
-        `commit.run.version must be expectedVersion + 1 (${commit.expectedVersion + 1})`,
-      );
-    }
-    let seq = slot?.run.lastSeq ?? 0;
-    for (const e of commit.events ?? NONE) {
-      if (e.seq !== ++seq)
-        throw new ConcurrencyError(`event seq ${e.seq} does not continue the run at ${seq - 1}`);
-    }
-    if (commit.run.lastSeq !== seq) {
-      throw new LlmteamError(
-        'LLMT_E_INVALID_ARGUMENT',
-        `commit.run.lastSeq must be ${seq}, the last appended seq`,
+        `run ${commit.runId} is at version ${slot?.run.version ?? 'none'} (last seq ${slot?.run.lastSeq ?? 'none'}), expected version ${commit.expectedVersion} (last seq ${prevSeq})`,
       );
     }
     for (const id of commit.timers?.consume ?? NONE) {
@@ -325,8 +310,10 @@ export class MemoryStore implements Store {
     return () => this.listeners.delete(listener);
   }
 
-  async putTenant(tenant: TenantRecord): Promise<void> {
+  async putTenant(tenant: TenantRecord, change?: RegistryChange): Promise<void> {
+    const previous = this.tenants.get(tenant.tenantId);
     this.tenants.set(tenant.tenantId, tenant);
+    this.appendAudit(draftRegistryAudit({ kind: 'tenant', record: tenant, previous }, change));
   }
   async getTenant(tenantId: string): Promise<TenantRecord | undefined> {
     return this.tenants.get(tenantId);
@@ -334,8 +321,10 @@ export class MemoryStore implements Store {
   async listTenants(): Promise<TenantRecord[]> {
     return [...this.tenants.values()];
   }
-  async putApiKey(key: ApiKeyRecord): Promise<void> {
+  async putApiKey(key: ApiKeyRecord, change?: RegistryChange): Promise<void> {
+    const previous = this.apiKeys.get(key.keyId);
     this.apiKeys.set(key.keyId, key);
+    this.appendAudit(draftRegistryAudit({ kind: 'api_key', record: key, previous }, change));
   }
   async findApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
     for (const k of this.apiKeys.values()) if (k.secretHash === secretHash) return k;
@@ -345,11 +334,14 @@ export class MemoryStore implements Store {
     return [...this.apiKeys.values()].filter((k) => k.tenantId === tenantId);
   }
 
-  async putSegment(segment: SegmentRecord): Promise<void> {
+  async putSegment(segment: SegmentRecord, change?: RegistryChange): Promise<void> {
     const key = this.key(segment.tenantId, segment.segmentId);
-    const versions = (this.segments.get(key) ?? []).filter((s) => s.version !== segment.version);
+    const stored = this.segments.get(key) ?? [];
+    const previous = stored.find((s) => s.version === segment.version);
+    const versions = stored.filter((s) => s !== previous);
     versions.push(segment);
     this.segments.set(key, versions);
+    this.appendAudit(draftRegistryAudit({ kind: 'segment', record: segment, previous }, change));
   }
   async getSegment(
     tenantId: string,

@@ -2,8 +2,9 @@
  * Records a {@link Store} keeps, and the Store interface itself.
  *
  * The engine never writes piecemeal: every run transition is one {@link Commit}, applied
- * atomically by {@link Store.commit}. Everything else on the interface is a read, a lease
- * operation, or a registry write (tenants, API keys, segments) that is not part of a run.
+ * atomically by {@link RunJournal.commit}. The Store is four roles: the run journal
+ * (commits and their reads), the work queue (claims, leases, timers), the event bus
+ * (`subscribe`) and the registry (tenants, API keys, segments, each write audited).
  *
  * Records are plain JSON-compatible objects. A store may keep references to the objects
  * it is given (the engine never mutates a record after handing it over) but must return
@@ -309,6 +310,8 @@ export interface TenantRecord {
   /** Retention policy in seconds; absent keeps forever. */
   retention?: { completedRunsSeconds?: number; snapshotsSeconds?: number };
   createdAt: string;
+  /** When set, the tenant's keys are refused (HTTP and live graphql-ws sessions). */
+  suspendedAt?: string;
 }
 
 export type Role = 'admin' | 'operator' | 'approver' | 'viewer';
@@ -324,6 +327,8 @@ export interface ApiKeyRecord {
   groups: string[];
   createdAt: string;
   revokedAt?: string;
+  /** The key is refused from this time on (ISO); absent: it does not expire. */
+  expiresAt?: string;
 }
 
 export interface SegmentRecord {
@@ -386,22 +391,36 @@ export interface StoreCapabilities {
 export type EventListener = (events: WorktrailEvent[]) => void;
 
 /**
- * Where every run, event, interaction, timer, snapshot and audit entry lives.
- * Implementations: `MemoryStore` here; SQLite, Postgres and Redis in their plugins.
- * A third-party store proves itself with `@llmteam/testkit`'s store conformance suite.
+ * Who made a registry change and when. The store appends the change's audit entry
+ * (`tenant.created`, `api_key.revoked`, `segment.upserted`, ...) in the same transaction
+ * as the write; see {@link draftRegistryAudit}.
  */
-export interface Store {
+export interface RegistryChange {
+  /** Who acted: a subject (user or service). @default 'system' */
+  actor?: string;
+  /** When (ISO 8601). @default the record's own time (`createdAt`, `revokedAt`), else now */
+  timestamp?: string;
+}
+
+/** What every store part has: a name, capabilities, and a lifecycle. */
+export interface StoreLifecycle {
   /** A short name used in errors and logs, e.g. `memory`, `sqlite:./.llmteam/db.sqlite`. */
   readonly name: string;
   readonly capabilities: StoreCapabilities;
-
   /** Prepares the store (connects, migrates). Idempotent. */
   init(): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
+}
 
+/**
+ * The run journal: one atomic commit per run transition, and the reads of what was
+ * committed (runs, steps, events, interactions, timers, snapshots, the audit chain).
+ */
+export interface RunJournal {
   /**
-   * Applies one run transition atomically, or nothing at all.
+   * Applies one run transition atomically, or nothing at all. Check it with
+   * {@link checkCommit} before writing.
    * @throws ConcurrencyError (`LLMT_E_CONFLICT`) when the run's version is not
    *   `expectedVersion`, a run with `expectedVersion: 0` exists, a consumed timer is gone,
    *   or the idempotency key is taken by another run.
@@ -431,6 +450,18 @@ export interface Store {
   listAudit(tenantId: string, range?: { from?: string; to?: string }): Promise<AuditRecord[]>;
 
   /**
+   * Removes a run and everything derived from it (steps, events, interactions, timers,
+   * snapshots), appending `audit` (the record of the erasure) in the same transaction.
+   */
+  eraseRun(tenantId: string, runId: string, audit: AuditDraft): Promise<void>;
+}
+
+/**
+ * The work queue: due timers and runs to advance, handed out under leases so that one
+ * worker at a time acts on each. Leases are timing hints; commits stay version-checked.
+ */
+export interface WorkQueue {
+  /**
    * Claims up to `limit` timers due at `now` that no live lease holds, for `leaseMs`.
    * Across all tenants: timers are the engine's own work queue.
    */
@@ -446,26 +477,109 @@ export interface Store {
   /** Takes or renews the lease on one run; false if another owner holds a live lease. */
   acquireLease(tenantId: string, runId: string, options: LeaseOptions): Promise<boolean>;
   releaseLease(tenantId: string, runId: string, owner: string): Promise<void>;
+}
 
+/** The event bus: committed events, delivered once each and in `seq` order per run. */
+export interface EventBus {
   /** Delivers events after they are committed (by this process, and by others if `crossProcessEvents`). */
   subscribe(listener: EventListener): () => void;
+}
 
-  putTenant(tenant: TenantRecord): Promise<void>;
+/**
+ * The registry: tenants, API keys and segment versions. Every write appends its audit
+ * entry to the tenant's chain in the same transaction (see {@link draftRegistryAudit}).
+ */
+export interface Registry {
+  putTenant(tenant: TenantRecord, change?: RegistryChange): Promise<void>;
   getTenant(tenantId: string): Promise<TenantRecord | undefined>;
   listTenants(): Promise<TenantRecord[]>;
-  putApiKey(key: ApiKeyRecord): Promise<void>;
+  putApiKey(key: ApiKeyRecord, change?: RegistryChange): Promise<void>;
   findApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(tenantId: string): Promise<ApiKeyRecord[]>;
   /** Stores a segment version; the same (tenant, id, version) again replaces it. */
-  putSegment(segment: SegmentRecord): Promise<void>;
+  putSegment(segment: SegmentRecord, change?: RegistryChange): Promise<void>;
   /** Latest version when `version` is omitted. */
   getSegment(tenantId: string, segmentId: string, version?: string): Promise<SegmentRecord | undefined>;
   /** Latest version of each segment. */
   listSegments(tenantId: string): Promise<SegmentRecord[]>;
-
-  /**
-   * Removes a run and everything derived from it (steps, events, interactions, timers,
-   * snapshots), appending `audit` (the record of the erasure) in the same transaction.
-   */
-  eraseRun(tenantId: string, runId: string, audit: AuditDraft): Promise<void>;
 }
+
+/**
+ * Where every run, event, interaction, timer, snapshot and audit entry lives: a
+ * {@link RunJournal}, a {@link WorkQueue}, an {@link EventBus} and a {@link Registry}.
+ * Implementations: `MemoryStore` here; SQLite and Postgres in their plugins; parts of a
+ * store (an event bus, a snapshot cache) combine with one through `composeStore`.
+ * A third-party store proves itself with `@llmteam/testkit`'s store conformance suites.
+ */
+export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, Registry {}
+
+/**
+ * An event bus that a composed store feeds (see `composeStore`): it hands each commit's
+ * events to this process's subscribers and to other processes', once each and in `seq`
+ * order per run.
+ */
+export interface EventTransport extends EventBus {
+  /** Shown in the composed store's name, e.g. `redis:127.0.0.1:6379`. */
+  readonly name: string;
+  /** Delivers events committed by other processes too. */
+  readonly crossProcess: boolean;
+  /** Connects. `journal` reads back events a subscriber missed (a gap in `seq`). */
+  init(journal: RunJournal): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Hands on the events of a commit that succeeded. Never rejects for a transport failure:
+   * the commit already happened; subscribers that miss events catch up with `afterSeq`.
+   */
+  publish(events: WorktrailEvent[]): Promise<void>;
+}
+
+/** A cache of snapshots in front of a store's journal (see `composeStore`). */
+export interface SnapshotCache {
+  /** Shown in the composed store's name. */
+  readonly name: string;
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** The cached snapshot, or undefined on a miss. */
+  get(tenantId: string, snapshotId: string): Promise<SnapshotRecord | undefined>;
+  put(snapshots: readonly SnapshotRecord[]): Promise<void>;
+  /** Drops cached copies (erasure); rejects when they may still be there. */
+  delete(tenantId: string, snapshotIds: readonly string[]): Promise<void>;
+}
+
+/** Method names of each role, for code that combines roles (`composeStore`). */
+export const STORE_ROLE_METHODS = {
+  journal: [
+    'commit',
+    'getRun',
+    'findRunByIdempotencyKey',
+    'listRuns',
+    'getSteps',
+    'listEvents',
+    'getInteraction',
+    'listInteractions',
+    'listTimers',
+    'getSnapshot',
+    'listSnapshots',
+    'listAudit',
+    'eraseRun',
+  ],
+  queue: ['claimDueTimers', 'nextTimerDue', 'claimRuns', 'acquireLease', 'releaseLease'],
+  bus: ['subscribe'],
+  registry: [
+    'putTenant',
+    'getTenant',
+    'listTenants',
+    'putApiKey',
+    'findApiKeyByHash',
+    'listApiKeys',
+    'putSegment',
+    'getSegment',
+    'listSegments',
+  ],
+} as const satisfies {
+  /** Required methods only: `composeStore` forwards optional ones (`queryEvents`) when present. */
+  journal: ReadonlyArray<keyof RunJournal>;
+  queue: ReadonlyArray<keyof WorkQueue>;
+  bus: ReadonlyArray<keyof EventBus>;
+  registry: ReadonlyArray<keyof Registry>;
+};

@@ -1,6 +1,6 @@
 import { createActionStepType } from '../../actions/action-step-type.js';
-import { StepError } from '../../errors.js';
 import { createHumanTaskStepType } from '../../human/human-task.js';
+import { createLlmAgentStepType } from '../../llm/llm-agent-step-type.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
 import { ExpressionCache, expressionSyntaxError } from './expression.js';
@@ -121,35 +121,7 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
         return { output: { ...ctx.inputs } };
       },
     }),
-    defineStepType({
-      type: 'llm_agent',
-      displayName: 'LLM agent',
-      category: 'AI',
-      description: 'Asks an LLM provider registered on the runtime; the prompt is rendered from the input.',
-      configSchema: {
-        type: 'object',
-        properties: {
-          provider: { type: 'string', description: 'Name of a registered LLM provider.' },
-          model: { type: 'string' },
-          system_prompt: { type: 'string' },
-          prompt: {
-            type: 'string',
-            description: 'JSONata expression producing the user message (default: the input as JSON).',
-          },
-          temperature: { type: 'number', minimum: 0, maximum: 2 },
-          max_tokens: { type: 'integer', minimum: 1 },
-          response_format: { enum: ['text', 'json'] },
-        },
-      },
-      inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
-      outputs: [{ port_id: 'output' }],
-      handler() {
-        throw StepError.nonRetryable(
-          'step type "llm_agent" has no handler in this runtime; install or register the plugin that runs it',
-          { code: 'LLMT_E_UNKNOWN_STEP_TYPE' },
-        );
-      },
-    }),
+    createLlmAgentStepType(expressions),
     createHttpActionStepType(),
     createActionStepType(),
     createHumanTaskStepType(),

@@ -1,0 +1,36 @@
+/** "3 min", "2 h", "5 d": how long ago (or, negative, how far ahead) an instant is. */
+export function duration(ms: number): string {
+  const abs = Math.abs(ms);
+  const seconds = Math.round(abs / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(abs / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.round(abs / 3_600_000);
+  if (hours < 24) return `${hours} h`;
+  return `${Math.round(abs / 86_400_000)} d`;
+}
+
+export function age(iso: string, now = Date.now()): string {
+  return duration(now - Date.parse(iso));
+}
+
+/** "in 2 h" or "3 min overdue". */
+export function dueIn(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  return ms >= 0 ? `in ${duration(ms)}` : `${duration(ms)} overdue`;
+}
+
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '';
+  return new Date(iso).toLocaleString();
+}
+
+export function lower(value: string): string {
+  return value.toLowerCase().replace(/_/g, ' ');
+}
+
+/** Pretty JSON for display; `undefined` shows as nothing. */
+export function json(value: unknown): string {
+  if (value === undefined) return '';
+  return JSON.stringify(value, null, 2);
+}

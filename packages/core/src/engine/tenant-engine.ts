@@ -1,0 +1,219 @@
+import type { AuditVerification } from '../audit/hash-chain.js';
+import { LlmteamError } from '../errors.js';
+import type {
+  ApiKeyRecord,
+  AuditRecord,
+  InteractionRecord,
+  InteractionStatus,
+  ListEventsOptions,
+  ListRunsOptions,
+  Page,
+  RunRecord,
+  SegmentRecord,
+  SnapshotRecord,
+  StepStateRecord,
+  TenantRecord,
+  WorktrailEvent,
+} from '../store/types.js';
+import type { Actor, Engine, RespondOptions, RunView, StartRunOptions, WaitingOn } from './types.js';
+
+/** An answer given through a {@link TenantEngine}: tenant and actor come from the facade. */
+export type TenantAnswer = Omit<RespondOptions, 'tenantId' | 'actor'>;
+
+/**
+ * The engine seen from one tenant, acting as one actor: every read and command is scoped
+ * to the tenant, and an id of another tenant's run, snapshot or interaction is refused as
+ * not found before the engine is called. What a gateway or CLI hands a caller instead of
+ * the engine and its store.
+ */
+export interface TenantEngine {
+  readonly tenantId: string;
+  readonly actor: Actor;
+
+  /** The tenant's record; undefined when it does not exist. */
+  getTenant(): Promise<TenantRecord | undefined>;
+  /** Creates or replaces the tenant's own record. */
+  putTenant(record: Omit<TenantRecord, 'tenantId'>): Promise<TenantRecord>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Stores a key of this tenant (a record of another tenant is refused). */
+  putApiKey(record: ApiKeyRecord): Promise<void>;
+  /**
+   * Marks a key of this tenant revoked at `at` (an ISO time); revoking a revoked key keeps
+   * its first revocation time. @throws `LLMT_E_API_KEY_NOT_FOUND` for a key of no such id
+   */
+  revokeApiKey(keyId: string, at: string): Promise<ApiKeyRecord>;
+
+  listSegments(): Promise<SegmentRecord[]>;
+  getSegment(segmentId: string, version?: string): Promise<SegmentRecord | undefined>;
+  upsertSegment(definition: unknown): Promise<SegmentRecord>;
+
+  /** Newest first. */
+  listRuns(options?: ListRunsOptions): Promise<Page<RunRecord>>;
+  /** The run with its steps; undefined when the tenant has no such run. */
+  getRun(runId: string): Promise<RunView | undefined>;
+  getSteps(runId: string): Promise<StepStateRecord[]>;
+  listEvents(runId: string, options?: ListEventsOptions): Promise<WorktrailEvent[]>;
+  listSnapshots(runId: string): Promise<SnapshotRecord[]>;
+  waitingOn(runId: string): Promise<WaitingOn>;
+  startRun(options: Omit<StartRunOptions, 'tenantId' | 'actor'>): Promise<RunRecord>;
+  cancelRun(runId: string, reason?: string): Promise<RunRecord>;
+  pauseRun(runId: string): Promise<RunRecord>;
+  resumeRun(runId: string): Promise<RunRecord>;
+  createSnapshot(runId: string): Promise<SnapshotRecord>;
+  forkRun(snapshotId: string): Promise<RunRecord>;
+
+  /** Stored events after `afterSeq`, then live ones (the run is checked first). */
+  events(
+    runId: string,
+    options?: { afterSeq?: number; signal?: AbortSignal },
+  ): Promise<AsyncIterableIterator<WorktrailEvent>>;
+  /** Live events of this tenant only. */
+  onEvent(listener: (event: WorktrailEvent) => void, filter?: { types?: string[] }): () => void;
+
+  getInteraction(interactionId: string): Promise<InteractionRecord | undefined>;
+  listInteractions(query?: {
+    status?: InteractionStatus | InteractionStatus[];
+    assignee?: string;
+    runId?: string;
+  }): Promise<InteractionRecord[]>;
+  /** Answers as the facade's actor. */
+  respond(interactionId: string, answer: TenantAnswer): Promise<InteractionRecord>;
+
+  listAudit(range?: { from?: string; to?: string }): Promise<AuditRecord[]>;
+  verifyAudit(): Promise<AuditVerification>;
+}
+
+/** Refusal of an object that is not in the tenant (the same whether it exists elsewhere or not). */
+function notFound(code: string, what: string, id: string): LlmteamError {
+  return new LlmteamError(code, `No ${what} "${id}" in this tenant`, { details: { id } });
+}
+
+/** Builds the tenant-scoped facade of `engine` (see `Engine.forTenant`). */
+export function createTenantEngine(engine: Engine, tenantId: string, actor: Actor): TenantEngine {
+  if (typeof tenantId !== 'string' || tenantId === '' || tenantId === '*') {
+    throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `forTenant needs a tenant id, got ${String(tenantId)}`);
+  }
+  const store = engine.store;
+  const scope = { tenantId, actor };
+  const run = async (runId: string): Promise<RunRecord> => {
+    const found = await store.getRun(tenantId, runId);
+    if (!found || found.tenantId !== tenantId) throw notFound('LLMT_E_RUN_NOT_FOUND', 'run', runId);
+    return found;
+  };
+  const interaction = async (id: string): Promise<InteractionRecord | undefined> => {
+    const found = await store.getInteraction(tenantId, id);
+    return found && found.tenantId === tenantId ? found : undefined;
+  };
+  const ownKey = (record: ApiKeyRecord) => {
+    if (record.tenantId !== tenantId)
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `API key "${record.keyId}" belongs to tenant "${record.tenantId}", not "${tenantId}"`,
+      );
+  };
+
+  return {
+    tenantId,
+    actor,
+    getTenant: async () => {
+      const found = await store.getTenant(tenantId);
+      return found && found.tenantId === tenantId ? found : undefined;
+    },
+    putTenant: async (record) => {
+      const full: TenantRecord = { ...record, tenantId };
+      await store.putTenant(full);
+      return full;
+    },
+    listApiKeys: async () => (await store.listApiKeys(tenantId)).filter((k) => k.tenantId === tenantId),
+    putApiKey: async (record) => {
+      ownKey(record);
+      await store.putApiKey(record);
+    },
+    revokeApiKey: async (keyId, at) => {
+      const found = (await store.listApiKeys(tenantId)).find(
+        (k) => k.keyId === keyId && k.tenantId === tenantId,
+      );
+      if (!found) throw notFound('LLMT_E_API_KEY_NOT_FOUND', 'API key', keyId);
+      if (found.revokedAt) return found;
+      const revoked = { ...found, revokedAt: at };
+      await store.putApiKey(revoked);
+      return revoked;
+    },
+
+    listSegments: () => store.listSegments(tenantId),
+    getSegment: async (segmentId, version) => {
+      const found = await store.getSegment(tenantId, segmentId, version);
+      return found && found.tenantId === tenantId ? found : undefined;
+    },
+    upsertSegment: (definition) => engine.upsertSegment(definition, scope),
+
+    listRuns: (options) => store.listRuns(tenantId, options),
+    getRun: async (runId) => {
+      const view = await engine.getRun(runId, scope);
+      return view && view.run.tenantId === tenantId ? view : undefined;
+    },
+    getSteps: async (runId) => {
+      await run(runId);
+      return store.getSteps(tenantId, runId);
+    },
+    listEvents: async (runId, options) => {
+      await run(runId);
+      return store.listEvents(tenantId, runId, options);
+    },
+    listSnapshots: async (runId) => {
+      await run(runId);
+      return store.listSnapshots(tenantId, runId);
+    },
+    waitingOn: async (runId) => {
+      await run(runId);
+      return engine.waitingOn(runId, scope);
+    },
+    startRun: (options) => engine.startRun({ ...options, ...scope }),
+    cancelRun: async (runId, reason) => {
+      await run(runId);
+      return engine.cancelRun(runId, { ...scope, ...(reason ? { reason } : {}) });
+    },
+    pauseRun: async (runId) => {
+      await run(runId);
+      return engine.pauseRun(runId, scope);
+    },
+    resumeRun: async (runId) => {
+      await run(runId);
+      return engine.resumeRun(runId, scope);
+    },
+    createSnapshot: async (runId) => {
+      await run(runId);
+      return engine.createSnapshot(runId, scope);
+    },
+    forkRun: async (snapshotId) => {
+      const snapshot = await store.getSnapshot(tenantId, snapshotId);
+      if (!snapshot || snapshot.tenantId !== tenantId)
+        throw notFound('LLMT_E_SNAPSHOT_NOT_FOUND', 'snapshot', snapshotId);
+      return engine.forkRun(snapshotId, scope);
+    },
+
+    events: async (runId, options = {}) => {
+      await run(runId);
+      return engine.events(runId, { ...scope, afterSeq: options.afterSeq ?? 0, signal: options.signal });
+    },
+    onEvent: (listener, filter = {}) =>
+      engine.onEvent(
+        (event) => {
+          if (event.tenant_id === tenantId) listener(event);
+        },
+        { tenantId, ...(filter.types?.length ? { types: filter.types } : {}) },
+      ),
+
+    getInteraction: interaction,
+    listInteractions: async (query = {}) =>
+      (await engine.listInteractions({ ...query, ...scope })).filter((r) => r.tenantId === tenantId),
+    respond: async (interactionId, answer) => {
+      if (!(await interaction(interactionId)))
+        throw notFound('LLMT_E_INTERACTION_NOT_FOUND', 'interaction', interactionId);
+      return engine.respond(interactionId, { ...answer, ...scope });
+    },
+
+    listAudit: (range = {}) => engine.listAudit({ ...scope, ...range }),
+    verifyAudit: () => engine.verifyAudit(scope),
+  };
+}

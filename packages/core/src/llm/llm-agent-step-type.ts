@@ -1,0 +1,386 @@
+import { type ExpressionCache, expressionSyntaxError } from '../catalog/builtins/expression.js';
+import type { StepContext, StepTypeDefinition } from '../catalog/types.js';
+import { defineStepType } from '../catalog/types.js';
+import { isLlmteamError, StepError } from '../errors.js';
+import { createAjv, type ValidateFunction } from '../util/ajv.js';
+import type { LlmMessage, LlmResponse, LlmToolCall, LlmToolDefinition, LlmUsage } from './types.js';
+
+/** One tool of an `llm_agent` step: a named action the model may call. */
+export interface LlmAgentTool {
+  /** The action's name (gateway config, plugin or code); the model calls it by this name. */
+  action: string;
+  /** What the tool does, for the model. @default "Calls the action <name>." */
+  description?: string;
+  /** JSON Schema of the arguments object. @default { "type": "object" } */
+  parameters?: Record<string, unknown>;
+}
+
+/** The config of an `llm_agent` step (snake_case, as in segment JSON). */
+export interface LlmAgentConfig {
+  /** A registered provider's name, e.g. `openai`. */
+  provider: string;
+  model?: string;
+  system_prompt?: string;
+  /** JSONata over the inputs producing the user message. @default the input as JSON */
+  prompt?: string;
+  temperature?: number;
+  max_tokens?: number;
+  /** Model calls the step may make. @default 10 */
+  max_turns?: number;
+  /** JSON Schema the final answer must fit; the answer is then parsed. */
+  output_schema?: Record<string, unknown>;
+  /** Tokens (input + output) the step's calls may use in all. */
+  token_budget?: number;
+  tools?: LlmAgentTool[];
+}
+
+/** Defaults of {@link LlmAgentConfig}. */
+export const LLM_AGENT_DEFAULTS = {
+  max_turns: 10,
+  repair_turns: 1,
+  max_conversation_bytes: 1_000_000,
+} as const;
+
+/** The result of one tool call, as kept in the agent's state. */
+interface ToolOutcome {
+  content: string;
+  isError: boolean;
+}
+
+/** What the agent commits after each model response and each tool result. */
+interface AgentState {
+  v: 1;
+  /** Model calls whose responses are committed. */
+  turn: number;
+  messages: LlmMessage[];
+  usage: LlmUsage;
+  repairs: number;
+  /** Tool calls of the last response and the results committed so far, by call id. */
+  pending?: { calls: LlmToolCall[]; results: Record<string, ToolOutcome> };
+}
+
+const configSchema = {
+  type: 'object',
+  required: ['provider'],
+  properties: {
+    provider: { type: 'string', minLength: 1, description: 'Name of a registered LLM provider.' },
+    model: { type: 'string' },
+    system_prompt: { type: 'string' },
+    prompt: {
+      type: 'string',
+      description: 'JSONata expression producing the user message (default: the input as JSON).',
+    },
+    temperature: { type: 'number', minimum: 0, maximum: 2 },
+    max_tokens: { type: 'integer', minimum: 1 },
+    max_turns: { type: 'integer', minimum: 1 },
+    output_schema: { type: 'object' },
+    token_budget: { type: 'integer', minimum: 1 },
+    tools: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['action'],
+        properties: {
+          action: { type: 'string', minLength: 1 },
+          description: { type: 'string' },
+          parameters: { type: 'object' },
+        },
+      },
+    },
+  },
+};
+
+function agentError(
+  ctx: StepContext<LlmAgentConfig>,
+  code: string,
+  field: string,
+  message: string,
+  retryable = false,
+): StepError {
+  const text = `llm_agent step "${ctx.stepId}", ${field}: ${message}`;
+  return retryable
+    ? new StepError(text, { code })
+    : StepError.nonRetryable(text, { code, details: { step: ctx.stepId, field } });
+}
+
+const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
+  inputTokens: a.inputTokens + b.inputTokens,
+  outputTokens: a.outputTokens + b.outputTokens,
+  cachedInputTokens: (a.cachedInputTokens ?? 0) + (b.cachedInputTokens ?? 0),
+});
+
+/**
+ * The `llm_agent` step type: a durable agent loop over a registered provider. Each model
+ * response is committed (`ctx.checkpoint`) before anything acts on it, and each tool result
+ * as soon as it is in, so a crash repeats at most the call that was in flight. Tool calls
+ * run through `ctx.actions` with the key `runId:stepId:turn:callId`, concurrently.
+ */
+export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDefinition<LlmAgentConfig> {
+  const ajv = createAjv();
+  const validators = new WeakMap<object, ValidateFunction>();
+  const validatorOf = (schema: Record<string, unknown>) => {
+    let validate = validators.get(schema);
+    if (!validate) {
+      validate = ajv.compile(schema);
+      validators.set(schema, validate);
+    }
+    return validate;
+  };
+
+  return defineStepType<LlmAgentConfig>({
+    type: 'llm_agent',
+    displayName: 'LLM agent',
+    category: 'AI',
+    description:
+      'A durable agent loop: asks a registered LLM provider, runs the tools it calls as named actions, and writes the final answer to `output`.',
+    configSchema,
+    inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
+    outputs: [{ port_id: 'output' }],
+    validate(step) {
+      const problems: Array<[string, string]> = [];
+      const config = (step.config ?? {}) as Partial<LlmAgentConfig>;
+      const syntax = expressionSyntaxError(config.prompt);
+      if (syntax) problems.push(['.config.prompt', `JSONata syntax error: ${syntax}`]);
+      for (const [path, schema] of [
+        ['.config.output_schema', config.output_schema],
+        ...(config.tools ?? []).map(
+          (tool, i) => [`.config.tools[${i}].parameters`, tool.parameters] as const,
+        ),
+      ] as const) {
+        if (!schema || typeof schema !== 'object') continue;
+        try {
+          ajv.compile(schema as Record<string, unknown>);
+        } catch (error) {
+          problems.push([path, `JSON Schema does not compile: ${(error as Error).message}`]);
+        }
+      }
+      const names = new Set<string>();
+      (config.tools ?? []).forEach((tool, i) => {
+        if (names.has(tool.action))
+          problems.push([`.config.tools[${i}].action`, `tool "${tool.action}" is listed twice`]);
+        names.add(tool.action);
+      });
+      return problems;
+    },
+    async handler(ctx) {
+      const config = ctx.config;
+      const provider = ctx.resources.llms[config.provider];
+      if (!provider)
+        throw agentError(
+          ctx,
+          'LLMT_E_AGENT_CONFIG',
+          'config.provider',
+          `no LLM provider "${config.provider}" is registered (registered: ${Object.keys(ctx.resources.llms).join(', ') || 'none'}); install and configure its plugin`,
+        );
+      const tools = config.tools ?? [];
+      for (const [i, tool] of tools.entries())
+        if (!ctx.actions.has(tool.action))
+          throw agentError(
+            ctx,
+            'LLMT_E_AGENT_CONFIG',
+            `config.tools[${i}].action`,
+            `no action "${tool.action}" is declared or registered`,
+          );
+      const toolDefs: LlmToolDefinition[] = tools.map((tool) => ({
+        name: tool.action,
+        description: tool.description ?? `Calls the action ${tool.action}.`,
+        parameters: tool.parameters ?? { type: 'object' },
+      }));
+      const maxTurns = config.max_turns ?? LLM_AGENT_DEFAULTS.max_turns;
+
+      let state = ctx.checkpointed as AgentState | undefined;
+      if (!state) {
+        let prompt: unknown;
+        if (config.prompt) {
+          try {
+            prompt = await expressions.evaluate(config.prompt, ctx.input);
+          } catch (error) {
+            throw agentError(ctx, 'LLMT_E_EXPRESSION', 'config.prompt', (error as Error).message);
+          }
+        } else prompt = ctx.input;
+        const messages: LlmMessage[] = [];
+        if (config.system_prompt) messages.push({ role: 'system', content: config.system_prompt });
+        messages.push({
+          role: 'user',
+          content: typeof prompt === 'string' ? prompt : JSON.stringify(prompt ?? null),
+        });
+        state = {
+          v: 1,
+          turn: 0,
+          messages,
+          usage: { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 },
+          repairs: 0,
+        };
+      }
+
+      // Commits are serialised: concurrent tool results each get a commit of their own.
+      let commits: Promise<void> = Promise.resolve();
+      const commit = (next: AgentState, events: Array<{ type: string; data: Record<string, unknown> }>) => {
+        const size = JSON.stringify(next.messages).length;
+        if (size > LLM_AGENT_DEFAULTS.max_conversation_bytes)
+          throw agentError(
+            ctx,
+            'LLMT_E_AGENT_CONVERSATION_TOO_LARGE',
+            'conversation',
+            `the conversation is ${size} bytes, over the limit of ${LLM_AGENT_DEFAULTS.max_conversation_bytes}; lower max_turns or make tools return less`,
+          );
+        const snapshot = structuredClone(next);
+        commits = commits.then(() => ctx.checkpoint(snapshot, { events }));
+        return commits;
+      };
+
+      for (;;) {
+        const last = state.messages.at(-1);
+        if (last?.role === 'assistant' && !last.toolCalls?.length) {
+          if (!config.output_schema) return { output: last.content };
+          let parsed: unknown;
+          let problem: string | undefined;
+          try {
+            parsed = JSON.parse(last.content);
+            const validate = validatorOf(config.output_schema);
+            if (!validate(parsed)) problem = ajv.errorsText(validate.errors);
+          } catch (error) {
+            problem = `not JSON: ${(error as Error).message}`;
+          }
+          if (!problem) return { output: parsed };
+          if (state.repairs >= LLM_AGENT_DEFAULTS.repair_turns)
+            throw StepError.nonRetryable(
+              `llm_agent step "${ctx.stepId}", config.output_schema: the answer does not fit the schema (${problem}) after ${state.repairs} repair turn(s)`,
+              {
+                code: 'LLMT_E_AGENT_OUTPUT',
+                details: { step: ctx.stepId, field: 'config.output_schema', raw: last.content },
+              },
+            );
+          // The repair prompt follows from the committed answer; the next response commits it.
+          state.repairs++;
+          state.messages.push({
+            role: 'user',
+            content: `Your answer does not fit the required JSON Schema: ${problem}. Answer again with only JSON that fits it.`,
+          });
+        }
+        if (state.pending) {
+          const { calls, results } = state.pending;
+          const turn = state.turn;
+          const current = state;
+          await Promise.all(
+            calls
+              .filter((call) => !results[call.id])
+              .map(async (call) => {
+                const key = `${ctx.runId}:${ctx.stepId}:${turn}:${call.id}`;
+                let outcome: ToolOutcome;
+                try {
+                  const result = await ctx.actions.execute(call.name, JSON.parse(call.arguments || '{}'), {
+                    idempotencyKey: key,
+                  });
+                  outcome = { content: JSON.stringify(result.data ?? null), isError: false };
+                } catch (error) {
+                  if (isLlmteamError(error) && error.code === 'LLMT_E_STEP_CANCELLED') throw error;
+                  outcome = { content: `tool failed: ${(error as Error).message}`, isError: true };
+                }
+                results[call.id] = outcome;
+                await commit(current, [
+                  {
+                    type: outcome.isError ? 'tool.call.failed' : 'tool.call.completed',
+                    data: { turn, call_id: call.id, tool: call.name, idempotency_key: key },
+                  },
+                ]);
+              }),
+          );
+          for (const call of calls) {
+            const outcome = results[call.id] as ToolOutcome;
+            state.messages.push({
+              role: 'tool',
+              toolCallId: call.id,
+              name: call.name,
+              content: outcome.content,
+              ...(outcome.isError ? { isError: true } : {}),
+            });
+          }
+          state.pending = undefined;
+        }
+
+        if (state.turn >= maxTurns)
+          throw agentError(
+            ctx,
+            'LLMT_E_AGENT_MAX_TURNS',
+            'config.max_turns',
+            `the model made ${state.turn} calls without a final answer (max_turns ${maxTurns})`,
+          );
+        const used = state.usage.inputTokens + state.usage.outputTokens;
+        if (config.token_budget !== undefined && used >= config.token_budget)
+          throw agentError(
+            ctx,
+            'LLMT_E_TOKEN_BUDGET',
+            'config.token_budget',
+            `token budget ${config.token_budget} used up (${used} tokens used); raise token_budget`,
+          );
+
+        const turn = state.turn + 1;
+        const started = ctx.clock.now();
+        let response: LlmResponse;
+        try {
+          response = await provider.chat({
+            model: config.model ?? '',
+            messages: state.messages,
+            ...(toolDefs.length ? { tools: toolDefs } : {}),
+            ...(config.temperature !== undefined ? { temperature: config.temperature } : {}),
+            ...(config.max_tokens !== undefined ? { maxTokens: config.max_tokens } : {}),
+            ...(config.output_schema ? { outputSchema: { schema: config.output_schema } } : {}),
+            signal: ctx.signal,
+            tenantId: ctx.tenantId,
+            idempotencyKey: `${ctx.runId}:${ctx.stepId}:${turn}`,
+          });
+        } catch (error) {
+          if (isLlmteamError(error)) throw error;
+          throw agentError(ctx, 'LLMT_E_LLM_BAD_RESPONSE', 'config.provider', (error as Error).message, true);
+        }
+        // Checked before the response is committed, so a bad answer never half-commits a turn.
+        for (const call of response.toolCalls) {
+          if (!tools.some((tool) => tool.action === call.name))
+            throw agentError(
+              ctx,
+              'LLMT_E_AGENT_UNKNOWN_TOOL',
+              'config.tools',
+              `the model called "${call.name}", which is not one of its tools (${tools.map((t) => t.action).join(', ') || 'none'})`,
+            );
+          try {
+            JSON.parse(call.arguments || '{}');
+          } catch {
+            throw agentError(
+              ctx,
+              'LLMT_E_AGENT_TOOL_ARGUMENTS',
+              `tool "${call.name}"`,
+              `the model sent arguments that are not JSON: ${call.arguments.slice(0, 200)}`,
+              true,
+            );
+          }
+        }
+        state.turn = turn;
+        state.usage = add(state.usage, response.usage);
+        state.messages.push({
+          role: 'assistant',
+          content: response.content,
+          ...(response.toolCalls.length ? { toolCalls: response.toolCalls } : {}),
+        });
+        if (response.toolCalls.length) state.pending = { calls: response.toolCalls, results: {} };
+        const callEvent = {
+          type: 'model.call.completed',
+          data: {
+            turn,
+            provider: config.provider,
+            model: response.model ?? config.model,
+            finish_reason: response.finishReason,
+            usage: {
+              input_tokens: response.usage.inputTokens,
+              output_tokens: response.usage.outputTokens,
+              cached_input_tokens: response.usage.cachedInputTokens ?? 0,
+            },
+            tool_calls: response.toolCalls.map((c) => c.name),
+            duration_ms: ctx.clock.now() - started,
+          },
+        };
+        await commit(state, [callEvent]);
+      }
+    },
+  });
+}

@@ -1,0 +1,206 @@
+import {
+  type AuditDraft,
+  type Commit,
+  ConcurrencyError,
+  checkCommit,
+  type StepStateRecord,
+} from '@llmteam/core';
+import { encodePorts, runExtra } from './sql-codecs.js';
+import { describeViolation, isUniqueViolation, type SqlExecutor } from './sql-executor.js';
+import { ROW_STATEMENTS, RUN_VERSION_SQL } from './sql-text.js';
+
+/**
+ * The run header of a commit: the 15 `INSERT INTO runs` values of a new run, or the 10
+ * `SET` values, tenant, run, expected version and expected last seq of an update.
+ */
+export type RunHeader = { kind: 'insert'; params: unknown[] } | { kind: 'update'; params: unknown[] };
+
+/** Rows for one table: `head` up to `VALUES`, the value tuples, and an `ON CONFLICT` tail. */
+export interface RowPart {
+  table: keyof typeof ROW_STATEMENTS;
+  head: string;
+  rows: unknown[][];
+  tail: string;
+}
+
+/**
+ * A commit, checked and encoded into rows before any connection is taken, so a
+ * transaction holds locks only for I/O. A dialect executes it (`SqlStore.executeCommit`).
+ */
+export interface CommitPlan {
+  commit: Commit;
+  header: RunHeader;
+  /** Rows besides the header, table by table, in write order. */
+  parts: RowPart[];
+  /** Timers the commit fires: each must still exist. */
+  consume: string[];
+  /** Timers to delete if they exist. */
+  remove: string[];
+  audit: AuditDraft[];
+  /** The run's `lastSeq` before this commit. */
+  prevSeq: number;
+}
+
+/** Step fields kept in their own columns rather than in `data`. */
+type StepRest = Omit<StepStateRecord, 'inputs' | 'outputs'>;
+
+/** Checks a commit with core's `checkCommit` and encodes it into a plan. */
+export function planCommit(commit: Commit): CommitPlan {
+  const { tenantId, runId, run } = commit;
+  const { prevSeq } = checkCommit(commit);
+  const values = new Map<string, string>();
+  const outputs = encodePorts(run.outputs, values);
+  const steps = (commit.steps ?? []).map((s) => {
+    const { inputs, outputs: stepOutputs, ...rest } = s;
+    return [
+      tenantId,
+      runId,
+      s.stepId,
+      s.status,
+      JSON.stringify(rest satisfies StepRest),
+      encodePorts(inputs, values),
+      encodePorts(stepOutputs, values),
+    ];
+  });
+  const header: RunHeader =
+    commit.expectedVersion === 0
+      ? {
+          kind: 'insert',
+          params: [
+            tenantId,
+            runId,
+            run.segmentId,
+            run.segmentVersion,
+            run.status,
+            run.version,
+            run.lastSeq,
+            run.stepsCompleted,
+            run.idempotencyKey ?? null,
+            run.createdAt,
+            run.updatedAt,
+            run.completedAt ?? null,
+            run.input === undefined ? null : JSON.stringify(run.input),
+            outputs,
+            runExtra(run),
+          ],
+        }
+      : {
+          kind: 'update',
+          params: [
+            run.segmentId,
+            run.segmentVersion,
+            run.status,
+            run.version,
+            run.lastSeq,
+            run.stepsCompleted,
+            run.updatedAt,
+            run.completedAt ?? null,
+            outputs,
+            runExtra(run),
+            tenantId,
+            runId,
+            commit.expectedVersion,
+            prevSeq,
+          ],
+        };
+  return {
+    commit,
+    header,
+    parts: commitRows(commit, values, steps),
+    consume: [...new Set(commit.timers?.consume ?? [])],
+    remove: commit.timers?.remove ?? [],
+    audit: commit.audit ?? [],
+    prevSeq,
+  };
+}
+
+/** The rows a commit writes besides its header, table by table. */
+function commitRows(commit: Commit, values: Map<string, string>, steps: unknown[][]): RowPart[] {
+  const { tenantId, runId } = commit;
+  const parts: RowPart[] = [];
+  const part = (table: RowPart['table'], rows: unknown[][]) => {
+    if (rows.length)
+      parts.push({ table, head: ROW_STATEMENTS[table].head, rows, tail: ROW_STATEMENTS[table].tail });
+  };
+  part(
+    'timers',
+    (commit.timers?.add ?? []).map((t) => [
+      t.tenantId,
+      t.timerId,
+      t.runId,
+      Date.parse(t.dueAt),
+      JSON.stringify(t),
+    ]),
+  );
+  part(
+    'run_values',
+    [...values].map(([hash, body]) => [tenantId, runId, hash, body]),
+  );
+  part('step_states', steps);
+  part(
+    'events',
+    (commit.events ?? []).map((e) => [
+      tenantId,
+      runId,
+      e.seq,
+      e.event_id,
+      e.type,
+      e.step_id ?? null,
+      e.timestamp,
+      JSON.stringify(e.data ?? {}),
+    ]),
+  );
+  part(
+    'interactions',
+    (commit.interactions ?? []).map((i) => [
+      i.tenantId,
+      i.interactionId,
+      i.runId,
+      i.status,
+      i.createdAt,
+      JSON.stringify(i),
+    ]),
+  );
+  part(
+    'snapshots',
+    (commit.snapshots ?? []).map((s) => [
+      s.tenantId,
+      s.snapshotId,
+      s.runId,
+      s.seq,
+      s.reason,
+      s.createdAt,
+      s.checksum,
+      JSON.stringify(s.state),
+    ]),
+  );
+  return parts;
+}
+
+/** The conflict error of a plan whose run was not at the expected version, read from `q`. */
+export async function explainConflict(q: SqlExecutor, plan: CommitPlan): Promise<ConcurrencyError> {
+  const { tenantId, runId, expectedVersion } = plan.commit;
+  const { rows } = await q.exec(RUN_VERSION_SQL, [tenantId, runId]);
+  const found = rows[0];
+  return new ConcurrencyError(
+    found
+      ? `run ${runId} is at version ${found.version} (last seq ${found.last_seq}), expected version ${expectedVersion} (last seq ${plan.prevSeq})`
+      : `run ${runId} is at version none, expected ${expectedVersion}`,
+  );
+}
+
+/** A unique violation while writing a plan, as the conflict it means; other errors unchanged. */
+export function violationError(plan: CommitPlan, error: unknown): unknown {
+  if (!isUniqueViolation(error)) return error;
+  const where = describeViolation(error);
+  const { run, runId } = plan.commit;
+  if (plan.header.kind === 'insert' && where.includes('idempotency')) {
+    return new ConcurrencyError(`idempotency key ${run.idempotencyKey} is taken by another run`, {
+      cause: error,
+    });
+  }
+  if (plan.header.kind === 'insert' && /runs(_pkey|\.tenant_id)/.test(where)) {
+    return new ConcurrencyError(`run ${runId} already exists`, { cause: error });
+  }
+  return new ConcurrencyError(`events ${plan.prevSeq + 1}.. of run ${runId} already exist`, { cause: error });
+}

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { LlmteamError, type RunRecord, type SnapshotRecord, type WorktrailEvent } from '@llmteam/core';
+import type { SqlRow } from './entities.js';
+import { SqlStoreError } from './errors.js';
+
+/**
+ * Port values whose JSON is at least this long are kept once per run in `run_values`,
+ * addressed by their SHA-256, so a value that is a step's output and the next step's input
+ * (or a run output) is stored once.
+ */
+const SHARED_VALUE_MIN_LENGTH = 1024;
+
+/**
+ * Encodes a ports object: small values inline, large ones by hash into `values`. The
+ * result is a JSON object, or `[inline, refs]` when some value is shared.
+ */
+export function encodePorts(
+  ports: Record<string, unknown> | undefined,
+  values: Map<string, string>,
+): string | null {
+  if (ports === undefined || ports === null) return null;
+  let inline = '';
+  let refs = '';
+  for (const port of Object.keys(ports)) {
+    const json = JSON.stringify(ports[port]);
+    if (json === undefined) continue;
+    const name = JSON.stringify(port);
+    if (json.length >= SHARED_VALUE_MIN_LENGTH) {
+      const hash = createHash('sha256').update(json).digest('hex');
+      values.set(hash, json);
+      refs += `${refs ? ',' : ''}${name}:"${hash}"`;
+    } else {
+      inline += `${inline ? ',' : ''}${name}:${json}`;
+    }
+  }
+  return refs ? `[{${inline}},{${refs}}]` : `{${inline}}`;
+}
+
+/** True for a ports column that refers to shared values. */
+export function isShared(column: unknown): boolean {
+  return typeof column === 'string' && column.startsWith('[');
+}
+
+/** Run header fields that have no column of their own (everything but `input` and `outputs`). */
+export function runExtra(run: RunRecord): string {
+  const {
+    runId: _r,
+    tenantId: _t,
+    segmentId: _s,
+    segmentVersion: _v,
+    status: _st,
+    input: _i,
+    outputs: _o,
+    version: _ve,
+    lastSeq: _l,
+    stepsCompleted: _sc,
+    idempotencyKey: _k,
+    createdAt: _c,
+    updatedAt: _u,
+    completedAt: _ca,
+    ...extra
+  } = run;
+  return JSON.stringify(extra);
+}
+
+/** The opaque `listRuns` cursor of a run. */
+export function encodeCursor(createdAt: string, runId: string): string {
+  return Buffer.from(JSON.stringify([createdAt, runId])).toString('base64url');
+}
+
+/** Reads a `listRuns` cursor, or fails with a typed error. */
+export function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string'))
+      return value as [string, string];
+  } catch {
+    // fall through to the typed error
+  }
+  throw new LlmteamError(
+    'LLMT_E_INVALID_ARGUMENT',
+    `listRuns: cursor "${cursor}" is not one this store returned; pass nextCursor from a previous page`,
+  );
+}
+
+/** Turns rows back into records, with typed errors naming the store and the row. */
+export class RowCodec {
+  constructor(private readonly store: string) {}
+
+  /** Parses a JSON column, or fails with `LLMT_E_SQL_CORRUPT_ROW`. */
+  parse(text: unknown, where: string): unknown {
+    try {
+      return JSON.parse(String(text));
+    } catch (error) {
+      throw new SqlStoreError(
+        'LLMT_E_SQL_CORRUPT_ROW',
+        `${this.store}: row ${where} holds invalid JSON (${(error as Error).message}). ` +
+          'Restore the row from a backup, or delete it (for a snapshot: take a new one) and try again.',
+        { cause: error, details: { store: this.store, row: where } },
+      );
+    }
+  }
+
+  /** A ports column, with shared values looked up in `shared`. */
+  decodePorts(text: string, shared: Map<string, string> | undefined, where: string): Record<string, unknown> {
+    const parsed = this.parse(text, where);
+    if (!Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    const [inline, refs] = parsed as [Record<string, unknown>, Record<string, string>];
+    for (const [port, hash] of Object.entries(refs)) {
+      const body = shared?.get(hash);
+      if (body === undefined) {
+        throw new SqlStoreError(
+          'LLMT_E_SQL_CORRUPT_ROW',
+          `${this.store}: row ${where} refers to a stored value ${hash} that is missing. Restore the run from a backup or a snapshot.`,
+          { details: { store: this.store, row: where } },
+        );
+      }
+      inline[port] = this.parse(body, `run_values(${hash})`);
+    }
+    return inline;
+  }
+
+  /** A run header row; `shared` loads the run's shared values when its outputs need them. */
+  async run(row: SqlRow, shared: () => Promise<Map<string, string>>): Promise<RunRecord> {
+    const where = `runs(${row.tenant_id}, ${row.run_id})`;
+    const run = {
+      ...(this.parse(row.extra, where) as object),
+      runId: String(row.run_id),
+      tenantId: String(row.tenant_id),
+      segmentId: String(row.segment_id),
+      segmentVersion: String(row.segment_version),
+      status: String(row.status),
+      input: row.input == null ? undefined : this.parse(row.input, where),
+      version: Number(row.version),
+      lastSeq: Number(row.last_seq),
+      stepsCompleted: Number(row.steps_completed),
+      createdAt: String(row.created_at),
+      updatedAt: String(row.updated_at),
+    } as RunRecord;
+    if (row.idempotency_key != null) run.idempotencyKey = String(row.idempotency_key);
+    if (row.completed_at != null) run.completedAt = String(row.completed_at);
+    if (row.outputs != null) {
+      run.outputs = this.decodePorts(
+        String(row.outputs),
+        isShared(row.outputs) ? await shared() : undefined,
+        where,
+      );
+    }
+    return run;
+  }
+
+  /** A snapshot row. */
+  snapshot(row: SqlRow): SnapshotRecord {
+    const where = `snapshots(${row.tenant_id}, ${row.snapshot_id})`;
+    return {
+      snapshotId: String(row.snapshot_id),
+      tenantId: String(row.tenant_id),
+      runId: String(row.run_id),
+      seq: Number(row.seq),
+      reason: String(row.reason) as SnapshotRecord['reason'],
+      createdAt: String(row.created_at),
+      state: this.parse(row.state, where) as SnapshotRecord['state'],
+      checksum: String(row.checksum),
+    };
+  }
+
+  /** An event row of a known tenant and run. */
+  event(row: SqlRow, tenantId: string, runId: string): WorktrailEvent {
+    const event: WorktrailEvent = {
+      event_id: String(row.event_id),
+      tenant_id: tenantId,
+      run_id: runId,
+      seq: Number(row.seq),
+      type: String(row.type),
+      timestamp: String(row.at),
+      data: this.parse(row.data, `events(${tenantId}, ${runId}, ${row.seq})`) as Record<string, unknown>,
+    };
+    if (row.step_id != null) event.step_id = String(row.step_id);
+    return event;
+  }
+}

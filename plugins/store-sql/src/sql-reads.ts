@@ -1,0 +1,161 @@
+import type {
+  AuditRecord,
+  InteractionRecord,
+  ListEventsOptions,
+  ListInteractionsOptions,
+  ListRunsOptions,
+  Page,
+  RunRecord,
+  SnapshotRecord,
+  StepStateRecord,
+  TimerRecord,
+  WorktrailEvent,
+} from '@llmteam/core';
+import { decodeCursor, encodeCursor, isShared, type RowCodec } from './sql-codecs.js';
+import type { SqlExecutor } from './sql-executor.js';
+import { marks, READ_SQL } from './sql-text.js';
+
+/** The run journal's reads, each on one executor, decoded by one codec. */
+export class SqlReads {
+  constructor(private readonly codec: RowCodec) {}
+
+  private values(q: SqlExecutor, tenantId: string, runId: string): Promise<Map<string, string>> {
+    return q
+      .exec(READ_SQL.values, [tenantId, runId])
+      .then(({ rows }) => new Map(rows.map((r) => [String(r.hash), String(r.body)])));
+  }
+
+  async run(q: SqlExecutor, sql: string, params: unknown[]): Promise<RunRecord | undefined> {
+    const { rows } = await q.exec(sql, params);
+    const row = rows[0];
+    return row
+      ? this.codec.run(row, () => this.values(q, String(row.tenant_id), String(row.run_id)))
+      : undefined;
+  }
+
+  async runs(q: SqlExecutor, tenantId: string, options: ListRunsOptions): Promise<Page<RunRecord>> {
+    const limit = options.limit ?? 50;
+    const where = ['tenant_id = ?'];
+    const params: unknown[] = [tenantId];
+    if (options.status) {
+      where.push('status = ?');
+      params.push(options.status);
+    }
+    if (options.segmentId) {
+      where.push('segment_id = ?');
+      params.push(options.segmentId);
+    }
+    if (options.after !== undefined) {
+      const [createdAt, runId] = decodeCursor(options.after);
+      where.push('(created_at < ? OR (created_at = ? AND run_id < ?))');
+      params.push(createdAt, createdAt, runId);
+    }
+    const { rows } = await q.exec(READ_SQL.runs(where), [...params, limit + 1]);
+    const items: RunRecord[] = [];
+    for (const row of rows.slice(0, limit))
+      items.push(await this.codec.run(row, () => this.values(q, tenantId, String(row.run_id))));
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.runId) : undefined,
+    };
+  }
+
+  async steps(q: SqlExecutor, tenantId: string, runId: string): Promise<StepStateRecord[]> {
+    const { rows } = await q.exec(READ_SQL.steps, [tenantId, runId]);
+    const shared = rows.some((r) => isShared(r.inputs) || isShared(r.outputs))
+      ? await this.values(q, tenantId, runId)
+      : undefined;
+    return rows.map((row) => {
+      const where = `step_states(${tenantId}, ${runId}, ${row.step_id})`;
+      const step = this.codec.parse(row.data, where) as StepStateRecord;
+      if (row.inputs != null) step.inputs = this.codec.decodePorts(row.inputs as string, shared, where);
+      if (row.outputs != null) step.outputs = this.codec.decodePorts(row.outputs as string, shared, where);
+      return step;
+    });
+  }
+
+  async events(
+    q: SqlExecutor,
+    tenantId: string,
+    runId: string,
+    options: ListEventsOptions,
+  ): Promise<WorktrailEvent[]> {
+    const params: unknown[] = [tenantId, runId, options.afterSeq ?? 0];
+    let sql: string = READ_SQL.events;
+    if (options.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(options.limit);
+    }
+    const { rows } = await q.exec(sql, params);
+    return rows.map((r) => this.codec.event(r, tenantId, runId));
+  }
+
+  async interaction(
+    q: SqlExecutor,
+    tenantId: string,
+    interactionId: string,
+  ): Promise<InteractionRecord | undefined> {
+    const { rows } = await q.exec(READ_SQL.interaction, [tenantId, interactionId]);
+    return rows[0]
+      ? (this.codec.parse(rows[0].body, `interactions(${tenantId}, ${interactionId})`) as InteractionRecord)
+      : undefined;
+  }
+
+  async interactions(
+    q: SqlExecutor,
+    tenantId: string,
+    options: ListInteractionsOptions,
+  ): Promise<InteractionRecord[]> {
+    const where = ['tenant_id = ?'];
+    const params: unknown[] = [tenantId];
+    const statuses = options.status === undefined ? undefined : ([] as string[]).concat(options.status);
+    if (statuses) {
+      if (!statuses.length) return [];
+      where.push(`status IN (${marks(statuses.length)})`);
+      params.push(...statuses);
+    }
+    if (options.runId) {
+      where.push('run_id = ?');
+      params.push(options.runId);
+    }
+    const { rows } = await q.exec(READ_SQL.interactions(where), params);
+    return rows.map(
+      (r) => this.codec.parse(r.body, `interactions(${tenantId}, ${r.interaction_id})`) as InteractionRecord,
+    );
+  }
+
+  async timers(q: SqlExecutor, tenantId: string, runId: string): Promise<TimerRecord[]> {
+    const { rows } = await q.exec(READ_SQL.timers, [tenantId, runId]);
+    return rows.map((r) => this.codec.parse(r.body, `timers(${tenantId}, ${r.timer_id})`) as TimerRecord);
+  }
+
+  async snapshot(q: SqlExecutor, tenantId: string, snapshotId: string): Promise<SnapshotRecord | undefined> {
+    const { rows } = await q.exec(READ_SQL.snapshot, [tenantId, snapshotId]);
+    return rows[0] ? this.codec.snapshot(rows[0]) : undefined;
+  }
+
+  async snapshots(q: SqlExecutor, tenantId: string, runId: string): Promise<SnapshotRecord[]> {
+    const { rows } = await q.exec(READ_SQL.snapshots, [tenantId, runId]);
+    return rows.map((r) => this.codec.snapshot(r));
+  }
+
+  async audit(
+    q: SqlExecutor,
+    tenantId: string,
+    range: { from?: string; to?: string },
+  ): Promise<AuditRecord[]> {
+    const where = ['tenant_id = ?'];
+    const params: unknown[] = [tenantId];
+    if (range.from) {
+      where.push('at >= ?');
+      params.push(range.from);
+    }
+    if (range.to) {
+      where.push('at <= ?');
+      params.push(range.to);
+    }
+    const { rows } = await q.exec(READ_SQL.audit(where), params);
+    return rows.map((r) => this.codec.parse(r.body, `audit(${tenantId}, ${r.seq})`) as AuditRecord);
+  }
+}

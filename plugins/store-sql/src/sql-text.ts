@@ -1,0 +1,135 @@
+/**
+ * Every SQL statement the shared store runs, in one place. Placeholders are `?`; the
+ * Postgres executor numbers them. Statements that vary with a count are functions.
+ */
+
+/** `?, ?, ?` for `n` parameters. */
+export function marks(n: number): string {
+  return new Array<string>(n).fill('?').join(', ');
+}
+
+/** The statement of each table a commit writes rows to: `head` up to `VALUES`, and `tail`. */
+export const ROW_STATEMENTS = {
+  timers: {
+    head: `INSERT INTO timers (tenant_id, timer_id, run_id, due_ms, body) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, timer_id) DO UPDATE SET run_id = excluded.run_id, due_ms = excluded.due_ms, body = excluded.body, lease_owner = NULL, lease_until = NULL`,
+    columns: 5,
+  },
+  run_values: {
+    head: `INSERT INTO run_values (tenant_id, run_id, hash, body) VALUES`,
+    tail: ` ON CONFLICT DO NOTHING`,
+    columns: 4,
+  },
+  step_states: {
+    head: `INSERT INTO step_states (tenant_id, run_id, step_id, status, data, inputs, outputs) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, run_id, step_id) DO UPDATE SET status = excluded.status, data = excluded.data, inputs = excluded.inputs, outputs = excluded.outputs`,
+    columns: 7,
+  },
+  // Events are plain inserts: the only rows of a commit that can collide.
+  events: {
+    head: `INSERT INTO events (tenant_id, run_id, seq, event_id, type, step_id, at, data) VALUES`,
+    tail: '',
+    columns: 8,
+  },
+  interactions: {
+    head: `INSERT INTO interactions (tenant_id, interaction_id, run_id, status, created_at, body) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, created_at = excluded.created_at, body = excluded.body`,
+    columns: 6,
+  },
+  snapshots: {
+    head: `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, snapshot_id) DO UPDATE SET run_id = excluded.run_id, seq = excluded.seq, reason = excluded.reason, created_at = excluded.created_at, checksum = excluded.checksum, state = excluded.state`,
+    columns: 8,
+  },
+} as const;
+
+/** The `INSERT INTO runs` of a new run (15 values). */
+export const INSERT_RUN_SQL = `INSERT INTO runs (tenant_id, run_id, segment_id, segment_version, status, version, last_seq, steps_completed, idempotency_key, created_at, updated_at, completed_at, input, outputs, extra) VALUES`;
+
+/** The version-checked update of a run header (10 `SET` values, tenant, run, version, last seq). */
+export const UPDATE_RUN_SQL = `UPDATE runs SET segment_id = ?, segment_version = ?, status = ?, version = ?, last_seq = ?, steps_completed = ?, updated_at = ?, completed_at = ?, outputs = ?, extra = ? WHERE tenant_id = ? AND run_id = ? AND version = ? AND last_seq = ?`;
+
+/** Where a run is now, to explain a conflict. */
+export const RUN_VERSION_SQL = `SELECT version, last_seq FROM runs WHERE tenant_id = ? AND run_id = ?`;
+
+/** Deletes `n` timers of a tenant by id. */
+export const deleteTimersSql = (n: number) =>
+  `DELETE FROM timers WHERE tenant_id = ? AND timer_id IN (${marks(n)})`;
+
+/** Head of a tenant's audit chain. */
+export const AUDIT_HEAD_SQL = `SELECT seq, hash FROM audit WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1`;
+/** Appends audit records (multi-row VALUES follow). */
+export const INSERT_AUDIT_SQL = `INSERT INTO audit (tenant_id, seq, at, hash, body) VALUES`;
+
+/** Reads. */
+export const READ_SQL = {
+  run: `SELECT * FROM runs WHERE tenant_id = ? AND run_id = ?`,
+  runByKey: `SELECT * FROM runs WHERE tenant_id = ? AND idempotency_key = ?`,
+  runs: (where: string[]) =>
+    `SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, run_id DESC LIMIT ?`,
+  values: `SELECT hash, body FROM run_values WHERE tenant_id = ? AND run_id = ?`,
+  steps: `SELECT step_id, data, inputs, outputs FROM step_states WHERE tenant_id = ? AND run_id = ?`,
+  events: `SELECT seq, event_id, type, step_id, at, data FROM events WHERE tenant_id = ? AND run_id = ? AND seq > ? ORDER BY seq`,
+  interaction: `SELECT body FROM interactions WHERE tenant_id = ? AND interaction_id = ?`,
+  interactions: (where: string[]) =>
+    `SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id`,
+  timers: `SELECT timer_id, body FROM timers WHERE tenant_id = ? AND run_id = ? ORDER BY due_ms, timer_id`,
+  snapshot: `SELECT * FROM snapshots WHERE tenant_id = ? AND snapshot_id = ?`,
+  snapshots: `SELECT * FROM snapshots WHERE tenant_id = ? AND run_id = ? ORDER BY seq, created_at, snapshot_id`,
+  audit: (where: string[]) => `SELECT seq, body FROM audit WHERE ${where.join(' AND ')} ORDER BY seq`,
+} as const;
+
+/** Lease and claim statements; `skipLocked` is the dialect's row-lock skipping clause or ''. */
+export const LEASE_SQL = {
+  claimTimers: (skipLocked: string) =>
+    `UPDATE timers SET lease_owner = ?, lease_until = ? WHERE (tenant_id, timer_id) IN (
+         SELECT tenant_id, timer_id FROM timers WHERE due_ms <= ? AND (lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)
+         ORDER BY due_ms LIMIT ?${skipLocked}) RETURNING body`,
+  nextTimer: `SELECT body FROM timers ORDER BY due_ms LIMIT 1`,
+  claimRuns: (skipLocked: string) =>
+    `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE (tenant_id, run_id) IN (
+         SELECT tenant_id, run_id FROM runs WHERE status IN ('pending', 'running') AND (lease_until IS NULL OR lease_until <= ?)
+         ORDER BY created_at LIMIT ?${skipLocked}) RETURNING tenant_id, run_id`,
+  acquire: `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)`,
+  release: `UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE tenant_id = ? AND run_id = ? AND lease_owner = ?`,
+} as const;
+
+/** Registry statements: the read of the record a write replaces, the upsert, and the reads. */
+export const REGISTRY_SQL = {
+  tenant: `SELECT body FROM tenants WHERE tenant_id = ?`,
+  putTenant: `INSERT INTO tenants (tenant_id, body) VALUES (?, ?) ON CONFLICT (tenant_id) DO UPDATE SET body = excluded.body`,
+  tenants: `SELECT tenant_id, body FROM tenants ORDER BY tenant_id`,
+  apiKey: `SELECT body FROM api_keys WHERE tenant_id = ? AND key_id = ?`,
+  putApiKey: `INSERT INTO api_keys (tenant_id, key_id, secret_hash, body) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, key_id) DO UPDATE SET secret_hash = excluded.secret_hash, body = excluded.body`,
+  apiKeyByHash: `SELECT key_id, body FROM api_keys WHERE secret_hash = ?`,
+  apiKeys: `SELECT key_id, body FROM api_keys WHERE tenant_id = ? ORDER BY key_id`,
+  segmentVersion: `SELECT body FROM segments WHERE tenant_id = ? AND segment_id = ? AND version = ?`,
+  // `put_seq` orders versions by when they were stored: the latest put is the latest version.
+  putSegment: `INSERT INTO segments (tenant_id, segment_id, version, put_seq, body)
+       VALUES (?, ?, ?, (SELECT COALESCE(MAX(put_seq), 0) + 1 FROM segments WHERE tenant_id = ? AND segment_id = ?), ?)
+       ON CONFLICT (tenant_id, segment_id, version) DO UPDATE SET put_seq = excluded.put_seq, body = excluded.body`,
+  latestSegment: `SELECT body FROM segments WHERE tenant_id = ? AND segment_id = ? ORDER BY put_seq DESC LIMIT 1`,
+  segments: `SELECT s.segment_id, s.body FROM segments s WHERE s.tenant_id = ? AND s.put_seq = (SELECT MAX(put_seq) FROM segments m WHERE m.tenant_id = s.tenant_id AND m.segment_id = s.segment_id) ORDER BY s.segment_id`,
+} as const;
+
+/** Tables holding a run's rows, deleted together when the run goes. */
+export const RUN_TABLES = [
+  'runs',
+  'step_states',
+  'run_values',
+  'events',
+  'interactions',
+  'timers',
+  'snapshots',
+] as const;
+
+/** Erasure and retention statements. */
+export const ERASE_SQL = {
+  runRows: (table: (typeof RUN_TABLES)[number]) => `DELETE FROM ${table} WHERE tenant_id = ? AND run_id = ?`,
+  expiredRuns: (terminal: number) =>
+    `SELECT run_id FROM runs WHERE tenant_id = ? AND status IN (${marks(terminal)}) AND COALESCE(completed_at, updated_at) < ?`,
+  expiredSnapshots: `DELETE FROM snapshots WHERE tenant_id = ? AND created_at < ?`,
+} as const;
+
+/** Schema version of a migrated database. */
+export const SCHEMA_VERSION_SQL = 'SELECT version FROM llmteam_schema_version WHERE id = 1';
