@@ -88,7 +88,7 @@ function ticketWait(tickets: Map<string, Ticket>): StepTypeDefinition {
     timers: {
       remind(commit, timer) {
         const payload = commit.state.suspension?.payload as TicketPayload | undefined;
-        if (commit.state.status !== 'waiting' || payload?.ticket !== timer.payload?.ticket) return;
+        if (commit.state.status !== 'waiting' || !payload || payload.ticket !== timer.payload?.ticket) return;
         commit.emit('acme.ticket.reminded', { ticket: payload.ticket });
         commit.afterCommit(() => {
           tickets.get(payload.ticket)!.reminders++;
