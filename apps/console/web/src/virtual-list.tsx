@@ -31,10 +31,16 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
   }, []);
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const atEnd = useRef(true);
+  // Where following last scrolled to: its scroll event may arrive after more rows were added,
+  // and must not read as the reader scrolling away from the end.
+  const pinned = useRef(Number.POSITIVE_INFINITY);
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the number of rows changes
   useEffect(() => {
     const element = ref.current;
-    if (props.follow && element && atEnd.current) element.scrollTop = element.scrollHeight;
+    if (props.follow && element && atEnd.current) {
+      element.scrollTop = element.scrollHeight;
+      pinned.current = element.scrollTop;
+    }
   }, [items.length, props.follow]);
   const last = Math.min(items.length, Math.ceil((scrollTop + height) / rowHeight) + overscan);
   const rows: ReactNode[] = [];
@@ -56,7 +62,10 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
       className={`vlist ${props.className ?? ''}`}
       onScroll={(event) => {
         const element = event.currentTarget;
-        atEnd.current = element.scrollTop + element.clientHeight >= element.scrollHeight - rowHeight;
+        atEnd.current =
+          element.scrollTop >= pinned.current - 1 ||
+          element.scrollTop + element.clientHeight >= element.scrollHeight - rowHeight;
+        if (!atEnd.current) pinned.current = Number.POSITIVE_INFINITY;
         setScrollTop(element.scrollTop);
       }}
     >
