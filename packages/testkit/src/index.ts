@@ -2,6 +2,7 @@ export * from './channel-suite.js';
 export * from './servers/anthropic-test-server.js';
 export * from './servers/llm-script.js';
 export * from './servers/openai-test-server.js';
+export * from './servers/service-reachable.js';
 export * from './servers/silent-server.js';
 export * from './servers/smtp-server.js';
 export * from './servers/tcp-proxy.js';
