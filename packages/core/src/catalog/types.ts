@@ -148,6 +148,14 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   /** Ids and timestamps as the engine makes them. */
   newId(prefix?: string): string;
   /**
+   * Appends an event of this step (e.g. a decision and its reason) to the commit that
+   * records this invocation's outcome: its outputs, its suspension or its failure. Nothing
+   * is written when that outcome is never recorded (a crash, an abort, a stale outcome), so
+   * an event is never appended twice for one outcome. For an event that must be stored
+   * before the handler goes on, use {@link StepContext.checkpoint} with `events`.
+   */
+  emit(type: string, data?: Record<string, unknown>): void;
+  /**
    * Suspends the step durably. Nothing stays in memory: the handler is called again, with
    * `ctx.resume` set, when someone resumes the step (e.g. a human answers).
    */
@@ -190,8 +198,13 @@ export interface StepTypeDefinition<TConfig = any> extends StepHooks {
    * true to start before every predecessor has settled (e.g. `parallel_join` any / N).
    */
   readyWhen?: (arrived: string[], step: StepDefinition) => boolean;
-  /** Extra semantic checks on a step of this type; return problems as `[relativePath, message]`. */
-  validate?: (step: StepDefinition) => Array<[string, string]>;
+  /**
+   * Extra semantic checks on a step of this type; return problems as
+   * `[relativePath, message]`, or `[relativePath, message, code]` to give the problem a
+   * code of its own (e.g. `unknown_route`).
+   * @default problems carry the code `invalid_step`
+   */
+  validate?: (step: StepDefinition) => Array<[path: string, message: string, code?: string]>;
   /**
    * Retry policy for a step of this type that sets no `retry` of its own (e.g. `action`
    * steps take their action's `retry_count`). Retries are durable timers either way.

@@ -298,6 +298,7 @@ export class RunDriver extends RunProgress {
       // Action calls are audited in the commit that records what the step made of them.
       for (const e of outcome.actions?.events ?? []) tx.emit(e.type, stepId, e.data);
       for (const a of outcome.actions?.audit ?? []) tx.audit.push(a);
+      for (const e of outcome.events ?? []) tx.emit(e.type, stepId, e.data);
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, rec, outcome.outputs);
         if (!bad) return this.completeStep(tx, rec, outcome.outputs);

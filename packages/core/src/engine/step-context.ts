@@ -179,6 +179,21 @@ export class StepContextImpl implements StepContext {
     return this.services.ids(prefix);
   }
 
+  private emitted?: Array<{ type: string; data: Record<string, unknown> }>;
+  emit(type: string, data: Record<string, unknown> = {}): void {
+    if (typeof type !== 'string' || !type) {
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'ctx.emit: `type` must be a non-empty event type');
+    }
+    this.emitted ??= [];
+    this.emitted.push({ type, data });
+  }
+  /** Events the handler emitted since the last call, for the commit of its outcome. */
+  takeEvents(): Array<{ type: string; data: Record<string, unknown> }> | undefined {
+    const events = this.emitted;
+    this.emitted = undefined;
+    return events;
+  }
+
   readonly http = async (target: string | URL, init?: RequestInit): Promise<Response> => {
     const hosts = allowedHosts(this.type, this.services.grants?.[this.type.type]);
     let url = new URL(String(target));

@@ -12,7 +12,11 @@ export type Outcome = (
   | { kind: 'ok'; outputs: Record<string, unknown> }
   | { kind: 'error'; error: unknown; timedOut?: boolean }
   | { kind: 'suspend'; signal: SuspendSignal }
-) & { actions?: ActionCommitRecords };
+) & {
+  actions?: ActionCommitRecords;
+  /** Events the handler emitted with `ctx.emit`, appended in the outcome's commit. */
+  events?: Array<{ type: string; data: Record<string, unknown> }>;
+};
 
 /** A handler in flight in this process. */
 export interface InFlight {
@@ -40,6 +44,7 @@ export function runHandler(
       settled = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       outcome.actions = ctx.takeActionRecords();
+      outcome.events = ctx.takeEvents();
       resolve(outcome);
     };
     flight.abort = (reason) => {

@@ -106,7 +106,8 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
         }
       });
     }
-    for (const [rel, message] of type.validate?.(step) ?? []) add(`${path}${rel}`, 'invalid_step', message);
+    for (const [rel, message, code] of type.validate?.(step) ?? [])
+      add(`${path}${rel}`, code ?? 'invalid_step', message);
   });
 
   const edges = (segment.edges ?? []).map(resolveEdge);

@@ -1,6 +1,7 @@
 import { createActionStepType } from '../../actions/action-step-type.js';
 import { createHumanTaskStepType } from '../../human/human-task.js';
 import { createLlmAgentStepType } from '../../llm/llm-agent-step-type.js';
+import { createRouterStepType } from '../../orchestration/router-step-type.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
 import { ExpressionCache, expressionSyntaxError } from './expression.js';
@@ -122,6 +123,7 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       },
     }),
     createLlmAgentStepType(expressions),
+    createRouterStepType(expressions),
     createHttpActionStepType(),
     createActionStepType(),
     createHumanTaskStepType(),
