@@ -6,6 +6,7 @@ import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { ChildRunLinks } from './child-runs.js';
 import type { RunDriver } from './run-driver.js';
 import type { StepContextImpl } from './step-context.js';
 
@@ -21,6 +22,8 @@ export interface EngineInternals {
   /** Set by `stop()`: outcomes still commit, but no step starts (the next claimer starts them). */
   readonly stopping: boolean;
   readonly snapshotOnError: boolean;
+  /** Links between runs and the child runs their steps start. */
+  readonly childRuns: ChildRunLinks;
   random(): number;
   nowIso(): string;
   graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph>;

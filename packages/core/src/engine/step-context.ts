@@ -2,6 +2,7 @@ import type { ActionRegistry } from '../actions/action-registry.js';
 import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import type {
   CheckpointOptions,
+  ChildRuns,
   Logger,
   RuntimeResources,
   SecretsProvider,
@@ -70,6 +71,8 @@ export interface ContextServices {
   interactions: {
     request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
   };
+  /** Child runs of steps (`ctx.children`). */
+  children: { forStep(step: StepContextImpl): ChildRuns };
   /** Deployment grants by step type. */
   grants?: Record<string, PermissionGrant>;
 }
@@ -177,6 +180,12 @@ export class StepContextImpl implements StepContext {
 
   newId(prefix?: string): string {
     return this.services.ids(prefix);
+  }
+
+  private childRuns?: ChildRuns;
+  get children(): ChildRuns {
+    this.childRuns ??= this.services.children.forStep(this);
+    return this.childRuns;
   }
 
   private emitted?: Array<{ type: string; data: Record<string, unknown> }>;
