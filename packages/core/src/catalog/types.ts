@@ -3,12 +3,13 @@ import type { StepActions } from '../actions/step-actions.js';
 import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { LlmProvider } from '../llm/types.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
-import type { InteractionRecord, RunRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
+import type { InteractionRecord, RunRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
+import type { StepCategory } from './step-category.js';
 import type { StepHooks, StepTimerSpec } from './step-hooks.js';
 
-/** Categories of the step catalog. */
-export type StepCategory = 'AI' | 'INTEGRATION' | 'HUMAN' | 'CONTROL' | 'UTILITY';
+export type { StepCategory } from './step-category.js';
 
 /** A port a step type offers. */
 export interface PortSpec {
@@ -77,7 +78,7 @@ export interface SuspendOptions {
    */
   timers?: Array<StepTimerSpec | TimerRecord>;
   /** Extra events to append in the same commit (`seq`, ids and time are filled in). */
-  events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
+  events?: WorktrailEventDraft[];
   /**
    * Child runs (from `ctx.children.start`) the step waits on. The engine then cancels them
    * when the step is closed (run cancelled, failed, restored, step timed out), pauses and
@@ -96,7 +97,7 @@ export interface SuspendOptions {
 /** Options of {@link StepContext.checkpoint}. */
 export interface CheckpointOptions {
   /** Events to append in the checkpoint's commit (`seq`, ids and time are filled in). */
-  events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
+  events?: WorktrailEventDraft[];
 }
 
 /** A run a step starts as its child (see {@link StepContext.children}). */
@@ -206,7 +207,7 @@ export interface StepContext<TConfig = Record<string, unknown>> {
    * an event is never appended twice for one outcome. For an event that must be stored
    * before the handler goes on, use {@link StepContext.checkpoint} with `events`.
    */
-  emit(type: string, data?: Record<string, unknown>): void;
+  emit<K extends WorktrailEventType>(type: K, data: WorktrailEventMap[K]): void;
   /**
    * Suspends the step durably. Nothing stays in memory: the handler is called again, with
    * `ctx.resume` set, when someone resumes the step (e.g. a human answers).

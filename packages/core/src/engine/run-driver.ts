@@ -229,7 +229,7 @@ export class RunDriver extends RunProgress {
           );
         }
         this.setStep(tx, { ...rec, checkpoint: state });
-        for (const e of options.events ?? []) tx.emit(e.type, stepId, e.data);
+        for (const e of options.events ?? []) tx.emitDraft(e, stepId);
       },
       { advance: false },
     );
@@ -301,9 +301,9 @@ export class RunDriver extends RunProgress {
         return;
       const def = this.graph.steps.get(stepId)!;
       // Action calls are audited in the commit that records what the step made of them.
-      for (const e of outcome.actions?.events ?? []) tx.emit(e.type, stepId, e.data);
+      for (const e of outcome.actions?.events ?? []) tx.emitDraft(e, stepId);
       for (const a of outcome.actions?.audit ?? []) tx.audit.push(a);
-      for (const e of outcome.events ?? []) tx.emit(e.type, stepId, e.data);
+      for (const e of outcome.events ?? []) tx.emitDraft(e, stepId);
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, rec, outcome.outputs);
         if (!bad) return this.completeStep(tx, rec, outcome.outputs);
@@ -326,7 +326,7 @@ export class RunDriver extends RunProgress {
         for (const i of options.interactions ?? []) tx.interactions.set(i.interactionId, { ...i, ...own });
         for (const t of options.timers ?? [])
           tx.timersAdd.push({ ...t, timerId: t.timerId ?? this.services.ids('tmr'), ...own });
-        for (const e of options.events ?? []) tx.emit(e.type, stepId, e.data);
+        for (const e of options.events ?? []) tx.emitDraft(e, stepId);
         if (options.afterCommit) tx.after.push(options.afterCommit);
         // A child that ended while the handler still ran is heard now, not at the next poll.
         if (suspension.children) {

@@ -12,6 +12,7 @@ import type {
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
 import type { StepDefinition } from '../segment/types.js';
+import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import type { StepStateRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
@@ -188,16 +189,16 @@ export class StepContextImpl implements StepContext {
     return this.childRuns;
   }
 
-  private emitted?: Array<{ type: string; data: Record<string, unknown> }>;
-  emit(type: string, data: Record<string, unknown> = {}): void {
+  private emitted?: WorktrailEventDraft[];
+  emit<K extends WorktrailEventType>(type: K, data: WorktrailEventMap[K]): void {
     if (typeof type !== 'string' || !type) {
       throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'ctx.emit: `type` must be a non-empty event type');
     }
     this.emitted ??= [];
-    this.emitted.push({ type, data });
+    this.emitted.push({ type, data } as WorktrailEventDraft);
   }
   /** Events the handler emitted since the last call, for the commit of its outcome. */
-  takeEvents(): Array<{ type: string; data: Record<string, unknown> }> | undefined {
+  takeEvents(): WorktrailEventDraft[] | undefined {
     const events = this.emitted;
     this.emitted = undefined;
     return events;

@@ -3,6 +3,7 @@ import type { StepTypeDefinition } from '../catalog/types.js';
 import { StepError } from '../errors.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { Clock } from '../util/clock.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import { parseDuration } from '../util/duration.js';
 import type { StepContextImpl } from './step-context.js';
 import { SuspendSignal } from './suspend-signal.js';
@@ -15,7 +16,7 @@ export type Outcome = (
 ) & {
   actions?: ActionCommitRecords;
   /** Events the handler emitted with `ctx.emit`, appended in the outcome's commit. */
-  events?: Array<{ type: string; data: Record<string, unknown> }>;
+  events?: WorktrailEventDraft[];
 };
 
 /** A handler in flight in this process. */

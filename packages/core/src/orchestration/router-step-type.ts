@@ -279,7 +279,7 @@ export function createRouterStepType(expressions: ExpressionCache): StepTypeDefi
           type: 'model.call.completed',
           data: {
             turn: 1,
-            provider: config.provider,
+            provider: config.provider ?? '',
             model: response.model ?? config.model,
             finish_reason: response.finishReason,
             usage: {
