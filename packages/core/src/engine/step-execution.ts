@@ -3,8 +3,8 @@ import type { StepTypeDefinition } from '../catalog/types.js';
 import { StepError } from '../errors.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { Clock } from '../util/clock.js';
-import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import { parseDuration } from '../util/duration.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { StepContextImpl } from './step-context.js';
 import { SuspendSignal } from './suspend-signal.js';
 
