@@ -15,7 +15,7 @@ import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
-import { stepPorts } from '../segment/validate.js';
+import { stepPorts } from '../segment/step-ports.js';
 import type { RunRecord, Store } from '../store/types.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
