@@ -164,17 +164,16 @@ describe('duration bounds', () => {
       '$.steps[1].config.sla_warning',
     ]);
     for (const p of result.problems) {
-      expect(p.message).toContain('is longer than the longest duration allowed, P36500D (100 years, 3153600000 seconds); use a shorter duration');
+      expect(p.message).toContain(
+        'is longer than the longest duration allowed, P36500D (100 years, 3153600000 seconds); use a shorter duration',
+      );
     }
     expect(result.problems[0].message).toMatch(/^"P99999999999D"/);
     expect(result.problems[1].message).toMatch(/^1000000000000000 /);
   });
 
   test('a duration of 100 years is still accepted', () => {
-    const result = validateSegment(
-      { segment_id: 'ok', steps: [{ ...t('a'), timeout: 'P36500D' }] },
-      catalog,
-    );
+    const result = validateSegment({ segment_id: 'ok', steps: [{ ...t('a'), timeout: 'P36500D' }] }, catalog);
     expect(result.problems).toEqual([]);
   });
 });

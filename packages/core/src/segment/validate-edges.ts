@@ -22,7 +22,10 @@ export function checkEdges(
   const ports = new Map<StepDefinition, ReturnType<typeof stepPorts>>();
   const portsOf = (step: StepDefinition) => {
     let found = ports.get(step);
-    if (!found) ports.set(step, (found = stepPorts(step, catalog)));
+    if (!found) {
+      found = stepPorts(step, catalog);
+      ports.set(step, found);
+    }
     return found;
   };
   const seen = new Map<string, number>();

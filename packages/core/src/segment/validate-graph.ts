@@ -23,7 +23,7 @@ export function checkGraph(
       add(
         `$.edges[${edge}]`,
         'cycle',
-        `cycle ${cycle.join(' -> ')}; the only cycle allowed is a bounded loop from a back-edge port (${ports.join(', ') || 'none registered'}) back to the step that revises`,
+        `cycle ${describeCycle(cycle)}; the only cycle allowed is a bounded loop from a back-edge port (${ports.join(', ') || 'none registered'}) back to the step that revises`,
       );
     }
   }
@@ -38,12 +38,15 @@ export function checkGraph(
       );
     }
   }
-  if (graph.entries.length === 0)
+  if (graph.entries.length === 0) {
+    // Then no step is reachable: one problem says it, not one per step.
     add(
       '$.steps',
       'no_entry',
       'every step has an incoming edge; at least one step must receive the run input',
     );
+    return;
+  }
   const reached = new Set(graph.entries);
   const stack = [...graph.entries];
   while (stack.length) {
@@ -62,4 +65,10 @@ export function checkGraph(
         `step "${s.step_id}" can never run: no path leads to it from a step that receives the run input; connect it or remove it`,
       );
   });
+}
+
+/** A cycle as `a -> b -> a`; a long one keeps its first and last steps and counts the rest. */
+function describeCycle(cycle: string[]): string {
+  if (cycle.length <= 12) return cycle.join(' -> ');
+  return [...cycle.slice(0, 6), `... (${cycle.length - 9} more)`, ...cycle.slice(-3)].join(' -> ');
 }

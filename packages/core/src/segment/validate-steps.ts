@@ -12,7 +12,11 @@ export type AddProblem = (path: string, code: string, message: string) => void;
  * ports the type has, port data types, duration bounds, the type's own `validate`.
  * Returns the index of each step id's first step.
  */
-export function checkSteps(steps: StepDefinition[], catalog: StepCatalog, add: AddProblem): Map<string, number> {
+export function checkSteps(
+  steps: StepDefinition[],
+  catalog: StepCatalog,
+  add: AddProblem,
+): Map<string, number> {
   const ids = new Map<string, number>();
   steps.forEach((step, i) => {
     const path = `$.steps[${i}]`;

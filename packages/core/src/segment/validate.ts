@@ -58,7 +58,7 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
   );
   // A malformed edge (the schema reported it) keeps its place, so indices stay the paths.
   const edges: EdgeDefinition[] = (Array.isArray(segment.edges) ? segment.edges : []).map((e) =>
-    !!e && typeof e === 'object' ? e : { source_step: '\u0000', target_step: '\u0000' },
+    e && typeof e === 'object' ? e : { source_step: '\u0000', target_step: '\u0000' },
   );
   const ids = checkSteps(steps, catalog, add);
   checkEdges(edges, steps, ids, catalog, backEdges, add);
