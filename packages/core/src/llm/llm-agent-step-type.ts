@@ -1,4 +1,4 @@
-import { type ExpressionCache, expressionSyntaxError } from '../catalog/builtins/expression.js';
+import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepContext, StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
@@ -143,7 +143,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
     validate(step) {
       const problems: Array<[string, string]> = [];
       const config = (step.config ?? {}) as Partial<LlmAgentConfig>;
-      const syntax = expressionSyntaxError(config.prompt);
+      const syntax = expressions.syntaxError(config.prompt);
       if (syntax) problems.push(['.config.prompt', `JSONata syntax error: ${syntax}`]);
       for (const [path, schema] of [
         ['.config.output_schema', config.output_schema],
