@@ -1,4 +1,4 @@
-import { type ExpressionCache, expressionSyntaxError } from '../catalog/builtins/expression.js';
+import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepContext, StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
@@ -103,7 +103,10 @@ function routerError(
 }
 
 /** Checks a router step: every route and the default name a declared output port. */
-function validateRouter(step: StepDefinition): Array<[string, string, string?]> {
+function validateRouter(
+  step: StepDefinition,
+  expressions: ExpressionCache,
+): Array<[string, string, string?]> {
   const problems: Array<[string, string, string?]> = [];
   const config = (step.config ?? {}) as Partial<RouterConfig>;
   const ports = declaredPorts(step);
@@ -130,7 +133,7 @@ function validateRouter(step: StepDefinition): Array<[string, string, string?]> 
         `route "${route.port}" is listed twice; list each port once`,
       ]);
     seen.add(route.port);
-    const syntax = expressionSyntaxError(route.when);
+    const syntax = expressions.syntaxError(route.when);
     if (syntax) problems.push([`.config.routes[${i}].when`, `JSONata syntax error: ${syntax}`]);
     if (mode === 'rules' && route.when === undefined && i < (config.routes?.length ?? 0) - 1)
       problems.push([
@@ -146,7 +149,7 @@ function validateRouter(step: StepDefinition): Array<[string, string, string?]> 
     ]);
   if (mode === 'llm' && !config.provider)
     problems.push(['.config.provider', 'llm mode needs the name of a registered LLM provider']);
-  const syntax = expressionSyntaxError(config.prompt);
+  const syntax = expressions.syntaxError(config.prompt);
   if (syntax) problems.push(['.config.prompt', `JSONata syntax error: ${syntax}`]);
   return problems;
 }
@@ -306,7 +309,7 @@ export function createRouterStepType(expressions: ExpressionCache): StepTypeDefi
     inputs: [{ port_id: 'input' }],
     outputs: [],
     dynamicPorts: true,
-    validate: validateRouter,
+    validate: (step) => validateRouter(step, expressions),
     async handler(ctx) {
       const decision = modeOf(ctx.config) === 'llm' ? await byModel(ctx) : await byRules(ctx);
       ctx.emit('router.decided', { ...decision, routes: ctx.config.routes.map((r) => r.port) });

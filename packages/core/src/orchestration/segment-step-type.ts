@@ -1,4 +1,4 @@
-import { type ExpressionCache, expressionSyntaxError } from '../catalog/builtins/expression.js';
+import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepCommit } from '../catalog/step-hooks.js';
 import type { ChildRunOutcome, StepContext, StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
@@ -103,7 +103,7 @@ export function createSegmentStepType(expressions: ExpressionCache): StepTypeDef
         : [];
     },
     validate(step) {
-      const syntax = expressionSyntaxError(step.config?.input);
+      const syntax = expressions.syntaxError(step.config?.input);
       return syntax ? [['.config.input', `JSONata syntax error: ${syntax}`]] : [];
     },
     async handler(ctx) {
