@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { AuditDraft } from '../store/types.js';
 import type { ActionRegistry } from './action-registry.js';
 import type { ActionExecuteOptions, ActionRecord, ActionResult } from './types.js';
@@ -23,6 +24,8 @@ export interface StepActionsScope {
   attempt: number;
   idempotencyKey: string;
   signal: AbortSignal;
+  /** The step attempt's place in its trace. */
+  trace?: { context: Context };
 }
 
 /** Events and audit entries a step's calls leave for its next commit. */
@@ -99,6 +102,7 @@ export class StepActionsImpl implements StepActions {
         correlationId: options.correlationId,
         actor: options.actor ?? `run:${this.scope.runId}`,
         signal: this.scope.signal,
+        traceContext: options.traceContext ?? this.scope.trace?.context,
       },
       (record) => this.records.push(record),
     );
