@@ -11,7 +11,7 @@
  * records that the caller may not mutate either.
  */
 import type { RunTrace } from '../telemetry/trace-context.js';
-import type { EventQuery } from './event-query.js';
+import type { EventQuery } from './event-query-types.js';
 
 /** Lifecycle of a run (ARCHITECTURE section 3). */
 export type RunStatus =
