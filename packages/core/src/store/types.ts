@@ -10,7 +10,7 @@
  * it is given (the engine never mutates a record after handing it over) but must return
  * records that the caller may not mutate either.
  */
-import type { RunTrace } from '../telemetry/trace-context.js';
+import type { RunTrace } from '../telemetry/run-trace.js';
 import type { EventQuery } from './event-query-types.js';
 
 /** Lifecycle of a run (ARCHITECTURE section 3). */
