@@ -134,6 +134,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
       );
     }
     const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
+    const trace = this.telemetry.traceForNewRun(options);
     const now = this.nowIso();
     const runId = this.ids('run');
     const run: RunRecord = {
@@ -148,6 +149,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
       idempotencyKey: options.idempotencyKey,
       ...(parent ? { parent } : {}),
       stepsCompleted: 0,
+      trace,
       createdAt: now,
       updatedAt: now,
     };

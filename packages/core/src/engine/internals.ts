@@ -4,6 +4,7 @@ import type { Logger, StepTypeDefinition } from '../catalog/types.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';
+import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { ChildRunLinks } from './child-runs.js';
@@ -24,6 +25,7 @@ export interface EngineInternals {
   readonly snapshotOnError: boolean;
   /** Links between runs and the child runs their steps start. */
   readonly childRuns: ChildRunLinks;
+  readonly telemetry: EngineTelemetry;
   random(): number;
   nowIso(): string;
   graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph>;
