@@ -160,7 +160,7 @@ export interface RespondOptions extends CallScope {
   comment?: string;
 }
 
-/** Options of `engine.waitFor`. */
+/** Options of `engine.waitForRun`. */
 export interface WaitOptions extends CallScope {
   /** Statuses to wait for. @default terminal and waiting statuses */
   until?: RunStatus[];
