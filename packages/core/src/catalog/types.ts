@@ -3,12 +3,13 @@ import type { StepActions } from '../actions/step-actions.js';
 import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { LlmProvider } from '../llm/types.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
-import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
+import type { InteractionRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
+import type { StepCategory } from './step-category.js';
 import type { StepHooks, StepTimerSpec } from './step-hooks.js';
 
-/** Categories of the step catalog. */
-export type StepCategory = 'AI' | 'INTEGRATION' | 'HUMAN' | 'CONTROL' | 'UTILITY';
+export type { StepCategory } from './step-category.js';
 
 /** A port a step type offers. */
 export interface PortSpec {
@@ -77,7 +78,7 @@ export interface SuspendOptions {
    */
   timers?: Array<StepTimerSpec | TimerRecord>;
   /** Extra events to append in the same commit (`seq`, ids and time are filled in). */
-  events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
+  events?: WorktrailEventDraft[];
   /**
    * Called once the commit that records the suspension succeeded (e.g. to send
    * notifications). Not called when that commit fails, and not durable: a crash right after
@@ -89,7 +90,7 @@ export interface SuspendOptions {
 /** Options of {@link StepContext.checkpoint}. */
 export interface CheckpointOptions {
   /** Events to append in the checkpoint's commit (`seq`, ids and time are filled in). */
-  events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
+  events?: WorktrailEventDraft[];
 }
 
 /** Everything a step handler receives. */
@@ -162,6 +163,14 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   requestInput(options: HumanRequestOptions): Promise<HumanOutcome>;
 }
 
+/** What {@link StepTypeDefinition.outputsFor} returns. */
+export interface StepOutputPorts {
+  /** Port ids the step can write with its config. */
+  ports: readonly string[];
+  /** How to make the other ports available, e.g. `only task_type "review" requests changes`. */
+  hint?: string;
+}
+
 /** Values on output ports, keyed by port id; a port left out is an untaken branch. */
 export type StepOutputs = Record<string, unknown>;
 
@@ -183,6 +192,15 @@ export interface StepTypeDefinition<TConfig = any> extends StepHooks {
   outputs: PortSpec[];
   /** The segment may declare ports of its own (split, join). @default false */
   dynamicPorts?: boolean;
+  /**
+   * The output ports a step with this config can ever write, when that depends on its
+   * config: a `human_task` of `task_type: "approval"` never writes `changes_requested`.
+   * Validation refuses an edge (a back edge too) that leaves any other port, with `hint`
+   * in the message; at run time a handler writing another port fails with
+   * `LLMT_E_STEP_OUTPUT`.
+   * @default every port of `outputs` (or the step's declared ones)
+   */
+  outputsFor?: (step: StepDefinition) => StepOutputPorts;
   /** Outbound hosts and secret names the handler may use (`ctx.http`, `ctx.secrets`). */
   permissions?: { hosts?: string[]; secrets?: string[] };
   /**

@@ -1,9 +1,13 @@
-import { type ExpressionCache, expressionSyntaxError } from '../catalog/builtins/expression.js';
+import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepContext, StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { LlmMessage, LlmResponse, LlmToolCall, LlmToolDefinition, LlmUsage } from './types.js';
+
+/** Events an agent commits with its checkpoints. */
+type AgentEvent = WorktrailEventDraft<'model.call.completed' | 'tool.call.completed' | 'tool.call.failed'>;
 
 /** One tool of an `llm_agent` step: a named action the model may call. */
 export interface LlmAgentTool {
@@ -139,7 +143,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
     validate(step) {
       const problems: Array<[string, string]> = [];
       const config = (step.config ?? {}) as Partial<LlmAgentConfig>;
-      const syntax = expressionSyntaxError(config.prompt);
+      const syntax = expressions.syntaxError(config.prompt);
       if (syntax) problems.push(['.config.prompt', `JSONata syntax error: ${syntax}`]);
       for (const [path, schema] of [
         ['.config.output_schema', config.output_schema],
@@ -215,7 +219,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
 
       // Commits are serialised: concurrent tool results each get a commit of their own.
       let commits: Promise<void> = Promise.resolve();
-      const commit = (next: AgentState, events: Array<{ type: string; data: Record<string, unknown> }>) => {
+      const commit = (next: AgentState, events: AgentEvent[]) => {
         const size = JSON.stringify(next.messages).length;
         if (size > LLM_AGENT_DEFAULTS.max_conversation_bytes)
           throw agentError(
@@ -363,7 +367,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           ...(response.toolCalls.length ? { toolCalls: response.toolCalls } : {}),
         });
         if (response.toolCalls.length) state.pending = { calls: response.toolCalls, results: {} };
-        const callEvent = {
+        const callEvent: AgentEvent = {
           type: 'model.call.completed',
           data: {
             turn,
