@@ -80,6 +80,17 @@ export {
 } from './export/xes-writer.js';
 export { mayAnswer, parseAssignees } from './human/assignees.js';
 export {
+  type AssignmentOptions,
+  type AssignmentRecord,
+  type AssignmentStrategy,
+  chooseMember,
+  type DirectoryMember,
+  type DirectorySubject,
+  type Standing,
+  type SubjectDirectory,
+  staticDirectory,
+} from './human/assignment.js';
+export {
   APPROVAL_SEGMENT_ID,
   type ApprovalDecision,
   type ApprovalTask,

@@ -5,6 +5,7 @@ import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type { SubjectDirectory } from '../human/assignment.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
@@ -101,6 +102,12 @@ export interface EngineOptions {
    * (addresses or CIDR ranges, e.g. `["10.20.0.0/16"]`). @default { allow: [] }
    */
   outbound?: OutboundGuardOptions;
+  /**
+   * Who belongs to which group, with their skills: what `assignment` strategies of group
+   * requests choose from (`staticDirectory([...])`, or your own lookup).
+   * @default none: a step with `assignment` fails with `LLMT_E_NO_ASSIGNEE`
+   */
+  directory?: SubjectDirectory;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
   /**

@@ -12,6 +12,7 @@ import { parseDuration } from '../util/duration.js';
 import type { InteractionAnswerAction } from '../worktrail/audit-actions.js';
 import { checkAnswer, decideAnswer } from './answer-rules.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
+import { AssignmentDesk, type AssignmentRecord } from './assignment.js';
 import { interactionTimers } from './interaction-timers.js';
 import { Notifier } from './notifier.js';
 import type { HumanOutcome, HumanRequestOptions } from './types.js';
@@ -56,7 +57,10 @@ export class InteractionDesk implements InteractionPort {
   private readonly notifier: Notifier;
   readonly timers: Record<string, StepTimerHandler>;
 
+  private readonly assignments: AssignmentDesk;
+
   constructor(readonly host: InteractionHost) {
+    this.assignments = new AssignmentDesk(host.store, host.directory);
     this.notifier = new Notifier(host);
     this.timers = interactionTimers(this);
   }
@@ -136,6 +140,28 @@ export class InteractionDesk implements InteractionPort {
     if (options.auto_approve_after !== undefined)
       addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
     const revision = ctx.iteration;
+    let assignees = assigneesOf(options);
+    let assignment: AssignmentRecord | undefined;
+    if (options.assignment) {
+      const group = assignees.groups[0];
+      if (!group)
+        throw new LlmteamError(
+          'LLMT_E_NO_ASSIGNEE',
+          `step "${ctx.stepId}", config.assignee_ref: assignment "${options.assignment.strategy}" picks a member of a group; assign the request to \`group:<name>\``,
+          { retryable: false },
+        );
+      assignment = await this.assignments.choose({
+        tenantId: ctx.tenantId,
+        stepId: ctx.stepId,
+        group,
+        options: options.assignment,
+        interactionId,
+      });
+      assignees = {
+        users: [assignment.subject, ...assignees.users.filter((u) => u !== assignment!.subject)],
+        groups: assignees.groups.slice(1),
+      };
+    }
     const interaction: InteractionRecord = {
       interactionId,
       tenantId: ctx.tenantId,
@@ -146,7 +172,7 @@ export class InteractionDesk implements InteractionPort {
       priority: options.priority ?? 'normal',
       title: options.title,
       description: options.description,
-      assignees: assigneesOf(options),
+      assignees,
       options: options.options,
       inputSchema: options.inputSchema,
       escalationLevel: 0,
@@ -168,6 +194,7 @@ export class InteractionDesk implements InteractionPort {
         requiredApprovers: options.required_approvers,
         maxRevisions: options.max_revisions,
         context: options.context,
+        ...(assignment ? { assignment } : {}),
       },
       createdAt: new Date(now).toISOString(),
       updatedAt: new Date(now).toISOString(),
@@ -190,8 +217,26 @@ export class InteractionDesk implements InteractionPort {
             deadline: interaction.deadline,
           },
         },
+        ...(assignment
+          ? [
+              {
+                type: 'interaction.assigned' as const,
+                data: {
+                  interaction_id: interactionId,
+                  strategy: assignment.strategy,
+                  group: assignment.group,
+                  subject: assignment.subject,
+                  load: assignment.load,
+                  candidates: assignment.candidates,
+                },
+              },
+            ]
+          : []),
       ],
-      afterCommit: () => void this.notify(ctx.tenantId, interaction, 'requested'),
+      afterCommit: () => {
+        if (assignment) this.assignments.settle(ctx.tenantId, assignment.group, interactionId);
+        void this.notify(ctx.tenantId, interaction, 'requested');
+      },
     };
     return ctx.suspend({ interactionId, answers: [...state.answers] } satisfies HumanPayload, suspend);
   }

@@ -140,6 +140,17 @@ export interface WorktrailEventMap {
     level: number;
     assignees: { users: string[]; groups: string[] };
   };
+  /** A group request was given to one member by the step's assignment strategy. */
+  'interaction.assigned': {
+    interaction_id: string;
+    strategy: string;
+    group: string;
+    subject: string;
+    /** Open requests the member had when chosen. */
+    load: number;
+    /** Members that could be chosen. */
+    candidates: number;
+  };
   /** A request reached its SLA warning time; `breach_at` is when it breaches. */
   'interaction.sla_warning': { interaction_id: string; breach_at?: string };
   /** A request was not answered by its SLA breach time. */
