@@ -1,5 +1,6 @@
 import { LlmteamError } from '../errors.js';
 import { type InteractionRecord, OPEN_INTERACTION_STATUSES, type Store } from '../store/types.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 
 /** How one member of a group (or agent of a pool) is chosen for a request. */
 export type AssignmentStrategy = 'round_robin' | 'least_loaded' | 'capability';
@@ -141,6 +142,40 @@ export class AssignmentDesk {
     };
   }
 
+  /**
+   * The assignees of a new request: with `options`, the chosen member of the first group
+   * (first among the users, the group removed); without, `assignees` as they are.
+   */
+  async apply(
+    ctx: { tenantId: string; stepId: string },
+    options: AssignmentOptions | undefined,
+    assignees: { users: string[]; groups: string[] },
+    interactionId: string,
+  ): Promise<{ assignees: { users: string[]; groups: string[] }; assignment?: AssignmentRecord }> {
+    if (!options) return { assignees };
+    const group = assignees.groups[0];
+    if (!group)
+      throw new LlmteamError(
+        'LLMT_E_NO_ASSIGNEE',
+        `step "${ctx.stepId}", config.assignee_ref: assignment "${options.strategy}" picks a member of a group; assign the request to \`group:<name>\``,
+        { retryable: false },
+      );
+    const assignment = await this.choose({
+      tenantId: ctx.tenantId,
+      stepId: ctx.stepId,
+      group,
+      options,
+      interactionId,
+    });
+    return {
+      assignees: {
+        users: [assignment.subject, ...assignees.users.filter((u) => u !== assignment.subject)],
+        groups: assignees.groups.slice(1),
+      },
+      assignment,
+    };
+  }
+
   /** Forgets a reservation once its interaction is committed (or its commit failed). */
   settle(tenantId: string, group: string, interactionId: string): void {
     const key = `${tenantId}\u0000${group}`;
@@ -191,4 +226,19 @@ export class AssignmentDesk {
     }
     return loading;
   }
+}
+
+/** The `interaction.assigned` event of a choice. */
+export function assignedEvent(interactionId: string, a: AssignmentRecord): WorktrailEventDraft {
+  return {
+    type: 'interaction.assigned',
+    data: {
+      interaction_id: interactionId,
+      strategy: a.strategy,
+      group: a.group,
+      subject: a.subject,
+      load: a.load,
+      candidates: a.candidates,
+    },
+  };
 }

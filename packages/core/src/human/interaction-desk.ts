@@ -12,7 +12,7 @@ import { parseDuration } from '../util/duration.js';
 import type { InteractionAnswerAction } from '../worktrail/audit-actions.js';
 import { checkAnswer, decideAnswer } from './answer-rules.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
-import { AssignmentDesk, type AssignmentRecord } from './assignment.js';
+import { AssignmentDesk, assignedEvent } from './assignment.js';
 import { interactionTimers } from './interaction-timers.js';
 import { Notifier } from './notifier.js';
 import type { HumanOutcome, HumanRequestOptions } from './types.js';
@@ -140,28 +140,12 @@ export class InteractionDesk implements InteractionPort {
     if (options.auto_approve_after !== undefined)
       addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
     const revision = ctx.iteration;
-    let assignees = assigneesOf(options);
-    let assignment: AssignmentRecord | undefined;
-    if (options.assignment) {
-      const group = assignees.groups[0];
-      if (!group)
-        throw new LlmteamError(
-          'LLMT_E_NO_ASSIGNEE',
-          `step "${ctx.stepId}", config.assignee_ref: assignment "${options.assignment.strategy}" picks a member of a group; assign the request to \`group:<name>\``,
-          { retryable: false },
-        );
-      assignment = await this.assignments.choose({
-        tenantId: ctx.tenantId,
-        stepId: ctx.stepId,
-        group,
-        options: options.assignment,
-        interactionId,
-      });
-      assignees = {
-        users: [assignment.subject, ...assignees.users.filter((u) => u !== assignment!.subject)],
-        groups: assignees.groups.slice(1),
-      };
-    }
+    const { assignees, assignment } = await this.assignments.apply(
+      ctx,
+      options.assignment,
+      assigneesOf(options),
+      interactionId,
+    );
     const interaction: InteractionRecord = {
       interactionId,
       tenantId: ctx.tenantId,
@@ -217,21 +201,7 @@ export class InteractionDesk implements InteractionPort {
             deadline: interaction.deadline,
           },
         },
-        ...(assignment
-          ? [
-              {
-                type: 'interaction.assigned' as const,
-                data: {
-                  interaction_id: interactionId,
-                  strategy: assignment.strategy,
-                  group: assignment.group,
-                  subject: assignment.subject,
-                  load: assignment.load,
-                  candidates: assignment.candidates,
-                },
-              },
-            ]
-          : []),
+        ...(assignment ? [assignedEvent(interactionId, assignment)] : []),
       ],
       afterCommit: () => {
         if (assignment) this.assignments.settle(ctx.tenantId, assignment.group, interactionId);
