@@ -85,7 +85,8 @@ export {
   type RequiresApprovalOptions,
   requiresApproval,
 } from './human/requires-approval.js';
-export type { HumanOutcome, HumanRequestOptions } from './human/types.js';
+export type { DraftRequest, HumanOutcome, HumanRequestOptions } from './human/types.js';
+export type { OpenRequestsPayload } from './human/interaction-desk.js';
 export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-response.js';
 export { isTerminalRun, moveRun, RUN_TRANSITIONS, STEP_TRANSITIONS } from './lifecycle/run-state.js';
 export * from './llm/llm-error.js';

@@ -1,5 +1,6 @@
 import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
-import type { Logger, StepContext } from '../catalog/types.js';
+import type { Logger, StepContext, SuspendOptions } from '../catalog/types.js';
+import type { DraftRequest } from '../human/types.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { InteractionRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -34,6 +35,8 @@ export interface InteractionHost {
  */
 export interface InteractionPort {
   request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
+  /** Builds requests a step opens itself, as options for `ctx.suspend`. */
+  draft(ctx: StepContext, requests: DraftRequest[]): SuspendOptions;
   respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord>;
   list(query: ListInteractionsQuery & CallScope): Promise<InteractionRecord[]>;
   /** Timer kinds the desk owns, for every step. */

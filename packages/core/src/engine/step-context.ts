@@ -10,6 +10,7 @@ import type {
   SuspendOptions,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
+import type { DraftRequest } from '../human/types.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -69,6 +70,7 @@ export interface ContextServices {
   /** Core's interaction desk: what `ctx.requestApproval` and `ctx.requestInput` ask. */
   interactions: {
     request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
+    draft(ctx: StepContext, requests: DraftRequest[]): SuspendOptions;
   };
   /** Deployment grants by step type. */
   grants?: Record<string, PermissionGrant>;
@@ -258,5 +260,9 @@ export class StepContextImpl implements StepContext {
 
   requestInput(options: PersonRequest): Promise<PersonAnswer> {
     return this.services.interactions.request(this, 'input', options);
+  }
+
+  draftRequests(requests: DraftRequest[]): SuspendOptions {
+    return this.services.interactions.draft(this, requests);
   }
 }
