@@ -1,107 +1,14 @@
 import { type ExpressionCache, expressionSyntaxError } from '../catalog/builtins/expression.js';
-import type { StepContext, StepTypeDefinition } from '../catalog/types.js';
+import type { StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
-import type { LlmMessage, LlmResponse, LlmToolCall, LlmToolDefinition, LlmUsage } from './types.js';
-
-/** One tool of an `llm_agent` step: a named action the model may call. */
-export interface LlmAgentTool {
-  /** The action's name (gateway config, plugin or code); the model calls it by this name. */
-  action: string;
-  /** What the tool does, for the model. @default "Calls the action <name>." */
-  description?: string;
-  /** JSON Schema of the arguments object. @default { "type": "object" } */
-  parameters?: Record<string, unknown>;
-}
-
-/** The config of an `llm_agent` step (snake_case, as in segment JSON). */
-export interface LlmAgentConfig {
-  /** A registered provider's name, e.g. `openai`. */
-  provider: string;
-  model?: string;
-  system_prompt?: string;
-  /** JSONata over the inputs producing the user message. @default the input as JSON */
-  prompt?: string;
-  temperature?: number;
-  max_tokens?: number;
-  /** Model calls the step may make. @default 10 */
-  max_turns?: number;
-  /** JSON Schema the final answer must fit; the answer is then parsed. */
-  output_schema?: Record<string, unknown>;
-  /** Tokens (input + output) the step's calls may use in all. */
-  token_budget?: number;
-  tools?: LlmAgentTool[];
-}
-
-/** Defaults of {@link LlmAgentConfig}. */
-export const LLM_AGENT_DEFAULTS = {
-  max_turns: 10,
-  repair_turns: 1,
-  max_conversation_bytes: 1_000_000,
-} as const;
-
-/** The result of one tool call, as kept in the agent's state. */
-interface ToolOutcome {
-  content: string;
-  isError: boolean;
-}
-
-/** What the agent commits after each model response and each tool result. */
-interface AgentState {
-  v: 1;
-  /** Model calls whose responses are committed. */
-  turn: number;
-  messages: LlmMessage[];
-  usage: LlmUsage;
-  repairs: number;
-  /** Tool calls of the last response and the results committed so far, by call id. */
-  pending?: { calls: LlmToolCall[]; results: Record<string, ToolOutcome> };
-}
-
-const configSchema = {
-  type: 'object',
-  required: ['provider'],
-  properties: {
-    provider: { type: 'string', minLength: 1, description: 'Name of a registered LLM provider.' },
-    model: { type: 'string' },
-    system_prompt: { type: 'string' },
-    prompt: {
-      type: 'string',
-      description: 'JSONata expression producing the user message (default: the input as JSON).',
-    },
-    temperature: { type: 'number', minimum: 0, maximum: 2 },
-    max_tokens: { type: 'integer', minimum: 1 },
-    max_turns: { type: 'integer', minimum: 1 },
-    output_schema: { type: 'object' },
-    token_budget: { type: 'integer', minimum: 1 },
-    tools: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['action'],
-        properties: {
-          action: { type: 'string', minLength: 1 },
-          description: { type: 'string' },
-          parameters: { type: 'object' },
-        },
-      },
-    },
-  },
-};
-
-function agentError(
-  ctx: StepContext<LlmAgentConfig>,
-  code: string,
-  field: string,
-  message: string,
-  retryable = false,
-): StepError {
-  const text = `llm_agent step "${ctx.stepId}", ${field}: ${message}`;
-  return retryable
-    ? new StepError(text, { code })
-    : StepError.nonRetryable(text, { code, details: { step: ctx.stepId, field } });
-}
+import { agentError } from './agent-error.js';
+import type { AgentState, PendingApproval } from './agent-state.js';
+import { type AgentEvent, settleTools } from './agent-tools.js';
+import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from './llm-agent-config.js';
+import { needsApproval, toolApprovalHooks } from './tool-approvals.js';
+import type { LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
 
 const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   inputTokens: a.inputTokens + b.inputTokens,
@@ -133,7 +40,8 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
     category: 'AI',
     description:
       'A durable agent loop: asks a registered LLM provider, runs the tools it calls as named actions, and writes the final answer to `output`.',
-    configSchema,
+    configSchema: llmAgentConfigSchema,
+    ...toolApprovalHooks,
     inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
     outputs: [{ port_id: 'output' }],
     validate(step) {
@@ -154,6 +62,19 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           problems.push([path, `JSON Schema does not compile: ${(error as Error).message}`]);
         }
       }
+      (config.tools ?? []).forEach((tool, i) => {
+        const policies: Array<[string, unknown]> = [
+          [`.config.tools[${i}].requires_approval`, tool.requires_approval],
+          ...Object.entries(tool.requires_approval_by_tenant ?? {}).map(
+            ([tenant, policy]) =>
+              [`.config.tools[${i}].requires_approval_by_tenant.${tenant}`, policy] as [string, unknown],
+          ),
+        ];
+        for (const [path, policy] of policies) {
+          const error = expressionSyntaxError(policy);
+          if (error) problems.push([path, `JSONata syntax error: ${error}`]);
+        }
+      });
       const names = new Set<string>();
       (config.tools ?? []).forEach((tool, i) => {
         if (names.has(tool.action))
@@ -215,7 +136,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
 
       // Commits are serialised: concurrent tool results each get a commit of their own.
       let commits: Promise<void> = Promise.resolve();
-      const commit = (next: AgentState, events: Array<{ type: string; data: Record<string, unknown> }>) => {
+      const commit = (next: AgentState, events: AgentEvent[]) => {
         const size = JSON.stringify(next.messages).length;
         if (size > LLM_AGENT_DEFAULTS.max_conversation_bytes)
           throw agentError(
@@ -259,35 +180,14 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           });
         }
         if (state.pending) {
-          const { calls, results } = state.pending;
-          const turn = state.turn;
-          const current = state;
-          await Promise.all(
-            calls
-              .filter((call) => !results[call.id])
-              .map(async (call) => {
-                const key = `${ctx.runId}:${ctx.stepId}:${turn}:${call.id}`;
-                let outcome: ToolOutcome;
-                try {
-                  const result = await ctx.actions.execute(call.name, JSON.parse(call.arguments || '{}'), {
-                    idempotencyKey: key,
-                  });
-                  outcome = { content: JSON.stringify(result.data ?? null), isError: false };
-                } catch (error) {
-                  if (isLlmteamError(error) && error.code === 'LLMT_E_STEP_CANCELLED') throw error;
-                  outcome = { content: `tool failed: ${(error as Error).message}`, isError: true };
-                }
-                results[call.id] = outcome;
-                await commit(current, [
-                  {
-                    type: outcome.isError ? 'tool.call.failed' : 'tool.call.completed',
-                    data: { turn, call_id: call.id, tool: call.name, idempotency_key: key },
-                  },
-                ]);
-              }),
-          );
-          for (const call of calls) {
-            const outcome = results[call.id] as ToolOutcome;
+          await settleTools(ctx, state, {
+            tools,
+            commit,
+            validatorOf,
+            errorsText: (validate) => ajv.errorsText(validate.errors),
+          });
+          for (const call of state.pending.calls) {
+            const outcome = state.pending.results[call.id]!;
             state.messages.push({
               role: 'tool',
               toolCallId: call.id,
@@ -362,7 +262,28 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           content: response.content,
           ...(response.toolCalls.length ? { toolCalls: response.toolCalls } : {}),
         });
-        if (response.toolCalls.length) state.pending = { calls: response.toolCalls, results: {} };
+        if (response.toolCalls.length) {
+          // Which calls need a person is decided once, with the response, and committed with it.
+          const approvals: Record<string, PendingApproval> = {};
+          for (const call of response.toolCalls) {
+            const tool = tools.find((t) => t.action === call.name)!;
+            if (
+              await needsApproval(
+                expressions,
+                tool,
+                JSON.parse(call.arguments || '{}'),
+                ctx.tenantId,
+                ctx.logger,
+              )
+            )
+              approvals[call.id] = { interactionId: ctx.newId('int') };
+          }
+          state.pending = {
+            calls: response.toolCalls,
+            results: {},
+            ...(Object.keys(approvals).length ? { approvals } : {}),
+          };
+        }
         const callEvent = {
           type: 'model.call.completed',
           data: {
