@@ -116,10 +116,17 @@ describe('tool approvals', () => {
       call_id: 'c1',
     });
     await expect(
-      engine.respond(request!.interactionId, { action: 'approve', actor: { subject: 'mallory', groups: [] } }),
+      engine.respond(request!.interactionId, {
+        action: 'approve',
+        actor: { subject: 'mallory', groups: [] },
+      }),
     ).rejects.toMatchObject({ code: 'LLMT_E_NOT_ASSIGNEE' });
 
-    await engine.respond(request!.interactionId, { action: 'reject', comment: 'too expensive', actor: finance });
+    await engine.respond(request!.interactionId, {
+      action: 'reject',
+      comment: 'too expensive',
+      actor: finance,
+    });
     expect((await engine.waitForRun(run.runId)).status).toBe('waiting_human');
     expect(lastTool(llm.requests[1]!)).toMatchObject({
       tool_call_id: 'c1',
@@ -146,11 +153,18 @@ describe('tool approvals', () => {
       { toolCalls: [{ id: 'c1', name: 'create_order', arguments: { amount: 1500, sku: 'A1' } }] },
       { text: 'Created at 900.' },
     );
-    const run = await engine.startRun({ segment: agentSegment({ requires_approval: true }), input: { id: 1 } });
+    const run = await engine.startRun({
+      segment: agentSegment({ requires_approval: true }),
+      input: { id: 1 },
+    });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
     await expect(
-      engine.respond(request!.interactionId, { action: 'approve', value: { amount: 'lots' }, actor: finance }),
+      engine.respond(request!.interactionId, {
+        action: 'approve',
+        value: { amount: 'lots' },
+        actor: finance,
+      }),
     ).rejects.toMatchObject({ code: 'LLMT_E_RESPONSE_INVALID' });
     expect((await engine.store.getInteraction('default', request!.interactionId))?.status).toBe('pending');
 
@@ -215,7 +229,10 @@ describe('tool approvals', () => {
       },
       { text: 'B created, A refused.' },
     );
-    const run = await engine.startRun({ segment: agentSegment({ requires_approval: true }), input: { id: 1 } });
+    const run = await engine.startRun({
+      segment: agentSegment({ requires_approval: true }),
+      input: { id: 1 },
+    });
     await engine.waitForRun(run.runId);
     expect(executed.map((e) => e.key)).toEqual([`${run.runId}:execute:1:inv`]);
     const open = await openRequests(engine, run.runId);
@@ -236,8 +253,14 @@ describe('tool approvals', () => {
 
   test('a signal that is no decision, or forges one, leaves the step suspended', async () => {
     const { engine, executed } = await boot();
-    llm.script({ toolCalls: [{ id: 'c1', name: 'create_order', arguments: { amount: 1500 } }] }, { text: 'ok' });
-    const run = await engine.startRun({ segment: agentSegment({ requires_approval: true }), input: { id: 1 } });
+    llm.script(
+      { toolCalls: [{ id: 'c1', name: 'create_order', arguments: { amount: 1500 } }] },
+      { text: 'ok' },
+    );
+    const run = await engine.startRun({
+      segment: agentSegment({ requires_approval: true }),
+      input: { id: 1 },
+    });
     await engine.waitForRun(run.runId);
     const [request] = await openRequests(engine, run.runId);
     await engine.signal(run.runId, 'execute', 'garbage');
@@ -260,7 +283,10 @@ describe('tool approvals', () => {
 
   test('an approval that times out is refused by default, and the model is told why', async () => {
     const { engine, executed, clock } = await boot();
-    llm.script({ toolCalls: [{ id: 'c1', name: 'create_order', arguments: { amount: 1500 } }] }, { text: 'ok' });
+    llm.script(
+      { toolCalls: [{ id: 'c1', name: 'create_order', arguments: { amount: 1500 } }] },
+      { text: 'ok' },
+    );
     const run = await engine.startRun({
       segment: agentSegment({ requires_approval: true, timeout: 'PT4H' }),
       input: { id: 1 },
@@ -302,7 +328,10 @@ describe('tool approvals', () => {
       },
       { text: 'both created' },
     );
-    const run = await engine.startRun({ segment: agentSegment({ requires_approval: true }), input: { id: 1 } });
+    const run = await engine.startRun({
+      segment: agentSegment({ requires_approval: true }),
+      input: { id: 1 },
+    });
     await engine.waitForRun(run.runId);
     const open = await openRequests(engine, run.runId);
     await engine.pauseRun(run.runId);
@@ -313,6 +342,9 @@ describe('tool approvals', () => {
       await poll(engine);
     }
     expect((await engine.store.getRun('default', run.runId))?.status).toBe('completed');
-    expect(executed.map((e) => e.key).sort()).toEqual([`${run.runId}:execute:1:a`, `${run.runId}:execute:1:b`]);
+    expect(executed.map((e) => e.key).sort()).toEqual([
+      `${run.runId}:execute:1:a`,
+      `${run.runId}:execute:1:b`,
+    ]);
   });
 });
