@@ -90,7 +90,7 @@ describe('a tool approval answered after SIGKILL of the gateway', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the request, runs the tool once after the approval, and calls no model twice', async () => {
+  it('keeps the request, runs the tool once with the approved edits, and calls no model twice', async () => {
     mkdirSync(join(dir, 'segments'));
     writeFileSync(
       join(dir, 'segments', 'executor.json'),
@@ -111,7 +111,10 @@ describe('a tool approval answered after SIGKILL of the gateway', () => {
                   action: 'create_order',
                   requires_approval: 'amount > 1000',
                   assignee_ref: 'group:finance',
-                  parameters: { type: 'object', properties: { sku: { type: 'string' }, amount: { type: 'number' } } },
+                  parameters: {
+                    type: 'object',
+                    properties: { sku: { type: 'string' }, amount: { type: 'number' } },
+                  },
                 },
               ],
             },
@@ -161,7 +164,7 @@ describe('a tool approval answered after SIGKILL of the gateway', () => {
       arguments: { sku: 'A1', amount: 1500 },
       reason: 'Over 1000, so finance has to approve it.',
     });
-    await client.approve(request!.id, 'ok after restart');
+    await client.approve(request!.id, 'ok at 1200', { sku: 'A1', amount: 1200 });
     let done = await client.run(run.id);
     for (let i = 0; i < 100 && done?.status !== 'COMPLETED'; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -171,7 +174,7 @@ describe('a tool approval answered after SIGKILL of the gateway', () => {
     expect(done?.outputs).toEqual({ execute: 'Order created.' });
     expect(llm.requests.map(toolResults)).toEqual([0, 1]);
     expect(erp.requests.map((r) => [r.path, r.headers['idempotency-key'], r.json])).toEqual([
-      ['/orders', `${run.id}:execute:1:c1`, { sku: 'A1', amount: 1500 }],
+      ['/orders', `${run.id}:execute:1:c1`, { sku: 'A1', amount: 1200 }],
     ]);
     await Promise.all([client.close(), admin.close()]);
   }, 90_000);

@@ -65,8 +65,18 @@ export class MutationResolver {
     @Ctx() ctx: GatewayContext,
     @Arg('requestId', () => ID) requestId: string,
     @Arg('comment', () => String, { nullable: true }) comment?: string,
+    @Arg('edits', () => JSONResolver, {
+      nullable: true,
+      description:
+        "Approves an edited version (a review only): e.g. a tool call's changed arguments, checked against the request's inputSchema",
+    })
+    edits?: unknown,
   ): Promise<Interaction> {
-    return answer(ctx, requestId, { action: 'approve', ...(comment ? { comment } : {}) });
+    return answer(ctx, requestId, {
+      action: 'approve',
+      ...(comment ? { comment } : {}),
+      ...(edits !== undefined && edits !== null ? { value: edits } : {}),
+    });
   }
 
   @Mutation(() => Interaction)
