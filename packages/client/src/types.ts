@@ -1,36 +1,42 @@
-/** Shapes the gateway returns (ARCHITECTURE section 8). Enum values are upper-case. */
+/**
+ * Shapes the gateway returns (ARCHITECTURE section 8). Enum values are upper-case. Enums
+ * and event types come from `@llmteam/core` (type-only imports: nothing of core is bundled),
+ * so the client cannot drift from the server.
+ */
+import type {
+  InteractionPriority as CoreInteractionPriority,
+  InteractionStatus as CoreInteractionStatus,
+  InteractionType as CoreInteractionType,
+  Role as CoreRole,
+  RunStatus as CoreRunStatus,
+  StepStatus as CoreStepStatus,
+  TenantTier as CoreTenantTier,
+  StepCategory,
+  WorktrailEventMap,
+  WorktrailEventType,
+} from '@llmteam/core/types';
 
-export type RunStatus =
-  | 'PENDING'
-  | 'RUNNING'
-  | 'WAITING_HUMAN'
-  | 'WAITING_ACTION'
-  | 'PAUSED'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CANCELLED';
-export type StepStatus =
-  | 'PENDING'
-  | 'RUNNING'
-  | 'WAITING'
-  | 'RETRY_WAIT'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'SKIPPED'
-  | 'CANCELLED';
-export type InteractionStatus =
-  | 'PENDING'
-  | 'NOTIFIED'
-  | 'IN_PROGRESS'
-  | 'COMPLETED'
-  | 'REJECTED'
-  | 'TIMEOUT'
-  | 'CANCELLED'
-  | 'ESCALATED';
-export type InteractionType = 'APPROVAL' | 'CHOICE' | 'INPUT' | 'REVIEW' | 'TASK' | 'CHAT';
-export type InteractionPriority = 'LOW' | 'NORMAL' | 'HIGH' | 'CRITICAL';
-export type Role = 'ADMIN' | 'OPERATOR' | 'APPROVER' | 'VIEWER';
-export type TenantTier = 'FREE' | 'STANDARD' | 'ENTERPRISE';
+export type {
+  StepCategory,
+  WorktrailEventData,
+  WorktrailEventMap,
+  WorktrailEventType,
+} from '@llmteam/core/types';
+
+/** Run statuses (core's `RunStatus`, upper-case as GraphQL sends them). */
+export type RunStatus = Uppercase<CoreRunStatus>;
+/** Step statuses (core's `StepStatus`, upper-case). */
+export type StepStatus = Uppercase<CoreStepStatus>;
+/** Interaction statuses (core's `InteractionStatus`, upper-case). */
+export type InteractionStatus = Uppercase<CoreInteractionStatus>;
+/** Interaction types (core's `InteractionType`, upper-case). */
+export type InteractionType = Uppercase<CoreInteractionType>;
+/** Interaction priorities (core's `InteractionPriority`, upper-case). */
+export type InteractionPriority = Uppercase<CoreInteractionPriority>;
+/** API key roles (core's `Role`, upper-case). */
+export type Role = Uppercase<CoreRole>;
+/** Tenant tiers (core's `TenantTier`, upper-case). */
+export type TenantTier = Uppercase<CoreTenantTier>;
 
 /** Any JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -53,16 +59,26 @@ export interface StepState {
   finishedAt: string | null;
 }
 
-export interface WorktrailEvent {
+/**
+ * A worktrail event as the gateway sends it. `WorktrailEvent<'step.completed'>` types
+ * `data` by core's event registry; plain `WorktrailEvent` is any event (also a plugin's).
+ * Narrow with {@link isWorktrailEventOf} or switch over a {@link TypedWorktrailEvent}.
+ */
+export interface WorktrailEvent<K extends string = string> {
   id: string;
   runId: string;
   seq: number;
-  /** Dotted type, e.g. `run.completed`. */
-  type: string;
+  /** Dotted type, e.g. `run.completed` (see `WorktrailEventType`). */
+  type: K;
   stepId: string | null;
   timestamp: string;
-  data: Record<string, Json>;
+  data: K extends WorktrailEventType ? WorktrailEventMap[K] : Record<string, Json>;
 }
+
+/** A union of typed events, one member per registered type in `K`: `switch (e.type)` narrows `data`. */
+export type TypedWorktrailEvent<K extends WorktrailEventType = WorktrailEventType> = {
+  [P in K]: WorktrailEvent<P>;
+}[K];
 
 export interface InteractionResponse {
   action: string;
@@ -175,8 +191,6 @@ export interface Viewer {
   roles: Role[];
   groups: string[];
 }
-
-export type StepCategory = 'AI' | 'CONTROL' | 'HUMAN' | 'INTEGRATION' | 'UTILITY';
 
 export interface Port {
   portId: string;

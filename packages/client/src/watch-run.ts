@@ -1,7 +1,7 @@
 import type { Client as WsClient } from 'graphql-ws';
 import { type GraphQLErrorPayload, isLlmteamClientError, LlmteamClientError } from './errors.js';
 import { RUN_EVENTS } from './operations.js';
-import type { WorktrailEvent } from './types.js';
+import type { WorktrailEvent, WorktrailEventType } from './types.js';
 
 /** Options of `client.watchRun`. */
 export interface WatchRunOptions {
@@ -29,7 +29,7 @@ export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set([
   'run.completed',
   'run.failed',
   'run.cancelled',
-]);
+] satisfies WorktrailEventType[]);
 
 /** Close codes retrying cannot fix (graphql-ws protocol errors and refused auth). */
 const FATAL_CLOSE_CODES: Record<number, string> = {

@@ -132,3 +132,5 @@ export { canonicalJson, sha256 } from './util/canonical-json.js';
 export { type Clock, ManualClock, systemClock } from './util/clock.js';
 export { isDuration, parseDuration } from './util/duration.js';
 export { createUlidGenerator, type IdGenerator } from './util/ids.js';
+export * from './worktrail/audit-actions.js';
+export * from './worktrail/event-types.js';

@@ -1,4 +1,4 @@
-import type { Store } from '@llmteam/core';
+import type { Store, TypedAuditDraft } from '@llmteam/core';
 import { SqlStoreError } from './errors.js';
 import type { SqlStore } from './sql-store.js';
 
@@ -53,7 +53,7 @@ export async function sweepRetention(
       store,
       tenant.tenantId,
       { runsBefore: before(policy.completedRunsSeconds), snapshotsBefore: before(policy.snapshotsSeconds) },
-      (d) => ({
+      (d): TypedAuditDraft<'retention.swept'> => ({
         tenantId: tenant.tenantId,
         action: 'retention.swept',
         actor: options.actor ?? 'system',

@@ -1,4 +1,5 @@
-import type { AuditDraft } from '../store/types.js';
+import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
+import type { ActionCallData, WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { ActionRegistry } from './action-registry.js';
 import type { ActionExecuteOptions, ActionRecord, ActionResult } from './types.js';
 
@@ -27,8 +28,8 @@ export interface StepActionsScope {
 
 /** Events and audit entries a step's calls leave for its next commit. */
 export interface ActionCommitRecords {
-  events: Array<{ type: string; data: Record<string, unknown> }>;
-  audit: AuditDraft[];
+  events: WorktrailEventDraft<'action.completed' | 'action.failed'>[];
+  audit: TypedAuditDraft<'action.call'>[];
 }
 
 /** Audit entry and event for one call. */
@@ -38,7 +39,7 @@ export function actionCommitRecords(
 ): ActionCommitRecords {
   const out: ActionCommitRecords = { events: [], audit: [] };
   for (const { result, actor } of records) {
-    const summary: Record<string, unknown> = {
+    const summary: ActionCallData = {
       action: result.action,
       action_type: result.type,
       status: result.status,

@@ -16,6 +16,16 @@ import {
 import { describe, expect, test } from 'vitest';
 import { crashAtEveryCommit, recorder } from '../engine/test-helpers.js';
 
+// A plugin registers its own event types by augmenting core's registry.
+declare module '@llmteam/core' {
+  interface WorktrailEventMap {
+    'acme.ticket.opened': { ticket: string };
+    'acme.ticket.reminded': { ticket: string };
+    'acme.ticket.closed': { ticket: string; cause: string };
+    'acme.counted': { count: number };
+  }
+}
+
 /** The outside ticket system: tickets by key, opened at least once, closed by the run. */
 interface Ticket {
   queue: string;

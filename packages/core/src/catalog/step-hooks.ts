@@ -4,14 +4,10 @@
  * like any plugin step type, and the engine names no step type.
  */
 import type { StepDefinition } from '../segment/types.js';
-import type {
-  AuditDraft,
-  InteractionRecord,
-  RunStatus,
-  StepStateRecord,
-  TimerRecord,
-} from '../store/types.js';
+import type { InteractionRecord, RunStatus, StepStateRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import type { AuditAction, StepAuditEntry } from '../worktrail/audit-actions.js';
+import type { WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 
 /**
  * An output port whose edge may lead back to an earlier step: a bounded loop (a review
@@ -80,10 +76,13 @@ export interface StepCommit {
   /** The engine's current time as ISO 8601. */
   now(): string;
   newId(prefix?: string): string;
-  /** Appends an event of this step (`seq`, id and time are filled in). */
-  emit(type: string, data?: Record<string, unknown>): void;
-  /** Appends an audit entry (tenant, run and time are filled in). */
-  audit(entry: Pick<AuditDraft, 'action' | 'actor'> & Partial<Pick<AuditDraft, 'target' | 'data'>>): void;
+  /**
+   * Appends an event of this step (`seq`, id and time are filled in). `type` must be in
+   * {@link WorktrailEventMap} (a plugin augments it) and `data` must have its shape.
+   */
+  emit<K extends WorktrailEventType>(type: K, data: WorktrailEventMap[K]): void;
+  /** Appends an audit entry (tenant, run and time are filled in); `action` must be in `AuditActionMap`. */
+  audit<K extends AuditAction>(entry: StepAuditEntry<K>): void;
   /** Reads an interaction as this commit sees it (its own changes first, then the store). */
   interaction(interactionId: string): Promise<InteractionRecord | undefined>;
   /** Creates or replaces an interaction in this commit. */

@@ -3,12 +3,13 @@ import type { StepActions } from '../actions/step-actions.js';
 import type { DraftRequest, HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { LlmProvider } from '../llm/types.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
-import type { InteractionRecord, TimerRecord, WorktrailEvent } from '../store/types.js';
+import type { InteractionRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
+import type { StepCategory } from './step-category.js';
 import type { StepHooks, StepTimerSpec } from './step-hooks.js';
 
-/** Categories of the step catalog. */
-export type StepCategory = 'AI' | 'INTEGRATION' | 'HUMAN' | 'CONTROL' | 'UTILITY';
+export type { StepCategory } from './step-category.js';
 
 /** A port a step type offers. */
 export interface PortSpec {
@@ -77,7 +78,7 @@ export interface SuspendOptions {
    */
   timers?: Array<StepTimerSpec | TimerRecord>;
   /** Extra events to append in the same commit (`seq`, ids and time are filled in). */
-  events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
+  events?: WorktrailEventDraft[];
   /**
    * Called once the commit that records the suspension succeeded (e.g. to send
    * notifications). Not called when that commit fails, and not durable: a crash right after
@@ -89,7 +90,7 @@ export interface SuspendOptions {
 /** Options of {@link StepContext.checkpoint}. */
 export interface CheckpointOptions {
   /** Events to append in the checkpoint's commit (`seq`, ids and time are filled in). */
-  events?: Array<Pick<WorktrailEvent, 'type' | 'data'>>;
+  events?: WorktrailEventDraft[];
 }
 
 /** Everything a step handler receives. */

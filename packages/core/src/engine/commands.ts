@@ -1,6 +1,8 @@
 import { LlmteamError } from '../errors.js';
 import { isTerminalRun, moveRun, restoreRunStatus } from '../lifecycle/run-state.js';
-import type { AuditDraft, RunRecord, SnapshotRecord, StepStateRecord } from '../store/types.js';
+import type { RunRecord, SnapshotRecord, StepStateRecord } from '../store/types.js';
+import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
+import type { TypedWorktrailEvent, WorktrailEventData } from '../worktrail/event-types.js';
 import { verifySnapshot } from './snapshot.js';
 import { type CallScope } from './types.js';
 
@@ -12,8 +14,8 @@ export abstract class EngineCommands extends EngineWorker {
   protected createRun(
     run: RunRecord,
     steps: StepStateRecord[],
-    data: Record<string, unknown>,
-    audit: Pick<AuditDraft, 'action' | 'actor' | 'target' | 'data'>,
+    data: Omit<WorktrailEventData<'run.created'>, 'segment_id' | 'version'>,
+    audit: Omit<TypedAuditDraft<'run.created' | 'run.forked'>, 'tenantId' | 'runId' | 'timestamp'>,
   ): Promise<unknown> {
     const { tenantId, runId, createdAt } = run;
     return this.store.commit({
@@ -31,7 +33,7 @@ export abstract class EngineCommands extends EngineWorker {
           type: 'run.created',
           timestamp: createdAt,
           data: { segment_id: run.segmentId, version: run.segmentVersion, ...data },
-        },
+        } satisfies TypedWorktrailEvent<'run.created'>,
       ],
       audit: [{ tenantId, runId, timestamp: createdAt, ...audit }],
     });

@@ -13,6 +13,8 @@ import type {
 import { OPEN_INTERACTION_STATUSES, TERMINAL_RUN_STATUSES, WAITING_RUN_STATUSES } from '../store/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { coalesce } from '../util/coalesce.js';
+import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
+import type { WorktrailEventType } from '../worktrail/event-types.js';
 import type { EngineInternals } from './internals.js';
 import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import {
@@ -31,13 +33,13 @@ import {
 
 // Besides `run.*`, the events that come with a change of run status (to waiting or back to
 // running); a step completing or failing alone never changes it.
-const STATUS_EVENTS = new Set([
+const STATUS_EVENTS = new Set<string>([
   'step.suspended',
   'step.retrying',
   'snapshot.restored',
   'interaction.responded',
   'interaction.timed_out',
-]);
+] satisfies WorktrailEventType[]);
 
 const SYSTEM: Actor = { subject: 'system' };
 
@@ -291,7 +293,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
       runId,
       timestamp: this.nowIso(),
       data: { segmentId: run.segmentId },
-    });
+    } satisfies TypedAuditDraft<'run.erased'>);
   }
 
   forTenant(tenantId: string, actor: Actor = SYSTEM): TenantEngine {

@@ -224,7 +224,7 @@ export class RunDriver extends RunProgress {
           );
         }
         this.setStep(tx, { ...rec, checkpoint: state });
-        for (const e of options.events ?? []) tx.emit(e.type, stepId, e.data);
+        for (const e of options.events ?? []) tx.emitDraft(e, stepId);
       },
       { advance: false },
     );
@@ -296,7 +296,7 @@ export class RunDriver extends RunProgress {
         return;
       const def = this.graph.steps.get(stepId)!;
       // Action calls are audited in the commit that records what the step made of them.
-      for (const e of outcome.actions?.events ?? []) tx.emit(e.type, stepId, e.data);
+      for (const e of outcome.actions?.events ?? []) tx.emitDraft(e, stepId);
       for (const a of outcome.actions?.audit ?? []) tx.audit.push(a);
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, rec, outcome.outputs);
@@ -319,7 +319,7 @@ export class RunDriver extends RunProgress {
         for (const i of options.interactions ?? []) tx.interactions.set(i.interactionId, { ...i, ...own });
         for (const t of options.timers ?? [])
           tx.timersAdd.push({ ...t, timerId: t.timerId ?? this.services.ids('tmr'), ...own });
-        for (const e of options.events ?? []) tx.emit(e.type, stepId, e.data);
+        for (const e of options.events ?? []) tx.emitDraft(e, stepId);
         if (options.afterCommit) tx.after.push(options.afterCommit);
         return;
       }

@@ -2,14 +2,10 @@ import type { StepCommit, StepTimerSpec } from '../catalog/step-hooks.js';
 import { LlmteamError } from '../errors.js';
 import { moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
-import type {
-  AuditDraft,
-  InteractionRecord,
-  RunStatus,
-  StepStateRecord,
-  TimerRecord,
-} from '../store/types.js';
+import type { InteractionRecord, RunStatus, StepStateRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import type { AuditAction, StepAuditEntry, TypedAuditDraft } from '../worktrail/audit-actions.js';
+import type { WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import type { RunDriver } from './run-driver.js';
 import type { Transaction } from './transaction.js';
 
@@ -65,12 +61,17 @@ export class StepCommitImpl implements StepCommit {
     return this.driver.services.ids(prefix);
   }
 
-  emit(type: string, data: Record<string, unknown> = {}): void {
+  emit<K extends WorktrailEventType>(type: K, data: WorktrailEventMap[K]): void {
     this.tx.emit(type, this.stepId, data);
   }
 
-  audit(entry: Pick<AuditDraft, 'action' | 'actor'> & Partial<Pick<AuditDraft, 'target' | 'data'>>): void {
-    this.tx.audit.push({ tenantId: this.tenantId, runId: this.runId, timestamp: this.now(), ...entry });
+  audit<K extends AuditAction>(entry: StepAuditEntry<K>): void {
+    this.tx.audit.push({
+      tenantId: this.tenantId,
+      runId: this.runId,
+      timestamp: this.now(),
+      ...entry,
+    } as unknown as TypedAuditDraft);
   }
 
   async interaction(interactionId: string): Promise<InteractionRecord | undefined> {

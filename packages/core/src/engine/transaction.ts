@@ -1,5 +1,4 @@
 import type {
-  AuditDraft,
   InteractionRecord,
   RunRecord,
   SnapshotRecord,
@@ -7,6 +6,8 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '../store/types.js';
+import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
+import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 
 /** A step the driver will start after the commit that marks it running. */
 export interface Launch {
@@ -46,7 +47,7 @@ export class Transaction {
   _timersRemove?: string[];
   _timersConsume?: string[];
   _snapshots?: SnapshotRecord[];
-  _audit?: AuditDraft[];
+  _audit?: TypedAuditDraft[];
   _aborts?: Array<{ stepId: string; reason: unknown }>;
   _after?: Array<() => void>;
 
@@ -76,7 +77,7 @@ export class Transaction {
     this._snapshots ??= [];
     return this._snapshots;
   }
-  get audit(): AuditDraft[] {
+  get audit(): TypedAuditDraft[] {
     this._audit ??= [];
     return this._audit;
   }
@@ -91,12 +92,21 @@ export class Transaction {
     return this._after;
   }
 
-  /** Appends an event with the next `seq` of the run. */
-  emit(type: string, stepId: string | undefined, data: Record<string, unknown> = {}): WorktrailEvent {
-    const event = this.events$.makeEvent(type, this.run.lastSeq + 1, stepId, data);
+  /** Appends an event with the next `seq` of the run; `type` and `data` follow the event registry. */
+  emit<K extends WorktrailEventType>(
+    type: K,
+    stepId: string | undefined,
+    data: WorktrailEventMap[K],
+  ): WorktrailEvent {
+    const event = this.events$.makeEvent(type, this.run.lastSeq + 1, stepId, data as Record<string, unknown>);
     this.run.lastSeq = event.seq;
     this.events.push(event);
     return event;
+  }
+
+  /** Appends an event a step handed over as a draft (type and data, checked by the registry). */
+  emitDraft(draft: WorktrailEventDraft, stepId: string | undefined): WorktrailEvent {
+    return this.emit(draft.type, stepId, draft.data);
   }
 
   /** True when the commit would change nothing but the version. */

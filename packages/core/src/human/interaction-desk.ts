@@ -9,6 +9,7 @@ import type { InteractionRecord, InteractionResponse, InteractionType, TimerReco
 import { CLOSED_INTERACTION_STATUSES } from '../store/types.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { parseDuration } from '../util/duration.js';
+import type { InteractionAnswerAction } from '../worktrail/audit-actions.js';
 import { checkAnswer, decideAnswer } from './answer-rules.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
 import { interactionTimers } from './interaction-timers.js';
@@ -337,7 +338,8 @@ export class InteractionDesk implements InteractionPort {
       final: outcome !== undefined,
     });
     commit.audit({
-      action: `interaction.${response.action}`,
+      // answer-rules admitted only the actions of InteractionAnswerAction
+      action: `interaction.${response.action as InteractionAnswerAction}`,
       actor: actor.subject,
       target: current.interactionId,
       data: { final: outcome !== undefined, comment: response.comment, groups: actor.groups ?? [] },

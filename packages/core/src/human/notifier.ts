@@ -4,6 +4,7 @@ import { LlmteamError } from '../errors.js';
 import { signResponseToken } from '../notify/response-token.js';
 import type { NotificationChannel, NotificationReason } from '../notify/types.js';
 import type { InteractionRecord } from '../store/types.js';
+import type { NotificationResultData } from '../worktrail/event-types.js';
 
 /** How long a channel may take before its delivery counts as failed. */
 const CHANNEL_TIMEOUT_MS = 15_000;
@@ -40,7 +41,7 @@ export class Notifier {
     tenantId: string,
     interaction: InteractionRecord,
     reason: NotificationReason,
-  ): Promise<Record<string, unknown>> {
+  ): Promise<NotificationResultData> {
     const { timerIds: _timers, ...visibleSettings } = interaction.settings;
     const visible: InteractionRecord = { ...interaction, settings: visibleSettings };
     const base = this.host.publicUrl?.replace(/\/$/, '');
@@ -95,7 +96,7 @@ export class Notifier {
     tenantId: string,
     interaction: InteractionRecord,
     reason: NotificationReason,
-    result: Record<string, unknown>,
+    result: NotificationResultData,
   ): Promise<void> {
     try {
       await this.host.withStep(tenantId, interaction.runId, interaction.stepId, async (commit) => {

@@ -2,6 +2,7 @@ import { DEFAULT_TENANT, type Engine } from '../engine/types.js';
 import { LlmteamError } from '../errors.js';
 import type { InteractionRecord } from '../store/types.js';
 import { CLOSED_INTERACTION_STATUSES } from '../store/types.js';
+import type { WorktrailEventType } from '../worktrail/event-types.js';
 
 const CLOSED = CLOSED_INTERACTION_STATUSES;
 /** Events after which a request may have closed. */
@@ -11,7 +12,7 @@ const CLOSING_EVENTS = [
   'run.cancelled',
   'run.failed',
   'snapshot.restored',
-];
+] satisfies WorktrailEventType[];
 
 /** Options of {@link waitForResponse}. */
 export interface WaitForResponseOptions {

@@ -1,13 +1,20 @@
 import type { StepContext, SuspendOptions } from '../catalog/types.js';
 import { isLlmteamError } from '../errors.js';
 import type { ValidateFunction } from '../util/ajv.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import { agentError } from './agent-error.js';
 import type { AgentApprovalSuspension, AgentState, ToolOutcome } from './agent-state.js';
 import type { LlmAgentConfig, LlmAgentTool } from './llm-agent-config.js';
 import { approvalRequest, decisionsOf, refusal, TOOL_APPROVAL_TIMER, undecided } from './tool-approvals.js';
 
-/** An event to commit with a checkpoint. */
-export type AgentEvent = { type: string; data: Record<string, unknown> };
+/** Events an agent commits with its checkpoints. */
+export type AgentEvent = WorktrailEventDraft<
+  | 'model.call.completed'
+  | 'tool.call.completed'
+  | 'tool.call.failed'
+  | 'tool.call.refused'
+  | 'tool.approval.decided'
+>;
 
 /** What {@link settleTools} needs from the agent loop. */
 export interface SettleToolsDeps {
@@ -85,7 +92,7 @@ export async function settleTools(
         const decision = approvals[call.id]?.decision;
         const key = `${ctx.runId}:${ctx.stepId}:${turn}:${call.id}`;
         let outcome: ToolOutcome;
-        let type: string;
+        let type: 'tool.call.completed' | 'tool.call.failed' | 'tool.call.refused';
         if (decision && (decision.action !== 'approve' || decision.unreadable)) {
           outcome = refusal(call, decision);
           type = 'tool.call.refused';
@@ -134,15 +141,17 @@ export async function settleTools(
   const options: SuspendOptions = drafts.length ? ctx.draftRequests(drafts) : { kind: 'human' };
   options.events = [
     ...(options.events ?? []),
-    ...drafts.map((d) => ({
-      type: 'tool.approval.requested',
-      data: {
-        turn,
-        call_id: (d.context as { call_id: string }).call_id,
-        tool: (d.context as { tool: string }).tool,
-        interaction_id: d.interactionId,
-      },
-    })),
+    ...drafts.map(
+      (d): WorktrailEventDraft<'tool.approval.requested'> => ({
+        type: 'tool.approval.requested',
+        data: {
+          turn,
+          call_id: (d.context as { call_id: string }).call_id,
+          tool: (d.context as { tool: string }).tool,
+          interaction_id: d.interactionId!,
+        },
+      }),
+    ),
   ];
   // Answers that closed while the step could not hear them (a paused run) are read again.
   if (drafts.length < waiting.length)

@@ -284,7 +284,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
             ...(Object.keys(approvals).length ? { approvals } : {}),
           };
         }
-        const callEvent = {
+        const callEvent: AgentEvent = {
           type: 'model.call.completed',
           data: {
             turn,

@@ -1,8 +1,9 @@
 import type { Logger } from '../catalog/types.js';
 import type { InteractionPriority, InteractionRecord } from '../store/types.js';
 
-/** Why a channel is being told about an interaction. */
-export type NotificationReason = 'requested' | 'escalated' | 'sla_warning' | 'sla_breached' | 'reminder';
+import type { NotificationReason } from '../worktrail/event-types.js';
+
+export type { NotificationReason };
 
 /** Everything a channel needs to tell a person about a request. */
 export interface Notification {

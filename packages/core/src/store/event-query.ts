@@ -5,25 +5,10 @@
  * has no such method, so the query works on every store.
  */
 import { LlmteamError } from '../errors.js';
+import type { EventQuery } from './event-query-types.js';
 import type { Page, Store, WorktrailEvent } from './types.js';
 
-/** Which events to return. Every field narrows the result; none returns all events. */
-export interface EventQuery {
-  /** Only these types (`step.completed`, ...); an empty list filters nothing. */
-  types?: string[];
-  runId?: string;
-  stepId?: string;
-  /** Only events of runs of this segment. */
-  segmentId?: string;
-  /** Only events at or after this time (ISO 8601). */
-  from?: string;
-  /** Only events at or before this time (ISO 8601). */
-  to?: string;
-  /** Page size, 1..1000. @default 100 */
-  limit?: number;
-  /** Cursor from a previous page. */
-  after?: string;
-}
+export type { EventQuery };
 
 /** Default of {@link EventQuery.limit}. */
 export const DEFAULT_EVENT_QUERY_LIMIT = 100;

@@ -1,5 +1,6 @@
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
-import type { ApiKeyRecord, AuditDraft, RegistryChange, SegmentRecord, TenantRecord } from './types.js';
+import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
+import type { ApiKeyRecord, RegistryChange, SegmentRecord, TenantRecord } from './types.js';
 
 /** A registry write: the record written and the one it replaces (undefined for a new one). */
 export type RegistryWrite =
@@ -13,7 +14,7 @@ export type RegistryWrite =
  * `api_key.revoked` or `api_key.updated`; `segment.upserted` (with the SHA-256 of the
  * definition's canonical JSON). Secrets and their hashes never enter the entry.
  */
-export function draftRegistryAudit(write: RegistryWrite, change: RegistryChange = {}): AuditDraft {
+export function draftRegistryAudit(write: RegistryWrite, change: RegistryChange = {}): TypedAuditDraft {
   const actor = change.actor ?? 'system';
   const at = (fallback?: string) => change.timestamp ?? fallback ?? new Date().toISOString();
   switch (write.kind) {

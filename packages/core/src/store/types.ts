@@ -10,7 +10,7 @@
  * it is given (the engine never mutates a record after handing it over) but must return
  * records that the caller may not mutate either.
  */
-import type { EventQuery } from './event-query.js';
+import type { EventQuery } from './event-query-types.js';
 
 /** Lifecycle of a run (ARCHITECTURE section 3). */
 export type RunStatus =

@@ -1,0 +1,2 @@
+/** Categories of the step catalog. */
+export type StepCategory = 'AI' | 'INTEGRATION' | 'HUMAN' | 'CONTROL' | 'UTILITY';

@@ -1,0 +1,40 @@
+/**
+ * `@llmteam/core/types`: the contracts a client shares with the server, importable without
+ * pulling in the engine (or Node's types): the worktrail event and audit registries and
+ * the status enums. `@llmteam/client` imports its types from here.
+ */
+export type { StepCategory } from './catalog/step-category.js';
+export type {
+  ErrorInfo,
+  InteractionPriority,
+  InteractionStatus,
+  InteractionType,
+  Role,
+  RunStatus,
+  SnapshotReason,
+  StepStatus,
+  TenantTier,
+  WorktrailEvent,
+} from './store/types.js';
+export type {
+  ApiKeyAudit,
+  AuditAction,
+  AuditActionData,
+  AuditActionMap,
+  InteractionAnswerAction,
+  InteractionAnswerAudit,
+  StepAuditEntry,
+  TypedAuditDraft,
+} from './worktrail/audit-actions.js';
+export type {
+  ActionCallData,
+  EventError,
+  NotificationReason,
+  NotificationResultData,
+  ToolCallData,
+  TypedWorktrailEvent,
+  WorktrailEventData,
+  WorktrailEventDraft,
+  WorktrailEventMap,
+  WorktrailEventType,
+} from './worktrail/event-types.js';
