@@ -164,7 +164,7 @@ describe('a tool approval answered after SIGKILL of the gateway', () => {
       arguments: { sku: 'A1', amount: 1500 },
       reason: 'Over 1000, so finance has to approve it.',
     });
-    await client.approve(request!.id, 'ok at 1200', { sku: 'A1', amount: 1200 });
+    await client.approveWithEdits(request!.id, { sku: 'A1', amount: 1200 }, 'ok at 1200');
     let done = await client.run(run.id);
     for (let i = 0; i < 100 && done?.status !== 'COMPLETED'; i++) {
       await new Promise((r) => setTimeout(r, 100));

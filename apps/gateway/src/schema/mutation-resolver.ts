@@ -65,18 +65,21 @@ export class MutationResolver {
     @Ctx() ctx: GatewayContext,
     @Arg('requestId', () => ID) requestId: string,
     @Arg('comment', () => String, { nullable: true }) comment?: string,
-    @Arg('edits', () => JSONResolver, {
-      nullable: true,
-      description:
-        "Approves an edited version (a review only): e.g. a tool call's changed arguments, checked against the request's inputSchema",
-    })
-    edits?: unknown,
   ): Promise<Interaction> {
-    return answer(ctx, requestId, {
-      action: 'approve',
-      ...(comment ? { comment } : {}),
-      ...(edits !== undefined && edits !== null ? { value: edits } : {}),
-    });
+    return answer(ctx, requestId, { action: 'approve', ...(comment ? { comment } : {}) });
+  }
+
+  @Mutation(() => Interaction, {
+    description:
+      "Approves an edited version of a review: e.g. a tool call's changed arguments, which must fit the request's inputSchema",
+  })
+  async approveWithEdits(
+    @Ctx() ctx: GatewayContext,
+    @Arg('requestId', () => ID) requestId: string,
+    @Arg('edits', () => JSONResolver) edits: unknown,
+    @Arg('comment', () => String, { nullable: true }) comment?: string,
+  ): Promise<Interaction> {
+    return answer(ctx, requestId, { action: 'approve', value: edits, ...(comment ? { comment } : {}) });
   }
 
   @Mutation(() => Interaction)

@@ -92,11 +92,9 @@ export async function settleTools(
         const decision = approvals[call.id]?.decision;
         const key = `${ctx.runId}:${ctx.stepId}:${turn}:${call.id}`;
         let outcome: ToolOutcome;
-        let type: 'tool.call.completed' | 'tool.call.failed' | 'tool.call.refused';
-        if (decision && (decision.action !== 'approve' || decision.unreadable)) {
-          outcome = refusal(call, decision);
-          type = 'tool.call.refused';
-        } else {
+        const refused = decision !== undefined && (decision.action !== 'approve' || !!decision.unreadable);
+        if (refused) outcome = refusal(call, decision);
+        else {
           const edits = decision?.edits;
           try {
             const result = await ctx.actions.execute(call.name, edits ?? JSON.parse(call.arguments || '{}'), {
@@ -105,7 +103,7 @@ export async function settleTools(
             const data = JSON.stringify(result.data ?? null);
             outcome = {
               content: edits
-                ? `${decision.by} changed the arguments to ${JSON.stringify(edits)} before it ran. Result: ${data}`
+                ? `${decision!.by} changed the arguments to ${JSON.stringify(edits)} before it ran. Result: ${data}`
                 : data,
               isError: false,
             };
@@ -113,11 +111,15 @@ export async function settleTools(
             if (isLlmteamError(error) && error.code === 'LLMT_E_STEP_CANCELLED') throw error;
             outcome = { content: `tool failed: ${(error as Error).message}`, isError: true };
           }
-          type = outcome.isError ? 'tool.call.failed' : 'tool.call.completed';
         }
         results[call.id] = outcome;
+        const data = { turn, call_id: call.id, tool: call.name, idempotency_key: key };
         await deps.commit(state, [
-          { type, data: { turn, call_id: call.id, tool: call.name, idempotency_key: key } },
+          refused
+            ? { type: 'tool.call.refused', data }
+            : outcome.isError
+              ? { type: 'tool.call.failed', data }
+              : { type: 'tool.call.completed', data },
         ]);
       }),
   );
