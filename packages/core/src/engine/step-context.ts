@@ -10,7 +10,6 @@ import type {
   SuspendOptions,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
-import type { DraftRequest } from '../human/types.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -19,6 +18,8 @@ import { SuspendSignal } from './suspend-signal.js';
 
 /** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
 export type PersonRequest = Parameters<StepContext['requestApproval']>[0];
+/** Requests a step opens itself, as `ctx.draftRequests` takes them. */
+export type PersonDrafts = Parameters<StepContext['draftRequests']>[0];
 /** The closing answer `ctx.requestApproval` resolves with. */
 export type PersonAnswer = Awaited<ReturnType<StepContext['requestApproval']>>;
 
@@ -70,7 +71,7 @@ export interface ContextServices {
   /** Core's interaction desk: what `ctx.requestApproval` and `ctx.requestInput` ask. */
   interactions: {
     request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
-    draft(ctx: StepContext, requests: DraftRequest[]): SuspendOptions;
+    draft(ctx: StepContext, requests: PersonDrafts): SuspendOptions;
   };
   /** Deployment grants by step type. */
   grants?: Record<string, PermissionGrant>;
@@ -262,7 +263,7 @@ export class StepContextImpl implements StepContext {
     return this.services.interactions.request(this, 'input', options);
   }
 
-  draftRequests(requests: DraftRequest[]): SuspendOptions {
+  draftRequests(requests: PersonDrafts): SuspendOptions {
     return this.services.interactions.draft(this, requests);
   }
 }
