@@ -172,6 +172,14 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   draftRequests(requests: DraftRequest[]): SuspendOptions;
 }
 
+/** What {@link StepTypeDefinition.outputsFor} returns. */
+export interface StepOutputPorts {
+  /** Port ids the step can write with its config. */
+  ports: readonly string[];
+  /** How to make the other ports available, e.g. `only task_type "review" requests changes`. */
+  hint?: string;
+}
+
 /** Values on output ports, keyed by port id; a port left out is an untaken branch. */
 export type StepOutputs = Record<string, unknown>;
 
@@ -193,6 +201,15 @@ export interface StepTypeDefinition<TConfig = any> extends StepHooks {
   outputs: PortSpec[];
   /** The segment may declare ports of its own (split, join). @default false */
   dynamicPorts?: boolean;
+  /**
+   * The output ports a step with this config can ever write, when that depends on its
+   * config: a `human_task` of `task_type: "approval"` never writes `changes_requested`.
+   * Validation refuses an edge (a back edge too) that leaves any other port, with `hint`
+   * in the message; at run time a handler writing another port fails with
+   * `LLMT_E_STEP_OUTPUT`.
+   * @default every port of `outputs` (or the step's declared ones)
+   */
+  outputsFor?: (step: StepDefinition) => StepOutputPorts;
   /** Outbound hosts and secret names the handler may use (`ctx.http`, `ctx.secrets`). */
   permissions?: { hosts?: string[]; secrets?: string[] };
   /**

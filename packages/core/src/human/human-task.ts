@@ -13,6 +13,8 @@ function stripSealed(value: unknown, sealed: string[]): unknown {
   return copy;
 }
 
+const HUMAN_TASK_PORTS = ['approved', 'rejected', 'changes_requested', 'timeout', 'output'];
+
 /**
  * The built-in `human_task` step type, built only on the public step hooks: its handler
  * asks through `ctx.requestApproval` (so it is bound to whichever engine runs it, even with
@@ -46,6 +48,16 @@ export function createHumanTaskStepType(): StepTypeDefinition {
         },
       },
     ],
+    outputsFor(step) {
+      const taskType = step.config?.task_type;
+      // Only a review takes `request_changes` (see the answer rules): no other type loops back.
+      return taskType === 'review'
+        ? { ports: HUMAN_TASK_PORTS }
+        : {
+            ports: HUMAN_TASK_PORTS.filter((p) => p !== 'changes_requested'),
+            hint: `only task_type "review" requests changes (this one is ${JSON.stringify(taskType)})`,
+          };
+    },
     handler: runHumanTask,
     onSignal: finishOnAnswer,
   });

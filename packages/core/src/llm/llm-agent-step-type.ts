@@ -1,4 +1,4 @@
-import { type ExpressionCache, expressionSyntaxError } from '../catalog/builtins/expression.js';
+import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
@@ -47,7 +47,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
     validate(step) {
       const problems: Array<[string, string]> = [];
       const config = (step.config ?? {}) as Partial<LlmAgentConfig>;
-      const syntax = expressionSyntaxError(config.prompt);
+      const syntax = expressions.syntaxError(config.prompt);
       if (syntax) problems.push(['.config.prompt', `JSONata syntax error: ${syntax}`]);
       for (const [path, schema] of [
         ['.config.output_schema', config.output_schema],
@@ -71,7 +71,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           ),
         ];
         for (const [path, policy] of policies) {
-          const error = expressionSyntaxError(policy);
+          const error = expressions.syntaxError(policy);
           if (error) problems.push([path, `JSONata syntax error: ${error}`]);
         }
       });

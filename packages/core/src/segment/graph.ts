@@ -66,7 +66,9 @@ export function backEdgePort(
  * every other edge is a forward edge.
  */
 export function buildGraph(segment: SegmentDefinition, backEdges?: BackEdgePortsOf): SegmentGraph {
-  const steps = new Map(segment.steps.map((s) => [s.step_id, s]));
+  // With a duplicate id (validation reports it) the first step of that id counts.
+  const steps = new Map<string, StepDefinition>();
+  for (const s of segment.steps) if (!steps.has(s.step_id)) steps.set(s.step_id, s);
   const edges = (segment.edges ?? [])
     .map(resolveEdge)
     .filter((e) => steps.has(e.source) && steps.has(e.target));
@@ -113,9 +115,10 @@ export function buildGraph(segment: SegmentDefinition, backEdges?: BackEdgePorts
       incoming.get(e.target)!.push(e);
     }
   }
-  const successors = new Map(
-    [...outgoing].map(([id, list]) => [id, [...new Set(list.map((e) => e.target))]]),
-  );
+  const successors = new Map<string, string[]>();
+  for (const [id, list] of outgoing) {
+    successors.set(id, list.length < 2 ? list.map((e) => e.target) : [...new Set(list.map((e) => e.target))]);
+  }
   const entries = [...steps.keys()].filter((id) => incoming.get(id)!.length === 0);
   const terminals = [...steps.keys()].filter((id) => !hasAnyOut.has(id));
   const descendantCache = new Map<string, Set<string>>();
@@ -136,29 +139,105 @@ export function buildGraph(segment: SegmentDefinition, backEdges?: BackEdgePorts
   return { segment, steps, edges, incoming, outgoing, backOut, successors, entries, terminals, descendants };
 }
 
-/** Finds a cycle over forward edges; returns the step ids on it, or undefined. */
-export function findCycle(graph: Pick<SegmentGraph, 'steps' | 'outgoing'>): string[] | undefined {
-  const state = new Map<string, 1 | 2>();
+/** One cycle of {@link findCycles}: the step ids on it and the edge that closes it. */
+export interface FoundCycle {
+  /** Step ids along the cycle, the first one repeated at the end. */
+  steps: string[];
+  /** Index in `segment.edges` of the edge back into the first step. */
+  edge: number;
+}
+
+/**
+ * Every cycle over forward edges, one per strongly connected component (Tarjan's
+ * algorithm, iterative): each is a shortest cycle through the component's first step.
+ */
+export function findCycles(graph: Pick<SegmentGraph, 'steps' | 'outgoing'>): FoundCycle[] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let counter = 0;
   const path: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    state.set(id, 1);
+  const next: number[] = [];
+  const enter = (id: string) => {
+    index.set(id, counter);
+    low.set(id, counter++);
+    stack.push(id);
+    onStack.add(id);
     path.push(id);
-    for (const e of graph.outgoing.get(id) ?? []) {
-      const s = state.get(e.target);
-      if (s === 1) return [...path.slice(path.indexOf(e.target)), e.target];
-      if (s === undefined) {
-        const found = visit(e.target);
-        if (found) return found;
+    next.push(0);
+  };
+  for (const root of graph.steps.keys()) {
+    if (index.has(root)) continue;
+    enter(root);
+    while (path.length) {
+      const top = path.length - 1;
+      const id = path[top];
+      const edges = graph.outgoing.get(id) ?? [];
+      if (next[top] < edges.length) {
+        const target = edges[next[top]++].target;
+        if (!index.has(target)) enter(target);
+        else if (onStack.has(target)) low.set(id, Math.min(low.get(id)!, index.get(target)!));
+        continue;
+      }
+      path.pop();
+      next.pop();
+      if (path.length) {
+        const parent = path[path.length - 1];
+        low.set(parent, Math.min(low.get(parent)!, low.get(id)!));
+      }
+      if (low.get(id) === index.get(id)) {
+        const component: string[] = [];
+        let member: string;
+        do {
+          member = stack.pop()!;
+          onStack.delete(member);
+          component.push(member);
+        } while (member !== id);
+        components.push(component);
       }
     }
-    path.pop();
-    state.set(id, 2);
-    return undefined;
-  };
-  for (const id of graph.steps.keys()) {
-    if (!state.has(id)) {
-      const found = visit(id);
-      if (found) return found;
+  }
+  const cycles: FoundCycle[] = [];
+  let position: Map<string, number> | undefined;
+  for (const component of components) {
+    if (component.length === 1) {
+      const only = component[0];
+      if (!(graph.outgoing.get(only) ?? []).some((e) => e.target === only)) continue;
+    }
+    const members = new Set(component);
+    // Name the component by the step that comes first in the segment.
+    position ??= new Map([...graph.steps.keys()].map((id, i) => [id, i]));
+    const first = component.reduce((a, b) => (position!.get(a)! <= position!.get(b)! ? a : b));
+    const cycle = shortestCycle(graph, first, members);
+    if (cycle) cycles.push(cycle);
+  }
+  return cycles.sort((a, b) => a.edge - b.edge);
+}
+
+/** Breadth-first from `start` inside `members` back to `start`; undefined when there is no way back. */
+function shortestCycle(
+  graph: Pick<SegmentGraph, 'outgoing'>,
+  start: string,
+  members: Set<string>,
+): FoundCycle | undefined {
+  const parent = new Map<string, string>();
+  const queue = [start];
+  for (let head = 0; head < queue.length; head++) {
+    const id = queue[head];
+    for (const e of graph.outgoing.get(id) ?? []) {
+      if (!members.has(e.target)) continue;
+      if (e.target === start) {
+        // Collected backwards from the closing edge: reversed into walking order.
+        const back: string[] = [];
+        for (let at = id; at !== start; at = parent.get(at)!) back.push(at);
+        return { steps: [start, ...back.reverse(), start], edge: e.index };
+      }
+      if (!parent.has(e.target)) {
+        parent.set(e.target, id);
+        queue.push(e.target);
+      }
     }
   }
   return undefined;

@@ -1,6 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import * as AjvNs from 'ajv';
 import * as formatsNs from 'ajv-formats';
+import { durationProblem, durationSeconds, MAX_DURATION_SECONDS } from './duration.js';
 
 // ajv and ajv-formats are CommonJS; under NodeNext their default export may sit one level down.
 type AjvClass = typeof AjvNs.Ajv;
@@ -17,6 +18,16 @@ export type { ErrorObject, ValidateFunction };
 export function createAjv(): InstanceType<AjvClass> {
   const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
   addFormats(ajv);
+  // `durationJsonSchema` bounds a duration's length, which JSON Schema cannot say of a string.
+  const bounded = (enabled: boolean, data: unknown): boolean => {
+    // A value that is no duration at all is reported by the schema's `oneOf`.
+    const seconds = enabled ? durationSeconds(data) : undefined;
+    if (seconds === undefined || seconds <= MAX_DURATION_SECONDS) return true;
+    bounded.errors = [{ keyword: 'llmteamDuration', message: durationProblem(data), params: {} }];
+    return false;
+  };
+  bounded.errors = [] as Array<Partial<ErrorObject>>;
+  ajv.addKeyword({ keyword: 'llmteamDuration', schemaType: 'boolean', errors: true, validate: bounded });
   return ajv;
 }
 /** Converts an ajv instance path (`/steps/2/config`) to a JSON path under `base` (`$.steps[2].config`). */

@@ -22,10 +22,34 @@ export class ExpressionCache {
           },
         );
       }
+      // A bound, not an eviction policy: a process that sees ever new expressions stays flat.
+      if (this.compiled.size >= 20_000) this.compiled.clear();
       this.compiled.set(expression, expr);
     }
     return expr;
   }
+
+  /**
+   * The JSONata syntax error of `expression`, or undefined. Parsed once per text: JSONata
+   * builds its parser's symbol table on every parse, so a long segment repeating an
+   * expression checks it once.
+   */
+  syntaxError(expression: unknown): string | undefined {
+    if (typeof expression !== 'string') return undefined;
+    if (this.compiled.has(expression)) return undefined;
+    const known = this.invalid.get(expression);
+    if (known !== undefined) return known;
+    try {
+      this.compile(expression);
+      return undefined;
+    } catch (error) {
+      const message = ((error as LlmteamError).cause as Error | undefined)?.message ?? String(error);
+      if (this.invalid.size >= 1000) this.invalid.clear();
+      this.invalid.set(expression, message);
+      return message;
+    }
+  }
+  private invalid = new Map<string, string>();
 
   /** Evaluates `expression` over `input`; `bindings` become `$name` variables. */
   async evaluate(expression: string, input: unknown, bindings?: Record<string, unknown>): Promise<unknown> {
@@ -41,17 +65,6 @@ export class ExpressionCache {
         },
       );
     }
-  }
-}
-
-/** Syntax check used by validation: the JSONata parse error, or undefined. */
-export function expressionSyntaxError(expression: unknown): string | undefined {
-  if (typeof expression !== 'string') return undefined;
-  try {
-    jsonata(expression);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
   }
 }
 

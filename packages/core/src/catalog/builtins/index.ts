@@ -3,12 +3,16 @@ import { createHumanTaskStepType } from '../../human/human-task.js';
 import { createLlmAgentStepType } from '../../llm/llm-agent-step-type.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
-import { ExpressionCache, expressionSyntaxError } from './expression.js';
+import { ExpressionCache } from './expression.js';
 import { createHttpActionStepType } from './http-action.js';
 
-function checkExpression(step: { config?: Record<string, unknown> }): Array<[string, string]> {
-  const error = expressionSyntaxError(step.config?.expression);
-  return error ? [['.config.expression', `JSONata syntax error: ${error}`]] : [];
+function expressionCheck(
+  expressions: ExpressionCache,
+): (step: { config?: Record<string, unknown> }) => Array<[string, string]> {
+  return (step) => {
+    const error = expressions.syntaxError(step.config?.expression);
+    return error ? [['.config.expression', `JSONata syntax error: ${error}`]] : [];
+  };
 }
 
 /**
@@ -23,6 +27,7 @@ function plainJson(value: unknown): unknown {
 /** The built-in step types. Each call returns fresh definitions with their own caches. */
 export function createBuiltinStepTypes(): StepTypeDefinition[] {
   const expressions = new ExpressionCache();
+  const checkExpression = expressionCheck(expressions);
   return [
     defineStepType<{ expression: string }>({
       type: 'transform',
