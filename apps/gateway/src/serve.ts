@@ -206,6 +206,8 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
     segments,
     async close(reason) {
       await gateway.stop(reason);
+      // The engine stopped with the gateway: what it traced last is exported before exit.
+      await runtime.tracing?.shutdown();
       await runtime.store.close();
     },
   };

@@ -128,6 +128,21 @@ export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
 export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';
 export * from './store/types.js';
+export {
+  DurableIdGenerator,
+  PLANNED_SPAN_IDS,
+  type PlannedSpanIds,
+  withPlannedIds,
+} from './telemetry/durable-id-generator.js';
+export type { TelemetryOptions } from './telemetry/engine-telemetry.js';
+export {
+  formatTraceparent,
+  parseTraceparent,
+  type RunTrace,
+  runTraceOf,
+  stepSpanId,
+  type TraceParent,
+} from './telemetry/trace-context.js';
 export { canonicalJson, sha256 } from './util/canonical-json.js';
 export { type Clock, ManualClock, systemClock } from './util/clock.js';
 export { isDuration, parseDuration } from './util/duration.js';

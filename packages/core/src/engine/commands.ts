@@ -276,6 +276,7 @@ export abstract class EngineCommands extends EngineWorker {
       lastSeq: 1,
       forkedFrom: snapshotId,
       stepsCompleted: source.stepsCompleted,
+      trace: this.telemetry.traceForNewRun({}),
       createdAt: now,
       updatedAt: now,
     };

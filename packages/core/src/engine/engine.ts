@@ -121,6 +121,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
       );
     }
     const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
+    const trace = this.telemetry.traceForNewRun(options);
     const now = this.nowIso();
     const runId = this.ids('run');
     const run: RunRecord = {
@@ -134,6 +135,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
       lastSeq: 1,
       idempotencyKey: options.idempotencyKey,
       stepsCompleted: 0,
+      trace,
       createdAt: now,
       updatedAt: now,
     };

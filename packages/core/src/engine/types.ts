@@ -23,6 +23,7 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '../store/types.js';
+import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { TenantEngine } from './tenant-engine.js';
@@ -101,6 +102,11 @@ export interface EngineOptions {
   outbound?: OutboundGuardOptions;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
+  /**
+   * OpenTelemetry tracing: spans of runs, steps, model, tool and action calls and waits
+   * for a person. @default the global tracer provider (no spans until an SDK registers one)
+   */
+  telemetry?: TelemetryOptions;
 }
 
 /** A run with its step states. */
@@ -126,6 +132,13 @@ export interface StartRunOptions extends CallScope {
   input?: unknown;
   /** A second start with the same key returns the first run. */
   idempotencyKey?: string;
+  /**
+   * W3C `traceparent` of the caller: the run's spans join that trace, also after a
+   * restart. @default the active span's context, else a new trace
+   */
+  traceparent?: string;
+  /** W3C `tracestate` that goes with `traceparent`. */
+  tracestate?: string;
 }
 
 export interface EventsOptions extends CallScope {

@@ -1,5 +1,6 @@
 import type { StepContext, SuspendOptions } from '../catalog/types.js';
 import { isLlmteamError } from '../errors.js';
+import { failSpan, startToolSpan } from '../telemetry/genai-spans.js';
 import type { ValidateFunction } from '../util/ajv.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import { agentError } from './agent-error.js';
@@ -96,10 +97,13 @@ export async function settleTools(
         if (refused) outcome = refusal(call, decision);
         else {
           const edits = decision?.edits;
+          const tool = startToolSpan(ctx.trace, ctx.clock, { name: call.name, id: call.id, turn });
           try {
             const result = await ctx.actions.execute(call.name, edits ?? JSON.parse(call.arguments || '{}'), {
               idempotencyKey: key,
+              traceContext: tool.context,
             });
+            tool.span.end(ctx.clock.now());
             const data = JSON.stringify(result.data ?? null);
             outcome = {
               content: edits
@@ -108,6 +112,7 @@ export async function settleTools(
               isError: false,
             };
           } catch (error) {
+            failSpan(tool.span, ctx.clock, error);
             if (isLlmteamError(error) && error.code === 'LLMT_E_STEP_CANCELLED') throw error;
             outcome = { content: `tool failed: ${(error as Error).message}`, isError: true };
           }

@@ -2,6 +2,7 @@ import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
+import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { agentError } from './agent-error.js';
 import type { AgentState, PendingApproval } from './agent-state.js';
@@ -218,6 +219,13 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
         const turn = state.turn + 1;
         const started = ctx.clock.now();
         let response: LlmResponse;
+        const span = startModelCallSpan(ctx.trace, ctx.clock, {
+          provider: config.provider,
+          model: config.model ?? '',
+          temperature: config.temperature,
+          maxTokens: config.max_tokens,
+          turn,
+        });
         try {
           response = await provider.chat({
             model: config.model ?? '',
@@ -231,9 +239,11 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
             idempotencyKey: `${ctx.runId}:${ctx.stepId}:${turn}`,
           });
         } catch (error) {
+          failSpan(span, ctx.clock, error);
           if (isLlmteamError(error)) throw error;
           throw agentError(ctx, 'LLMT_E_LLM_BAD_RESPONSE', 'config.provider', (error as Error).message, true);
         }
+        endModelCallSpan(span, ctx.clock, response);
         // Checked before the response is committed, so a bad answer never half-commits a turn.
         for (const call of response.toolCalls) {
           if (!tools.some((tool) => tool.action === call.name))

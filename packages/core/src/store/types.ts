@@ -10,6 +10,7 @@
  * it is given (the engine never mutates a record after handing it over) but must return
  * records that the caller may not mutate either.
  */
+import type { RunTrace } from '../telemetry/run-trace.js';
 import type { EventQuery } from './event-query-types.js';
 
 /** Lifecycle of a run (ARCHITECTURE section 3). */
@@ -74,6 +75,11 @@ export interface RunRecord {
   pausedFrom?: RunStatus;
   /** Number of step completions, used for "snapshot every N steps". */
   stepsCompleted: number;
+  /**
+   * The trace the run belongs to (set at creation): its spans, and the steps after a
+   * restart, join it. Absent on runs created before tracing; they get a derived one.
+   */
+  trace?: RunTrace;
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
