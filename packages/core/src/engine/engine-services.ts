@@ -26,7 +26,13 @@ import type { EngineInternals } from './internals.js';
 import { RunDriver } from './run-driver.js';
 import { type ContextServices, StepContextImpl } from './step-context.js';
 import type { Transaction } from './transaction.js';
-import { type Actor, type CallScope, DEFAULT_TENANT, type EngineOptions } from './types.js';
+import {
+  type Actor,
+  type CallScope,
+  DEFAULT_ENGINE_OPTIONS,
+  DEFAULT_TENANT,
+  type EngineOptions,
+} from './types.js';
 
 const SYSTEM: Actor = { subject: 'system' };
 
@@ -76,9 +82,9 @@ export abstract class EngineServices {
     this.logger = options.logger ?? silentLogger;
     this.telemetry = new EngineTelemetry(options.telemetry ?? {}, this.clock, this.logger);
     this.workerId = options.workerId ?? `worker_${randomBytes(6).toString('hex')}`;
-    this.leaseMs = options.leaseMs ?? 30_000;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.randomFn = options.random ?? Math.random;
+    this.leaseMs = options.leaseMs ?? DEFAULT_ENGINE_OPTIONS.leaseMs;
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ENGINE_OPTIONS.pollIntervalMs;
+    this.randomFn = options.random ?? DEFAULT_ENGINE_OPTIONS.random;
     this.snapshotEvery = 0;
     this.secrets = [options.secrets ?? envSecrets()];
     this.resources = {

@@ -21,6 +21,7 @@ import {
   type Actor,
   type CallScope,
   DEFAULT_TENANT,
+  DEFAULT_WAIT_OPTIONS,
   type Engine,
   type EventsOptions,
   type ListInteractionsQuery,
@@ -173,7 +174,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
     await this.ready();
     const { tenantId } = this.scope(options);
     const until = new Set(options.until ?? [...TERMINAL_RUN_STATUSES, ...WAITING_RUN_STATUSES, 'paused']);
-    const timeoutMs = options.timeoutMs ?? 30_000;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_OPTIONS.timeoutMs;
     return new Promise<RunRecord>((resolve, reject) => {
       let done = false;
       const finish = (error: unknown, run?: RunRecord) => {

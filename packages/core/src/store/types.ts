@@ -171,7 +171,9 @@ export const CLOSED_INTERACTION_STATUSES: ReadonlySet<InteractionStatus> = new S
   'cancelled',
 ]);
 
+/** Interaction types (ARCHITECTURE section 5). */
 export type InteractionType = 'approval' | 'choice' | 'input' | 'review' | 'task' | 'chat';
+/** Priorities of an interaction; channels may take only some of them. */
 export type InteractionPriority = 'low' | 'normal' | 'high' | 'critical';
 
 /** One answer given to an interaction. */
@@ -305,8 +307,10 @@ export interface CommitResult {
   audit: AuditRecord[];
 }
 
+/** Service tiers of a tenant. */
 export type TenantTier = 'free' | 'standard' | 'enterprise';
 
+/** A tenant: the unit of isolation; every row and event carries its id. */
 export interface TenantRecord {
   tenantId: string;
   name: string;
@@ -320,8 +324,10 @@ export interface TenantRecord {
   suspendedAt?: string;
 }
 
+/** Roles an API key carries (ARCHITECTURE section 8). */
 export type Role = 'admin' | 'operator' | 'approver' | 'viewer';
 
+/** An API key as the registry stores it: tenant, roles, subject and groups, with only a hash of its secret. */
 export interface ApiKeyRecord {
   keyId: string;
   tenantId: string;
@@ -337,6 +343,7 @@ export interface ApiKeyRecord {
   expiresAt?: string;
 }
 
+/** One stored version of a segment definition. */
 export interface SegmentRecord {
   tenantId: string;
   segmentId: string;
@@ -352,6 +359,7 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
+/** Options of `Store.listRuns`: filters and a cursor over a tenant's runs. */
 export interface ListRunsOptions {
   status?: RunStatus;
   segmentId?: string;
@@ -361,11 +369,13 @@ export interface ListRunsOptions {
   after?: string;
 }
 
+/** Options of `Store.listInteractions`: filters over a tenant's interactions. */
 export interface ListInteractionsOptions {
   status?: InteractionStatus | InteractionStatus[];
   runId?: string;
 }
 
+/** Options of `Store.listEvents`: a page of one run's events after a `seq`. */
 export interface ListEventsOptions {
   /** Only events with `seq > afterSeq`. @default 0 */
   afterSeq?: number;
