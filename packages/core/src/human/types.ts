@@ -1,5 +1,5 @@
 import type { InteractionPriority, InteractionResponse, InteractionType } from '../store/types.js';
-import type { AssignmentOptions } from './assignment.js';
+import type { AssignmentOptions, AssignmentRecord } from './assignment.js';
 
 /** Options of a request a handler makes mid-step (`ctx.requestApproval` / `ctx.requestInput`). */
 export interface HumanRequestOptions {
@@ -59,4 +59,12 @@ export interface HumanOutcome {
   comment?: string;
   /** Every answer given (quorum approvals, chat messages). */
   responses: InteractionResponse[];
+}
+
+/** A request a step opens itself with `ctx.draftRequests`. */
+export interface DraftRequest extends HumanRequestOptions {
+  /** The request's id, e.g. one the step committed earlier. @default a fresh id */
+  interactionId?: string;
+  /** Assignees already chosen by an `assignment` strategy (core's desk fills it in). */
+  assigned?: { assignees: { users: string[]; groups: string[] }; assignment?: AssignmentRecord };
 }
