@@ -75,7 +75,7 @@ describe('assignment strategies for group requests', () => {
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
     expect(counts.reduce((a, b) => a + b)).toBe(1000);
     // Strictly in turn, the restart included.
-    picks.forEach((p, i) => expect(p, `request ${i}`).toBe(['ann', 'bob', 'cem'][i % 3]));
+    for (const [i, p] of picks.entries()) expect(p, `request ${i}`).toBe(['ann', 'bob', 'cem'][i % 3]);
   }, 60_000);
 
   test('least-loaded over 1,000 requests never picks a busier member while a less busy one is free', async () => {
