@@ -41,6 +41,12 @@ export * from './catalog/types.js';
 export { coreErrors } from './core-errors.js';
 export { createEngine } from './create-engine.js';
 export * from './define-errors.js';
+export {
+  type DirectoryMember,
+  type DirectorySubject,
+  type SubjectDirectory,
+  staticDirectory,
+} from './directory/subject-directory.js';
 export type { TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/tenant-engine.js';
@@ -84,11 +90,7 @@ export {
   type AssignmentRecord,
   type AssignmentStrategy,
   chooseMember,
-  type DirectoryMember,
-  type DirectorySubject,
   type Standing,
-  type SubjectDirectory,
-  staticDirectory,
 } from './human/assignment.js';
 export type { OpenRequestsPayload } from './human/interaction-desk.js';
 export {

@@ -1,6 +1,6 @@
 import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
 import type { Logger, StepContext, SuspendOptions } from '../catalog/types.js';
-import type { SubjectDirectory } from '../human/assignment.js';
+import type { SubjectDirectory } from '../directory/subject-directory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { InteractionRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
