@@ -75,6 +75,8 @@ export interface EngineOptions {
   leaseMs?: number;
   /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
+  /** Streamed pieces (`ctx.progress`) arriving within this many ms make one `step.progress` event. @default 50 */
+  progressCoalesceMs?: number;
   /**
    * What the deployment grants step types beyond their own declarations, by step type:
    * e.g. `{ http_action: { hosts: ['api.example.com'], secrets: ['erp_token'] } }`. The
@@ -168,6 +170,12 @@ export interface EventsOptions extends CallScope {
   afterSeq?: number;
   /** Stops the iterator. */
   signal?: AbortSignal;
+  /**
+   * Also live `step.progress` events of steps streaming in this process (not stored, `seq`
+   * 0), starting with the partial output so far.
+   * @default false
+   */
+  progress?: boolean;
 }
 
 /** An answer to an interaction. */
