@@ -26,6 +26,7 @@ import type {
 import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { LiveProgress } from './live-progress.js';
 import type { TenantEngine } from './tenant-engine.js';
 
 /** The tenant used when a call names none. */
@@ -227,6 +228,8 @@ export interface Engine {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly workerId: string;
+  /** Live, unstored progress of the steps running in this engine (`step.progress`). */
+  readonly progress: LiveProgress;
   /** Named actions: register function actions, list them, or call one outside a step. */
   readonly actions: ActionRegistry;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */
