@@ -48,6 +48,13 @@ export {
   staticDirectory,
 } from './directory/subject-directory.js';
 export type { TimerHandler } from './engine/engine.js';
+export {
+  isLiveProgress,
+  LiveProgress,
+  type LiveProgressOptions,
+  PROGRESS_COALESCE_MS,
+  type ProgressUpdate,
+} from './engine/live-progress.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/tenant-engine.js';
 export * from './engine/types.js';
