@@ -6,6 +6,7 @@ import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
+import type { AgentMemory, AgentMemoryOptions } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
@@ -111,6 +112,8 @@ export interface EngineOptions {
    * @default none: a step with `assignment` fails with `LLMT_E_NO_ASSIGNEE`
    */
   directory?: SubjectDirectory;
+  /** Limits and caching of agent memory (`engine.memory`, `ctx.memory`). @default 1,000 entries, 100 MB, 24 h per agent */
+  memory?: AgentMemoryOptions;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
   /**
@@ -239,6 +242,8 @@ export interface Engine {
   readonly progress: LiveProgress;
   /** Named actions: register function actions, list them, or call one outside a step. */
   readonly actions: ActionRegistry;
+  /** Agent memory per tenant and agent, in the store's `memory` role. */
+  readonly memory: AgentMemory;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */
   readonly resources: RuntimeResources;
 

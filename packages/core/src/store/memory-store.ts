@@ -1,5 +1,6 @@
 import { chainAuditEntry } from '../audit/hash-chain.js';
 import { ConcurrencyError } from '../errors.js';
+import { InMemoryAgentMemory } from '../memory/in-memory-agent-memory.js';
 import { checkCommit } from './check-commit.js';
 import {
   compareEvents,
@@ -53,6 +54,8 @@ interface RunSlot {
  */
 export class MemoryStore implements Store {
   readonly name = 'memory';
+  /** Agent memory entries (the `memory` role). */
+  readonly memory = new InMemoryAgentMemory();
   readonly capabilities: StoreCapabilities = {
     multiProcess: false,
     crossProcessEvents: false,

@@ -1,4 +1,6 @@
 /** The Store interface by role: run journal, work queue, event bus and registry. */
+
+import type { AgentMemoryStore } from '../memory/memory-types.js';
 import type { AuditDraft, AuditRecord, Commit, CommitResult, SnapshotRecord } from './commit-types.js';
 import type { EventQuery } from './event-query-types.js';
 import type { InteractionRecord, InteractionStatus, TimerRecord } from './interaction-records.js';
@@ -179,7 +181,13 @@ export interface Registry {
  * store (an event bus, a snapshot cache) combine with one through `composeStore`.
  * A third-party store proves itself with `@llmteam/testkit`'s store conformance suites.
  */
-export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, Registry {}
+export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, Registry {
+  /**
+   * Optional role: agent memory entries (see `AgentMemory`). A store without it serves no
+   * `engine.memory`; `@llmteam/testkit`'s `agentMemorySuite` checks one that has it.
+   */
+  readonly memory?: AgentMemoryStore;
+}
 
 /**
  * An event bus that a composed store feeds (see `composeStore`): it hands each commit's
