@@ -34,8 +34,10 @@ export class GatewayMetrics {
   private readonly runs: Counter<'status'>;
   private readonly steps: Histogram<'step_type' | 'outcome'>;
   private readonly sla: Counter<'step_type'>;
-  private readonly tokens: Counter<'direction'>;
-  private readonly actions: Counter<'status'>;
+  private readonly tokens: Counter<'direction' | 'provider' | 'model'>;
+  private readonly modelCalls: Histogram<'provider' | 'model'>;
+  private readonly actions: Counter<'action' | 'status'>;
+  private readonly actionDurations: Histogram<'action' | 'status'>;
   private readonly commits: Histogram<'outcome'>;
 
   constructor(
@@ -84,14 +86,28 @@ export class GatewayMetrics {
     });
     this.tokens = new Counter({
       name: `${p}tokens_total`,
-      help: 'Model tokens used, by direction (input or output)',
-      labelNames: ['direction'],
+      help: 'Model tokens used, by direction (input or output), provider and model',
+      labelNames: ['direction', 'provider', 'model'],
+      registers,
+    });
+    this.modelCalls = new Histogram({
+      name: `${p}model_call_duration_seconds`,
+      help: 'Duration of model calls of agent steps, by provider and model',
+      labelNames: ['provider', 'model'],
+      buckets: DURATION_BUCKETS,
       registers,
     });
     this.actions = new Counter({
       name: `${p}action_calls_total`,
-      help: 'Action calls by status',
-      labelNames: ['status'],
+      help: 'Action calls by action and status (completed, failed, timeout, cancelled)',
+      labelNames: ['action', 'status'],
+      registers,
+    });
+    this.actionDurations = new Histogram({
+      name: `${p}action_duration_seconds`,
+      help: 'Duration of action calls by action and status, limits and waits included',
+      labelNames: ['action', 'status'],
+      buckets: DURATION_BUCKETS,
       registers,
     });
     this.commits = new Histogram({
@@ -136,8 +152,14 @@ export class GatewayMetrics {
     try {
       const data = (event.data ?? {}) as Record<string, unknown>;
       const usage = usageOf(data);
-      if (usage.input) this.tokens.inc({ direction: 'input' }, usage.input);
-      if (usage.output) this.tokens.inc({ direction: 'output' }, usage.output);
+      if (usage.input || usage.output) {
+        const model = {
+          provider: String(data.provider ?? 'unknown'),
+          model: String(data.model ?? 'unknown'),
+        };
+        if (usage.input) this.tokens.inc({ direction: 'input', ...model }, usage.input);
+        if (usage.output) this.tokens.inc({ direction: 'output', ...model }, usage.output);
+      }
       switch (event.type) {
         case 'run.created':
           this.runs.inc({ status: 'pending' });
@@ -156,26 +178,41 @@ export class GatewayMetrics {
           this.runs.inc({ status: event.type.slice(4) });
           break;
         case 'step.completed':
-        case 'step.failed': {
+        case 'step.failed':
+        case 'step.retrying': {
           const ms = typeof data.duration_ms === 'number' ? data.duration_ms : undefined;
-          if (ms !== undefined || event.type === 'step.completed') {
+          if (ms !== undefined) {
             this.steps.observe(
-              {
-                step_type: await this.stepType(event),
-                outcome: event.type === 'step.completed' ? 'completed' : 'failed',
-              },
-              (ms ?? 0) / 1000,
+              { step_type: await this.stepType(event), outcome: event.type.slice(5) },
+              ms / 1000,
             );
           }
+          break;
+        }
+        case 'model.call.completed': {
+          const ms = typeof data.duration_ms === 'number' ? data.duration_ms : undefined;
+          if (ms !== undefined)
+            this.modelCalls.observe(
+              { provider: String(data.provider ?? 'unknown'), model: String(data.model ?? 'unknown') },
+              ms / 1000,
+            );
           break;
         }
         case 'interaction.sla_breached':
           this.sla.inc({ step_type: await this.stepType(event) });
           break;
         case 'action.completed':
-        case 'action.failed':
-          this.actions.inc({ status: event.type.slice(7) });
+        case 'action.failed': {
+          // The result's own status tells a timeout or a cancel from another failure.
+          const labels = {
+            action: String(data.action ?? 'unknown'),
+            status: String(data.status ?? event.type.slice(7)),
+          };
+          this.actions.inc(labels);
+          if (typeof data.duration_ms === 'number')
+            this.actionDurations.observe(labels, data.duration_ms / 1000);
           break;
+        }
       }
       if (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled') {
         this.stepTypes.delete(`${event.tenant_id}\u0000${event.run_id}`);
