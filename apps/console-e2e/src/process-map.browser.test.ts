@@ -64,9 +64,13 @@ describe.skipIf(!available)('the process map of a segment in Chromium', () => {
     // Edge labels: how often, and the median time between the two activities.
     const labels = await map.locator('.react-flow__edge-text').allTextContents();
     expect(labels.sort()).toEqual(
-      [/^1 · [\d.]+ m?s$/, /^2 · [\d.]+ m?s$/, /^2 · [\d.]+ m?s$/, /^3 · [\d.]+ m?s$/, /^3 · [\d.]+ m?s$/].map((r) =>
-        expect.stringMatching(r),
-      ),
+      [
+        /^1 · [\d.]+ m?s$/,
+        /^2 · [\d.]+ m?s$/,
+        /^2 · [\d.]+ m?s$/,
+        /^3 · [\d.]+ m?s$/,
+        /^3 · [\d.]+ m?s$/,
+      ].map((r) => expect.stringMatching(r)),
     );
     const table = page.getByRole('table', { name: 'Transitions' });
     const row = table.locator('tbody tr', { hasText: 'approve' }).filter({ hasText: 'pay' });

@@ -92,7 +92,7 @@ describe.skipIf(!up)('AMQP actions against RabbitMQ', () => {
     const run = await engine.startRun({ segment: step('order_created'), input: { sku: 'A', qty: 2 } });
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     expect(done.outputs).toEqual({ send: { published: true, message_id: `${run.runId}:send:1` } });
-    await vi.waitFor(() => expect(received.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(received.length).toBeGreaterThan(0), { timeout: 10_000 });
     const message = received.at(-1)!;
     expect(JSON.parse(message.content.toString())).toEqual({ sku: 'A', qty: 2 });
     expect(message.properties.messageId).toBe(`${run.runId}:send:1`);
@@ -158,8 +158,9 @@ describe.skipIf(!up)('AMQP actions against RabbitMQ', () => {
     await proxy.start();
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'], timeoutMs: 20_000 });
     expect(done.status).toBe('completed');
-    await vi.waitFor(() =>
-      expect(received.some((m) => JSON.parse(m.content.toString()).sku === 'B')).toBe(true),
+    await vi.waitFor(
+      () => expect(received.some((m) => JSON.parse(m.content.toString()).sku === 'B')).toBe(true),
+      { timeout: 10_000 },
     );
   });
 

@@ -28,7 +28,8 @@ export function checkAnswer(
   const invalid = (message: string, details?: Record<string, unknown>) =>
     new LlmteamError('LLMT_E_RESPONSE_INVALID', message, { details });
   if (!ALLOWED[i.type].includes(o.action)) {
-    throw invalid(`a ${i.type} request takes ${ALLOWED[i.type].join(', ')}, not "${o.action}"`);
+    const article = /^[aeiou]/.test(i.type) ? 'an' : 'a';
+    throw invalid(`${article} ${i.type} request takes ${ALLOWED[i.type].join(', ')}, not "${o.action}"`);
   }
   if (o.action === 'request_changes') {
     const max = (i.settings.maxRevisions as number | undefined) ?? 3;
@@ -48,6 +49,23 @@ export function checkAnswer(
     if (!values.some((v) => JSON.stringify(v) === JSON.stringify(o.value))) {
       throw invalid(`${JSON.stringify(o.value)} is not one of the options ${JSON.stringify(values)}`, {
         options: values,
+      });
+    }
+  }
+  // A review approved with a value approves an edited version (e.g. a tool call's arguments):
+  // with an input schema, the edit must fit it.
+  if (
+    i.type === 'review' &&
+    o.action === 'approve' &&
+    o.value !== undefined &&
+    o.value !== null &&
+    i.inputSchema
+  ) {
+    const validate = validatorFor(i.inputSchema as object);
+    if (!validate(o.value)) {
+      const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(value)'} ${e.message}`);
+      throw invalid(`the edited value does not match the request's input schema: ${errors.join('; ')}`, {
+        errors,
       });
     }
   }
