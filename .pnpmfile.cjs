@@ -1,13 +1,19 @@
 // sqlite3 compiles from source where its prebuilt binary cannot be downloaded, and node-gyp
-// then needs Node's headers. They ship with Node itself (<prefix>/include/node): point
-// node-gyp at them unless the caller chose a nodedir, so `pnpm install` needs no setting
-// beforehand and no headers download. Where a prebuilt binary is reachable, it is used.
+// then needs Node's headers. They ship with Node itself (<prefix>/include/node): unless a
+// nodedir is set (.npmrc, npm_config_nodedir), install scripts get the running Node's own,
+// so `pnpm install` needs no setting beforehand and no headers download. Where a prebuilt
+// binary is reachable, it is used as before.
 const { existsSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
-if (!process.env.npm_config_nodedir && !process.env.NPM_CONFIG_NODEDIR) {
-  const prefix = dirname(dirname(process.execPath));
-  if (existsSync(join(prefix, 'include', 'node', 'node.h'))) process.env.npm_config_nodedir = prefix;
-}
+const prefix = dirname(dirname(process.execPath));
 
-module.exports = { hooks: {} };
+module.exports = {
+  hooks: {
+    updateConfig(config) {
+      if (!config.rawConfig?.nodedir && existsSync(join(prefix, 'include', 'node', 'node.h')))
+        config.rawConfig = { ...config.rawConfig, nodedir: prefix };
+      return config;
+    },
+  },
+};
