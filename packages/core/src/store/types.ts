@@ -364,6 +364,27 @@ export interface ListRunsOptions {
 export interface ListInteractionsOptions {
   status?: InteractionStatus | InteractionStatus[];
   runId?: string;
+  /**
+   * `created`: creation order. `due`: open requests only (a `status` filter narrows them),
+   * earliest SLA breach first (else deadline; requests with neither last), then creation
+   * order, as {@link interactionDueKey} sorts; stores answer a first page from an index.
+   * @default 'created'
+   */
+  order?: 'created' | 'due';
+  /** At most this many. @default unlimited */
+  limit?: number;
+  /** `order: 'due'` only: the page after this {@link interactionDueKey} (the last one of the previous page). */
+  after?: string;
+}
+
+/**
+ * The key an open request sorts by in an SLA-ordered inbox: its SLA breach time (else its
+ * deadline, else last), then its creation time and id. Plain text, ordered as compared.
+ */
+export function interactionDueKey(
+  i: Pick<InteractionRecord, 'slaBreachAt' | 'deadline' | 'createdAt' | 'interactionId'>,
+): string {
+  return `${i.slaBreachAt ?? i.deadline ?? '9999'}|${i.createdAt}|${i.interactionId}`;
 }
 
 export interface ListEventsOptions {
