@@ -92,16 +92,26 @@ export const ERROR_CODES = {
   LLMT_E_AGENT_MAX_TURNS: 'An `llm_agent` step made `max_turns` model calls without a final answer.',
   LLMT_E_AGENT_OUTPUT:
     'The final answer does not fit `output_schema` after the repair turn; `details.raw` holds the last raw output.',
+  LLMT_E_AGENT_APPROVAL_TIMEOUT:
+    'A tool approval with `on_timeout: "fail"` was not given before its deadline; the call did not run.',
   LLMT_E_AGENT_CONVERSATION_TOO_LARGE:
     "An agent's conversation grew over the size limit; the message names the limit.",
   LLMT_E_TOKEN_BUDGET:
     "A model call would pass the step's `token_budget`; the message names the budget and what was used.",
+  LLMT_E_CHILD_RUN_FAILED:
+    'The child run of a `segment` step failed or was cancelled; `details` name the child run and its error.',
+  LLMT_E_CHILD_DEPTH:
+    'Child runs would nest deeper than 16 levels: segments that start each other form a cycle.',
+  LLMT_E_ROUTER_NO_ROUTE:
+    'A `router` step found no route to take (no rule matched, or the model named no declared route) and sets no `default`.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
   LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
 } as const;
 
+/** A code of {@link ERROR_CODES}. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Options of an {@link LlmteamError}: its cause, whether a retry may help, and details. */
 export interface LlmteamErrorOptions {
   cause?: unknown;
   /** Whether retrying the same operation may succeed. @default false */

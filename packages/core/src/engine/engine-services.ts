@@ -20,13 +20,20 @@ import type { RunRecord, Store } from '../store/types.js';
 import { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
+import { type ChildRunHost, ChildRunLinks } from './child-runs.js';
 import { EventStream } from './event-stream.js';
 import type { InteractionPort, InteractionPortFactory } from './interaction-port.js';
 import type { EngineInternals } from './internals.js';
 import { RunDriver } from './run-driver.js';
 import { type ContextServices, StepContextImpl } from './step-context.js';
 import type { Transaction } from './transaction.js';
-import { type Actor, type CallScope, DEFAULT_TENANT, type EngineOptions } from './types.js';
+import {
+  type Actor,
+  type CallScope,
+  DEFAULT_ENGINE_OPTIONS,
+  DEFAULT_TENANT,
+  type EngineOptions,
+} from './types.js';
 
 const SYSTEM: Actor = { subject: 'system' };
 
@@ -56,6 +63,7 @@ export abstract class EngineServices {
   protected readonly releasing = new Map<string, Promise<void>>();
   protected readonly graphs = new Map<string, SegmentGraph>();
   protected readonly stream: EventStream;
+  readonly childRuns: ChildRunLinks;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -76,9 +84,9 @@ export abstract class EngineServices {
     this.logger = options.logger ?? silentLogger;
     this.telemetry = new EngineTelemetry(options.telemetry ?? {}, this.clock, this.logger);
     this.workerId = options.workerId ?? `worker_${randomBytes(6).toString('hex')}`;
-    this.leaseMs = options.leaseMs ?? 30_000;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.randomFn = options.random ?? Math.random;
+    this.leaseMs = options.leaseMs ?? DEFAULT_ENGINE_OPTIONS.leaseMs;
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ENGINE_OPTIONS.pollIntervalMs;
+    this.randomFn = options.random ?? DEFAULT_ENGINE_OPTIONS.random;
     this.snapshotEvery = 0;
     this.secrets = [options.secrets ?? envSecrets()];
     this.resources = {
@@ -112,6 +120,8 @@ export abstract class EngineServices {
       );
     }
     this.stream = new EventStream(this.store);
+    // The host's run commands live on the concrete engine, a subclass of this one.
+    this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
     this.interactions = interactions({
       store: this.store,
       clock: this.clock,
@@ -126,6 +136,11 @@ export abstract class EngineServices {
   }
 
   // ---- EngineInternals ----
+
+  /** How long a child's notification waits when its parent step is still busy. */
+  get retryMs(): number {
+    return this.pollIntervalMs;
+  }
 
   random(): number {
     return this.randomFn();
@@ -191,6 +206,7 @@ export abstract class EngineServices {
       actions: this.actions,
       fetch: (input, init) => globalThis.fetch(input, init),
       interactions: this.interactions,
+      children: this.childRuns,
       grants: this.options.permissions ?? {},
       telemetry: this.telemetry,
     };

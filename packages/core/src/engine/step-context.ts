@@ -3,6 +3,7 @@ import type { ActionRegistry } from '../actions/action-registry.js';
 import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import type {
   CheckpointOptions,
+  ChildRuns,
   Logger,
   RuntimeResources,
   SecretsProvider,
@@ -18,10 +19,13 @@ import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { formatTraceparent } from '../telemetry/trace-context.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import { SuspendSignal } from './suspend-signal.js';
 
 /** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
 export type PersonRequest = Parameters<StepContext['requestApproval']>[0];
+/** Requests a step opens itself, as `ctx.draftRequests` takes them. */
+export type PersonDrafts = Parameters<StepContext['draftRequests']>[0];
 /** The closing answer `ctx.requestApproval` resolves with. */
 export type PersonAnswer = Awaited<ReturnType<StepContext['requestApproval']>>;
 
@@ -74,7 +78,10 @@ export interface ContextServices {
   /** Core's interaction desk: what `ctx.requestApproval` and `ctx.requestInput` ask. */
   interactions: {
     request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
+    draft(ctx: StepContext, requests: PersonDrafts): SuspendOptions;
   };
+  /** Child runs of steps (`ctx.children`). */
+  children: { forStep(step: StepContextImpl): ChildRuns };
   /** Deployment grants by step type. */
   grants?: Record<string, PermissionGrant>;
   telemetry: EngineTelemetry;
@@ -203,6 +210,27 @@ export class StepContextImpl implements StepContext {
     return this.services.ids(prefix);
   }
 
+  private childRuns?: ChildRuns;
+  get children(): ChildRuns {
+    this.childRuns ??= this.services.children.forStep(this);
+    return this.childRuns;
+  }
+
+  private emitted?: WorktrailEventDraft[];
+  emit<K extends WorktrailEventType>(type: K, data: WorktrailEventMap[K]): void {
+    if (typeof type !== 'string' || !type) {
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'ctx.emit: `type` must be a non-empty event type');
+    }
+    this.emitted ??= [];
+    this.emitted.push({ type, data } as WorktrailEventDraft);
+  }
+  /** Events the handler emitted since the last call, for the commit of its outcome. */
+  takeEvents(): WorktrailEventDraft[] | undefined {
+    const events = this.emitted;
+    this.emitted = undefined;
+    return events;
+  }
+
   readonly http = async (target: string | URL, init?: RequestInit): Promise<Response> => {
     const hosts = allowedHosts(this.type, this.services.grants?.[this.type.type]);
     let url = new URL(String(target));
@@ -282,5 +310,9 @@ export class StepContextImpl implements StepContext {
 
   requestInput(options: PersonRequest): Promise<PersonAnswer> {
     return this.services.interactions.request(this, 'input', options);
+  }
+
+  draftRequests(requests: PersonDrafts): SuspendOptions {
+    return this.services.interactions.draft(this, requests);
   }
 }

@@ -48,6 +48,7 @@ export interface CallScope {
   actor?: Actor;
 }
 
+/** Options of `createEngine`; only `store` is required. Plain-value defaults are in {@link DEFAULT_ENGINE_OPTIONS}. */
 export interface EngineOptions {
   store: Store;
   /** Step types; built-ins are always present. @default a new catalog with the built-ins */
@@ -70,9 +71,9 @@ export interface EngineOptions {
   resources?: Partial<RuntimeResources>;
   /** Identity of this engine in leases. @default a fresh id */
   workerId?: string;
-  /** How long a run or timer claim lasts without renewal. @default 30000 */
+  /** How long a run or timer claim lasts without renewal, in ms. @default 30000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   leaseMs?: number;
-  /** How often to look for due timers and orphaned runs, in ms. @default 1000 */
+  /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
   /**
    * What the deployment grants step types beyond their own declarations, by step type:
@@ -109,6 +110,20 @@ export interface EngineOptions {
   telemetry?: TelemetryOptions;
 }
 
+/**
+ * The defaults of {@link EngineOptions} that are plain values, in one place; the engine
+ * reads them from here. Options whose default is a fresh object (catalog, ids, secret,
+ * worker id) say so on the option.
+ */
+export const DEFAULT_ENGINE_OPTIONS = Object.freeze({
+  /** @default 30000 */
+  leaseMs: 30_000,
+  /** @default 1000 */
+  pollIntervalMs: 1000,
+  /** @default Math.random */
+  random: Math.random,
+}) satisfies Partial<EngineOptions>;
+
 /** A run with its step states. */
 export interface RunView {
   run: RunRecord;
@@ -121,8 +136,14 @@ export interface WaitingOn {
   timers: TimerRecord[];
   /** Steps suspended on something other than a person. */
   actions: StepStateRecord[];
+  /**
+   * Unfinished child runs the run's waiting steps wait on, each with what it waits on
+   * itself; their open requests are listed in `interactions` too.
+   */
+  children: Array<{ stepId: string; run: RunRecord; waitingOn: WaitingOn }>;
 }
 
+/** Options of `engine.startRun`: a stored segment (or an inline definition), the input and an idempotency key. */
 export interface StartRunOptions extends CallScope {
   /** Registered segment to run (latest version unless `version`). */
   segmentId?: string;
@@ -141,6 +162,7 @@ export interface StartRunOptions extends CallScope {
   tracestate?: string;
 }
 
+/** Options of `engine.events`: follow a run's events after a `seq`. */
 export interface EventsOptions extends CallScope {
   /** Only events with `seq > afterSeq`. @default 0 */
   afterSeq?: number;
@@ -156,13 +178,33 @@ export interface RespondOptions extends CallScope {
   comment?: string;
 }
 
+/** Options of `engine.waitForRun`. */
 export interface WaitOptions extends CallScope {
   /** Statuses to wait for. @default terminal and waiting statuses */
   until?: RunStatus[];
-  /** @default 30000 */
+  /** How long to wait before `LLMT_E_TIMEOUT`, in ms. @default 30000 ({@link DEFAULT_WAIT_OPTIONS}) */
   timeoutMs?: number;
 }
 
+/** Defaults of {@link WaitOptions}. */
+export const DEFAULT_WAIT_OPTIONS = Object.freeze({
+  /** @default 30000 */
+  timeoutMs: 30_000,
+}) satisfies Partial<WaitOptions>;
+
+/** Options of `engine.stop`. */
+export interface StopOptions {
+  /** How long in-flight commits may take to finish, in ms. @default 5000 ({@link DEFAULT_STOP_OPTIONS}) */
+  graceMs?: number;
+}
+
+/** Defaults of {@link StopOptions}. */
+export const DEFAULT_STOP_OPTIONS = Object.freeze({
+  /** @default 5000 */
+  graceMs: 5000,
+}) satisfies StopOptions;
+
+/** Filters of `engine.listInteractions`. */
 export interface ListInteractionsQuery extends CallScope {
   status?: InteractionStatus | InteractionStatus[];
   /** Only requests this subject (or its groups) may answer. */
@@ -191,7 +233,7 @@ export interface Engine {
   /** Initialises the store, recovers orphaned runs and starts the timer loop. */
   start(): Promise<void>;
   /** Stops the timer loop, lets in-flight commits finish (up to `graceMs`), releases leases. */
-  stop(options?: { graceMs?: number }): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
 
   validate(segment: unknown): ValidationResult;
   /** Validates and stores a segment version. @throws SegmentValidationError */

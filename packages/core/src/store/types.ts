@@ -71,6 +71,8 @@ export interface RunRecord {
   idempotencyKey?: string;
   /** Snapshot this run was forked from, if any. */
   forkedFrom?: string;
+  /** The step that started this run as a child (`ctx.children.start`), if any. */
+  parent?: ParentLink;
   /** Status to return to on resume (set while paused). */
   pausedFrom?: RunStatus;
   /** Number of step completions, used for "snapshot every N steps". */
@@ -83,6 +85,14 @@ export interface RunRecord {
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
+}
+
+/** Where a child run belongs: the run and step that started it. */
+export interface ParentLink {
+  runId: string;
+  stepId: string;
+  /** Nesting depth: 1 for a child of a top-level run. */
+  depth: number;
 }
 
 /** Durable suspension of a step, written by `ctx.suspend`. */
@@ -99,6 +109,11 @@ export interface Suspension {
   pending?: boolean;
   /** Number of times the step has been resumed so far. */
   resumes: number;
+  /**
+   * Child runs the step waits on (`SuspendOptions.children`): the engine cancels, pauses
+   * and resumes them with the step's run and lists what they wait on in `waitingOn`.
+   */
+  children?: string[];
 }
 
 /** State of one step of a run. */
@@ -171,7 +186,9 @@ export const CLOSED_INTERACTION_STATUSES: ReadonlySet<InteractionStatus> = new S
   'cancelled',
 ]);
 
+/** Interaction types (ARCHITECTURE section 5). */
 export type InteractionType = 'approval' | 'choice' | 'input' | 'review' | 'task' | 'chat';
+/** Priorities of an interaction; channels may take only some of them. */
 export type InteractionPriority = 'low' | 'normal' | 'high' | 'critical';
 
 /** One answer given to an interaction. */
@@ -305,8 +322,10 @@ export interface CommitResult {
   audit: AuditRecord[];
 }
 
+/** Service tiers of a tenant. */
 export type TenantTier = 'free' | 'standard' | 'enterprise';
 
+/** A tenant: the unit of isolation; every row and event carries its id. */
 export interface TenantRecord {
   tenantId: string;
   name: string;
@@ -320,8 +339,10 @@ export interface TenantRecord {
   suspendedAt?: string;
 }
 
+/** Roles an API key carries (ARCHITECTURE section 8). */
 export type Role = 'admin' | 'operator' | 'approver' | 'viewer';
 
+/** An API key as the registry stores it: tenant, roles, subject and groups, with only a hash of its secret. */
 export interface ApiKeyRecord {
   keyId: string;
   tenantId: string;
@@ -337,6 +358,7 @@ export interface ApiKeyRecord {
   expiresAt?: string;
 }
 
+/** One stored version of a segment definition. */
 export interface SegmentRecord {
   tenantId: string;
   segmentId: string;
@@ -352,6 +374,7 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
+/** Options of `Store.listRuns`: filters and a cursor over a tenant's runs. */
 export interface ListRunsOptions {
   status?: RunStatus;
   segmentId?: string;
@@ -361,6 +384,7 @@ export interface ListRunsOptions {
   after?: string;
 }
 
+/** Options of `Store.listInteractions`: filters over a tenant's interactions. */
 export interface ListInteractionsOptions {
   status?: InteractionStatus | InteractionStatus[];
   runId?: string;
@@ -387,6 +411,7 @@ export function interactionDueKey(
   return `${i.slaBreachAt ?? i.deadline ?? '9999'}|${i.createdAt}|${i.interactionId}`;
 }
 
+/** Options of `Store.listEvents`: a page of one run's events after a `seq`. */
 export interface ListEventsOptions {
   /** Only events with `seq > afterSeq`. @default 0 */
   afterSeq?: number;
