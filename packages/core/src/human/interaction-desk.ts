@@ -397,9 +397,10 @@ export class InteractionDesk implements InteractionPort {
       runId: query.runId,
     });
     const filtered = all.filter(mine);
-    const due = (i: InteractionRecord) => i.slaBreachAt ?? i.deadline ?? '9999';
-    return filtered.sort((a, b) =>
-      due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : a.createdAt < b.createdAt ? -1 : 1,
-    );
+    // The order of the store's due index, also for closed requests (which it does not hold).
+    return filtered
+      .map((i) => [interactionDueKey(i), i] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, i]) => i);
   }
 }
