@@ -1,5 +1,13 @@
+import {
+  type ProcessMap,
+  type ProcessMetrics,
+  processMap,
+  processMetrics,
+} from '../analytics/process-analytics.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import { LlmteamError } from '../errors.js';
+import type { ProcessLogQuery } from '../export/process-log.js';
+import { type EventQuery, queryEvents } from '../store/event-query.js';
 import type {
   ApiKeyRecord,
   AuditRecord,
@@ -16,6 +24,9 @@ import type {
   WorktrailEvent,
 } from '../store/types.js';
 import type { Actor, Engine, RespondOptions, RunView, StartRunOptions, WaitingOn } from './types.js';
+
+/** A process-analytics query through a {@link TenantEngine}: the tenant and the engine's catalog are filled in. */
+export type TenantProcessQuery = Omit<ProcessLogQuery, 'tenantId' | 'catalog'>;
 
 /** An answer given through a {@link TenantEngine}: tenant and actor come from the facade. */
 export type TenantAnswer = Omit<RespondOptions, 'tenantId' | 'actor'>;
@@ -65,10 +76,17 @@ export interface TenantEngine {
   /** Stored events after `afterSeq`, then live ones (the run is checked first). */
   events(
     runId: string,
-    options?: { afterSeq?: number; signal?: AbortSignal },
+    options?: { afterSeq?: number; signal?: AbortSignal; progress?: boolean },
   ): Promise<AsyncIterableIterator<WorktrailEvent>>;
   /** Live events of this tenant only. */
   onEvent(listener: (event: WorktrailEvent) => void, filter?: { types?: string[] }): () => void;
+  /** Stored events of this tenant across runs, filtered and paged (see `queryEvents`). */
+  queryEvents(query?: EventQuery): Promise<Page<WorktrailEvent>>;
+
+  /** Directly-follows map of the tenant's runs of a segment (see `processMap`). */
+  processMap(query: TenantProcessQuery): Promise<ProcessMap>;
+  /** Throughput, waiting, rework and SLA metrics of the tenant's runs of a segment (see `processMetrics`). */
+  processMetrics(query: TenantProcessQuery): Promise<ProcessMetrics>;
 
   getInteraction(interactionId: string): Promise<InteractionRecord | undefined>;
   listInteractions(query?: {
@@ -194,7 +212,12 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
 
     events: async (runId, options = {}) => {
       await run(runId);
-      return engine.events(runId, { ...scope, afterSeq: options.afterSeq ?? 0, signal: options.signal });
+      return engine.events(runId, {
+        ...scope,
+        afterSeq: options.afterSeq ?? 0,
+        signal: options.signal,
+        progress: options.progress,
+      });
     },
     onEvent: (listener, filter = {}) =>
       engine.onEvent(
@@ -203,6 +226,13 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
         },
         { tenantId, ...(filter.types?.length ? { types: filter.types } : {}) },
       ),
+    queryEvents: async (query = {}) => {
+      const page = await queryEvents(store, tenantId, query);
+      return { ...page, items: page.items.filter((e) => e.tenant_id === tenantId) };
+    },
+
+    processMap: (query) => processMap(store, { ...query, tenantId, catalog: engine.catalog }),
+    processMetrics: (query) => processMetrics(store, { ...query, tenantId, catalog: engine.catalog }),
 
     getInteraction: interaction,
     listInteractions: async (query = {}) =>
