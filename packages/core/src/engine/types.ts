@@ -229,6 +229,12 @@ export interface ListInteractionsQuery extends CallScope {
   /** Only requests this subject (or its groups) may answer. */
   assignee?: string;
   runId?: string;
+  /**
+   * The first `limit` requests in SLA order, read page by page from the store's due index
+   * (no full scan): for inboxes over many waiting runs. Open requests only.
+   * @default unlimited (every matching request, sorted in memory)
+   */
+  limit?: number;
 }
 
 /** The durable engine. */
