@@ -1,4 +1,4 @@
-import { storeConformanceSuite } from '@llmteam/testkit';
+import { agentMemoryConformanceSuite, storeConformanceSuite } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { PostgresStore } from './postgres-store.js';
 import { dropSchemas, postgresReachable, TEST_DATABASE_URL, uniqueSchema } from './test-database.js';
@@ -25,5 +25,16 @@ describe.skipIf(!reachable)('PostgresStore', () => {
     expect,
     describe,
     concurrency: 10,
+  });
+  agentMemoryConformanceSuite({
+    name: '@llmteam/store-postgres',
+    create: async () => {
+      const schema = uniqueSchema('memory');
+      schemas.push(schema);
+      return new PostgresStore({ url: TEST_DATABASE_URL, schema });
+    },
+    test,
+    expect,
+    describe,
   });
 });

@@ -1,4 +1,5 @@
 import {
+  type AgentMemoryStore,
   type ApiKeyRecord,
   type AuditDraft,
   type AuditRecord,
@@ -32,6 +33,7 @@ import { type CommitPlan, explainConflict, planCommit, violationError } from './
 import type { SqlRow } from './entities.js';
 import { SqlStoreError } from './errors.js';
 import { eventFromRow, eventQuerySql } from './event-query-sql.js';
+import { SqlAgentMemory } from './sql-agent-memory.js';
 import { appendAudit } from './sql-audit.js';
 import { RowCodec } from './sql-codecs.js';
 import {
@@ -78,6 +80,18 @@ export abstract class SqlStore implements Store {
   protected abstract readonly dialect: SqlDialect;
   protected dataSource?: DataSource;
   private readonly listeners = new Set<EventListener>();
+  /** Agent memory entries (the `memory` role), in the `agent_memory` table. */
+  readonly memory: AgentMemoryStore = new SqlAgentMemory({
+    read: (fn) => {
+      this.ready();
+      return this.read(fn);
+    },
+    transaction: (fn) => {
+      this.ready();
+      return this.transaction(fn);
+    },
+    parse: (text, where) => this.parse(text, where),
+  });
   private readonly sqlCache = new Map<string, string>();
   private initializing?: Promise<void>;
   private parts?: { codec: RowCodec; reads: SqlReads; registry: SqlRegistryReads; leases: SqlLeases };

@@ -1,3 +1,4 @@
+import { AgentMemoryTable1767571200000 } from './agent-memory-table.js';
 import { EventQueryIndexes1767312000000 } from './event-query-indexes.js';
 import { InboxDueIndex1767484800000 } from './inbox-due-index.js';
 import { InitialSchema1767225600000 } from './initial-schema.js';
@@ -10,6 +11,7 @@ export const SQL_MIGRATIONS = [
   InitialSchema1767225600000,
   EventQueryIndexes1767312000000,
   InboxDueIndex1767484800000,
+  AgentMemoryTable1767571200000,
 ];
 
 /** Schema version this plugin creates and understands. */
