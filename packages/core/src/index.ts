@@ -109,6 +109,14 @@ export { type ComposeStoreOptions, composeStore } from './store/compose-store.js
 export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
+export {
+  checkSnapshotQuery,
+  DEFAULT_SNAPSHOT_PAGE_SIZE,
+  encodeSnapshotCursor,
+  type SnapshotCursor,
+  snapshotNewerThan,
+  snapshotSegmentId,
+} from './store/snapshot-query.js';
 export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';
 export * from './store/types.js';
 export { canonicalJson, sha256 } from './util/canonical-json.js';

@@ -7,6 +7,7 @@ import { workQueueConformanceSuite } from './store-suite/work-queue-suite.js';
 export { eventBusConformanceSuite } from './store-suite/event-bus-suite.js';
 export { registryConformanceSuite } from './store-suite/registry-suite.js';
 export { runJournalConformanceSuite } from './store-suite/run-journal-suite.js';
+export { snapshotConformanceSuite } from './store-suite/snapshot-suite.js';
 export type {
   StoreConformanceOptions,
   StoreSuiteDescribe,

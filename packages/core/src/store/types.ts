@@ -222,8 +222,12 @@ export interface TimerRecord {
   payload?: Record<string, unknown>;
 }
 
-/** Why a snapshot was taken. */
-export type SnapshotReason = 'manual' | 'auto' | 'pause' | 'error' | 'fork';
+/**
+ * Why a snapshot was taken: `manual` and `checkpoint` by a caller (a checkpoint is a
+ * restore point meant to be kept: retention sweeps leave it), the others by the engine
+ * (`auto` every N steps, on `pause`, on `error`, before a `fork`).
+ */
+export type SnapshotReason = 'manual' | 'checkpoint' | 'auto' | 'pause' | 'error' | 'fork';
 
 /** The state a snapshot captures: the run header and every step. */
 export interface SnapshotState {
@@ -236,9 +240,16 @@ export interface SnapshotRecord {
   snapshotId: string;
   tenantId: string;
   runId: string;
+  /**
+   * The run's segment. Absent on records written before it was kept: read
+   * `state.run.segmentId` then.
+   */
+  segmentId?: string;
   /** The run's `lastSeq` when the snapshot was taken. */
   seq: number;
   reason: SnapshotReason;
+  /** A caller-chosen name (`before-migration`), 1 to 200 characters. */
+  label?: string;
   createdAt: string;
   state: SnapshotState;
   /** Hex SHA-256 over the canonical JSON of `state`. */
@@ -355,6 +366,20 @@ export interface ListRunsOptions {
   after?: string;
 }
 
+/** Which snapshots {@link RunJournal.querySnapshots} returns, newest first. */
+export interface SnapshotQuery {
+  /** Only this run's. */
+  runId?: string;
+  /** Only snapshots of runs of this segment. */
+  segmentId?: string;
+  /** Only of this reason. */
+  reason?: SnapshotReason;
+  /** 1 to 500. @default 50 */
+  limit?: number;
+  /** Cursor from a previous page (`nextCursor`). */
+  after?: string;
+}
+
 export interface ListInteractionsOptions {
   status?: InteractionStatus | InteractionStatus[];
   runId?: string;
@@ -446,6 +471,18 @@ export interface RunJournal {
   listTimers(tenantId: string, runId: string): Promise<TimerRecord[]>;
   getSnapshot(tenantId: string, snapshotId: string): Promise<SnapshotRecord | undefined>;
   listSnapshots(tenantId: string, runId: string): Promise<SnapshotRecord[]>;
+  /**
+   * A tenant's snapshots, filtered and paged newest first (by `createdAt`, then
+   * `snapshotId`, both descending); cursors come from `encodeSnapshotCursor`. Check the
+   * query with `checkSnapshotQuery` first.
+   * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` for a bad limit or cursor.
+   */
+  querySnapshots(tenantId: string, query: SnapshotQuery): Promise<Page<SnapshotRecord>>;
+  /**
+   * Deletes one snapshot and appends `audit` (the record of the deletion) in the same
+   * transaction; false (and no audit entry) when there is no such snapshot.
+   */
+  deleteSnapshot(tenantId: string, snapshotId: string, audit: AuditDraft): Promise<boolean>;
   /** Audit entries in chain order, optionally within a time range (inclusive). */
   listAudit(tenantId: string, range?: { from?: string; to?: string }): Promise<AuditRecord[]>;
 
@@ -560,6 +597,8 @@ export const STORE_ROLE_METHODS = {
     'listTimers',
     'getSnapshot',
     'listSnapshots',
+    'querySnapshots',
+    'deleteSnapshot',
     'listAudit',
     'eraseRun',
   ],

@@ -21,6 +21,7 @@ import {
   startRun,
   uniqueId,
 } from '../store-fixtures.js';
+import { snapshotConformanceSuite } from './snapshot-suite.js';
 import { type StoreConformanceOptions, storeSuiteSupport } from './suite-support.js';
 
 /**
@@ -646,4 +647,5 @@ export function runJournalConformanceSuite(options: StoreConformanceOptions): vo
       });
     }
   });
+  snapshotConformanceSuite(options);
 }
