@@ -109,6 +109,7 @@ export { type ComposeStoreOptions, composeStore } from './store/compose-store.js
 export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
+export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';
 export {
   checkSnapshotQuery,
   DEFAULT_SNAPSHOT_PAGE_SIZE,
@@ -117,7 +118,6 @@ export {
   snapshotNewerThan,
   snapshotSegmentId,
 } from './store/snapshot-query.js';
-export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';
 export * from './store/types.js';
 export { canonicalJson, sha256 } from './util/canonical-json.js';
 export { type Clock, ManualClock, systemClock } from './util/clock.js';

@@ -19,7 +19,11 @@ export function snapshotConformanceSuite(options: StoreConformanceOptions): void
     const b1 = await startRun(store, t, 'run-b1', { runOverrides: { segmentId: 'seg-b' } });
     const snaps = [
       { ...sampleSnapshot(a1, [], 'snap-1', at(10)), reason: 'auto' as const },
-      { ...sampleSnapshot(a1, [], 'snap-2', at(20)), reason: 'checkpoint' as const, label: 'before-migration' },
+      {
+        ...sampleSnapshot(a1, [], 'snap-2', at(20)),
+        reason: 'checkpoint' as const,
+        label: 'before-migration',
+      },
       sampleSnapshot(a2, [], 'snap-3', at(30)),
       sampleSnapshot(b1, [], 'snap-4', at(40)),
       // Same time as snap-3: the id breaks the tie.
@@ -45,7 +49,13 @@ export function snapshotConformanceSuite(options: StoreConformanceOptions): void
         ]);
         expect(ids(await store.querySnapshots(t, { runId: 'run-a1' }))).toEqual(['snap-2', 'snap-1']);
         expect(ids(await store.querySnapshots(t, { reason: 'checkpoint' }))).toEqual(['snap-2']);
-        expect(ids(await store.querySnapshots(t, {}))).toEqual(['snap-4', 'snap-5', 'snap-3', 'snap-2', 'snap-1']);
+        expect(ids(await store.querySnapshots(t, {}))).toEqual([
+          'snap-4',
+          'snap-5',
+          'snap-3',
+          'snap-2',
+          'snap-1',
+        ]);
         const latest = await store.querySnapshots(t, { segmentId: 'seg-b', limit: 1 });
         expect(latest.items).toEqual([snaps[3]]);
         const labelled = (await store.querySnapshots(t, { runId: 'run-a1', limit: 1 })).items[0];
@@ -63,7 +73,11 @@ export function snapshotConformanceSuite(options: StoreConformanceOptions): void
         let after: string | undefined;
         let pages = 0;
         do {
-          const page = await store.querySnapshots(t, { segmentId: 'seg-a', limit: 3, ...(after ? { after } : {}) });
+          const page = await store.querySnapshots(t, {
+            segmentId: 'seg-a',
+            limit: 3,
+            ...(after ? { after } : {}),
+          });
           seen.push(...ids(page));
           after = page.nextCursor;
           pages++;
@@ -92,7 +106,9 @@ export function snapshotConformanceSuite(options: StoreConformanceOptions): void
         const other = uniqueId('t');
         await seed(store, t);
         expect(ids(await store.querySnapshots(other, {}))).toEqual([]);
-        expect(await store.deleteSnapshot(other, 'snap-1', sampleAudit(other, 'snapshot.deleted'))).toBe(false);
+        expect(await store.deleteSnapshot(other, 'snap-1', sampleAudit(other, 'snapshot.deleted'))).toBe(
+          false,
+        );
         expect(await store.getSnapshot(t, 'snap-1')).not.toBeUndefined();
         expect(await store.listAudit(other)).toEqual([]);
       }));
@@ -102,9 +118,9 @@ export function snapshotConformanceSuite(options: StoreConformanceOptions): void
         const t = uniqueId('t');
         await seed(store, t);
         const before = (await store.listAudit(t)).length;
-        expect(await store.deleteSnapshot(t, 'snap-2', sampleAudit(t, 'snapshot.deleted', at(99), 'run-a1'))).toBe(
-          true,
-        );
+        expect(
+          await store.deleteSnapshot(t, 'snap-2', sampleAudit(t, 'snapshot.deleted', at(99), 'run-a1')),
+        ).toBe(true);
         expect(await store.getSnapshot(t, 'snap-2')).toBeUndefined();
         expect(ids(await store.querySnapshots(t, { runId: 'run-a1' }))).toEqual(['snap-1']);
         expect((await store.listSnapshots(t, 'run-a1')).map((s) => s.snapshotId)).toEqual(['snap-1']);
@@ -112,7 +128,9 @@ export function snapshotConformanceSuite(options: StoreConformanceOptions): void
         expect(audit).toHaveLength(before + 1);
         expect(audit[audit.length - 1].action).toBe('snapshot.deleted');
         expect(verifyAuditChain(audit).valid).toBe(true);
-        expect(await store.deleteSnapshot(t, 'snap-2', sampleAudit(t, 'snapshot.deleted', at(100)))).toBe(false);
+        expect(await store.deleteSnapshot(t, 'snap-2', sampleAudit(t, 'snapshot.deleted', at(100)))).toBe(
+          false,
+        );
         expect(await store.listAudit(t)).toHaveLength(before + 1);
       }));
   });
