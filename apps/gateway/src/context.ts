@@ -9,6 +9,8 @@ export interface GatewayContext {
   logger: Logger;
   /** Facts about the running gateway, for `health`. */
   info: GatewayInfo;
+  /** The caller's W3C trace context (a valid `traceparent` header, and its `tracestate`). */
+  trace?: { traceparent: string; tracestate?: string; traceId: string };
 }
 
 /** Read-only facts about a running gateway, and the one thing resolvers may ask of it. */

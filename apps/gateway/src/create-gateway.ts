@@ -24,7 +24,7 @@ export { SHUTDOWN_CLOSE_CODE } from './server/shutdown.js';
 export interface GatewayOptions {
   /** The engine to serve; the gateway starts it and stops it on {@link Gateway.stop}. */
   engine: Engine;
-  /** TCP port; 0 picks a free one. @default 4000 */
+  /** TCP port; 0 picks a free one. @default 4000 ({@link DEFAULT_GATEWAY_OPTIONS}) */
   port?: number;
   /** Interface to listen on. @default "127.0.0.1" */
   host?: string;
@@ -59,6 +59,22 @@ export interface GatewayOptions {
   /** Keep "Did you mean" hints in errors for callers with a key (never for anonymous ones). @default process.env.NODE_ENV !== "production" */
   suggestions?: boolean;
 }
+
+/** The plain-value defaults of {@link GatewayOptions}, in one place; the gateway reads them from here. */
+export const DEFAULT_GATEWAY_OPTIONS = Object.freeze({
+  /** @default 4000 */
+  port: 4000,
+  /** @default "127.0.0.1" */
+  host: '127.0.0.1',
+  /** @default "1mb" */
+  bodyLimit: '1mb',
+  /** @default true */
+  console: true,
+  /** @default true */
+  metrics: true,
+  /** @default 10000 */
+  shutdownGraceMs: 10_000,
+}) satisfies Partial<GatewayOptions>;
 
 /** A running gateway. */
 export interface Gateway {
@@ -114,8 +130,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   ];
   const formatError = composeFormatError(plugins);
-  const bodyLimit = options.bodyLimit ?? '1mb';
-  const metrics = options.metrics === false ? undefined : new GatewayMetrics(engine);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_GATEWAY_OPTIONS.bodyLimit;
+  const metrics =
+    (options.metrics ?? DEFAULT_GATEWAY_OPTIONS.metrics) ? new GatewayMetrics(engine) : undefined;
 
   const http = await createHttpServer({
     engine,
@@ -128,7 +145,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection,
     suggestions,
     development,
-    console: options.console ?? true,
+    console: options.console ?? DEFAULT_GATEWAY_OPTIONS.console,
     ...(options.consoleDir ? { consoleDir: options.consoleDir } : {}),
     ...(metrics ? { metrics } : {}),
     ...(options.linkSecret ? { linkSecret: options.linkSecret } : {}),
@@ -152,10 +169,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const httpServer = http.server;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(options.port ?? 4000, options.host ?? '127.0.0.1', () => {
-      httpServer.off('error', reject);
-      resolve();
-    });
+    httpServer.listen(
+      options.port ?? DEFAULT_GATEWAY_OPTIONS.port,
+      options.host ?? DEFAULT_GATEWAY_OPTIONS.host,
+      () => {
+        httpServer.off('error', reject);
+        resolve();
+      },
+    );
   });
   const address = httpServer.address() as AddressInfo;
   const host =
@@ -172,7 +193,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     closeSockets: (code, reason) => ws.close(code, reason),
     drainHttp: () => http.stop(),
-    ...(options.shutdownGraceMs !== undefined ? { graceMs: options.shutdownGraceMs } : {}),
+    graceMs: options.shutdownGraceMs ?? DEFAULT_GATEWAY_OPTIONS.shutdownGraceMs,
   });
   const stop = async (reason?: string) => {
     try {

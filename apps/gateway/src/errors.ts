@@ -3,7 +3,7 @@
  * documented in the README. Core errors (`LLMT_E_*` from `@llmteam/core`) are mapped to a
  * GraphQL `extensions.code` by {@link toGraphQLCode}.
  */
-import { isLlmteamError, LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors, isLlmteamError, type LlmteamError } from '@llmteam/core';
 
 /** Every error code of `@llmteam/gateway`, with what it means. */
 export const GATEWAY_ERROR_CODES = {
@@ -20,15 +20,16 @@ export const GATEWAY_ERROR_CODES = {
     'A graphql-ws socket holds `maxSubscriptionsPerSocket` subscriptions already (sockets over `maxSocketsPerKey` close with 4429).',
 } as const;
 
+/** A code of {@link GATEWAY_ERROR_CODES}. */
 export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_CODES;
 
+/** The error registry of `@llmteam/gateway` (see `defineErrors`). */
+export const gatewayErrors = defineErrors('@llmteam/gateway', GATEWAY_ERROR_CODES, {
+  className: 'GatewayError',
+});
+
 /** An error raised by the gateway itself. */
-export class GatewayError extends LlmteamError {
-  constructor(code: GatewayErrorCode, message: string, options: LlmteamErrorOptions = {}) {
-    super(code, message, options);
-    this.name = 'GatewayError';
-  }
-}
+export class GatewayError extends gatewayErrors.Error {}
 
 /** GraphQL `extensions.code` values a client can rely on. */
 export type GraphQLErrorCode =

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SHUTDOWN_CLOSE_CODE } from './create-gateway.js';
 import { createLogger } from './logger.js';
-import { ORDER_FLOW, startTestGateway, type TestGateway } from './test-support.js';
+import { eventually, ORDER_FLOW, startTestGateway, type TestGateway } from './test-support.js';
 
 const BIG_ORDER = { customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] };
 const LINK_SECRET = 'link-secret-for-tests';
@@ -21,15 +21,13 @@ async function waitingRequest(t: TestGateway, key: string): Promise<{ runId: str
     { i: BIG_ORDER },
   );
   const runId = started.body.data.startRun.id as string;
-  for (let i = 0; i < 250; i++) {
+  const requestId = await eventually(async () => {
     const res = await t.gql(key, 'query($id: ID!) { run(id: $id) { waitingOn { interactions { id } } } }', {
       id: runId,
     });
-    const requestId = res.body.data.run.waitingOn.interactions[0]?.id as string | undefined;
-    if (requestId) return { runId, requestId };
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('run never waited');
+    return res.body.data.run.waitingOn.interactions[0]?.id as string | undefined;
+  }, `run ${runId} to wait for a person`);
+  return { runId, requestId };
 }
 
 describe('gateway features', () => {
@@ -110,6 +108,7 @@ describe('gateway features', () => {
   });
 
   it('interactionRequested delivers new requests to an assignee', async () => {
+    const before = t.listeners();
     const ws = createClient({
       url: t.gateway.wsUrl,
       webSocketImpl: WebSocket,
@@ -122,7 +121,7 @@ describe('gateway features', () => {
         { next: (v) => v.data && resolve(v.data.interactionRequested), error: reject, complete: () => {} },
       );
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await t.listening(before);
     const { requestId } = await waitingRequest(t, operator);
     expect(await got).toEqual({ id: requestId, title: 'Approve a large order' });
     await ws.dispose();
@@ -130,6 +129,7 @@ describe('gateway features', () => {
 
   it('interactionRequested tells the escalation target when a request is escalated to them', async () => {
     const escalee = await t.key('default', ['approver'], 'erin');
+    const before = t.listeners();
     const ws = createClient({
       url: t.gateway.wsUrl,
       webSocketImpl: WebSocket,
@@ -142,7 +142,7 @@ describe('gateway features', () => {
         { next: (v) => v.data && resolve(v.data.interactionRequested), error: reject, complete: () => {} },
       );
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await t.listening(before);
     const segment = {
       segment_id: 'escalating',
       steps: [
@@ -169,6 +169,7 @@ describe('gateway features', () => {
   });
 
   it('events(types) follows the caller tenant, filtered by type', async () => {
+    const before = t.listeners();
     const ws = createClient({
       url: t.gateway.wsUrl,
       webSocketImpl: WebSocket,
@@ -189,7 +190,7 @@ describe('gateway features', () => {
         },
       );
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await t.listening(before);
     await waitingRequest(t, operator);
     await got;
     expect(new Set(types)).toEqual(new Set(['interaction.requested']));
@@ -370,6 +371,7 @@ describe('gateway features', () => {
   it('shuts down gracefully: subscriptions closed with 1001 and the reason, then the port closes', async () => {
     const own = await startTestGateway();
     const key = await own.key('default', ['admin']);
+    const before = own.listeners();
     const closed = new Promise<{ code: number; reason: string }>((resolve) => {
       const ws = createClient({
         url: own.gateway.wsUrl,
@@ -386,7 +388,7 @@ describe('gateway features', () => {
         { next: () => {}, error: () => {}, complete: () => {} },
       );
     });
-    await new Promise((r) => setTimeout(r, 150));
+    await own.listening(before);
     const stopping = own.gateway.stop('maintenance window');
     expect(await closed).toEqual({ code: SHUTDOWN_CLOSE_CODE, reason: 'maintenance window' });
     await stopping;

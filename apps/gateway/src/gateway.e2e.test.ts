@@ -1,7 +1,7 @@
 import { createLlmteamClient, type LlmteamClientError, type WorktrailEvent } from '@llmteam/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ORDER_FLOW, startTestGateway, type TestGateway } from './test-support.js';
+import { eventually, ORDER_FLOW, startTestGateway, type TestGateway } from './test-support.js';
 
 const BIG_ORDER = { customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] };
 const SMALL_ORDER = { customer: 'acme', items: [{ sku: 'widget', qty: 2, unit_price: 10 }] };
@@ -52,11 +52,10 @@ describe('gateway end to end (HTTP + graphql-ws)', () => {
     const watching = (async () => {
       for await (const event of ops.watchRun(run.id)) seen.push(event);
     })();
-    let waiting = await ops.run(run.id);
-    for (let i = 0; i < 100 && waiting?.status !== 'WAITING_HUMAN'; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      waiting = await ops.run(run.id);
-    }
+    const waiting = await eventually(async () => {
+      const now = await ops.run(run.id);
+      return now?.status === 'WAITING_HUMAN' ? now : undefined;
+    }, 'the run to wait for approval');
     expect(waiting?.status).toBe('WAITING_HUMAN');
     expect(waiting?.waitingOn.interactions).toHaveLength(1);
     const [request] = waiting!.waitingOn.interactions;

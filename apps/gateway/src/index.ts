@@ -18,7 +18,13 @@ export {
   loadConfig,
   type PluginEntry,
 } from './config/load-config.js';
-export { createGateway, type Gateway, type GatewayOptions, SHUTDOWN_CLOSE_CODE } from './create-gateway.js';
+export {
+  createGateway,
+  DEFAULT_GATEWAY_OPTIONS,
+  type Gateway,
+  type GatewayOptions,
+  SHUTDOWN_CLOSE_CODE,
+} from './create-gateway.js';
 export {
   GATEWAY_ERROR_CODES,
   GatewayError,

@@ -6,7 +6,7 @@ import { ORDER_FLOW, startTestGateway, type TestGateway } from './test-support.j
 
 const BIG_ORDER = { customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] };
 
-async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await fn();
@@ -22,7 +22,7 @@ async function firstOverWs(
   key: string,
   query: string,
   variables: Record<string, unknown> = {},
-  ms = 400,
+  ms = 10_000,
 ) {
   const client = createClient({
     url,
@@ -185,6 +185,7 @@ describe('gateway security', () => {
         retryAttempts: 0,
       });
       const seenB: unknown[] = [];
+      const before = t.listeners();
       const stopEvents = client.subscribe(
         { query: 'subscription { events { runId type } }' },
         { next: (v) => seenB.push(v), error: () => {}, complete: () => {} },
@@ -193,7 +194,7 @@ describe('gateway security', () => {
         { query: 'subscription { interactionRequested { id } }' },
         { next: (v) => seenB.push(v), error: () => {}, complete: () => {} },
       );
-      await new Promise((r) => setTimeout(r, 150));
+      await t.listening(before, 2);
       // Tenant default does things: a new run that reaches a request for group finance.
       const other = await t.gql(
         operatorA,

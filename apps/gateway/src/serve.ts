@@ -139,10 +139,20 @@ export function runUntilSignalled(served: Served): void {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+/** Where the server listens, and whether other machines can reach it. */
+function listeningLine(address: ReturnType<Gateway['httpServer']['address']>): string {
+  if (!address || typeof address === 'string') return `listening on ${address ?? 'an unknown address'}`;
+  const loopback = address.address === '127.0.0.1' || address.address === '::1';
+  return loopback
+    ? `listening on ${address.address}:${address.port} (this machine only; --host 0.0.0.0 opens it to the network)`
+    : `listening on ${address.address}:${address.port} (reachable from the network)`;
+}
+
 export function bannerLines(served: Served): string[] {
   return [
     '',
     `llmteam gateway: ${served.gateway.url}  (graphql-ws on ${served.gateway.wsUrl})`,
+    listeningLine(served.gateway.httpServer.address()),
     `store: ${served.runtime.store.name}`,
     ...(served.segments.length ? [`segments: ${served.segments.join(', ')}`] : []),
     served.bootstrap.file
@@ -206,6 +216,8 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
     segments,
     async close(reason) {
       await gateway.stop(reason);
+      // The engine stopped with the gateway: what it traced last is exported before exit.
+      await runtime.tracing?.shutdown();
       await runtime.store.close();
     },
   };

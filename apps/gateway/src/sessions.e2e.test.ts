@@ -46,7 +46,7 @@ async function untilDelivered(watcher: { received: unknown[] }, startRun: () => 
   expect(watcher.received.length).toBeGreaterThan(0);
 }
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
+async function until(check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out');

@@ -23,6 +23,50 @@ export interface TestGateway {
     variables?: Record<string, unknown>,
   ): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
+  /** How many event listeners the engine has registered so far: each subscription adds one. */
+  listeners(): number;
+  /**
+   * Resolves once the engine registered `count` (default 1) event listeners after `before`,
+   * i.e. the server set up the subscriptions the caller just sent (graphql-ws acknowledges none).
+   */
+  listening(before: number, count?: number): Promise<void>;
+}
+
+const registrations = new WeakMap<Engine, { count: number }>();
+
+/** Event listeners an engine registered since the first call (internal: tests only). */
+export function listenerRegistrations(engine: Engine): number {
+  let counter = registrations.get(engine);
+  if (!counter) {
+    const tally = { count: 0 };
+    counter = tally;
+    const set = (engine as unknown as { stream: { listeners: Set<unknown> } }).stream.listeners;
+    const add = set.add.bind(set);
+    set.add = (value: unknown) => {
+      tally.count++;
+      return add(value);
+    };
+    registrations.set(engine, tally);
+  }
+  return counter.count;
+}
+
+/**
+ * Resolves with the first defined value `probe` returns. Real time bounds only the failure
+ * (generous, so load never fails a correct run); it never decides a pass.
+ */
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** A gateway on a free port over a MemoryStore (or the given store). */
@@ -62,5 +106,11 @@ export async function startTestGateway(
       await gateway.stop('test finished');
       await store.close();
     },
+    listeners: () => listenerRegistrations(engine),
+    listening: (before, count = 1) =>
+      eventually(
+        () => (listenerRegistrations(engine) >= before + count ? true : undefined),
+        'the subscription',
+      ).then(() => undefined),
   };
 }

@@ -41,6 +41,7 @@ export type TenantTier = Uppercase<CoreTenantTier>;
 /** Any JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** An error as the gateway reports it on a run or a step. */
 export interface ErrorInfo {
   code: string;
   message: string;
@@ -48,6 +49,7 @@ export interface ErrorInfo {
   details: Json | null;
 }
 
+/** A step's state within a run: status, attempt, outputs and error. */
 export interface StepState {
   stepId: string;
   status: StepStatus;
@@ -80,6 +82,7 @@ export type TypedWorktrailEvent<K extends WorktrailEventType = WorktrailEventTyp
   [P in K]: WorktrailEvent<P>;
 }[K];
 
+/** One answer given to an interaction, with who gave it and when. */
 export interface InteractionResponse {
   action: string;
   subject: string;
@@ -88,6 +91,7 @@ export interface InteractionResponse {
   at: string;
 }
 
+/** A request for a person (approval, choice, input, review, task, chat) as the gateway returns it. */
 export interface Interaction {
   id: string;
   runId: string;
@@ -115,6 +119,7 @@ export interface Interaction {
   updatedAt: string;
 }
 
+/** A durable timer a run is waiting on. */
 export interface Timer {
   id: string;
   kind: string;
@@ -122,6 +127,7 @@ export interface Timer {
   dueAt: string;
 }
 
+/** An immutable, checksummed snapshot of a run. */
 export interface Snapshot {
   id: string;
   runId: string;
@@ -167,11 +173,13 @@ export interface Run extends RunSummary {
   waitingOn: { interactions: Interaction[]; timers: Timer[]; actions: StepState[] };
 }
 
+/** A page of runs (`runs(...)`), with its cursor. */
 export interface RunConnection {
   edges: Array<{ node: RunSummary; cursor: string }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
+/** A stored segment version. */
 export interface Segment {
   id: string;
   version: string;
@@ -180,6 +188,7 @@ export interface Segment {
   createdAt: string;
 }
 
+/** A key as `createApiKey` returns it: the only time its secret is shown. */
 export interface CreatedApiKey {
   id: string;
   /** Shown once; store it now. */
@@ -190,6 +199,7 @@ export interface CreatedApiKey {
   groups: string[];
 }
 
+/** What `health` reports: status, version, store and uptime. */
 export interface Health {
   status: string;
   version: string;
@@ -205,6 +215,7 @@ export interface Viewer {
   groups: string[];
 }
 
+/** An input or output port of a step type. */
 export interface Port {
   portId: string;
   dataType: string | null;

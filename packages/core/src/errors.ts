@@ -100,8 +100,10 @@ export const ERROR_CODES = {
   LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
 } as const;
 
+/** A code of {@link ERROR_CODES}. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Options of an {@link LlmteamError}: its cause, whether a retry may help, and details. */
 export interface LlmteamErrorOptions {
   cause?: unknown;
   /** Whether retrying the same operation may succeed. @default false */

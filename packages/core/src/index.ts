@@ -38,7 +38,9 @@ export * from './audit/hash-chain.js';
 export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/step-hooks.js';
 export * from './catalog/types.js';
+export { coreErrors } from './core-errors.js';
 export { createEngine } from './create-engine.js';
+export * from './define-errors.js';
 export type { TimerHandler } from './engine/engine.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/tenant-engine.js';
@@ -119,6 +121,21 @@ export {
   snapshotSegmentId,
 } from './store/snapshot-query.js';
 export * from './store/types.js';
+export {
+  DurableIdGenerator,
+  PLANNED_SPAN_IDS,
+  type PlannedSpanIds,
+  withPlannedIds,
+} from './telemetry/durable-id-generator.js';
+export type { TelemetryOptions } from './telemetry/engine-telemetry.js';
+export {
+  formatTraceparent,
+  parseTraceparent,
+  type RunTrace,
+  runTraceOf,
+  stepSpanId,
+  type TraceParent,
+} from './telemetry/trace-context.js';
 export { canonicalJson, sha256 } from './util/canonical-json.js';
 export { type Clock, ManualClock, systemClock } from './util/clock.js';
 export { isDuration, parseDuration } from './util/duration.js';

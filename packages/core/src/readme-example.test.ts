@@ -37,3 +37,32 @@ test('the README actions example writes the function action data to the step out
   expect((await engine.waitForRun(run.runId)).outputs).toEqual({ r: { reserved: 2 } });
   await engine.stop();
 });
+
+test('the README tracing example records a step span and a run span under the caller', async () => {
+  const { context } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+    '@opentelemetry/sdk-trace-base'
+  );
+  const { DurableIdGenerator } = await import('@llmteam/core');
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    idGenerator: new DurableIdGenerator(),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const engine = createEngine({ store: new MemoryStore(), telemetry: { tracerProvider: provider } });
+  const run = await engine.startRun({
+    segment: {
+      segment_id: 'greet',
+      steps: [{ step_id: 'shout', step_type: 'transform', config: { expression: '$uppercase(name)' } }],
+    },
+    input: { name: 'ada' },
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  });
+  await engine.waitForRun(run.runId);
+  expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['step shout', 'run greet']);
+  expect(exporter.getFinishedSpans()[1]!.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+  await engine.stop();
+  context.disable();
+});

@@ -1,4 +1,5 @@
 export * from './channel-suite.js';
+export * from './docs/undocumented-exports.js';
 export * from './servers/anthropic-test-server.js';
 export * from './servers/llm-script.js';
 export * from './servers/openai-test-server.js';

@@ -142,6 +142,9 @@ export function createAmqpActionType(options: AmqpActionTypeOptions = {}): Actio
           ...(config.headers ?? {}),
           'x-tenant-id': ctx.tenantId,
           'x-correlation-id': ctx.correlationId,
+          // W3C Trace Context over AMQP: the consumer continues the call's trace.
+          ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+          ...(ctx.tracestate ? { tracestate: ctx.tracestate } : {}),
         },
       };
       let state: Link;

@@ -1,4 +1,11 @@
-import { createEngine, type Engine, MemoryStore, type SegmentDefinition } from '@llmteam/core';
+import {
+  createEngine,
+  type Engine,
+  formatTraceparent,
+  MemoryStore,
+  type SegmentDefinition,
+  stepSpanId,
+} from '@llmteam/core';
 import { startTcpProxy, type TcpProxy } from '@llmteam/testkit';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
@@ -85,13 +92,33 @@ describe.skipIf(!up)('AMQP actions against RabbitMQ', () => {
     const run = await engine.startRun({ segment: step('order_created'), input: { sku: 'A', qty: 2 } });
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     expect(done.outputs).toEqual({ send: { published: true, message_id: `${run.runId}:send:1` } });
-    await vi.waitFor(() => expect(received.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(received.length).toBeGreaterThan(0), { timeout: 10_000 });
     const message = received.at(-1)!;
     expect(JSON.parse(message.content.toString())).toEqual({ sku: 'A', qty: 2 });
     expect(message.properties.messageId).toBe(`${run.runId}:send:1`);
     expect(message.properties.correlationId).toBe(run.runId);
     expect(message.properties.headers?.['x-tenant-id']).toBe('default');
     expect(message.properties.deliveryMode).toBe(2);
+  });
+
+  test('a message carries the W3C traceparent of the run that sent it', async () => {
+    const engine = await boot();
+    const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const run = await engine.startRun({
+      segment: step('order_created'),
+      input: { sku: 'T' },
+      traceparent: caller,
+    });
+    expect((await engine.waitForRun(run.runId, { until: ['completed', 'failed'] })).status).toBe('completed');
+    await vi.waitFor(() =>
+      expect(received.some((m) => m.properties.messageId === `${run.runId}:send:1`)).toBe(true),
+    );
+    const message = received.find((m) => m.properties.messageId === `${run.runId}:send:1`)!;
+    // Without an SDK the call's context is its step's: the run's trace, the step attempt's span.
+    expect(message.properties.headers?.traceparent).toBe(
+      formatTraceparent(run.trace!.traceId, stepSpanId(run.trace!, 'send', 1)),
+    );
+    expect(run.trace!.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
   test('request/reply returns the reply matched by correlation id, also under concurrency', async () => {
@@ -131,8 +158,9 @@ describe.skipIf(!up)('AMQP actions against RabbitMQ', () => {
     await proxy.start();
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'], timeoutMs: 20_000 });
     expect(done.status).toBe('completed');
-    await vi.waitFor(() =>
-      expect(received.some((m) => JSON.parse(m.content.toString()).sku === 'B')).toBe(true),
+    await vi.waitFor(
+      () => expect(received.some((m) => JSON.parse(m.content.toString()).sku === 'B')).toBe(true),
+      { timeout: 10_000 },
     );
   });
 

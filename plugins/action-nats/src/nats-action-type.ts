@@ -95,6 +95,9 @@ export function createNatsActionType(options: NatsActionTypeOptions = {}): Actio
       headers.set('X-Correlation-ID', ctx.correlationId);
       headers.set('X-Tenant-ID', ctx.tenantId);
       headers.set('Idempotency-Key', ctx.idempotencyKey);
+      // W3C Trace Context in NATS headers: the subscriber continues the call's trace.
+      if (ctx.traceparent) headers.set('traceparent', ctx.traceparent);
+      if (ctx.tracestate) headers.set('tracestate', ctx.tracestate);
       let nc: NatsConnection;
       try {
         nc = await open(ctx);

@@ -1,4 +1,11 @@
-import { createEngine, type Engine, MemoryStore, type SegmentDefinition } from '@llmteam/core';
+import {
+  createEngine,
+  type Engine,
+  formatTraceparent,
+  MemoryStore,
+  type SegmentDefinition,
+  stepSpanId,
+} from '@llmteam/core';
 import { startTcpProxy, type TcpProxy } from '@llmteam/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -17,6 +24,7 @@ describe.skipIf(!up)('NATS actions against a JetStream server', () => {
   const stream = `LLMT_${suffix}`;
   const subject = `llmt.orders.${suffix}`;
   const rpc = `llmt.rpc.${suffix}`;
+  const traced = `llmt.traced.${suffix}`;
   let nc: NatsConnection;
   let proxy: TcpProxy;
 
@@ -29,6 +37,9 @@ describe.skipIf(!up)('NATS actions against a JetStream server', () => {
         const order = msg.json<{ qty: number }>();
         msg.respond(JSON.stringify({ price: order.qty * 10, tenant: msg.headers?.get('X-Tenant-ID') }));
       },
+    });
+    nc.subscribe(traced, {
+      callback: (_err, msg) => msg.respond(JSON.stringify({ traceparent: msg.headers?.get('traceparent') })),
     });
     await nc.flush();
     const target = new URL(TEST_NATS_URL);
@@ -50,6 +61,7 @@ describe.skipIf(!up)('NATS actions against a JetStream server', () => {
       actions: {
         order_created: { type: 'message_queue', broker: 'nats', subject },
         price: { type: 'message_queue', broker: 'nats', subject: rpc, mode: 'request', timeout: 'PT5S' },
+        traced: { type: 'message_queue', broker: 'nats', subject: traced, mode: 'request', timeout: 'PT5S' },
         silent: {
           type: 'message_queue',
           broker: 'nats',
@@ -85,6 +97,23 @@ describe.skipIf(!up)('NATS actions against a JetStream server', () => {
     expect(again.response_code).toBe('duplicate');
     const info = await (await jetstreamManager(nc)).streams.info(stream);
     expect(info.state.messages).toBe(1);
+  });
+
+  test('a request carries the W3C traceparent of the run that sent it', async () => {
+    const engine = await boot();
+    const run = await engine.startRun({
+      segment: {
+        segment_id: 'nats_traced',
+        steps: [{ step_id: 'ask', step_type: 'action', config: { action: 'traced' } }],
+      },
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    });
+    const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
+    expect(run.trace!.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    // Without an SDK the call's context is its step's: the run's trace, the step attempt's span.
+    expect(done.outputs?.ask).toEqual({
+      traceparent: formatTraceparent(run.trace!.traceId, stepSpanId(run.trace!, 'ask', 1)),
+    });
   });
 
   test('request/reply returns the reply, with the tenant header sent', async () => {

@@ -1,4 +1,4 @@
-import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors } from '@llmteam/core';
 
 /** Error codes of `@llmteam/action-sql` (besides core's `LLMT_E_ACTION_*`). */
 export const SQL_ACTION_ERROR_CODES = {
@@ -6,12 +6,13 @@ export const SQL_ACTION_ERROR_CODES = {
   LLMT_E_SQL_TOO_MANY_ROWS: 'A query returned more rows than its `max_rows`; nothing was returned.',
 } as const;
 
+/** A code of {@link SQL_ACTION_ERROR_CODES}. */
 export type SqlActionErrorCode = keyof typeof SQL_ACTION_ERROR_CODES;
 
+/** The error registry of `@llmteam/action-sql` (see `defineErrors`). */
+export const sqlActionErrors = defineErrors('@llmteam/action-sql', SQL_ACTION_ERROR_CODES, {
+  className: 'SqlActionError',
+});
+
 /** An error of the SQL action plugin. */
-export class SqlActionError extends LlmteamError {
-  constructor(code: SqlActionErrorCode, message: string, options: LlmteamErrorOptions = {}) {
-    super(code, message, options);
-    this.name = 'SqlActionError';
-  }
-}
+export class SqlActionError extends sqlActionErrors.Error {}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createEngine, isPlugin, MemoryStore } from '@llmteam/core';
 import { expect, test } from 'vitest';
-import { SQL_ACTION_ERROR_CODES } from './errors.js';
+import { SQL_ACTION_ERROR_CODES, sqlActionErrors } from './errors.js';
 import sqlActions from './index.js';
 import { reachable, TEST_POSTGRES_URL } from './test-services.js';
 
@@ -16,6 +16,7 @@ test('the default export is a plugin named like its package', () => {
 test('the README documents every error code', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   for (const code of Object.keys(SQL_ACTION_ERROR_CODES)) expect(readme).toContain(`\`${code}\``);
+  expect(sqlActionErrors.undocumented(readme)).toEqual([]);
 });
 
 test.skipIf(!up)('the README example runs as written', async () => {

@@ -1,4 +1,4 @@
-import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors } from '@llmteam/core';
 
 /** Every error code of `@llmteam/llm-openai`, with what it means. Documented in the README. */
 export const OPENAI_ERROR_CODES = {
@@ -7,14 +7,11 @@ export const OPENAI_ERROR_CODES = {
   LLMT_E_OPENAI_API_KEY: 'The secret named by `apiKeySecret` has no value for the tenant.',
 } as const;
 
+/** The error registry of `@llmteam/llm-openai` (see `defineErrors`). */
+export const openAiErrors = defineErrors('@llmteam/llm-openai', OPENAI_ERROR_CODES);
+
 /** A code of {@link OPENAI_ERROR_CODES}. */
 export type OpenAiErrorCode = keyof typeof OPENAI_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function openAiError(
-  code: OpenAiErrorCode,
-  message: string,
-  options?: LlmteamErrorOptions,
-): LlmteamError {
-  return new LlmteamError(code, message, options);
-}
+export const openAiError = openAiErrors.create;

@@ -1,4 +1,11 @@
-import { createEngine, type Engine, MemoryStore, type SegmentDefinition, type Store } from '@llmteam/core';
+import {
+  createEngine,
+  type Engine,
+  ManualClock,
+  MemoryStore,
+  type SegmentDefinition,
+  type Store,
+} from '@llmteam/core';
 import {
   type LlmTestRequest,
   type LlmTestServer,
@@ -63,12 +70,13 @@ const segment: SegmentDefinition = {
   edges: [],
 };
 
-function makeEngine(store: Store, sideEffects: string[], name = 'w') {
+function makeEngine(store: Store, sideEffects: string[], name = 'w', clock?: ManualClock) {
   const engine = createEngine({
     store,
+    clock,
     workerId: name,
-    leaseMs: 30,
-    pollIntervalMs: 5,
+    // Short leases only where the test's clock expires them; a live worker keeps its run.
+    leaseMs: clock ? 30 : 30_000,
     plugins: [{ plugin, options: { name: 'local', baseUrl: llm.url } }],
   });
   engine.actions.defineFunction('check_inventory', async (input, ctx) => {
@@ -121,16 +129,17 @@ describe('llm_agent', () => {
         const memory = new MemoryStore();
         const effects: string[] = [];
         const crashing = new CrashingStore(memory, crashAt, mode);
-        const first = makeEngine(crashing.asStore(), effects, 'first');
+        // Leases expire when the test moves this clock, never by themselves.
+        const clock = new ManualClock();
+        const first = makeEngine(crashing.asStore(), effects, 'first', clock);
         await first.start().catch(() => undefined);
         await first.startRun({ segment, input: { order: 'o-1' } }).catch(() => undefined);
-        for (let i = 0; i < 200 && !crashing.dead; i++) await new Promise((r) => setTimeout(r, 5));
-        expect(crashing.dead, `${mode} ${crashAt}`).toBe(true);
+        await crashing.died;
         await first.stop().catch(() => undefined);
         const [stored] = (await memory.listRuns('default')).items;
         if (!stored) continue;
-        await new Promise((r) => setTimeout(r, 40)); // the dead worker's lease expires
-        const second = makeEngine(memory, effects, 'second');
+        clock.advance(31); // the dead worker's lease expires
+        const second = makeEngine(memory, effects, 'second', clock);
         await second.start();
         const done = await second.waitForRun(stored.runId, {
           until: ['completed', 'failed'],

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isPlugin } from '@llmteam/core';
 import { expect, test, vi } from 'vitest';
-import { OPENAI_ERROR_CODES } from './errors.js';
+import { OPENAI_ERROR_CODES, openAiErrors } from './errors.js';
 import plugin from './index.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -16,6 +16,7 @@ test('the default export is a plugin', () => {
 
 test('the README documents every error code', () => {
   for (const code of Object.keys(OPENAI_ERROR_CODES)) expect(readme).toContain(`\`${code}\``);
+  expect(openAiErrors.undocumented(readme)).toEqual([]);
 });
 
 test('the README example runs as written', async () => {

@@ -1,4 +1,4 @@
-import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors } from '@llmteam/core';
 
 /** Every error code of `@llmteam/notify-email`, with what it means. Documented in the README. */
 export const EMAIL_ERROR_CODES = {
@@ -6,14 +6,11 @@ export const EMAIL_ERROR_CODES = {
     'The channel options are wrong: no `transport` or `from`, a `groupAddresses` entry that is not a list of addresses, a bad `linkTtlSeconds` or `priorities`; the message names the option.',
 } as const;
 
+/** The error registry of `@llmteam/notify-email` (see `defineErrors`). */
+export const emailErrors = defineErrors('@llmteam/notify-email', EMAIL_ERROR_CODES);
+
 /** A code of {@link EMAIL_ERROR_CODES}. */
 export type EmailErrorCode = keyof typeof EMAIL_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function emailError(
-  code: EmailErrorCode,
-  message: string,
-  options?: LlmteamErrorOptions,
-): LlmteamError {
-  return new LlmteamError(code, message, options);
-}
+export const emailError = emailErrors.create;

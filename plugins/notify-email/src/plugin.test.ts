@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isPlugin, type NotificationChannel, type PluginApi, silentLogger } from '@llmteam/core';
 import { expect, test } from 'vitest';
-import { EMAIL_ERROR_CODES } from './errors.js';
+import { EMAIL_ERROR_CODES, emailErrors } from './errors.js';
 import plugin from './index.js';
 
 test('the default export is a plugin that registers the configured channel', async () => {
@@ -28,4 +28,5 @@ test('the default export is a plugin that registers the configured channel', asy
 test('the README documents every error code', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   for (const code of Object.keys(EMAIL_ERROR_CODES)) expect(readme).toContain(code);
+  expect(emailErrors.undocumented(readme)).toEqual([]);
 });

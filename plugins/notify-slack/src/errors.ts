@@ -1,4 +1,4 @@
-import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors } from '@llmteam/core';
 
 /** Every error code of `@llmteam/notify-slack`, with what it means. Documented in the README. */
 export const SLACK_ERROR_CODES = {
@@ -10,14 +10,11 @@ export const SLACK_ERROR_CODES = {
     'A Slack interactive payload is not an llmteam Approve/Reject button click (not form-encoded, not JSON, another action, or a malformed button value).',
 } as const;
 
+/** The error registry of `@llmteam/notify-slack` (see `defineErrors`). */
+export const slackErrors = defineErrors('@llmteam/notify-slack', SLACK_ERROR_CODES);
+
 /** A code of {@link SLACK_ERROR_CODES}. */
 export type SlackErrorCode = keyof typeof SLACK_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function slackError(
-  code: SlackErrorCode,
-  message: string,
-  options?: LlmteamErrorOptions,
-): LlmteamError {
-  return new LlmteamError(code, message, options);
-}
+export const slackError = slackErrors.create;

@@ -7,7 +7,7 @@ import {
   silentLogger,
 } from '@llmteam/core';
 import { expect, test } from 'vitest';
-import { SLACK_ERROR_CODES } from './errors.js';
+import { SLACK_ERROR_CODES, slackErrors } from './errors.js';
 import plugin from './index.js';
 
 test('the default export is a plugin that registers the configured channel', async () => {
@@ -33,6 +33,7 @@ test('the default export is a plugin that registers the configured channel', asy
 test('the README documents every error code', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   for (const code of Object.keys(SLACK_ERROR_CODES)) expect(readme).toContain(code);
+  expect(slackErrors.undocumented(readme)).toEqual([]);
 });
 
 test('with a signingSecret the plugin registers the interactivity route, and only it without a channel', async () => {

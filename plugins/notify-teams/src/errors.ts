@@ -1,4 +1,4 @@
-import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors } from '@llmteam/core';
 
 /** Every error code of `@llmteam/notify-teams`, with what it means. Documented in the README. */
 export const TEAMS_ERROR_CODES = {
@@ -6,14 +6,11 @@ export const TEAMS_ERROR_CODES = {
     'The channel options are wrong: no http(s) `webhookUrl`, a bad `linkTtlSeconds` or bad `priorities`; the message names the option.',
 } as const;
 
+/** The error registry of `@llmteam/notify-teams` (see `defineErrors`). */
+export const teamsErrors = defineErrors('@llmteam/notify-teams', TEAMS_ERROR_CODES);
+
 /** A code of {@link TEAMS_ERROR_CODES}. */
 export type TeamsErrorCode = keyof typeof TEAMS_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function teamsError(
-  code: TeamsErrorCode,
-  message: string,
-  options?: LlmteamErrorOptions,
-): LlmteamError {
-  return new LlmteamError(code, message, options);
-}
+export const teamsError = teamsErrors.create;

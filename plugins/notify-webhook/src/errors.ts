@@ -1,4 +1,4 @@
-import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors } from '@llmteam/core';
 
 /** Every error code of `@llmteam/notify-webhook`, with what it means. Documented in the README. */
 export const WEBHOOK_ERROR_CODES = {
@@ -8,14 +8,11 @@ export const WEBHOOK_ERROR_CODES = {
     'A received webhook failed verification: missing headers, a timestamp outside the tolerance, or no matching `v1` signature.',
 } as const;
 
+/** The error registry of `@llmteam/notify-webhook` (see `defineErrors`). */
+export const webhookErrors = defineErrors('@llmteam/notify-webhook', WEBHOOK_ERROR_CODES);
+
 /** A code of {@link WEBHOOK_ERROR_CODES}. */
 export type WebhookErrorCode = keyof typeof WEBHOOK_ERROR_CODES;
 
 /** Makes an error of this package's registry. */
-export function webhookError(
-  code: WebhookErrorCode,
-  message: string,
-  options?: LlmteamErrorOptions,
-): LlmteamError {
-  return new LlmteamError(code, message, options);
-}
+export const webhookError = webhookErrors.create;

@@ -24,7 +24,7 @@ async function codeOf(promise: Promise<unknown>): Promise<{ code?: string; messa
   }
 }
 
-const waitFor = async (check: () => boolean, ms = 3000) => {
+const waitFor = async (check: () => boolean, ms = 20_000) => {
   for (const end = Date.now() + ms; !check() && Date.now() < end; )
     await new Promise((r) => setTimeout(r, 10));
 };

@@ -1,4 +1,4 @@
-import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors } from '@llmteam/core';
 
 /** Every error code of `@llmteam/store-redis`. Documented in the README. */
 export const REDIS_STORE_ERROR_CODES = {
@@ -7,12 +7,13 @@ export const REDIS_STORE_ERROR_CODES = {
   LLMT_E_REDIS_INVALID_OPTION: 'A Redis store option has the wrong shape; the message names it and the fix.',
 } as const;
 
+/** A code of {@link REDIS_STORE_ERROR_CODES}. */
 export type RedisStoreErrorCode = keyof typeof REDIS_STORE_ERROR_CODES;
 
+/** The error registry of `@llmteam/store-redis` (see `defineErrors`). */
+export const redisStoreErrors = defineErrors('@llmteam/store-redis', REDIS_STORE_ERROR_CODES, {
+  className: 'RedisStoreError',
+});
+
 /** An error of the Redis store. */
-export class RedisStoreError extends LlmteamError {
-  constructor(code: RedisStoreErrorCode, message: string, options: LlmteamErrorOptions = {}) {
-    super(code, message, options);
-    this.name = 'RedisStoreError';
-  }
-}
+export class RedisStoreError extends redisStoreErrors.Error {}

@@ -59,7 +59,7 @@ describe.skipIf(!reachable)('action limits shared on Redis', () => {
     expect(a.actions.list()[0]!.circuit_state).toBe('open');
     // Give the fire-and-forget markOpen a moment to reach Redis.
     const redis = new Redis(TEST_REDIS_URL);
-    for (let i = 0; i < 50 && !(await redis.get(`${prefix}cb:llmt_action_cb:erp`)); i++)
+    for (let i = 0; i < 1000 && !(await redis.get(`${prefix}cb:llmt_action_cb:erp`)); i++)
       await new Promise((r) => setTimeout(r, 10));
     redis.disconnect();
     const error = await b.actions.execute('erp', {}, call).catch((e) => e);

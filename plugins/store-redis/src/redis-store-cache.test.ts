@@ -98,7 +98,7 @@ describe.skipIf(!reachable)('RedisStore cache and bus', () => {
       other.subscribe((e) => seenOther.push(...e));
       let run = await startRun(a, 't1', 'run-1');
       for (let i = 0; i < 10; i++) run = await advanceRun(i % 2 ? a : b, run, 2);
-      for (let i = 0; i < 200 && (seenA.length < 21 || seenB.length < 21); i++)
+      for (let i = 0; i < 2000 && (seenA.length < 21 || seenB.length < 21); i++)
         await new Promise((r) => setTimeout(r, 10));
       await new Promise((r) => setTimeout(r, 100));
       const seqs = Array.from({ length: 21 }, (_, i) => i + 1);

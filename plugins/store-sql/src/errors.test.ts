@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { SQL_STORE_ERROR_CODES, SqlStoreError } from './errors.js';
+import { SQL_STORE_ERROR_CODES, SqlStoreError, sqlStoreErrors } from './errors.js';
 
 const plugins = join(import.meta.dirname, '../..');
 
@@ -12,6 +12,7 @@ describe('SQL store error registry', () => {
       const readme = readFileSync(join(plugins, pkg, 'README.md'), 'utf8');
       for (const code of Object.keys(SQL_STORE_ERROR_CODES))
         expect(readme, `${code} in ${pkg}`).toContain(code);
+      expect(sqlStoreErrors.undocumented(readme)).toEqual([]);
     },
   );
 

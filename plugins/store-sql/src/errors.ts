@@ -1,4 +1,4 @@
-import { LlmteamError, type LlmteamErrorOptions } from '@llmteam/core';
+import { defineErrors } from '@llmteam/core';
 
 /** Every error code of `@llmteam/store-sql` (and the SQL stores built on it). Documented in the README. */
 export const SQL_STORE_ERROR_CODES = {
@@ -13,12 +13,13 @@ export const SQL_STORE_ERROR_CODES = {
   LLMT_E_SQL_INVALID_OPTION: 'A store option has the wrong shape; the message names it and the fix.',
 } as const;
 
+/** A code of {@link SQL_STORE_ERROR_CODES}. */
 export type SqlStoreErrorCode = keyof typeof SQL_STORE_ERROR_CODES;
 
+/** The error registry of `@llmteam/store-sql` (see `defineErrors`). */
+export const sqlStoreErrors = defineErrors('@llmteam/store-sql', SQL_STORE_ERROR_CODES, {
+  className: 'SqlStoreError',
+});
+
 /** An error of a SQL store. `details.store` names the store (`sqlite:<path>`, `postgres:<host>:<port>/<db>`). */
-export class SqlStoreError extends LlmteamError {
-  constructor(code: SqlStoreErrorCode, message: string, options: LlmteamErrorOptions = {}) {
-    super(code, message, options);
-    this.name = 'SqlStoreError';
-  }
-}
+export class SqlStoreError extends sqlStoreErrors.Error {}

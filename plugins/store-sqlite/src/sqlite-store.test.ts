@@ -12,6 +12,8 @@ let n = 0;
 storeConformanceSuite({
   name: '@llmteam/store-sqlite',
   create: async () => new SqliteStore({ path: join(dir, `suite-${++n}`, 'db.sqlite') }),
+  // Another instance on the same file, as another process would open it.
+  createPeer: async (store) => new SqliteStore({ path: (store as SqliteStore).path }),
   reopen: async (store) => {
     await store.close();
     return new SqliteStore({ path: (store as SqliteStore).path });

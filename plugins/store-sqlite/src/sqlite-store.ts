@@ -1,6 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { type AuditDraft, type AuditRecord, chainAuditEntry, type StoreCapabilities } from '@llmteam/core';
+import {
+  type AuditDraft,
+  type AuditRecord,
+  chainAuditEntry,
+  type StoreCapabilities,
+  type WorktrailEvent,
+} from '@llmteam/core';
 import {
   type CommitPlan,
   INSERT_RUN_SQL,
@@ -19,6 +25,7 @@ import {
 } from '@llmteam/store-sql';
 import sqlite3 from 'sqlite3';
 import { DataSource } from 'typeorm';
+import { COMMIT_FEED_STATEMENTS, CommitFeed } from './commit-feed.js';
 import { PreparedStatements } from './prepared-statements.js';
 
 /** Options of {@link createSqliteStore}. */
@@ -39,6 +46,13 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a statement waits for a lock held by another connection before failing, in ms. @default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * While anyone subscribes to events, how often the store looks for commits made by other
+   * processes on the same file (e.g. `llmteam approve` beside a running gateway), in ms.
+   * Each look is one `PRAGMA data_version`; the events are read only when it changed.
+   * @default 200
+   */
+  crossProcessPollMs?: number;
 }
 
 /** The defaults of {@link SqliteStoreOptions}, in one place. */
@@ -46,20 +60,24 @@ export const SQLITE_STORE_DEFAULTS = {
   path: './.llmteam/llmteam.sqlite',
   synchronous: 'FULL',
   busyTimeoutMs: 5000,
+  crossProcessPollMs: 200,
 } as const satisfies Required<SqliteStoreOptions>;
 
 /**
  * The embedded store: one SQLite file in WAL mode with foreign keys on, migrated at
- * `init()`. One process at a time: every statement runs through one in-process queue, so
+ * `init()`. One engine at a time: every statement runs through one in-process queue, so
  * a commit's transaction never interleaves with another's, and reads never see a
- * transaction that may still roll back. TypeORM opens the connection and migrates the
- * schema; the store's statements run on the driver's connection as prepared statements.
+ * transaction that may still roll back. Other processes may write to the same file (the
+ * `llmteam` command line answering a request beside a running gateway): their events
+ * reach this process's subscribers once each and in order ({@link CommitFeed}). TypeORM
+ * opens the connection and migrates the schema; the store's statements run on the
+ * driver's connection as prepared statements.
  */
 export class SqliteStore extends SqlStore {
   readonly name: string;
   readonly capabilities: StoreCapabilities = {
     multiProcess: false,
-    crossProcessEvents: false,
+    crossProcessEvents: true,
     durable: true,
   };
   protected readonly dialect = 'sqlite' as const;
@@ -75,6 +93,8 @@ export class SqliteStore extends SqlStore {
   private readonly auditHeads = new Map<string, Pick<AuditRecord, 'seq' | 'hash'>>();
   /** The connection's current `synchronous` level: leases lower it, commits restore it. */
   private synchronousNow: 'FULL' | 'NORMAL' = 'FULL';
+  /** Other processes' commits, and this one's, to the subscribers in order. */
+  private readonly feed: CommitFeed;
 
   constructor(options: SqliteStoreOptions = {}) {
     super();
@@ -86,6 +106,28 @@ export class SqliteStore extends SqlStore {
       );
     }
     this.name = `sqlite:${this.options.path}`;
+    this.feed = new CommitFeed(
+      {
+        read: (fn) => this.read(fn),
+        listEvents: (tenantId, runId, afterSeq, limit) =>
+          this.dataSource ? this.listEvents(tenantId, runId, { afterSeq, limit }) : Promise.resolve([]),
+        emit: (events) => super.emit(events),
+        listening: () => this.listenerCount > 0,
+        warn: () => undefined,
+      },
+      this.options.crossProcessPollMs,
+    );
+  }
+
+  /** Local commits join the ordered pipeline of other processes' commits. */
+  protected override emit(events: WorktrailEvent[]): void {
+    if (this.options.path === ':memory:') super.emit(events);
+    else this.feed.local(events);
+  }
+
+  /** Looks for commits of other processes now, instead of at the next poll (tests, tools). */
+  pollOtherProcesses(): Promise<void> {
+    return this.feed.poll();
   }
 
   /** The database file this store uses. */
@@ -156,12 +198,15 @@ export class SqliteStore extends SqlStore {
       ),
     ];
     await this.queue.run(async () => {
-      for (const statement of statements) await dataSource.query(statement);
+      for (const statement of [...COMMIT_FEED_STATEMENTS, ...statements]) await dataSource.query(statement);
     });
     this.commitView = true;
+    if (this.options.path !== ':memory:') this.feed.start();
   }
 
   override async close(): Promise<void> {
+    this.feed.stop();
+    await this.feed.settled();
     this.commitView = false;
     this.auditHeads.clear();
     await super.close();

@@ -13,6 +13,7 @@ import {
 } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
 import { withCommitTiming } from '../observability/commit-timing.js';
+import { createTracing, type Tracing } from '../observability/tracing.js';
 import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
 
@@ -27,6 +28,8 @@ export interface RuntimeOptions {
   store?: Store;
   /** Extra engine options (clock, linkSecret, publicUrl, ...). */
   engine?: Partial<Omit<EngineOptions, 'store' | 'plugins'>>;
+  /** Where spans go instead of the config's OTLP collector (tests, benchmarks). */
+  spanExporter?: Parameters<typeof createTracing>[2];
 }
 
 /** A store and an engine made from a config; `close` stops the engine and closes the store. */
@@ -34,6 +37,8 @@ export interface Runtime {
   engine: Engine;
   store: Store;
   plugins: ConfiguredPlugin[];
+  /** The tracer provider, when the config turns tracing on. */
+  tracing?: Tracing;
   close(): Promise<void>;
 }
 
@@ -105,7 +110,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   // Timed for the gateway's `/metrics` (store commit latency); otherwise the same store.
   store = withCommitTiming(store);
   const plugins = await importPlugins(loaded.config.plugins ?? [], loaded.dir);
+  const telemetry = loaded.config.telemetry;
+  const tracing =
+    telemetry && (telemetry.otlp || options.spanExporter)
+      ? createTracing(telemetry, logger, options.spanExporter)
+      : undefined;
   const engine = createEngine({
+    ...(tracing ? { telemetry: { tracerProvider: tracing.provider } } : {}),
     ...options.engine,
     store,
     plugins,
@@ -119,8 +130,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     engine,
     store: owned,
     plugins,
+    tracing,
     async close() {
       await engine.stop();
+      await tracing?.shutdown();
       await owned.close();
     },
   };

@@ -31,6 +31,35 @@ describe('config loading', () => {
     });
   });
 
+  it('checks the telemetry section, naming the field and the fix', async () => {
+    const ok = mkdtempSync(join(dir, 'otel-'));
+    const telemetry = {
+      serviceName: 'llmteam',
+      otlp: { endpoint: 'http://127.0.0.1:4318' },
+      sampleRatio: 0.5,
+    };
+    writeFileSync(join(ok, 'llmteam.config.json'), JSON.stringify({ telemetry }));
+    expect((await loadConfig({ cwd: ok })).config.telemetry).toEqual(telemetry);
+    const cases: Array<[unknown, RegExp]> = [
+      [{ otlp: { endpoint: 'localhost:4318' } }, /telemetry\.otlp\.endpoint must be the http\(s\) URL/],
+      [
+        { otlp: { endpoint: 'http://x', port: 1 } },
+        /telemetry\.otlp\.port is not an OTLP setting; known keys: endpoint/,
+      ],
+      [{ sampleRatio: 2 }, /telemetry\.sampleRatio must be a number from 0 to 1/],
+      [{ exporter: 'otlp' }, /telemetry\.exporter is not a telemetry setting; known keys: serviceName, otlp/],
+      ['otlp', /telemetry must be \{ "otlp"/],
+    ];
+    for (const [value, message] of cases) {
+      const bad = mkdtempSync(join(dir, 'otel-bad-'));
+      writeFileSync(join(bad, 'llmteam.config.json'), JSON.stringify({ telemetry: value }));
+      await expect(loadConfig({ cwd: bad })).rejects.toMatchObject({
+        code: 'LLMT_E_GW_CONFIG',
+        message: expect.stringMatching(message),
+      });
+    }
+  });
+
   it('refuses unknown keys, naming them and the known ones', async () => {
     const typo = mkdtempSync(join(dir, 'typo-'));
     writeFileSync(join(typo, 'llmteam.config.json'), JSON.stringify({ plugin: [], store: 'x' }));

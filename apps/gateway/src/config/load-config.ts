@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ActionConfig } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
+import { checkTelemetryConfig, type TelemetryConfig } from '../observability/tracing.js';
 
 /** A plugin entry: a package name, or `[name, options]`. */
 export type PluginEntry = string | [string, Record<string, unknown>?];
@@ -33,10 +34,24 @@ export interface LlmteamConfig {
    * metadata addresses are refused. @default { "allow": [] }
    */
   outbound?: { allow?: string[] };
+  /**
+   * OpenTelemetry tracing: `{ "otlp": { "endpoint": "http://127.0.0.1:4318" }, "serviceName":
+   * "llmteam" }` exports spans of runs, steps, model, tool and action calls and waits over
+   * OTLP/HTTP. @default off
+   */
+  telemetry?: TelemetryConfig;
 }
 
 /** The top-level keys a config may have; any other is refused. */
-export const CONFIG_KEYS = ['store', 'plugins', 'gateway', 'permissions', 'actions', 'outbound'] as const;
+export const CONFIG_KEYS = [
+  'store',
+  'plugins',
+  'gateway',
+  'permissions',
+  'actions',
+  'outbound',
+  'telemetry',
+] as const;
 
 /** The keys of the config's `gateway` section. */
 const GATEWAY_KEYS = ['port', 'publicUrl'];
@@ -144,6 +159,7 @@ function check(config: unknown, file: string): LlmteamConfig {
         `${file}: outbound must be { "allow": ["10.20.0.0/16", ...] }`,
       );
   }
+  if (c.telemetry !== undefined) checkTelemetryConfig(c.telemetry, file);
   if (c.actions !== undefined) {
     if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))
       throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: actions must map action names to { "type": ... }`);

@@ -17,6 +17,7 @@ export function useRequestLogging(logger: Logger): GatewayPlugin {
               status: response.http.status ?? 200,
               tenantId: contextValue.auth?.tenantId,
               subject: contextValue.auth?.subject,
+              ...(contextValue.trace ? { traceId: contextValue.trace.traceId } : {}),
               ...(codes.length ? { errors: codes } : {}),
             };
             if (codes.length) logger.warn(entry, 'graphql request failed');

@@ -37,6 +37,7 @@ export class MutationResolver {
       input: input ?? {},
       ...(version ? { version } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(ctx.trace ? { traceparent: ctx.trace.traceparent, tracestate: ctx.trace.tracestate } : {}),
     });
     return toRun(run);
   }

@@ -11,6 +11,7 @@ import { graphql } from '../graphql-js.js';
 import { mountConsole } from '../http/console.js';
 import { mountRespondLinks } from '../http/respond-links.js';
 import type { GatewayMetrics } from '../observability/gateway-metrics.js';
+import { incomingTrace } from '../observability/incoming-trace.js';
 import { buildContext, type GatewayPlugin } from '../protection/gateway-plugin.js';
 import { GATEWAY_VERSION } from '../version.js';
 
@@ -121,7 +122,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         context: await buildContext(
           plugins,
           { transport: 'http', authorization: req.headers.authorization },
-          { engine, logger, info },
+          { engine, logger, info, trace: incomingTrace(req.headers) },
         ),
       };
     } catch (error) {

@@ -15,8 +15,8 @@ export interface ShutdownParts {
   closeSockets(code: number, reason: string): Promise<void>;
   /** Drains in-flight HTTP requests. */
   drainHttp(): Promise<void>;
-  /** How long the engine may finish in-flight commits. @default 10000 */
-  graceMs?: number;
+  /** How long the engine may finish in-flight commits, in ms (`GatewayOptions.shutdownGraceMs`). */
+  graceMs: number;
 }
 
 /**
@@ -34,7 +34,7 @@ export function createShutdown(parts: ShutdownParts): (reason?: string) => Promi
       await parts.drainHttp();
       const { server } = parts;
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-      await parts.engine.stop({ graceMs: parts.graceMs ?? 10_000 });
+      await parts.engine.stop({ graceMs: parts.graceMs });
       parts.logger.info({}, 'gateway stopped');
     })();
     return stopping;

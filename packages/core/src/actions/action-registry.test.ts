@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { eventOf } from '../engine/test-helpers.js';
 import {
   ActionRegistry,
   createEngine,
@@ -155,12 +156,14 @@ describe('action step', () => {
       { retry_count: 2 },
     );
     const run = await engine.startRun({ segment: actionSegment('flaky'), input: {} });
-    await vi.waitFor(async () => expect(await engine.store.listTimers('default', run.runId)).toHaveLength(1));
+    await eventOf(engine, run.runId, 'step.retrying');
+    expect(await engine.store.listTimers('default', run.runId)).toHaveLength(1);
     // Nothing waits in memory: the retry is a stored timer.
     clock.advance(60_000);
     await (engine as unknown as { poll(): Promise<void> }).poll();
-    await vi.waitFor(async () => expect(keys).toHaveLength(2));
-    await vi.waitFor(async () => expect(await engine.store.listTimers('default', run.runId)).toHaveLength(1));
+    await eventOf(engine, run.runId, 'step.retrying', 2);
+    expect(keys).toHaveLength(2);
+    expect(await engine.store.listTimers('default', run.runId)).toHaveLength(1);
     clock.advance(60_000);
     await (engine as unknown as { poll(): Promise<void> }).poll();
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });

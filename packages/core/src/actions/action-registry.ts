@@ -1,7 +1,18 @@
+import {
+  context,
+  isSpanContextValid,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import { TaskCancelledError, type TimeoutPolicy, TimeoutStrategy, timeout as timeoutPolicy } from 'cockatiel';
 import type { Logger, SecretsProvider } from '../catalog/types.js';
 import { silentLogger } from '../catalog/types.js';
 import { isLlmteamError, LlmteamError, toErrorInfo } from '../errors.js';
+import { CORE_VERSION } from '../plugins/version.js';
+import { formatTraceparent } from '../telemetry/trace-context.js';
 import { createAjv, describeAjvError, toJsonPath, type ValidateFunction } from '../util/ajv.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
@@ -35,6 +46,8 @@ export interface ActionRegistryOptions {
   coordination?: ActionCoordination;
   /** Outbound safety of HTTP actions: internal addresses allowed despite the guard. @default {} */
   outbound?: OutboundGuardOptions;
+  /** Tracer of the calls' spans. @default the global provider's (a no-op without an SDK) */
+  tracer?: Tracer;
 }
 
 /** Default per-call timeout, in ms. */
@@ -71,9 +84,11 @@ export class ActionRegistry {
   private coordination: ActionCoordination;
   readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly tracer: Tracer;
 
   constructor(private readonly options: ActionRegistryOptions) {
     this.clock = options.clock ?? systemClock;
+    this.tracer = options.tracer ?? trace.getTracer('@llmteam/core', CORE_VERSION);
     this.logger = options.logger ?? silentLogger;
     this.coordination = options.coordination ?? memoryCoordination;
     this.registerType(functionActionType);
@@ -296,6 +311,22 @@ export class ActionRegistry {
       idempotency_key: call.idempotencyKey,
       correlation_id: correlationId,
     };
+    const span = this.tracer.startSpan(
+      `action ${name}`,
+      {
+        kind: SpanKind.CLIENT,
+        startTime: startedMs,
+        attributes: {
+          'llmteam.action.name': name,
+          'llmteam.action.type': result.type,
+          'llmteam.tenant_id': call.tenantId,
+          ...(call.runId ? { 'llmteam.run_id': call.runId } : {}),
+          ...(call.stepId ? { 'llmteam.step_id': call.stepId } : {}),
+          'llmteam.action.idempotency_key': call.idempotencyKey,
+        },
+      },
+      call.traceContext ?? context.active(),
+    );
     const finish = (status: ActionStatus, error?: unknown): ActionResult => {
       const end = this.clock.now();
       result.status = status;
@@ -310,6 +341,7 @@ export class ActionRegistry {
           result.response_code = code as number | string;
       }
       onRecord?.({ result, actor: call.actor ?? 'system' });
+      endActionSpan(span, result, end);
       return result;
     };
     const fail = (status: ActionStatus, error: unknown): never => {
@@ -397,7 +429,7 @@ export class ActionRegistry {
           (signal) =>
             timeout.execute(
               ({ signal: inner }) =>
-                handler.execute(input, this.typeContext(entry, call, correlationId, inner)),
+                handler.execute(input, this.typeContext(entry, call, correlationId, inner, span)),
               signal,
             ),
           outer,
@@ -442,10 +474,15 @@ export class ActionRegistry {
     call: ActionCallContext,
     correlationId: string,
     signal: AbortSignal,
+    span: Span,
   ): ActionTypeContext {
     const secrets = this.options.secrets;
     const name = entry.name;
+    const sc = span.spanContext();
+    const traced = isSpanContextValid(sc);
     return {
+      ...(traced ? { traceparent: formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags) } : {}),
+      ...(traced && sc.traceState ? { tracestate: sc.traceState.serialize() } : {}),
       action: name,
       config: entry.config,
       tenantId: call.tenantId,
@@ -479,4 +516,20 @@ export class ActionRegistry {
     for (const handlers of this.types.values()) for (const handler of handlers) await handler.close?.();
     await this.coordination.close?.();
   }
+}
+
+/** Ends an action call's span with what the call came to. */
+function endActionSpan(span: Span, result: ActionResult, end: number): void {
+  if (span.isRecording()) {
+    span.setAttribute('llmteam.action.status', result.status);
+    if (result.response_code !== undefined)
+      span.setAttribute('llmteam.action.response_code', String(result.response_code));
+    if (typeof result.response_code === 'number' && (result.type === 'webhook' || result.type === 'rest_api'))
+      span.setAttribute('http.response.status_code', result.response_code);
+    if (result.status !== 'completed') {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error_message });
+      if (result.error_type) span.setAttribute('error.type', result.error_type);
+    }
+  }
+  span.end(end);
 }

@@ -9,6 +9,7 @@ import {
   createEngine,
   type Engine,
   type EngineOptions,
+  ManualClock,
   MemoryStore,
   type SegmentDefinition,
 } from '../index.js';
@@ -331,10 +332,13 @@ describe('HTTP actions', () => {
       segment: step('down', { retry: { max_attempts: 6, backoff: 0.3 } }),
       input: {},
     });
-    await vi.waitFor(async () => {
-      const events = await engine.store.listEvents('default', run.runId);
-      expect(events.some((e) => e.type === 'step.retrying')).toBe(true);
-    });
+    await vi.waitFor(
+      async () => {
+        const events = await engine.store.listEvents('default', run.runId);
+        expect(events.some((e) => e.type === 'step.retrying')).toBe(true);
+      },
+      { timeout: 10_000 },
+    );
     const failed = (await engine.store.listEvents('default', run.runId)).find(
       (e) => e.type === 'action.failed',
     )!;
@@ -352,20 +356,23 @@ describe('HTTP actions', () => {
     const memory = new MemoryStore();
     // Commit 3 records the step's result: the call was made, the commit never happened.
     const crashing = new CrashingStore(memory, 3, 'before');
+    const clock = new ManualClock();
     const actions = { create: { type: 'webhook', url: `${api.origin}/orders/create` } };
     const first = createEngine({
       store: crashing.asStore(),
       secrets: secretsProvider,
       outbound: { allow: ['127.0.0.1'] },
       actions,
+      clock,
       leaseMs: 30,
       workerId: 'first',
     });
     const before = api.seen.length;
     const run = await first.startRun({ segment: step('create'), input: { sku: 'A' } });
-    await vi.waitFor(() => expect(crashing.dead).toBe(true));
-    await new Promise((r) => setTimeout(r, 40));
-    const second = await boot({ store: memory, actions, leaseMs: 30, pollIntervalMs: 5, workerId: 'second' });
+    await crashing.died;
+    await first.stop({ graceMs: 10 });
+    clock.advance(31); // the dead worker's lease expires
+    const second = await boot({ store: memory, actions, clock, leaseMs: 30, workerId: 'second' });
     const done = await finish(second, run.runId);
     expect(done.status).toBe('completed');
     const keys = api.seen.slice(before).map((s) => s.headers['idempotency-key']);

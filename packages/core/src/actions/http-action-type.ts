@@ -134,7 +134,7 @@ export interface HttpActionTypeOptions {
 
 /**
  * `webhook` and `rest_api` actions: HTTP with auth (bearer, basic, api_key, hmac) from named
- * secrets, `Idempotency-Key`, `X-Correlation-ID` and `X-Tenant-ID` headers, a response size
+ * secrets, `Idempotency-Key`, `X-Correlation-ID`, `X-Tenant-ID` and W3C `traceparent` headers, a response size
  * limit, redirects re-checked and stripped of credentials across origins, and every
  * address checked at connect time.
  */
@@ -163,6 +163,8 @@ export function createHttpActionType(
         'idempotency-key': ctx.idempotencyKey,
         'x-correlation-id': ctx.correlationId,
         'x-tenant-id': ctx.tenantId,
+        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
+        ...(ctx.tracestate ? { tracestate: ctx.tracestate } : {}),
       };
       const credentialHeaders = new Set(['authorization', 'proxy-authorization', 'cookie']);
       let body: Buffer | undefined;

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { ActionCallData, WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { ActionRegistry } from './action-registry.js';
@@ -24,6 +25,8 @@ export interface StepActionsScope {
   attempt: number;
   idempotencyKey: string;
   signal: AbortSignal;
+  /** The step attempt's place in its trace. */
+  trace?: { context: Context };
 }
 
 /** Events and audit entries a step's calls leave for its next commit. */
@@ -100,6 +103,7 @@ export class StepActionsImpl implements StepActions {
         correlationId: options.correlationId,
         actor: options.actor ?? `run:${this.scope.runId}`,
         signal: this.scope.signal,
+        traceContext: options.traceContext ?? this.scope.trace?.context,
       },
       (record) => this.records.push(record),
     );

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Logger } from '../catalog/types.js';
 import type { Clock } from '../util/clock.js';
 
@@ -88,6 +89,8 @@ export interface ActionCallContext {
   /** Attempt of the calling step (1-based); `retry_count` in the result is `attempt - 1`. @default 1 */
   attempt?: number;
   signal?: AbortSignal;
+  /** OpenTelemetry context the call's span is a child of. @default the active context */
+  traceContext?: Context;
 }
 
 /** The result of a call, kept as the step's output (`output: "result"`) or in its error. */
@@ -138,6 +141,13 @@ export interface ActionTypeContext extends Required<Pick<ActionCallContext, 'ten
   clock: Clock;
   /** Present for `function` actions: the registered function. */
   fn?: ActionFunction;
+  /**
+   * W3C `traceparent` of the call's span, when the call is part of a trace: send it (HTTP
+   * header, message header) so the far side continues the trace.
+   */
+  traceparent?: string;
+  /** W3C `tracestate` that goes with `traceparent`. */
+  tracestate?: string;
 }
 
 /**
@@ -196,6 +206,8 @@ export interface ActionExecuteOptions {
   correlationId?: string;
   /** Overrides the audited actor. */
   actor?: string;
+  /** OpenTelemetry context the call's span is a child of (e.g. a tool call's span). @default the step's */
+  traceContext?: Context;
 }
 
 /** A record a call leaves for the commit of the step that made it. */

@@ -1,3 +1,4 @@
+import type { Context, Tracer } from '@opentelemetry/api';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepActions } from '../actions/step-actions.js';
 import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
@@ -146,6 +147,12 @@ export interface StepContext<TConfig = Record<string, unknown>> {
    * audited in the commit of this step's result. E.g. `ctx.actions.execute('check_inventory', input)`.
    */
   readonly actions: StepActions;
+  /**
+   * This attempt's place in its run's trace: spans a handler starts with
+   * `ctx.trace.tracer.startSpan(name, options, ctx.trace.context)` are children of the
+   * step's span, and `traceparent` is what to send to a system the step calls.
+   */
+  readonly trace: StepTrace;
   /** Ids and timestamps as the engine makes them. */
   newId(prefix?: string): string;
   /**
@@ -161,6 +168,19 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   requestApproval(options: HumanRequestOptions): Promise<HumanOutcome>;
   /** Asks a person for input (validated against `options.inputSchema`); see {@link StepContext.requestApproval}. */
   requestInput(options: HumanRequestOptions): Promise<HumanOutcome>;
+}
+
+/** Where one step attempt sits in its run's trace (see {@link StepContext.trace}). */
+export interface StepTrace {
+  /** An OpenTelemetry context whose span is this attempt's span: the parent to give spans. */
+  readonly context: Context;
+  /** The engine's tracer (a no-op one without an SDK). */
+  readonly tracer: Tracer;
+  readonly traceId: string;
+  /** Id of the attempt's span (stable across restarts of the attempt). */
+  readonly spanId: string;
+  /** W3C `traceparent` of the attempt's span. */
+  readonly traceparent: string;
 }
 
 /** What {@link StepTypeDefinition.outputsFor} returns. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { createEngine, defineStepType, MemoryStore, type WorktrailEvent } from '../index.js';
+import { createEngine, defineStepType, ManualClock, MemoryStore, type WorktrailEvent } from '../index.js';
 import { CrashingStore, dagSegment, recorder } from './test-helpers.js';
 
 function checkGapless(events: WorktrailEvent[]): void {
@@ -53,26 +53,28 @@ describe('durable execution', () => {
     for (const mode of ['before', 'after'] as const) {
       for (let crashAt = 2; crashAt <= totalCommits; crashAt++) {
         const memory = new MemoryStore();
+        const clock = new ManualClock();
         const calls: Array<{ stepId: string; key: string; at: number }> = [];
         const crashing = new CrashingStore(memory, crashAt, mode);
         const first = createEngine({
           store: crashing.asStore(),
+          clock,
           stepTypes: [recorder(calls)],
           leaseMs: 30,
           workerId: 'first',
         });
         const run = await first.startRun({ segment, input: 1 }).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 5));
-        expect(crashing.dead).toBe(true);
+        await crashing.died;
+        await first.stop({ graceMs: 10 });
         const [stored] = (await memory.listRuns('default')).items;
         if (!stored) continue; // died before the run existed: nothing to recover
         if (run) expect(run.runId).toBe(stored.runId);
-        await new Promise((r) => setTimeout(r, 40)); // let the dead worker's lease expire
+        clock.advance(31); // the dead worker's lease expires
         const second = createEngine({
           store: memory,
+          clock,
           stepTypes: [recorder(calls)],
           leaseMs: 30,
-          pollIntervalMs: 5,
           workerId: 'second',
         });
         await second.start();
@@ -99,47 +101,75 @@ describe('durable execution', () => {
 });
 
 describe('lease loss', () => {
-  test('a worker that lost the run cannot commit its late result: the step completes once', async () => {
-    const memory = new MemoryStore();
-    const calls: Array<{ stepId: string; key: string; at: number }> = [];
-    // Worker A cannot renew its lease (as if partitioned from the store's lease table).
-    const starved = new Proxy(memory, {
+  /** A store whose lease renewals fail after the first acquisition (a worker cut off from the lease table). */
+  function starvedOf(memory: MemoryStore, onRenewal?: () => void): MemoryStore {
+    let acquisitions = 0;
+    return new Proxy(memory, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
         if (prop === 'acquireLease') {
-          let first = true;
           return async (...args: Parameters<MemoryStore['acquireLease']>) => {
-            if (first) {
-              first = false;
-              return target.acquireLease(...args);
-            }
+            if (acquisitions++ === 0) return target.acquireLease(...args);
+            onRenewal?.();
             return false;
           };
         }
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const segment = dagSegment('lease', 2, [[0, 1]], { delay_ms: 150 });
+  }
+
+  test('a worker that lost the run cannot commit its late result: the step completes once', async () => {
+    const clock = new ManualClock();
+    const memory = new MemoryStore();
+    const calls: Array<{ stepId: string; key: string; at: number }> = [];
+    // Worker A's handler finishes only when the test says so, long after its lease expired.
+    let finishA!: () => void;
+    const lateA = new Promise<void>((r) => {
+      finishA = r;
+    });
+    let startedA!: () => void;
+    const runningA = new Promise<void>((r) => {
+      startedA = r;
+    });
+    const gated = defineStepType({
+      type: 'record',
+      displayName: 'Record',
+      category: 'UTILITY',
+      configSchema: {},
+      inputs: [{ port_id: 'input' }],
+      outputs: [{ port_id: 'output' }],
+      async handler(ctx) {
+        calls.push({ stepId: ctx.stepId, key: ctx.idempotencyKey, at: calls.length });
+        startedA();
+        await lateA;
+        return { output: { from: ctx.stepId, worker: 'a', input: ctx.input } };
+      },
+    });
+    const segment = dagSegment('lease', 2, [[0, 1]]);
     const a = createEngine({
-      store: starved,
-      stepTypes: [recorder(calls, 'record', 'a')],
+      store: starvedOf(memory),
+      clock,
+      stepTypes: [gated],
       leaseMs: 40,
       workerId: 'a',
     });
     const run = await a.startRun({ segment, input: 1 });
+    await runningA;
+    clock.advance(41); // A's lease expires; A cannot renew it
     const b = createEngine({
       store: memory,
+      clock,
       stepTypes: [recorder(calls, 'record', 'b')],
       leaseMs: 40,
-      pollIntervalMs: 10,
       workerId: 'b',
     });
-    await new Promise((r) => setTimeout(r, 60));
     await b.start();
-    const done = await b.waitForRun(run.runId, { until: ['completed', 'failed'], timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 200));
+    const done = await b.waitForRun(run.runId, { until: ['completed', 'failed'], timeoutMs: 10_000 });
+    finishA();
+    // Stopping A waits for its handler and for its refused commit.
+    await a.stop({ graceMs: 30_000 });
     await b.stop();
-    await a.stop({ graceMs: 10 });
     expect(done.status).toBe('completed');
     const events = await memory.listEvents('default', run.runId);
     checkGapless(events);
@@ -155,24 +185,30 @@ describe('lease loss', () => {
       n1: { from: 'n1', worker: 'b', input: { from: 'n0', worker: 'b', input: 1 } },
     });
     expect(calls.filter((c) => c.stepId === 'n1')).toHaveLength(1);
+    expect(await memory.getRun('default', run.runId)).toMatchObject({
+      status: 'completed',
+      version: done.version,
+    });
   });
 
   test('a worker that can no longer renew its lease aborts the handlers it runs and starts nothing', async () => {
+    const clock = new ManualClock();
     const memory = new MemoryStore();
-    let renewals = 0;
-    const starved = new Proxy(memory, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (prop === 'acquireLease') {
-          return async (...args: Parameters<MemoryStore['acquireLease']>) =>
-            renewals++ === 0 ? target.acquireLease(...args) : false;
-        }
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    let renewalRefused!: () => void;
+    const refused = new Promise<void>((r) => {
+      renewalRefused = r;
     });
-    let aborted: unknown;
+    let abortedWith!: (reason: unknown) => void;
+    const aborted = new Promise<unknown>((r) => {
+      abortedWith = r;
+    });
+    let started!: () => void;
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
     const engine = createEngine({
-      store: starved,
+      store: starvedOf(memory, () => renewalRefused()),
+      clock,
       leaseMs: 60,
       stepTypes: [
         defineStepType({
@@ -183,12 +219,13 @@ describe('lease loss', () => {
           inputs: [{ port_id: 'input' }],
           outputs: [{ port_id: 'output' }],
           handler: (ctx) =>
-            new Promise((_, reject) =>
+            new Promise((_, reject) => {
               ctx.signal.addEventListener('abort', () => {
-                aborted = ctx.signal.reason;
+                abortedWith(ctx.signal.reason);
                 reject(ctx.signal.reason);
-              }),
-            ),
+              });
+              started();
+            }),
         }),
       ],
     });
@@ -196,9 +233,11 @@ describe('lease loss', () => {
     const run = await engine.startRun({
       segment: { segment_id: 'lost', steps: [{ step_id: 'l', step_type: 'long' }] },
     });
-    await new Promise((r) => setTimeout(r, 150));
+    await running;
+    clock.advance(50); // the heartbeat tries to renew, and is refused
+    await refused;
     // Aborted by the lost lease, before (and not by) the engine stopping.
-    expect(aborted).toMatchObject({
+    expect(await aborted).toMatchObject({
       code: 'LLMT_E_STEP_CANCELLED',
       message: expect.stringContaining('another worker'),
     });

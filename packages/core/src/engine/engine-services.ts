@@ -17,6 +17,7 @@ import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import { stepPorts } from '../segment/step-ports.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
 import type { RunRecord, Store } from '../store/types.js';
+import { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
 import { EventStream } from './event-stream.js';
@@ -25,7 +26,13 @@ import type { EngineInternals } from './internals.js';
 import { RunDriver } from './run-driver.js';
 import { type ContextServices, StepContextImpl } from './step-context.js';
 import type { Transaction } from './transaction.js';
-import { type Actor, type CallScope, DEFAULT_TENANT, type EngineOptions } from './types.js';
+import {
+  type Actor,
+  type CallScope,
+  DEFAULT_ENGINE_OPTIONS,
+  DEFAULT_TENANT,
+  type EngineOptions,
+} from './types.js';
 
 const SYSTEM: Actor = { subject: 'system' };
 
@@ -47,6 +54,7 @@ export abstract class EngineServices {
   readonly linkSecret: string;
   readonly publicUrl?: string;
   readonly routes: HttpRoute[] = [];
+  readonly telemetry: EngineTelemetry;
   protected readonly leaseMs: number;
   protected readonly pollIntervalMs: number;
   protected readonly randomFn: () => number;
@@ -72,10 +80,11 @@ export abstract class EngineServices {
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? createUlidGenerator(() => this.clock.now());
     this.logger = options.logger ?? silentLogger;
+    this.telemetry = new EngineTelemetry(options.telemetry ?? {}, this.clock, this.logger);
     this.workerId = options.workerId ?? `worker_${randomBytes(6).toString('hex')}`;
-    this.leaseMs = options.leaseMs ?? 30_000;
-    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.randomFn = options.random ?? Math.random;
+    this.leaseMs = options.leaseMs ?? DEFAULT_ENGINE_OPTIONS.leaseMs;
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ENGINE_OPTIONS.pollIntervalMs;
+    this.randomFn = options.random ?? DEFAULT_ENGINE_OPTIONS.random;
     this.snapshotEvery = 0;
     this.secrets = [options.secrets ?? envSecrets()];
     this.resources = {
@@ -94,6 +103,7 @@ export abstract class EngineServices {
       logger: this.logger,
       coordination: options.actionCoordination,
       outbound: options.outbound,
+      tracer: this.telemetry.tracer,
     });
     for (const type of options.actionTypes ?? []) this.actions.registerType(type);
     for (const [name, config] of Object.entries(options.actions ?? {})) this.actions.define(name, config);
@@ -188,6 +198,7 @@ export abstract class EngineServices {
       fetch: (input, init) => globalThis.fetch(input, init),
       interactions: this.interactions,
       grants: this.options.permissions ?? {},
+      telemetry: this.telemetry,
     };
     return this.services;
   }

@@ -21,6 +21,7 @@ import {
   type Actor,
   type CallScope,
   DEFAULT_TENANT,
+  DEFAULT_WAIT_OPTIONS,
   type Engine,
   type EventsOptions,
   type ListInteractionsQuery,
@@ -121,6 +122,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       );
     }
     const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
+    const trace = this.telemetry.traceForNewRun(options);
     const now = this.nowIso();
     const runId = this.ids('run');
     const run: RunRecord = {
@@ -134,6 +136,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       lastSeq: 1,
       idempotencyKey: options.idempotencyKey,
       stepsCompleted: 0,
+      trace,
       createdAt: now,
       updatedAt: now,
     };
@@ -171,7 +174,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     await this.ready();
     const { tenantId } = this.scope(options);
     const until = new Set(options.until ?? [...TERMINAL_RUN_STATUSES, ...WAITING_RUN_STATUSES, 'paused']);
-    const timeoutMs = options.timeoutMs ?? 30_000;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_OPTIONS.timeoutMs;
     return new Promise<RunRecord>((resolve, reject) => {
       let done = false;
       const finish = (error: unknown, run?: RunRecord) => {

@@ -4,6 +4,7 @@ import type { Logger, StepTypeDefinition } from '../catalog/types.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';
+import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { RunDriver } from './run-driver.js';
@@ -21,6 +22,7 @@ export interface EngineInternals {
   /** Set by `stop()`: outcomes still commit, but no step starts (the next claimer starts them). */
   readonly stopping: boolean;
   readonly snapshotOnError: boolean;
+  readonly telemetry: EngineTelemetry;
   random(): number;
   nowIso(): string;
   graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph>;

@@ -8,6 +8,7 @@ import {
   StepError,
   type StepTypeDefinition,
 } from '../index.js';
+import { eventOf, gate, pollOnce } from './test-helpers.js';
 
 function single(stepType: string, extra: Record<string, unknown> = {}): SegmentDefinition {
   return { segment_id: `one_${stepType}`, steps: [{ step_id: 's', step_type: stepType, ...extra }] };
@@ -34,7 +35,12 @@ function flaky(
   return state;
 }
 
-const hanging = (seen: { aborted?: unknown }) =>
+/** A handler that runs until aborted; `seen.started` opens once it runs, `seen.abortedNow` once aborted. */
+const hanging = (seen: {
+  aborted?: unknown;
+  started?: ReturnType<typeof gate>;
+  abortedNow?: ReturnType<typeof gate>;
+}) =>
   defineStepType({
     type: 'hang',
     displayName: 'Hang',
@@ -46,8 +52,10 @@ const hanging = (seen: { aborted?: unknown }) =>
       return new Promise((_, reject) => {
         ctx.signal.addEventListener('abort', () => {
           seen.aborted = ctx.signal.reason;
+          seen.abortedNow?.open();
           reject(ctx.signal.reason);
         });
+        seen.started?.open();
       });
     },
   });
@@ -72,11 +80,10 @@ describe('retries, timeouts and errors', () => {
     expect(timers).toHaveLength(1);
     expect(Date.parse(timers[0].dueAt) - clock.now()).toBe(10_000);
     clock.advance(9_999);
-    await new Promise((r) => setTimeout(r, 10));
+    await pollOnce(engine); // a poll now finds no timer due
     expect(type.calls).toBe(1);
     clock.advance(1);
-    await engine.waitForRun(run.runId, { until: ['waiting_action', 'completed'] });
-    await new Promise((r) => setTimeout(r, 10));
+    await eventOf(engine, run.runId, 'step.retrying', 2);
     expect(type.calls).toBe(2);
     const second = await engine.store.listTimers('default', run.runId);
     expect(Date.parse(second[0].dueAt) - clock.now()).toBe(30_000);
@@ -92,14 +99,16 @@ describe('retries, timeouts and errors', () => {
 
   test('a retry timer fires after a restart of the engine', async () => {
     const store = new MemoryStore();
+    const clock = new ManualClock();
     const type = flaky(1);
-    const first = createEngine({ store, stepTypes: [type] });
+    const first = createEngine({ store, clock, stepTypes: [type] });
     const run = await first.startRun({
-      segment: single('flaky', { retry: { max_attempts: 2, backoff: 0.05, jitter: 0 } }),
+      segment: single('flaky', { retry: { max_attempts: 2, backoff: 'PT30S', jitter: 0 } }),
     });
     expect((await first.waitForRun(run.runId)).status).toBe('waiting_action');
     await first.stop();
-    const second = createEngine({ store, stepTypes: [type], pollIntervalMs: 10 });
+    clock.advance(30_000); // due while no engine runs
+    const second = createEngine({ store, clock, stepTypes: [type] });
     await second.start();
     expect((await second.waitForRun(run.runId, { until: ['completed'] })).outputs).toEqual({
       s: 'ok after 2',
@@ -129,12 +138,14 @@ describe('retries, timeouts and errors', () => {
 
   test('timeouts follow a fake clock', async () => {
     const clock = new ManualClock();
-    const seen: { aborted?: unknown } = {};
+    const seen = { started: gate() } as Parameters<typeof hanging>[0];
     const engine = createEngine({ store: new MemoryStore(), clock, stepTypes: [hanging(seen)] });
     const run = await engine.startRun({ segment: single('hang', { timeout: 'PT1H' }) });
-    await new Promise((r) => setTimeout(r, 20));
+    await seen.started!.promise;
+    clock.advance(3_600_000 - 1);
     expect((await engine.getRun(run.runId))!.run.status).toBe('running');
-    clock.advance(3_600_000);
+    expect(seen.aborted).toBeUndefined();
+    clock.advance(1);
     expect((await engine.waitForRun(run.runId, { until: ['failed'] })).error?.code).toBe(
       'LLMT_E_STEP_TIMEOUT',
     );
@@ -191,13 +202,13 @@ describe('retries, timeouts and errors', () => {
 
 describe('cancel, pause and resume', () => {
   test('cancel aborts the running handler through its signal and closes the run', async () => {
-    const seen: { aborted?: unknown } = {};
+    const seen = { started: gate(), abortedNow: gate() } as Parameters<typeof hanging>[0];
     const engine = createEngine({ store: new MemoryStore(), stepTypes: [hanging(seen)] });
     const run = await engine.startRun({ segment: single('hang') });
-    await new Promise((r) => setTimeout(r, 10));
+    await seen.started!.promise;
     const cancelled = await engine.cancelRun(run.runId, { reason: 'no longer needed' });
     expect(cancelled.status).toBe('cancelled');
-    await new Promise((r) => setTimeout(r, 10));
+    await seen.abortedNow!.promise;
     expect((seen.aborted as { code?: string }).code).toBe('LLMT_E_STEP_CANCELLED');
     const types = (await engine.store.listEvents('default', run.runId)).map((e) => e.type);
     expect(types.at(-1)).toBe('run.cancelled');
@@ -206,6 +217,8 @@ describe('cancel, pause and resume', () => {
 
   test('pause stops new steps from starting; resume continues where it was', async () => {
     const calls: string[] = [];
+    const started = gate();
+    const finish = gate();
     const slow = defineStepType({
       type: 'slow',
       displayName: 'Slow',
@@ -215,7 +228,10 @@ describe('cancel, pause and resume', () => {
       outputs: [{ port_id: 'output' }],
       async handler(ctx) {
         calls.push(ctx.stepId);
-        await new Promise((r) => setTimeout(r, 30));
+        if (ctx.stepId === 'a') {
+          started.open();
+          await finish.promise;
+        }
         return { output: ctx.stepId };
       },
     });
@@ -230,9 +246,13 @@ describe('cancel, pause and resume', () => {
         edges: [{ source_step: 'a', target_step: 'b' }],
       },
     });
-    await new Promise((r) => setTimeout(r, 5));
+    await started.promise;
     expect((await engine.pauseRun(run.runId)).status).toBe('paused');
-    await new Promise((r) => setTimeout(r, 80));
+    finish.open();
+    // The commit that completes `a` is the one that would have started `b`.
+    await eventOf(engine, run.runId, 'step.completed');
+    const afterA = await engine.store.listEvents('default', run.runId);
+    expect(afterA.filter((e) => e.type === 'step.started').map((e) => e.step_id)).toEqual(['a']);
     expect(calls).toEqual(['a']);
     expect((await engine.getRun(run.runId))!.steps.find((s) => s.stepId === 'a')?.status).toBe('completed');
     const snapshots = await engine.store.listSnapshots('default', run.runId);
@@ -259,6 +279,7 @@ describe('cancel, pause and resume', () => {
 
 describe('waiting', () => {
   test('a run that starts waiting when its last running branch finishes says so with run.waiting', async () => {
+    const suspended = gate();
     const engine = createEngine({
       store: new MemoryStore(),
       stepTypes: [
@@ -278,7 +299,10 @@ describe('waiting', () => {
           configSchema: {},
           inputs: [{ port_id: 'input' }],
           outputs: [{ port_id: 'output' }],
-          handler: () => new Promise((r) => setTimeout(() => r({ output: 'late' }), 40)),
+          handler: async () => {
+            await suspended.promise;
+            return { output: 'late' };
+          },
         }),
       ],
     });
@@ -291,7 +315,10 @@ describe('waiting', () => {
         ],
       },
     });
-    const waiting = await engine.waitForRun(run.runId, { until: ['waiting_action'], timeoutMs: 2000 });
+    // The slow branch finishes only after the gate suspended.
+    await eventOf(engine, run.runId, 'step.suspended');
+    suspended.open();
+    const waiting = await engine.waitForRun(run.runId, { until: ['waiting_action'], timeoutMs: 10_000 });
     expect(waiting.status).toBe('waiting_action');
     const events = await engine.store.listEvents('default', run.runId);
     const types = events.map((e) => e.type);

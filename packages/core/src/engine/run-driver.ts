@@ -140,6 +140,14 @@ export class RunDriver extends RunProgress {
       snapshots: t._snapshots?.length ? t._snapshots : undefined,
       audit: t._audit?.length ? t._audit : undefined,
     });
+    this.services.telemetry.committed({
+      before: this.run,
+      after: run,
+      stepsBefore: this.steps,
+      steps: tx.steps,
+      interactions: t._interactions,
+      stepType: (stepId) => this.graph.steps.get(stepId)?.step_type,
+    });
     this.run = run;
     for (const [id, s] of tx.steps) this.steps.set(id, s);
     if (t._aborts) {

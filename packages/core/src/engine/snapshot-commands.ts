@@ -187,6 +187,7 @@ export abstract class SnapshotCommands extends EngineCommands {
       lastSeq: 1,
       forkedFrom: snapshotId,
       stepsCompleted: source.stepsCompleted,
+      trace: this.telemetry.traceForNewRun({}),
       createdAt: now,
       updatedAt: now,
     };

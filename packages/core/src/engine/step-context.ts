@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import type {
@@ -6,12 +7,15 @@ import type {
   RuntimeResources,
   SecretsProvider,
   StepContext,
+  StepTrace,
   StepTypeDefinition,
   SuspendOptions,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
 import type { StepDefinition } from '../segment/types.js';
-import type { StepStateRecord } from '../store/types.js';
+import type { RunRecord, StepStateRecord } from '../store/types.js';
+import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
+import { formatTraceparent } from '../telemetry/trace-context.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import { SuspendSignal } from './suspend-signal.js';
@@ -21,8 +25,9 @@ export type PersonRequest = Parameters<StepContext['requestApproval']>[0];
 /** The closing answer `ctx.requestApproval` resolves with. */
 export type PersonAnswer = Awaited<ReturnType<StepContext['requestApproval']>>;
 
-/** Where a context saves checkpoints: the driver of its run. */
+/** Where a context saves checkpoints: the driver of its run (and its run header). */
 export interface CheckpointSink {
+  readonly run: RunRecord;
   checkpoint(
     stepId: string,
     attempt: number,
@@ -72,6 +77,7 @@ export interface ContextServices {
   };
   /** Deployment grants by step type. */
   grants?: Record<string, PermissionGrant>;
+  telemetry: EngineTelemetry;
 }
 
 /**
@@ -156,8 +162,26 @@ export class StepContextImpl implements StepContext {
       runId: this.runId,
       stepId: this.step.step_id,
       attempt: this.attempt,
+      traceId: this.trace.traceId,
+      spanId: this.trace.spanId,
     });
     return this.childLogger;
+  }
+  private stepTrace?: StepTrace;
+  get trace(): StepTrace {
+    if (!this.stepTrace) {
+      const telemetry = this.services.telemetry;
+      const context = telemetry.stepContext(this.sink.run, this.stepId, this.attempt);
+      const { traceId, spanId, traceFlags } = trace.getSpanContext(context)!;
+      this.stepTrace = {
+        context,
+        tracer: telemetry.tracer,
+        traceId,
+        spanId,
+        traceparent: formatTraceparent(traceId, spanId, traceFlags),
+      };
+    }
+    return this.stepTrace;
   }
   get signal(): AbortSignal {
     if (!this.controller) {

@@ -75,11 +75,18 @@ export function dagSegment(
 export class CrashingStore {
   commits = 0;
   dead = false;
+  /** Resolves when the store dies. */
+  readonly died: Promise<void>;
+  private die!: () => void;
   constructor(
     readonly inner: MemoryStore,
     readonly crashAt: number,
     readonly mode: 'before' | 'after',
-  ) {}
+  ) {
+    this.died = new Promise((r) => {
+      this.die = r;
+    });
+  }
 
   asStore(): Store {
     return new Proxy(this.inner, {
@@ -92,7 +99,9 @@ export class CrashingStore {
             this.commits++;
             if (this.commits === this.crashAt) {
               this.dead = true;
-              if (this.mode === 'after') await target.commit(commit);
+              // `died` resolves once the store holds all it ever will.
+              if (this.mode === 'after') await target.commit(commit).finally(this.die);
+              else this.die();
               throw new Error('killed');
             }
             return target.commit(commit);
@@ -209,4 +218,46 @@ export async function crashAtEveryCommit(
     }
   }
   return outcomes;
+}
+
+/**
+ * Resolves with the `nth` event of `type` in a run's worktrail, stored or live: a wait on
+ * what happened, never on how long it took.
+ */
+export async function eventOf(engine: Engine, runId: string, type: string, nth = 1): Promise<WorktrailEvent> {
+  let seen = 0;
+  for await (const event of engine.events(runId)) if (event.type === type && ++seen === nth) return event;
+  throw new Error(`the worktrail of run ${runId} ended before ${nth} "${type}" events`);
+}
+
+/** A promise with its resolve function, for handlers that finish when a test says so. */
+export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    open = r;
+  });
+  return { promise, open };
+}
+
+/** Runs one poll of the engine's worker (timers due now, orphaned runs) and waits for it. */
+export function pollOnce(engine: Engine): Promise<void> {
+  return (engine as unknown as { poll(): Promise<void> }).poll();
+}
+
+/**
+ * Resolves with the first defined value `probe` returns. Real time bounds only the failure
+ * (`timeoutMs`, generous so load never fails a correct run); it never decides a pass.
+ */
+export async function eventually<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }

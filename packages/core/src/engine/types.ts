@@ -25,6 +25,7 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from '../store/types.js';
+import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { TenantEngine } from './tenant-engine.js';
@@ -49,6 +50,7 @@ export interface CallScope {
   actor?: Actor;
 }
 
+/** Options of `createEngine`; only `store` is required. Plain-value defaults are in {@link DEFAULT_ENGINE_OPTIONS}. */
 export interface EngineOptions {
   store: Store;
   /** Step types; built-ins are always present. @default a new catalog with the built-ins */
@@ -71,9 +73,9 @@ export interface EngineOptions {
   resources?: Partial<RuntimeResources>;
   /** Identity of this engine in leases. @default a fresh id */
   workerId?: string;
-  /** How long a run or timer claim lasts without renewal. @default 30000 */
+  /** How long a run or timer claim lasts without renewal, in ms. @default 30000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   leaseMs?: number;
-  /** How often to look for due timers and orphaned runs, in ms. @default 1000 */
+  /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
   /**
    * What the deployment grants step types beyond their own declarations, by step type:
@@ -103,7 +105,26 @@ export interface EngineOptions {
   outbound?: OutboundGuardOptions;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
+  /**
+   * OpenTelemetry tracing: spans of runs, steps, model, tool and action calls and waits
+   * for a person. @default the global tracer provider (no spans until an SDK registers one)
+   */
+  telemetry?: TelemetryOptions;
 }
+
+/**
+ * The defaults of {@link EngineOptions} that are plain values, in one place; the engine
+ * reads them from here. Options whose default is a fresh object (catalog, ids, secret,
+ * worker id) say so on the option.
+ */
+export const DEFAULT_ENGINE_OPTIONS = Object.freeze({
+  /** @default 30000 */
+  leaseMs: 30_000,
+  /** @default 1000 */
+  pollIntervalMs: 1000,
+  /** @default Math.random */
+  random: Math.random,
+}) satisfies Partial<EngineOptions>;
 
 /** A run with its step states. */
 export interface RunView {
@@ -119,6 +140,7 @@ export interface WaitingOn {
   actions: StepStateRecord[];
 }
 
+/** Options of `engine.startRun`: a stored segment (or an inline definition), the input and an idempotency key. */
 export interface StartRunOptions extends CallScope {
   /** Registered segment to run (latest version unless `version`). */
   segmentId?: string;
@@ -128,6 +150,13 @@ export interface StartRunOptions extends CallScope {
   input?: unknown;
   /** A second start with the same key returns the first run. */
   idempotencyKey?: string;
+  /**
+   * W3C `traceparent` of the caller: the run's spans join that trace, also after a
+   * restart. @default the active span's context, else a new trace
+   */
+  traceparent?: string;
+  /** W3C `tracestate` that goes with `traceparent`. */
+  tracestate?: string;
 }
 
 /** Options of {@link Engine.createSnapshot}. */
@@ -145,6 +174,7 @@ export interface CreateSnapshotOptions extends CallScope {
 /** Which snapshots {@link Engine.querySnapshots} lists, newest first. */
 export type SnapshotListQuery = SnapshotQuery & CallScope;
 
+/** Options of `engine.events`: follow a run's events after a `seq`. */
 export interface EventsOptions extends CallScope {
   /** Only events with `seq > afterSeq`. @default 0 */
   afterSeq?: number;
@@ -160,13 +190,33 @@ export interface RespondOptions extends CallScope {
   comment?: string;
 }
 
+/** Options of `engine.waitForRun`. */
 export interface WaitOptions extends CallScope {
   /** Statuses to wait for. @default terminal and waiting statuses */
   until?: RunStatus[];
-  /** @default 30000 */
+  /** How long to wait before `LLMT_E_TIMEOUT`, in ms. @default 30000 ({@link DEFAULT_WAIT_OPTIONS}) */
   timeoutMs?: number;
 }
 
+/** Defaults of {@link WaitOptions}. */
+export const DEFAULT_WAIT_OPTIONS = Object.freeze({
+  /** @default 30000 */
+  timeoutMs: 30_000,
+}) satisfies Partial<WaitOptions>;
+
+/** Options of `engine.stop`. */
+export interface StopOptions {
+  /** How long in-flight commits may take to finish, in ms. @default 5000 ({@link DEFAULT_STOP_OPTIONS}) */
+  graceMs?: number;
+}
+
+/** Defaults of {@link StopOptions}. */
+export const DEFAULT_STOP_OPTIONS = Object.freeze({
+  /** @default 5000 */
+  graceMs: 5000,
+}) satisfies StopOptions;
+
+/** Filters of `engine.listInteractions`. */
 export interface ListInteractionsQuery extends CallScope {
   status?: InteractionStatus | InteractionStatus[];
   /** Only requests this subject (or its groups) may answer. */
@@ -189,7 +239,7 @@ export interface Engine {
   /** Initialises the store, recovers orphaned runs and starts the timer loop. */
   start(): Promise<void>;
   /** Stops the timer loop, lets in-flight commits finish (up to `graceMs`), releases leases. */
-  stop(options?: { graceMs?: number }): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
 
   validate(segment: unknown): ValidationResult;
   /** Validates and stores a segment version. @throws SegmentValidationError */

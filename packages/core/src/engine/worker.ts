@@ -6,6 +6,7 @@ import type { RunRecord, StepStateRecord, TimerRecord } from '../store/types.js'
 import { EngineServices } from './engine-services.js';
 import { RunDriver } from './run-driver.js';
 import type { Transaction } from './transaction.js';
+import { DEFAULT_STOP_OPTIONS, type StopOptions } from './types.js';
 
 /** The worker: poll loop, run claims and leases, durable timers, crash recovery, run access. */
 export abstract class EngineWorker extends EngineServices {
@@ -66,7 +67,7 @@ export abstract class EngineWorker extends EngineServices {
 
   stopping = false;
 
-  async stop(options: { graceMs?: number } = {}): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     this.running = false;
     this.stopping = true;
     this.clock.clearTimeout(this.pollHandle);
@@ -76,7 +77,7 @@ export abstract class EngineWorker extends EngineServices {
     // A poll in progress finishes before the caller closes the store.
     await this.polling?.catch(() => undefined);
     const drivers = [...this.drivers.values()];
-    const grace = options.graceMs ?? 5000;
+    const grace = options.graceMs ?? DEFAULT_STOP_OPTIONS.graceMs;
     const idle = Promise.all(drivers.map((d) => d.idle()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([

@@ -28,7 +28,8 @@ export function checkAnswer(
   const invalid = (message: string, details?: Record<string, unknown>) =>
     new LlmteamError('LLMT_E_RESPONSE_INVALID', message, { details });
   if (!ALLOWED[i.type].includes(o.action)) {
-    throw invalid(`a ${i.type} request takes ${ALLOWED[i.type].join(', ')}, not "${o.action}"`);
+    const article = /^[aeiou]/.test(i.type) ? 'an' : 'a';
+    throw invalid(`${article} ${i.type} request takes ${ALLOWED[i.type].join(', ')}, not "${o.action}"`);
   }
   if (o.action === 'request_changes') {
     const max = (i.settings.maxRevisions as number | undefined) ?? 3;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
+import { eventually } from '../engine/test-helpers.js';
 import {
   createEngine,
   defineStepType,
@@ -775,9 +776,11 @@ describe('human_task', () => {
     );
     for (const r of runs) expect((await engine.waitForRun(r.runId)).status).toBe('waiting_human');
     const internals = engine as unknown as { drivers: Map<string, unknown>; releasing: Map<string, unknown> };
-    await new Promise((r) => setTimeout(r, 20));
-    expect(internals.drivers.size).toBe(0);
-    expect(internals.releasing.size).toBe(0);
+    // Letting go of a run finishes after the commit its waiter saw.
+    await eventually(
+      () => (internals.drivers.size === 0 && internals.releasing.size === 0 ? true : undefined),
+      'every driver to be released',
+    );
   });
 });
 
@@ -821,14 +824,11 @@ describe('asking a person from any step handler', () => {
     const alice = { subject: 'alice' };
     const run = await engine.startRun({ segment, input: 'v9' });
     await engine.waitForRun(run.runId);
-    const open = async (stepId: string) => {
-      for (let i = 0; i < 100; i++) {
-        const found = (await openRequests(engine, run.runId)).find((r) => r.stepId === stepId);
-        if (found) return found;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      throw new Error(`no open request for ${stepId}`);
-    };
+    const open = (stepId: string) =>
+      eventually(
+        async () => (await openRequests(engine, run.runId)).find((r) => r.stepId === stepId),
+        `an open request for ${stepId}`,
+      );
     const approvals = await openRequests(engine, run.runId);
     expect(approvals.map((r) => [r.stepId, r.type]).sort()).toEqual([
       ['a', 'approval'],

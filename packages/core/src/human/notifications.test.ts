@@ -45,7 +45,7 @@ async function notified(engine: Engine, runId: string, count: number): Promise<W
       );
       expect(events.length).toBeGreaterThanOrEqual(count);
     },
-    { timeout: 3000, interval: 10 },
+    { timeout: 10_000, interval: 10 },
   );
   return events;
 }

@@ -2,6 +2,7 @@ import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepContext, StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
+import { endModelCallSpan, failSpan, startModelCallSpan, startToolSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { LlmMessage, LlmResponse, LlmToolCall, LlmToolDefinition, LlmUsage } from './types.js';
@@ -272,12 +273,16 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
               .map(async (call) => {
                 const key = `${ctx.runId}:${ctx.stepId}:${turn}:${call.id}`;
                 let outcome: ToolOutcome;
+                const tool = startToolSpan(ctx.trace, ctx.clock, { name: call.name, id: call.id, turn });
                 try {
                   const result = await ctx.actions.execute(call.name, JSON.parse(call.arguments || '{}'), {
                     idempotencyKey: key,
+                    traceContext: tool.context,
                   });
                   outcome = { content: JSON.stringify(result.data ?? null), isError: false };
+                  tool.span.end(ctx.clock.now());
                 } catch (error) {
+                  failSpan(tool.span, ctx.clock, error);
                   if (isLlmteamError(error) && error.code === 'LLMT_E_STEP_CANCELLED') throw error;
                   outcome = { content: `tool failed: ${(error as Error).message}`, isError: true };
                 }
@@ -322,6 +327,13 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
         const turn = state.turn + 1;
         const started = ctx.clock.now();
         let response: LlmResponse;
+        const span = startModelCallSpan(ctx.trace, ctx.clock, {
+          provider: config.provider,
+          model: config.model ?? '',
+          temperature: config.temperature,
+          maxTokens: config.max_tokens,
+          turn,
+        });
         try {
           response = await provider.chat({
             model: config.model ?? '',
@@ -335,9 +347,11 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
             idempotencyKey: `${ctx.runId}:${ctx.stepId}:${turn}`,
           });
         } catch (error) {
+          failSpan(span, ctx.clock, error);
           if (isLlmteamError(error)) throw error;
           throw agentError(ctx, 'LLMT_E_LLM_BAD_RESPONSE', 'config.provider', (error as Error).message, true);
         }
+        endModelCallSpan(span, ctx.clock, response);
         // Checked before the response is committed, so a bad answer never half-commits a turn.
         for (const call of response.toolCalls) {
           if (!tools.some((tool) => tool.action === call.name))

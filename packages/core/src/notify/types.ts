@@ -34,6 +34,7 @@ export interface DeliveryResult {
   to?: string[];
 }
 
+/** What a channel's `send` gets besides the notification: a logger and an abort signal. */
 export interface ChannelContext {
   logger: Logger;
   signal: AbortSignal;

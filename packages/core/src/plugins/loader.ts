@@ -10,6 +10,7 @@ import { checkApiVersion } from './version.js';
 /** A plugin named in config: a package name, or `[name, options]`. */
 export type PluginSpec = string | [string, Record<string, unknown>?];
 
+/** Options of {@link loadPlugins}. */
 export interface LoadPluginsOptions {
   /** Directory package names are resolved from (the config file's directory). @default process.cwd() */
   cwd?: string;

@@ -7,6 +7,7 @@ export interface PortDefinition {
   description?: string;
 }
 
+/** How often a failed step runs again, and with which back-off. */
 export interface RetryPolicy {
   /** Attempts in all, the first included. @default 1 */
   max_attempts?: number;
@@ -20,8 +21,10 @@ export interface RetryPolicy {
   jitter?: number;
 }
 
+/** What a step's failure does to the run: `fail` it, `continue` without the step's outputs, or `route` the error to the `error` port. */
 export type OnError = 'fail' | 'continue' | 'route';
 
+/** One step of a segment: its id, step type, config and ports. */
 export interface StepDefinition {
   step_id: string;
   step_type: string;
@@ -38,6 +41,7 @@ export interface StepDefinition {
   metadata?: Record<string, unknown>;
 }
 
+/** An edge of a segment: from a step's output port to another step's input port. */
 export interface EdgeDefinition {
   source_step: string;
   /** @default "output" */
@@ -47,6 +51,7 @@ export interface EdgeDefinition {
   target_port?: string;
 }
 
+/** A segment: the JSON workflow graph of ARCHITECTURE section 2 (snake_case field names). */
 export interface SegmentDefinition {
   segment_id: string;
   name?: string;

@@ -10,6 +10,7 @@
  * it is given (the engine never mutates a record after handing it over) but must return
  * records that the caller may not mutate either.
  */
+import type { RunTrace } from '../telemetry/run-trace.js';
 import type { EventQuery } from './event-query-types.js';
 
 /** Lifecycle of a run (ARCHITECTURE section 3). */
@@ -74,6 +75,11 @@ export interface RunRecord {
   pausedFrom?: RunStatus;
   /** Number of step completions, used for "snapshot every N steps". */
   stepsCompleted: number;
+  /**
+   * The trace the run belongs to (set at creation): its spans, and the steps after a
+   * restart, join it. Absent on runs created before tracing; they get a derived one.
+   */
+  trace?: RunTrace;
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
@@ -165,7 +171,9 @@ export const CLOSED_INTERACTION_STATUSES: ReadonlySet<InteractionStatus> = new S
   'cancelled',
 ]);
 
+/** Interaction types (ARCHITECTURE section 5). */
 export type InteractionType = 'approval' | 'choice' | 'input' | 'review' | 'task' | 'chat';
+/** Priorities of an interaction; channels may take only some of them. */
 export type InteractionPriority = 'low' | 'normal' | 'high' | 'critical';
 
 /** One answer given to an interaction. */
@@ -310,8 +318,10 @@ export interface CommitResult {
   audit: AuditRecord[];
 }
 
+/** Service tiers of a tenant. */
 export type TenantTier = 'free' | 'standard' | 'enterprise';
 
+/** A tenant: the unit of isolation; every row and event carries its id. */
 export interface TenantRecord {
   tenantId: string;
   name: string;
@@ -325,8 +335,10 @@ export interface TenantRecord {
   suspendedAt?: string;
 }
 
+/** Roles an API key carries (ARCHITECTURE section 8). */
 export type Role = 'admin' | 'operator' | 'approver' | 'viewer';
 
+/** An API key as the registry stores it: tenant, roles, subject and groups, with only a hash of its secret. */
 export interface ApiKeyRecord {
   keyId: string;
   tenantId: string;
@@ -342,6 +354,7 @@ export interface ApiKeyRecord {
   expiresAt?: string;
 }
 
+/** One stored version of a segment definition. */
 export interface SegmentRecord {
   tenantId: string;
   segmentId: string;
@@ -357,6 +370,7 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
+/** Options of `Store.listRuns`: filters and a cursor over a tenant's runs. */
 export interface ListRunsOptions {
   status?: RunStatus;
   segmentId?: string;
@@ -380,11 +394,13 @@ export interface SnapshotQuery {
   after?: string;
 }
 
+/** Options of `Store.listInteractions`: filters over a tenant's interactions. */
 export interface ListInteractionsOptions {
   status?: InteractionStatus | InteractionStatus[];
   runId?: string;
 }
 
+/** Options of `Store.listEvents`: a page of one run's events after a `seq`. */
 export interface ListEventsOptions {
   /** Only events with `seq > afterSeq`. @default 0 */
   afterSeq?: number;

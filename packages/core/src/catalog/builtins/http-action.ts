@@ -60,6 +60,7 @@ export function createHttpActionStepType(): StepTypeDefinition<HttpActionConfig>
       let method = ctx.config.method ?? 'POST';
       let headers: Record<string, string> = {
         'idempotency-key': ctx.idempotencyKey,
+        traceparent: ctx.trace.traceparent,
         ...(ctx.config.headers ?? {}),
       };
       const secretHeaders = new Set(CREDENTIAL_HEADERS);
