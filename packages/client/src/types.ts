@@ -170,7 +170,13 @@ export interface Run extends RunSummary {
   steps: StepState[];
   interactions: Interaction[];
   snapshots: Snapshot[];
-  waitingOn: { interactions: Interaction[]; timers: Timer[]; actions: StepState[] };
+  /** Open requests (the run's and its child runs'), timers, suspended steps, unfinished child runs. */
+  waitingOn: {
+    interactions: Interaction[];
+    timers: Timer[];
+    actions: StepState[];
+    children: Array<{ stepId: string; runId: string; segmentId: string; status: RunStatus }>;
+  };
 }
 
 /** A page of runs (`runs(...)`), with its cursor. */

@@ -96,6 +96,12 @@ export const ERROR_CODES = {
     "An agent's conversation grew over the size limit; the message names the limit.",
   LLMT_E_TOKEN_BUDGET:
     "A model call would pass the step's `token_budget`; the message names the budget and what was used.",
+  LLMT_E_CHILD_RUN_FAILED:
+    'The child run of a `segment` step failed or was cancelled; `details` name the child run and its error.',
+  LLMT_E_CHILD_DEPTH:
+    'Child runs would nest deeper than 16 levels: segments that start each other form a cycle.',
+  LLMT_E_ROUTER_NO_ROUTE:
+    'A `router` step found no route to take (no rule matched, or the model named no declared route) and sets no `default`.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
   LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
 } as const;

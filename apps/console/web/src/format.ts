@@ -34,3 +34,20 @@ export function json(value: unknown): string {
   if (value === undefined) return '';
   return JSON.stringify(value, null, 2);
 }
+
+/**
+ * A short line for events whose data says what happened ("-> billing: asks for a refund"),
+ * shown beside the type in a run's timeline; '' for the others.
+ */
+export function eventSummary(event: { type: string; data?: unknown }): string {
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  switch (event.type) {
+    case 'router.decided':
+      return `-> ${String(data.route)}${data.reason ? `: ${String(data.reason)}` : ''}`;
+    case 'child_run.started':
+    case 'child_run.finished':
+      return `${String(data.segment_id ?? '')} ${String(data.child_run_id ?? '')}${data.status ? ` ${lower(String(data.status))}` : ''}`.trim();
+    default:
+      return '';
+  }
+}

@@ -1,6 +1,6 @@
 import type { Run, Segment, StepState, WorktrailEvent } from '@llmteam/client';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { json, lower, when } from './format.js';
+import { eventSummary, json, lower, when } from './format.js';
 import { navigate } from './router.js';
 import { SegmentGraph } from './segment-graph.js';
 import { asSegment, type SegmentDef } from './segment-model.js';
@@ -286,6 +286,7 @@ export function RunPage({ runId }: { runId: string }) {
                   <span>
                     <span className="type">{e.type}</span>
                     {e.stepId ? ` · ${e.stepId}` : ''}
+                    {eventSummary(e) ? <span className="help"> {eventSummary(e)}</span> : null}
                   </span>
                 </div>
               )}

@@ -152,12 +152,27 @@ export class Timer {
   @Field(() => DateTimeResolver) dueAt!: string;
 }
 
+@ObjectType({ description: 'A child run a waiting step of the run waits on' })
+export class WaitingChild {
+  @Field(() => String, { description: 'The step that started the child run' }) stepId!: string;
+  @Field(() => ID) runId!: string;
+  @Field(() => String) segmentId!: string;
+  @Field(() => RunStatusEnum) status!: string;
+}
+
 @ObjectType({ description: 'What a run is waiting on right now' })
 export class WaitingOn {
-  @Field(() => [Interaction]) interactions!: Interaction[];
+  @Field(() => [Interaction], {
+    description: 'Open requests of the run and of its child runs (each names its own runId)',
+  })
+  interactions!: Interaction[];
   @Field(() => [Timer]) timers!: Timer[];
   @Field(() => [StepState], { description: 'Steps suspended on something other than a person' })
   actions!: StepState[];
+  @Field(() => [WaitingChild], {
+    description: 'Unfinished child runs the waiting steps wait on, at any depth',
+  })
+  children!: WaitingChild[];
 }
 
 @ObjectType({ description: 'An immutable, checksummed copy of a run state' })

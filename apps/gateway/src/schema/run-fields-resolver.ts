@@ -1,9 +1,21 @@
-import { type WorktrailEvent as EventRecord, LlmteamError } from '@llmteam/core';
+import {
+  type WaitingOn as CoreWaitingOn,
+  type WorktrailEvent as EventRecord,
+  LlmteamError,
+} from '@llmteam/core';
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
 import { tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { type RunSource, toEvent, toInteraction, toSnapshot, toStep, toTimer } from './mappers.js';
-import { Interaction, Run, Snapshot, StepState, WaitingOn, WorktrailEvent } from './object-types.js';
+import {
+  Interaction,
+  Run,
+  Snapshot,
+  StepState,
+  WaitingChild,
+  WaitingOn,
+  WorktrailEvent,
+} from './object-types.js';
 
 /** Events per `Run.events` page: the complexity limit counts on it. */
 const MAX_EVENTS_PAGE = 500;
@@ -94,6 +106,15 @@ export class RunFieldsResolver {
       interactions: waiting.interactions.map(toInteraction),
       timers: waiting.timers.map(toTimer),
       actions: waiting.actions.map(toStep),
+      children: flattenChildren(waiting.children),
     };
   }
+}
+
+/** The child runs of a `waitingOn`, depth first. */
+function flattenChildren(children: CoreWaitingOn['children']): WaitingChild[] {
+  return children.flatMap((c) => [
+    { stepId: c.stepId, runId: c.run.runId, segmentId: c.run.segmentId, status: c.run.status },
+    ...flattenChildren(c.waitingOn.children),
+  ]);
 }

@@ -4,9 +4,9 @@ import type { StepActions } from '../actions/step-actions.js';
 import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { LlmProvider } from '../llm/types.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
-import type { InteractionRecord, TimerRecord } from '../store/types.js';
+import type { InteractionRecord, RunRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
-import type { WorktrailEventDraft } from '../worktrail/event-types.js';
+import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import type { StepCategory } from './step-category.js';
 import type { StepHooks, StepTimerSpec } from './step-hooks.js';
 
@@ -81,6 +81,13 @@ export interface SuspendOptions {
   /** Extra events to append in the same commit (`seq`, ids and time are filled in). */
   events?: WorktrailEventDraft[];
   /**
+   * Child runs (from `ctx.children.start`) the step waits on. The engine then cancels them
+   * when the step is closed (run cancelled, failed, restored, step timed out), pauses and
+   * resumes them with the run, and shows what they wait on in the run's `waitingOn`.
+   * @default []
+   */
+  children?: string[];
+  /**
    * Called once the commit that records the suspension succeeded (e.g. to send
    * notifications). Not called when that commit fails, and not durable: a crash right after
    * the commit skips it.
@@ -92,6 +99,49 @@ export interface SuspendOptions {
 export interface CheckpointOptions {
   /** Events to append in the checkpoint's commit (`seq`, ids and time are filled in). */
   events?: WorktrailEventDraft[];
+}
+
+/** A run a step starts as its child (see {@link StepContext.children}). */
+export interface ChildRunOptions {
+  /** A registered segment of the step's tenant. */
+  segmentId: string;
+  /** The version to run. @default the latest version when the child starts */
+  version?: string;
+  input?: unknown;
+  /**
+   * Tells apart several children of one invocation (e.g. one per tool call). The child's
+   * idempotency key is `child:<ctx.idempotencyKey>[:<key>]`.
+   * @default ""
+   */
+  key?: string;
+}
+
+/**
+ * What a child run tells the step that started it when it ends: delivered to that step
+ * like `engine.signal` (its type's `onSignal`, or a re-run with `ctx.resume`), at least
+ * once, durably (a pending notification survives a crash of either run's worker).
+ */
+export interface ChildRunOutcome {
+  type: 'child_run';
+  run_id: string;
+  segment_id: string;
+  version: string;
+  status: 'completed' | 'failed' | 'cancelled';
+  outputs?: Record<string, unknown>;
+  error?: { code: string; message: string };
+}
+
+/** Child runs of a step: started idempotently, linked to the step, reported back to it. */
+export interface ChildRuns {
+  /**
+   * Starts a run of a registered segment in this tenant as a child of this step, or returns
+   * the one this invocation already started (same key: a re-run after a crash starts no
+   * second child). When it ends, its {@link ChildRunOutcome} is delivered to this step.
+   * @throws LlmteamError `LLMT_E_SEGMENT_NOT_FOUND`, `LLMT_E_CHILD_DEPTH`
+   */
+  start(options: ChildRunOptions): Promise<RunRecord>;
+  /** Reads a run of this tenant (e.g. a child's status). */
+  get(runId: string): Promise<RunRecord | undefined>;
 }
 
 /** Everything a step handler receives. */
@@ -155,6 +205,16 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   readonly trace: StepTrace;
   /** Ids and timestamps as the engine makes them. */
   newId(prefix?: string): string;
+  /** Child runs: start another segment as a run linked to this step, and read it. */
+  readonly children: ChildRuns;
+  /**
+   * Appends an event of this step (e.g. a decision and its reason) to the commit that
+   * records this invocation's outcome: its outputs, its suspension or its failure. Nothing
+   * is written when that outcome is never recorded (a crash, an abort, a stale outcome), so
+   * an event is never appended twice for one outcome. For an event that must be stored
+   * before the handler goes on, use {@link StepContext.checkpoint} with `events`.
+   */
+  emit<K extends WorktrailEventType>(type: K, data: WorktrailEventMap[K]): void;
   /**
    * Suspends the step durably. Nothing stays in memory: the handler is called again, with
    * `ctx.resume` set, when someone resumes the step (e.g. a human answers).
@@ -228,8 +288,21 @@ export interface StepTypeDefinition<TConfig = any> extends StepHooks {
    * true to start before every predecessor has settled (e.g. `parallel_join` any / N).
    */
   readyWhen?: (arrived: string[], step: StepDefinition) => boolean;
-  /** Extra semantic checks on a step of this type; return problems as `[relativePath, message]`. */
-  validate?: (step: StepDefinition) => Array<[string, string]>;
+  /**
+   * The segments a step of this type refers to (e.g. the child segment of a `segment`
+   * step), each with the path of the field that names it (relative to the step, e.g.
+   * `.config.segment_id`). `upsertSegment` checks each is registered (`unknown_segment`)
+   * and that no chain of references leads back to the segment itself (`segment_cycle`).
+   * @default none
+   */
+  references?: (step: StepDefinition) => Array<{ path: string; segmentId: string; version?: string }>;
+  /**
+   * Extra semantic checks on a step of this type; return problems as
+   * `[relativePath, message]`, or `[relativePath, message, code]` to give the problem a
+   * code of its own (e.g. `unknown_route`).
+   * @default problems carry the code `invalid_step`
+   */
+  validate?: (step: StepDefinition) => Array<[path: string, message: string, code?: string]>;
   /**
    * Retry policy for a step of this type that sets no `retry` of its own (e.g. `action`
    * steps take their action's `retry_count`). Retries are durable timers either way.

@@ -3,6 +3,8 @@ import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { RunRecord, StepStateRecord } from '../store/types.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { TypedWorktrailEvent, WorktrailEventData } from '../worktrail/event-types.js';
+import type { RunDriver } from './run-driver.js';
+import type { Transaction } from './transaction.js';
 import { type CallScope } from './types.js';
 
 import { EngineWorker } from './worker.js';
@@ -78,6 +80,7 @@ export abstract class EngineCommands extends EngineWorker {
       }
       tx.run.pausedFrom = tx.run.status;
       moveRun(tx.run, 'paused');
+      this.controlChildren(driver, tx, 'pause');
       tx.emit('run.paused', undefined, { actor: actor.subject });
       tx.audit.push({
         tenantId,
@@ -93,7 +96,7 @@ export abstract class EngineCommands extends EngineWorker {
 
   async resumeRun(runId: string, scope?: CallScope): Promise<RunRecord> {
     const { tenantId, actor } = this.scope(scope);
-    await this.withRun(tenantId, runId, (_driver, tx) => {
+    await this.withRun(tenantId, runId, (driver, tx) => {
       if (tx.run.status !== 'paused') {
         throw new LlmteamError(
           'LLMT_E_RUN_STATE',
@@ -102,6 +105,7 @@ export abstract class EngineCommands extends EngineWorker {
       }
       moveRun(tx.run, 'running');
       tx.run.pausedFrom = undefined;
+      this.controlChildren(driver, tx, 'resume');
       tx.emit('run.resumed', undefined, { actor: actor.subject });
       tx.audit.push({
         tenantId,
@@ -112,6 +116,15 @@ export abstract class EngineCommands extends EngineWorker {
       });
     });
     return this.mustGetRun(tenantId, runId);
+  }
+
+  /** Passes a pause or resume on to the child runs the run's waiting steps wait on. */
+  private controlChildren(driver: RunDriver, tx: Transaction, command: 'pause' | 'resume'): void {
+    for (const stepId of driver.graph.steps.keys()) {
+      const rec = driver.step(tx, stepId);
+      if (rec.status === 'waiting' && rec.suspension?.children?.length)
+        this.childRuns.control(tx, stepId, rec.suspension.children, command);
+    }
   }
 
   async resumeStep(runId: string, stepId: string, data: unknown, scope?: CallScope): Promise<RunRecord> {

@@ -20,6 +20,7 @@ import type { RunRecord, Store } from '../store/types.js';
 import { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
+import { type ChildRunHost, ChildRunLinks } from './child-runs.js';
 import { EventStream } from './event-stream.js';
 import type { InteractionPort, InteractionPortFactory } from './interaction-port.js';
 import type { EngineInternals } from './internals.js';
@@ -62,6 +63,7 @@ export abstract class EngineServices {
   protected readonly releasing = new Map<string, Promise<void>>();
   protected readonly graphs = new Map<string, SegmentGraph>();
   protected readonly stream: EventStream;
+  readonly childRuns: ChildRunLinks;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -118,6 +120,8 @@ export abstract class EngineServices {
       );
     }
     this.stream = new EventStream(this.store);
+    // The host's run commands live on the concrete engine, a subclass of this one.
+    this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
     this.interactions = interactions({
       store: this.store,
       clock: this.clock,
@@ -132,6 +136,11 @@ export abstract class EngineServices {
   }
 
   // ---- EngineInternals ----
+
+  /** How long a child's notification waits when its parent step is still busy. */
+  get retryMs(): number {
+    return this.pollIntervalMs;
+  }
 
   random(): number {
     return this.randomFn();
@@ -197,6 +206,7 @@ export abstract class EngineServices {
       actions: this.actions,
       fetch: (input, init) => globalThis.fetch(input, init),
       interactions: this.interactions,
+      children: this.childRuns,
       grants: this.options.permissions ?? {},
       telemetry: this.telemetry,
     };

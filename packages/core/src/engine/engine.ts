@@ -2,10 +2,13 @@ import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js
 import type { StepTimerHandler } from '../catalog/step-hooks.js';
 import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
 import { isTerminalRun } from '../lifecycle/run-state.js';
+import { checkSegmentReferences } from '../segment/references.js';
+import type { SegmentDefinition } from '../segment/types.js';
 import { type ValidationResult, validateSegment } from '../segment/validate.js';
 import type {
   AuditRecord,
   InteractionRecord,
+  ParentLink,
   RunRecord,
   SegmentRecord,
   WorktrailEvent,
@@ -15,6 +18,7 @@ import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { coalesce } from '../util/coalesce.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { WorktrailEventType } from '../worktrail/event-types.js';
+import { MAX_CHILD_DEPTH } from './child-runs.js';
 import type { EngineInternals } from './internals.js';
 import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import {
@@ -66,6 +70,11 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     const result = this.validate(segment);
     if (!result.valid) throw new SegmentValidationError(result.problems);
     const def = result.segment!;
+    const references = await checkSegmentReferences(def, this.catalog, async (id, version) => {
+      const found = await this.store.getSegment(tenantId, id, version);
+      return found?.definition as SegmentDefinition | undefined;
+    });
+    if (references.length) throw new SegmentValidationError(references);
     // A stored version is what its runs execute: it is never replaced by other content.
     // The same content again is a no-op; new content without a version gets one of its own.
     let version = def.version ?? '1.0.0';
@@ -98,7 +107,11 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
 
   // ---- runs ----
 
-  async startRun(options: StartRunOptions): Promise<RunRecord> {
+  /**
+   * Starts a run; `parent` links it as the child run of a step (see `ctx.children`), which
+   * its end is reported to.
+   */
+  async startRun(options: StartRunOptions, parent?: ParentLink): Promise<RunRecord> {
     await this.ready();
     const { tenantId, actor } = this.scope(options);
     if (options.idempotencyKey) {
@@ -135,6 +148,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       version: 1,
       lastSeq: 1,
       idempotencyKey: options.idempotencyKey,
+      ...(parent ? { parent } : {}),
       stepsCompleted: 0,
       trace,
       createdAt: now,
@@ -144,7 +158,9 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       await this.createRun(
         run,
         [],
-        { actor: actor.subject },
+        parent
+          ? { actor: actor.subject, parent_run_id: parent.runId, parent_step_id: parent.stepId }
+          : { actor: actor.subject },
         {
           action: 'run.created',
           actor: actor.subject,
@@ -221,6 +237,11 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     await this.ready();
     const { tenantId } = this.scope(scope);
     await this.mustGetRun(tenantId, runId);
+    return this.waitingOnRun(tenantId, runId, 0);
+  }
+
+  /** What a run waits on, with what its child runs wait on (their requests included). */
+  private async waitingOnRun(tenantId: string, runId: string, depth: number): Promise<WaitingOn> {
     const [interactions, timers, steps] = await Promise.all([
       this.store.listInteractions(tenantId, {
         runId,
@@ -229,10 +250,23 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       this.store.listTimers(tenantId, runId),
       this.store.getSteps(tenantId, runId),
     ]);
+    const children: WaitingOn['children'] = [];
+    for (const step of steps) {
+      if (step.status !== 'waiting' || depth >= MAX_CHILD_DEPTH) continue;
+      for (const childId of step.suspension?.children ?? []) {
+        const child = await this.store.getRun(tenantId, childId);
+        if (!child || isTerminalRun(child.status)) continue;
+        const waiting = await this.waitingOnRun(tenantId, childId, depth + 1);
+        children.push({ stepId: step.stepId, run: child, waitingOn: waiting });
+        // A person asked inside a child is what the parent waits on too.
+        interactions.push(...waiting.interactions);
+      }
+    }
     return {
       interactions,
       timers: timers.sort((a, b) => (a.dueAt < b.dueAt ? -1 : 1)),
       actions: steps.filter((s) => s.status === 'waiting' && s.suspension?.kind === 'action'),
+      children,
     };
   }
 

@@ -7,6 +7,7 @@ import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';
 import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { ChildRunLinks } from './child-runs.js';
 import type { RunDriver } from './run-driver.js';
 import type { StepContextImpl } from './step-context.js';
 
@@ -22,6 +23,8 @@ export interface EngineInternals {
   /** Set by `stop()`: outcomes still commit, but no step starts (the next claimer starts them). */
   readonly stopping: boolean;
   readonly snapshotOnError: boolean;
+  /** Links between runs and the child runs their steps start. */
+  readonly childRuns: ChildRunLinks;
   readonly telemetry: EngineTelemetry;
   random(): number;
   nowIso(): string;

@@ -118,6 +118,9 @@ export class RunDriver extends RunProgress {
   /** Commits a transaction and applies it to the in-memory state, then launches steps. */
   private async commit(tx: Transaction): Promise<void> {
     if (tx.empty && tx.launches.length === 0) return;
+    // A child run that ends tells its parent step, through an outbox timer of this commit.
+    if (tx.run.parent && isTerminalRun(tx.run.status) && !isTerminalRun(this.run.status))
+      this.services.childRuns.onRunEnd(tx);
     const now = this.services.nowIso();
     const expectedVersion = this.run.version;
     // tx.run is the transaction's own copy: it becomes the committed header as it is.
@@ -187,6 +190,8 @@ export class RunDriver extends RunProgress {
       const rec = this.step(tx, stepId);
       if (SETTLED.has(rec.status)) continue;
       if (rec.status !== 'pending') await this.closeStep(tx, stepId, reason);
+      if (rec.suspension?.children?.length)
+        this.services.childRuns.control(tx, stepId, rec.suspension.children, 'cancel');
       if (rec.status === 'running')
         tx.aborts.push({ stepId, reason: new LlmteamError(reason.code, reason.message) });
       this.setStep(tx, { ...this.step(tx, stepId), status: 'cancelled', finishedAt: this.services.nowIso() });
@@ -306,6 +311,7 @@ export class RunDriver extends RunProgress {
       // Action calls are audited in the commit that records what the step made of them.
       for (const e of outcome.actions?.events ?? []) tx.emitDraft(e, stepId);
       for (const a of outcome.actions?.audit ?? []) tx.audit.push(a);
+      for (const e of outcome.events ?? []) tx.emitDraft(e, stepId);
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, rec, outcome.outputs);
         if (!bad) return this.completeStep(tx, rec, outcome.outputs);
@@ -319,6 +325,7 @@ export class RunDriver extends RunProgress {
           kind: options.kind ?? 'action',
           payload,
           resumes: rec.suspension?.resumes ?? 0,
+          ...(options.children?.length ? { children: [...options.children] } : {}),
         };
         this.setStep(tx, { ...rec, status: 'waiting', suspension });
         tx.emit('step.suspended', stepId, { kind: suspension.kind });
@@ -329,6 +336,11 @@ export class RunDriver extends RunProgress {
           tx.timersAdd.push({ ...t, timerId: t.timerId ?? this.services.ids('tmr'), ...own });
         for (const e of options.events ?? []) tx.emitDraft(e, stepId);
         if (options.afterCommit) tx.after.push(options.afterCommit);
+        // A child that ended while the handler still ran is heard now, not at the next poll.
+        if (suspension.children) {
+          const children = suspension.children;
+          tx.after.push(() => void this.services.childRuns.recheck(this.tenantId, children));
+        }
         return;
       }
       if (outcome.timedOut)

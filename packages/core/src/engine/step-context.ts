@@ -3,6 +3,7 @@ import type { ActionRegistry } from '../actions/action-registry.js';
 import { type ActionCommitRecords, StepActionsImpl } from '../actions/step-actions.js';
 import type {
   CheckpointOptions,
+  ChildRuns,
   Logger,
   RuntimeResources,
   SecretsProvider,
@@ -18,6 +19,7 @@ import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { formatTraceparent } from '../telemetry/trace-context.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import { SuspendSignal } from './suspend-signal.js';
 
 /** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
@@ -75,6 +77,8 @@ export interface ContextServices {
   interactions: {
     request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
   };
+  /** Child runs of steps (`ctx.children`). */
+  children: { forStep(step: StepContextImpl): ChildRuns };
   /** Deployment grants by step type. */
   grants?: Record<string, PermissionGrant>;
   telemetry: EngineTelemetry;
@@ -201,6 +205,27 @@ export class StepContextImpl implements StepContext {
 
   newId(prefix?: string): string {
     return this.services.ids(prefix);
+  }
+
+  private childRuns?: ChildRuns;
+  get children(): ChildRuns {
+    this.childRuns ??= this.services.children.forStep(this);
+    return this.childRuns;
+  }
+
+  private emitted?: WorktrailEventDraft[];
+  emit<K extends WorktrailEventType>(type: K, data: WorktrailEventMap[K]): void {
+    if (typeof type !== 'string' || !type) {
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'ctx.emit: `type` must be a non-empty event type');
+    }
+    this.emitted ??= [];
+    this.emitted.push({ type, data } as WorktrailEventDraft);
+  }
+  /** Events the handler emitted since the last call, for the commit of its outcome. */
+  takeEvents(): WorktrailEventDraft[] | undefined {
+    const events = this.emitted;
+    this.emitted = undefined;
+    return events;
   }
 
   readonly http = async (target: string | URL, init?: RequestInit): Promise<Response> => {

@@ -4,6 +4,7 @@ import { StepError } from '../errors.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { Clock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { StepContextImpl } from './step-context.js';
 import { SuspendSignal } from './suspend-signal.js';
 
@@ -12,7 +13,11 @@ export type Outcome = (
   | { kind: 'ok'; outputs: Record<string, unknown> }
   | { kind: 'error'; error: unknown; timedOut?: boolean }
   | { kind: 'suspend'; signal: SuspendSignal }
-) & { actions?: ActionCommitRecords };
+) & {
+  actions?: ActionCommitRecords;
+  /** Events the handler emitted with `ctx.emit`, appended in the outcome's commit. */
+  events?: WorktrailEventDraft[];
+};
 
 /** A handler in flight in this process. */
 export interface InFlight {
@@ -40,6 +45,7 @@ export function runHandler(
       settled = true;
       if (timer !== undefined) clock.clearTimeout(timer);
       outcome.actions = ctx.takeActionRecords();
+      outcome.events = ctx.takeEvents();
       resolve(outcome);
     };
     flight.abort = (reason) => {

@@ -138,6 +138,11 @@ export interface WaitingOn {
   timers: TimerRecord[];
   /** Steps suspended on something other than a person. */
   actions: StepStateRecord[];
+  /**
+   * Unfinished child runs the run's waiting steps wait on, each with what it waits on
+   * itself; their open requests are listed in `interactions` too.
+   */
+  children: Array<{ stepId: string; run: RunRecord; waitingOn: WaitingOn }>;
 }
 
 /** Options of `engine.startRun`: a stored segment (or an inline definition), the input and an idempotency key. */

@@ -243,6 +243,7 @@ export abstract class EngineWorker extends EngineServices {
   }
 
   protected async fireTimer(timer: TimerRecord): Promise<void> {
+    if (await this.childRuns.fire(timer)) return;
     let first = true;
     try {
       await this.withRun(timer.tenantId, timer.runId, async (driver, tx) => {

@@ -64,7 +64,8 @@ export function checkSteps(
         }
       });
     }
-    for (const [rel, message] of type.validate?.(step) ?? []) add(`${path}${rel}`, 'invalid_step', message);
+    for (const [rel, message, code] of type.validate?.(step) ?? [])
+      add(`${path}${rel}`, code ?? 'invalid_step', message);
   });
   return ids;
 }

@@ -71,6 +71,8 @@ export interface RunRecord {
   idempotencyKey?: string;
   /** Snapshot this run was forked from, if any. */
   forkedFrom?: string;
+  /** The step that started this run as a child (`ctx.children.start`), if any. */
+  parent?: ParentLink;
   /** Status to return to on resume (set while paused). */
   pausedFrom?: RunStatus;
   /** Number of step completions, used for "snapshot every N steps". */
@@ -83,6 +85,14 @@ export interface RunRecord {
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
+}
+
+/** Where a child run belongs: the run and step that started it. */
+export interface ParentLink {
+  runId: string;
+  stepId: string;
+  /** Nesting depth: 1 for a child of a top-level run. */
+  depth: number;
 }
 
 /** Durable suspension of a step, written by `ctx.suspend`. */
@@ -99,6 +109,11 @@ export interface Suspension {
   pending?: boolean;
   /** Number of times the step has been resumed so far. */
   resumes: number;
+  /**
+   * Child runs the step waits on (`SuspendOptions.children`): the engine cancels, pauses
+   * and resumes them with the step's run and lists what they wait on in `waitingOn`.
+   */
+  children?: string[];
 }
 
 /** State of one step of a run. */

@@ -83,6 +83,10 @@ export interface WorktrailEventMap {
     forked_from?: string;
     /** Run the forked snapshot belongs to. */
     source_run?: string;
+    /** A child run: the run whose step started it. */
+    parent_run_id?: string;
+    /** A child run: the step that started it. */
+    parent_step_id?: string;
   };
   /** A worker picked the run up; `recovered` after a restart found it pending. */
   'run.started': { input?: boolean; forked_from?: string; recovered?: boolean };
@@ -175,6 +179,21 @@ export interface WorktrailEventMap {
   'tool.call.completed': ToolCallData;
   /** An agent's tool call failed; the model is told why. */
   'tool.call.failed': ToolCallData;
+  /** A `router` step chose its route: the port taken, why, and the routes it had. */
+  'router.decided': {
+    route: string;
+    reason: string;
+    mode: 'rules' | 'llm';
+    /** Rules mode: index of the matching route. */
+    rule?: number;
+    /** No rule matched (or the model named no declared route): the default was taken. */
+    defaulted?: boolean;
+    routes: string[];
+  };
+  /** A step started a child run (a `segment` step) and waits for it. */
+  'child_run.started': { child_run_id: string; segment_id: string; version: string };
+  /** A child run the step waited on ended; the step finishes (or fails) in this commit. */
+  'child_run.finished': { child_run_id: string; segment_id: string; version: string; status: RunStatus };
 }
 
 /** The `data` of `tool.call.completed` and `tool.call.failed`. */

@@ -1,6 +1,8 @@
 import { createActionStepType } from '../../actions/action-step-type.js';
 import { createHumanTaskStepType } from '../../human/human-task.js';
 import { createLlmAgentStepType } from '../../llm/llm-agent-step-type.js';
+import { createRouterStepType } from '../../orchestration/router-step-type.js';
+import { createSegmentStepType } from '../../orchestration/segment-step-type.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
 import { ExpressionCache } from './expression.js';
@@ -127,6 +129,8 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       },
     }),
     createLlmAgentStepType(expressions),
+    createRouterStepType(expressions),
+    createSegmentStepType(expressions),
     createHttpActionStepType(),
     createActionStepType(),
     createHumanTaskStepType(),

@@ -1,0 +1,20 @@
+import { describe, expect, test } from 'vitest';
+import { eventSummary } from './format.js';
+
+describe('timeline summaries', () => {
+  test('a router decision shows the route taken and why', () => {
+    expect(
+      eventSummary({ type: 'router.decided', data: { route: 'billing', reason: 'asks for a refund' } }),
+    ).toBe('-> billing: asks for a refund');
+    expect(eventSummary({ type: 'step.completed', data: { ports: ['output'] } })).toBe('');
+  });
+
+  test('a child run shows its segment, id and end status', () => {
+    expect(
+      eventSummary({
+        type: 'child_run.finished',
+        data: { segment_id: 'kyc', child_run_id: 'run_1', status: 'completed' },
+      }),
+    ).toBe('kyc run_1 completed');
+  });
+});
