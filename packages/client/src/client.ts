@@ -70,6 +70,11 @@ export interface LlmteamClient {
     runId?: string;
   }): Promise<Interaction[]>;
   approve(requestId: string, comment?: string): Promise<Interaction>;
+  /**
+   * Approves an edited version of a `review` (e.g. a tool call's changed arguments),
+   * checked against the request's `inputSchema`.
+   */
+  approveWithEdits(requestId: string, edits: Json, comment?: string): Promise<Interaction>;
   reject(requestId: string, reason?: string): Promise<Interaction>;
   requestChanges(requestId: string, feedback: string): Promise<Interaction>;
   /** Answers a choice, input, review, task or chat request; `comment` is kept with the answer. */
@@ -217,6 +222,14 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
       (await request<{ interactions: Interaction[] }>(ops.INTERACTIONS, args)).interactions,
     approve: async (requestId, comment) =>
       (await request<{ approve: Interaction }>(ops.APPROVE, { requestId, comment })).approve,
+    approveWithEdits: async (requestId, edits, comment) =>
+      (
+        await request<{ approveWithEdits: Interaction }>(ops.APPROVE_WITH_EDITS, {
+          requestId,
+          edits,
+          comment,
+        })
+      ).approveWithEdits,
     reject: async (requestId, reason) =>
       (await request<{ reject: Interaction }>(ops.REJECT, { requestId, reason })).reject,
     requestChanges: async (requestId, feedback) =>

@@ -20,6 +20,7 @@ export const CANCEL_RUN = `mutation CancelRun($id: ID!, $reason: String) { cance
 export const PAUSE_RUN = `mutation PauseRun($id: ID!) { pauseRun(id: $id) { ${RUN_SUMMARY_FIELDS} } }`;
 export const RESUME_RUN = `mutation ResumeRun($id: ID!) { resumeRun(id: $id) { ${RUN_SUMMARY_FIELDS} } }`;
 export const APPROVE = `mutation Approve($requestId: ID!, $comment: String) { approve(requestId: $requestId, comment: $comment) { ${INTERACTION_FIELDS} } }`;
+export const APPROVE_WITH_EDITS = `mutation ApproveWithEdits($requestId: ID!, $edits: JSON!, $comment: String) { approveWithEdits(requestId: $requestId, edits: $edits, comment: $comment) { ${INTERACTION_FIELDS} } }`;
 export const REJECT = `mutation Reject($requestId: ID!, $reason: String) { reject(requestId: $requestId, reason: $reason) { ${INTERACTION_FIELDS} } }`;
 export const REQUEST_CHANGES = `mutation RequestChanges($requestId: ID!, $feedback: String!) { requestChanges(requestId: $requestId, feedback: $feedback) { ${INTERACTION_FIELDS} } }`;
 export const RESPOND = `mutation Respond($requestId: ID!, $response: JSON!, $comment: String) { respond(requestId: $requestId, response: $response, comment: $comment) { ${INTERACTION_FIELDS} } }`;

@@ -92,6 +92,8 @@ export const ERROR_CODES = {
   LLMT_E_AGENT_MAX_TURNS: 'An `llm_agent` step made `max_turns` model calls without a final answer.',
   LLMT_E_AGENT_OUTPUT:
     'The final answer does not fit `output_schema` after the repair turn; `details.raw` holds the last raw output.',
+  LLMT_E_AGENT_APPROVAL_TIMEOUT:
+    'A tool approval with `on_timeout: "fail"` was not given before its deadline; the call did not run.',
   LLMT_E_AGENT_CONVERSATION_TOO_LARGE:
     "An agent's conversation grew over the size limit; the message names the limit.",
   LLMT_E_TOKEN_BUDGET:

@@ -79,6 +79,7 @@ export {
   xesEvent,
 } from './export/xes-writer.js';
 export { mayAnswer, parseAssignees } from './human/assignees.js';
+export type { OpenRequestsPayload } from './human/interaction-desk.js';
 export {
   APPROVAL_SEGMENT_ID,
   type ApprovalDecision,
@@ -87,10 +88,26 @@ export {
   type RequiresApprovalOptions,
   requiresApproval,
 } from './human/requires-approval.js';
-export type { HumanOutcome, HumanRequestOptions } from './human/types.js';
+export type { DraftRequest, HumanOutcome, HumanRequestOptions } from './human/types.js';
 export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-response.js';
 export { isTerminalRun, moveRun, RUN_TRANSITIONS, STEP_TRANSITIONS } from './lifecycle/run-state.js';
+export type {
+  AgentApprovalResume,
+  AgentApprovalSuspension,
+  ToolApprovalDecision,
+} from './llm/agent-state.js';
+export {
+  LLM_AGENT_DEFAULTS,
+  type LlmAgentConfig,
+  type LlmAgentTool,
+  llmAgentConfigSchema,
+} from './llm/llm-agent-config.js';
 export * from './llm/llm-error.js';
+export {
+  type ApprovalPolicy,
+  type LlmAgentToolApproval,
+  TOOL_APPROVAL_TIMER,
+} from './llm/tool-approvals.js';
 export * from './llm/types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';

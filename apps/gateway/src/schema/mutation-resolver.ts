@@ -70,6 +70,19 @@ export class MutationResolver {
     return answer(ctx, requestId, { action: 'approve', ...(comment ? { comment } : {}) });
   }
 
+  @Mutation(() => Interaction, {
+    description:
+      "Approves an edited version of a review: e.g. a tool call's changed arguments, which must fit the request's inputSchema",
+  })
+  async approveWithEdits(
+    @Ctx() ctx: GatewayContext,
+    @Arg('requestId', () => ID) requestId: string,
+    @Arg('edits', () => JSONResolver) edits: unknown,
+    @Arg('comment', () => String, { nullable: true }) comment?: string,
+  ): Promise<Interaction> {
+    return answer(ctx, requestId, { action: 'approve', value: edits, ...(comment ? { comment } : {}) });
+  }
+
   @Mutation(() => Interaction)
   async reject(
     @Ctx() ctx: GatewayContext,

@@ -1,7 +1,7 @@
 import type { Context, Tracer } from '@opentelemetry/api';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepActions } from '../actions/step-actions.js';
-import type { HumanOutcome, HumanRequestOptions } from '../human/types.js';
+import type { DraftRequest, HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { LlmProvider } from '../llm/types.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
 import type { InteractionRecord, RunRecord, TimerRecord } from '../store/types.js';
@@ -228,6 +228,15 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   requestApproval(options: HumanRequestOptions): Promise<HumanOutcome>;
   /** Asks a person for input (validated against `options.inputSchema`); see {@link StepContext.requestApproval}. */
   requestInput(options: HumanRequestOptions): Promise<HumanOutcome>;
+  /**
+   * Prepares several requests at once, answered in any order, for a step that keeps track
+   * of them itself: returns the interactions, their timers (deadline, SLA, escalation,
+   * auto-approve), events and notifications as options for {@link StepContext.suspend}.
+   * Suspend with `{ interactionIds: [...] }` in the payload and each closing answer reaches
+   * the step type's `onSignal` (in the answer's commit) as a {@link HumanOutcome}.
+   * E.g. `ctx.suspend({ interactionIds }, ctx.draftRequests(requests))`.
+   */
+  draftRequests(requests: DraftRequest[]): SuspendOptions;
 }
 
 /** Where one step attempt sits in its run's trace (see {@link StepContext.trace}). */

@@ -1,10 +1,10 @@
 import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
-import type { Logger, StepContext } from '../catalog/types.js';
+import type { Logger, StepContext, SuspendOptions } from '../catalog/types.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { InteractionRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
-import type { PersonAnswer, PersonRequest } from './step-context.js';
+import type { PersonAnswer, PersonDrafts, PersonRequest } from './step-context.js';
 import type { CallScope, ListInteractionsQuery, RespondOptions } from './types.js';
 
 /** What the engine lends the interaction desk: its services and commits bound to a step. */
@@ -34,6 +34,8 @@ export interface InteractionHost {
  */
 export interface InteractionPort {
   request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
+  /** Builds requests a step opens itself, as options for `ctx.suspend`. */
+  draft(ctx: StepContext, requests: PersonDrafts): SuspendOptions;
   respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord>;
   list(query: ListInteractionsQuery & CallScope): Promise<InteractionRecord[]>;
   /** Timer kinds the desk owns, for every step. */

@@ -24,6 +24,8 @@ import { SuspendSignal } from './suspend-signal.js';
 
 /** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
 export type PersonRequest = Parameters<StepContext['requestApproval']>[0];
+/** Requests a step opens itself, as `ctx.draftRequests` takes them. */
+export type PersonDrafts = Parameters<StepContext['draftRequests']>[0];
 /** The closing answer `ctx.requestApproval` resolves with. */
 export type PersonAnswer = Awaited<ReturnType<StepContext['requestApproval']>>;
 
@@ -76,6 +78,7 @@ export interface ContextServices {
   /** Core's interaction desk: what `ctx.requestApproval` and `ctx.requestInput` ask. */
   interactions: {
     request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
+    draft(ctx: StepContext, requests: PersonDrafts): SuspendOptions;
   };
   /** Child runs of steps (`ctx.children`). */
   children: { forStep(step: StepContextImpl): ChildRuns };
@@ -307,5 +310,9 @@ export class StepContextImpl implements StepContext {
 
   requestInput(options: PersonRequest): Promise<PersonAnswer> {
     return this.services.interactions.request(this, 'input', options);
+  }
+
+  draftRequests(requests: PersonDrafts): SuspendOptions {
+    return this.services.interactions.draft(this, requests);
   }
 }

@@ -52,6 +52,23 @@ export function checkAnswer(
       });
     }
   }
+  // A review approved with a value approves an edited version (e.g. a tool call's arguments):
+  // with an input schema, the edit must fit it.
+  if (
+    i.type === 'review' &&
+    o.action === 'approve' &&
+    o.value !== undefined &&
+    o.value !== null &&
+    i.inputSchema
+  ) {
+    const validate = validatorFor(i.inputSchema as object);
+    if (!validate(o.value)) {
+      const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(value)'} ${e.message}`);
+      throw invalid(`the edited value does not match the request's input schema: ${errors.join('; ')}`, {
+        errors,
+      });
+    }
+  }
   if (i.type === 'input' && o.action === 'respond' && i.inputSchema) {
     const validate = validatorFor(i.inputSchema as object);
     if (!validate(o.value)) {

@@ -14,12 +14,21 @@ import { checkAnswer, decideAnswer } from './answer-rules.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
 import { interactionTimers } from './interaction-timers.js';
 import { Notifier } from './notifier.js';
-import type { HumanOutcome, HumanRequestOptions } from './types.js';
+import type { DraftRequest, HumanOutcome, HumanRequestOptions } from './types.js';
 
 /** Per-step memory of answered requests, kept in the suspension payload. */
 export interface HumanPayload {
   interactionId: string;
   answers: HumanOutcome[];
+}
+
+/**
+ * What a step that opened several requests at once (`ctx.draftRequests`) keeps in its
+ * suspension payload: each closing answer to one of them is delivered to the step as a
+ * signal (its type's `onSignal`), in the answer's commit.
+ */
+export interface OpenRequestsPayload {
+  interactionIds: string[];
 }
 
 /** Answers replayed to one handler invocation, and how many requests it made so far. */
@@ -93,8 +102,6 @@ export class InteractionDesk implements InteractionPort {
     const index = state.index++;
     if (state.answers[index]) return state.answers[index];
 
-    const now = ctx.clock.now();
-    const iso = (ms: number) => new Date(now + ms).toISOString();
     const interactionId = ctx.newId('int');
     // The parent is the answer before this one in the same invocation, or (first request of a
     // revision) the step's latest request; a first pass has none, so it reads nothing.
@@ -113,87 +120,112 @@ export class InteractionDesk implements InteractionPort {
       : ctx.iteration > 0
         ? await this.previousOf(ctx.tenantId, ctx.runId, ctx.stepId)
         : undefined;
-    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
+    const suspend = this.draft(ctx, [{ ...options, type, interactionId }], previous);
+    return ctx.suspend({ interactionId, answers: [...state.answers] } satisfies HumanPayload, suspend);
+  }
+
+  /**
+   * Builds requests a step opens itself (`ctx.draftRequests`): the interaction records, their
+   * timers (deadline, SLA, auto-approve), `interaction.requested` events and the
+   * notification, as options for `ctx.suspend`.
+   */
+  draft(
+    ctx: StepContext,
+    requests: DraftRequest[],
+    previous?: Pick<InteractionRecord, 'interactionId' | 'outcome'>,
+  ): SuspendOptions {
+    const now = ctx.clock.now();
+    const iso = (ms: number) => new Date(now + ms).toISOString();
+    const interactions: InteractionRecord[] = [];
     const timers: TimerRecord[] = [];
-    const addTimer = (kind: string, ms: number) => {
-      timers.push({
-        timerId: ctx.newId('tmr'),
+    const events: NonNullable<SuspendOptions['events']> = [];
+    for (const options of requests) {
+      const type = options.type ?? 'approval';
+      const interactionId = options.interactionId ?? ctx.newId('int');
+      const own: TimerRecord[] = [];
+      const addTimer = (kind: string, ms: number) => {
+        own.push({
+          timerId: ctx.newId('tmr'),
+          tenantId: ctx.tenantId,
+          runId: ctx.runId,
+          stepId: ctx.stepId,
+          kind,
+          dueAt: iso(ms),
+          payload: { interactionId },
+        });
+      };
+      const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
+      if (timeoutMs !== undefined) addTimer('interaction.timeout', timeoutMs);
+      const slaWarningMs =
+        options.sla_warning === undefined ? undefined : parseDuration(options.sla_warning, 'sla_warning');
+      const slaBreachMs =
+        options.sla_breach === undefined ? undefined : parseDuration(options.sla_breach, 'sla_breach');
+      if (slaWarningMs !== undefined) addTimer('interaction.sla_warning', slaWarningMs);
+      if (slaBreachMs !== undefined) addTimer('interaction.sla_breach', slaBreachMs);
+      if (options.auto_approve_after !== undefined)
+        addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
+      const revision = ctx.iteration;
+      const interaction: InteractionRecord = {
+        interactionId,
         tenantId: ctx.tenantId,
         runId: ctx.runId,
         stepId: ctx.stepId,
-        kind,
-        dueAt: iso(ms),
-        payload: { interactionId },
-      });
-    };
-    if (timeoutMs !== undefined) addTimer('interaction.timeout', timeoutMs);
-    const slaWarningMs =
-      options.sla_warning === undefined ? undefined : parseDuration(options.sla_warning, 'sla_warning');
-    const slaBreachMs =
-      options.sla_breach === undefined ? undefined : parseDuration(options.sla_breach, 'sla_breach');
-    if (slaWarningMs !== undefined) addTimer('interaction.sla_warning', slaWarningMs);
-    if (slaBreachMs !== undefined) addTimer('interaction.sla_breach', slaBreachMs);
-    if (options.auto_approve_after !== undefined)
-      addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
-    const revision = ctx.iteration;
-    const interaction: InteractionRecord = {
-      interactionId,
-      tenantId: ctx.tenantId,
-      runId: ctx.runId,
-      stepId: ctx.stepId,
-      type,
-      status: 'pending',
-      priority: options.priority ?? 'normal',
-      title: options.title,
-      description: options.description,
-      assignees: assigneesOf(options),
-      options: options.options,
-      inputSchema: options.inputSchema,
-      escalationLevel: 0,
-      revision,
-      parentId: previous?.interactionId,
-      previousFeedback:
-        previous?.outcome?.action === 'request_changes'
-          ? String(previous.outcome.comment ?? previous.outcome.value ?? '')
-          : undefined,
-      responses: [],
-      deadline: timeoutMs === undefined ? undefined : iso(timeoutMs),
-      slaWarningAt: slaWarningMs === undefined ? undefined : iso(slaWarningMs),
-      slaBreachAt: slaBreachMs === undefined ? undefined : iso(slaBreachMs),
-      settings: {
-        timerIds: timers.map((t) => t.timerId),
-        timeoutMs,
-        onTimeout: options.on_timeout ?? (options.escalation_chain?.length ? 'escalate' : undefined),
-        escalationChain: options.escalation_chain ?? [],
-        requiredApprovers: options.required_approvers,
-        maxRevisions: options.max_revisions,
-        context: options.context,
-      },
-      createdAt: new Date(now).toISOString(),
-      updatedAt: new Date(now).toISOString(),
-    };
-    const suspend: SuspendOptions = {
-      kind: 'human',
-      interactions: [interaction],
-      timers,
-      events: [
-        {
-          type: 'interaction.requested',
-          data: {
-            interaction_id: interactionId,
-            type,
-            priority: interaction.priority,
-            assignees: interaction.assignees,
-            revision,
-            parent_id: interaction.parentId,
-            previous_feedback: interaction.previousFeedback,
-            deadline: interaction.deadline,
-          },
+        type,
+        status: 'pending',
+        priority: options.priority ?? 'normal',
+        title: options.title,
+        description: options.description,
+        assignees: assigneesOf(options),
+        options: options.options,
+        inputSchema: options.inputSchema,
+        escalationLevel: 0,
+        revision,
+        parentId: previous?.interactionId,
+        previousFeedback:
+          previous?.outcome?.action === 'request_changes'
+            ? String(previous.outcome.comment ?? previous.outcome.value ?? '')
+            : undefined,
+        responses: [],
+        deadline: timeoutMs === undefined ? undefined : iso(timeoutMs),
+        slaWarningAt: slaWarningMs === undefined ? undefined : iso(slaWarningMs),
+        slaBreachAt: slaBreachMs === undefined ? undefined : iso(slaBreachMs),
+        settings: {
+          timerIds: own.map((t) => t.timerId),
+          timeoutMs,
+          onTimeout: options.on_timeout ?? (options.escalation_chain?.length ? 'escalate' : undefined),
+          escalationChain: options.escalation_chain ?? [],
+          requiredApprovers: options.required_approvers,
+          maxRevisions: options.max_revisions,
+          context: options.context,
         },
-      ],
-      afterCommit: () => void this.notify(ctx.tenantId, interaction, 'requested'),
+        createdAt: new Date(now).toISOString(),
+        updatedAt: new Date(now).toISOString(),
+      };
+      interactions.push(interaction);
+      timers.push(...own);
+      events.push({
+        type: 'interaction.requested',
+        data: {
+          interaction_id: interactionId,
+          type,
+          priority: interaction.priority,
+          assignees: interaction.assignees,
+          revision,
+          parent_id: interaction.parentId,
+          previous_feedback: interaction.previousFeedback,
+          deadline: interaction.deadline,
+        },
+      });
+    }
+    return {
+      kind: 'human',
+      interactions,
+      timers,
+      events,
+      afterCommit: () => {
+        for (const i of interactions) void this.notify(ctx.tenantId, i, 'requested');
+      },
     };
-    return ctx.suspend({ interactionId, answers: [...state.answers] } satisfies HumanPayload, suspend);
   }
 
   /** The step's latest earlier request: the parent of a revision. */
@@ -314,8 +346,13 @@ export class InteractionDesk implements InteractionPort {
     });
     if (outcome) {
       for (const id of (current.settings.timerIds as string[] | undefined) ?? []) commit.removeTimer(id);
-      const payload = commit.state.suspension?.payload as HumanPayload | undefined;
-      if (payload?.interactionId === current.interactionId) {
+      const payload = commit.state.suspension?.payload as
+        | Partial<HumanPayload & OpenRequestsPayload>
+        | undefined;
+      if (
+        payload?.interactionId === current.interactionId ||
+        (Array.isArray(payload?.interactionIds) && payload.interactionIds.includes(current.interactionId))
+      ) {
         const result: HumanOutcome = {
           interactionId: current.interactionId,
           action: outcome.action,

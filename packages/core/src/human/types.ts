@@ -52,3 +52,9 @@ export interface HumanOutcome {
   /** Every answer given (quorum approvals, chat messages). */
   responses: InteractionResponse[];
 }
+
+/** A request a step opens itself with `ctx.draftRequests`. */
+export interface DraftRequest extends HumanRequestOptions {
+  /** The request's id, e.g. one the step committed earlier. @default a fresh id */
+  interactionId?: string;
+}

@@ -1,112 +1,15 @@
 import type { ExpressionCache } from '../catalog/builtins/expression.js';
-import type { StepContext, StepTypeDefinition } from '../catalog/types.js';
+import type { StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
-import { endModelCallSpan, failSpan, startModelCallSpan, startToolSpan } from '../telemetry/genai-spans.js';
+import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
-import type { WorktrailEventDraft } from '../worktrail/event-types.js';
-import type { LlmMessage, LlmResponse, LlmToolCall, LlmToolDefinition, LlmUsage } from './types.js';
-
-/** Events an agent commits with its checkpoints. */
-type AgentEvent = WorktrailEventDraft<'model.call.completed' | 'tool.call.completed' | 'tool.call.failed'>;
-
-/** One tool of an `llm_agent` step: a named action the model may call. */
-export interface LlmAgentTool {
-  /** The action's name (gateway config, plugin or code); the model calls it by this name. */
-  action: string;
-  /** What the tool does, for the model. @default "Calls the action <name>." */
-  description?: string;
-  /** JSON Schema of the arguments object. @default { "type": "object" } */
-  parameters?: Record<string, unknown>;
-}
-
-/** The config of an `llm_agent` step (snake_case, as in segment JSON). */
-export interface LlmAgentConfig {
-  /** A registered provider's name, e.g. `openai`. */
-  provider: string;
-  model?: string;
-  system_prompt?: string;
-  /** JSONata over the inputs producing the user message. @default the input as JSON */
-  prompt?: string;
-  temperature?: number;
-  max_tokens?: number;
-  /** Model calls the step may make. @default 10 */
-  max_turns?: number;
-  /** JSON Schema the final answer must fit; the answer is then parsed. */
-  output_schema?: Record<string, unknown>;
-  /** Tokens (input + output) the step's calls may use in all. */
-  token_budget?: number;
-  tools?: LlmAgentTool[];
-}
-
-/** Defaults of {@link LlmAgentConfig}. */
-export const LLM_AGENT_DEFAULTS = {
-  max_turns: 10,
-  repair_turns: 1,
-  max_conversation_bytes: 1_000_000,
-} as const;
-
-/** The result of one tool call, as kept in the agent's state. */
-interface ToolOutcome {
-  content: string;
-  isError: boolean;
-}
-
-/** What the agent commits after each model response and each tool result. */
-interface AgentState {
-  v: 1;
-  /** Model calls whose responses are committed. */
-  turn: number;
-  messages: LlmMessage[];
-  usage: LlmUsage;
-  repairs: number;
-  /** Tool calls of the last response and the results committed so far, by call id. */
-  pending?: { calls: LlmToolCall[]; results: Record<string, ToolOutcome> };
-}
-
-const configSchema = {
-  type: 'object',
-  required: ['provider'],
-  properties: {
-    provider: { type: 'string', minLength: 1, description: 'Name of a registered LLM provider.' },
-    model: { type: 'string' },
-    system_prompt: { type: 'string' },
-    prompt: {
-      type: 'string',
-      description: 'JSONata expression producing the user message (default: the input as JSON).',
-    },
-    temperature: { type: 'number', minimum: 0, maximum: 2 },
-    max_tokens: { type: 'integer', minimum: 1 },
-    max_turns: { type: 'integer', minimum: 1 },
-    output_schema: { type: 'object' },
-    token_budget: { type: 'integer', minimum: 1 },
-    tools: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['action'],
-        properties: {
-          action: { type: 'string', minLength: 1 },
-          description: { type: 'string' },
-          parameters: { type: 'object' },
-        },
-      },
-    },
-  },
-};
-
-function agentError(
-  ctx: StepContext<LlmAgentConfig>,
-  code: string,
-  field: string,
-  message: string,
-  retryable = false,
-): StepError {
-  const text = `llm_agent step "${ctx.stepId}", ${field}: ${message}`;
-  return retryable
-    ? new StepError(text, { code })
-    : StepError.nonRetryable(text, { code, details: { step: ctx.stepId, field } });
-}
+import { agentError } from './agent-error.js';
+import type { AgentState, PendingApproval } from './agent-state.js';
+import { type AgentEvent, settleTools } from './agent-tools.js';
+import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from './llm-agent-config.js';
+import { needsApproval, toolApprovalHooks } from './tool-approvals.js';
+import type { LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
 
 const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   inputTokens: a.inputTokens + b.inputTokens,
@@ -138,7 +41,8 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
     category: 'AI',
     description:
       'A durable agent loop: asks a registered LLM provider, runs the tools it calls as named actions, and writes the final answer to `output`.',
-    configSchema,
+    configSchema: llmAgentConfigSchema,
+    ...toolApprovalHooks,
     inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
     outputs: [{ port_id: 'output' }],
     validate(step) {
@@ -159,6 +63,19 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           problems.push([path, `JSON Schema does not compile: ${(error as Error).message}`]);
         }
       }
+      (config.tools ?? []).forEach((tool, i) => {
+        const policies: Array<[string, unknown]> = [
+          [`.config.tools[${i}].requires_approval`, tool.requires_approval],
+          ...Object.entries(tool.requires_approval_by_tenant ?? {}).map(
+            ([tenant, policy]) =>
+              [`.config.tools[${i}].requires_approval_by_tenant.${tenant}`, policy] as [string, unknown],
+          ),
+        ];
+        for (const [path, policy] of policies) {
+          const error = expressions.syntaxError(policy);
+          if (error) problems.push([path, `JSONata syntax error: ${error}`]);
+        }
+      });
       const names = new Set<string>();
       (config.tools ?? []).forEach((tool, i) => {
         if (names.has(tool.action))
@@ -264,39 +181,14 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           });
         }
         if (state.pending) {
-          const { calls, results } = state.pending;
-          const turn = state.turn;
-          const current = state;
-          await Promise.all(
-            calls
-              .filter((call) => !results[call.id])
-              .map(async (call) => {
-                const key = `${ctx.runId}:${ctx.stepId}:${turn}:${call.id}`;
-                let outcome: ToolOutcome;
-                const tool = startToolSpan(ctx.trace, ctx.clock, { name: call.name, id: call.id, turn });
-                try {
-                  const result = await ctx.actions.execute(call.name, JSON.parse(call.arguments || '{}'), {
-                    idempotencyKey: key,
-                    traceContext: tool.context,
-                  });
-                  outcome = { content: JSON.stringify(result.data ?? null), isError: false };
-                  tool.span.end(ctx.clock.now());
-                } catch (error) {
-                  failSpan(tool.span, ctx.clock, error);
-                  if (isLlmteamError(error) && error.code === 'LLMT_E_STEP_CANCELLED') throw error;
-                  outcome = { content: `tool failed: ${(error as Error).message}`, isError: true };
-                }
-                results[call.id] = outcome;
-                await commit(current, [
-                  {
-                    type: outcome.isError ? 'tool.call.failed' : 'tool.call.completed',
-                    data: { turn, call_id: call.id, tool: call.name, idempotency_key: key },
-                  },
-                ]);
-              }),
-          );
-          for (const call of calls) {
-            const outcome = results[call.id] as ToolOutcome;
+          await settleTools(ctx, state, {
+            tools,
+            commit,
+            validatorOf,
+            errorsText: (validate) => ajv.errorsText(validate.errors),
+          });
+          for (const call of state.pending.calls) {
+            const outcome = state.pending.results[call.id]!;
             state.messages.push({
               role: 'tool',
               toolCallId: call.id,
@@ -380,7 +272,28 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           content: response.content,
           ...(response.toolCalls.length ? { toolCalls: response.toolCalls } : {}),
         });
-        if (response.toolCalls.length) state.pending = { calls: response.toolCalls, results: {} };
+        if (response.toolCalls.length) {
+          // Which calls need a person is decided once, with the response, and committed with it.
+          const approvals: Record<string, PendingApproval> = {};
+          for (const call of response.toolCalls) {
+            const tool = tools.find((t) => t.action === call.name)!;
+            if (
+              await needsApproval(
+                expressions,
+                tool,
+                JSON.parse(call.arguments || '{}'),
+                ctx.tenantId,
+                ctx.logger,
+              )
+            )
+              approvals[call.id] = { interactionId: ctx.newId('int') };
+          }
+          state.pending = {
+            calls: response.toolCalls,
+            results: {},
+            ...(Object.keys(approvals).length ? { approvals } : {}),
+          };
+        }
         const callEvent: AgentEvent = {
           type: 'model.call.completed',
           data: {

@@ -179,6 +179,25 @@ export interface WorktrailEventMap {
   'tool.call.completed': ToolCallData;
   /** An agent's tool call failed; the model is told why. */
   'tool.call.failed': ToolCallData;
+  /** An agent's tool call did not run (refused, changes asked, timed out); the model is told why. */
+  'tool.call.refused': ToolCallData;
+  /** An agent's tool call waits for a person: `interaction_id` is the review request. */
+  'tool.approval.requested': { turn: number; call_id: string; tool: string; interaction_id: string };
+  /**
+   * The closing answer to a tool approval was read: `action` is `approve`, `reject`,
+   * `request_changes`, `timeout` or `unreadable` (refused); `edited` when approved with edits.
+   */
+  'tool.approval.decided': {
+    turn: number;
+    call_id: string;
+    tool: string;
+    interaction_id: string;
+    action: string;
+    by: string;
+    edited: boolean;
+  };
+  /** A signal reached an agent waiting for approvals but was no answer to them; nothing changed. */
+  'tool.approval.ignored': { reason: string };
   /** A `router` step chose its route: the port taken, why, and the routes it had. */
   'router.decided': {
     route: string;

@@ -51,10 +51,11 @@ export class ExpressionCache {
   }
   private invalid = new Map<string, string>();
 
-  async evaluate(expression: string, input: unknown): Promise<unknown> {
+  /** Evaluates `expression` over `input`; `bindings` become `$name` variables. */
+  async evaluate(expression: string, input: unknown, bindings?: Record<string, unknown>): Promise<unknown> {
     const expr = this.compile(expression);
     try {
-      return await expr.evaluate(input);
+      return await expr.evaluate(input, bindings);
     } catch (cause) {
       throw StepError.nonRetryable(
         `JSONata expression ${JSON.stringify(expression)} failed: ${(cause as Error).message}`,

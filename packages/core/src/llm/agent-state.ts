@@ -1,0 +1,57 @@
+import type { LlmMessage, LlmToolCall, LlmUsage } from './types.js';
+
+/** The result of one tool call, as kept in the agent's state. */
+export interface ToolOutcome {
+  content: string;
+  isError: boolean;
+}
+
+/** A reviewer's closing answer to a tool approval, as the agent reads it. */
+export interface ToolApprovalDecision {
+  /** `approve` runs the call; anything else refuses it. */
+  action: 'approve' | 'reject' | 'request_changes' | 'timeout';
+  by: string;
+  comment?: string;
+  /** Arguments the reviewer edited before approving (a `review` approved with a value). */
+  edits?: Record<string, unknown>;
+  /** Set when the answer could not be read: the call is refused, never run. */
+  unreadable?: string;
+}
+
+/** One tool call that waits for a person. */
+export interface PendingApproval {
+  interactionId: string;
+  decision?: ToolApprovalDecision;
+}
+
+/** The tool calls of the last response and what is known of them so far, by call id. */
+export interface PendingTurn {
+  calls: LlmToolCall[];
+  results: Record<string, ToolOutcome>;
+  /** Calls that need an approval before they run. */
+  approvals?: Record<string, PendingApproval>;
+}
+
+/** What the agent commits after each model response, each decision and each tool result. */
+export interface AgentState {
+  v: 1;
+  /** Model calls whose responses are committed. */
+  turn: number;
+  messages: LlmMessage[];
+  usage: LlmUsage;
+  repairs: number;
+  pending?: PendingTurn;
+}
+
+/** The payload an agent suspends with while tool calls wait for approval. */
+export interface AgentApprovalSuspension {
+  /** The open requests (see `OpenRequestsPayload`): each closing answer signals the step. */
+  interactionIds: string[];
+  /** The turn whose calls wait. */
+  turn: number;
+}
+
+/** Resume data an agent accepts: closing answers by interaction id. */
+export interface AgentApprovalResume {
+  approvals: Record<string, ToolApprovalDecision>;
+}

@@ -1,0 +1,70 @@
+import { type LlmAgentToolApproval, toolApprovalSchema } from './tool-approvals.js';
+
+/** One tool of an `llm_agent` step: a named action the model may call. */
+export interface LlmAgentTool extends LlmAgentToolApproval {
+  /** The action's name (gateway config, plugin or code); the model calls it by this name. */
+  action: string;
+  /** What the tool does, for the model. @default "Calls the action <name>." */
+  description?: string;
+  /** JSON Schema of the arguments object (edits of an approval must fit it too). @default { "type": "object" } */
+  parameters?: Record<string, unknown>;
+}
+
+/** The config of an `llm_agent` step (snake_case, as in segment JSON). */
+export interface LlmAgentConfig {
+  /** A registered provider's name, e.g. `openai`. */
+  provider: string;
+  model?: string;
+  system_prompt?: string;
+  /** JSONata over the inputs producing the user message. @default the input as JSON */
+  prompt?: string;
+  temperature?: number;
+  max_tokens?: number;
+  /** Model calls the step may make. @default 10 */
+  max_turns?: number;
+  /** JSON Schema the final answer must fit; the answer is then parsed. */
+  output_schema?: Record<string, unknown>;
+  /** Tokens (input + output) the step's calls may use in all. */
+  token_budget?: number;
+  tools?: LlmAgentTool[];
+}
+
+/** Defaults of {@link LlmAgentConfig}. */
+export const LLM_AGENT_DEFAULTS = {
+  max_turns: 10,
+  repair_turns: 1,
+  max_conversation_bytes: 1_000_000,
+} as const;
+
+/** JSON Schema of {@link LlmAgentConfig}. */
+export const llmAgentConfigSchema = {
+  type: 'object',
+  required: ['provider'],
+  properties: {
+    provider: { type: 'string', minLength: 1, description: 'Name of a registered LLM provider.' },
+    model: { type: 'string' },
+    system_prompt: { type: 'string' },
+    prompt: {
+      type: 'string',
+      description: 'JSONata expression producing the user message (default: the input as JSON).',
+    },
+    temperature: { type: 'number', minimum: 0, maximum: 2 },
+    max_tokens: { type: 'integer', minimum: 1 },
+    max_turns: { type: 'integer', minimum: 1 },
+    output_schema: { type: 'object' },
+    token_budget: { type: 'integer', minimum: 1 },
+    tools: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['action'],
+        properties: {
+          action: { type: 'string', minLength: 1 },
+          description: { type: 'string' },
+          parameters: { type: 'object' },
+          ...toolApprovalSchema,
+        },
+      },
+    },
+  },
+};
