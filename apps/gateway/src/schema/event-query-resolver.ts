@@ -1,7 +1,7 @@
-import { encodeEventCursor, LlmteamError, queryEvents } from '@llmteam/core';
+import { encodeEventCursor, LlmteamError } from '@llmteam/core';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { requirePermission } from '../auth/permissions.js';
+import { tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { EventConnection } from './event-types.js';
 import { toEvent } from './mappers.js';
@@ -27,7 +27,7 @@ export class EventQueryResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<EventConnection> {
-    const auth = requirePermission(ctx.auth, 'read');
+    const { tenant } = tenantFor(ctx, 'read');
     const size = first ?? DEFAULT_EVENTS_QUERY_PAGE;
     if (!Number.isInteger(size) || size < 1 || size > MAX_EVENTS_QUERY_PAGE) {
       throw new LlmteamError(
@@ -35,7 +35,7 @@ export class EventQueryResolver {
         `first must be an integer from 1 to ${MAX_EVENTS_QUERY_PAGE}, got ${size}; page with after`,
       );
     }
-    const page = await queryEvents(ctx.engine.store, auth.tenantId, {
+    const page = await tenant.queryEvents({
       ...(types ? { types } : {}),
       ...(runId ? { runId } : {}),
       ...(stepId ? { stepId } : {}),

@@ -1,7 +1,6 @@
-import { processMap, processMetrics } from '@llmteam/core';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
-import { requirePermission } from '../auth/permissions.js';
+import { tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { ProcessMap, ProcessMetrics } from './process-types.js';
 
@@ -18,11 +17,8 @@ export class ProcessResolver {
     @Arg('from', () => DateTimeResolver, { nullable: true }) from?: Date,
     @Arg('to', () => DateTimeResolver, { nullable: true }) to?: Date,
   ): Promise<ProcessMap> {
-    const auth = requirePermission(ctx.auth, 'read');
-    return processMap(ctx.engine.store, {
+    return tenantFor(ctx, 'read').tenant.processMap({
       segmentId,
-      tenantId: auth.tenantId,
-      catalog: ctx.engine.catalog,
       ...(from ? { from: from.toISOString() } : {}),
       ...(to ? { to: to.toISOString() } : {}),
     });
@@ -38,11 +34,8 @@ export class ProcessResolver {
     @Arg('from', () => DateTimeResolver, { nullable: true }) from?: Date,
     @Arg('to', () => DateTimeResolver, { nullable: true }) to?: Date,
   ): Promise<ProcessMetrics> {
-    const auth = requirePermission(ctx.auth, 'read');
-    return processMetrics(ctx.engine.store, {
+    return tenantFor(ctx, 'read').tenant.processMetrics({
       segmentId,
-      tenantId: auth.tenantId,
-      catalog: ctx.engine.catalog,
       ...(from ? { from: from.toISOString() } : {}),
       ...(to ? { to: to.toISOString() } : {}),
     });

@@ -45,6 +45,17 @@ describe('engine.forTenant', () => {
     await engine.stop();
   });
 
+  test("queries and analyses its own tenant's events and runs only", async () => {
+    const { engine, acme, other, run } = await twoTenants();
+    const mine = await acme.queryEvents({ types: ['run.completed'] });
+    expect(mine.items.map((e) => [e.run_id, e.type])).toEqual([[run.runId, 'run.completed']]);
+    expect((await other.queryEvents()).items).toEqual([]);
+    expect((await acme.processMetrics({ segmentId: 'pass' })).runs).toBe(1);
+    expect((await other.processMetrics({ segmentId: 'pass' })).runs).toBe(0);
+    expect((await acme.processMap({ segmentId: 'pass' })).nodes.map((n) => n.activity)).toContain('t');
+    await engine.stop();
+  });
+
   test('revokes a key of its own tenant only, keeping the first revocation time', async () => {
     const { engine, acme, other } = await twoTenants();
     const key = {

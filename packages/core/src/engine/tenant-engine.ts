@@ -1,5 +1,13 @@
+import {
+  type ProcessMap,
+  type ProcessMetrics,
+  processMap,
+  processMetrics,
+} from '../analytics/process-analytics.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import { LlmteamError } from '../errors.js';
+import type { ProcessLogQuery } from '../export/process-log.js';
+import { type EventQuery, queryEvents } from '../store/event-query.js';
 import type {
   ApiKeyRecord,
   AuditRecord,
@@ -25,6 +33,9 @@ import type {
   StartRunOptions,
   WaitingOn,
 } from './types.js';
+
+/** A process-analytics query through a {@link TenantEngine}: the tenant and the engine's catalog are filled in. */
+export type TenantProcessQuery = Omit<ProcessLogQuery, 'tenantId' | 'catalog'>;
 
 /** An answer given through a {@link TenantEngine}: tenant and actor come from the facade. */
 export type TenantAnswer = Omit<RespondOptions, 'tenantId' | 'actor'>;
@@ -89,6 +100,13 @@ export interface TenantEngine {
   ): Promise<AsyncIterableIterator<WorktrailEvent>>;
   /** Live events of this tenant only. */
   onEvent(listener: (event: WorktrailEvent) => void, filter?: { types?: string[] }): () => void;
+  /** Stored events of this tenant across runs, filtered and paged (see `queryEvents`). */
+  queryEvents(query?: EventQuery): Promise<Page<WorktrailEvent>>;
+
+  /** Directly-follows map of the tenant's runs of a segment (see `processMap`). */
+  processMap(query: TenantProcessQuery): Promise<ProcessMap>;
+  /** Throughput, waiting, rework and SLA metrics of the tenant's runs of a segment (see `processMetrics`). */
+  processMetrics(query: TenantProcessQuery): Promise<ProcessMetrics>;
 
   getInteraction(interactionId: string): Promise<InteractionRecord | undefined>;
   listInteractions(query?: {
@@ -242,6 +260,13 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
         },
         { tenantId, ...(filter.types?.length ? { types: filter.types } : {}) },
       ),
+    queryEvents: async (query = {}) => {
+      const page = await queryEvents(store, tenantId, query);
+      return { ...page, items: page.items.filter((e) => e.tenant_id === tenantId) };
+    },
+
+    processMap: (query) => processMap(store, { ...query, tenantId, catalog: engine.catalog }),
+    processMetrics: (query) => processMetrics(store, { ...query, tenantId, catalog: engine.catalog }),
 
     getInteraction: interaction,
     listInteractions: async (query = {}) =>

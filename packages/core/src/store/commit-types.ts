@@ -1,0 +1,91 @@
+/** Snapshots, audit entries and the one atomic commit of a run transition. */
+import type { InteractionRecord, TimerRecord } from './interaction-records.js';
+import type { RunRecord, StepStateRecord, WorktrailEvent } from './run-records.js';
+
+/**
+ * Why a snapshot was taken: `manual` and `checkpoint` by a caller (a checkpoint is a
+ * restore point meant to be kept: retention sweeps leave it), the others by the engine
+ * (`auto` every N steps, on `pause`, on `error`, before a `fork`).
+ */
+export type SnapshotReason = 'manual' | 'checkpoint' | 'auto' | 'pause' | 'error' | 'fork';
+
+/** The state a snapshot captures: the run header and every step. */
+export interface SnapshotState {
+  run: RunRecord;
+  steps: StepStateRecord[];
+}
+
+/** An immutable, checksummed copy of a run's state. */
+export interface SnapshotRecord {
+  snapshotId: string;
+  tenantId: string;
+  runId: string;
+  /**
+   * The run's segment. Absent on records written before it was kept: read
+   * `state.run.segmentId` then.
+   */
+  segmentId?: string;
+  /** The run's `lastSeq` when the snapshot was taken. */
+  seq: number;
+  reason: SnapshotReason;
+  /** A caller-chosen name (`before-migration`), 1 to 200 characters. */
+  label?: string;
+  createdAt: string;
+  state: SnapshotState;
+  /** Hex SHA-256 over the canonical JSON of `state`. */
+  checksum: string;
+}
+
+/** An audit entry as the engine drafts it; the store chains it. */
+export interface AuditDraft {
+  tenantId: string;
+  action: string;
+  /** Who acted: a subject (user or service) or `system`. */
+  actor: string;
+  runId?: string;
+  target?: string;
+  data?: Record<string, unknown>;
+  timestamp: string;
+}
+
+/** An audit entry in a tenant's append-only SHA-256 hash chain. */
+export interface AuditRecord extends AuditDraft {
+  /** Gapless per tenant, starting at 1. */
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** One atomic write: everything a run transition changes. */
+export interface Commit {
+  tenantId: string;
+  runId: string;
+  /** Version the run must have now; 0 creates the run (it must not exist). */
+  expectedVersion: number;
+  /** The run's new header; `version` is `expectedVersion + 1`. */
+  run: RunRecord;
+  /** Step states to insert or replace. */
+  steps?: StepStateRecord[];
+  /** Events to append; their `seq` continue the run's `lastSeq` without gap. */
+  events?: WorktrailEvent[];
+  /** Interactions to insert or replace. */
+  interactions?: InteractionRecord[];
+  timers?: {
+    add?: TimerRecord[];
+    /** Timers to delete if they still exist. */
+    remove?: string[];
+    /**
+     * Timers this commit fires: each must still exist, or the whole commit fails with a
+     * conflict. This is what makes a timer fire once when two engines race for it.
+     */
+    consume?: string[];
+  };
+  snapshots?: SnapshotRecord[];
+  audit?: AuditDraft[];
+}
+
+/** Result of a successful commit. */
+export interface CommitResult {
+  /** Audit records as chained by the store, in commit order. */
+  audit: AuditRecord[];
+}
