@@ -5,6 +5,7 @@ import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type { SubjectDirectory } from '../directory/subject-directory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
@@ -28,6 +29,7 @@ import type {
 import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { LiveProgress } from './live-progress.js';
 import type { TenantEngine } from './tenant-engine.js';
 
 /** The tenant used when a call names none. */
@@ -77,6 +79,8 @@ export interface EngineOptions {
   leaseMs?: number;
   /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
+  /** Streamed pieces (`ctx.progress`) arriving within this many ms make one `step.progress` event. @default 50 */
+  progressCoalesceMs?: number;
   /**
    * What the deployment grants step types beyond their own declarations, by step type:
    * e.g. `{ http_action: { hosts: ['api.example.com'], secrets: ['erp_token'] } }`. The
@@ -103,6 +107,12 @@ export interface EngineOptions {
    * (addresses or CIDR ranges, e.g. `["10.20.0.0/16"]`). @default { allow: [] }
    */
   outbound?: OutboundGuardOptions;
+  /**
+   * Who belongs to which group, with their skills: what `assignment` strategies of group
+   * requests choose from (`staticDirectory([...])`, or your own lookup).
+   * @default none: a step with `assignment` fails with `LLMT_E_NO_ASSIGNEE`
+   */
+  directory?: SubjectDirectory;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
   /**
@@ -185,6 +195,12 @@ export interface EventsOptions extends CallScope {
   afterSeq?: number;
   /** Stops the iterator. */
   signal?: AbortSignal;
+  /**
+   * Also live `step.progress` events of steps streaming in this process (not stored, `seq`
+   * 0), starting with the partial output so far.
+   * @default false
+   */
+  progress?: boolean;
 }
 
 /** An answer to an interaction. */
@@ -236,6 +252,8 @@ export interface Engine {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly workerId: string;
+  /** Live, unstored progress of the steps running in this engine (`step.progress`). */
+  readonly progress: LiveProgress;
   /** Named actions: register function actions, list them, or call one outside a step. */
   readonly actions: ActionRegistry;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */

@@ -12,6 +12,7 @@ import { parseDuration } from '../util/duration.js';
 import type { InteractionAnswerAction } from '../worktrail/audit-actions.js';
 import { checkAnswer, decideAnswer } from './answer-rules.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
+import { AssignmentDesk, assignedEvent } from './assignment.js';
 import { interactionTimers } from './interaction-timers.js';
 import { Notifier } from './notifier.js';
 import type { DraftRequest, HumanOutcome, HumanRequestOptions } from './types.js';
@@ -65,7 +66,10 @@ export class InteractionDesk implements InteractionPort {
   private readonly notifier: Notifier;
   readonly timers: Record<string, StepTimerHandler>;
 
+  private readonly assignments: AssignmentDesk;
+
   constructor(readonly host: InteractionHost) {
+    this.assignments = new AssignmentDesk(host.store, host.directory);
     this.notifier = new Notifier(host);
     this.timers = interactionTimers(this);
   }
@@ -120,7 +124,11 @@ export class InteractionDesk implements InteractionPort {
       : ctx.iteration > 0
         ? await this.previousOf(ctx.tenantId, ctx.runId, ctx.stepId)
         : undefined;
-    const suspend = this.draft(ctx, [{ ...options, type, interactionId }], previous);
+    // A group request with an `assignment` goes to the member chosen now (read from the store).
+    const assigned = options.assignment
+      ? await this.assignments.apply(ctx, options.assignment, assigneesOf(options), interactionId)
+      : undefined;
+    const suspend = this.draft(ctx, [{ ...options, type, interactionId, assigned }], previous);
     return ctx.suspend({ interactionId, answers: [...state.answers] } satisfies HumanPayload, suspend);
   }
 
@@ -175,7 +183,7 @@ export class InteractionDesk implements InteractionPort {
         priority: options.priority ?? 'normal',
         title: options.title,
         description: options.description,
-        assignees: assigneesOf(options),
+        assignees: options.assigned?.assignees ?? assigneesOf(options),
         options: options.options,
         inputSchema: options.inputSchema,
         escalationLevel: 0,
@@ -197,6 +205,7 @@ export class InteractionDesk implements InteractionPort {
           requiredApprovers: options.required_approvers,
           maxRevisions: options.max_revisions,
           context: options.context,
+          ...(options.assigned?.assignment ? { assignment: options.assigned.assignment } : {}),
         },
         createdAt: new Date(now).toISOString(),
         updatedAt: new Date(now).toISOString(),
@@ -216,6 +225,8 @@ export class InteractionDesk implements InteractionPort {
           deadline: interaction.deadline,
         },
       });
+      if (options.assigned?.assignment)
+        events.push(assignedEvent(interactionId, options.assigned.assignment));
     }
     return {
       kind: 'human',
@@ -223,6 +234,9 @@ export class InteractionDesk implements InteractionPort {
       timers,
       events,
       afterCommit: () => {
+        for (const r of requests)
+          if (r.assigned?.assignment && r.interactionId)
+            this.assignments.settle(ctx.tenantId, r.assigned.assignment.group, r.interactionId);
         for (const i of interactions) void this.notify(ctx.tenantId, i, 'requested');
       },
     };

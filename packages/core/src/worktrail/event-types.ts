@@ -140,6 +140,17 @@ export interface WorktrailEventMap {
     level: number;
     assignees: { users: string[]; groups: string[] };
   };
+  /** A group request was given to one member by the step's assignment strategy. */
+  'interaction.assigned': {
+    interaction_id: string;
+    strategy: string;
+    group: string;
+    subject: string;
+    /** Open requests the member had when chosen. */
+    load: number;
+    /** Members that could be chosen. */
+    candidates: number;
+  };
   /** A request reached its SLA warning time; `breach_at` is when it breaches. */
   'interaction.sla_warning': { interaction_id: string; breach_at?: string };
   /** A request was not answered by its SLA breach time. */
@@ -175,6 +186,12 @@ export interface WorktrailEventMap {
     tool_calls: string[];
     duration_ms: number;
   };
+  /**
+   * Live, not stored (`seq` 0): a piece of a step's streamed output. `text` starts at
+   * `offset` of the partial output of model call `turn`; `reset` drops the partial so far (a
+   * retried call), `snapshot` is the partial so far for a subscriber that joined mid-stream.
+   */
+  'step.progress': { turn?: number; offset: number; text: string; reset?: boolean; snapshot?: boolean };
   /** An agent's tool call finished; its result is committed before the model sees it. */
   'tool.call.completed': ToolCallData;
   /** An agent's tool call failed; the model is told why. */
