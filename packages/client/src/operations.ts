@@ -43,3 +43,5 @@ export const SNAPSHOTS = `query Snapshots($runId: ID, $segmentId: ID, $reason: S
 export const DELETE_SNAPSHOT = `mutation DeleteSnapshot($id: ID!) { deleteSnapshot(id: $id) { ${SNAPSHOT_FIELDS} } }`;
 export const RESTORE_SNAPSHOT = `mutation RestoreSnapshot($snapshotId: ID!) { restoreSnapshot(snapshotId: $snapshotId) { ${RUN_SUMMARY_FIELDS} } }`;
 export const FORK_RUN = `mutation ForkRun($snapshotId: ID!) { forkRun(snapshotId: $snapshotId) { ${RUN_SUMMARY_FIELDS} } }`;
+const DURATION = 'count meanMs p50Ms p90Ms p95Ms p99Ms maxMs';
+export const PROCESS_MAP = `query ProcessMap($segmentId: ID!, $from: DateTime, $to: DateTime) { processMap(segmentId: $segmentId, from: $from, to: $to) { segmentId runs nodes { activity stepType count failed duration { ${DURATION} } } edges { source target count duration { ${DURATION} } } } }`;
