@@ -129,6 +129,15 @@ export {
   TOOL_APPROVAL_TIMER,
 } from './llm/tool-approvals.js';
 export * from './llm/types.js';
+export {
+  AGENT_MEMORY_DEFAULTS,
+  AgentMemory,
+  type AgentMemoryOptions,
+  type AgentMemoryScope,
+  type MemoryStats,
+} from './memory/agent-memory.js';
+export { InMemoryAgentMemory } from './memory/in-memory-agent-memory.js';
+export type { AgentMemoryStore, MemoryEntry } from './memory/memory-types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';

@@ -9,7 +9,7 @@ const schemas: string[] = [];
 afterAll(() => dropSchemas(schemas));
 
 describe.skipIf(!reachable)('PostgresStore snapshot listing', () => {
-  test('a database of schema version 2 gains segment and label columns, backfilled from the state', async () => {
+  test('a database from before the snapshot listing gains segment and label columns, backfilled from the state', async () => {
     const schema = uniqueSchema('snaplist');
     schemas.push(schema);
     const old = new PostgresStore({ url: TEST_DATABASE_URL, schema });
@@ -21,14 +21,14 @@ describe.skipIf(!reachable)('PostgresStore snapshot listing', () => {
     const client = new Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     try {
-      // Back to what version 2 created.
+      // Back to the schema version before the snapshot listing.
       for (const sql of [
         'DROP INDEX snapshots_by_time',
         'DROP INDEX snapshots_by_segment',
         'ALTER TABLE snapshots DROP COLUMN label',
         'ALTER TABLE snapshots DROP COLUMN segment_id',
-        'UPDATE llmteam_schema_version SET version = 2',
-        `DELETE FROM llmteam_migrations WHERE name = 'SnapshotListing1767398400000'`,
+        'UPDATE llmteam_schema_version SET version = version - 1',
+        `DELETE FROM llmteam_migrations WHERE name = 'SnapshotListing1767571200000'`,
       ])
         await client.query(`SET search_path TO "${schema}"; ${sql}`);
     } finally {

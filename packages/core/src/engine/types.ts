@@ -6,6 +6,7 @@ import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
+import type { AgentMemory, AgentMemoryOptions } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
@@ -113,6 +114,8 @@ export interface EngineOptions {
    * @default none: a step with `assignment` fails with `LLMT_E_NO_ASSIGNEE`
    */
   directory?: SubjectDirectory;
+  /** Limits and caching of agent memory (`engine.memory`, `ctx.memory`). @default 1,000 entries, 100 MB, 24 h per agent */
+  memory?: AgentMemoryOptions;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
   /**
@@ -243,6 +246,12 @@ export interface ListInteractionsQuery extends CallScope {
   /** Only requests this subject (or its groups) may answer. */
   assignee?: string;
   runId?: string;
+  /**
+   * The first `limit` requests in SLA order, read page by page from the store's due index
+   * (no full scan): for inboxes over many waiting runs. Open requests only.
+   * @default unlimited (every matching request, sorted in memory)
+   */
+  limit?: number;
 }
 
 /** The durable engine. */
@@ -256,6 +265,8 @@ export interface Engine {
   readonly progress: LiveProgress;
   /** Named actions: register function actions, list them, or call one outside a step. */
   readonly actions: ActionRegistry;
+  /** Agent memory per tenant and agent, in the store's `memory` role. */
+  readonly memory: AgentMemory;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */
   readonly resources: RuntimeResources;
 

@@ -6,7 +6,7 @@ import { DEFAULT_TENANT } from '../engine/types.js';
 import { LlmteamError } from '../errors.js';
 import type { NotificationReason } from '../notify/types.js';
 import type { InteractionRecord, InteractionResponse, InteractionType, TimerRecord } from '../store/types.js';
-import { CLOSED_INTERACTION_STATUSES } from '../store/types.js';
+import { CLOSED_INTERACTION_STATUSES, interactionDueKey } from '../store/types.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { parseDuration } from '../util/duration.js';
 import type { InteractionAnswerAction } from '../worktrail/audit-actions.js';
@@ -385,22 +385,36 @@ export class InteractionDesk implements InteractionPort {
 
   async list(query: ListInteractionsQuery & CallScope): Promise<InteractionRecord[]> {
     const tenantId = query.tenantId ?? DEFAULT_TENANT;
+    const mine = (i: InteractionRecord) =>
+      !query.assignee ||
+      isAssignedTo(i, query.assignee, query.actor?.subject === query.assignee ? query.actor?.groups : []);
+    if (query.limit !== undefined) {
+      // Pages in the store's SLA order until `limit` requests of the assignee are found.
+      const page: InteractionRecord[] = [];
+      const size = Math.max(100, query.limit * 2);
+      for (let after: string | undefined; page.length < query.limit; ) {
+        const batch = await this.host.store.listInteractions(tenantId, {
+          status: query.status,
+          runId: query.runId,
+          order: 'due',
+          limit: size,
+          ...(after ? { after } : {}),
+        });
+        for (const i of batch) if (page.length < query.limit && mine(i)) page.push(i);
+        if (batch.length < size) break;
+        after = interactionDueKey(batch[batch.length - 1]);
+      }
+      return page;
+    }
     const all = await this.host.store.listInteractions(tenantId, {
       status: query.status,
       runId: query.runId,
     });
-    const filtered = query.assignee
-      ? all.filter((i) =>
-          isAssignedTo(
-            i,
-            query.assignee!,
-            query.actor?.subject === query.assignee ? query.actor?.groups : [],
-          ),
-        )
-      : all;
-    const due = (i: InteractionRecord) => i.slaBreachAt ?? i.deadline ?? '9999';
-    return filtered.sort((a, b) =>
-      due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : a.createdAt < b.createdAt ? -1 : 1,
-    );
+    const filtered = all.filter(mine);
+    // The order of the store's due index, also for closed requests (which it does not hold).
+    return filtered
+      .map((i) => [interactionDueKey(i), i] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, i]) => i);
   }
 }

@@ -1,4 +1,5 @@
 /** The Store interface by role: run journal, work queue, event bus and registry. */
+import type { AgentMemoryStore } from '../memory/memory-types.js';
 import type {
   AuditDraft,
   AuditRecord,
@@ -46,6 +47,17 @@ export interface SnapshotQuery {
 export interface ListInteractionsOptions {
   status?: InteractionStatus | InteractionStatus[];
   runId?: string;
+  /**
+   * `created`: creation order. `due`: open requests only (a `status` filter narrows them),
+   * earliest SLA breach first (else deadline; requests with neither last), then creation
+   * order, as `interactionDueKey` sorts; stores answer a first page from an index.
+   * @default 'created'
+   */
+  order?: 'created' | 'due';
+  /** At most this many. @default unlimited */
+  limit?: number;
+  /** `order: 'due'` only: the page after this `interactionDueKey` (the last one of the previous page). */
+  after?: string;
 }
 
 /** Options of `Store.listEvents`: a page of one run's events after a `seq`. */
@@ -212,7 +224,13 @@ export interface Registry {
  * store (an event bus, a snapshot cache) combine with one through `composeStore`.
  * A third-party store proves itself with `@llmteam/testkit`'s store conformance suites.
  */
-export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, Registry {}
+export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, Registry {
+  /**
+   * Optional role: agent memory entries (see `AgentMemory`). A store without it serves no
+   * `engine.memory`; `@llmteam/testkit`'s `agentMemorySuite` checks one that has it.
+   */
+  readonly memory?: AgentMemoryStore;
+}
 
 /**
  * An event bus that a composed store feeds (see `composeStore`): it hands each commit's

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Schema version 3: a snapshot's segment and label as columns, for listing a segment's
+ * The next schema version: a snapshot's segment and label as columns, for listing a segment's
  * snapshots (newest first) without reading their states. Rows of older versions get
  * their segment from the state they hold.
  */
@@ -18,16 +18,16 @@ const BACKFILL: Record<'sqlite' | 'postgres', string> = {
   postgres: `UPDATE snapshots SET segment_id = (state::jsonb #>> '{run,segmentId}') WHERE segment_id IS NULL`,
 };
 
-/** Creates schema version 3. */
-export class SnapshotListing1767398400000 implements MigrationInterface {
-  name = 'SnapshotListing1767398400000';
+/** Adds the snapshot listing columns and indexes (one schema version up from the one before). */
+export class SnapshotListing1767571200000 implements MigrationInterface {
+  name = 'SnapshotListing1767571200000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const statement of SNAPSHOT_LISTING_STATEMENTS) await queryRunner.query(statement);
     const dialect = queryRunner.connection.options.type === 'postgres' ? 'postgres' : 'sqlite';
     await queryRunner.query(BACKFILL[dialect]);
     await queryRunner.query(
-      `UPDATE llmteam_schema_version SET version = 3, updated_at = '${new Date().toISOString()}' WHERE id = 1`,
+      `UPDATE llmteam_schema_version SET version = version + 1, updated_at = '${new Date().toISOString()}' WHERE id = 1`,
     );
   }
 
@@ -37,7 +37,7 @@ export class SnapshotListing1767398400000 implements MigrationInterface {
     await queryRunner.query('ALTER TABLE snapshots DROP COLUMN label');
     await queryRunner.query('ALTER TABLE snapshots DROP COLUMN segment_id');
     await queryRunner.query(
-      `UPDATE llmteam_schema_version SET version = 2, updated_at = '${new Date().toISOString()}' WHERE id = 1`,
+      `UPDATE llmteam_schema_version SET version = version - 1, updated_at = '${new Date().toISOString()}' WHERE id = 1`,
     );
   }
 }
