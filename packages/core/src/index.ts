@@ -158,6 +158,14 @@ export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
 export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';
+export {
+  checkSnapshotQuery,
+  DEFAULT_SNAPSHOT_PAGE_SIZE,
+  encodeSnapshotCursor,
+  type SnapshotCursor,
+  snapshotNewerThan,
+  snapshotSegmentId,
+} from './store/snapshot-query.js';
 export * from './store/types.js';
 export {
   DurableIdGenerator,

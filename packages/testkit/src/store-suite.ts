@@ -8,6 +8,7 @@ export { agentMemoryConformanceSuite } from './store-suite/agent-memory-suite.js
 export { eventBusConformanceSuite } from './store-suite/event-bus-suite.js';
 export { registryConformanceSuite } from './store-suite/registry-suite.js';
 export { runJournalConformanceSuite } from './store-suite/run-journal-suite.js';
+export { snapshotConformanceSuite } from './store-suite/snapshot-suite.js';
 export type {
   StoreConformanceOptions,
   StoreSuiteDescribe,

@@ -16,9 +16,11 @@ import type {
   AuditRecord,
   InteractionRecord,
   InteractionStatus,
+  Page,
   RunRecord,
   RunStatus,
   SegmentRecord,
+  SnapshotQuery,
   SnapshotRecord,
   StepStateRecord,
   Store,
@@ -175,6 +177,21 @@ export interface StartRunOptions extends CallScope {
   tracestate?: string;
 }
 
+/** Options of {@link Engine.createSnapshot}. */
+export interface CreateSnapshotOptions extends CallScope {
+  /**
+   * `checkpoint`: a restore point meant to be kept (retention sweeps leave it); `manual`: any
+   * other snapshot taken by hand.
+   * @default "manual"
+   */
+  type?: 'manual' | 'checkpoint';
+  /** A name of your choice, 1 to 200 characters (e.g. `before-migration`). */
+  label?: string;
+}
+
+/** Which snapshots {@link Engine.querySnapshots} lists, newest first. */
+export type SnapshotListQuery = SnapshotQuery & CallScope;
+
 /** Options of `engine.events`: follow a run's events after a `seq`. */
 export interface EventsOptions extends CallScope {
   /** Only events with `seq > afterSeq`. @default 0 */
@@ -282,7 +299,20 @@ export interface Engine {
    */
   signal(runId: string, stepId: string, data: unknown, scope?: CallScope): Promise<RunRecord>;
 
-  createSnapshot(runId: string, scope?: CallScope): Promise<SnapshotRecord>;
+  /** Takes a snapshot by hand (`manual`, or a labelled `checkpoint`); audited. */
+  createSnapshot(runId: string, options?: CreateSnapshotOptions): Promise<SnapshotRecord>;
+  /**
+   * A tenant's snapshots by run, segment or reason, newest first, in pages.
+   * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` for a bad limit or cursor.
+   */
+  querySnapshots(query?: SnapshotListQuery): Promise<Page<SnapshotRecord>>;
+  /** The newest snapshot of a run, a segment or the tenant (with `reason`, of that reason). */
+  latestSnapshot(query?: Omit<SnapshotListQuery, 'limit' | 'after'>): Promise<SnapshotRecord | undefined>;
+  /**
+   * Deletes a snapshot, audited as `snapshot.deleted` in the same transaction; returns it.
+   * @throws LlmteamError `LLMT_E_SNAPSHOT_NOT_FOUND`
+   */
+  deleteSnapshot(snapshotId: string, scope?: CallScope): Promise<SnapshotRecord>;
   /** Puts a run back to a snapshot's state (checksum verified) and continues it. */
   restoreSnapshot(snapshotId: string, scope?: CallScope): Promise<RunRecord>;
   /** Starts a new run from a snapshot's state (checksum verified). */

@@ -10,8 +10,8 @@ export const AGENT_MEMORY_STATEMENTS: readonly string[] = [
 ];
 
 /** Adds the agent memory table (one schema version up from the one before). */
-export class AgentMemoryTable1767571200000 implements MigrationInterface {
-  name = 'AgentMemoryTable1767571200000';
+export class AgentMemoryTable1767657600000 implements MigrationInterface {
+  name = 'AgentMemoryTable1767657600000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const statement of AGENT_MEMORY_STATEMENTS) await queryRunner.query(statement);
