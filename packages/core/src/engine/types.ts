@@ -5,6 +5,7 @@ import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type { TokenAccountingOptions } from '../llm/token-usage.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
@@ -76,6 +77,8 @@ export interface EngineOptions {
   leaseMs?: number;
   /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
+  /** Token prices (cost estimates) and tenant token budgets per period. */
+  tokens?: TokenAccountingOptions;
   /** Streamed pieces (`ctx.progress`) arriving within this many ms make one `step.progress` event. @default 50 */
   progressCoalesceMs?: number;
   /**
