@@ -208,6 +208,11 @@ export abstract class EngineServices {
     );
   }
 
+  /** Token prices of the engine's options, for cost estimates. */
+  get tokenPrices() {
+    return this.options.tokens?.prices;
+  }
+
   /** The run's and the tenant's token budgets with their use, read from the stored model calls. */
   async tokenBudgets(
     tenantId: string,

@@ -5,7 +5,7 @@ import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
-import type { TokenAccountingOptions } from '../llm/token-usage.js';
+import type { TokenAccountingOptions, TokenTotals } from '../llm/token-usage.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
@@ -288,6 +288,13 @@ export interface Engine {
   verifyAudit(scope?: CallScope): Promise<AuditVerification>;
   /** Removes a run and all derived data, keeping only the audit entry of the erasure. */
   eraseRun(runId: string, scope?: CallScope): Promise<void>;
+  /** Token usage of a run's model calls, in all and per step, with cost estimates from `tokens.prices`. */
+  tokenUsage(
+    runId: string,
+    scope?: CallScope,
+  ): Promise<{ total: TokenTotals; steps: Map<string, TokenTotals> }>;
+  /** Token usage of a tenant's model calls between two times (ISO 8601), with a cost estimate. */
+  tenantTokenUsage(range: { from?: string; to?: string }, scope?: CallScope): Promise<TokenTotals>;
 
   /**
    * The engine seen from one tenant, acting as `actor`: reads and commands that check the
