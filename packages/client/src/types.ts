@@ -49,7 +49,6 @@ export interface ErrorInfo {
   details: Json | null;
 }
 
-/** A step's state within a run: status, attempt, outputs and error. */
 /** Token usage of model calls; `cost` is estimated from the gateway's price table (null when unpriced). */
 export interface TokenUsage {
   inputTokens: number;
@@ -59,6 +58,7 @@ export interface TokenUsage {
   cost: number | null;
 }
 
+/** A step's state within a run: status, attempt, outputs and error. */
 export interface StepState {
   stepId: string;
   /** The step's model calls (on `Run.steps` only; null when it made none). */

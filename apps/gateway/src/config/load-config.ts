@@ -216,12 +216,13 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
 
 /** Checks the `llm` section: prices are numbers per model, budgets a token count and a period. */
 function checkLlmConfig(llm: unknown, file: string): void {
-  const fail = (where: string, what: string) => {
+  const fail = (where: string, what: string): never => {
     throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: llm.${where} ${what}`);
   };
   const isMap = (v: unknown): v is Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isMap(llm)) return fail('', 'must be { "prices": {...}, "tenant_budgets": {...} }');
+  if (!isMap(llm)) fail('', 'must be { "prices": {...}, "tenant_budgets": {...} }');
+  if (!isMap(llm)) return;
   refuseUnknown(llm, ['prices', 'tenant_budgets'], `${file}: llm`);
   if (llm.prices !== undefined) {
     if (!isMap(llm.prices)) fail('prices', 'must map model names to { "input": n, "output": n }');
