@@ -7,6 +7,13 @@ import type { WorktrailEvent, WorktrailEventType } from './types.js';
 export interface WatchRunOptions {
   /** Only events with a higher `seq`: what the caller already has. @default 0 */
   afterSeq?: number;
+  /**
+   * Yield live `step.progress` events (a streaming agent's partial text; `seq` 0, not
+   * stored). After a reconnection the first one of a stream is the partial text so far
+   * (`data.snapshot`); a `data.reset` one means the text starts over.
+   * @default true
+   */
+  progress?: boolean;
   /** End after `run.completed`, `run.failed` or `run.cancelled`. @default true */
   untilTerminal?: boolean;
   /** Stops the iteration. */
@@ -103,6 +110,11 @@ export async function* watchRun(
         if (result.errors?.length)
           throw LlmteamClientError.fromGraphQL(result.errors as GraphQLErrorPayload[]);
         const event = result.data?.runEvents;
+        // Live progress (seq 0) is not stored: it passes through and moves no resume point.
+        if (event?.seq === 0 && event.type === 'step.progress') {
+          if (options.progress !== false) yield event;
+          continue;
+        }
         // The server never repeats a seq within one subscription; this guards the seam between two.
         if (!event || event.seq <= lastSeq) continue;
         lastSeq = event.seq;

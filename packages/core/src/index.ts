@@ -42,6 +42,13 @@ export { coreErrors } from './core-errors.js';
 export { createEngine } from './create-engine.js';
 export * from './define-errors.js';
 export type { TimerHandler } from './engine/engine.js';
+export {
+  isLiveProgress,
+  LiveProgress,
+  type LiveProgressOptions,
+  PROGRESS_COALESCE_MS,
+  type ProgressUpdate,
+} from './engine/live-progress.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/tenant-engine.js';
 export * from './engine/types.js';

@@ -97,7 +97,10 @@ export class StepState {
 export class WorktrailEvent {
   @Field(() => ID) id!: string;
   @Field(() => ID) runId!: string;
-  @Field(() => Int, { description: 'Gapless per run, from 1' }) seq!: number;
+  @Field(() => Int, {
+    description: 'Gapless per run, from 1; 0 for live `step.progress` events, which are not stored',
+  })
+  seq!: number;
   @Field(() => String, { description: 'Dotted type, e.g. `run.completed`' }) type!: string;
   @Field(() => String, { nullable: true }) stepId?: string;
   @Field(() => DateTimeResolver) timestamp!: string;

@@ -38,12 +38,16 @@ function interactionIdOf(event: EventRecord): string | undefined {
 export class SubscriptionResolver {
   @Subscription(() => WorktrailEvent, {
     description:
-      'Events of one run: the stored ones after `afterSeq`, then live ones, with no gap or duplicate',
+      'Events of one run: the stored ones after `afterSeq`, then live ones, with no gap or duplicate; between them the live `step.progress` events of streaming steps (`seq` 0, not stored), starting with the partial output so far',
     subscribe: async ({ args, context }: SubscribeData<{ runId: string; afterSeq?: number | null }>) => {
       const { tenant } = tenantFor(context, 'read');
       const stop = new AbortController();
       // The facade checks the run first, so a foreign id fails as NOT_FOUND before anything streams.
-      const inner = await tenant.events(args.runId, { afterSeq: args.afterSeq ?? 0, signal: stop.signal });
+      const inner = await tenant.events(args.runId, {
+        afterSeq: args.afterSeq ?? 0,
+        signal: stop.signal,
+        progress: true,
+      });
       return abortableIterator(
         (signal) => {
           signal.addEventListener('abort', () => stop.abort(), { once: true });

@@ -237,6 +237,13 @@ export interface StepContext<TConfig = Record<string, unknown>> {
    * E.g. `ctx.suspend({ interactionIds }, ctx.draftRequests(requests))`.
    */
   draftRequests(requests: DraftRequest[]): SuspendOptions;
+  /**
+   * Reports live progress (e.g. a model's streamed text): pieces are coalesced into
+   * `step.progress` events for subscribers of this process, with the text offset; nothing
+   * is stored. Send `{ reset: true }` before output starts over (a retried call), and
+   * `{ done: true }` once the final output is stored.
+   */
+  progress(update: { text?: string; reset?: boolean; done?: boolean; turn?: number }): void;
 }
 
 /** Where one step attempt sits in its run's trace (see {@link StepContext.trace}). */

@@ -24,6 +24,7 @@ import { type ChildRunHost, ChildRunLinks } from './child-runs.js';
 import { EventStream } from './event-stream.js';
 import type { InteractionPort, InteractionPortFactory } from './interaction-port.js';
 import type { EngineInternals } from './internals.js';
+import { LiveProgress } from './live-progress.js';
 import { RunDriver } from './run-driver.js';
 import { type ContextServices, StepContextImpl } from './step-context.js';
 import type { Transaction } from './transaction.js';
@@ -63,6 +64,8 @@ export abstract class EngineServices {
   protected readonly releasing = new Map<string, Promise<void>>();
   protected readonly graphs = new Map<string, SegmentGraph>();
   protected readonly stream: EventStream;
+  /** Live progress of the steps running here (`ctx.progress`). */
+  readonly progress: LiveProgress;
   readonly childRuns: ChildRunLinks;
   protected readyPromise?: Promise<void>;
   protected running = false;
@@ -119,7 +122,8 @@ export abstract class EngineServices {
         }),
       );
     }
-    this.stream = new EventStream(this.store);
+    this.progress = new LiveProgress(this.clock, this.ids, { coalesceMs: options.progressCoalesceMs });
+    this.stream = new EventStream(this.store, this.progress);
     // The host's run commands live on the concrete engine, a subclass of this one.
     this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
     this.interactions = interactions({
@@ -206,6 +210,7 @@ export abstract class EngineServices {
       actions: this.actions,
       fetch: (input, init) => globalThis.fetch(input, init),
       interactions: this.interactions,
+      progress: this.progress,
       children: this.childRuns,
       grants: this.options.permissions ?? {},
       telemetry: this.telemetry,

@@ -274,7 +274,7 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
 
   events(runId: string, options: EventsOptions = {}): AsyncIterableIterator<WorktrailEvent> {
     const { tenantId } = this.scope(options);
-    return this.stream.follow(tenantId, runId, options.afterSeq ?? 0, options.signal);
+    return this.stream.follow(tenantId, runId, options.afterSeq ?? 0, options.signal, options.progress);
   }
 
   onEvent(
@@ -283,9 +283,17 @@ export class DurableEngine extends EngineCommands implements Engine, EngineInter
   ): () => void {
     const tenantId = filter.tenantId ?? DEFAULT_TENANT;
     const types = filter.types?.length ? new Set(filter.types) : undefined;
-    return this.stream.onEvent((e) => {
+    const deliver = (e: WorktrailEvent) => {
       if ((tenantId === '*' || e.tenant_id === tenantId) && (!types || types.has(e.type))) listener(e);
-    });
+    };
+    const off = this.stream.onEvent(deliver);
+    // Live progress is not stored; only listeners that name it get it.
+    if (!types?.has('step.progress')) return off;
+    const offProgress = this.progress.onProgress(deliver);
+    return () => {
+      off();
+      offProgress();
+    };
   }
 
   // ---- interactions ----

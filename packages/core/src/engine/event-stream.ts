@@ -1,4 +1,5 @@
 import type { Store, WorktrailEvent } from '../store/types.js';
+import { isLiveProgress, type LiveProgress, progressCursor } from './live-progress.js';
 
 type Listener = (event: WorktrailEvent) => void;
 
@@ -11,7 +12,11 @@ export class EventStream {
   private readonly listeners = new Set<Listener>();
   private unsubscribe?: () => void;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Live progress of this process's steps, merged into `follow` when asked for. */
+    readonly progress?: LiveProgress,
+  ) {}
 
   onEvent(listener: Listener): () => void {
     if (!this.unsubscribe) {
@@ -48,8 +53,10 @@ export class EventStream {
     runId: string,
     afterSeq: number,
     signal?: AbortSignal,
+    withProgress = false,
   ): AsyncIterableIterator<WorktrailEvent> {
     const buffer: WorktrailEvent[] = [];
+    const fresh = progressCursor();
     let last = afterSeq;
     let replayed = false;
     let done = false;
@@ -65,11 +72,21 @@ export class EventStream {
         wake();
       }
     });
+    const offProgress =
+      withProgress && this.progress
+        ? this.progress.onProgress((e) => {
+            if (e.run_id === runId && e.tenant_id === tenantId) {
+              buffer.push(e);
+              wake();
+            }
+          })
+        : () => {};
     const finish = () => {
       if (done) return;
       done = true;
       this.followers.delete(finish);
       off();
+      offProgress();
       signal?.removeEventListener('abort', finish);
       wake();
     };
@@ -83,6 +100,11 @@ export class EventStream {
         if (done) return { value: undefined, done: true };
         if (backlog.length) {
           const e = backlog.shift()!;
+          if (isLiveProgress(e)) {
+            const out = fresh(e);
+            if (out) return { value: out, done: false };
+            continue;
+          }
           if (e.seq <= last) continue;
           last = e.seq;
           return { value: e, done: false };
@@ -90,6 +112,8 @@ export class EventStream {
         if (!replayed) {
           replayed = true;
           backlog = await this.store.listEvents(tenantId, runId, { afterSeq: last });
+          // Then the partial output of steps streaming right now, before the live pieces.
+          if (withProgress && this.progress) backlog.push(...this.progress.snapshot(tenantId, runId));
           continue;
         }
         const e = buffer.shift();
@@ -97,6 +121,11 @@ export class EventStream {
           await new Promise<void>((resolve) => {
             waiter = () => resolve();
           });
+          continue;
+        }
+        if (isLiveProgress(e)) {
+          const out = fresh(e);
+          if (out) return { value: out, done: false };
           continue;
         }
         if (e.seq <= last) continue;

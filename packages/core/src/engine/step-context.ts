@@ -20,6 +20,7 @@ import { formatTraceparent } from '../telemetry/trace-context.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
+import type { LiveProgress, ProgressUpdate } from './live-progress.js';
 import { SuspendSignal } from './suspend-signal.js';
 
 /** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
@@ -82,6 +83,8 @@ export interface ContextServices {
   };
   /** Child runs of steps (`ctx.children`). */
   children: { forStep(step: StepContextImpl): ChildRuns };
+  /** Where `ctx.progress` goes. */
+  progress: Pick<LiveProgress, 'push'>;
   /** Deployment grants by step type. */
   grants?: Record<string, PermissionGrant>;
   telemetry: EngineTelemetry;
@@ -310,6 +313,10 @@ export class StepContextImpl implements StepContext {
 
   requestInput(options: PersonRequest): Promise<PersonAnswer> {
     return this.services.interactions.request(this, 'input', options);
+  }
+
+  progress(update: ProgressUpdate): void {
+    this.services.progress.push(this.tenantId, this.runId, this.stepId, update);
   }
 
   draftRequests(requests: PersonDrafts): SuspendOptions {

@@ -76,7 +76,7 @@ export interface TenantEngine {
   /** Stored events after `afterSeq`, then live ones (the run is checked first). */
   events(
     runId: string,
-    options?: { afterSeq?: number; signal?: AbortSignal },
+    options?: { afterSeq?: number; signal?: AbortSignal; progress?: boolean },
   ): Promise<AsyncIterableIterator<WorktrailEvent>>;
   /** Live events of this tenant only. */
   onEvent(listener: (event: WorktrailEvent) => void, filter?: { types?: string[] }): () => void;
@@ -212,7 +212,12 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
 
     events: async (runId, options = {}) => {
       await run(runId);
-      return engine.events(runId, { ...scope, afterSeq: options.afterSeq ?? 0, signal: options.signal });
+      return engine.events(runId, {
+        ...scope,
+        afterSeq: options.afterSeq ?? 0,
+        signal: options.signal,
+        progress: options.progress,
+      });
     },
     onEvent: (listener, filter = {}) =>
       engine.onEvent(

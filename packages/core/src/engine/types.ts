@@ -26,6 +26,7 @@ import type {
 import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { LiveProgress } from './live-progress.js';
 import type { TenantEngine } from './tenant-engine.js';
 
 /** The tenant used when a call names none. */
@@ -75,6 +76,8 @@ export interface EngineOptions {
   leaseMs?: number;
   /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
+  /** Streamed pieces (`ctx.progress`) arriving within this many ms make one `step.progress` event. @default 50 */
+  progressCoalesceMs?: number;
   /**
    * What the deployment grants step types beyond their own declarations, by step type:
    * e.g. `{ http_action: { hosts: ['api.example.com'], secrets: ['erp_token'] } }`. The
@@ -168,6 +171,12 @@ export interface EventsOptions extends CallScope {
   afterSeq?: number;
   /** Stops the iterator. */
   signal?: AbortSignal;
+  /**
+   * Also live `step.progress` events of steps streaming in this process (not stored, `seq`
+   * 0), starting with the partial output so far.
+   * @default false
+   */
+  progress?: boolean;
 }
 
 /** An answer to an interaction. */
@@ -219,6 +228,8 @@ export interface Engine {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly workerId: string;
+  /** Live, unstored progress of the steps running in this engine (`step.progress`). */
+  readonly progress: LiveProgress;
   /** Named actions: register function actions, list them, or call one outside a step. */
   readonly actions: ActionRegistry;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */

@@ -27,6 +27,12 @@ export interface LlmAgentConfig {
   /** Tokens (input + output) the step's calls may use in all. */
   token_budget?: number;
   tools?: LlmAgentTool[];
+  /**
+   * Stream the model's answer: partial text reaches subscribers as live `step.progress`
+   * events (only the final message is stored).
+   * @default true
+   */
+  stream?: boolean;
 }
 
 /** Defaults of {@link LlmAgentConfig}. */
@@ -53,6 +59,7 @@ export const llmAgentConfigSchema = {
     max_turns: { type: 'integer', minimum: 1 },
     output_schema: { type: 'object' },
     token_budget: { type: 'integer', minimum: 1 },
+    stream: { type: 'boolean' },
     tools: {
       type: 'array',
       items: {

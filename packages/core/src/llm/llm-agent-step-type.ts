@@ -9,7 +9,7 @@ import type { AgentState, PendingApproval } from './agent-state.js';
 import { type AgentEvent, settleTools } from './agent-tools.js';
 import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from './llm-agent-config.js';
 import { needsApproval, toolApprovalHooks } from './tool-approvals.js';
-import type { LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
+import type { LlmDelta, LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
 
 const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   inputTokens: a.inputTokens + b.inputTokens,
@@ -151,6 +151,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
         return commits;
       };
 
+      let resetSent = false;
       for (;;) {
         const last = state.messages.at(-1);
         if (last?.role === 'assistant' && !last.toolCalls?.length) {
@@ -226,6 +227,12 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           maxTokens: config.max_tokens,
           turn,
         });
+        const stream = config.stream !== false;
+        // A call of a retried attempt starts over: subscribers drop the stale partial text.
+        if (stream && ctx.attempt > 1 && !resetSent) {
+          resetSent = true;
+          ctx.progress({ reset: true, turn });
+        }
         try {
           response = await provider.chat({
             model: config.model ?? '',
@@ -237,8 +244,17 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
             signal: ctx.signal,
             tenantId: ctx.tenantId,
             idempotencyKey: `${ctx.runId}:${ctx.stepId}:${turn}`,
+            ...(stream
+              ? {
+                  onDelta: (delta: LlmDelta) => {
+                    if (delta.type === 'text' && delta.text) ctx.progress({ text: delta.text, turn });
+                  },
+                }
+              : {}),
           });
+          if (stream) ctx.progress({ done: true, turn });
         } catch (error) {
+          if (stream) ctx.progress({ done: true, turn });
           failSpan(span, ctx.clock, error);
           if (isLlmteamError(error)) throw error;
           throw agentError(ctx, 'LLMT_E_LLM_BAD_RESPONSE', 'config.provider', (error as Error).message, true);

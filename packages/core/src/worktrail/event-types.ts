@@ -175,6 +175,12 @@ export interface WorktrailEventMap {
     tool_calls: string[];
     duration_ms: number;
   };
+  /**
+   * Live, not stored (`seq` 0): a piece of a step's streamed output. `text` starts at
+   * `offset` of the partial output of model call `turn`; `reset` drops the partial so far (a
+   * retried call), `snapshot` is the partial so far for a subscriber that joined mid-stream.
+   */
+  'step.progress': { turn?: number; offset: number; text: string; reset?: boolean; snapshot?: boolean };
   /** An agent's tool call finished; its result is committed before the model sees it. */
   'tool.call.completed': ToolCallData;
   /** An agent's tool call failed; the model is told why. */
