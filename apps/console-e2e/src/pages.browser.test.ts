@@ -59,8 +59,10 @@ describe.skipIf(!available)('runs, segments, canvas and explorer in Chromium', (
     await page.getByRole('link', { name: 'Segments', exact: true }).click();
     await page.getByRole('article', { name: 'Transform' }).waitFor();
     await page.getByRole('link', { name: 'review_flow' }).click();
-    await page.locator('.react-flow__node').nth(2).waitFor();
-    expect(await page.locator('.react-flow__edge').count()).toBe(3);
+    // The segment's own graph (its process map is drawn below it).
+    const graph = page.getByRole('region', { name: 'Graph of segment review_flow' });
+    await graph.locator('.react-flow__node').nth(2).waitFor();
+    expect(await graph.locator('.react-flow__edge').count()).toBe(3);
     await page.screenshot({ path: join(ARTIFACTS, '21-segment.png') });
   });
 

@@ -15,7 +15,8 @@ const TSX = pathToFileURL(
 const ORDER_FLOW = fileURLToPath(new URL('../../../examples/segments/order-flow.json', import.meta.url));
 const BIG = JSON.stringify({ customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] });
 
-describe('llmteam command', () => {
+// Child processes start slowly on a loaded machine: a generous bound, never a pass condition.
+describe('llmteam command', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmteam-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'llmteam.config.json');

@@ -107,6 +107,15 @@ describe('gateway features', () => {
     await client.close();
   });
 
+  it('interactions(first:) returns the first requests of the SLA-ordered inbox', async () => {
+    for (let i = 0; i < 3; i++) await waitingRequest(t, operator);
+    const all = await t.gql(operator, '{ interactions(assignee: "fiona") { id } }');
+    const firstTwo = await t.gql(operator, '{ interactions(assignee: "fiona", first: 2) { id } }');
+    expect(firstTwo.body.data.interactions).toEqual(all.body.data.interactions.slice(0, 2));
+    const bad = await t.gql(operator, '{ interactions(first: 0) { id } }');
+    expect(bad.body.errors[0].message).toContain('first must be a whole number >= 1, got 0');
+  });
+
   it('interactionRequested delivers new requests to an assignee', async () => {
     const before = t.listeners();
     const ws = createClient({

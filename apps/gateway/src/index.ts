@@ -41,6 +41,13 @@ export {
 } from './observability/commit-timing.js';
 export { GatewayMetrics, type GatewayMetricsOptions } from './observability/gateway-metrics.js';
 export {
+  checkTelemetryConfig,
+  createTracing,
+  type TelemetryConfig,
+  type Tracing,
+  tracesUrl,
+} from './observability/tracing.js';
+export {
   type ComplexityLimitOptions,
   DEFAULT_MAX_COMPLEXITY,
   operationComplexity,

@@ -1,4 +1,4 @@
-import { createEngine, MemoryStore } from '@llmteam/core';
+import { createEngine, defineStepType, type LlmProvider, MemoryStore } from '@llmteam/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
 import { withCommitTiming } from './observability/commit-timing.js';
@@ -46,6 +46,80 @@ describe('GET /metrics', () => {
     expect(text).toContain('# TYPE llmteam_sla_breaches_total counter');
     expect(text).toContain('# TYPE llmteam_tokens_total counter');
     expect(text).toContain('# TYPE llmteam_action_calls_total counter');
+  });
+
+  it('counts retried and failed attempts, tokens and model calls by model, and action calls by action', async () => {
+    let calls = 0;
+    const flaky = defineStepType({
+      type: 'flaky',
+      displayName: 'Flaky',
+      category: 'UTILITY',
+      configSchema: { type: 'object' },
+      inputs: [{ port_id: 'input' }],
+      outputs: [{ port_id: 'output' }],
+      handler() {
+        if (++calls === 1) throw new Error('first attempt fails');
+        return { output: 'ok' };
+      },
+    });
+    const llm: LlmProvider = {
+      name: 'fake',
+      chat: async () => ({
+        content: 'hi',
+        toolCalls: [],
+        finishReason: 'stop',
+        usage: { inputTokens: 100, outputTokens: 7 },
+      }),
+    };
+    const store = withCommitTiming(new MemoryStore());
+    const engine = createEngine({
+      store,
+      logger: createLogger({ level: 'silent' }),
+      pollIntervalMs: 20,
+      stepTypes: [flaky],
+      resources: { llms: { fake: llm } },
+    });
+    engine.actions.defineFunction('reserve', () => ({ reserved: true }));
+    engine.actions.defineFunction('refuse', () => {
+      throw new Error('out of stock');
+    });
+    t = await startTestGateway({ store, engine });
+    const run = await engine.startRun({
+      segment: {
+        segment_id: 'mixed',
+        steps: [
+          { step_id: 'agent', step_type: 'llm_agent', config: { provider: 'fake', model: 'm1' } },
+          { step_id: 'act', step_type: 'action', config: { action: 'reserve' } },
+          { step_id: 'retry', step_type: 'flaky', retry: { max_attempts: 2, backoff: 0 } },
+        ],
+        edges: [{ source_step: 'agent', target_step: 'act' }],
+      },
+    });
+    expect((await engine.waitForRun(run.runId, { until: ['completed', 'failed'] })).status).toBe('completed');
+    const failing = await engine.startRun({
+      segment: {
+        segment_id: 'refusing',
+        steps: [{ step_id: 'no', step_type: 'action', config: { action: 'refuse' } }],
+      },
+    });
+    expect((await engine.waitForRun(failing.runId, { until: ['completed', 'failed'] })).status).toBe(
+      'failed',
+    );
+    const text = await (await fetch(t.gateway.url.replace(/\/graphql$/, '/metrics'))).text();
+    expect(sample(text, 'llmteam_tokens_total{direction="input",provider="fake",model="m1"}')).toBe(100);
+    expect(sample(text, 'llmteam_tokens_total{direction="output",provider="fake",model="m1"}')).toBe(7);
+    expect(sample(text, 'llmteam_model_call_duration_seconds_count{provider="fake",model="m1"}')).toBe(1);
+    expect(sample(text, 'llmteam_action_calls_total{action="reserve",status="completed"}')).toBe(1);
+    expect(sample(text, 'llmteam_action_calls_total{action="refuse",status="failed"}')).toBe(1);
+    expect(sample(text, 'llmteam_action_duration_seconds_count{action="reserve",status="completed"}')).toBe(
+      1,
+    );
+    expect(sample(text, 'llmteam_step_duration_seconds_count{step_type="flaky",outcome="retrying"}')).toBe(1);
+    expect(sample(text, 'llmteam_step_duration_seconds_count{step_type="flaky",outcome="completed"}')).toBe(
+      1,
+    );
+    expect(sample(text, 'llmteam_step_duration_seconds_count{step_type="action",outcome="failed"}')).toBe(1);
+    expect(sample(text, 'llmteam_run_transitions_total{status="failed"}')).toBe(1);
   });
 
   it('is off with metrics: false', async () => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLlmteamClient } from '@llmteam/client';
 import { SqliteStore } from '@llmteam/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ORDER_FLOW, startTestGateway, type TestGateway } from './test-support.js';
@@ -150,5 +151,25 @@ describe('event queries and process analytics over GraphQL (SQLite store)', () =
     });
     const foreign = await t.gql(other, '{ processMetrics(segmentId: "order_flow") { runs } }');
     expect(foreign.body.data.processMetrics.runs).toBe(0);
+  });
+
+  it('the typed client reads the process map with every field its type names', async () => {
+    const client = createLlmteamClient({ url: t.gateway.url, apiKey: operator });
+    const map = await client.processMap('order_flow', { from: '2000-01-01T00:00:00Z' });
+    expect(map.runs).toBe(2);
+    expect(map.nodes[0]).toMatchObject({ activity: '__start__', stepType: null, count: 2, failed: 0 });
+    const edge = map.edges.find((e) => e.source === 'check_inventory' && e.target === 'price');
+    expect(edge?.count).toBe(2);
+    expect(Object.keys(edge!.duration).sort()).toEqual([
+      'count',
+      'maxMs',
+      'meanMs',
+      'p50Ms',
+      'p90Ms',
+      'p95Ms',
+      'p99Ms',
+    ]);
+    expect((await client.processMap('order_flow', { to: '2000-01-01T00:00:00Z' })).runs).toBe(0);
+    await client.close();
   });
 });

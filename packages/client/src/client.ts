@@ -7,6 +7,7 @@ import type {
   Interaction,
   InteractionStatus,
   Json,
+  ProcessMap,
   Role,
   Run,
   RunConnection,
@@ -84,6 +85,11 @@ export interface LlmteamClient {
   stepTypes(category?: StepCategory): Promise<StepType[]>;
   /** One segment, its latest version unless `version` is given; null when there is none. */
   segment(id: string, version?: string): Promise<Segment | null>;
+  /**
+   * The directly-follows map of a segment's runs created within `from`..`to` (ISO 8601):
+   * activities with frequencies and durations, and edges with counts and durations.
+   */
+  processMap(segmentId: string, args?: { from?: string; to?: string }): Promise<ProcessMap>;
   /** A page of a run's stored events after `afterSeq` (at most `limit`, 1..500). */
   runEvents(runId: string, args?: { afterSeq?: number; limit?: number }): Promise<WorktrailEvent[]>;
   createSnapshot(runId: string): Promise<Snapshot>;
@@ -225,6 +231,8 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
       (await request<{ stepTypes: StepType[] }>(ops.STEP_TYPES, { category })).stepTypes,
     segment: async (id, version) =>
       (await request<{ segment: Segment | null }>(ops.SEGMENT, { id, version })).segment,
+    processMap: async (segmentId, args = {}) =>
+      (await request<{ processMap: ProcessMap }>(ops.PROCESS_MAP, { segmentId, ...args })).processMap,
     runEvents: async (runId, args = {}) =>
       (
         await request<{ run: { events: WorktrailEvent[] } | null }>(ops.RUN_EVENTS_PAGE, {

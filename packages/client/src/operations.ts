@@ -40,3 +40,5 @@ export const RUN_EVENTS_PAGE = `query RunEventsPage($id: ID!, $afterSeq: Int, $l
 export const CREATE_SNAPSHOT =
   'mutation CreateSnapshot($runId: ID!) { createSnapshot(runId: $runId) { id runId seq reason checksum createdAt } }';
 export const FORK_RUN = `mutation ForkRun($snapshotId: ID!) { forkRun(snapshotId: $snapshotId) { ${RUN_SUMMARY_FIELDS} } }`;
+const DURATION = 'count meanMs p50Ms p90Ms p95Ms p99Ms maxMs';
+export const PROCESS_MAP = `query ProcessMap($segmentId: ID!, $from: DateTime, $to: DateTime) { processMap(segmentId: $segmentId, from: $from, to: $to) { segmentId runs nodes { activity stepType count failed duration { ${DURATION} } } edges { source target count duration { ${DURATION} } } } }`;

@@ -181,6 +181,47 @@ export interface Segment {
   createdAt: string;
 }
 
+/** Percentiles of a set of durations, in ms. */
+export interface DurationStats {
+  count: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** An activity of a process map: a step, or `__start__` / `__end__`. */
+export interface ProcessMapNode {
+  activity: string;
+  stepType: string | null;
+  /** Step attempts seen (open ones included); runs for the boundaries. */
+  count: number;
+  /** Attempts that failed, were retried or were aborted. */
+  failed: number;
+  /** Start to end of each finished attempt. */
+  duration: DurationStats;
+}
+
+/** `target` started next after `source` in a run, `count` times. */
+export interface ProcessMapEdge {
+  source: string;
+  target: string;
+  count: number;
+  /** End of `source` to start of `target`. */
+  duration: DurationStats;
+}
+
+/** The directly-follows map of a segment's runs (`processMap`). */
+export interface ProcessMap {
+  segmentId: string;
+  runs: number;
+  nodes: ProcessMapNode[];
+  /** Most frequent first. */
+  edges: ProcessMapEdge[];
+}
+
 /** A key as `createApiKey` returns it: the only time its secret is shown. */
 export interface CreatedApiKey {
   id: string;

@@ -102,6 +102,8 @@ export const ERROR_CODES = {
     'The child run of a `segment` step failed or was cancelled; `details` name the child run and its error.',
   LLMT_E_CHILD_DEPTH:
     'Child runs would nest deeper than 16 levels: segments that start each other form a cycle.',
+  LLMT_E_NO_ASSIGNEE:
+    'A request with an `assignment` strategy found no member to give it to (no group, no directory, no member with the skills); the message names the step and field.',
   LLMT_E_ROUTER_NO_ROUTE:
     'A `router` step found no route to take (no rule matched, or the model named no declared route) and sets no `default`.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',

@@ -41,6 +41,12 @@ export * from './catalog/types.js';
 export { coreErrors } from './core-errors.js';
 export { createEngine } from './create-engine.js';
 export * from './define-errors.js';
+export {
+  type DirectoryMember,
+  type DirectorySubject,
+  type SubjectDirectory,
+  staticDirectory,
+} from './directory/subject-directory.js';
 export type { TimerHandler } from './engine/engine.js';
 export {
   isLiveProgress,
@@ -86,6 +92,13 @@ export {
   xesEvent,
 } from './export/xes-writer.js';
 export { mayAnswer, parseAssignees } from './human/assignees.js';
+export {
+  type AssignmentOptions,
+  type AssignmentRecord,
+  type AssignmentStrategy,
+  chooseMember,
+  type Standing,
+} from './human/assignment.js';
 export type { OpenRequestsPayload } from './human/interaction-desk.js';
 export {
   APPROVAL_SEGMENT_ID,

@@ -3,6 +3,8 @@ import {
   type Commit,
   ConcurrencyError,
   checkCommit,
+  interactionDueKey,
+  OPEN_INTERACTION_STATUSES,
   type StepStateRecord,
 } from '@llmteam/core';
 import { encodePorts, runExtra } from './sql-codecs.js';
@@ -159,6 +161,7 @@ function commitRows(commit: Commit, values: Map<string, string>, steps: unknown[
       i.status,
       i.createdAt,
       JSON.stringify(i),
+      OPEN_INTERACTION_STATUSES.includes(i.status) ? interactionDueKey(i) : null,
     ]),
   );
   part(

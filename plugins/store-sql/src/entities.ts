@@ -100,10 +100,12 @@ export const SQL_ENTITIES: EntitySchema<SqlRow>[] = [
       status: text(),
       created_at: text(),
       body: text(),
+      open_due: text(true),
     },
     [
       { name: 'interactions_by_run', columns: ['tenant_id', 'run_id'] },
       { name: 'interactions_by_status', columns: ['tenant_id', 'status'] },
+      { name: 'interactions_open_due', columns: ['tenant_id', 'open_due'] },
     ],
   ),
   table(

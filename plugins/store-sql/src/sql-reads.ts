@@ -119,7 +119,15 @@ export class SqlReads {
       where.push('run_id = ?');
       params.push(options.runId);
     }
-    const { rows } = await q.exec(READ_SQL.interactions(where), params);
+    params.push(options.limit ?? 2_147_483_647);
+    let sql = READ_SQL.interactions(where);
+    if (options.order === 'due') {
+      // Open requests have a key, closed ones none: `> after` skips both the NULLs and the previous pages.
+      where.splice(1, 0, 'open_due > ?');
+      params.splice(1, 0, options.after ?? '');
+      sql = READ_SQL.interactionsDue(where);
+    }
+    const { rows } = await q.exec(sql, params);
     return rows.map(
       (r) => this.codec.parse(r.body, `interactions(${tenantId}, ${r.interaction_id})`) as InteractionRecord,
     );

@@ -32,9 +32,9 @@ export const ROW_STATEMENTS = {
     columns: 8,
   },
   interactions: {
-    head: `INSERT INTO interactions (tenant_id, interaction_id, run_id, status, created_at, body) VALUES`,
-    tail: ` ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, created_at = excluded.created_at, body = excluded.body`,
-    columns: 6,
+    head: `INSERT INTO interactions (tenant_id, interaction_id, run_id, status, created_at, body, open_due) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, interaction_id) DO UPDATE SET run_id = excluded.run_id, status = excluded.status, created_at = excluded.created_at, body = excluded.body, open_due = excluded.open_due`,
+    columns: 7,
   },
   snapshots: {
     head: `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state) VALUES`,
@@ -72,7 +72,10 @@ export const READ_SQL = {
   events: `SELECT seq, event_id, type, step_id, at, data FROM events WHERE tenant_id = ? AND run_id = ? AND seq > ? ORDER BY seq`,
   interaction: `SELECT body FROM interactions WHERE tenant_id = ? AND interaction_id = ?`,
   interactions: (where: string[]) =>
-    `SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id`,
+    `SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id LIMIT ?`,
+  /** Open requests in SLA order from `interactions_open_due` (NULL keys, closed requests, sort apart). */
+  interactionsDue: (where: string[]) =>
+    `SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY open_due LIMIT ?`,
   timers: `SELECT timer_id, body FROM timers WHERE tenant_id = ? AND run_id = ? ORDER BY due_ms, timer_id`,
   snapshot: `SELECT * FROM snapshots WHERE tenant_id = ? AND snapshot_id = ?`,
   snapshots: `SELECT * FROM snapshots WHERE tenant_id = ? AND run_id = ? ORDER BY seq, created_at, snapshot_id`,

@@ -62,10 +62,11 @@ export class CommitFeed {
     );
   }
 
-  /** Starts following (the store opened): from the feed's current end. */
-  start(): void {
-    if (this.timer || this.starting) return;
-    this.starting = this.enqueue(async () => {
+  /** Starts following (the store opened): from the feed's end when it resolves. */
+  start(): Promise<void> {
+    if (this.starting) return this.starting;
+    if (this.timer) return Promise.resolve();
+    const starting = this.enqueue(async () => {
       await this.host.read(async (q) => {
         this.dataVersion = await dataVersion(q);
         const { rows } = await q.exec('SELECT max(id) AS id FROM llmteam_commit_feed');
@@ -74,8 +75,10 @@ export class CommitFeed {
     }).finally(() => {
       this.starting = undefined;
     });
+    this.starting = starting;
     this.timer = setInterval(() => void this.enqueue(() => this.pollSafely()), this.intervalMs);
     this.timer.unref();
+    return starting;
   }
 
   /** Stops following (the store closes) and forgets the delivered marks. */

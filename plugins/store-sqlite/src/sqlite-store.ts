@@ -201,7 +201,8 @@ export class SqliteStore extends SqlStore {
       for (const statement of [...COMMIT_FEED_STATEMENTS, ...statements]) await dataSource.query(statement);
     });
     this.commitView = true;
-    if (this.options.path !== ':memory:') this.feed.start();
+    // Subscribers get what other processes commit from here on.
+    if (this.options.path !== ':memory:') await this.feed.start();
   }
 
   override async close(): Promise<void> {

@@ -10,6 +10,13 @@ export function duration(ms: number): string {
   return `${Math.round(abs / 86_400_000)} d`;
 }
 
+/** A duration for figures: "120 ms", "4.2 s", then {@link duration}'s minutes, hours, days. */
+export function elapsed(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  return duration(ms);
+}
+
 export function age(iso: string, now = Date.now()): string {
   return duration(now - Date.parse(iso));
 }

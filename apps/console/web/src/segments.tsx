@@ -1,6 +1,7 @@
 import type { Segment, StepType } from '@llmteam/client';
 import { useEffect, useMemo, useState } from 'react';
 import { json, lower, when } from './format.js';
+import { ProcessMapPanel } from './process-map.js';
 import { Link } from './router.js';
 import { SegmentGraph } from './segment-graph.js';
 import { asSegment } from './segment-model.js';
@@ -83,6 +84,7 @@ function SegmentView({ id }: { id: string }) {
       <div className="panel">
         <SegmentGraph segment={definition} label={`Graph of segment ${segment.id}`} />
       </div>
+      <ProcessMapPanel segmentId={segment.id} />
     </section>
   );
 }

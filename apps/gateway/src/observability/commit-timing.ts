@@ -12,25 +12,32 @@ export type CommitObserver = (seconds: number, ok: boolean) => void;
  */
 export function withCommitTiming(store: Store): Store {
   const observers = new Set<CommitObserver>();
+  const timed =
+    (commit: Store['commit']): Store['commit'] =>
+    async (...args) => {
+      const start = process.hrtime.bigint();
+      let ok = false;
+      try {
+        const result = await commit.apply(store, args);
+        ok = true;
+        return result;
+      } finally {
+        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+        for (const observe of observers) observe(seconds, ok);
+      }
+    };
+  // Methods are bound once, not on every access: the engine calls the store on every transition.
+  const bound = new Map<PropertyKey, { fn: unknown; wrapped: unknown }>();
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === COMMIT_OBSERVERS) return observers;
       const value = Reflect.get(target, prop, receiver);
-      if (prop === 'commit' && typeof value === 'function') {
-        return async (...args: Parameters<Store['commit']>) => {
-          const start = process.hrtime.bigint();
-          let ok = false;
-          try {
-            const result = await value.apply(target, args);
-            ok = true;
-            return result;
-          } finally {
-            const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-            for (const observe of observers) observe(seconds, ok);
-          }
-        };
-      }
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const cached = bound.get(prop);
+      if (cached && cached.fn === value) return cached.wrapped;
+      const wrapped = prop === 'commit' ? timed(value as Store['commit']) : value.bind(target);
+      bound.set(prop, { fn: value, wrapped });
+      return wrapped;
     },
   });
 }

@@ -13,7 +13,7 @@ import { commitObservers } from './commit-timing.js';
 export interface GatewayMetricsOptions {
   /** Prefix of every metric name. @default "llmteam_" */
   prefix?: string;
-  /** Step-type lookups kept (run id -> segment steps). @default 1000 */
+  /** Segment versions whose step types are kept (and ten times as many runs' segments). @default 1000 */
   cacheSize?: number;
 }
 
@@ -28,14 +28,19 @@ const COMMIT_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly stepTypes = new Map<string, Map<string, string>>();
+  /** Step types by segment version (`tenant \0 segment \0 version`). */
+  private readonly stepTypes = new Map<string, Promise<Map<string, string>>>();
+  /** Segment version of each run seen (`tenant \0 run` to a `stepTypes` key). */
+  private readonly runSegments = new Map<string, string>();
   private readonly unsubscribe: () => void;
   private readonly cacheSize: number;
   private readonly runs: Counter<'status'>;
   private readonly steps: Histogram<'step_type' | 'outcome'>;
   private readonly sla: Counter<'step_type'>;
-  private readonly tokens: Counter<'direction'>;
-  private readonly actions: Counter<'status'>;
+  private readonly tokens: Counter<'direction' | 'provider' | 'model'>;
+  private readonly modelCalls: Histogram<'provider' | 'model'>;
+  private readonly actions: Counter<'action' | 'status'>;
+  private readonly actionDurations: Histogram<'action' | 'status'>;
   private readonly commits: Histogram<'outcome'>;
 
   constructor(
@@ -84,14 +89,28 @@ export class GatewayMetrics {
     });
     this.tokens = new Counter({
       name: `${p}tokens_total`,
-      help: 'Model tokens used, by direction (input or output)',
-      labelNames: ['direction'],
+      help: 'Model tokens used, by direction (input or output), provider and model',
+      labelNames: ['direction', 'provider', 'model'],
+      registers,
+    });
+    this.modelCalls = new Histogram({
+      name: `${p}model_call_duration_seconds`,
+      help: 'Duration of model calls of agent steps, by provider and model',
+      labelNames: ['provider', 'model'],
+      buckets: DURATION_BUCKETS,
       registers,
     });
     this.actions = new Counter({
       name: `${p}action_calls_total`,
-      help: 'Action calls by status',
-      labelNames: ['status'],
+      help: 'Action calls by action and status (completed, failed, timeout, cancelled)',
+      labelNames: ['action', 'status'],
+      registers,
+    });
+    this.actionDurations = new Histogram({
+      name: `${p}action_duration_seconds`,
+      help: 'Duration of action calls by action and status, limits and waits included',
+      labelNames: ['action', 'status'],
+      buckets: DURATION_BUCKETS,
       registers,
     });
     this.commits = new Histogram({
@@ -112,35 +131,60 @@ export class GatewayMetrics {
     };
   }
 
-  /** The step type of a run's step, from its segment version (cached per run). */
+  /**
+   * The step type of a run's step, from its segment version. The run's segment comes from
+   * its `run.created` event (or, for a run created elsewhere, one read of the run); step
+   * types are read once per segment version. Both caches are bounded.
+   */
   private async stepType(event: WorktrailEvent): Promise<string> {
     const stepId = event.step_id;
     if (stepId === undefined) return 'unknown';
     const key = `${event.tenant_id}\u0000${event.run_id}`;
-    let types = this.stepTypes.get(key);
-    if (!types) {
-      types = new Map();
+    let segment = this.runSegments.get(key);
+    if (segment === undefined) {
       const run = await this.engine.store.getRun(event.tenant_id, event.run_id);
-      const segment =
-        run && (await this.engine.store.getSegment(run.tenantId, run.segmentId, run.segmentVersion));
-      for (const s of (segment?.definition as SegmentDefinition | undefined)?.steps ?? [])
-        types.set(s.step_id, s.step_type);
-      if (this.stepTypes.size >= this.cacheSize)
-        this.stepTypes.delete(this.stepTypes.keys().next().value as string);
-      this.stepTypes.set(key, types);
+      if (!run) return 'unknown';
+      segment = `${run.tenantId}\u0000${run.segmentId}\u0000${run.segmentVersion}`;
+      remember(this.runSegments, key, segment, this.cacheSize * 10);
     }
-    return types.get(stepId) ?? 'unknown';
+    let types = this.stepTypes.get(segment);
+    if (!types) {
+      const [tenantId, segmentId, version] = segment.split('\u0000') as [string, string, string];
+      types = this.engine.store.getSegment(tenantId, segmentId, version).then((record) => {
+        const map = new Map<string, string>();
+        for (const s of (record?.definition as SegmentDefinition | undefined)?.steps ?? [])
+          map.set(s.step_id, s.step_type);
+        return map;
+      });
+      // A failed read is not kept: the next event tries again.
+      types.catch(() => this.stepTypes.delete(segment as string));
+      remember(this.stepTypes, segment, types, this.cacheSize);
+    }
+    return (await types).get(stepId) ?? 'unknown';
   }
 
   private async record(event: WorktrailEvent): Promise<void> {
     try {
       const data = (event.data ?? {}) as Record<string, unknown>;
       const usage = usageOf(data);
-      if (usage.input) this.tokens.inc({ direction: 'input' }, usage.input);
-      if (usage.output) this.tokens.inc({ direction: 'output' }, usage.output);
+      if (usage.input || usage.output) {
+        const model = {
+          provider: String(data.provider ?? 'unknown'),
+          model: String(data.model ?? 'unknown'),
+        };
+        if (usage.input) this.tokens.inc({ direction: 'input', ...model }, usage.input);
+        if (usage.output) this.tokens.inc({ direction: 'output', ...model }, usage.output);
+      }
       switch (event.type) {
         case 'run.created':
           this.runs.inc({ status: 'pending' });
+          if (typeof data.segment_id === 'string' && typeof data.version === 'string')
+            remember(
+              this.runSegments,
+              `${event.tenant_id}\u0000${event.run_id}`,
+              `${event.tenant_id}\u0000${data.segment_id}\u0000${data.version}`,
+              this.cacheSize * 10,
+            );
           break;
         case 'run.started':
         case 'run.resumed':
@@ -156,29 +200,44 @@ export class GatewayMetrics {
           this.runs.inc({ status: event.type.slice(4) });
           break;
         case 'step.completed':
-        case 'step.failed': {
+        case 'step.failed':
+        case 'step.retrying': {
           const ms = typeof data.duration_ms === 'number' ? data.duration_ms : undefined;
-          if (ms !== undefined || event.type === 'step.completed') {
+          if (ms !== undefined) {
             this.steps.observe(
-              {
-                step_type: await this.stepType(event),
-                outcome: event.type === 'step.completed' ? 'completed' : 'failed',
-              },
-              (ms ?? 0) / 1000,
+              { step_type: await this.stepType(event), outcome: event.type.slice(5) },
+              ms / 1000,
             );
           }
+          break;
+        }
+        case 'model.call.completed': {
+          const ms = typeof data.duration_ms === 'number' ? data.duration_ms : undefined;
+          if (ms !== undefined)
+            this.modelCalls.observe(
+              { provider: String(data.provider ?? 'unknown'), model: String(data.model ?? 'unknown') },
+              ms / 1000,
+            );
           break;
         }
         case 'interaction.sla_breached':
           this.sla.inc({ step_type: await this.stepType(event) });
           break;
         case 'action.completed':
-        case 'action.failed':
-          this.actions.inc({ status: event.type.slice(7) });
+        case 'action.failed': {
+          // The result's own status tells a timeout or a cancel from another failure.
+          const labels = {
+            action: String(data.action ?? 'unknown'),
+            status: String(data.status ?? event.type.slice(7)),
+          };
+          this.actions.inc(labels);
+          if (typeof data.duration_ms === 'number')
+            this.actionDurations.observe(labels, data.duration_ms / 1000);
           break;
+        }
       }
       if (event.type === 'run.completed' || event.type === 'run.failed' || event.type === 'run.cancelled') {
-        this.stepTypes.delete(`${event.tenant_id}\u0000${event.run_id}`);
+        this.runSegments.delete(`${event.tenant_id}\u0000${event.run_id}`);
       }
     } catch {
       // Metrics never fail the gateway: a lookup that fails leaves this event uncounted.
@@ -194,4 +253,10 @@ export class GatewayMetrics {
   close(): void {
     this.unsubscribe();
   }
+}
+
+/** Sets `key` in a map that keeps at most `max` entries (the oldest goes first). */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  if (!map.has(key) && map.size >= max) map.delete(map.keys().next().value as string);
+  map.set(key, value);
 }

@@ -136,21 +136,26 @@ export class QueryResolver {
 
   @Query(() => [Interaction], {
     description:
-      'Inbox ordered by SLA deadline. Without `status`: open requests only. `assignee`: only requests that user (or group) may answer',
+      'Inbox ordered by SLA deadline. Without `status`: open requests only. `assignee`: only requests that user (or group) may answer. `first`: only the first N (open requests come from the SLA index, whatever the number of waiting runs)',
   })
   async interactions(
     @Ctx() ctx: GatewayContext,
     @Arg('status', () => InteractionStatusEnum, { nullable: true }) status?: InteractionStatus,
     @Arg('assignee', () => String, { nullable: true }) assignee?: string,
     @Arg('runId', () => ID, { nullable: true }) runId?: string,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
   ): Promise<Interaction[]> {
+    if (first !== undefined && first !== null && (!Number.isInteger(first) || first < 1))
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `first must be a whole number >= 1, got ${first}`);
+    const open = !status || OPEN_INTERACTION_STATUSES.includes(status);
     const records = await tenantFor(ctx, 'read').tenant.listInteractions({
       status: status ?? [...OPEN_INTERACTION_STATUSES],
       ...(assignee ? { assignee } : {}),
       ...(runId ? { runId } : {}),
+      ...(first && open ? { limit: first } : {}),
     });
     // The engine lists the inbox in SLA order: earliest breach (or deadline) first.
-    return records.map(toInteraction);
+    return (first ? records.slice(0, first) : records).map(toInteraction);
   }
 
   @Query(() => [AuditEvent], { description: 'Audit entries of the tenant in chain order, within [from, to]' })

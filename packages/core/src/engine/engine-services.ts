@@ -134,6 +134,7 @@ export abstract class EngineServices {
       channels: this.channels,
       linkSecret: this.linkSecret,
       publicUrl: this.publicUrl,
+      directory: options.directory,
       nowIso: () => this.nowIso(),
       withStep: (tenantId, runId, stepId, fn) => this.withStep(tenantId, runId, stepId, fn),
     });

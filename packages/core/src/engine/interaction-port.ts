@@ -1,5 +1,6 @@
 import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
 import type { Logger, StepContext, SuspendOptions } from '../catalog/types.js';
+import type { SubjectDirectory } from '../directory/subject-directory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { InteractionRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -16,6 +17,8 @@ export interface InteractionHost {
   readonly channels: NotificationChannel[];
   readonly linkSecret: string;
   readonly publicUrl?: string;
+  /** Group members (and their skills) for assignment strategies. */
+  readonly directory?: SubjectDirectory;
   nowIso(): string;
   /** Runs `fn` inside one commit of the run, bound to one of its steps. */
   withStep<T>(

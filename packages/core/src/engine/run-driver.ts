@@ -93,7 +93,10 @@ export class RunDriver extends RunProgress {
       await this.commit(tx);
     } catch (error) {
       // Another conflict: whoever changed the run drives it, or the next poll recovers it.
-      this.services.logger.warn({ err: error, runId: this.runId }, 'could not start steps after a reload');
+      this.services.logger.warn(
+        { err: error, runId: this.runId, traceId: this.run.trace?.traceId },
+        'could not start steps after a reload',
+      );
     }
   }
 
@@ -255,7 +258,7 @@ export class RunDriver extends RunProgress {
       .then((outcome) => this.onOutcome(stepId, attempt, execution, outcome))
       .catch((error) =>
         this.services.logger.error(
-          { err: error, runId: this.runId, stepId },
+          { err: error, runId: this.runId, stepId, traceId: this.run.trace?.traceId },
           'failed to record a step outcome',
         ),
       )
@@ -358,6 +361,8 @@ export class RunDriver extends RunProgress {
       def.retry ??
       this.services.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: this.services.actions });
     const now = this.services.clock.now();
+    // How long the failed attempt ran (for step duration metrics of failures and retries).
+    const duration_ms = rec.startedAt ? Math.max(0, now - Date.parse(rec.startedAt)) : 0;
     const delay =
       info.retryable === false
         ? undefined
@@ -379,6 +384,7 @@ export class RunDriver extends RunProgress {
         next_attempt: rec.attempt + 1,
         delay_ms: delay,
         error: info,
+        duration_ms,
       });
       return;
     }
@@ -386,11 +392,11 @@ export class RunDriver extends RunProgress {
     const finishedAt = this.services.nowIso();
     if (onError === 'route') {
       this.setStep(tx, { ...rec, status: 'failed', error: info, outputs: { error: info }, finishedAt });
-      tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info, routed: true });
+      tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info, routed: true, duration_ms });
       return;
     }
     this.setStep(tx, { ...rec, status: 'failed', error: info, finishedAt });
-    tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info });
+    tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info, duration_ms });
     if (onError === 'fail') {
       await this.failRun(
         tx,

@@ -5,6 +5,7 @@ import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
+import type { SubjectDirectory } from '../directory/subject-directory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
@@ -104,6 +105,12 @@ export interface EngineOptions {
    * (addresses or CIDR ranges, e.g. `["10.20.0.0/16"]`). @default { allow: [] }
    */
   outbound?: OutboundGuardOptions;
+  /**
+   * Who belongs to which group, with their skills: what `assignment` strategies of group
+   * requests choose from (`staticDirectory([...])`, or your own lookup).
+   * @default none: a step with `assignment` fails with `LLMT_E_NO_ASSIGNEE`
+   */
+  directory?: SubjectDirectory;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
   /**
@@ -219,6 +226,12 @@ export interface ListInteractionsQuery extends CallScope {
   /** Only requests this subject (or its groups) may answer. */
   assignee?: string;
   runId?: string;
+  /**
+   * The first `limit` requests in SLA order, read page by page from the store's due index
+   * (no full scan): for inboxes over many waiting runs. Open requests only.
+   * @default unlimited (every matching request, sorted in memory)
+   */
+  limit?: number;
 }
 
 /** The durable engine. */

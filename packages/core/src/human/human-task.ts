@@ -58,6 +58,19 @@ export function createHumanTaskStepType(): StepTypeDefinition {
             hint: `only task_type "review" requests changes (this one is ${JSON.stringify(taskType)})`,
           };
     },
+    validate(step) {
+      const cfg = (step.config ?? {}) as { assignee_ref?: unknown; assignment?: { strategy?: string } };
+      if (!cfg.assignment) return [];
+      const refs = Array.isArray(cfg.assignee_ref) ? cfg.assignee_ref : [cfg.assignee_ref];
+      return refs.some((r) => typeof r === 'string' && r.startsWith('group:'))
+        ? []
+        : [
+            [
+              '.config.assignee_ref',
+              `assignment "${cfg.assignment.strategy}" gives the request to one member of a group; set assignee_ref to "group:<name>"`,
+            ],
+          ];
+    },
     handler: runHumanTask,
     onSignal: finishOnAnswer,
   });
@@ -102,6 +115,7 @@ async function runHumanTask(ctx: StepContext): Promise<Record<string, unknown>> 
     sla_breach: cfg.sla_breach,
     escalation_chain: cfg.escalation_chain,
     auto_approve_after: cfg.auto_approve_after,
+    assignment: cfg.assignment,
     required_approvers: cfg.required_approvers,
     max_revisions: cfg.max_revisions,
     context: stripSealed(ctx.input, cfg.sealed_fields ?? []),

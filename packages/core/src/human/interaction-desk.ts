@@ -6,12 +6,13 @@ import { DEFAULT_TENANT } from '../engine/types.js';
 import { LlmteamError } from '../errors.js';
 import type { NotificationReason } from '../notify/types.js';
 import type { InteractionRecord, InteractionResponse, InteractionType, TimerRecord } from '../store/types.js';
-import { CLOSED_INTERACTION_STATUSES } from '../store/types.js';
+import { CLOSED_INTERACTION_STATUSES, interactionDueKey } from '../store/types.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { parseDuration } from '../util/duration.js';
 import type { InteractionAnswerAction } from '../worktrail/audit-actions.js';
 import { checkAnswer, decideAnswer } from './answer-rules.js';
 import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
+import { AssignmentDesk, assignedEvent } from './assignment.js';
 import { interactionTimers } from './interaction-timers.js';
 import { Notifier } from './notifier.js';
 import type { DraftRequest, HumanOutcome, HumanRequestOptions } from './types.js';
@@ -65,7 +66,10 @@ export class InteractionDesk implements InteractionPort {
   private readonly notifier: Notifier;
   readonly timers: Record<string, StepTimerHandler>;
 
+  private readonly assignments: AssignmentDesk;
+
   constructor(readonly host: InteractionHost) {
+    this.assignments = new AssignmentDesk(host.store, host.directory);
     this.notifier = new Notifier(host);
     this.timers = interactionTimers(this);
   }
@@ -120,7 +124,11 @@ export class InteractionDesk implements InteractionPort {
       : ctx.iteration > 0
         ? await this.previousOf(ctx.tenantId, ctx.runId, ctx.stepId)
         : undefined;
-    const suspend = this.draft(ctx, [{ ...options, type, interactionId }], previous);
+    // A group request with an `assignment` goes to the member chosen now (read from the store).
+    const assigned = options.assignment
+      ? await this.assignments.apply(ctx, options.assignment, assigneesOf(options), interactionId)
+      : undefined;
+    const suspend = this.draft(ctx, [{ ...options, type, interactionId, assigned }], previous);
     return ctx.suspend({ interactionId, answers: [...state.answers] } satisfies HumanPayload, suspend);
   }
 
@@ -175,7 +183,7 @@ export class InteractionDesk implements InteractionPort {
         priority: options.priority ?? 'normal',
         title: options.title,
         description: options.description,
-        assignees: assigneesOf(options),
+        assignees: options.assigned?.assignees ?? assigneesOf(options),
         options: options.options,
         inputSchema: options.inputSchema,
         escalationLevel: 0,
@@ -197,6 +205,7 @@ export class InteractionDesk implements InteractionPort {
           requiredApprovers: options.required_approvers,
           maxRevisions: options.max_revisions,
           context: options.context,
+          ...(options.assigned?.assignment ? { assignment: options.assigned.assignment } : {}),
         },
         createdAt: new Date(now).toISOString(),
         updatedAt: new Date(now).toISOString(),
@@ -216,6 +225,8 @@ export class InteractionDesk implements InteractionPort {
           deadline: interaction.deadline,
         },
       });
+      if (options.assigned?.assignment)
+        events.push(assignedEvent(interactionId, options.assigned.assignment));
     }
     return {
       kind: 'human',
@@ -223,6 +234,9 @@ export class InteractionDesk implements InteractionPort {
       timers,
       events,
       afterCommit: () => {
+        for (const r of requests)
+          if (r.assigned?.assignment && r.interactionId)
+            this.assignments.settle(ctx.tenantId, r.assigned.assignment.group, r.interactionId);
         for (const i of interactions) void this.notify(ctx.tenantId, i, 'requested');
       },
     };
@@ -371,22 +385,36 @@ export class InteractionDesk implements InteractionPort {
 
   async list(query: ListInteractionsQuery & CallScope): Promise<InteractionRecord[]> {
     const tenantId = query.tenantId ?? DEFAULT_TENANT;
+    const mine = (i: InteractionRecord) =>
+      !query.assignee ||
+      isAssignedTo(i, query.assignee, query.actor?.subject === query.assignee ? query.actor?.groups : []);
+    if (query.limit !== undefined) {
+      // Pages in the store's SLA order until `limit` requests of the assignee are found.
+      const page: InteractionRecord[] = [];
+      const size = Math.max(100, query.limit * 2);
+      for (let after: string | undefined; page.length < query.limit; ) {
+        const batch = await this.host.store.listInteractions(tenantId, {
+          status: query.status,
+          runId: query.runId,
+          order: 'due',
+          limit: size,
+          ...(after ? { after } : {}),
+        });
+        for (const i of batch) if (page.length < query.limit && mine(i)) page.push(i);
+        if (batch.length < size) break;
+        after = interactionDueKey(batch[batch.length - 1]);
+      }
+      return page;
+    }
     const all = await this.host.store.listInteractions(tenantId, {
       status: query.status,
       runId: query.runId,
     });
-    const filtered = query.assignee
-      ? all.filter((i) =>
-          isAssignedTo(
-            i,
-            query.assignee!,
-            query.actor?.subject === query.assignee ? query.actor?.groups : [],
-          ),
-        )
-      : all;
-    const due = (i: InteractionRecord) => i.slaBreachAt ?? i.deadline ?? '9999';
-    return filtered.sort((a, b) =>
-      due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : a.createdAt < b.createdAt ? -1 : 1,
-    );
+    const filtered = all.filter(mine);
+    // The order of the store's due index, also for closed requests (which it does not hold).
+    return filtered
+      .map((i) => [interactionDueKey(i), i] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, i]) => i);
   }
 }

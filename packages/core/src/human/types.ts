@@ -1,4 +1,5 @@
 import type { InteractionPriority, InteractionResponse, InteractionType } from '../store/types.js';
+import type { AssignmentOptions, AssignmentRecord } from './assignment.js';
 
 /** Options of a request a handler makes mid-step (`ctx.requestApproval` / `ctx.requestInput`). */
 export interface HumanRequestOptions {
@@ -39,6 +40,13 @@ export interface HumanRequestOptions {
   max_revisions?: number;
   /** Data shown to the person (sealed fields removed). */
   context?: unknown;
+  /**
+   * Gives a request to one member of the `group:` in `assignee`, chosen by `strategy`
+   * (`round_robin`, `least_loaded` by open requests, or `capability`: members with every
+   * one of `skills`, least loaded first); members come from the engine's `directory`. The
+   * choice is committed with the request.
+   */
+  assignment?: AssignmentOptions;
 }
 
 /** The closing answer handed back to the step that asked. */
@@ -57,4 +65,6 @@ export interface HumanOutcome {
 export interface DraftRequest extends HumanRequestOptions {
   /** The request's id, e.g. one the step committed earlier. @default a fresh id */
   interactionId?: string;
+  /** Assignees already chosen by an `assignment` strategy (core's desk fills it in). */
+  assigned?: { assignees: { users: string[]; groups: string[] }; assignment?: AssignmentRecord };
 }

@@ -85,3 +85,13 @@ export interface TimerRecord {
   dueAt: string;
   payload?: Record<string, unknown>;
 }
+
+/**
+ * The key an open request sorts by in an SLA-ordered inbox: its SLA breach time (else its
+ * deadline, else last), then its creation time and id. Plain text, ordered as compared.
+ */
+export function interactionDueKey(
+  i: Pick<InteractionRecord, 'slaBreachAt' | 'deadline' | 'createdAt' | 'interactionId'>,
+): string {
+  return `${i.slaBreachAt ?? i.deadline ?? '9999'}|${i.createdAt}|${i.interactionId}`;
+}

@@ -33,6 +33,7 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from './types.js';
+import { interactionDueKey, OPEN_INTERACTION_STATUSES } from './types.js';
 
 /** Shared empty list: a commit without a part allocates nothing for it. */
 const NONE: readonly never[] = [];
@@ -213,13 +214,23 @@ export class MemoryStore implements Store {
     options: ListInteractionsOptions = {},
   ): Promise<InteractionRecord[]> {
     const statuses = options.status === undefined ? undefined : ([] as string[]).concat(options.status);
-    return [...this.interactions.values()]
-      .filter(
-        (i) =>
-          i.tenantId === tenantId &&
-          (!statuses || statuses.includes(i.status)) &&
-          (!options.runId || i.runId === options.runId),
-      )
+    const matching = [...this.interactions.values()].filter(
+      (i) =>
+        i.tenantId === tenantId &&
+        (!statuses || statuses.includes(i.status)) &&
+        (!options.runId || i.runId === options.runId),
+    );
+    if (options.order === 'due') {
+      const after = options.after ?? '';
+      return matching
+        .filter((i) => OPEN_INTERACTION_STATUSES.includes(i.status))
+        .map((i) => [interactionDueKey(i), i] as const)
+        .filter(([key]) => key > after)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
+        .map(([, i]) => i);
+    }
+    return matching
       .sort((a, b) =>
         a.createdAt < b.createdAt
           ? -1
@@ -228,7 +239,8 @@ export class MemoryStore implements Store {
             : a.interactionId < b.interactionId
               ? -1
               : 1,
-      );
+      )
+      .slice(0, options.limit ?? Number.POSITIVE_INFINITY);
   }
 
   async listTimers(tenantId: string, runId: string): Promise<TimerRecord[]> {

@@ -25,6 +25,17 @@ export interface ListRunsOptions {
 export interface ListInteractionsOptions {
   status?: InteractionStatus | InteractionStatus[];
   runId?: string;
+  /**
+   * `created`: creation order. `due`: open requests only (a `status` filter narrows them),
+   * earliest SLA breach first (else deadline; requests with neither last), then creation
+   * order, as `interactionDueKey` sorts; stores answer a first page from an index.
+   * @default 'created'
+   */
+  order?: 'created' | 'due';
+  /** At most this many. @default unlimited */
+  limit?: number;
+  /** `order: 'due'` only: the page after this `interactionDueKey` (the last one of the previous page). */
+  after?: string;
 }
 
 /** Options of `Store.listEvents`: a page of one run's events after a `seq`. */

@@ -76,10 +76,24 @@ export function runTraceOf(run: { runId: string; trace?: RunTrace }): RunTrace {
   );
 }
 
+/** 32 bits of FNV-1a over `text`, from `basis`, as 8 hex digits. */
+function fnv1a(text: string, basis: number): string {
+  let h = basis;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /**
  * The span id of one attempt of a step: derived from the run's span, the step and the
- * attempt, so a process that takes the run over after a restart finds the same id.
+ * attempt, so a process that takes the run over after a restart finds the same id. (Two
+ * FNV-1a halves: ids need to be distinct within a trace, not secret, and this runs on every
+ * step.)
  */
 export function stepSpanId(trace: RunTrace, stepId: string, attempt: number): string {
-  return hex(`${trace.spanId}:${stepId}:${attempt}`, 16);
+  const key = `${trace.spanId}:${stepId}:${attempt}`;
+  const id = fnv1a(key, 0x811c9dc5) + fnv1a(key, 0x050c5d1f);
+  return id === '0000000000000000' ? '0000000000000001' : id;
 }

@@ -109,9 +109,16 @@ export interface WorktrailEventMap {
   /** A step finished; `ports` names the output ports it wrote. */
   'step.completed': { attempt: number; ports: string[]; duration_ms: number };
   /** A step failed for good; `routed` when `on_error: route` sent the error on. */
-  'step.failed': { attempt: number; error: EventError; routed?: boolean };
+  'step.failed': { attempt: number; error: EventError; routed?: boolean; duration_ms?: number };
   /** A step failed and will run again after `delay_ms` (a durable retry timer). */
-  'step.retrying': { attempt: number; next_attempt: number; delay_ms: number; error: EventError };
+  'step.retrying': {
+    attempt: number;
+    next_attempt: number;
+    delay_ms: number;
+    error: EventError;
+    /** How long the failed attempt ran. */
+    duration_ms?: number;
+  };
   /** A step did not run: every incoming branch was not taken. */
   'step.skipped': { reason: string };
   /** A step's handler suspended (waits for an answer, a signal or a timer). */
@@ -139,6 +146,17 @@ export interface WorktrailEventMap {
     interaction_id: string;
     level: number;
     assignees: { users: string[]; groups: string[] };
+  };
+  /** A group request was given to one member by the step's assignment strategy. */
+  'interaction.assigned': {
+    interaction_id: string;
+    strategy: string;
+    group: string;
+    subject: string;
+    /** Open requests the member had when chosen. */
+    load: number;
+    /** Members that could be chosen. */
+    candidates: number;
   };
   /** A request reached its SLA warning time; `breach_at` is when it breaches. */
   'interaction.sla_warning': { interaction_id: string; breach_at?: string };

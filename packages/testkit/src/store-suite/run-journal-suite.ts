@@ -1,11 +1,12 @@
 import { commitTests } from './run-journal-commit-tests.js';
+import { inboxTests } from './run-journal-inbox-tests.js';
 import { isolationTests } from './run-journal-isolation-tests.js';
 import { readTests } from './run-journal-read-tests.js';
 import { type StoreConformanceOptions, storeSuiteSupport } from './suite-support.js';
 
 /**
  * Conformance of a store's run journal: atomic commits, optimistic concurrency, gapless
- * event logs, tenant isolation on every read, snapshots, the audit chain, listing, erasure
+ * event logs, tenant isolation on every read, snapshots, the audit chain, listing, the SLA-ordered inbox, erasure
  * and (with `reopen`) durability.
  */
 export function runJournalConformanceSuite(options: StoreConformanceOptions): void {
@@ -22,5 +23,6 @@ export function runJournalConformanceSuite(options: StoreConformanceOptions): vo
     commitTests(context);
     isolationTests(context);
     readTests(context);
+    inboxTests(context);
   });
 }

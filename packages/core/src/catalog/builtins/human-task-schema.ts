@@ -31,6 +31,16 @@ export const humanTaskConfigSchema: Record<string, unknown> = {
       description: 'Next assignee for each escalation level.',
     },
     auto_approve_after: duration,
+    assignment: {
+      type: 'object',
+      required: ['strategy'],
+      additionalProperties: false,
+      description: 'Gives the request to one member of the assignee group.',
+      properties: {
+        strategy: { enum: ['round_robin', 'least_loaded', 'capability'] },
+        skills: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+      },
+    },
     required_approvers: {
       description: 'A list of users who must all approve, or { group, count }: N approvals from a group.',
       oneOf: [
