@@ -15,6 +15,7 @@ import type {
   RunSummary,
   Segment,
   Snapshot,
+  SnapshotPage,
   StepCategory,
   StepType,
   TenantTier,
@@ -92,7 +93,23 @@ export interface LlmteamClient {
   processMap(segmentId: string, args?: { from?: string; to?: string }): Promise<ProcessMap>;
   /** A page of a run's stored events after `afterSeq` (at most `limit`, 1..500). */
   runEvents(runId: string, args?: { afterSeq?: number; limit?: number }): Promise<WorktrailEvent[]>;
-  createSnapshot(runId: string): Promise<Snapshot>;
+  /** Takes a snapshot now: `MANUAL` (default) or a `CHECKPOINT` kept by retention, optionally labelled. */
+  createSnapshot(
+    runId: string,
+    options?: { type?: 'MANUAL' | 'CHECKPOINT'; label?: string },
+  ): Promise<Snapshot>;
+  /** Snapshots by run, segment or reason, newest first, one page (`first` 1..100, default 20). */
+  snapshots(args?: {
+    runId?: string;
+    segmentId?: string;
+    reason?: string;
+    first?: number;
+    after?: string;
+  }): Promise<SnapshotPage>;
+  /** Deletes a snapshot (audited); returns it. */
+  deleteSnapshot(id: string): Promise<Snapshot>;
+  /** Puts the snapshot's run back to the snapshot's state and continues it. */
+  restoreSnapshot(snapshotId: string): Promise<RunSummary>;
   /** Starts a new run from a snapshot. */
   forkRun(snapshotId: string): Promise<RunSummary>;
   /**
@@ -240,8 +257,26 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
           ...args,
         })
       ).run?.events ?? [],
-    createSnapshot: async (runId) =>
-      (await request<{ createSnapshot: Snapshot }>(ops.CREATE_SNAPSHOT, { runId })).createSnapshot,
+    createSnapshot: async (runId, options = {}) =>
+      (await request<{ createSnapshot: Snapshot }>(ops.CREATE_SNAPSHOT, { runId, ...options }))
+        .createSnapshot,
+    snapshots: async (args = {}) => {
+      const { snapshots } = await request<{
+        snapshots: {
+          edges: Array<{ node: Snapshot }>;
+          pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        };
+      }>(ops.SNAPSHOTS, args);
+      return {
+        snapshots: snapshots.edges.map((e) => e.node),
+        hasNextPage: snapshots.pageInfo.hasNextPage,
+        endCursor: snapshots.pageInfo.endCursor,
+      };
+    },
+    deleteSnapshot: async (id) =>
+      (await request<{ deleteSnapshot: Snapshot }>(ops.DELETE_SNAPSHOT, { id })).deleteSnapshot,
+    restoreSnapshot: async (snapshotId) =>
+      (await request<{ restoreSnapshot: RunSummary }>(ops.RESTORE_SNAPSHOT, { snapshotId })).restoreSnapshot,
     forkRun: async (snapshotId) =>
       (await request<{ forkRun: RunSummary }>(ops.FORK_RUN, { snapshotId })).forkRun,
     watchInteractions: (watchOptions = {}) =>

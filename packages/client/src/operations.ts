@@ -37,8 +37,11 @@ export const STEP_TYPES =
 export const SEGMENT =
   'query Segment($id: ID!, $version: String) { segment(id: $id, version: $version) { id version name definition createdAt } }';
 export const RUN_EVENTS_PAGE = `query RunEventsPage($id: ID!, $afterSeq: Int, $limit: Int) { run(id: $id) { events(afterSeq: $afterSeq, limit: $limit) { ${EVENT_FIELDS} } } }`;
-export const CREATE_SNAPSHOT =
-  'mutation CreateSnapshot($runId: ID!) { createSnapshot(runId: $runId) { id runId seq reason checksum createdAt } }';
+const SNAPSHOT_FIELDS = 'id runId segmentId seq reason label checksum createdAt';
+export const CREATE_SNAPSHOT = `mutation CreateSnapshot($runId: ID!, $type: SnapshotType, $label: String) { createSnapshot(runId: $runId, type: $type, label: $label) { ${SNAPSHOT_FIELDS} } }`;
+export const SNAPSHOTS = `query Snapshots($runId: ID, $segmentId: ID, $reason: SnapshotReason, $first: Int, $after: String) { snapshots(runId: $runId, segmentId: $segmentId, reason: $reason, first: $first, after: $after) { edges { node { ${SNAPSHOT_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
+export const DELETE_SNAPSHOT = `mutation DeleteSnapshot($id: ID!) { deleteSnapshot(id: $id) { ${SNAPSHOT_FIELDS} } }`;
+export const RESTORE_SNAPSHOT = `mutation RestoreSnapshot($snapshotId: ID!) { restoreSnapshot(snapshotId: $snapshotId) { ${RUN_SUMMARY_FIELDS} } }`;
 export const FORK_RUN = `mutation ForkRun($snapshotId: ID!) { forkRun(snapshotId: $snapshotId) { ${RUN_SUMMARY_FIELDS} } }`;
 const DURATION = 'count meanMs p50Ms p90Ms p95Ms p99Ms maxMs';
 export const PROCESS_MAP = `query ProcessMap($segmentId: ID!, $from: DateTime, $to: DateTime) { processMap(segmentId: $segmentId, from: $from, to: $to) { segmentId runs nodes { activity stepType count failed duration { ${DURATION} } } edges { source target count duration { ${DURATION} } } } }`;

@@ -131,10 +131,23 @@ export interface Timer {
 export interface Snapshot {
   id: string;
   runId: string;
+  /** The run's segment (null only for snapshots stored before it was kept). */
+  segmentId: string | null;
   seq: number;
+  /** `MANUAL`, `CHECKPOINT`, `AUTO`, `PAUSE`, `ERROR` or `FORK`. */
   reason: string;
+  /** The name its taker gave it. */
+  label: string | null;
   checksum: string;
   createdAt: string;
+}
+
+/** A page of snapshots, newest first. */
+export interface SnapshotPage {
+  snapshots: Snapshot[];
+  /** Pass as `after` for the next page; null on the last page. */
+  endCursor: string | null;
+  hasNextPage: boolean;
 }
 
 /** A run as `startRun`, `cancelRun`, ... return it. */

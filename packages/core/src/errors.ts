@@ -102,6 +102,9 @@ export const ERROR_CODES = {
     'The child run of a `segment` step failed or was cancelled; `details` name the child run and its error.',
   LLMT_E_CHILD_DEPTH:
     'Child runs would nest deeper than 16 levels: segments that start each other form a cycle.',
+  LLMT_E_MEMORY_UNSUPPORTED: 'The store has no `memory` role, so agent memory is not available on it.',
+  LLMT_E_MEMORY_ENTRY_TOO_LARGE:
+    "An agent memory value is larger than the agent's `maxBytes`; the message names the agent, key and limit.",
   LLMT_E_NO_ASSIGNEE:
     'A request with an `assignment` strategy found no member to give it to (no group, no directory, no member with the skills); the message names the step and field.',
   LLMT_E_ROUTER_NO_ROUTE:

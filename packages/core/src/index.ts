@@ -129,6 +129,15 @@ export {
   TOOL_APPROVAL_TIMER,
 } from './llm/tool-approvals.js';
 export * from './llm/types.js';
+export {
+  AGENT_MEMORY_DEFAULTS,
+  AgentMemory,
+  type AgentMemoryOptions,
+  type AgentMemoryScope,
+  type MemoryStats,
+} from './memory/agent-memory.js';
+export { InMemoryAgentMemory } from './memory/in-memory-agent-memory.js';
+export type { AgentMemoryStore, MemoryEntry } from './memory/memory-types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
@@ -149,6 +158,14 @@ export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
 export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';
+export {
+  checkSnapshotQuery,
+  DEFAULT_SNAPSHOT_PAGE_SIZE,
+  encodeSnapshotCursor,
+  type SnapshotCursor,
+  snapshotNewerThan,
+  snapshotSegmentId,
+} from './store/snapshot-query.js';
 export * from './store/types.js';
 export {
   DurableIdGenerator,

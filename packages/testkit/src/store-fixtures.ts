@@ -136,6 +136,7 @@ export function sampleSnapshot(
     snapshotId,
     tenantId: run.tenantId,
     runId: run.runId,
+    segmentId: run.segmentId,
     seq: run.lastSeq,
     reason: 'manual',
     createdAt,

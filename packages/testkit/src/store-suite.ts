@@ -4,9 +4,11 @@ import { runJournalConformanceSuite } from './store-suite/run-journal-suite.js';
 import type { StoreConformanceOptions } from './store-suite/suite-support.js';
 import { workQueueConformanceSuite } from './store-suite/work-queue-suite.js';
 
+export { agentMemoryConformanceSuite } from './store-suite/agent-memory-suite.js';
 export { eventBusConformanceSuite } from './store-suite/event-bus-suite.js';
 export { registryConformanceSuite } from './store-suite/registry-suite.js';
 export { runJournalConformanceSuite } from './store-suite/run-journal-suite.js';
+export { snapshotConformanceSuite } from './store-suite/snapshot-suite.js';
 export type {
   StoreConformanceOptions,
   StoreSuiteDescribe,

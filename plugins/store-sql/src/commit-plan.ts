@@ -175,6 +175,8 @@ function commitRows(commit: Commit, values: Map<string, string>, steps: unknown[
       s.createdAt,
       s.checksum,
       JSON.stringify(s.state),
+      s.segmentId ?? s.state.run.segmentId,
+      s.label ?? null,
     ]),
   );
   return parts;

@@ -135,10 +135,14 @@ export const SQL_ENTITIES: EntitySchema<SqlRow>[] = [
       created_at: text(),
       checksum: text(),
       state: text(),
+      segment_id: text(true),
+      label: text(true),
     },
     [
       { name: 'snapshots_by_run', columns: ['tenant_id', 'run_id', 'seq'] },
       { name: 'snapshots_by_age', columns: ['tenant_id', 'created_at'] },
+      { name: 'snapshots_by_segment', columns: ['tenant_id', 'segment_id', 'created_at', 'snapshot_id'] },
+      { name: 'snapshots_by_time', columns: ['tenant_id', 'created_at', 'snapshot_id'] },
     ],
   ),
   table('audit', {

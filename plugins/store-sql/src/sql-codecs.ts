@@ -152,7 +152,7 @@ export class RowCodec {
   /** A snapshot row. */
   snapshot(row: SqlRow): SnapshotRecord {
     const where = `snapshots(${row.tenant_id}, ${row.snapshot_id})`;
-    return {
+    const snapshot: SnapshotRecord = {
       snapshotId: String(row.snapshot_id),
       tenantId: String(row.tenant_id),
       runId: String(row.run_id),
@@ -162,6 +162,9 @@ export class RowCodec {
       state: this.parse(row.state, where) as SnapshotRecord['state'],
       checksum: String(row.checksum),
     };
+    snapshot.segmentId = row.segment_id != null ? String(row.segment_id) : snapshot.state.run.segmentId;
+    if (row.label != null) snapshot.label = String(row.label);
+    return snapshot;
   }
 
   /** An event row of a known tenant and run. */

@@ -1,15 +1,18 @@
-import type {
-  AuditRecord,
-  InteractionRecord,
-  ListEventsOptions,
-  ListInteractionsOptions,
-  ListRunsOptions,
-  Page,
-  RunRecord,
-  SnapshotRecord,
-  StepStateRecord,
-  TimerRecord,
-  WorktrailEvent,
+import {
+  type AuditRecord,
+  checkSnapshotQuery,
+  encodeSnapshotCursor,
+  type InteractionRecord,
+  type ListEventsOptions,
+  type ListInteractionsOptions,
+  type ListRunsOptions,
+  type Page,
+  type RunRecord,
+  type SnapshotQuery,
+  type SnapshotRecord,
+  type StepStateRecord,
+  type TimerRecord,
+  type WorktrailEvent,
 } from '@llmteam/core';
 import { decodeCursor, encodeCursor, isShared, type RowCodec } from './sql-codecs.js';
 import type { SqlExecutor } from './sql-executor.js';
@@ -146,6 +149,29 @@ export class SqlReads {
   async snapshots(q: SqlExecutor, tenantId: string, runId: string): Promise<SnapshotRecord[]> {
     const { rows } = await q.exec(READ_SQL.snapshots, [tenantId, runId]);
     return rows.map((r) => this.codec.snapshot(r));
+  }
+
+  async snapshotPage(q: SqlExecutor, tenantId: string, query: SnapshotQuery): Promise<Page<SnapshotRecord>> {
+    const { limit, after } = checkSnapshotQuery(query);
+    const where = ['tenant_id = ?'];
+    const params: unknown[] = [tenantId];
+    for (const [column, value] of [
+      ['run_id', query.runId],
+      ['segment_id', query.segmentId],
+      ['reason', query.reason],
+    ] as const) {
+      if (value === undefined) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    if (after) {
+      where.push('(created_at < ? OR (created_at = ? AND snapshot_id < ?))');
+      params.push(after.createdAt, after.createdAt, after.snapshotId);
+    }
+    const { rows } = await q.exec(READ_SQL.snapshotPage(where), [...params, limit + 1]);
+    const items = rows.slice(0, limit).map((r) => this.codec.snapshot(r));
+    const last = items[items.length - 1];
+    return { items, ...(rows.length > limit && last ? { nextCursor: encodeSnapshotCursor(last) } : {}) };
   }
 
   async audit(

@@ -18,6 +18,7 @@ import {
   type RegistryChange,
   type RunRecord,
   type SegmentRecord,
+  type SnapshotQuery,
   type SnapshotRecord,
   type StepStateRecord,
   type Store,
@@ -340,6 +341,22 @@ export abstract class SqlStore implements Store {
   }
   listSnapshots(tenantId: string, runId: string): Promise<SnapshotRecord[]> {
     return this.reading((q, r) => r.snapshots(q, tenantId, runId));
+  }
+  querySnapshots(tenantId: string, query: SnapshotQuery): Promise<Page<SnapshotRecord>> {
+    return this.reading((q, r) => r.snapshotPage(q, tenantId, query));
+  }
+
+  async deleteSnapshot(tenantId: string, snapshotId: string, audit: AuditDraft): Promise<boolean> {
+    this.ready();
+    let chained: AuditRecord[] = [];
+    const deleted = await this.transaction(async (tx) => {
+      const { affected } = await tx.exec(ERASE_SQL.snapshot, [tenantId, snapshotId]);
+      if (!affected) return false;
+      chained = await appendAudit(tx, [audit], (t, id) => this.lockAuditChain(t, id));
+      return true;
+    });
+    this.onAuditAppended(chained);
+    return deleted;
   }
   listAudit(tenantId: string, range: { from?: string; to?: string } = {}): Promise<AuditRecord[]> {
     return this.reading((q, r) => r.audit(q, tenantId, range));

@@ -37,9 +37,9 @@ export const ROW_STATEMENTS = {
     columns: 7,
   },
   snapshots: {
-    head: `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state) VALUES`,
-    tail: ` ON CONFLICT (tenant_id, snapshot_id) DO UPDATE SET run_id = excluded.run_id, seq = excluded.seq, reason = excluded.reason, created_at = excluded.created_at, checksum = excluded.checksum, state = excluded.state`,
-    columns: 8,
+    head: `INSERT INTO snapshots (tenant_id, snapshot_id, run_id, seq, reason, created_at, checksum, state, segment_id, label) VALUES`,
+    tail: ` ON CONFLICT (tenant_id, snapshot_id) DO UPDATE SET run_id = excluded.run_id, seq = excluded.seq, reason = excluded.reason, created_at = excluded.created_at, checksum = excluded.checksum, state = excluded.state, segment_id = excluded.segment_id, label = excluded.label`,
+    columns: 10,
   },
 } as const;
 
@@ -79,6 +79,8 @@ export const READ_SQL = {
   timers: `SELECT timer_id, body FROM timers WHERE tenant_id = ? AND run_id = ? ORDER BY due_ms, timer_id`,
   snapshot: `SELECT * FROM snapshots WHERE tenant_id = ? AND snapshot_id = ?`,
   snapshots: `SELECT * FROM snapshots WHERE tenant_id = ? AND run_id = ? ORDER BY seq, created_at, snapshot_id`,
+  snapshotPage: (where: string[]) =>
+    `SELECT * FROM snapshots WHERE ${where.join(' AND ')} ORDER BY created_at DESC, snapshot_id DESC LIMIT ?`,
   audit: (where: string[]) => `SELECT seq, body FROM audit WHERE ${where.join(' AND ')} ORDER BY seq`,
 } as const;
 
@@ -131,7 +133,9 @@ export const ERASE_SQL = {
   runRows: (table: (typeof RUN_TABLES)[number]) => `DELETE FROM ${table} WHERE tenant_id = ? AND run_id = ?`,
   expiredRuns: (terminal: number) =>
     `SELECT run_id FROM runs WHERE tenant_id = ? AND status IN (${marks(terminal)}) AND COALESCE(completed_at, updated_at) < ?`,
-  expiredSnapshots: `DELETE FROM snapshots WHERE tenant_id = ? AND created_at < ?`,
+  // Checkpoints are restore points a caller chose to keep: retention leaves them.
+  expiredSnapshots: `DELETE FROM snapshots WHERE tenant_id = ? AND created_at < ? AND reason <> 'checkpoint'`,
+  snapshot: `DELETE FROM snapshots WHERE tenant_id = ? AND snapshot_id = ?`,
 } as const;
 
 /** Schema version of a migrated database. */

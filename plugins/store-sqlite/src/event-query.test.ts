@@ -27,7 +27,14 @@ describe('SqliteStore event queries', () => {
         sampleEvent('t1', 'run-1', 2, 'step.completed', 's'),
       ],
     });
-    // Back to what version 1 created.
+    // Back to what version 1 created (dropping what the snapshot listing and event query migrations added).
+    // This connection's commit trigger names the new columns: it goes first.
+    await raw(old)('DROP TRIGGER temp.llmteam_commit_snapshots');
+    await raw(old)('DROP INDEX snapshots_by_time');
+    await raw(old)('DROP INDEX snapshots_by_segment');
+    await raw(old)('ALTER TABLE snapshots DROP COLUMN label');
+    await raw(old)('ALTER TABLE snapshots DROP COLUMN segment_id');
+    await raw(old)(`DELETE FROM llmteam_migrations WHERE name = 'SnapshotListing1767571200000'`);
     await raw(old)('DROP INDEX events_by_type');
     await raw(old)('DROP INDEX events_by_time');
     await raw(old)('UPDATE llmteam_schema_version SET version = 1');
@@ -37,7 +44,7 @@ describe('SqliteStore event queries', () => {
     const store = new SqliteStore({ path });
     await store.init();
     try {
-      expect((await raw(store)('SELECT version FROM llmteam_schema_version'))[0].version).toBe(2);
+      expect((await raw(store)('SELECT version FROM llmteam_schema_version'))[0].version).toBe(3);
       const indexes = (
         await raw(store)(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'`)
       ).map((r) => r.name);

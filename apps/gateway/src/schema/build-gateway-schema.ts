@@ -9,6 +9,7 @@ import { MutationResolver } from './mutation-resolver.js';
 import { ProcessResolver } from './process-resolver.js';
 import { QueryResolver } from './query-resolver.js';
 import { RunFieldsResolver } from './run-fields-resolver.js';
+import { SnapshotResolver } from './snapshot-resolver.js';
 import { SubscriptionResolver } from './subscription-resolver.js';
 
 /** Builds the gateway's GraphQL schema (ARCHITECTURE section 8). */
@@ -17,6 +18,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
     resolvers: [
       InteractionFieldsResolver,
       QueryResolver,
+      SnapshotResolver,
       MutationResolver,
       RunFieldsResolver,
       SubscriptionResolver,

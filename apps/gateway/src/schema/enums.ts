@@ -51,7 +51,16 @@ export const InteractionTypeEnum = upperEnum([
 export const InteractionPriorityEnum = upperEnum(['low', 'normal', 'high', 'critical'] as const);
 export const RoleEnum = upperEnum(['admin', 'operator', 'approver', 'viewer'] as const);
 export const TenantTierEnum = upperEnum(['free', 'standard', 'enterprise'] as const);
-export const SnapshotReasonEnum = upperEnum(['manual', 'auto', 'pause', 'error', 'fork'] as const);
+export const SnapshotReasonEnum = upperEnum([
+  'manual',
+  'checkpoint',
+  'auto',
+  'pause',
+  'error',
+  'fork',
+] as const);
+/** The snapshot types a caller takes with `createSnapshot`. */
+export const SnapshotTypeEnum = upperEnum(['manual', 'checkpoint'] as const);
 /** Step catalog categories; their values are already upper-case. */
 export const StepCategoryEnum = {
   AI: 'AI',
@@ -70,4 +79,8 @@ registerEnumType(InteractionPriorityEnum, { name: 'InteractionPriority' });
 registerEnumType(RoleEnum, { name: 'Role' });
 registerEnumType(TenantTierEnum, { name: 'TenantTier' });
 registerEnumType(SnapshotReasonEnum, { name: 'SnapshotReason' });
+registerEnumType(SnapshotTypeEnum, {
+  name: 'SnapshotType',
+  description: '`CHECKPOINT`: a restore point meant to be kept (retention leaves it); `MANUAL`: any other',
+});
 registerEnumType(StepCategoryEnum, { name: 'StepCategory' });

@@ -109,8 +109,10 @@ export function toSnapshot(snapshot: SnapshotRecord): Snapshot {
   return {
     id: snapshot.snapshotId,
     runId: snapshot.runId,
+    segmentId: snapshot.segmentId ?? snapshot.state.run.segmentId,
     seq: snapshot.seq,
     reason: snapshot.reason,
+    label: snapshot.label,
     checksum: snapshot.checksum,
     createdAt: snapshot.createdAt,
   };

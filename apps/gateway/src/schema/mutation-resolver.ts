@@ -6,8 +6,8 @@ import { requirePermission, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { RoleEnum, TenantTierEnum } from './enums.js';
-import { toApiKey, toInteraction, toRun, toSegment, toSnapshot } from './mappers.js';
-import { ApiKey, CreatedApiKey, Interaction, Run, Segment, Snapshot, Tenant } from './object-types.js';
+import { toApiKey, toInteraction, toRun, toSegment } from './mappers.js';
+import { ApiKey, CreatedApiKey, Interaction, Run, Segment, Tenant } from './object-types.js';
 
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -109,16 +109,6 @@ export class MutationResolver {
     @Arg('comment', () => String, { nullable: true }) comment?: string,
   ): Promise<Interaction> {
     return answer(ctx, requestId, { action: 'respond', value: response, ...(comment ? { comment } : {}) });
-  }
-
-  @Mutation(() => Snapshot)
-  async createSnapshot(@Ctx() ctx: GatewayContext, @Arg('runId', () => ID) runId: string): Promise<Snapshot> {
-    return toSnapshot(await tenantFor(ctx, 'operate').tenant.createSnapshot(runId));
-  }
-
-  @Mutation(() => Run)
-  async forkRun(@Ctx() ctx: GatewayContext, @Arg('snapshotId', () => ID) snapshotId: string): Promise<Run> {
-    return toRun(await tenantFor(ctx, 'operate').tenant.forkRun(snapshotId));
   }
 
   @Mutation(() => Tenant, { description: 'Admins of tenant `default` only' })

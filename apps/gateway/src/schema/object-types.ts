@@ -183,7 +183,9 @@ export class Snapshot {
   @Field(() => ID) id!: string;
   @Field(() => ID) runId!: string;
   @Field(() => Int) seq!: number;
+  @Field(() => ID, { nullable: true }) segmentId?: string;
   @Field(() => SnapshotReasonEnum) reason!: string;
+  @Field(() => String, { nullable: true, description: 'The name its taker gave it' }) label?: string;
   @Field(() => String) checksum!: string;
   @Field(() => DateTimeResolver) createdAt!: string;
 }

@@ -34,7 +34,7 @@ describe('published schema.graphql', () => {
       'reject(reason: String, requestId: ID!): Interaction!',
       'requestChanges(feedback: String!, requestId: ID!): Interaction!',
       'respond(comment: String, requestId: ID!, response: JSON!): Interaction!',
-      'createSnapshot(runId: ID!): Snapshot!',
+      'createSnapshot(label: String, runId: ID!, type: SnapshotType): Snapshot!',
       'forkRun(snapshotId: ID!): Run!',
       'createTenant(id: ID!, name: String!, tier: TenantTier): Tenant!',
       'revokeApiKey(id: ID!',

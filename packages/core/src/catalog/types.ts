@@ -3,6 +3,7 @@ import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepActions } from '../actions/step-actions.js';
 import type { DraftRequest, HumanOutcome, HumanRequestOptions } from '../human/types.js';
 import type { LlmProvider } from '../llm/types.js';
+import type { AgentMemoryScope } from '../memory/agent-memory.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
 import type { InteractionRecord, RunRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -205,6 +206,11 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   readonly trace: StepTrace;
   /** Ids and timestamps as the engine makes them. */
   newId(prefix?: string): string;
+  /**
+   * The memory of an agent in this run's tenant (another tenant's is out of reach).
+   * @default agentId the step's id
+   */
+  memory(agentId?: string): AgentMemoryScope;
   /** Child runs: start another segment as a run linked to this step, and read it. */
   readonly children: ChildRuns;
   /**

@@ -1,16 +1,15 @@
 import { LlmteamError } from '../errors.js';
-import { isTerminalRun, moveRun, restoreRunStatus } from '../lifecycle/run-state.js';
-import type { RunRecord, SnapshotRecord, StepStateRecord } from '../store/types.js';
+import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
+import type { RunRecord, StepStateRecord } from '../store/types.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { TypedWorktrailEvent, WorktrailEventData } from '../worktrail/event-types.js';
 import type { RunDriver } from './run-driver.js';
-import { verifySnapshot } from './snapshot.js';
 import type { Transaction } from './transaction.js';
 import { type CallScope } from './types.js';
 
 import { EngineWorker } from './worker.js';
 
-/** Commands on a run: cancel, pause, resume, resume or signal a step, snapshots, restore, fork. */
+/** Commands on a run: create, cancel, pause, resume, resume or signal a step. */
 export abstract class EngineCommands extends EngineWorker {
   /** The commit that creates a run: its header, any steps, `run.created` and an audit entry. */
   protected createRun(
@@ -170,136 +169,5 @@ export abstract class EngineCommands extends EngineWorker {
       commit.audit({ action: 'step.signalled', actor: actor.subject, target: stepId });
     });
     return this.mustGetRun(tenantId, runId);
-  }
-
-  // ---- snapshots ----
-
-  async createSnapshot(runId: string, scope?: CallScope): Promise<SnapshotRecord> {
-    const { tenantId, actor } = this.scope(scope);
-    return this.withRun(tenantId, runId, (driver, tx) => {
-      const snapshot = driver.snapshotOf(tx, 'manual');
-      tx.snapshots.push(snapshot);
-      tx.audit.push({
-        tenantId,
-        action: 'snapshot.created',
-        actor: actor.subject,
-        runId,
-        target: snapshot.snapshotId,
-        timestamp: this.nowIso(),
-      });
-      return snapshot;
-    });
-  }
-
-  protected async loadSnapshot(tenantId: string, snapshotId: string): Promise<SnapshotRecord> {
-    const snapshot = await this.store.getSnapshot(tenantId, snapshotId);
-    if (!snapshot)
-      throw new LlmteamError(
-        'LLMT_E_SNAPSHOT_NOT_FOUND',
-        `snapshot "${snapshotId}" does not exist in tenant "${tenantId}"`,
-      );
-    verifySnapshot(snapshot);
-    return snapshot;
-  }
-
-  /** Steps as they restart from a snapshot: what was in flight or waiting runs again. */
-  protected restartable(steps: StepStateRecord[], runId: string): StepStateRecord[] {
-    return steps.map((s) =>
-      s.status === 'running' ||
-      s.status === 'waiting' ||
-      s.status === 'retry_wait' ||
-      s.status === 'cancelled'
-        ? {
-            ...s,
-            runId,
-            status: 'pending' as const,
-            suspension: undefined,
-            error: undefined,
-            finishedAt: undefined,
-          }
-        : { ...s, runId },
-    );
-  }
-
-  async restoreSnapshot(snapshotId: string, scope?: CallScope): Promise<RunRecord> {
-    const { tenantId, actor } = this.scope(scope);
-    const snapshot = await this.loadSnapshot(tenantId, snapshotId);
-    await this.withRun(tenantId, snapshot.runId, async (driver, tx) => {
-      await driver.closeOpenWork(tx, {
-        cause: 'restored',
-        code: 'LLMT_E_STEP_CANCELLED',
-        message: 'restored from a snapshot',
-      });
-      const restored = new Map(
-        this.restartable(snapshot.state.steps, snapshot.runId).map((s) => [s.stepId, s]),
-      );
-      for (const stepId of driver.graph.steps.keys()) {
-        const rec = restored.get(stepId) ?? {
-          tenantId,
-          runId: snapshot.runId,
-          stepId,
-          status: 'pending' as const,
-          attempt: driver.step(tx, stepId).attempt,
-          iterationAttempts: 0,
-          iteration: 0,
-        };
-        // Attempts keep counting so idempotency keys of re-run steps stay unique.
-        driver.setStep(
-          tx,
-          { ...rec, attempt: Math.max(rec.attempt, driver.step(tx, stepId).attempt) },
-          { restore: true },
-        );
-      }
-      const s = snapshot.state.run;
-      restoreRunStatus(tx.run);
-      tx.run.outputs = undefined;
-      tx.run.error = undefined;
-      tx.run.completedAt = undefined;
-      tx.run.pausedFrom = undefined;
-      tx.run.stepsCompleted = s.stepsCompleted;
-      tx.emit('snapshot.restored', undefined, { snapshot_id: snapshotId, actor: actor.subject });
-      tx.audit.push({
-        tenantId,
-        action: 'snapshot.restored',
-        actor: actor.subject,
-        runId: snapshot.runId,
-        target: snapshotId,
-        timestamp: this.nowIso(),
-      });
-    });
-    return this.mustGetRun(tenantId, snapshot.runId);
-  }
-
-  async forkRun(snapshotId: string, scope?: CallScope): Promise<RunRecord> {
-    await this.ready();
-    const { tenantId, actor } = this.scope(scope);
-    const snapshot = await this.loadSnapshot(tenantId, snapshotId);
-    const source = snapshot.state.run;
-    const graph = await this.graphFor(tenantId, source.segmentId, source.segmentVersion);
-    const runId = this.ids('run');
-    const now = this.nowIso();
-    const run: RunRecord = {
-      runId,
-      tenantId,
-      segmentId: source.segmentId,
-      segmentVersion: source.segmentVersion,
-      status: 'pending',
-      input: source.input,
-      version: 1,
-      lastSeq: 1,
-      forkedFrom: snapshotId,
-      stepsCompleted: source.stepsCompleted,
-      trace: this.telemetry.traceForNewRun({}),
-      createdAt: now,
-      updatedAt: now,
-    };
-    const steps = this.restartable(snapshot.state.steps, runId);
-    await this.createRun(
-      run,
-      steps,
-      { forked_from: snapshotId, source_run: source.runId, actor: actor.subject },
-      { action: 'run.forked', actor: actor.subject, target: snapshotId, data: { sourceRun: source.runId } },
-    );
-    return this.begin(tenantId, run, graph, steps);
   }
 }

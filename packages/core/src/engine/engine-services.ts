@@ -10,6 +10,7 @@ import {
   silentLogger,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
+import { AgentMemory } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
@@ -67,6 +68,7 @@ export abstract class EngineServices {
   /** Live progress of the steps running here (`ctx.progress`). */
   readonly progress: LiveProgress;
   readonly childRuns: ChildRunLinks;
+  readonly memory: AgentMemory;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -126,6 +128,7 @@ export abstract class EngineServices {
     this.stream = new EventStream(this.store, this.progress);
     // The host's run commands live on the concrete engine, a subclass of this one.
     this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
+    this.memory = new AgentMemory(this.store, this.clock, options.memory);
     this.interactions = interactions({
       store: this.store,
       clock: this.clock,
@@ -213,6 +216,7 @@ export abstract class EngineServices {
       interactions: this.interactions,
       progress: this.progress,
       children: this.childRuns,
+      memory: this.memory,
       grants: this.options.permissions ?? {},
       telemetry: this.telemetry,
     };

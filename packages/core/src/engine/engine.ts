@@ -51,13 +51,13 @@ const SYSTEM: Actor = { subject: 'system' };
 /** A timer handler: fills the commit that consumes the timer (see `StepHooks.timers`). */
 export type TimerHandler = StepTimerHandler;
 
-import { EngineCommands } from './commands.js';
+import { SnapshotCommands } from './snapshot-commands.js';
 
 /**
  * The durable engine: runs segments on a store, one atomic commit per transition. Made by
  * `createEngine`, which hands it core's interaction desk.
  */
-export class DurableEngine extends EngineCommands implements Engine, EngineInternals {
+export class DurableEngine extends SnapshotCommands implements Engine, EngineInternals {
   // ---- segments ----
 
   validate(segment: unknown): ValidationResult {

@@ -273,15 +273,19 @@ export abstract class RunProgress {
     if (tx.run.status !== 'paused') moveRun(tx.run, 'running');
   }
 
-  snapshotOf(tx: Transaction, reason: SnapshotReason) {
+  snapshotOf(tx: Transaction, reason: SnapshotReason, label?: string) {
     const steps = new Map(this.steps);
     for (const [id, s] of tx.steps) steps.set(id, s);
     const run = { ...tx.run, version: this.run.version + 1 };
     const snapshot = buildSnapshot(
       { run, steps: [...steps.values()] },
-      { snapshotId: this.services.ids('snap'), reason, createdAt: this.services.nowIso() },
+      { snapshotId: this.services.ids('snap'), reason, createdAt: this.services.nowIso(), label },
     );
-    tx.emit('snapshot.created', undefined, { snapshot_id: snapshot.snapshotId, reason });
+    tx.emit('snapshot.created', undefined, {
+      snapshot_id: snapshot.snapshotId,
+      reason,
+      ...(label !== undefined ? { label } : {}),
+    });
     // The event above moved lastSeq; the snapshot records the state it belongs to.
     return { ...snapshot, seq: tx.run.lastSeq };
   }

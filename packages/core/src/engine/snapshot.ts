@@ -10,7 +10,7 @@ export function snapshotChecksum(state: SnapshotState): string {
 /** Makes an immutable, checksummed snapshot record. */
 export function buildSnapshot(
   state: SnapshotState,
-  meta: { snapshotId: string; reason: SnapshotReason; createdAt: string },
+  meta: { snapshotId: string; reason: SnapshotReason; createdAt: string; label?: string },
 ): SnapshotRecord {
   // A deep copy through JSON: the snapshot must not change when the run does.
   const frozen = JSON.parse(JSON.stringify(state)) as SnapshotState;
@@ -18,8 +18,10 @@ export function buildSnapshot(
     snapshotId: meta.snapshotId,
     tenantId: frozen.run.tenantId,
     runId: frozen.run.runId,
+    segmentId: frozen.run.segmentId,
     seq: frozen.run.lastSeq,
     reason: meta.reason,
+    ...(meta.label !== undefined ? { label: meta.label } : {}),
     createdAt: meta.createdAt,
     state: frozen,
     checksum: snapshotChecksum(frozen),

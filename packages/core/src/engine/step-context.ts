@@ -13,6 +13,7 @@ import type {
   SuspendOptions,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
+import type { AgentMemory, AgentMemoryScope } from '../memory/agent-memory.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { RunRecord, StepStateRecord } from '../store/types.js';
 import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
@@ -81,6 +82,8 @@ export interface ContextServices {
     request(ctx: StepContext, type: 'approval' | 'input', options: PersonRequest): Promise<PersonAnswer>;
     draft(ctx: StepContext, requests: PersonDrafts): SuspendOptions;
   };
+  /** Agent memory (`ctx.memory`). */
+  memory: AgentMemory;
   /** Child runs of steps (`ctx.children`). */
   children: { forStep(step: StepContextImpl): ChildRuns };
   /** Where `ctx.progress` goes. */
@@ -211,6 +214,10 @@ export class StepContextImpl implements StepContext {
 
   newId(prefix?: string): string {
     return this.services.ids(prefix);
+  }
+
+  memory(agentId: string = this.stepId): AgentMemoryScope {
+    return this.services.memory.agent(this.tenantId, agentId);
   }
 
   private childRuns?: ChildRuns;

@@ -18,12 +18,21 @@ import type {
   Page,
   RunRecord,
   SegmentRecord,
+  SnapshotQuery,
   SnapshotRecord,
   StepStateRecord,
   TenantRecord,
   WorktrailEvent,
 } from '../store/types.js';
-import type { Actor, Engine, RespondOptions, RunView, StartRunOptions, WaitingOn } from './types.js';
+import type {
+  Actor,
+  CreateSnapshotOptions,
+  Engine,
+  RespondOptions,
+  RunView,
+  StartRunOptions,
+  WaitingOn,
+} from './types.js';
 
 /** A process-analytics query through a {@link TenantEngine}: the tenant and the engine's catalog are filled in. */
 export type TenantProcessQuery = Omit<ProcessLogQuery, 'tenantId' | 'catalog'>;
@@ -70,7 +79,18 @@ export interface TenantEngine {
   cancelRun(runId: string, reason?: string): Promise<RunRecord>;
   pauseRun(runId: string): Promise<RunRecord>;
   resumeRun(runId: string): Promise<RunRecord>;
-  createSnapshot(runId: string): Promise<SnapshotRecord>;
+  createSnapshot(
+    runId: string,
+    options?: Omit<CreateSnapshotOptions, 'tenantId' | 'actor'>,
+  ): Promise<SnapshotRecord>;
+  /** The tenant's snapshots by run, segment or reason, newest first. */
+  querySnapshots(query?: SnapshotQuery): Promise<Page<SnapshotRecord>>;
+  /** The newest snapshot matching `query`, if any. */
+  latestSnapshot(query?: Omit<SnapshotQuery, 'limit' | 'after'>): Promise<SnapshotRecord | undefined>;
+  /** Deletes a snapshot of this tenant (audited); returns it. */
+  deleteSnapshot(snapshotId: string): Promise<SnapshotRecord>;
+  /** Puts the snapshot's run back to its state and continues it. */
+  restoreSnapshot(snapshotId: string): Promise<RunRecord>;
   forkRun(snapshotId: string): Promise<RunRecord>;
 
   /** Stored events after `afterSeq`, then live ones (the run is checked first). */
@@ -117,6 +137,11 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
     const found = await store.getRun(tenantId, runId);
     if (!found || found.tenantId !== tenantId) throw notFound('LLMT_E_RUN_NOT_FOUND', 'run', runId);
     return found;
+  };
+  const snapshot = async (snapshotId: string): Promise<void> => {
+    const found = await store.getSnapshot(tenantId, snapshotId);
+    if (!found || found.tenantId !== tenantId)
+      throw notFound('LLMT_E_SNAPSHOT_NOT_FOUND', 'snapshot', snapshotId);
   };
   const interaction = async (id: string): Promise<InteractionRecord | undefined> => {
     const found = await store.getInteraction(tenantId, id);
@@ -199,14 +224,28 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
       await run(runId);
       return engine.resumeRun(runId, scope);
     },
-    createSnapshot: async (runId) => {
+    createSnapshot: async (runId, options = {}) => {
       await run(runId);
-      return engine.createSnapshot(runId, scope);
+      return engine.createSnapshot(runId, { ...options, ...scope });
+    },
+    querySnapshots: async (query = {}) => {
+      const page = await engine.querySnapshots({ ...query, ...scope });
+      return { ...page, items: page.items.filter((s) => s.tenantId === tenantId) };
+    },
+    latestSnapshot: async (query = {}) => {
+      const found = await engine.latestSnapshot({ ...query, ...scope });
+      return found?.tenantId === tenantId ? found : undefined;
+    },
+    deleteSnapshot: async (snapshotId) => {
+      await snapshot(snapshotId);
+      return engine.deleteSnapshot(snapshotId, scope);
+    },
+    restoreSnapshot: async (snapshotId) => {
+      await snapshot(snapshotId);
+      return engine.restoreSnapshot(snapshotId, scope);
     },
     forkRun: async (snapshotId) => {
-      const snapshot = await store.getSnapshot(tenantId, snapshotId);
-      if (!snapshot || snapshot.tenantId !== tenantId)
-        throw notFound('LLMT_E_SNAPSHOT_NOT_FOUND', 'snapshot', snapshotId);
+      await snapshot(snapshotId);
       return engine.forkRun(snapshotId, scope);
     },
 

@@ -6,6 +6,7 @@ import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
+import type { AgentMemory, AgentMemoryOptions } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
@@ -15,9 +16,11 @@ import type {
   AuditRecord,
   InteractionRecord,
   InteractionStatus,
+  Page,
   RunRecord,
   RunStatus,
   SegmentRecord,
+  SnapshotQuery,
   SnapshotRecord,
   StepStateRecord,
   Store,
@@ -111,6 +114,8 @@ export interface EngineOptions {
    * @default none: a step with `assignment` fails with `LLMT_E_NO_ASSIGNEE`
    */
   directory?: SubjectDirectory;
+  /** Limits and caching of agent memory (`engine.memory`, `ctx.memory`). @default 1,000 entries, 100 MB, 24 h per agent */
+  memory?: AgentMemoryOptions;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
   /**
@@ -171,6 +176,21 @@ export interface StartRunOptions extends CallScope {
   /** W3C `tracestate` that goes with `traceparent`. */
   tracestate?: string;
 }
+
+/** Options of {@link Engine.createSnapshot}. */
+export interface CreateSnapshotOptions extends CallScope {
+  /**
+   * `checkpoint`: a restore point meant to be kept (retention sweeps leave it); `manual`: any
+   * other snapshot taken by hand.
+   * @default "manual"
+   */
+  type?: 'manual' | 'checkpoint';
+  /** A name of your choice, 1 to 200 characters (e.g. `before-migration`). */
+  label?: string;
+}
+
+/** Which snapshots {@link Engine.querySnapshots} lists, newest first. */
+export type SnapshotListQuery = SnapshotQuery & CallScope;
 
 /** Options of `engine.events`: follow a run's events after a `seq`. */
 export interface EventsOptions extends CallScope {
@@ -245,6 +265,8 @@ export interface Engine {
   readonly progress: LiveProgress;
   /** Named actions: register function actions, list them, or call one outside a step. */
   readonly actions: ActionRegistry;
+  /** Agent memory per tenant and agent, in the store's `memory` role. */
+  readonly memory: AgentMemory;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */
   readonly resources: RuntimeResources;
 
@@ -277,7 +299,20 @@ export interface Engine {
    */
   signal(runId: string, stepId: string, data: unknown, scope?: CallScope): Promise<RunRecord>;
 
-  createSnapshot(runId: string, scope?: CallScope): Promise<SnapshotRecord>;
+  /** Takes a snapshot by hand (`manual`, or a labelled `checkpoint`); audited. */
+  createSnapshot(runId: string, options?: CreateSnapshotOptions): Promise<SnapshotRecord>;
+  /**
+   * A tenant's snapshots by run, segment or reason, newest first, in pages.
+   * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` for a bad limit or cursor.
+   */
+  querySnapshots(query?: SnapshotListQuery): Promise<Page<SnapshotRecord>>;
+  /** The newest snapshot of a run, a segment or the tenant (with `reason`, of that reason). */
+  latestSnapshot(query?: Omit<SnapshotListQuery, 'limit' | 'after'>): Promise<SnapshotRecord | undefined>;
+  /**
+   * Deletes a snapshot, audited as `snapshot.deleted` in the same transaction; returns it.
+   * @throws LlmteamError `LLMT_E_SNAPSHOT_NOT_FOUND`
+   */
+  deleteSnapshot(snapshotId: string, scope?: CallScope): Promise<SnapshotRecord>;
   /** Puts a run back to a snapshot's state (checksum verified) and continues it. */
   restoreSnapshot(snapshotId: string, scope?: CallScope): Promise<RunRecord>;
   /** Starts a new run from a snapshot's state (checksum verified). */

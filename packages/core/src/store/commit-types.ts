@@ -2,8 +2,12 @@
 import type { InteractionRecord, TimerRecord } from './interaction-records.js';
 import type { RunRecord, StepStateRecord, WorktrailEvent } from './run-records.js';
 
-/** Why a snapshot was taken. */
-export type SnapshotReason = 'manual' | 'auto' | 'pause' | 'error' | 'fork';
+/**
+ * Why a snapshot was taken: `manual` and `checkpoint` by a caller (a checkpoint is a
+ * restore point meant to be kept: retention sweeps leave it), the others by the engine
+ * (`auto` every N steps, on `pause`, on `error`, before a `fork`).
+ */
+export type SnapshotReason = 'manual' | 'checkpoint' | 'auto' | 'pause' | 'error' | 'fork';
 
 /** The state a snapshot captures: the run header and every step. */
 export interface SnapshotState {
@@ -16,9 +20,16 @@ export interface SnapshotRecord {
   snapshotId: string;
   tenantId: string;
   runId: string;
+  /**
+   * The run's segment. Absent on records written before it was kept: read
+   * `state.run.segmentId` then.
+   */
+  segmentId?: string;
   /** The run's `lastSeq` when the snapshot was taken. */
   seq: number;
   reason: SnapshotReason;
+  /** A caller-chosen name (`before-migration`), 1 to 200 characters. */
+  label?: string;
   createdAt: string;
   state: SnapshotState;
   /** Hex SHA-256 over the canonical JSON of `state`. */

@@ -58,6 +58,7 @@ export function composeStore(options: ComposeStoreOptions): Store {
   }
   // Optional journal reads go to the store when it has them.
   if (typeof base.queryEvents === 'function') composed.queryEvents = base.queryEvents.bind(base);
+  if (base.memory) composed.memory = base.memory;
   const parts = [...new Set([events?.name, snapshots?.name].filter((n): n is string => Boolean(n)))];
   const capabilities: StoreCapabilities = {
     ...base.capabilities,
@@ -103,6 +104,13 @@ export function composeStore(options: ComposeStoreOptions): Store {
       if (snapshot) await snapshots.put([snapshot]).catch(() => {});
       return snapshot;
     }) satisfies Store['getSnapshot'];
+    composed.deleteSnapshot = (async (tenantId, snapshotId, audit) => {
+      // Dropped before and after, as on erasure: a read in between cannot put it back.
+      await snapshots.delete(tenantId, [snapshotId]);
+      const deleted = await base.deleteSnapshot(tenantId, snapshotId, audit);
+      await snapshots.delete(tenantId, [snapshotId]);
+      return deleted;
+    }) satisfies Store['deleteSnapshot'];
     composed.eraseRun = (async (tenantId, runId, audit) => {
       const ids = (await base.listSnapshots(tenantId, runId)).map((s) => s.snapshotId);
       if (ids.length) await snapshots.delete(tenantId, ids);

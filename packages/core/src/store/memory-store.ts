@@ -1,5 +1,6 @@
 import { chainAuditEntry } from '../audit/hash-chain.js';
 import { ConcurrencyError } from '../errors.js';
+import { InMemoryAgentMemory } from '../memory/in-memory-agent-memory.js';
 import { checkCommit } from './check-commit.js';
 import {
   compareEvents,
@@ -9,6 +10,12 @@ import {
   normalizeEventQuery,
 } from './event-query.js';
 import { draftRegistryAudit } from './registry-audit.js';
+import {
+  checkSnapshotQuery,
+  encodeSnapshotCursor,
+  snapshotNewerThan,
+  snapshotSegmentId,
+} from './snapshot-query.js';
 import type {
   ApiKeyRecord,
   AuditDraft,
@@ -25,6 +32,7 @@ import type {
   RegistryChange,
   RunRecord,
   SegmentRecord,
+  SnapshotQuery,
   SnapshotRecord,
   StepStateRecord,
   Store,
@@ -54,6 +62,8 @@ interface RunSlot {
  */
 export class MemoryStore implements Store {
   readonly name = 'memory';
+  /** Agent memory entries (the `memory` role). */
+  readonly memory = new InMemoryAgentMemory();
   readonly capabilities: StoreCapabilities = {
     multiProcess: false,
     crossProcessEvents: false,
@@ -257,6 +267,31 @@ export class MemoryStore implements Store {
     return [...this.snapshots.values()]
       .filter((s) => s.tenantId === tenantId && s.runId === runId)
       .sort((a, b) => a.seq - b.seq || (a.createdAt < b.createdAt ? -1 : 1));
+  }
+
+  async querySnapshots(tenantId: string, query: SnapshotQuery): Promise<Page<SnapshotRecord>> {
+    const { limit, after } = checkSnapshotQuery(query);
+    const matching = [...this.snapshots.values()]
+      .filter(
+        (s) =>
+          s.tenantId === tenantId &&
+          (query.runId === undefined || s.runId === query.runId) &&
+          (query.segmentId === undefined || snapshotSegmentId(s) === query.segmentId) &&
+          (query.reason === undefined || s.reason === query.reason) &&
+          (!after || snapshotNewerThan(after, s)),
+      )
+      .sort((a, b) => (snapshotNewerThan(a, b) ? -1 : 1));
+    const items = matching.slice(0, limit);
+    return {
+      items,
+      ...(matching.length > limit ? { nextCursor: encodeSnapshotCursor(items[items.length - 1]) } : {}),
+    };
+  }
+
+  async deleteSnapshot(tenantId: string, snapshotId: string, audit: AuditDraft): Promise<boolean> {
+    if (!this.snapshots.delete(this.key(tenantId, snapshotId))) return false;
+    this.appendAudit(audit);
+    return true;
   }
 
   async listAudit(tenantId: string, range: { from?: string; to?: string } = {}): Promise<AuditRecord[]> {

@@ -1,5 +1,13 @@
 /** The Store interface by role: run journal, work queue, event bus and registry. */
-import type { AuditDraft, AuditRecord, Commit, CommitResult, SnapshotRecord } from './commit-types.js';
+import type { AgentMemoryStore } from '../memory/memory-types.js';
+import type {
+  AuditDraft,
+  AuditRecord,
+  Commit,
+  CommitResult,
+  SnapshotReason,
+  SnapshotRecord,
+} from './commit-types.js';
 import type { EventQuery } from './event-query-types.js';
 import type { InteractionRecord, InteractionStatus, TimerRecord } from './interaction-records.js';
 import type { ApiKeyRecord, SegmentRecord, TenantRecord } from './registry-records.js';
@@ -18,6 +26,20 @@ export interface ListRunsOptions {
   /** @default 50 */
   limit?: number;
   /** Cursor from a previous page. */
+  after?: string;
+}
+
+/** Which snapshots {@link RunJournal.querySnapshots} returns, newest first. */
+export interface SnapshotQuery {
+  /** Only this run's. */
+  runId?: string;
+  /** Only snapshots of runs of this segment. */
+  segmentId?: string;
+  /** Only of this reason. */
+  reason?: SnapshotReason;
+  /** 1 to 500. @default 50 */
+  limit?: number;
+  /** Cursor from a previous page (`nextCursor`). */
   after?: string;
 }
 
@@ -125,6 +147,18 @@ export interface RunJournal {
   listTimers(tenantId: string, runId: string): Promise<TimerRecord[]>;
   getSnapshot(tenantId: string, snapshotId: string): Promise<SnapshotRecord | undefined>;
   listSnapshots(tenantId: string, runId: string): Promise<SnapshotRecord[]>;
+  /**
+   * A tenant's snapshots, filtered and paged newest first (by `createdAt`, then
+   * `snapshotId`, both descending); cursors come from `encodeSnapshotCursor`. Check the
+   * query with `checkSnapshotQuery` first.
+   * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` for a bad limit or cursor.
+   */
+  querySnapshots(tenantId: string, query: SnapshotQuery): Promise<Page<SnapshotRecord>>;
+  /**
+   * Deletes one snapshot and appends `audit` (the record of the deletion) in the same
+   * transaction; false (and no audit entry) when there is no such snapshot.
+   */
+  deleteSnapshot(tenantId: string, snapshotId: string, audit: AuditDraft): Promise<boolean>;
   /** Audit entries in chain order, optionally within a time range (inclusive). */
   listAudit(tenantId: string, range?: { from?: string; to?: string }): Promise<AuditRecord[]>;
 
@@ -190,7 +224,13 @@ export interface Registry {
  * store (an event bus, a snapshot cache) combine with one through `composeStore`.
  * A third-party store proves itself with `@llmteam/testkit`'s store conformance suites.
  */
-export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, Registry {}
+export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, Registry {
+  /**
+   * Optional role: agent memory entries (see `AgentMemory`). A store without it serves no
+   * `engine.memory`; `@llmteam/testkit`'s `agentMemorySuite` checks one that has it.
+   */
+  readonly memory?: AgentMemoryStore;
+}
 
 /**
  * An event bus that a composed store feeds (see `composeStore`): it hands each commit's
@@ -239,6 +279,8 @@ export const STORE_ROLE_METHODS = {
     'listTimers',
     'getSnapshot',
     'listSnapshots',
+    'querySnapshots',
+    'deleteSnapshot',
     'listAudit',
     'eraseRun',
   ],

@@ -50,7 +50,9 @@ export interface AuditActionMap {
   /** A waiting step received `engine.signal` (`target`: the step id). */
   'step.signalled': Record<string, never>;
   /** A snapshot was taken by hand (`target`: the snapshot id). */
-  'snapshot.created': { reason?: SnapshotReason };
+  'snapshot.created': { reason?: SnapshotReason; label?: string };
+  /** A snapshot was deleted (`target`: the snapshot id). */
+  'snapshot.deleted': { reason: SnapshotReason; label?: string };
   /** A run was restored from a snapshot (`target`: the snapshot id). */
   'snapshot.restored': Record<string, never>;
   /** A request was approved (`target`: the interaction id). */

@@ -177,8 +177,8 @@ export interface WorktrailEventMap {
   'action.completed': ActionCallData;
   /** A named action called by a step (or an agent's tool) failed. */
   'action.failed': ActionCallData;
-  /** A snapshot of the run was taken (`reason`: manual, auto, pause, error, fork). */
-  'snapshot.created': { snapshot_id: string; reason: SnapshotReason };
+  /** A snapshot of the run was taken (`reason`: manual, checkpoint, auto, pause, error, fork; `label` when the caller named it). */
+  'snapshot.created': { snapshot_id: string; reason: SnapshotReason; label?: string };
   /** The run was restored from a snapshot. */
   'snapshot.restored': { snapshot_id: string; actor: string };
   /** An agent's model call finished; its result is committed before anything acts on it. */

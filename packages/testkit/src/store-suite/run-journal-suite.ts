@@ -2,6 +2,7 @@ import { commitTests } from './run-journal-commit-tests.js';
 import { inboxTests } from './run-journal-inbox-tests.js';
 import { isolationTests } from './run-journal-isolation-tests.js';
 import { readTests } from './run-journal-read-tests.js';
+import { snapshotConformanceSuite } from './snapshot-suite.js';
 import { type StoreConformanceOptions, storeSuiteSupport } from './suite-support.js';
 
 /**
@@ -25,4 +26,5 @@ export function runJournalConformanceSuite(options: StoreConformanceOptions): vo
     readTests(context);
     inboxTests(context);
   });
+  snapshotConformanceSuite(options);
 }

@@ -1,6 +1,7 @@
 import { EventQueryIndexes1767312000000 } from './event-query-indexes.js';
 import { InboxDueIndex1767484800000 } from './inbox-due-index.js';
 import { InitialSchema1767225600000 } from './initial-schema.js';
+import { SnapshotListing1767571200000 } from './snapshot-listing.js';
 
 /**
  * The versioned migrations, oldest first. Listed explicitly (globs fail under ESM and
@@ -10,6 +11,7 @@ export const SQL_MIGRATIONS = [
   InitialSchema1767225600000,
   EventQueryIndexes1767312000000,
   InboxDueIndex1767484800000,
+  SnapshotListing1767571200000,
 ];
 
 /** Schema version this plugin creates and understands. */
