@@ -115,7 +115,10 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
         let prompt: unknown;
         if (config.prompt) {
           try {
-            prompt = await expressions.evaluate(config.prompt, ctx.input);
+            prompt = await expressions.evaluate(config.prompt, ctx.input, undefined, {
+              stepId: ctx.stepId,
+              field: 'config.prompt',
+            });
           } catch (error) {
             throw agentError(ctx, 'LLMT_E_EXPRESSION', 'config.prompt', (error as Error).message);
           }
