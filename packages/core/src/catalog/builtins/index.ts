@@ -47,7 +47,10 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       outputs: [{ port_id: 'output' }],
       validate: checkExpression,
       async handler(ctx) {
-        return { output: plainJson(await expressions.evaluate(ctx.config.expression, ctx.input)) };
+        const site = { stepId: ctx.stepId, field: 'config.expression' };
+        return {
+          output: plainJson(await expressions.evaluate(ctx.config.expression, ctx.input, undefined, site)),
+        };
       },
     }),
     defineStepType<{ expression: string }>({
@@ -70,7 +73,8 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       outputs: [{ port_id: 'true' }, { port_id: 'false' }],
       validate: checkExpression,
       async handler(ctx) {
-        const result = await expressions.evaluate(ctx.config.expression, ctx.input);
+        const site = { stepId: ctx.stepId, field: 'config.expression' };
+        const result = await expressions.evaluate(ctx.config.expression, ctx.input, undefined, site);
         return result ? { true: ctx.input } : { false: ctx.input };
       },
     }),
