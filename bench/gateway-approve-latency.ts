@@ -4,7 +4,7 @@
  * mutation's HTTP response arrives, and from the moment the request is sent.
  */
 import { performance } from 'node:perf_hooks';
-import { createLlmteamClient } from '@llmteam/client';
+import { createLlmteamClient, isWorktrailEventOf, type WorktrailEvent } from '@llmteam/client';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { BIG_ORDER, benchGateway, percentile, round } from './gateway-support.js';
@@ -29,7 +29,7 @@ export async function run() {
       let onCompleted!: () => void;
       const requested = new Promise<void>((r) => (onRequested = r));
       const completed = new Promise<void>((r) => (onCompleted = r));
-      const stop = ws.subscribe<{ runEvents: { type: string; data: { interactionId?: string } } }>(
+      const stop = ws.subscribe<{ runEvents: WorktrailEvent }>(
         {
           query: 'subscription($id: ID!) { runEvents(runId: $id) { type data } }',
           variables: { id: started.id },
@@ -37,8 +37,8 @@ export async function run() {
         {
           next: ({ data }) => {
             const e = data?.runEvents;
-            if (e?.type === 'interaction.requested') {
-              requestId = e.data.interactionId;
+            if (e && isWorktrailEventOf(e, 'interaction.requested')) {
+              requestId = e.data.interaction_id;
               onRequested();
             }
             if (e?.type === 'run.completed') {

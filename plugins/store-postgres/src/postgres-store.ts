@@ -8,10 +8,6 @@ import {
 } from '@llmteam/core';
 import {
   type CommitPlan,
-  INSERT_RUN_SQL,
-  insertRows,
-  marks,
-  type RowPart,
   runInTransaction,
   SerialQueue,
   SQL_ENTITIES,
@@ -22,6 +18,7 @@ import {
   versionConflict,
 } from '@llmteam/store-sql';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { fitsOneStatement, oneStatementCommit, type PgNotify, writePlanRows } from './pg-commit-sql.js';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -211,67 +208,23 @@ export class PostgresStore extends SqlStore {
    */
   protected override async executeCommit(plan: CommitPlan): Promise<AuditRecord[]> {
     if (!plan.consume.length && !plan.remove.length && !plan.audit.length && fitsOneStatement(plan)) {
-      await this.commitInOneStatement(plan);
+      const { sql, params } = oneStatementCommit(plan, this.notifyOf(plan));
+      // No BEGIN: one statement is its own transaction, committed (and synced) as it returns.
+      const rows = await this.read(async (q) => (await q.exec(sql, params)).rows);
+      if (Number(rows[0]?.written) !== 1) throw versionConflict();
       return [];
     }
     return this.commitInTransaction(plan, async (tx, p) => {
       await this.writeHeader(tx, p);
-      await this.writeRows(tx, p);
+      await writePlanRows(tx, p, this.notifyOf(p));
     });
   }
 
-  private async commitInOneStatement({ header, parts, commit }: CommitPlan): Promise<void> {
-    const params: unknown[] = [...header.params];
-    const n = () => `$${params.length}`;
-    const bind = (value: unknown, cast?: string) => {
-      params.push(value);
-      return cast ? `${n()}::${cast}` : n();
-    };
-    const head =
-      header.kind === 'insert'
-        ? `r AS (${INSERT_RUN_SQL} (${header.params.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING 1)`
-        : `r AS (UPDATE runs SET segment_id = $1, segment_version = $2, status = $3, version = $4, last_seq = $5, steps_completed = $6, updated_at = $7, completed_at = $8, outputs = $9, extra = $10 WHERE tenant_id = $11 AND run_id = $12 AND version = $13 AND last_seq = $14 RETURNING 1)`;
-    // Every row is written only if the run header was: a stale version writes nothing.
-    const ctes = parts.map((p, i) => {
-      const casts = COLUMN_CASTS[p.table] ?? {};
-      const tuples = p.rows.map((row) => `(${row.map((v, c) => bind(v, casts[c])).join(', ')})`).join(', ');
-      const columns = p.head.slice(p.head.indexOf('('), p.head.lastIndexOf(')') + 1);
-      const table = p.head.slice('INSERT INTO '.length, p.head.indexOf(' ('));
-      return `w${i} AS (INSERT INTO ${table} ${columns} SELECT * FROM (VALUES ${tuples}) AS v WHERE EXISTS (SELECT 1 FROM r)${p.tail})`;
-    });
-    const events = commit.events ?? [];
-    const notify = events.length
-      ? `, (SELECT pg_notify(${bind(this.channel)}, ${bind(this.notice(commit))}) FROM r) AS notified`
-      : '';
-    const sql = `WITH ${[head, ...ctes].join(', ')} SELECT (SELECT count(*) FROM r)::int AS written${notify}`;
-    // No BEGIN: one statement is its own transaction, committed (and synced) as it returns.
-    const rows = await this.read(async (q) => (await q.exec(sql, params)).rows);
-    if (Number(rows[0]?.written) !== 1) throw versionConflict();
-  }
-
-  /** A plan's rows and its NOTIFY in the commit's transaction, in one statement when they fit. */
-  private async writeRows(tx: SqlExecutor, plan: CommitPlan): Promise<void> {
-    const { parts, commit } = plan;
-    const events = commit.events ?? [];
-    if (!fitsOneStatement(plan, 0)) {
-      for (const part of parts) await insertRows(tx, part.head, part.rows, part.tail);
-      if (events.length) await tx.exec(`SELECT pg_notify(?, ?)`, [this.channel, this.notice(commit)]);
-      return;
-    }
-    // One round trip for every row of the commit and its NOTIFY: data-modifying CTEs all
-    // run, in one statement of the commit's transaction. NOTIFY is sent at COMMIT only.
-    const ctes = parts.map(
-      (p, i) =>
-        `w${i} AS (${p.head} ${new Array<string>(p.rows.length).fill(`(${marks(p.rows[0].length)})`).join(', ')}${p.tail})`,
-    );
-    const values = parts.flatMap((p) => p.rows.flat());
-    const select = events.length ? `SELECT pg_notify(?, ?)` : 'SELECT 1';
-    if (events.length) values.push(this.channel, this.notice(commit));
-    if (!ctes.length) {
-      if (events.length) await tx.exec(select, values);
-      return;
-    }
-    await tx.exec(`WITH ${ctes.join(', ')} ${select}`, values);
+  /** The NOTIFY a commit sends (none without events). */
+  private notifyOf(plan: CommitPlan): PgNotify | undefined {
+    return plan.commit.events?.length
+      ? { channel: this.channel, payload: this.notice(plan.commit) }
+      : undefined;
   }
 
   /** The NOTIFY payload of a commit: small, the listener reads the events. */
@@ -370,22 +323,6 @@ export class PostgresStore extends SqlStore {
     if (!this.listenerCount) this.delivery.clear();
     else await this.delivery.deliver(events);
   }
-}
-
-/** Casts for VALUES columns that are not text (by table, by column index). */
-const COLUMN_CASTS: Partial<Record<RowPart['table'], Record<number, string>>> = {
-  events: { 2: 'int' },
-  timers: { 3: 'bigint' },
-  snapshots: { 3: 'int' },
-};
-
-/** Above this many parameters a commit's rows go in one statement per table. */
-const MAX_COMBINED_PARAMS = 30_000;
-
-/** True when a plan's rows (plus its header's `extra` parameters) fit in one statement. */
-function fitsOneStatement(plan: CommitPlan, extra = plan.header.params.length): boolean {
-  const count = plan.parts.reduce((sum, p) => sum + p.rows.length * p.rows[0].length, extra);
-  return count <= MAX_COMBINED_PARAMS && !plan.parts.some((p) => p.rows.length > 1000);
 }
 
 /** `postgres:<host>:<port>/<database>` (plus the schema when not public): never the password. */

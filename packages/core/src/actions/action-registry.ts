@@ -1,22 +1,13 @@
-import {
-  context,
-  isSpanContextValid,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
-import { TaskCancelledError, type TimeoutPolicy, TimeoutStrategy, timeout as timeoutPolicy } from 'cockatiel';
+import { context, SpanKind, type Tracer, trace } from '@opentelemetry/api';
+import { TaskCancelledError, TimeoutStrategy, timeout as timeoutPolicy } from 'cockatiel';
 import type { Logger, SecretsProvider } from '../catalog/types.js';
 import { silentLogger } from '../catalog/types.js';
 import { isLlmteamError, LlmteamError, toErrorInfo } from '../errors.js';
 import { CORE_VERSION } from '../plugins/version.js';
-import { formatTraceparent } from '../telemetry/trace-context.js';
-import { createAjv, describeAjvError, toJsonPath, type ValidateFunction } from '../util/ajv.js';
+import { describeAjvError, toJsonPath } from '../util/ajv.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import { parseDuration } from '../util/duration.js';
-import { actionConfigSchema } from './action-config-schema.js';
+import { type ActionEnv, actionTypeContext, endActionSpan } from './action-call-context.js';
+import { ActionConfigChecker, type ActionEntry, actionTimeoutOf } from './action-config-check.js';
 import { type ActionCoordination, ActionPolicies, memoryCoordination } from './action-policies.js';
 import { functionActionType } from './function-action-type.js';
 import { createHttpActionType } from './http-action-type.js';
@@ -30,9 +21,10 @@ import type {
   ActionResponse,
   ActionResult,
   ActionStatus,
-  ActionTypeContext,
   ActionTypeHandler,
 } from './types.js';
+
+export { DEFAULT_ACTION_TIMEOUT_MS } from './action-config-check.js';
 
 /** Options of an {@link ActionRegistry}. */
 export interface ActionRegistryOptions {
@@ -50,22 +42,6 @@ export interface ActionRegistryOptions {
   tracer?: Tracer;
 }
 
-/** Default per-call timeout, in ms. */
-export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;
-
-interface Entry {
-  name: string;
-  config: ActionConfig;
-  source: string;
-  fn?: ActionFunction;
-  policies?: ActionPolicies;
-  timeout?: TimeoutPolicy;
-  requestSchema?: ValidateFunction;
-  responseSchema?: ValidateFunction;
-  checked?: boolean;
-  problems?: string[];
-}
-
 /** Thrown by {@link ActionRegistry.execute}: an `LlmteamError` that carries the call's result. */
 export type ActionError = LlmteamError & { details: { action: string; result: ActionResult } };
 
@@ -75,36 +51,28 @@ export type ActionError = LlmteamError & { details: { action: string; result: Ac
  * action: limits, breaker, schemas, timeout and the result model are applied here.
  */
 export class ActionRegistry {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, ActionEntry>();
   private readonly types = new Map<string, ActionTypeHandler[]>();
-  // Made on first use: an engine that declares no action pays nothing for schema checks.
-  private ajvInstance?: ReturnType<typeof createAjv>;
-  private baseCheckFn?: ValidateFunction;
-  private readonly typeChecks = new Map<ActionTypeHandler, ValidateFunction>();
+  private readonly checker = new ActionConfigChecker({
+    handlerFor: (config) => this.handlerFor(config),
+    typeKnown: (config) => this.typeKnown(config),
+  });
   private coordination: ActionCoordination;
   readonly clock: Clock;
   private readonly logger: Logger;
   private readonly tracer: Tracer;
+  private readonly actionEnv: ActionEnv;
 
-  constructor(private readonly options: ActionRegistryOptions) {
+  constructor(readonly options: ActionRegistryOptions) {
     this.clock = options.clock ?? systemClock;
     this.tracer = options.tracer ?? trace.getTracer('@llmteam/core', CORE_VERSION);
     this.logger = options.logger ?? silentLogger;
     this.coordination = options.coordination ?? memoryCoordination;
+    this.actionEnv = { secrets: options.secrets, logger: this.logger, clock: this.clock };
     this.registerType(functionActionType);
     const guard = new OutboundGuard(options.outbound);
     this.registerType(createHttpActionType('webhook', { guard }));
     this.registerType(createHttpActionType('rest_api', { guard }));
-  }
-
-  private get ajv(): ReturnType<typeof createAjv> {
-    this.ajvInstance ??= createAjv();
-    return this.ajvInstance;
-  }
-
-  private get baseCheck(): ValidateFunction {
-    this.baseCheckFn ??= this.ajv.compile(actionConfigSchema);
-    return this.baseCheckFn;
   }
 
   /** Installs cluster-wide limits (e.g. Redis). Applies to actions not yet called. */
@@ -155,11 +123,11 @@ export class ActionRegistry {
         { details: { action: name } },
       );
     }
-    const entry: Entry = { name, config, source };
+    const entry: ActionEntry = { name, config, source };
     this.entries.set(name, entry);
     if (this.typeKnown(config)) {
       try {
-        this.check(entry);
+        this.checker.check(entry);
       } catch (error) {
         this.entries.delete(name);
         throw error;
@@ -202,7 +170,7 @@ export class ActionRegistry {
     return [...this.entries.values()].map((entry) => {
       let problems: string[] | undefined;
       try {
-        if (this.typeKnown(entry.config)) this.check(entry);
+        if (this.typeKnown(entry.config)) this.checker.check(entry);
         else problems = [`type "${entry.config.type}" has no handler; install the plugin that provides it`];
       } catch (error) {
         problems = entry.problems ?? [(error as Error).message];
@@ -213,7 +181,7 @@ export class ActionRegistry {
         type: config.type,
         ...(config.description ? { description: config.description } : {}),
         source: entry.source,
-        timeout_ms: this.timeoutOf(entry),
+        timeout_ms: actionTimeoutOf(entry),
         retry_count: config.retry_count ?? 0,
         ...(config.rate_limit ? { rate_limit: config.rate_limit } : {}),
         ...(config.circuit_breaker ? { circuit_breaker: config.circuit_breaker } : {}),
@@ -227,64 +195,7 @@ export class ActionRegistry {
 
   /** Checks every action whose type is registered; throws the first bad config. */
   checkAll(): void {
-    for (const entry of this.entries.values()) if (this.typeKnown(entry.config)) this.check(entry);
-  }
-
-  private timeoutOf(entry: Entry): number {
-    try {
-      return entry.config.timeout === undefined
-        ? DEFAULT_ACTION_TIMEOUT_MS
-        : parseDuration(entry.config.timeout, `actions.${entry.name}.timeout`);
-    } catch {
-      return DEFAULT_ACTION_TIMEOUT_MS;
-    }
-  }
-
-  private check(entry: Entry): void {
-    if (entry.checked) return;
-    const problems: Array<[string, string]> = [];
-    const collect = (validate: ValidateFunction) => {
-      if (validate(entry.config)) return;
-      for (const e of validate.errors ?? [])
-        problems.push([toJsonPath(`actions.${entry.name}`, e.instancePath), describeAjvError(e)]);
-    };
-    collect(this.baseCheck);
-    const handler = this.handlerFor(entry.config);
-    if (!handler && this.typeKnown(entry.config)) {
-      problems.push([
-        `actions.${entry.name}`,
-        `no handler of type "${entry.config.type}" takes this config (check its "broker" key, or install the plugin for it)`,
-      ]);
-    }
-    if (handler?.configSchema) {
-      let check = this.typeChecks.get(handler);
-      if (!check) {
-        check = this.ajv.compile(handler.configSchema);
-        this.typeChecks.set(handler, check);
-      }
-      collect(check);
-    }
-    for (const [field, message] of handler?.validate?.(entry.config) ?? [])
-      problems.push([`actions.${entry.name}.${field}`, message]);
-    try {
-      if (entry.config.timeout !== undefined)
-        parseDuration(entry.config.timeout, `actions.${entry.name}.timeout`);
-      if (entry.config.request_schema) entry.requestSchema = this.ajv.compile(entry.config.request_schema);
-      if (entry.config.response_schema) entry.responseSchema = this.ajv.compile(entry.config.response_schema);
-    } catch (error) {
-      problems.push([`actions.${entry.name}`, (error as Error).message]);
-    }
-    if (problems.length) {
-      entry.problems = problems.map(([path, message]) => `${path}: ${message}`);
-      const [first] = problems;
-      throw new LlmteamError(
-        'LLMT_E_ACTION_CONFIG',
-        `action "${entry.name}" has an invalid config: ${entry.problems.join('; ')}`,
-        { details: { action: entry.name, field: first![0], problems: entry.problems } },
-      );
-    }
-    entry.problems = undefined;
-    entry.checked = true;
+    for (const entry of this.entries.values()) if (this.typeKnown(entry.config)) this.checker.check(entry);
   }
 
   /**
@@ -387,7 +298,7 @@ export class ActionRegistry {
       );
     }
     try {
-      this.check(entry);
+      this.checker.check(entry);
     } catch (error) {
       return fail('failed', error);
     }
@@ -412,7 +323,7 @@ export class ActionRegistry {
     entry.policies ??= new ActionPolicies(name, entry.config, this.coordination);
     const policies = entry.policies;
     const outer = call.signal;
-    const timeoutMs = this.timeoutOf(entry);
+    const timeoutMs = actionTimeoutOf(entry);
     // Not aborted on return: aborting a finished call's signal costs more than the call.
     entry.timeout ??= timeoutPolicy(timeoutMs, {
       strategy: TimeoutStrategy.Aggressive,
@@ -429,7 +340,10 @@ export class ActionRegistry {
           (signal) =>
             timeout.execute(
               ({ signal: inner }) =>
-                handler.execute(input, this.typeContext(entry, call, correlationId, inner, span)),
+                handler.execute(
+                  input,
+                  actionTypeContext(this.actionEnv, entry, call, correlationId, inner, span),
+                ),
               signal,
             ),
           outer,
@@ -469,67 +383,9 @@ export class ActionRegistry {
     return finish('completed');
   }
 
-  private typeContext(
-    entry: Entry,
-    call: ActionCallContext,
-    correlationId: string,
-    signal: AbortSignal,
-    span: Span,
-  ): ActionTypeContext {
-    const secrets = this.options.secrets;
-    const name = entry.name;
-    const sc = span.spanContext();
-    const traced = isSpanContextValid(sc);
-    return {
-      ...(traced ? { traceparent: formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags) } : {}),
-      ...(traced && sc.traceState ? { tracestate: sc.traceState.serialize() } : {}),
-      action: name,
-      config: entry.config,
-      tenantId: call.tenantId,
-      runId: call.runId,
-      stepId: call.stepId,
-      idempotencyKey: call.idempotencyKey,
-      correlationId,
-      attempt: call.attempt ?? 1,
-      signal,
-      logger: this.logger,
-      clock: this.clock,
-      fn: entry.fn,
-      secrets: {
-        async get(secret, field = 'auth_config') {
-          const value = await secrets.get(secret, { tenantId: call.tenantId });
-          if (value === undefined) {
-            throw new LlmteamError(
-              'LLMT_E_SECRET_NOT_FOUND',
-              `action "${name}": ${field} names secret "${secret}", which is not set; provide it through the secrets provider (e.g. LLMTEAM_SECRET_${secret.toUpperCase().replace(/[-.]/g, '_')})`,
-              { details: { action: name, field, secret } },
-            );
-          }
-          return value;
-        },
-      },
-    };
-  }
-
   /** Closes every action type's connections. */
   async close(): Promise<void> {
     for (const handlers of this.types.values()) for (const handler of handlers) await handler.close?.();
     await this.coordination.close?.();
   }
-}
-
-/** Ends an action call's span with what the call came to. */
-function endActionSpan(span: Span, result: ActionResult, end: number): void {
-  if (span.isRecording()) {
-    span.setAttribute('llmteam.action.status', result.status);
-    if (result.response_code !== undefined)
-      span.setAttribute('llmteam.action.response_code', String(result.response_code));
-    if (typeof result.response_code === 'number' && (result.type === 'webhook' || result.type === 'rest_api'))
-      span.setAttribute('http.response.status_code', result.response_code);
-    if (result.status !== 'completed') {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: result.error_message });
-      if (result.error_type) span.setAttribute('error.type', result.error_type);
-    }
-  }
-  span.end(end);
 }
