@@ -210,10 +210,15 @@ export async function run(): Promise<Record<string, unknown>> {
       rss: 'flat in N',
     },
   };
-  if (stores.includes('sqlite')) result.sqlite = await sqlite(runs);
+  // Each part is printed to stderr as it ends: a long run that is stopped keeps what it measured.
+  const part = async (name: string, fn: () => Promise<Record<string, unknown>>) => {
+    result[name] = await fn();
+    process.stderr.write(`scale ${name}: ${JSON.stringify(result[name])}\n`);
+  };
+  if (stores.includes('sqlite')) await part('sqlite', () => sqlite(runs));
   if (stores.includes('postgres')) {
-    result.postgres = await postgres(runs);
-    result.throughput = await throughput(Number(flag('throughput-runs', '500')));
+    await part('postgres', () => postgres(runs));
+    await part('throughput', () => throughput(Number(flag('throughput-runs', '500'))));
   }
   return result;
 }

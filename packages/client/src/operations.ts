@@ -5,7 +5,8 @@ const RESPONSE = 'action subject value comment at';
 export const INTERACTION_FIELDS = `id runId stepId type status priority title description context assignees { users groups } options inputSchema escalationLevel revision previousFeedback responses { ${RESPONSE} } outcome { ${RESPONSE} } deadline slaWarningAt slaBreachAt createdAt updatedAt`;
 export const RUN_SUMMARY_FIELDS = `id segmentId segmentVersion status input outputs error { ${ERROR} } lastSeq createdAt updatedAt completedAt`;
 const STEP_FIELDS = `stepId status attempt iteration outputs error { ${ERROR} } startedAt finishedAt`;
-export const RUN_FIELDS = `${RUN_SUMMARY_FIELDS} steps { ${STEP_FIELDS} } interactions { ${INTERACTION_FIELDS} } snapshots { id runId seq reason checksum createdAt } waitingOn { interactions { ${INTERACTION_FIELDS} } timers { id kind stepId dueAt } actions { ${STEP_FIELDS} } children { stepId runId segmentId status } }`;
+const USAGE = 'inputTokens outputTokens cachedTokens calls cost';
+export const RUN_FIELDS = `${RUN_SUMMARY_FIELDS} usage { ${USAGE} } steps { ${STEP_FIELDS} usage { ${USAGE} } } interactions { ${INTERACTION_FIELDS} } snapshots { id runId seq reason checksum createdAt } waitingOn { interactions { ${INTERACTION_FIELDS} } timers { id kind stepId dueAt } actions { ${STEP_FIELDS} } children { stepId runId segmentId status } }`;
 export const EVENT_FIELDS = 'id runId seq type stepId timestamp data';
 
 export const HEALTH = 'query Health { health { status version store uptimeSeconds } }';

@@ -49,9 +49,20 @@ export interface ErrorInfo {
   details: Json | null;
 }
 
+/** Token usage of model calls; `cost` is estimated from the gateway's price table (null when unpriced). */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  calls: number;
+  cost: number | null;
+}
+
 /** A step's state within a run: status, attempt, outputs and error. */
 export interface StepState {
   stepId: string;
+  /** The step's model calls (on `Run.steps` only; null when it made none). */
+  usage?: TokenUsage | null;
   status: StepStatus;
   attempt: number;
   iteration: number;
@@ -167,6 +178,8 @@ export interface RunSummary {
 
 /** A run as `run(id)` returns it, with its steps, interactions, snapshots and what it waits on. */
 export interface Run extends RunSummary {
+  /** Token usage of the run's model calls. */
+  usage: TokenUsage;
   steps: StepState[];
   interactions: Interaction[];
   snapshots: Snapshot[];

@@ -99,7 +99,7 @@ export const ERROR_CODES = {
   LLMT_E_AGENT_CONVERSATION_TOO_LARGE:
     "An agent's conversation grew over the size limit; the message names the limit.",
   LLMT_E_TOKEN_BUDGET:
-    "A model call would pass the step's `token_budget`; the message names the budget and what was used.",
+    "A model call would pass a token budget (the step's, the run's or the tenant's per period); the message names the budget and what was used.",
   LLMT_E_CHILD_RUN_FAILED:
     'The child run of a `segment` step failed or was cancelled; `details` name the child run and its error.',
   LLMT_E_CHILD_DEPTH:

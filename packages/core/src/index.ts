@@ -124,6 +124,16 @@ export {
 } from './llm/llm-agent-config.js';
 export * from './llm/llm-error.js';
 export {
+  type ModelPrice,
+  periodStart,
+  runTokenUsage,
+  sumTokenUsage,
+  type TenantTokenBudget,
+  type TokenAccountingOptions,
+  type TokenTotals,
+  tenantTokenUsage,
+} from './llm/token-usage.js';
+export {
   type ApprovalPolicy,
   type LlmAgentToolApproval,
   TOOL_APPROVAL_TIMER,

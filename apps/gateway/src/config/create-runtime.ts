@@ -124,6 +124,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     permissions: { ...loaded.config.permissions, ...options.engine?.permissions },
     actions: { ...loaded.config.actions, ...options.engine?.actions },
     outbound: options.engine?.outbound ?? loaded.config.outbound,
+    tokens: options.engine?.tokens ?? {
+      prices: loaded.config.llm?.prices,
+      tenantBudgets: loaded.config.llm?.tenant_budgets,
+    },
   });
   const owned = store;
   return {

@@ -40,6 +40,16 @@ export interface LlmteamConfig {
    * OTLP/HTTP. @default off
    */
   telemetry?: TelemetryConfig;
+  /**
+   * Model prices (per million tokens, by model name) for the cost estimates of `Run.usage` and
+   * `Step.usage`, and token budgets per tenant and period checked before each model call:
+   * `{ "prices": { "gpt-4o-mini": { "input": 0.15, "output": 0.6, "cached_input": 0.075 } },
+   * "tenant_budgets": { "acme": { "tokens": 2000000, "period": "month" } } }`. @default none
+   */
+  llm?: {
+    prices?: Record<string, { input: number; output: number; cached_input?: number }>;
+    tenant_budgets?: Record<string, { tokens: number; period: 'hour' | 'day' | 'week' | 'month' }>;
+  };
 }
 
 /** The top-level keys a config may have; any other is refused. */
@@ -51,6 +61,7 @@ export const CONFIG_KEYS = [
   'actions',
   'outbound',
   'telemetry',
+  'llm',
 ] as const;
 
 /** The keys of the config's `gateway` section. */
@@ -160,6 +171,7 @@ function check(config: unknown, file: string): LlmteamConfig {
       );
   }
   if (c.telemetry !== undefined) checkTelemetryConfig(c.telemetry, file);
+  if (c.llm !== undefined) checkLlmConfig(c.llm, file);
   if (c.actions !== undefined) {
     if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))
       throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: actions must map action names to { "type": ... }`);
@@ -200,4 +212,39 @@ export async function loadConfig(options: { file?: string; cwd?: string } = {}):
     });
   }
   return { config: check(raw, file), dir: dirname(file), file };
+}
+
+/** Checks the `llm` section: prices are numbers per model, budgets a token count and a period. */
+function checkLlmConfig(llm: unknown, file: string): void {
+  const fail = (where: string, what: string): never => {
+    throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: llm.${where} ${what}`);
+  };
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(llm)) fail('', 'must be { "prices": {...}, "tenant_budgets": {...} }');
+  if (!isMap(llm)) return;
+  refuseUnknown(llm, ['prices', 'tenant_budgets'], `${file}: llm`);
+  if (llm.prices !== undefined) {
+    if (!isMap(llm.prices)) fail('prices', 'must map model names to { "input": n, "output": n }');
+    for (const [model, value] of Object.entries(llm.prices as Record<string, unknown>)) {
+      const price = (isMap(value) ? value : {}) as Record<string, unknown>;
+      if (!isMap(value)) fail(`prices.${model}`, 'must be { "input": n, "output": n, "cached_input": n }');
+      for (const key of ['input', 'output', 'cached_input'])
+        if (
+          (key !== 'cached_input' || price[key] !== undefined) &&
+          !(typeof price[key] === 'number' && (price[key] as number) >= 0)
+        )
+          fail(`prices.${model}.${key}`, 'must be a price per million tokens (a number >= 0)');
+    }
+  }
+  if (llm.tenant_budgets !== undefined) {
+    if (!isMap(llm.tenant_budgets))
+      fail('tenant_budgets', 'must map tenant ids to { "tokens": n, "period": "day" }');
+    for (const [tenant, budget] of Object.entries(llm.tenant_budgets as Record<string, unknown>)) {
+      if (!isMap(budget) || !(Number.isInteger(budget.tokens) && (budget.tokens as number) > 0))
+        fail(`tenant_budgets.${tenant}.tokens`, 'must be a whole number of tokens > 0');
+      if (!['hour', 'day', 'week', 'month'].includes((budget as Record<string, unknown>).period as string))
+        fail(`tenant_budgets.${tenant}.period`, 'must be "hour", "day", "week" or "month"');
+    }
+  }
 }

@@ -81,9 +81,31 @@ export class ErrorInfo {
   @Field(() => JSONResolver, { nullable: true }) details?: unknown;
 }
 
+@ObjectType({
+  description: "Token usage of model calls, summed from the run's stored `model.call.completed` events",
+})
+export class TokenUsage {
+  @Field(() => Int) inputTokens!: number;
+  @Field(() => Int) outputTokens!: number;
+  @Field(() => Int, { description: 'Input tokens served from the prompt cache (part of inputTokens)' })
+  cachedTokens!: number;
+  @Field(() => Int, { description: 'Model calls counted' }) calls!: number;
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Estimated cost from the config's `llm.prices` (per million tokens); null when a model has no price",
+  })
+  cost?: number;
+}
+
 @ObjectType()
 export class StepState {
   @Field(() => String) stepId!: string;
+  @Field(() => TokenUsage, {
+    nullable: true,
+    description: "Token usage of the step's model calls (on `Run.steps`; null for a step that made none)",
+  })
+  usage?: TokenUsage;
   @Field(() => StepStatusEnum) status!: string;
   @Field(() => Int) attempt!: number;
   @Field(() => Int) iteration!: number;

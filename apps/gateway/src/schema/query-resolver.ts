@@ -23,6 +23,7 @@ import {
   RunConnection,
   Segment,
   StepType,
+  TokenUsage,
   Viewer,
 } from './object-types.js';
 
@@ -174,6 +175,20 @@ export class QueryResolver {
   @Query(() => [ApiKey], { description: "Admins: the tenant's API keys (never their secrets)" })
   async apiKeys(@Ctx() ctx: GatewayContext): Promise<ApiKey[]> {
     return (await tenantFor(ctx, 'admin').tenant.listApiKeys()).map(toApiKey);
+  }
+
+  @Query(() => TokenUsage, {
+    description: "Token usage of the caller's tenant between two times (default: all), with a cost estimate",
+  })
+  async tenantUsage(
+    @Ctx() ctx: GatewayContext,
+    @Arg('from', () => DateTimeResolver, { nullable: true }) from?: Date,
+    @Arg('to', () => DateTimeResolver, { nullable: true }) to?: Date,
+  ): Promise<TokenUsage> {
+    return tenantFor(ctx, 'read').tenant.tenantTokenUsage({
+      ...(from ? { from: new Date(from).toISOString() } : {}),
+      ...(to ? { to: new Date(to).toISOString() } : {}),
+    });
   }
 
   @Query(() => AuditVerification, { description: "Recomputes the tenant's audit hash chain" })

@@ -12,6 +12,7 @@ import {
   Run,
   Snapshot,
   StepState,
+  TokenUsage,
   WaitingChild,
   WaitingOn,
   WorktrailEvent,
@@ -52,8 +53,17 @@ async function eventsOfTypes(
 export class RunFieldsResolver {
   @FieldResolver(() => [StepState])
   async steps(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<StepState[]> {
-    const steps = run.preloadedSteps ?? (await tenantFor(ctx, 'read').tenant.getSteps(run.id));
-    return steps.map(toStep);
+    const { tenant } = tenantFor(ctx, 'read');
+    const steps = run.preloadedSteps ?? (await tenant.getSteps(run.id));
+    const usage = (await tenant.tokenUsage(run.id)).steps;
+    return steps.map((s) => ({ ...toStep(s), usage: usage.get(s.stepId) }));
+  }
+
+  @FieldResolver(() => TokenUsage, {
+    description: "Token usage of the run's model calls, with a cost estimate from the config's `llm.prices`",
+  })
+  async usage(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<TokenUsage> {
+    return (await tenantFor(ctx, 'read').tenant.tokenUsage(run.id)).total;
   }
 
   @FieldResolver(() => [WorktrailEvent], {

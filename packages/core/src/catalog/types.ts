@@ -250,6 +250,24 @@ export interface StepContext<TConfig = Record<string, unknown>> {
    * `{ done: true }` once the final output is stored.
    */
   progress(update: { text?: string; reset?: boolean; done?: boolean; turn?: number }): void;
+  /**
+   * The token budgets above this step that apply now, with what is used of each: the run's
+   * (segment `token_budget`) and the tenant's for the current period (engine option
+   * `tokens.tenantBudgets`). Read from the stored model calls; empty when none is set.
+   */
+  tokenBudgets(): Promise<TokenBudgetState[]>;
+}
+
+/** One token budget and what is used of it (see {@link StepContext.tokenBudgets}). */
+export interface TokenBudgetState {
+  /** `run` (segment `token_budget`) or `tenant` (per period). */
+  scope: 'run' | 'tenant';
+  /** Tokens allowed. */
+  limit: number;
+  /** Tokens (input + output) used so far. */
+  used: number;
+  /** What the budget is, for messages: e.g. `token_budget of segment "orders"`. */
+  name: string;
 }
 
 /** Where one step attempt sits in its run's trace (see {@link StepContext.trace}). */

@@ -8,8 +8,10 @@ import {
   type RuntimeResources,
   type SecretsProvider,
   silentLogger,
+  type TokenBudgetState,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
+import { periodStart, runTokenUsage, tenantTokenUsage } from '../llm/token-usage.js';
 import { AgentMemory } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
@@ -204,7 +206,43 @@ export abstract class EngineServices {
       args.inputs,
       this.contextServices,
       args.driver,
+      args.driver.graph.segment.token_budget === undefined
+        ? undefined
+        : {
+            limit: args.driver.graph.segment.token_budget,
+            name: `token_budget of segment "${args.driver.graph.segment.segment_id}"`,
+          },
     );
+  }
+
+  /** Token prices of the engine's options, for cost estimates. */
+  get tokenPrices() {
+    return this.options.tokens?.prices;
+  }
+
+  /** The run's and the tenant's token budgets with their use, read from the stored model calls. */
+  async tokenBudgets(
+    tenantId: string,
+    runId: string,
+    run?: { limit: number; name: string },
+  ): Promise<TokenBudgetState[]> {
+    const out: TokenBudgetState[] = [];
+    if (run) {
+      const { total } = await runTokenUsage(this.store, tenantId, runId);
+      out.push({ scope: 'run', ...run, used: total.inputTokens + total.outputTokens });
+    }
+    const tenant = this.options.tokens?.tenantBudgets?.[tenantId];
+    if (tenant) {
+      const from = periodStart(this.clock.now(), tenant.period).toISOString();
+      const total = await tenantTokenUsage(this.store, tenantId, { from });
+      out.push({
+        scope: 'tenant',
+        limit: tenant.tokens,
+        used: total.inputTokens + total.outputTokens,
+        name: `token budget of tenant "${tenantId}" per ${tenant.period} (since ${from})`,
+      });
+    }
+    return out;
   }
 
   protected get contextServices(): ContextServices {
@@ -218,6 +256,7 @@ export abstract class EngineServices {
       fetch: (input, init) => globalThis.fetch(input, init),
       interactions: this.interactions,
       progress: this.progress,
+      tokens: { budgets: (tenantId, runId, run) => this.tokenBudgets(tenantId, runId, run) },
       children: this.childRuns,
       memory: this.memory,
       grants: this.options.permissions ?? {},

@@ -2,6 +2,7 @@ import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js
 import type { StepTimerHandler } from '../catalog/step-hooks.js';
 import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
 import { isTerminalRun } from '../lifecycle/run-state.js';
+import { runTokenUsage, tenantTokenUsage } from '../llm/token-usage.js';
 import { checkSegmentReferences } from '../segment/references.js';
 import type { SegmentDefinition } from '../segment/types.js';
 import { type ValidationResult, validateSegment } from '../segment/validate.js';
@@ -320,6 +321,16 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     await this.ready();
     const { tenantId } = this.scope(scope);
     return verifyAuditChain(await this.store.listAudit(tenantId));
+  }
+
+  tokenUsage(runId: string, scope?: CallScope) {
+    const { tenantId } = this.scope(scope);
+    return runTokenUsage(this.store, tenantId, runId, this.tokenPrices);
+  }
+
+  tenantTokenUsage(range: { from?: string; to?: string }, scope?: CallScope) {
+    const { tenantId } = this.scope(scope);
+    return tenantTokenUsage(this.store, tenantId, range, this.tokenPrices);
   }
 
   async eraseRun(runId: string, scope?: CallScope): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   StepTrace,
   StepTypeDefinition,
   SuspendOptions,
+  TokenBudgetState,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
 import type { AgentMemory, AgentMemoryScope } from '../memory/agent-memory.js';
@@ -86,6 +87,14 @@ export interface ContextServices {
   memory: AgentMemory;
   /** Child runs of steps (`ctx.children`). */
   children: { forStep(step: StepContextImpl): ChildRuns };
+  /** What `ctx.tokenBudgets` reads. */
+  tokens: {
+    budgets(
+      tenantId: string,
+      runId: string,
+      run?: { limit: number; name: string },
+    ): Promise<TokenBudgetState[]>;
+  };
   /** Where `ctx.progress` goes. */
   progress: Pick<LiveProgress, 'push'>;
   /** Deployment grants by step type. */
@@ -116,6 +125,8 @@ export class StepContextImpl implements StepContext {
     readonly inputs: Record<string, unknown>,
     private readonly services: ContextServices,
     private readonly sink: CheckpointSink,
+    /** The run's token budget (segment `token_budget`). */
+    private readonly runBudget?: { limit: number; name: string },
   ) {
     this.idempotencyKey = `${runId}:${step.step_id}:${attempt}`;
     // One declared port (or none): the handler sees that value; several: an object keyed by port.
@@ -324,6 +335,10 @@ export class StepContextImpl implements StepContext {
 
   progress(update: ProgressUpdate): void {
     this.services.progress.push(this.tenantId, this.runId, this.stepId, update);
+  }
+
+  tokenBudgets(): Promise<TokenBudgetState[]> {
+    return this.services.tokens.budgets(this.tenantId, this.runId, this.runBudget);
   }
 
   draftRequests(requests: PersonDrafts): SuspendOptions {

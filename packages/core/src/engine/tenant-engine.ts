@@ -7,6 +7,7 @@ import {
 import type { AuditVerification } from '../audit/hash-chain.js';
 import { LlmteamError } from '../errors.js';
 import type { ProcessLogQuery } from '../export/process-log.js';
+import type { TokenTotals } from '../llm/token-usage.js';
 import { type EventQuery, queryEvents } from '../store/event-query.js';
 import type {
   ApiKeyRecord,
@@ -98,6 +99,10 @@ export interface TenantEngine {
     runId: string,
     options?: { afterSeq?: number; signal?: AbortSignal; progress?: boolean },
   ): Promise<AsyncIterableIterator<WorktrailEvent>>;
+  /** Token usage of a run's model calls, in all and per step (the run is checked first). */
+  tokenUsage(runId: string): Promise<{ total: TokenTotals; steps: Map<string, TokenTotals> }>;
+  /** Token usage of this tenant's model calls between two times. */
+  tenantTokenUsage(range: { from?: string; to?: string }): Promise<TokenTotals>;
   /** Live events of this tenant only. */
   onEvent(listener: (event: WorktrailEvent) => void, filter?: { types?: string[] }): () => void;
   /** Stored events of this tenant across runs, filtered and paged (see `queryEvents`). */
@@ -258,6 +263,11 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
         progress: options.progress,
       });
     },
+    tokenUsage: async (runId) => {
+      await run(runId);
+      return engine.tokenUsage(runId, scope);
+    },
+    tenantTokenUsage: (range) => engine.tenantTokenUsage(range, scope),
     onEvent: (listener, filter = {}) =>
       engine.onEvent(
         (event) => {

@@ -6,6 +6,7 @@ import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
+import type { TokenAccountingOptions, TokenTotals } from '../llm/token-usage.js';
 import type { AgentMemory, AgentMemoryOptions } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
@@ -80,6 +81,8 @@ export interface EngineOptions {
   leaseMs?: number;
   /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
+  /** Token prices (cost estimates) and tenant token budgets per period. */
+  tokens?: TokenAccountingOptions;
   /** Streamed pieces (`ctx.progress`) arriving within this many ms make one `step.progress` event. @default 50 */
   progressCoalesceMs?: number;
   /**
@@ -333,6 +336,13 @@ export interface Engine {
   verifyAudit(scope?: CallScope): Promise<AuditVerification>;
   /** Removes a run and all derived data, keeping only the audit entry of the erasure. */
   eraseRun(runId: string, scope?: CallScope): Promise<void>;
+  /** Token usage of a run's model calls, in all and per step, with cost estimates from `tokens.prices`. */
+  tokenUsage(
+    runId: string,
+    scope?: CallScope,
+  ): Promise<{ total: TokenTotals; steps: Map<string, TokenTotals> }>;
+  /** Token usage of a tenant's model calls between two times (ISO 8601), with a cost estimate. */
+  tenantTokenUsage(range: { from?: string; to?: string }, scope?: CallScope): Promise<TokenTotals>;
 
   /**
    * The engine seen from one tenant, acting as `actor`: reads and commands that check the

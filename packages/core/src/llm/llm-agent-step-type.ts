@@ -11,6 +11,21 @@ import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from '.
 import { needsApproval, toolApprovalHooks } from './tool-approvals.js';
 import type { LlmDelta, LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
 
+/** `LLMT_E_TOKEN_BUDGET`, naming the budget and what was used. */
+function budgetError(
+  ctx: { stepId: string },
+  field: string,
+  name: string,
+  used: number,
+  limit: number,
+  fix: string,
+): StepError {
+  return StepError.nonRetryable(
+    `llm_agent step "${ctx.stepId}", ${field}: the next model call would pass the ${name}: ${used} of ${limit} tokens used; ${fix}`,
+    { code: 'LLMT_E_TOKEN_BUDGET', details: { step: ctx.stepId, field, budget: name, used, limit } },
+  );
+}
+
 const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   inputTokens: a.inputTokens + b.inputTokens,
   outputTokens: a.outputTokens + b.outputTokens,
@@ -212,13 +227,30 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
             `the model made ${state.turn} calls without a final answer (max_turns ${maxTurns})`,
           );
         const used = state.usage.inputTokens + state.usage.outputTokens;
-        if (config.token_budget !== undefined && used >= config.token_budget)
-          throw agentError(
+        const ahead = config.max_tokens ?? 0;
+        const over = (limit: number, spent: number) => spent >= limit || (ahead > 0 && spent + ahead > limit);
+        if (config.token_budget !== undefined && over(config.token_budget, used))
+          throw budgetError(
             ctx,
-            'LLMT_E_TOKEN_BUDGET',
             'config.token_budget',
-            `token budget ${config.token_budget} used up (${used} tokens used); raise token_budget`,
+            `token_budget ${config.token_budget} of the step`,
+            used,
+            config.token_budget,
+            'raise token_budget',
           );
+        // The run's and the tenant's budgets, from the stored model calls of every step.
+        for (const budget of await ctx.tokenBudgets())
+          if (over(budget.limit, budget.used))
+            throw budgetError(
+              ctx,
+              budget.scope === 'run' ? 'segment.token_budget' : 'tenant budget',
+              budget.name,
+              budget.used,
+              budget.limit,
+              budget.scope === 'run'
+                ? "raise the segment's token_budget"
+                : "raise the tenant's budget or wait for the next period",
+            );
 
         const turn = state.turn + 1;
         const started = ctx.clock.now();

@@ -65,6 +65,11 @@ export interface SegmentDefinition {
   input_schema?: Record<string, unknown>;
   /** Take a snapshot every N completed steps (0: never). @default 0 */
   snapshot_every?: number;
+  /**
+   * Tokens (input + output) the model calls of one run may use in all, checked before each
+   * call (`LLMT_E_TOKEN_BUDGET`). @default no limit
+   */
+  token_budget?: number;
   metadata?: Record<string, unknown>;
   steps: StepDefinition[];
   edges?: EdgeDefinition[];
