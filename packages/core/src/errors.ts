@@ -10,6 +10,8 @@ const BRAND = Symbol.for('llmteam.error');
 /** Every error code of `@llmteam/core`, with what it means. Documented in the README. */
 export const ERROR_CODES = {
   LLMT_E_SEGMENT_INVALID: 'A segment failed validation; `problems` lists every problem with its JSON path.',
+  LLMT_E_INPUT_INVALID:
+    "A run's input does not satisfy its segment's `input_schema`; `problems` lists every problem with its JSON path.",
   LLMT_E_UNKNOWN_STEP_TYPE: 'A step names a step type that no catalog entry or plugin registers.',
   LLMT_E_STEP_TYPE_EXISTS: 'A step type with this name is already registered.',
   LLMT_E_SEGMENT_VERSION_EXISTS:

@@ -17,6 +17,7 @@ import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
+import { InputSchemas } from '../segment/input-schema.js';
 import { stepPorts } from '../segment/step-ports.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
 import type { RunRecord, Store } from '../store/types.js';
@@ -66,6 +67,8 @@ export abstract class EngineServices {
   protected readonly drivers = new Map<string, RunDriver>();
   protected readonly releasing = new Map<string, Promise<void>>();
   protected readonly graphs = new Map<string, SegmentGraph>();
+  /** Run input checks against segments' `input_schema`. */
+  protected readonly inputSchemas = new InputSchemas();
   protected readonly stream: EventStream;
   /** Live progress of the steps running here (`ctx.progress`). */
   readonly progress: LiveProgress;

@@ -136,6 +136,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       );
     }
     const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
+    this.inputSchemas.check(graph.segment, options.input ?? null);
     const trace = this.telemetry.traceForNewRun(options);
     const now = this.nowIso();
     const runId = this.ids('run');

@@ -58,6 +58,11 @@ export interface SegmentDefinition {
   /** @default "1.0.0" */
   version?: string;
   description?: string;
+  /**
+   * JSON Schema (draft-07) the run input must satisfy: `startRun` refuses other input
+   * (`LLMT_E_INPUT_INVALID`) with every problem and its path.
+   */
+  input_schema?: Record<string, unknown>;
   /** Take a snapshot every N completed steps (0: never). @default 0 */
   snapshot_every?: number;
   /**

@@ -3,6 +3,7 @@ import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { SegmentProblem } from '../errors.js';
 import { createAjv, describeAjvError, toJsonPath, type ValidateFunction } from '../util/ajv.js';
 import { type BackEdgePortsOf, buildGraph } from './graph.js';
+import { InputSchemas } from './input-schema.js';
 import type { EdgeDefinition, SegmentDefinition, StepDefinition } from './types.js';
 import { checkEdges } from './validate-edges.js';
 import { checkGraph } from './validate-graph.js';
@@ -22,6 +23,9 @@ export interface ValidationResult {
   /** The segment, typed, when valid. */
   segment?: SegmentDefinition;
 }
+
+// Only compiles schemas to find the ones ajv refuses: a cache, not state.
+const inputSchemas = new InputSchemas();
 
 let contractValidator: ValidateFunction | undefined;
 function contract(): ValidateFunction {
@@ -63,5 +67,7 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
   const ids = checkSteps(steps, catalog, add);
   checkEdges(edges, steps, ids, catalog, backEdges, add);
   checkGraph(buildGraph({ ...segment, steps, edges }, backEdges), steps, catalog, add);
+  const inputSchema = inputSchemas.schemaProblem(segment);
+  if (inputSchema) problems.push(inputSchema);
   return problems.length ? { valid: false, problems } : { valid: true, problems, segment };
 }
