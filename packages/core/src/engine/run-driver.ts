@@ -3,22 +3,15 @@ import type { CheckpointOptions, StepTypeDefinition } from '../catalog/types.js'
 import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
-import {
-  OPEN_INTERACTION_STATUSES,
-  type StepStateRecord,
-  type Suspension,
-  WAITING_RUN_STATUSES,
-} from '../store/types.js';
-import { retryDelay } from './retry-policy.js';
+import { OPEN_INTERACTION_STATUSES, type StepStateRecord } from '../store/types.js';
+import { RunProgress } from './run-progress.js';
 import { StepCommitImpl } from './step-commit.js';
 import { type InFlight, type Outcome, runHandler } from './step-execution.js';
+import { recordStepFailure } from './step-failure.js';
+import { recordSuspension } from './step-suspension.js';
 import { type Launch, Transaction } from './transaction.js';
 
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
-/** Waiting run statuses, lowest precedence first: a run waits on the strongest reason any step gives. */
-const _WAITING = WAITING_RUN_STATUSES.slice().reverse();
-
-import { RunProgress } from './run-progress.js';
 /**
  * Advances one run in this process while it has work. Every change goes through a
  * serial queue and ends in one store commit; nothing outlives the run's activity (a
@@ -322,30 +315,7 @@ export class RunDriver extends RunProgress {
         return this.onError(tx, def, rec, bad);
       }
       tx.candidates = this.graph.successors.get(stepId)!.slice();
-      if (outcome.kind === 'suspend') {
-        const { payload, options } = outcome.signal;
-        const suspension: Suspension = {
-          kind: options.kind ?? 'action',
-          payload,
-          resumes: rec.suspension?.resumes ?? 0,
-          ...(options.children?.length ? { children: [...options.children] } : {}),
-        };
-        this.setStep(tx, { ...rec, status: 'waiting', suspension });
-        tx.emit('step.suspended', stepId, { kind: suspension.kind });
-        // Records a handler hands over belong to this run and step, whatever they say.
-        const own = { tenantId: this.tenantId, runId: this.runId, stepId };
-        for (const i of options.interactions ?? []) tx.interactions.set(i.interactionId, { ...i, ...own });
-        for (const t of options.timers ?? [])
-          tx.timersAdd.push({ ...t, timerId: t.timerId ?? this.services.ids('tmr'), ...own });
-        for (const e of options.events ?? []) tx.emitDraft(e, stepId);
-        if (options.afterCommit) tx.after.push(options.afterCommit);
-        // A child that ended while the handler still ran is heard now, not at the next poll.
-        if (suspension.children) {
-          const children = suspension.children;
-          tx.after.push(() => void this.services.childRuns.recheck(this.tenantId, children));
-        }
-        return;
-      }
+      if (outcome.kind === 'suspend') return recordSuspension(this, tx, rec, outcome.signal);
       if (outcome.timedOut)
         await this.closeStep(tx, stepId, { cause: 'timeout', ...toErrorInfo(outcome.error) });
       return this.onError(tx, def, rec, outcome.error);
@@ -353,57 +323,8 @@ export class RunDriver extends RunProgress {
   }
 
   /** Records a failed attempt: a retry timer, a routed failure, or a failed run. */
-  async onError(tx: Transaction, def: StepDefinition, rec: StepStateRecord, error: unknown): Promise<void> {
-    const info = toErrorInfo(error);
-    const cancelled = this.run.status === 'cancelled' || info.code === 'LLMT_E_STEP_CANCELLED';
-    if (cancelled) return;
-    const retry =
-      def.retry ??
-      this.services.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: this.services.actions });
-    const now = this.services.clock.now();
-    // How long the failed attempt ran (for step duration metrics of failures and retries).
-    const duration_ms = rec.startedAt ? Math.max(0, now - Date.parse(rec.startedAt)) : 0;
-    const delay =
-      info.retryable === false
-        ? undefined
-        : retryDelay(def, retry, rec.iterationAttempts, () => this.services.random());
-    if (delay !== undefined) {
-      const timerId = this.services.ids('tmr');
-      this.setStep(tx, { ...rec, status: 'retry_wait', error: info });
-      tx.timersAdd.push({
-        timerId,
-        tenantId: this.tenantId,
-        runId: this.runId,
-        stepId: rec.stepId,
-        kind: 'retry',
-        dueAt: new Date(now + delay).toISOString(),
-        payload: { attempt: rec.attempt },
-      });
-      tx.emit('step.retrying', rec.stepId, {
-        attempt: rec.attempt,
-        next_attempt: rec.attempt + 1,
-        delay_ms: delay,
-        error: info,
-        duration_ms,
-      });
-      return;
-    }
-    const onError = def.on_error ?? 'fail';
-    const finishedAt = this.services.nowIso();
-    if (onError === 'route') {
-      this.setStep(tx, { ...rec, status: 'failed', error: info, outputs: { error: info }, finishedAt });
-      tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info, routed: true, duration_ms });
-      return;
-    }
-    this.setStep(tx, { ...rec, status: 'failed', error: info, finishedAt });
-    tx.emit('step.failed', rec.stepId, { attempt: rec.attempt, error: info, duration_ms });
-    if (onError === 'fail') {
-      await this.failRun(
-        tx,
-        { code: info.code, message: `step "${rec.stepId}" failed: ${info.message}` },
-        rec.stepId,
-      );
-    }
+  onError(tx: Transaction, def: StepDefinition, rec: StepStateRecord, error: unknown): Promise<void> {
+    return recordStepFailure(this, tx, def, rec, error);
   }
 
   /** The run's lease went to another worker: abort what runs here and start nothing more. */

@@ -1,4 +1,4 @@
-import { LlmteamError, StepError } from '../errors.js';
+import type { LlmteamError } from '../errors.js';
 import { checkStepMove, isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
@@ -11,6 +11,7 @@ import {
 } from '../store/types.js';
 import type { EngineInternals } from './internals.js';
 import { buildSnapshot } from './snapshot.js';
+import { checkStepOutputs } from './step-outputs.js';
 import { Transaction } from './transaction.js';
 
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
@@ -328,36 +329,7 @@ export abstract class RunProgress {
     rec: StepStateRecord,
     outputs: Record<string, unknown>,
   ): LlmteamError | undefined {
-    if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
-      return StepError.nonRetryable(
-        `step "${def.step_id}" returned ${JSON.stringify(outputs)}; a handler returns an object keyed by output port`,
-        {
-          code: 'LLMT_E_STEP_OUTPUT',
-        },
-      );
-    }
-    const declared = this.services.portsOf(def).outputs;
-    for (const port of Object.keys(outputs)) {
-      if (!declared.has(port)) {
-        return StepError.nonRetryable(
-          `step "${def.step_id}" wrote to undeclared output port "${port}"; declare it in the step's outputs (known: ${[...declared].join(', ')})`,
-          {
-            code: 'LLMT_E_STEP_OUTPUT',
-          },
-        );
-      }
-    }
-    for (const edge of this.graph.backOut.get(def.step_id) ?? []) {
-      if (!Object.hasOwn(outputs, edge.sourcePort) || !edge.backPort) continue;
-      const bound = edge.backPort.bound(def);
-      if (typeof bound === 'number' && rec.iteration >= bound) {
-        return StepError.nonRetryable(
-          `step "${def.step_id}" wrote to back-edge port "${edge.sourcePort}" after ${rec.iteration} loops; its bound is ${bound}, so write another port`,
-          { code: 'LLMT_E_LOOP_LIMIT' },
-        );
-      }
-    }
-    return undefined;
+    return checkStepOutputs(this.services.portsOf(def).outputs, this.graph, def, rec, outputs);
   }
 
   /** A revision loop: sends the revising step (and everything after it) back with the feedback. */

@@ -8,11 +8,11 @@ import type { NotificationReason } from '../notify/types.js';
 import type { InteractionRecord, InteractionResponse, InteractionType, TimerRecord } from '../store/types.js';
 import { CLOSED_INTERACTION_STATUSES, interactionDueKey } from '../store/types.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
-import { parseDuration } from '../util/duration.js';
 import type { InteractionAnswerAction } from '../worktrail/audit-actions.js';
 import { checkAnswer, decideAnswer } from './answer-rules.js';
-import { isAssignedTo, mayAnswer, parseAssignees } from './assignees.js';
-import { AssignmentDesk, assignedEvent } from './assignment.js';
+import { isAssignedTo, mayAnswer } from './assignees.js';
+import { AssignmentDesk } from './assignment.js';
+import { assigneesOf, draftInteraction } from './draft-interaction.js';
 import { interactionTimers } from './interaction-timers.js';
 import { Notifier } from './notifier.js';
 import type { DraftRequest, HumanOutcome, HumanRequestOptions } from './types.js';
@@ -36,18 +36,6 @@ export interface OpenRequestsPayload {
 interface CallState {
   index: number;
   answers: HumanOutcome[];
-}
-
-/** Assignees of a new request: `assignee`, plus the quorum's users or group (they answer too). */
-function assigneesOf(options: HumanRequestOptions): { users: string[]; groups: string[] } {
-  const { users, groups } = parseAssignees(options.assignee);
-  const quorum = options.required_approvers;
-  if (Array.isArray(quorum)) {
-    for (const u of parseAssignees(quorum).users) if (!users.includes(u)) users.push(u);
-  } else if (quorum?.group && !groups.includes(quorum.group)) {
-    groups.push(quorum.group);
-  }
-  return { users, groups };
 }
 
 /**
@@ -142,91 +130,14 @@ export class InteractionDesk implements InteractionPort {
     requests: DraftRequest[],
     previous?: Pick<InteractionRecord, 'interactionId' | 'outcome'>,
   ): SuspendOptions {
-    const now = ctx.clock.now();
-    const iso = (ms: number) => new Date(now + ms).toISOString();
     const interactions: InteractionRecord[] = [];
     const timers: TimerRecord[] = [];
     const events: NonNullable<SuspendOptions['events']> = [];
     for (const options of requests) {
-      const type = options.type ?? 'approval';
-      const interactionId = options.interactionId ?? ctx.newId('int');
-      const own: TimerRecord[] = [];
-      const addTimer = (kind: string, ms: number) => {
-        own.push({
-          timerId: ctx.newId('tmr'),
-          tenantId: ctx.tenantId,
-          runId: ctx.runId,
-          stepId: ctx.stepId,
-          kind,
-          dueAt: iso(ms),
-          payload: { interactionId },
-        });
-      };
-      const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, 'timeout');
-      if (timeoutMs !== undefined) addTimer('interaction.timeout', timeoutMs);
-      const slaWarningMs =
-        options.sla_warning === undefined ? undefined : parseDuration(options.sla_warning, 'sla_warning');
-      const slaBreachMs =
-        options.sla_breach === undefined ? undefined : parseDuration(options.sla_breach, 'sla_breach');
-      if (slaWarningMs !== undefined) addTimer('interaction.sla_warning', slaWarningMs);
-      if (slaBreachMs !== undefined) addTimer('interaction.sla_breach', slaBreachMs);
-      if (options.auto_approve_after !== undefined)
-        addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
-      const revision = ctx.iteration;
-      const interaction: InteractionRecord = {
-        interactionId,
-        tenantId: ctx.tenantId,
-        runId: ctx.runId,
-        stepId: ctx.stepId,
-        type,
-        status: 'pending',
-        priority: options.priority ?? 'normal',
-        title: options.title,
-        description: options.description,
-        assignees: options.assigned?.assignees ?? assigneesOf(options),
-        options: options.options,
-        inputSchema: options.inputSchema,
-        escalationLevel: 0,
-        revision,
-        parentId: previous?.interactionId,
-        previousFeedback:
-          previous?.outcome?.action === 'request_changes'
-            ? String(previous.outcome.comment ?? previous.outcome.value ?? '')
-            : undefined,
-        responses: [],
-        deadline: timeoutMs === undefined ? undefined : iso(timeoutMs),
-        slaWarningAt: slaWarningMs === undefined ? undefined : iso(slaWarningMs),
-        slaBreachAt: slaBreachMs === undefined ? undefined : iso(slaBreachMs),
-        settings: {
-          timerIds: own.map((t) => t.timerId),
-          timeoutMs,
-          onTimeout: options.on_timeout ?? (options.escalation_chain?.length ? 'escalate' : undefined),
-          escalationChain: options.escalation_chain ?? [],
-          requiredApprovers: options.required_approvers,
-          maxRevisions: options.max_revisions,
-          context: options.context,
-          ...(options.assigned?.assignment ? { assignment: options.assigned.assignment } : {}),
-        },
-        createdAt: new Date(now).toISOString(),
-        updatedAt: new Date(now).toISOString(),
-      };
-      interactions.push(interaction);
-      timers.push(...own);
-      events.push({
-        type: 'interaction.requested',
-        data: {
-          interaction_id: interactionId,
-          type,
-          priority: interaction.priority,
-          assignees: interaction.assignees,
-          revision,
-          parent_id: interaction.parentId,
-          previous_feedback: interaction.previousFeedback,
-          deadline: interaction.deadline,
-        },
-      });
-      if (options.assigned?.assignment)
-        events.push(assignedEvent(interactionId, options.assigned.assignment));
+      const drafted = draftInteraction(ctx, options, previous);
+      interactions.push(drafted.interaction);
+      timers.push(...drafted.timers);
+      events.push(...drafted.events);
     }
     return {
       kind: 'human',
