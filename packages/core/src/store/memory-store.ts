@@ -9,13 +9,8 @@ import {
   eventPage,
   normalizeEventQuery,
 } from './event-query.js';
+import { selectInteractions, selectSnapshots } from './memory-queries.js';
 import { draftRegistryAudit } from './registry-audit.js';
-import {
-  checkSnapshotQuery,
-  encodeSnapshotCursor,
-  snapshotNewerThan,
-  snapshotSegmentId,
-} from './snapshot-query.js';
 import type {
   ApiKeyRecord,
   AuditDraft,
@@ -41,7 +36,6 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from './types.js';
-import { interactionDueKey, OPEN_INTERACTION_STATUSES } from './types.js';
 
 /** Shared empty list: a commit without a part allocates nothing for it. */
 const NONE: readonly never[] = [];
@@ -223,34 +217,7 @@ export class MemoryStore implements Store {
     tenantId: string,
     options: ListInteractionsOptions = {},
   ): Promise<InteractionRecord[]> {
-    const statuses = options.status === undefined ? undefined : ([] as string[]).concat(options.status);
-    const matching = [...this.interactions.values()].filter(
-      (i) =>
-        i.tenantId === tenantId &&
-        (!statuses || statuses.includes(i.status)) &&
-        (!options.runId || i.runId === options.runId),
-    );
-    if (options.order === 'due') {
-      const after = options.after ?? '';
-      return matching
-        .filter((i) => OPEN_INTERACTION_STATUSES.includes(i.status))
-        .map((i) => [interactionDueKey(i), i] as const)
-        .filter(([key]) => key > after)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
-        .map(([, i]) => i);
-    }
-    return matching
-      .sort((a, b) =>
-        a.createdAt < b.createdAt
-          ? -1
-          : a.createdAt > b.createdAt
-            ? 1
-            : a.interactionId < b.interactionId
-              ? -1
-              : 1,
-      )
-      .slice(0, options.limit ?? Number.POSITIVE_INFINITY);
+    return selectInteractions(this.interactions.values(), tenantId, options);
   }
 
   async listTimers(tenantId: string, runId: string): Promise<TimerRecord[]> {
@@ -270,22 +237,7 @@ export class MemoryStore implements Store {
   }
 
   async querySnapshots(tenantId: string, query: SnapshotQuery): Promise<Page<SnapshotRecord>> {
-    const { limit, after } = checkSnapshotQuery(query);
-    const matching = [...this.snapshots.values()]
-      .filter(
-        (s) =>
-          s.tenantId === tenantId &&
-          (query.runId === undefined || s.runId === query.runId) &&
-          (query.segmentId === undefined || snapshotSegmentId(s) === query.segmentId) &&
-          (query.reason === undefined || s.reason === query.reason) &&
-          (!after || snapshotNewerThan(after, s)),
-      )
-      .sort((a, b) => (snapshotNewerThan(a, b) ? -1 : 1));
-    const items = matching.slice(0, limit);
-    return {
-      items,
-      ...(matching.length > limit ? { nextCursor: encodeSnapshotCursor(items[items.length - 1]) } : {}),
-    };
+    return selectSnapshots(this.snapshots.values(), tenantId, query);
   }
 
   async deleteSnapshot(tenantId: string, snapshotId: string, audit: AuditDraft): Promise<boolean> {
