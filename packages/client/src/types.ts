@@ -4,9 +4,13 @@
  * so the client cannot drift from the server.
  */
 import type {
+  DurationStats as CoreDurationStats,
   InteractionPriority as CoreInteractionPriority,
   InteractionStatus as CoreInteractionStatus,
   InteractionType as CoreInteractionType,
+  ProcessMap as CoreProcessMap,
+  ProcessMapEdge as CoreProcessMapEdge,
+  ProcessMapNode as CoreProcessMapNode,
   Role as CoreRole,
   RunStatus as CoreRunStatus,
   StepStatus as CoreStepStatus,
@@ -208,45 +212,16 @@ export interface Segment {
 }
 
 /** Percentiles of a set of durations, in ms. */
-export interface DurationStats {
-  count: number;
-  meanMs: number;
-  p50Ms: number;
-  p90Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
+export type DurationStats = CoreDurationStats;
 
-/** An activity of a process map: a step, or `__start__` / `__end__`. */
-export interface ProcessMapNode {
-  activity: string;
-  stepType: string | null;
-  /** Step attempts seen (open ones included); runs for the boundaries. */
-  count: number;
-  /** Attempts that failed, were retried or were aborted. */
-  failed: number;
-  /** Start to end of each finished attempt. */
-  duration: DurationStats;
-}
+/** An activity of a process map: a step, or `__start__` / `__end__` (`stepType` null). */
+export type ProcessMapNode = Omit<CoreProcessMapNode, 'stepType'> & { stepType: string | null };
 
 /** `target` started next after `source` in a run, `count` times. */
-export interface ProcessMapEdge {
-  source: string;
-  target: string;
-  count: number;
-  /** End of `source` to start of `target`. */
-  duration: DurationStats;
-}
+export type ProcessMapEdge = CoreProcessMapEdge;
 
-/** The directly-follows map of a segment's runs (`processMap`). */
-export interface ProcessMap {
-  segmentId: string;
-  runs: number;
-  nodes: ProcessMapNode[];
-  /** Most frequent first. */
-  edges: ProcessMapEdge[];
-}
+/** The directly-follows map of a segment's runs (`processMap`); edges most frequent first. */
+export type ProcessMap = Omit<CoreProcessMap, 'nodes'> & { nodes: ProcessMapNode[] };
 
 /** A key as `createApiKey` returns it: the only time its secret is shown. */
 export interface CreatedApiKey {

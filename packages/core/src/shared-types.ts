@@ -3,6 +3,8 @@
  * pulling in the engine (or Node's types): the worktrail event and audit registries and
  * the status enums. `@llmteam/client` imports its types from here.
  */
+export type { DurationStats } from './analytics/duration-stats.js';
+export type { ProcessMap, ProcessMapEdge, ProcessMapNode } from './analytics/process-map-types.js';
 export type { StepCategory } from './catalog/step-category.js';
 export type {
   ErrorInfo,

@@ -8,41 +8,14 @@
 import { type ProcessEvent, type ProcessLogQuery, readProcessLog } from '../export/process-log.js';
 import { type RunStatus, type Store, TERMINAL_RUN_STATUSES } from '../store/types.js';
 import { type DurationStats, durationStats } from './duration-stats.js';
+import type { ProcessMap, ProcessMapNode } from './process-map-types.js';
 
 /** The pseudo-activity every run starts from in a {@link ProcessMap}. */
 export const PROCESS_START = '__start__';
 /** The pseudo-activity every run ends in. */
 export const PROCESS_END = '__end__';
 
-/** One activity (step) of a process map. */
-export interface ProcessMapNode {
-  /** Step id, or {@link PROCESS_START} / {@link PROCESS_END}. */
-  activity: string;
-  stepType?: string;
-  /** Activity instances (step attempts) seen, open ones included; runs for the start and end nodes. */
-  count: number;
-  /** Attempts that ended in a failure, a retry or an abort. */
-  failed: number;
-  /** From start to end of each finished attempt. */
-  duration: DurationStats;
-}
-
-/** A directly-follows relation: `target` started next after `source` in a run. */
-export interface ProcessMapEdge {
-  source: string;
-  target: string;
-  count: number;
-  /** From the end of `source` to the start of `target`. */
-  duration: DurationStats;
-}
-
-/** A directly-follows map of a segment's runs. */
-export interface ProcessMap {
-  segmentId: string;
-  runs: number;
-  nodes: ProcessMapNode[];
-  edges: ProcessMapEdge[];
-}
+export type { ProcessMap, ProcessMapEdge, ProcessMapNode } from './process-map-types.js';
 
 /** Waiting time at one human step. */
 export interface HumanStepWaiting {
