@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `llmteam` command: serve, validate, run, runs list|status, cancel, pause, resume, events,
- * audit verify, export, keys create|list|revoke, approvals list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
+ * audit verify|checkpoint|proof|verify-proof|public-key, export, keys create|list|revoke, approvals list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { type Engine, isLlmteamError, OPEN_INTERACTION_STATUSES } from '@llmteam
 import { Command, Option } from 'commander';
 import { ensureTenant } from './auth/api-keys.js';
 import { mustExist, out, table } from './cli/command-support.js';
+import { addAuditCommands } from './cli/audit-command.js';
 import { addKeysCommands } from './cli/keys-command.js';
 import { addRunsCommands } from './cli/runs-command.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
@@ -160,32 +161,10 @@ export function createCli(): Command {
       },
     );
 
-  const audit = program.command('audit').description('audit trail');
-  audit
-    .command('verify')
-    .description("recompute a tenant's audit hash chain; exit 1 at the first broken link")
-    .option('-t, --tenant <id>', 'tenant', 'default')
-    .addOption(configOption())
-    .action(async (opts: { tenant: string; config?: string }) => {
-      await withEngine(opts.config, async (engine) => {
-        await mustExist(engine, opts.tenant);
-        const result = await engine.verifyAudit({ tenantId: opts.tenant });
-        if (result.valid) {
-          out(
-            `audit chain of tenant ${opts.tenant}: valid (${result.checked} entries${result.headHash ? `, head ${result.headHash}` : ''})`,
-          );
-          return;
-        }
-        process.stderr.write(
-          `llmteam: audit chain of tenant ${opts.tenant} is broken at entry ${result.brokenAt?.seq}: ${result.brokenAt?.reason}\n`,
-        );
-        process.exitCode = 1;
-      });
-    });
-
+  const support = { withEngine, configOption };
+  addAuditCommands(program, support);
   addExportCommand(program, (config, fn) => withEngine(config, fn), configOption);
 
-  const support = { withEngine, configOption };
   addKeysCommands(program, support);
   addRunsCommands(program, support);
 

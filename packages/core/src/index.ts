@@ -34,7 +34,12 @@ export {
   type ReworkLoops,
   type SlaBreaches,
 } from './analytics/process-analytics.js';
+export * from './audit/audit-anchors.js';
+export * from './audit/audit-log.js';
+export * from './audit/checkpoint.js';
+export * from './audit/checkpoint-store.js';
 export * from './audit/hash-chain.js';
+export * from './audit/merkle-tree.js';
 export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/step-hooks.js';
 export * from './catalog/types.js';

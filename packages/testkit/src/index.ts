@@ -11,3 +11,4 @@ export * from './servers/webhook-receiver.js';
 export * from './store-crash.js';
 export * from './store-fixtures.js';
 export * from './store-suite.js';
+export * from './audit-tamper-suite.js';

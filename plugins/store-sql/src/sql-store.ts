@@ -1,6 +1,7 @@
 import {
   type AgentMemoryStore,
   type ApiKeyRecord,
+  type AuditCheckpointStore,
   type AuditDraft,
   type AuditRecord,
   type EventQuery,
@@ -27,6 +28,7 @@ import {
 import { eventFromRow, eventQuerySql } from './event-query-sql.js';
 import { SqlAgentMemory } from './sql-agent-memory.js';
 import { appendAudit } from './sql-audit.js';
+import { SqlAuditCheckpoints } from './sql-audit-checkpoints.js';
 import type { SqlExecutor } from './sql-executor.js';
 import {
   type RegistryStatement,
@@ -49,6 +51,19 @@ export type { PlanWriter } from './sql-store-base.js';
 export abstract class SqlStore extends SqlStoreBase implements Store {
   /** Agent memory entries (the `memory` role), in the `agent_memory` table. */
   readonly memory: AgentMemoryStore = new SqlAgentMemory({
+    read: (fn) => {
+      this.ready();
+      return this.read(fn);
+    },
+    transaction: (fn) => {
+      this.ready();
+      return this.transaction(fn);
+    },
+    parse: (text, where) => this.parse(text, where),
+  });
+
+  /** Signed audit checkpoints (the `auditCheckpoints` role), in the `audit_checkpoints` table. */
+  readonly auditCheckpoints: AuditCheckpointStore = new SqlAuditCheckpoints({
     read: (fn) => {
       this.ready();
       return this.read(fn);

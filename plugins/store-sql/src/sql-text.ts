@@ -81,7 +81,8 @@ export const READ_SQL = {
   snapshots: `SELECT * FROM snapshots WHERE tenant_id = ? AND run_id = ? ORDER BY seq, created_at, snapshot_id`,
   snapshotPage: (where: string[]) =>
     `SELECT * FROM snapshots WHERE ${where.join(' AND ')} ORDER BY created_at DESC, snapshot_id DESC LIMIT ?`,
-  audit: (where: string[]) => `SELECT seq, body FROM audit WHERE ${where.join(' AND ')} ORDER BY seq`,
+  audit: (where: string[]) =>
+    `SELECT seq, at, hash, body FROM audit WHERE ${where.join(' AND ')} ORDER BY seq`,
 } as const;
 
 /** Lease and claim statements; `skipLocked` is the dialect's row-lock skipping clause or ''. */

@@ -14,6 +14,7 @@ import {
 import { GatewayError } from '../errors.js';
 import { withCommitTiming } from '../observability/commit-timing.js';
 import { createTracing, type Tracing } from '../observability/tracing.js';
+import { auditOptions } from './audit-config.js';
 import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
 
@@ -124,6 +125,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     permissions: { ...loaded.config.permissions, ...options.engine?.permissions },
     actions: { ...loaded.config.actions, ...options.engine?.actions },
     outbound: options.engine?.outbound ?? loaded.config.outbound,
+    audit: options.engine?.audit ?? auditOptions(loaded.config.audit, loaded.dir),
     tokens: options.engine?.tokens ?? {
       prices: loaded.config.llm?.prices,
       tenantBudgets: loaded.config.llm?.tenant_budgets,

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { ActionConfig } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
 import { checkTelemetryConfig, type TelemetryConfig } from '../observability/tracing.js';
+import { type AuditConfig, checkAuditConfig } from './audit-config.js';
 
 /** A plugin entry: a package name, or `[name, options]`. */
 export type PluginEntry = string | [string, Record<string, unknown>?];
@@ -50,6 +51,8 @@ export interface LlmteamConfig {
     prices?: Record<string, { input: number; output: number; cached_input?: number }>;
     tenant_budgets?: Record<string, { tokens: number; period: 'hour' | 'day' | 'week' | 'month' }>;
   };
+  /** Audit checkpoints: signing key, schedule and external anchors (see {@link AuditConfig}). @default development key, hourly, no anchors */
+  audit?: AuditConfig;
 }
 
 /** The top-level keys a config may have; any other is refused. */
@@ -62,6 +65,7 @@ export const CONFIG_KEYS = [
   'outbound',
   'telemetry',
   'llm',
+  'audit',
 ] as const;
 
 /** The keys of the config's `gateway` section. */
@@ -172,6 +176,7 @@ function check(config: unknown, file: string): LlmteamConfig {
   }
   if (c.telemetry !== undefined) checkTelemetryConfig(c.telemetry, file);
   if (c.llm !== undefined) checkLlmConfig(c.llm, file);
+  if (c.audit !== undefined) checkAuditConfig(c.audit, file);
   if (c.actions !== undefined) {
     if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))
       throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: actions must map action names to { "type": ... }`);

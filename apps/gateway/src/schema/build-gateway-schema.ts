@@ -3,6 +3,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './enums.js';
+import { AuditResolver } from './audit-resolver.js';
 import { EventQueryResolver } from './event-query-resolver.js';
 import { InteractionFieldsResolver } from './interaction-fields-resolver.js';
 import { MutationResolver } from './mutation-resolver.js';
@@ -24,6 +25,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       SubscriptionResolver,
       EventQueryResolver,
       ProcessResolver,
+      AuditResolver,
     ],
     // Arguments are checked by the engine (segment validation) and the resolvers.
     validate: false,

@@ -264,6 +264,19 @@ export class AuditEvent {
 export class BrokenLink {
   @Field(() => Int) seq!: number;
   @Field(() => String) reason!: string;
+  @Field(() => String, {
+    description:
+      'altered, missing, inserted, out_of_place, truncated (a tail missing since the checkpoint), rewritten or bad_checkpoint',
+  })
+  kind!: string;
+}
+
+@ObjectType({ description: 'The signed checkpoint a verification was checked against' })
+export class CheckedCheckpoint {
+  @Field(() => Int) size!: number;
+  @Field(() => String) headHash!: string;
+  @Field(() => String) timestamp!: string;
+  @Field(() => String) keyId!: string;
 }
 
 @ObjectType()
@@ -272,6 +285,7 @@ export class AuditVerification {
   @Field(() => Int) checked!: number;
   @Field(() => BrokenLink, { nullable: true }) brokenAt?: BrokenLink;
   @Field(() => String, { nullable: true }) headHash?: string;
+  @Field(() => CheckedCheckpoint, { nullable: true }) checkpoint?: CheckedCheckpoint;
 }
 
 @ObjectType()

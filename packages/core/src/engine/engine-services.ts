@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ActionRegistry } from '../actions/action-registry.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { StepCatalog } from '../catalog/step-catalog.js';
 import type { StepCommit } from '../catalog/step-hooks.js';
 import {
@@ -74,6 +75,8 @@ export abstract class EngineServices {
   readonly progress: LiveProgress;
   readonly childRuns: ChildRunLinks;
   readonly memory: AgentMemory;
+  /** Signed checkpoints, verification and inclusion proofs of the audit log. */
+  readonly audit: AuditLog;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -134,6 +137,7 @@ export abstract class EngineServices {
     // The host's run commands live on the concrete engine, a subclass of this one.
     this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
     this.memory = new AgentMemory(this.store, this.clock, options.memory);
+    this.audit = new AuditLog(this.store, this.clock, this.logger, options.audit, () => this.ready());
     this.interactions = interactions({
       store: this.store,
       clock: this.clock,

@@ -1,4 +1,5 @@
-import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js';
+import type { AuditVerifyOptions } from '../audit/audit-log.js';
+import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepTimerHandler } from '../catalog/step-hooks.js';
 import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
 import { isTerminalRun } from '../lifecycle/run-state.js';
@@ -317,10 +318,10 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     return this.store.listAudit(tenantId, { from: scope.from, to: scope.to });
   }
 
-  async verifyAudit(scope?: CallScope): Promise<AuditVerification> {
+  async verifyAudit(scope: CallScope & AuditVerifyOptions = {}): Promise<AuditVerification> {
     await this.ready();
     const { tenantId } = this.scope(scope);
-    return verifyAuditChain(await this.store.listAudit(tenantId));
+    return this.audit.verify(tenantId, scope);
   }
 
   tokenUsage(runId: string, scope?: CallScope) {

@@ -4,6 +4,8 @@ import {
   processMap,
   processMetrics,
 } from '../analytics/process-analytics.js';
+import type { AuditVerifyOptions } from '../audit/audit-log.js';
+import type { AuditCheckpoint, AuditInclusionProof } from '../audit/checkpoint.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import { LlmteamError } from '../errors.js';
 import type { ProcessLogQuery } from '../export/process-log.js';
@@ -123,7 +125,14 @@ export interface TenantEngine {
   respond(interactionId: string, answer: TenantAnswer): Promise<InteractionRecord>;
 
   listAudit(range?: { from?: string; to?: string }): Promise<AuditRecord[]>;
-  verifyAudit(): Promise<AuditVerification>;
+  /** Recomputes the tenant's audit chain against its newest checkpoint (or the one given). */
+  verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
+  /** Signs, stores and anchors a checkpoint of this tenant's audit log now. */
+  auditCheckpoint(): Promise<AuditCheckpoint>;
+  /** This tenant's newest stored audit checkpoint. */
+  latestAuditCheckpoint(): Promise<AuditCheckpoint | undefined>;
+  /** Merkle inclusion proof of audit entry `seq` against a signed checkpoint. */
+  auditProof(seq: number): Promise<AuditInclusionProof>;
 }
 
 /** Refusal of an object that is not in the tenant (the same whether it exists elsewhere or not). */
@@ -293,6 +302,9 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
     },
 
     listAudit: (range = {}) => engine.listAudit({ ...scope, ...range }),
-    verifyAudit: () => engine.verifyAudit(scope),
+    verifyAudit: (options = {}) => engine.verifyAudit({ ...options, ...scope }),
+    auditCheckpoint: () => engine.audit.checkpoint(tenantId),
+    latestAuditCheckpoint: () => engine.audit.latestCheckpoint(tenantId),
+    auditProof: (seq) => engine.audit.proof(tenantId, seq),
   };
 }

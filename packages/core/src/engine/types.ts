@@ -2,6 +2,7 @@ import type { ActionCoordination } from '../actions/action-policies.js';
 import type { ActionRegistry } from '../actions/action-registry.js';
 import type { OutboundGuardOptions } from '../actions/outbound-guard.js';
 import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
+import type { AuditLog, AuditOptions, AuditVerifyOptions } from '../audit/audit-log.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
@@ -119,6 +120,8 @@ export interface EngineOptions {
   directory?: SubjectDirectory;
   /** Limits and caching of agent memory (`engine.memory`, `ctx.memory`). @default 1,000 entries, 100 MB, 24 h per agent */
   memory?: AgentMemoryOptions;
+  /** Audit checkpoints: signing key, schedule, external anchors. @default development key, hourly, no anchors */
+  audit?: AuditOptions;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
   /**
@@ -270,6 +273,8 @@ export interface Engine {
   readonly actions: ActionRegistry;
   /** Agent memory per tenant and agent, in the store's `memory` role. */
   readonly memory: AgentMemory;
+  /** The audit log's signed checkpoints, verification against them and inclusion proofs. */
+  readonly audit: AuditLog;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */
   readonly resources: RuntimeResources;
 
@@ -333,7 +338,11 @@ export interface Engine {
   listInteractions(query?: ListInteractionsQuery): Promise<InteractionRecord[]>;
 
   listAudit(scope?: CallScope & { from?: string; to?: string }): Promise<AuditRecord[]>;
-  verifyAudit(scope?: CallScope): Promise<AuditVerification>;
+  /**
+   * Recomputes the tenant's audit chain and checks it against its newest signed
+   * checkpoint (or `checkpoint`): names the first broken entry or the missing tail.
+   */
+  verifyAudit(scope?: CallScope & AuditVerifyOptions): Promise<AuditVerification>;
   /** Removes a run and all derived data, keeping only the audit entry of the erasure. */
   eraseRun(runId: string, scope?: CallScope): Promise<void>;
   /** Token usage of a run's model calls, in all and per step, with cost estimates from `tokens.prices`. */

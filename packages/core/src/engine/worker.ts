@@ -55,6 +55,7 @@ export abstract class EngineWorker extends EngineServices {
       });
     };
     tick();
+    this.audit.start();
     const beat = () => {
       if (!this.running) return;
       this.renewLeases().finally(() => {
@@ -73,6 +74,7 @@ export abstract class EngineWorker extends EngineServices {
     this.clock.clearTimeout(this.pollHandle);
     this.clock.clearTimeout(this.wakeHandle);
     this.clock.clearTimeout(this.heartbeat);
+    this.audit.stop();
     this.wakeAt = Number.POSITIVE_INFINITY;
     // A poll in progress finishes before the caller closes the store.
     await this.polling?.catch(() => undefined);

@@ -54,6 +54,11 @@ export interface AuditRecord extends AuditDraft {
   seq: number;
   prevHash: string;
   hash: string;
+  /**
+   * How `hash` was computed (see `auditEntryHash`): 2 covers every field; absent for
+   * entries of format 1, written before every field was hashed.
+   */
+  hashFormat?: number;
 }
 
 /** One atomic write: everything a run transition changes. */

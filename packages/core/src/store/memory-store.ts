@@ -1,4 +1,5 @@
 import { chainAuditEntry } from '../audit/hash-chain.js';
+import { InMemoryAuditCheckpoints } from '../audit/in-memory-checkpoints.js';
 import { ConcurrencyError } from '../errors.js';
 import { InMemoryAgentMemory } from '../memory/in-memory-agent-memory.js';
 import { checkCommit } from './check-commit.js';
@@ -58,6 +59,8 @@ export class MemoryStore implements Store {
   readonly name = 'memory';
   /** Agent memory entries (the `memory` role). */
   readonly memory = new InMemoryAgentMemory();
+  /** Signed audit checkpoints (the `auditCheckpoints` role). */
+  readonly auditCheckpoints = new InMemoryAuditCheckpoints();
   readonly capabilities: StoreCapabilities = {
     multiProcess: false,
     crossProcessEvents: false,

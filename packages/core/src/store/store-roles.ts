@@ -1,3 +1,4 @@
+import type { AuditCheckpointStore } from '../audit/checkpoint-store.js';
 /** The Store interface by role: run journal, work queue, event bus and registry. */
 import type { AgentMemoryStore } from '../memory/memory-types.js';
 import type {
@@ -230,6 +231,11 @@ export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, 
    * `engine.memory`; `@llmteam/testkit`'s `agentMemorySuite` checks one that has it.
    */
   readonly memory?: AgentMemoryStore;
+  /**
+   * Optional role: signed audit checkpoints (see `AuditCheckpointStore`); without it
+   * checkpoints go only to the external anchors.
+   */
+  readonly auditCheckpoints?: AuditCheckpointStore;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { AgentMemoryTable1767657600000 } from './agent-memory-table.js';
+import { AuditCheckpointsTable1767750000000 } from './audit-checkpoints-table.js';
 import { EventQueryIndexes1767312000000 } from './event-query-indexes.js';
 import { InboxDueIndex1767484800000 } from './inbox-due-index.js';
 import { InitialSchema1767225600000 } from './initial-schema.js';
@@ -14,6 +15,7 @@ export const SQL_MIGRATIONS = [
   InboxDueIndex1767484800000,
   SnapshotListing1767571200000,
   AgentMemoryTable1767657600000,
+  AuditCheckpointsTable1767750000000,
 ];
 
 /** Schema version this plugin creates and understands. */
