@@ -5,6 +5,7 @@ import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
 import { OPEN_INTERACTION_STATUSES, type StepStateRecord } from '../store/types.js';
 import { RunProgress } from './run-progress.js';
+import { executeSealed } from './sealed-execution.js';
 import { StepCommitImpl } from './step-commit.js';
 import { type InFlight, type Outcome, runHandler } from './step-execution.js';
 import { recordStepFailure } from './step-failure.js';
@@ -283,6 +284,8 @@ export class RunDriver extends RunProgress {
     }
     const rec = this.steps.get(def.step_id)!;
     const inputs = given ?? this.inputsOf(this.readTx, def.step_id).inputs;
+    const sealing = this.services.sealing.planOf(this.graph.segment);
+    if (sealing.active) return executeSealed(this, sealing, def, type, flight, rec, inputs);
     const ctx = this.services.makeContext({ driver: this, def, type, rec, attempt: flight.attempt, inputs });
     return runHandler(def, type, ctx, flight, this.services.clock);
   }
