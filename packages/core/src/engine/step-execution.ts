@@ -6,13 +6,14 @@ import type { Clock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { StepContextImpl } from './step-context.js';
-import { SuspendSignal } from './suspend-signal.js';
+import { InterruptSignal, SuspendSignal } from './suspend-signal.js';
 
 /** How one handler invocation ended. */
 export type Outcome = (
   | { kind: 'ok'; outputs: Record<string, unknown> }
   | { kind: 'error'; error: unknown; timedOut?: boolean }
   | { kind: 'suspend'; signal: SuspendSignal }
+  | { kind: 'interrupt'; signal: InterruptSignal }
 ) & {
   actions?: ActionCommitRecords;
   /** Events the handler emitted with `ctx.emit`, appended in the outcome's commit. */
@@ -23,6 +24,15 @@ export type Outcome = (
 export interface InFlight {
   attempt: number;
   abort: (reason: unknown) => void;
+  /** Tells the handler a pause of its run was asked for (`true`) or withdrawn (`false`). */
+  pause?: (requested: boolean) => void;
+}
+
+/** The outcome a handler's throw stands for: a suspension, an interruption or an error. */
+function thrown(error: unknown): Outcome {
+  if (error instanceof SuspendSignal) return { kind: 'suspend', signal: error };
+  if (error instanceof InterruptSignal) return { kind: 'interrupt', signal: error };
+  return { kind: 'error', error };
 }
 
 /**
@@ -52,6 +62,9 @@ export function runHandler(
       ctx.abort(reason);
       settle({ kind: 'error', error: reason });
     };
+    flight.pause = (requested) => {
+      ctx.pauseRequested = requested;
+    };
     if (def.timeout !== undefined) {
       const timeoutMs = parseDuration(def.timeout, `steps.${def.step_id}.timeout`);
       timer = clock.setTimeout(() => {
@@ -69,16 +82,13 @@ export function runHandler(
     try {
       result = type.handler(ctx);
     } catch (error) {
-      settle(error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error });
+      settle(thrown(error));
       return;
     }
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       (result as Promise<Record<string, unknown>>).then(
         (outputs) => settle({ kind: 'ok', outputs: outputs ?? {} }),
-        (error) =>
-          settle(
-            error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
-          ),
+        (error) => settle(thrown(error)),
       );
     } else settle({ kind: 'ok', outputs: (result ?? {}) as Record<string, unknown> });
   });
