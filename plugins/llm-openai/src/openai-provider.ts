@@ -203,7 +203,7 @@ export function createOpenAiProvider(
       if (value === undefined)
         throw openAiError(
           'LLMT_E_OPENAI_API_KEY',
-          `provider "${name}": the secret "${options.apiKeySecret}" (apiKeySecret) has no value for tenant "${tenantId}"; set it in the secrets provider`,
+          `provider "${name}": the secret "${options.apiKeySecret}" (apiKeySecret) has no value for tenant "${tenantId}"; set it in the secrets provider (e.g. the environment variable LLMTEAM_SECRET_${options.apiKeySecret.toUpperCase().replace(/[-.]/g, '_')})`,
         );
       apiKey = value;
     }
