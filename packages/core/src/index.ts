@@ -114,8 +114,11 @@ export { isTerminalRun, moveRun, RUN_TRANSITIONS, STEP_TRANSITIONS } from './lif
 export type {
   AgentApprovalResume,
   AgentApprovalSuspension,
+  AgentState,
+  StoredAgentState,
   ToolApprovalDecision,
 } from './llm/agent-state.js';
+export { ConversationLog, type ConversationNode } from './llm/conversation-log.js';
 export {
   LLM_AGENT_DEFAULTS,
   type LlmAgentConfig,
