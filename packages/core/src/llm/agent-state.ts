@@ -30,6 +30,8 @@ export interface PendingTurn {
   results: Record<string, ToolOutcome>;
   /** Calls that need an approval before they run. */
   approvals?: Record<string, PendingApproval>;
+  /** Calls delegated to a child run (a tool kind such as a child segment): the child's run id. */
+  delegated?: Record<string, string>;
 }
 
 /** What the agent commits after each model response, each decision and each tool result. */
@@ -49,6 +51,8 @@ export interface AgentApprovalSuspension {
   interactionIds: string[];
   /** The turn whose calls wait. */
   turn: number;
+  /** Child runs that delegated calls wait on: each one's end runs the handler again. */
+  children?: string[];
 }
 
 /** Resume data an agent accepts: closing answers by interaction id. */
