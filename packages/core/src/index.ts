@@ -114,6 +114,8 @@ export { isTerminalRun, moveRun, RUN_TRANSITIONS, STEP_TRANSITIONS } from './lif
 export type {
   AgentApprovalResume,
   AgentApprovalSuspension,
+  AgentState,
+  StoredAgentState,
   ToolApprovalDecision,
 } from './llm/agent-state.js';
 export type {
@@ -123,6 +125,7 @@ export type {
   AgentToolProgress,
   ResolvedAgentTool,
 } from './llm/agent-tool-kinds.js';
+export { ConversationLog, type ConversationNode } from './llm/conversation-log.js';
 export {
   LLM_AGENT_DEFAULTS,
   type LlmAgentConfig,

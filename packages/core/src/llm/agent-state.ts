@@ -1,3 +1,4 @@
+import type { ConversationNode } from './conversation-log.js';
 import type { LlmMessage, LlmToolCall, LlmUsage } from './types.js';
 
 /** The result of one tool call, as kept in the agent's state. */
@@ -34,7 +35,7 @@ export interface PendingTurn {
   delegated?: Record<string, string>;
 }
 
-/** What the agent commits after each model response, each decision and each tool result. */
+/** The agent loop's state while it runs: the conversation as one array of messages. */
 export interface AgentState {
   v: 1;
   /** Model calls whose responses are committed. */
@@ -43,6 +44,17 @@ export interface AgentState {
   usage: LlmUsage;
   repairs: number;
   pending?: PendingTurn;
+}
+
+/**
+ * What the agent commits after each model response, each decision and each tool result:
+ * {@link AgentState} with the conversation as a content-addressed chain (each commit adds
+ * one node with the new messages). A checkpoint of the older layout (`v: 1`, the messages
+ * as one array) is read too.
+ */
+export interface StoredAgentState extends Omit<AgentState, 'v' | 'messages'> {
+  v: 2;
+  conversation?: ConversationNode;
 }
 
 /** The payload an agent suspends with while tool calls wait for approval. */

@@ -33,6 +33,12 @@ export interface LlmAgentConfig {
   token_budget?: number;
   tools?: LlmAgentTool[];
   /**
+   * Size limit of the conversation (UTF-8 bytes of its messages as JSON), checked before each
+   * model call and each commit: past it the step fails with `LLMT_E_AGENT_CONVERSATION_TOO_LARGE`.
+   * @default 1000000
+   */
+  max_conversation_bytes?: number;
+  /**
    * Stream the model's answer: partial text reaches subscribers as live `step.progress`
    * events (only the final message is stored).
    * @default true
@@ -64,6 +70,7 @@ export const llmAgentConfigSchema = {
     max_turns: { type: 'integer', minimum: 1 },
     output_schema: { type: 'object' },
     token_budget: { type: 'integer', minimum: 1 },
+    max_conversation_bytes: { type: 'integer', minimum: 1 },
     stream: { type: 'boolean' },
     tools: {
       type: 'array',

@@ -5,7 +5,7 @@ import { isLlmteamError, StepError } from '../errors.js';
 import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { agentError } from './agent-error.js';
-import type { AgentState, PendingApproval } from './agent-state.js';
+import type { AgentState, PendingApproval, StoredAgentState } from './agent-state.js';
 import {
   type AgentToolKind,
   resolveTools,
@@ -15,6 +15,7 @@ import {
   withToolKinds,
 } from './agent-tool-kinds.js';
 import { type AgentEvent, settleTools } from './agent-tools.js';
+import { ConversationLog } from './conversation-log.js';
 import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from './llm-agent-config.js';
 import { needsApproval, toolApprovalHooks } from './tool-approvals.js';
 import type { LlmDelta, LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
@@ -154,7 +155,26 @@ export function createLlmAgentStepType(
       }));
       const maxTurns = config.max_turns ?? LLM_AGENT_DEFAULTS.max_turns;
 
-      let state = ctx.checkpointed as AgentState | undefined;
+      const stored = ctx.checkpointed as StoredAgentState | AgentState | undefined;
+      let log = new ConversationLog();
+      let state: AgentState | undefined;
+      if (stored?.v === 2) {
+        const { conversation, ...rest } = stored;
+        const restored = ConversationLog.restore(conversation);
+        log = restored.log;
+        state = { ...rest, v: 1, messages: restored.messages };
+      } else state = stored;
+      const maxBytes = config.max_conversation_bytes ?? LLM_AGENT_DEFAULTS.max_conversation_bytes;
+      const guard = (messages: readonly LlmMessage[]) => {
+        const size = log.bytes(messages);
+        if (size > maxBytes)
+          throw agentError(
+            ctx,
+            'LLMT_E_AGENT_CONVERSATION_TOO_LARGE',
+            'config.max_conversation_bytes',
+            `the conversation is ${size} bytes, over the limit of ${maxBytes} (max_conversation_bytes); raise it, lower max_turns or make tools return less`,
+          );
+      };
       if (!state) {
         let prompt: unknown;
         if (config.prompt) {
@@ -185,15 +205,14 @@ export function createLlmAgentStepType(
       // Commits are serialised: concurrent tool results each get a commit of their own.
       let commits: Promise<void> = Promise.resolve();
       const commit = (next: AgentState, events: AgentEvent[]) => {
-        const size = JSON.stringify(next.messages).length;
-        if (size > LLM_AGENT_DEFAULTS.max_conversation_bytes)
-          throw agentError(
-            ctx,
-            'LLMT_E_AGENT_CONVERSATION_TOO_LARGE',
-            'conversation',
-            `the conversation is ${size} bytes, over the limit of ${LLM_AGENT_DEFAULTS.max_conversation_bytes}; lower max_turns or make tools return less`,
-          );
-        const snapshot = structuredClone(next);
+        guard(next.messages);
+        // Committed pieces of the conversation are shared with earlier checkpoints, never copied.
+        const { messages, v: _v, ...rest } = next;
+        const snapshot: StoredAgentState = {
+          ...structuredClone(rest),
+          v: 2,
+          conversation: log.seal(messages),
+        };
         commits = commits.then(() => ctx.checkpoint(snapshot, { events }));
         return commits;
       };
@@ -281,6 +300,7 @@ export function createLlmAgentStepType(
                 : "raise the tenant's budget or wait for the next period",
             );
 
+        guard(state.messages);
         const turn = state.turn + 1;
         const started = ctx.clock.now();
         let response: LlmResponse;
