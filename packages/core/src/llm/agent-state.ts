@@ -31,6 +31,8 @@ export interface PendingTurn {
   results: Record<string, ToolOutcome>;
   /** Calls that need an approval before they run. */
   approvals?: Record<string, PendingApproval>;
+  /** Calls delegated to a child run (a tool kind such as a child segment): the child's run id. */
+  delegated?: Record<string, string>;
 }
 
 /** The agent loop's state while it runs: the conversation as one array of messages. */
@@ -61,6 +63,8 @@ export interface AgentApprovalSuspension {
   interactionIds: string[];
   /** The turn whose calls wait. */
   turn: number;
+  /** Child runs that delegated calls wait on: each one's end runs the handler again. */
+  children?: string[];
 }
 
 /** Resume data an agent accepts: closing answers by interaction id. */

@@ -2,8 +2,13 @@ import { type LlmAgentToolApproval, toolApprovalSchema } from './tool-approvals.
 
 /** One tool of an `llm_agent` step: a named action the model may call. */
 export interface LlmAgentTool extends LlmAgentToolApproval {
-  /** The action's name (gateway config, plugin or code); the model calls it by this name. */
-  action: string;
+  /**
+   * The action's name (gateway config, plugin or code); the model calls it by this name.
+   * Left out when the entry is a tool of another kind (e.g. `segment_id`: a child segment).
+   */
+  action?: string;
+  /** The name the model calls the tool by. @default the action's name (or the kind's default) */
+  name?: string;
   /** What the tool does, for the model. @default "Calls the action <name>." */
   description?: string;
   /** JSON Schema of the arguments object (edits of an approval must fit it too). @default { "type": "object" } */

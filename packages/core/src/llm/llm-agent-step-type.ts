@@ -6,6 +6,14 @@ import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/gen
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { agentError } from './agent-error.js';
 import type { AgentState, PendingApproval, StoredAgentState } from './agent-state.js';
+import {
+  type AgentToolKind,
+  resolveTools,
+  toolKindProblems,
+  toolReferences,
+  withChildOutcomes,
+  withToolKinds,
+} from './agent-tool-kinds.js';
 import { type AgentEvent, settleTools } from './agent-tools.js';
 import { ConversationLog } from './conversation-log.js';
 import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from './llm-agent-config.js';
@@ -33,13 +41,28 @@ const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   cachedInputTokens: (a.cachedInputTokens ?? 0) + (b.cachedInputTokens ?? 0),
 });
 
+/** Options of {@link createLlmAgentStepType}. */
+export interface LlmAgentStepTypeOptions {
+  /**
+   * Kinds of tools besides named actions (e.g. child segments), selected by a key of the
+   * tool entry instead of `action`.
+   * @default []
+   */
+  toolKinds?: readonly AgentToolKind[];
+}
+
 /**
  * The `llm_agent` step type: a durable agent loop over a registered provider. Each model
  * response is committed (`ctx.checkpoint`) before anything acts on it, and each tool result
  * as soon as it is in, so a crash repeats at most the call that was in flight. Tool calls
- * run through `ctx.actions` with the key `runId:stepId:turn:callId`, concurrently.
+ * run through `ctx.actions` (or their tool kind) with the key `runId:stepId:turn:callId`,
+ * concurrently.
  */
-export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDefinition<LlmAgentConfig> {
+export function createLlmAgentStepType(
+  expressions: ExpressionCache,
+  options: LlmAgentStepTypeOptions = {},
+): StepTypeDefinition<LlmAgentConfig> {
+  const kinds = options.toolKinds ?? [];
   const ajv = createAjv();
   const validators = new WeakMap<object, ValidateFunction>();
   const validatorOf = (schema: Record<string, unknown>) => {
@@ -57,8 +80,10 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
     category: 'AI',
     description:
       'A durable agent loop: asks a registered LLM provider, runs the tools it calls as named actions, and writes the final answer to `output`.',
-    configSchema: llmAgentConfigSchema,
+    configSchema: kinds.length ? withToolKinds(llmAgentConfigSchema, kinds) : llmAgentConfigSchema,
     ...toolApprovalHooks,
+    onSignal: withChildOutcomes(toolApprovalHooks.onSignal),
+    references: (step) => toolReferences(step, kinds),
     inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
     outputs: [{ port_id: 'output' }],
     validate(step) {
@@ -92,10 +117,14 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           if (error) problems.push([path, `JSONata syntax error: ${error}`]);
         }
       });
+      problems.push(...toolKindProblems(config.tools, kinds));
       const names = new Set<string>();
-      (config.tools ?? []).forEach((tool, i) => {
+      resolveTools(config.tools, kinds).forEach((tool, i) => {
         if (names.has(tool.action))
-          problems.push([`.config.tools[${i}].action`, `tool "${tool.action}" is listed twice`]);
+          problems.push([
+            `.config.tools[${i}].${tool.kind ? 'name' : 'action'}`,
+            `tool "${tool.action}" is listed twice`,
+          ]);
         names.add(tool.action);
       });
       return problems;
@@ -110,9 +139,9 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           'config.provider',
           `no LLM provider "${config.provider}" is registered (registered: ${Object.keys(ctx.resources.llms).join(', ') || 'none'}); install and configure its plugin`,
         );
-      const tools = config.tools ?? [];
+      const tools = resolveTools(config.tools, kinds);
       for (const [i, tool] of tools.entries())
-        if (!ctx.actions.has(tool.action))
+        if (!tool.kind && !ctx.actions.has(tool.action))
           throw agentError(
             ctx,
             'LLMT_E_AGENT_CONFIG',
