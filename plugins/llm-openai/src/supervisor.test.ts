@@ -1,0 +1,260 @@
+import {
+  createEngine,
+  type Engine,
+  isLlmteamError,
+  ManualClock,
+  MemoryStore,
+  type RunRecord,
+  type SegmentDefinition,
+  type Store,
+} from '@llmteam/core';
+import { type LlmTestRequest, type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import plugin from './index.js';
+
+let llm: LlmTestServer;
+beforeAll(async () => {
+  llm = await startOpenAiTestServer({ fallback: (request) => reply(request) });
+});
+afterAll(() => llm.close());
+/** Makes the pricing agent answer what does not fit its schema (its child run then fails). */
+let pricerFails = false;
+beforeEach(() => {
+  llm.reset();
+  pricerFails = false;
+});
+
+type Message = { role: string; content?: string | null; tool_call_id?: string };
+const messagesOf = (request: LlmTestRequest) => request.body.messages as Message[];
+const systemOf = (request: LlmTestRequest) => messagesOf(request)[0]?.content ?? '';
+const toolResults = (request: LlmTestRequest) => messagesOf(request).filter((m) => m.role === 'tool');
+
+/** The model: a supervisor that delegates twice, then sums up; two sub-agents that answer. */
+function reply(request: LlmTestRequest) {
+  const system = systemOf(request);
+  if (system.startsWith('You research')) return { text: 'Assam is a malty black tea.' };
+  if (system.startsWith('You price'))
+    return { text: pricerFails ? 'no idea' : '{"price":4.5,"currency":"EUR"}' };
+  if (!system.startsWith('You supervise')) return { status: 400, message: 'unknown agent' };
+  const results = toolResults(request);
+  if (results.length === 0)
+    return {
+      toolCalls: [
+        { id: 'r1', name: 'research', arguments: { topic: 'assam' } },
+        { id: 'p1', name: 'price', arguments: { sku: 'T-1' } },
+      ],
+    };
+  if (results.length === 2) {
+    const read = (text: string) => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text;
+      }
+    };
+    const byId = Object.fromEntries(results.map((m) => [m.tool_call_id, read(m.content ?? 'null')]));
+    return { text: JSON.stringify({ research: byId.r1, price: byId.p1 }) };
+  }
+  return { status: 400, message: 'unexpected conversation' };
+}
+
+const researcher: SegmentDefinition = {
+  segment_id: 'researcher',
+  steps: [
+    {
+      step_id: 'research',
+      step_type: 'llm_agent',
+      config: { provider: 'local', model: 'gpt-test', system_prompt: 'You research teas.', prompt: 'topic' },
+    },
+  ],
+  edges: [],
+};
+
+const pricer: SegmentDefinition = {
+  segment_id: 'pricer',
+  steps: [
+    {
+      step_id: 'quote',
+      step_type: 'llm_agent',
+      config: {
+        provider: 'local',
+        model: 'gpt-test',
+        system_prompt: 'You price teas.',
+        prompt: 'sku',
+        output_schema: { type: 'object', required: ['price'] },
+      },
+    },
+  ],
+  edges: [],
+};
+
+const supervisor: SegmentDefinition = {
+  segment_id: 'tea_desk',
+  steps: [
+    {
+      step_id: 'lead',
+      step_type: 'llm_agent',
+      config: {
+        provider: 'local',
+        model: 'gpt-test',
+        system_prompt: 'You supervise a research agent and a pricing agent.',
+        prompt: 'question',
+        output_schema: { type: 'object', required: ['research', 'price'] },
+        tools: [
+          {
+            segment_id: 'researcher',
+            name: 'research',
+            description: 'Researches a tea.',
+            parameters: { type: 'object', required: ['topic'] },
+          },
+          { segment_id: 'pricer', name: 'price', parameters: { type: 'object', required: ['sku'] } },
+        ],
+      },
+    },
+  ],
+  edges: [],
+};
+
+const expected = {
+  lead: {
+    research: { research: 'Assam is a malty black tea.' },
+    price: { quote: { price: 4.5, currency: 'EUR' } },
+  },
+};
+
+function makeEngine(store: Store, clock: ManualClock, workerId: string): Engine {
+  const e = createEngine({
+    store,
+    clock,
+    workerId,
+
+    plugins: [{ plugin, options: { name: 'local', baseUrl: llm.url } }],
+  });
+  return e;
+}
+
+const poll = (engine: Engine) => (engine as unknown as { poll(): Promise<void> }).poll();
+
+/** Drives every run from whatever the store holds until the top run ends; time passes on the clock. */
+async function drive(engine: Engine, clock: ManualClock, runId: string): Promise<RunRecord> {
+  for (let round = 0; round < 400; round++) {
+    await poll(engine);
+    const run = await engine.store.getRun('default', runId);
+    if (!run) throw new Error(`run ${runId} vanished`);
+    if (['completed', 'failed', 'cancelled'].includes(run.status)) return run;
+    clock.advance(1000);
+    await engine
+      .waitForRun(runId, { until: ['completed', 'failed', 'cancelled'], timeoutMs: 25 })
+      .catch(() => undefined);
+  }
+  throw new Error(`run ${runId} did not finish`);
+}
+
+async function prepared(): Promise<MemoryStore> {
+  const memory = new MemoryStore();
+  const setup = makeEngine(memory, new ManualClock(), 'setup');
+  for (const segment of [researcher, pricer, supervisor]) await setup.upsertSegment(segment);
+  await setup.stop();
+  return memory;
+}
+
+describe('supervisor: an llm_agent that delegates to child segments as tools', () => {
+  test('runs each child segment as a child run and hands its outputs to the model as the tool result', async () => {
+    const memory = new MemoryStore();
+    const clock = new ManualClock();
+    const engine = makeEngine(memory, clock, 'w');
+    for (const segment of [researcher, pricer, supervisor]) await engine.upsertSegment(segment);
+    await engine.start();
+    const run = await engine.startRun({ segmentId: 'tea_desk', input: { question: 'Assam?' } });
+    const done = await drive(engine, clock, run.runId);
+    await engine.stop();
+    expect([done.status, done.error?.message]).toEqual(['completed', undefined]);
+    expect(done.outputs).toEqual(expected);
+
+    const kids = (await memory.listRuns('default')).items.filter((r) => r.parent?.runId === run.runId);
+    expect(kids.map((k) => [k.segmentId, k.parent?.stepId, k.status]).sort()).toEqual([
+      ['pricer', 'lead', 'completed'],
+      ['researcher', 'lead', 'completed'],
+    ]);
+    // The tool arguments are the child's input.
+    expect(kids.find((k) => k.segmentId === 'researcher')?.input).toEqual({ topic: 'assam' });
+
+    const events = await memory.listEvents('default', run.runId);
+    const delegated = events.filter((e) => e.type === 'tool.call.delegated');
+    expect(delegated.map((e) => [e.data.tool, e.data.segment_id]).sort()).toEqual([
+      ['price', 'pricer'],
+      ['research', 'researcher'],
+    ]);
+    for (const e of delegated) expect(kids.map((k) => k.runId)).toContain(e.data.child_run_id as string);
+    expect(
+      events
+        .filter((e) => e.type === 'tool.call.completed')
+        .map((e) => e.data.tool)
+        .sort(),
+    ).toEqual(['price', 'research']);
+    // The model saw the tools by their names, with the descriptions given or derived.
+    const first = llm.requests.find((r) => systemOf(r).startsWith('You supervise'))!;
+    const tools = first.body.tools as Array<{ function: { name: string; description: string } }>;
+    expect(tools.map((t) => [t.function.name, t.function.description])).toEqual([
+      ['research', 'Researches a tea.'],
+      ['price', 'Delegates to the segment pricer and returns its outputs.'],
+    ]);
+  });
+
+  test('a child run that fails is a failed tool call the model is told about', async () => {
+    const memory = await prepared();
+    const clock = new ManualClock();
+    const engine = makeEngine(memory, clock, 'w');
+    pricerFails = true;
+    await engine.start();
+    const run = await engine.startRun({ segmentId: 'tea_desk', input: { question: 'Assam?' } });
+    const done = await drive(engine, clock, run.runId);
+    await engine.stop();
+    expect(done.status).toBe('completed');
+    expect((done.outputs as { lead: { price: unknown } }).lead.price).toMatch(/^tool failed: child run/);
+    const toModel = llm.requests
+      .filter((r) => systemOf(r).startsWith('You supervise'))
+      .flatMap(toolResults)
+      .find((m) => m.tool_call_id === 'p1');
+    expect(toModel?.content).toMatch(
+      /^tool failed: child run .* of segment "pricer" failed: LLMT_E_AGENT_OUTPUT/,
+    );
+    const events = await memory.listEvents('default', run.runId);
+    expect(events.find((e) => e.type === 'tool.call.failed')?.data.tool).toBe('price');
+  });
+
+  test('upsert refuses a tool naming a segment that is not registered, or that leads back to itself', async () => {
+    const engine = makeEngine(new MemoryStore(), new ManualClock(), 'w');
+    await engine.upsertSegment(researcher);
+    const problemsOf = async (segment: SegmentDefinition) => {
+      try {
+        await engine.upsertSegment(segment);
+        return [];
+      } catch (error) {
+        if (!isLlmteamError(error)) throw error;
+        return (error.details as { problems: Array<{ path: string; code: string; message: string }> })
+          .problems;
+      }
+    };
+    const missing = await problemsOf(supervisor);
+    expect(missing.map((p) => [p.path, p.code])).toEqual([
+      ['$.steps[0].config.tools[1].segment_id', 'unknown_segment'],
+    ]);
+    expect(missing[0]?.message).toContain(
+      'step "lead", config.tools[1].segment_id: segment "pricer" is not registered',
+    );
+
+    const self = structuredClone(supervisor);
+    (self.steps[0]!.config as { tools: Array<Record<string, unknown>> }).tools[1] = {
+      segment_id: 'tea_desk',
+      name: 'again',
+    };
+    expect((await problemsOf(self)).map((p) => [p.path, p.code])).toEqual([
+      ['$.steps[0].config.tools[1].segment_id', 'segment_cycle'],
+    ]);
+    const nameless = structuredClone(supervisor);
+    (nameless.steps[0]!.config as { tools: Array<Record<string, unknown>> }).tools = [{ description: 'x' }];
+    expect((await problemsOf(nameless)).map((p) => p.path)).toEqual(['$.steps[0].config.tools[0]']);
+    await engine.stop();
+  });
+});
