@@ -331,7 +331,11 @@ describe('supervisor with two child segments, crashed at every commit', () => {
         for (const tool of ['price', 'research']) {
           const ids = delegated.filter((e) => e.data.tool === tool).map((e) => e.data.child_run_id);
           expect(ids.length, `${label} ${tool}`).toBeLessThanOrEqual(1);
-          for (const id of ids) expect(kids.map((k) => k.runId), `${label} ${tool}`).toContain(id);
+          for (const id of ids)
+            expect(
+              kids.map((k) => k.runId),
+              `${label} ${tool}`,
+            ).toContain(id);
         }
         expect(
           events
