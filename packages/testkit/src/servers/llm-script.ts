@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 /** A tool call a scripted reply makes. */
 export interface ScriptedToolCall {
@@ -73,6 +74,12 @@ export interface LlmTestServerOptions {
    * @default undefined (500)
    */
   fallback?: (request: LlmTestRequest) => ScriptedReply | undefined;
+  /**
+   * Called as each server-sent event of a streamed answer is handed to the socket, with the
+   * event's data and `performance.now()`: when a token leaves the server (latency benchmarks).
+   * @default undefined
+   */
+  onStreamEvent?: (event: { request: LlmTestRequest; index: number; data: unknown; at: number }) => void;
 }
 
 /** A running model test server. */
@@ -172,6 +179,7 @@ export async function startScriptedLlmServer(
       if (res.destroyed) return;
       const line = `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
       // Waiting for each write lets a client see every piece before a scripted cut.
+      options.onStreamEvent?.({ request, index: sent, data, at: performance.now() });
       await new Promise<void>((resolve) => res.write(line, () => resolve()));
       sent++;
     }
