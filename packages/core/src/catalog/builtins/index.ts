@@ -3,6 +3,7 @@ import { createHumanTaskStepType } from '../../human/human-task.js';
 import { createLlmAgentStepType } from '../../llm/llm-agent-step-type.js';
 import { createRouterStepType } from '../../orchestration/router-step-type.js';
 import { createSegmentStepType } from '../../orchestration/segment-step-type.js';
+import { segmentToolKind } from '../../orchestration/segment-tool-kind.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
 import { ExpressionCache } from './expression.js';
@@ -132,7 +133,7 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
         return { output: { ...ctx.inputs } };
       },
     }),
-    createLlmAgentStepType(expressions),
+    createLlmAgentStepType(expressions, { toolKinds: [segmentToolKind] }),
     createRouterStepType(expressions),
     createSegmentStepType(expressions),
     createHttpActionStepType(),
