@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,11 @@ test('with no OPENAI_* variable, the examples load and an agent run fails with a
     segmentsDir: join(examples, 'segments'),
   });
   expect(served.segments).toContain('order_pipeline');
+  // Every example registers, a supervisor after the child segments its tools name.
+  expect(served.segments).toEqual(expect.arrayContaining(['brief_copy', 'brief_research', 'product_brief']));
+  expect(served.segments).toHaveLength(
+    readdirSync(join(examples, 'segments')).filter((f) => f.endsWith('.json')).length,
+  );
   const engine = served.runtime.engine;
   const run = await engine.startRun({
     segmentId: 'order_pipeline',

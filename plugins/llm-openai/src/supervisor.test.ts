@@ -10,6 +10,7 @@ import {
 } from '@llmteam/core';
 import { type LlmTestRequest, type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
 let llm: LlmTestServer;
@@ -257,4 +258,93 @@ describe('supervisor: an llm_agent that delegates to child segments as tools', (
     expect((await problemsOf(nameless)).map((p) => p.path)).toEqual(['$.steps[0].config.tools[0]']);
     await engine.stop();
   });
+});
+
+/** Which agent and turn a model request belongs to. */
+const agentTurn = (request: LlmTestRequest) => {
+  const system = systemOf(request);
+  if (system.startsWith('You supervise')) return `lead:${toolResults(request).length ? 2 : 1}`;
+  return system.startsWith('You research') ? 'research:1' : 'quote:1';
+};
+
+describe('supervisor with two child segments, crashed at every commit', () => {
+  test('starts no child twice, repeats only the model calls in flight, and ends as an uninterrupted run', async () => {
+    const probe = new CrashingStore(await prepared(), Number.POSITIVE_INFINITY, 'before');
+    const probeClock = new ManualClock();
+    const probeEngine = makeEngine(probe.asStore(), probeClock, 'probe');
+    await probeEngine.start();
+    const probeRun = await probeEngine.startRun({ segmentId: 'tea_desk', input: { question: 'Assam?' } });
+    expect((await drive(probeEngine, probeClock, probeRun.runId)).outputs).toEqual(expected);
+    await probeEngine.stop();
+    const total = probe.commits;
+    // The supervisor's and both children's commits: starts, model calls, delegations, results, ends.
+    expect(total).toBeGreaterThan(20);
+
+    for (const mode of ['before', 'after'] as const) {
+      for (let crashAt = 1; crashAt <= total; crashAt++) {
+        const label = `${mode} commit ${crashAt}`;
+        llm.reset();
+        const memory = await prepared();
+        const clock = new ManualClock();
+        const crashing = new CrashingStore(memory, crashAt, mode);
+        const first = makeEngine(crashing.asStore(), clock, 'first');
+        await first
+          .start()
+          .then(() => first.startRun({ segmentId: 'tea_desk', input: { question: 'Assam?' } }))
+          .then((run) => drive(first, clock, run.runId))
+          .catch(() => undefined);
+        await first.stop({ graceMs: 10 });
+        expect(crashing.dead, label).toBe(true);
+        const top = (await memory.listRuns('default')).items.find((r) => !r.parent);
+        if (!top) continue; // died before the run existed
+        clock.advance(60_000); // the dead worker's leases expire
+        const second = makeEngine(memory, clock, 'second');
+        await second.start();
+        const done = await drive(second, clock, top.runId);
+        await second.stop();
+
+        expect([done.status, done.error?.message], label).toEqual(['completed', undefined]);
+        expect(done.outputs, label).toEqual(expected);
+        const kids = (await memory.listRuns('default')).items.filter((r) => r.parent?.runId === top.runId);
+        expect(kids.map((k) => [k.segmentId, k.status]).sort(), label).toEqual([
+          ['pricer', 'completed'],
+          ['researcher', 'completed'],
+        ]);
+        // A model call is paid twice only when its response was in flight at the crash.
+        const perTurn = new Map<string, number>();
+        for (const r of llm.requests) perTurn.set(agentTurn(r), (perTurn.get(agentTurn(r)) ?? 0) + 1);
+        expect([...perTurn.keys()].sort(), label).toEqual(['lead:1', 'lead:2', 'quote:1', 'research:1']);
+        for (const [turn, n] of perTurn) expect(n, `${label} ${turn}`).toBeLessThanOrEqual(2);
+        expect(llm.requests.length, label).toBeLessThanOrEqual(6);
+
+        const events = await memory.listEvents('default', top.runId);
+        expect(
+          events.map((e) => e.seq),
+          label,
+        ).toEqual(events.map((_, i) => i + 1));
+        expect(
+          events.filter((e) => e.type === 'model.call.completed').map((e) => e.data.turn),
+          label,
+        ).toEqual([1, 2]);
+        const delegated = events.filter((e) => e.type === 'tool.call.delegated');
+        // Each call names the one child it started, whichever commit the crash hit.
+        for (const tool of ['price', 'research']) {
+          const ids = delegated.filter((e) => e.data.tool === tool).map((e) => e.data.child_run_id);
+          expect(ids.length, `${label} ${tool}`).toBeLessThanOrEqual(1);
+          for (const id of ids)
+            expect(
+              kids.map((k) => k.runId),
+              `${label} ${tool}`,
+            ).toContain(id);
+        }
+        expect(
+          events
+            .filter((e) => e.type === 'tool.call.completed')
+            .map((e) => e.data.tool)
+            .sort(),
+          label,
+        ).toEqual(['price', 'research']);
+      }
+    }
+  }, 300_000);
 });

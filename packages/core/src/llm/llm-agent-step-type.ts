@@ -144,12 +144,13 @@ export function createLlmAgentStepType(
       const stored = ctx.checkpointed as StoredAgentState | AgentState | undefined;
       let log = new ConversationLog();
       let state: AgentState | undefined;
+      // The loop mutates its state; the stored checkpoint stays as it was committed.
       if (stored?.v === 2) {
         const { conversation, ...rest } = stored;
         const restored = ConversationLog.restore(conversation);
         log = restored.log;
-        state = { ...rest, v: 1, messages: restored.messages };
-      } else state = stored;
+        state = { ...structuredClone(rest), v: 1, messages: restored.messages };
+      } else state = stored && structuredClone(stored);
       const maxBytes = config.max_conversation_bytes ?? LLM_AGENT_DEFAULTS.max_conversation_bytes;
       const guard = (messages: readonly LlmMessage[]) => {
         const size = log.bytes(messages);
