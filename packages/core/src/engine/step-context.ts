@@ -252,7 +252,14 @@ export class StepContextImpl implements StepContext {
     return events;
   }
 
-  readonly http = async (target: string | URL, init?: RequestInit): Promise<Response> => {
+  private boundHttp?: (target: string | URL, init?: RequestInit) => Promise<Response>;
+  /** `fetch` limited to the hosts the step type may reach (made on first use: most steps never call it). */
+  get http(): (target: string | URL, init?: RequestInit) => Promise<Response> {
+    this.boundHttp ??= (target, init) => this.fetchAllowed(target, init);
+    return this.boundHttp;
+  }
+
+  private async fetchAllowed(target: string | URL, init?: RequestInit): Promise<Response> {
     const hosts = allowedHosts(this.type, this.services.grants?.[this.type.type]);
     let url = new URL(String(target));
     let request: RequestInit = { ...init, signal: init?.signal ?? this.signal, redirect: 'manual' };
@@ -293,7 +300,7 @@ export class StepContextImpl implements StepContext {
         request = { ...request, method: 'GET', body: undefined };
       }
     }
-  };
+  }
 
   get secrets(): { get(name: string): Promise<string> } {
     return { get: (name: string) => this.secret(name) };

@@ -26,60 +26,69 @@ export interface InFlight {
 }
 
 /**
- * Runs a handler. The outcome is whichever comes first: the handler's result, an abort
- * (cancel, engine stop) or the step timeout; a handler that ignores its signal is left
- * behind, never waited for.
+ * One handler invocation: it starts the handler and reports the outcome once, whichever
+ * comes first: the handler's result, an abort (cancel, engine stop) or the step timeout. A
+ * handler that ignores its signal is left behind, never waited for. One object per step:
+ * a synchronous handler's outcome costs no promise.
  */
-export function runHandler(
-  def: StepDefinition,
-  type: StepTypeDefinition,
-  ctx: StepContextImpl,
-  flight: InFlight,
-  clock: Clock,
-): Promise<Outcome> {
-  return new Promise<Outcome>((resolve) => {
-    let timer: unknown;
-    let settled = false;
-    const settle = (outcome: Outcome) => {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clock.clearTimeout(timer);
-      outcome.actions = ctx.takeActionRecords();
-      outcome.events = ctx.takeEvents();
-      resolve(outcome);
-    };
-    flight.abort = (reason) => {
-      ctx.abort(reason);
-      settle({ kind: 'error', error: reason });
-    };
+export class Invocation implements InFlight {
+  private timer: unknown;
+  private settled = false;
+
+  constructor(
+    readonly attempt: number,
+    private readonly ctx: StepContextImpl,
+    private readonly clock: Clock,
+    private readonly done: (outcome: Outcome) => void,
+  ) {}
+
+  abort(reason: unknown): void {
+    this.ctx.abort(reason);
+    this.settle({ kind: 'error', error: reason });
+  }
+
+  /** Calls the handler (once). */
+  start(def: StepDefinition, type: StepTypeDefinition): void {
     if (def.timeout !== undefined) {
       const timeoutMs = parseDuration(def.timeout, `steps.${def.step_id}.timeout`);
-      timer = clock.setTimeout(() => {
+      this.timer = this.clock.setTimeout(() => {
         const error = new StepError(
           `step "${def.step_id}" did not finish within ${timeoutMs} ms; raise its timeout or make the handler faster`,
-          {
-            code: 'LLMT_E_STEP_TIMEOUT',
-          },
+          { code: 'LLMT_E_STEP_TIMEOUT' },
         );
-        ctx.abort(error);
-        settle({ kind: 'error', error, timedOut: true });
+        this.ctx.abort(error);
+        this.settle({ kind: 'error', error, timedOut: true });
       }, timeoutMs);
     }
     let result: ReturnType<NonNullable<StepTypeDefinition['handler']>>;
     try {
-      result = type.handler(ctx);
+      result = type.handler(this.ctx);
     } catch (error) {
-      settle(error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error });
+      this.fail(error);
       return;
     }
     if (result && typeof (result as Promise<unknown>).then === 'function') {
       (result as Promise<Record<string, unknown>>).then(
-        (outputs) => settle({ kind: 'ok', outputs: outputs ?? {} }),
-        (error) =>
-          settle(
-            error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
-          ),
+        (outputs) => this.settle({ kind: 'ok', outputs: outputs ?? {} }),
+        (error) => this.fail(error),
       );
-    } else settle({ kind: 'ok', outputs: (result ?? {}) as Record<string, unknown> });
-  });
+    } else this.settle({ kind: 'ok', outputs: (result ?? {}) as Record<string, unknown> });
+  }
+
+  private fail(error: unknown): void {
+    this.settle(
+      error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
+    );
+  }
+
+  private settle(outcome: Outcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    const actions = this.ctx.takeActionRecords();
+    if (actions) outcome.actions = actions;
+    const events = this.ctx.takeEvents();
+    if (events) outcome.events = events;
+    this.done(outcome);
+  }
 }
