@@ -94,7 +94,7 @@ async function measure(store: Store, url: string, runs: number) {
     });
     const run = await engine.startRun({ segmentId: segment.segment_id, input: { n } });
     done.set(run.runId, resolve);
-    const now = (await engine.getRun(run.runId))?.status;
+    const now = (await engine.getRun(run.runId))?.run.status;
     if (now !== 'completed' && now !== 'failed') await finished;
     return performance.now() - t0;
   };

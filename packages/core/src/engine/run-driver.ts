@@ -239,7 +239,7 @@ export class RunDriver extends RunProgress {
     execution: string | undefined,
     state: unknown,
     options: CheckpointOptions = {},
-  ): Promise<void> {
+  ): Promise<boolean> {
     return this.mutate(
       (tx) => {
         const rec = this.step(tx, stepId);
@@ -251,6 +251,8 @@ export class RunDriver extends RunProgress {
         }
         this.setStep(tx, { ...rec, checkpoint: state });
         for (const e of options.events ?? []) tx.emitDraft(e, stepId);
+        // A pause made elsewhere shows here: this commit saw the run's latest header.
+        return tx.run.status === 'paused';
       },
       { advance: false },
     );
@@ -272,7 +274,7 @@ export class RunDriver extends RunProgress {
       });
     };
     if (!type) {
-      this.inFlight.set(stepId, { attempt, abort: () => undefined });
+      this.inFlight.set(stepId, { attempt, abort: () => undefined, pause: () => undefined });
       done({
         kind: 'error',
         error: StepError.nonRetryable(
@@ -331,10 +333,38 @@ export class RunDriver extends RunProgress {
       }
       tx.candidates = this.graph.successors.get(stepId)!.slice();
       if (outcome.kind === 'suspend') return recordSuspension(this, tx, rec, outcome.signal);
+      if (outcome.kind === 'interrupt') return this.interrupted(tx, rec, outcome.signal.progress);
       if (outcome.timedOut)
         await this.closeStep(tx, stepId, { cause: 'timeout', ...toErrorInfo(outcome.error) });
       return this.onError(tx, def, rec, outcome.error);
     });
+  }
+
+  /**
+   * A handler stopped at a safe point (`ctx.interrupt`): the step goes back to pending with
+   * its attempt unchanged and its progress as checkpoint; advance starts it again unless
+   * the run is paused.
+   */
+  private interrupted(tx: Transaction, rec: StepStateRecord, progress: { state: unknown } | undefined): void {
+    this.setStep(tx, {
+      ...rec,
+      status: 'pending',
+      attempt: rec.attempt - 1,
+      iterationAttempts: Math.max(0, rec.iterationAttempts - 1),
+      checkpoint: progress ? progress.state : rec.checkpoint,
+    });
+    tx.candidates = [rec.stepId];
+    tx.emit('step.interrupted', rec.stepId, { attempt: rec.attempt, paused: tx.run.status === 'paused' });
+  }
+
+  /** Tells the handlers running here that a pause was asked for (or withdrawn). */
+  notifyPause(requested: boolean): void {
+    for (const flight of this.inFlight.values()) flight.pause(requested);
+  }
+
+  /** True when this process runs a handler of the step right now. */
+  runsHere(stepId: string): boolean {
+    return this.inFlight.has(stepId);
   }
 
   /** Records a failed attempt: a retry timer, a routed failure, or a failed run. */

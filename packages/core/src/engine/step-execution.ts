@@ -6,13 +6,14 @@ import type { Clock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { StepContextImpl } from './step-context.js';
-import { SuspendSignal } from './suspend-signal.js';
+import { InterruptSignal, SuspendSignal } from './suspend-signal.js';
 
 /** How one handler invocation ended. */
 export type Outcome = (
   | { kind: 'ok'; outputs: Record<string, unknown> }
   | { kind: 'error'; error: unknown; timedOut?: boolean }
   | { kind: 'suspend'; signal: SuspendSignal }
+  | { kind: 'interrupt'; signal: InterruptSignal }
 ) & {
   actions?: ActionCommitRecords;
   /** Events the handler emitted with `ctx.emit`, appended in the outcome's commit. */
@@ -23,6 +24,8 @@ export type Outcome = (
 export interface InFlight {
   attempt: number;
   abort: (reason: unknown) => void;
+  /** Tells the handler a pause of its run was asked for (`true`) or withdrawn (`false`). */
+  pause(requested: boolean): void;
 }
 
 /**
@@ -45,6 +48,10 @@ export class Invocation implements InFlight {
   abort(reason: unknown): void {
     this.ctx.abort(reason);
     this.settle({ kind: 'error', error: reason });
+  }
+
+  pause(requested: boolean): void {
+    this.ctx.pauseRequested = requested;
   }
 
   /** Calls the handler (once). */
@@ -76,9 +83,9 @@ export class Invocation implements InFlight {
   }
 
   private fail(error: unknown): void {
-    this.settle(
-      error instanceof SuspendSignal ? { kind: 'suspend', signal: error } : { kind: 'error', error },
-    );
+    if (error instanceof SuspendSignal) this.settle({ kind: 'suspend', signal: error });
+    else if (error instanceof InterruptSignal) this.settle({ kind: 'interrupt', signal: error });
+    else this.settle({ kind: 'error', error });
   }
 
   private settle(outcome: Outcome): void {

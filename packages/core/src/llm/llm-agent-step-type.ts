@@ -4,7 +4,7 @@ import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
 import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
-import { agentError } from './agent-error.js';
+import { agentError, budgetError, inStep } from './agent-error.js';
 import type { AgentState, PendingApproval, StoredAgentState } from './agent-state.js';
 import {
   type AgentToolKind,
@@ -17,23 +17,9 @@ import {
 import { type AgentEvent, settleTools } from './agent-tools.js';
 import { ConversationLog } from './conversation-log.js';
 import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from './llm-agent-config.js';
+import { isLlmError } from './llm-error.js';
 import { needsApproval, toolApprovalHooks } from './tool-approvals.js';
 import type { LlmDelta, LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
-
-/** `LLMT_E_TOKEN_BUDGET`, naming the budget and what was used. */
-function budgetError(
-  ctx: { stepId: string },
-  field: string,
-  name: string,
-  used: number,
-  limit: number,
-  fix: string,
-): StepError {
-  return StepError.nonRetryable(
-    `llm_agent step "${ctx.stepId}", ${field}: the next model call would pass the ${name}: ${used} of ${limit} tokens used; ${fix}`,
-    { code: 'LLMT_E_TOKEN_BUDGET', details: { step: ctx.stepId, field, budget: name, used, limit } },
-  );
-}
 
 const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   inputTokens: a.inputTokens + b.inputTokens,
@@ -341,6 +327,7 @@ export function createLlmAgentStepType(
         } catch (error) {
           if (stream) ctx.progress({ done: true, turn });
           failSpan(span, ctx.clock, error);
+          if (isLlmError(error)) throw inStep(ctx.stepId, config, error);
           if (isLlmteamError(error)) throw error;
           throw agentError(ctx, 'LLMT_E_LLM_BAD_RESPONSE', 'config.provider', (error as Error).message, true);
         }

@@ -119,6 +119,11 @@ export interface WorktrailEventMap {
     /** How long the failed attempt ran. */
     duration_ms?: number;
   };
+  /**
+   * A handler stopped at a safe point (`ctx.interrupt`), its progress kept: the step runs
+   * again with the same attempt, once the run is resumed when `paused`.
+   */
+  'step.interrupted': { attempt: number; paused: boolean };
   /** A step did not run: every incoming branch was not taken. */
   'step.skipped': { reason: string };
   /** A step's handler suspended (waits for an answer, a signal or a timer). */
