@@ -13,7 +13,7 @@ import type { Sealer } from '../sealing/sealer.js';
 import type { SealingPlan } from '../sealing/sealing-plan.js';
 import type { StepStateRecord } from '../store/types.js';
 import type { Outcome } from './step-execution.js';
-import { SuspendSignal } from './suspend-signal.js';
+import { InterruptSignal, SuspendSignal } from './suspend-signal.js';
 
 type DataKey = Awaited<ReturnType<Sealer['dataKey']>>;
 
@@ -176,7 +176,12 @@ export class StepSealing {
     let sealed: Outcome;
     if (outcome.kind === 'ok') sealed = { ...outcome, outputs: await this.sealOutputs(outcome.outputs) };
     else if (outcome.kind === 'error') sealed = { ...outcome, error: await this.sealError(outcome.error) };
-    else {
+    else if (outcome.kind === 'interrupt') {
+      const progress = outcome.signal.progress;
+      sealed = progress
+        ? { ...outcome, signal: new InterruptSignal({ state: await this.sealCarried(progress.state) }) }
+        : outcome;
+    } else {
       const { payload, options } = outcome.signal;
       for (const i of options.interactions ?? []) i.settings = await this.sealCarried(i.settings);
       const signal = new SuspendSignal(await this.sealCarried(payload), {
