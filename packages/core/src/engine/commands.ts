@@ -1,6 +1,6 @@
 import { LlmteamError } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
-import type { RunRecord, StepStateRecord } from '../store/types.js';
+import type { RunRecord, StepStateRecord, TimerRecord } from '../store/types.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { TypedWorktrailEvent, WorktrailEventData } from '../worktrail/event-types.js';
 import type { RunDriver } from './run-driver.js';
@@ -17,6 +17,7 @@ export abstract class EngineCommands extends EngineWorker {
     steps: StepStateRecord[],
     data: Omit<WorktrailEventData<'run.created'>, 'segment_id' | 'version'>,
     audit: Omit<TypedAuditDraft<'run.created' | 'run.forked'>, 'tenantId' | 'runId' | 'timestamp'>,
+    timer?: TimerRecord,
   ): Promise<unknown> {
     const { tenantId, runId, createdAt } = run;
     return this.store.commit({
@@ -37,6 +38,7 @@ export abstract class EngineCommands extends EngineWorker {
         } satisfies TypedWorktrailEvent<'run.created'>,
       ],
       audit: [{ tenantId, runId, timestamp: createdAt, ...audit }],
+      timers: timer ? { add: [timer] } : undefined,
     });
   }
 

@@ -21,6 +21,7 @@ import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { WorktrailEventType } from '../worktrail/event-types.js';
 import { MAX_CHILD_DEPTH } from './child-runs.js';
 import type { EngineInternals } from './internals.js';
+import { armDeadline, resolveRunLimits } from './run-limits.js';
 import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import {
   type Actor,
@@ -137,9 +138,11 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     }
     const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
     this.inputSchemas.check(graph.segment, options.input ?? null);
+    const limits = resolveRunLimits(graph.segment, options);
     const trace = this.telemetry.traceForNewRun(options);
     const now = this.nowIso();
     const runId = this.ids('run');
+    const deadline = armDeadline(limits, { tenantId, runId }, this.clock.now(), this.ids('tmr'));
     const run: RunRecord = {
       runId,
       tenantId,
@@ -152,6 +155,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       idempotencyKey: options.idempotencyKey,
       ...(parent ? { parent } : {}),
       stepsCompleted: 0,
+      ...(deadline.limits ? { limits: deadline.limits } : {}),
       trace,
       createdAt: now,
       updatedAt: now,
@@ -169,6 +173,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
           target: segment.segmentId,
           data: { version: segment.version },
         },
+        deadline.timer,
       );
     } catch (error) {
       if (isConflict(error) && options.idempotencyKey) {

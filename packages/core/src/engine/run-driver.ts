@@ -4,6 +4,7 @@ import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
 import { OPEN_INTERACTION_STATUSES, type StepStateRecord } from '../store/types.js';
+import { formatTimeout } from './run-limits.js';
 import { RunProgress } from './run-progress.js';
 import { StepCommitImpl } from './step-commit.js';
 import { type InFlight, type Outcome, runHandler } from './step-execution.js';
@@ -164,17 +165,34 @@ export class RunDriver extends RunProgress {
   }
 
   /** Fails the run: aborts what runs, removes its timers, closes its interactions. */
-  async failRun(tx: Transaction, error: { code: string; message: string }, stepId?: string): Promise<void> {
+  async failRun(
+    tx: Transaction,
+    error: { code: string; message: string },
+    stepId?: string,
+    close: StepCloseReason = { cause: 'failed', code: 'LLMT_E_STEP_CANCELLED', message: 'the run failed' },
+  ): Promise<void> {
     moveRun(tx.run, 'failed');
     tx.run.error = { ...error, details: stepId ? { stepId } : undefined };
     tx.run.completedAt = this.services.nowIso();
-    await this.closeOpenWork(tx, {
-      cause: 'failed',
-      code: 'LLMT_E_STEP_CANCELLED',
-      message: 'the run failed',
-    });
+    await this.closeOpenWork(tx, close);
     tx.emit('run.failed', stepId, { error });
     if (this.services.snapshotOnError) tx.snapshots.push(this.snapshotOf(tx, 'error'));
+  }
+
+  /**
+   * The run's deadline timer fired: fails the run with `LLMT_E_RUN_TIMEOUT` and closes its
+   * open work (steps aborted, requests cancelled, child runs cancelled). A run that already
+   * ended is left as it is.
+   */
+  async timeOut(tx: Transaction): Promise<void> {
+    if (isTerminalRun(tx.run.status)) return;
+    const limit = formatTimeout(tx.run.limits?.timeoutMs ?? 0);
+    const message = `run "${this.runId}" did not finish within its timeout ${limit}; raise the segment's \`timeout\` (or startRun's) if it needs longer`;
+    await this.failRun(tx, { code: 'LLMT_E_RUN_TIMEOUT', message }, undefined, {
+      cause: 'failed',
+      code: 'LLMT_E_RUN_TIMEOUT',
+      message,
+    });
   }
 
   /**

@@ -251,6 +251,7 @@ export abstract class RunProgress {
       }
     }
     moveRun(tx.run, 'completed');
+    if (tx.run.limits?.timerId) tx.timersRemove.push(tx.run.limits.timerId);
     tx.run.outputs = outputs;
     tx.run.completedAt = this.services.nowIso();
     tx.emit('run.completed', undefined, { outputs: Object.keys(outputs) });

@@ -172,6 +172,19 @@ export interface StartRunOptions extends CallScope {
   /** A second start with the same key returns the first run. */
   idempotencyKey?: string;
   /**
+   * How long the run may take from its start, waits and pauses included (ISO 8601 or
+   * seconds): past it the run fails with `LLMT_E_RUN_TIMEOUT`, its open requests are
+   * cancelled, its child runs cancelled and its running handlers aborted. The deadline is
+   * a durable timer: it fires after a restart too.
+   * @default the segment's `timeout`, else no limit
+   */
+  timeout?: string | number;
+  /**
+   * Retries after the first attempt for the run's steps that set no `retry` of their own.
+   * @default the segment's `max_retries`, else 0
+   */
+  maxRetries?: number;
+  /**
    * W3C `traceparent` of the caller: the run's spans join that trace, also after a
    * restart. @default the active span's context, else a new trace
    */
