@@ -340,10 +340,13 @@ export interface StepTypeDefinition<TConfig = any> extends StepHooks {
   /** Outbound hosts and secret names the handler may use (`ctx.http`, `ctx.secrets`). */
   permissions?: { hosts?: string[]; secrets?: string[] };
   /**
-   * Decides readiness early: called with the ports that received a value so far; return
-   * true to start before every predecessor has settled (e.g. `parallel_join` any / N).
+   * Decides readiness early: called with the ports that received a value so far and the
+   * ports that never will (every edge into them comes from a settled step that did not
+   * write it: skipped, rejected, routed elsewhere); return true to start before every
+   * predecessor has settled (e.g. `parallel_join` any / N, or a join that can no longer be
+   * complete and fails at once).
    */
-  readyWhen?: (arrived: string[], step: StepDefinition) => boolean;
+  readyWhen?: (arrived: string[], step: StepDefinition, untaken: string[]) => boolean;
   /**
    * The segments a step of this type refers to (e.g. the child segment of a `segment`
    * step), each with the path of the field that names it (relative to the step, e.g.
