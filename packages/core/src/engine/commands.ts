@@ -92,6 +92,7 @@ export abstract class EngineCommands extends EngineWorker {
         timestamp: this.nowIso(),
       });
       tx.snapshots.push(driver.snapshotOf(tx, 'pause'));
+      if (!tx.detached) tx.after.push(() => driver.notifyPause(true));
     });
     return this.mustGetRun(tenantId, runId);
   }
@@ -107,6 +108,20 @@ export abstract class EngineCommands extends EngineWorker {
       }
       moveRun(tx.run, 'running');
       tx.run.pausedFrom = undefined;
+      if (!tx.detached) {
+        for (const rec of driver.steps.values()) {
+          // Running when its engine died while the run was paused: no handler runs it any
+          // more, so it starts again (same attempt, from its checkpoint).
+          if (rec.status === 'running' && !driver.runsHere(rec.stepId))
+            driver.setStep(tx, {
+              ...rec,
+              status: 'pending',
+              attempt: rec.attempt - 1,
+              iterationAttempts: Math.max(0, rec.iterationAttempts - 1),
+            });
+        }
+        tx.after.push(() => driver.notifyPause(false));
+      }
       this.controlChildren(driver, tx, 'resume');
       tx.emit('run.resumed', undefined, { actor: actor.subject });
       tx.audit.push({

@@ -54,6 +54,12 @@ export interface CallScope {
   actor?: Actor;
 }
 
+/** Options of {@link Engine.validateWithReferences}. */
+export interface ReferenceValidationOptions extends CallScope {
+  /** Segments to resolve references against before the store (e.g. files beside the one checked). @default [] */
+  segments?: SegmentDefinition[];
+}
+
 /** Options of `createEngine`; only `store` is required. Plain-value defaults are in {@link DEFAULT_ENGINE_OPTIONS}. */
 export interface EngineOptions {
   store: Store;
@@ -292,6 +298,13 @@ export interface Engine {
   stop(options?: StopOptions): Promise<void>;
 
   validate(segment: unknown): ValidationResult;
+  /**
+   * Validates a segment as `upsertSegment` does, without storing it: every problem of
+   * {@link Engine.validate} and, when there are none, those of the segments its steps refer
+   * to (`unknown_segment`, `segment_cycle`, each at the field that names the segment),
+   * resolved against `options.segments` first and then the tenant's stored segments.
+   */
+  validateWithReferences(segment: unknown, options?: ReferenceValidationOptions): Promise<ValidationResult>;
   /** Validates and stores a segment version. @throws SegmentValidationError */
   upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord>;
 
