@@ -296,12 +296,28 @@ export class AuditVerification {
   @Field(() => String, { nullable: true }) headHash?: string;
 }
 
+@ObjectType({ description: "A tenant's retention policy, in seconds (null: kept forever)" })
+export class TenantRetention {
+  @Field(() => Float, { nullable: true, description: 'Finished runs are deleted this long after they end' })
+  completedRunsSeconds?: number;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Snapshots (checkpoints excepted) are deleted at this age',
+  })
+  snapshotsSeconds?: number;
+}
+
 @ObjectType()
 export class Tenant {
   @Field(() => ID) id!: string;
   @Field(() => String) name!: string;
   @Field(() => TenantTierEnum) tier!: string;
   @Field(() => DateTimeResolver) createdAt!: string;
+  @Field(() => TenantRetention, {
+    nullable: true,
+    description: 'What the retention sweep deletes; null keeps everything',
+  })
+  retention?: TenantRetention;
 }
 
 @ObjectType({ description: 'A new API key; `secret` is shown this once and never stored' })
