@@ -66,6 +66,48 @@ describe('example segments', () => {
     });
   });
 
+  test('content review: every round counts and keeps its feedback', async () => {
+    const engine = createEngine({ store: new MemoryStore() });
+    const { definition } = segments.find((s) => s.file === 'content-review.json')!;
+    const run = await engine.startRun({
+      segment: definition,
+      input: { title: '2.4', summary: 'Faster runs' },
+    });
+    const notes = ['shorter', 'mention the benchmark', 'fix the title'];
+    for (const note of notes) {
+      await engine.waitForRun(run.runId, { until: ['waiting_human'] });
+      await answerAll(engine, run.runId, 'request_changes', note);
+    }
+    await engine.waitForRun(run.runId, { until: ['waiting_human'] });
+    const requests = await engine.listInteractions({ runId: run.runId });
+    const rounds = requests.map((i) => ({
+      revision: i.revision,
+      feedback: (i.feedbackHistory ?? []).map((f) => f.feedback),
+    }));
+    expect(rounds.sort((a, b) => a.revision - b.revision)).toEqual([
+      { revision: 0, feedback: [] },
+      { revision: 1, feedback: ['shorter'] },
+      { revision: 2, feedback: ['shorter', 'mention the benchmark'] },
+      { revision: 3, feedback: notes },
+    ]);
+    await answerAll(engine, run.runId, 'approve');
+    const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
+    expect(done.outputs).toMatchObject({
+      publish: { revision: 3, body: 'Faster runs (revised: fix the title)' },
+    });
+    const review = (await engine.getRun(run.runId))!.steps.find((s) => s.stepId === 'review')!;
+    const output = review.outputs!.output as {
+      revision: number;
+      feedback_history: Array<{ revision: number; feedback: string }>;
+    };
+    expect(output.revision).toBe(3);
+    expect(output.feedback_history.map((f) => [f.revision, f.feedback])).toEqual([
+      [0, 'shorter'],
+      [1, 'mention the benchmark'],
+      [2, 'fix the title'],
+    ]);
+  });
+
   test('parallel deploy: three approvals in any order, then one report', async () => {
     const engine = createEngine({ store: new MemoryStore() });
     const { definition } = segments.find((s) => s.file === 'parallel-deploy.json')!;
@@ -76,5 +118,29 @@ describe('example segments', () => {
     for (const i of [open[2], open[0], open[1]]) await engine.respond(i.interactionId, { action: 'approve' });
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     expect(done.outputs).toEqual({ report: { version: '2.4.0', deployed: ['eu', 'us', 'ap'] } });
+  });
+
+  test('parallel deploy: a rejected region fails the "all" join, naming it, and closes the open approvals', async () => {
+    const engine = createEngine({ store: new MemoryStore() });
+    const { definition } = segments.find((s) => s.file === 'parallel-deploy.json')!;
+    const run = await engine.startRun({ segment: definition, input: { version: '2.4.0' } });
+    await engine.waitForRun(run.runId);
+    const open = await engine.listInteractions({ runId: run.runId, status: ['pending', 'notified'] });
+    const region = (i: (typeof open)[number]) => i.stepId.replace('approve_', '');
+    const byRegion = new Map(open.map((i) => [region(i), i]));
+    await engine.respond(byRegion.get('eu')!.interactionId, { action: 'approve' });
+    await engine.respond(byRegion.get('us')!.interactionId, {
+      action: 'reject',
+      comment: 'freeze in us-east',
+    });
+    const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ code: 'LLMT_E_JOIN_INCOMPLETE' });
+    expect(done.error!.message).toContain('eu arrived, us, ap did not');
+    const after = await engine.listInteractions({ runId: run.runId });
+    expect(after.find((i) => region(i) === 'ap')!.status).toBe('cancelled');
+    expect((await engine.getRun(run.runId))!.steps.find((s) => s.stepId === 'report')!.status).not.toBe(
+      'completed',
+    );
   });
 });

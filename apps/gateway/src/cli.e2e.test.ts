@@ -52,7 +52,7 @@ describe('llmteam command', { timeout: 120_000 }, () => {
       args[0] === 'approvals' ||
       args[0] === 'audit' ||
       args[0] === 'keys' ||
-      ['runs', 'events', 'cancel', 'pause', 'resume'].includes(args[0]);
+      ['runs', 'events', 'cancel', 'pause', 'resume', 'retention'].includes(args[0]);
     try {
       const code = await main(['node', 'llmteam', ...args, ...(withConfig ? ['--config', config] : [])]);
       return { code, stdout, stderr };
@@ -79,6 +79,43 @@ describe('llmteam command', { timeout: 120_000 }, () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('$.steps[0].step_type');
     expect(bad.stderr).toContain('$.edges[0].target_step');
+  });
+
+  it('validate checks the child segments a segment names, like upsert: missing ones and cycles, by step and field', async () => {
+    // The supervisor example names two child segments beside it in examples/segments.
+    const brief = await llmteam('validate', join(dirname(ORDER_FLOW), 'product-brief.json'));
+    expect(brief).toMatchObject({ code: 0, stderr: '' });
+    const refs = mkdtempSync(join(dir, 'refs-'));
+    const parent = {
+      segment_id: 'parent',
+      steps: [
+        { step_id: 'call', step_type: 'segment', config: { segment_id: 'child' } },
+        {
+          step_id: 'lead',
+          step_type: 'llm_agent',
+          config: { provider: 'openai', tools: [{ segment_id: 'nowhere', name: 'ask' }] },
+        },
+      ],
+      edges: [{ source_step: 'call', target_step: 'lead' }],
+    };
+    writeFileSync(join(refs, 'parent.json'), JSON.stringify(parent));
+    writeFileSync(
+      join(refs, 'child.json'),
+      JSON.stringify({
+        segment_id: 'child',
+        steps: [{ step_id: 'back', step_type: 'segment', config: { segment_id: 'parent' } }],
+        edges: [],
+      }),
+    );
+    const res = await llmteam('validate', join(refs, 'parent.json'));
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      '$.steps[0].config.segment_id: step "call", config.segment_id: segments start each other in a cycle (parent -> child -> parent); break the cycle (segment_cycle)',
+    );
+    expect(res.stderr).toContain(
+      '$.steps[1].config.tools[0].segment_id: step "lead", config.tools[0].segment_id: segment "nowhere" is not registered',
+    );
+    expect(res.stderr).toContain('(unknown_segment)');
   });
 
   it('prints one clear line and exits non-zero on errors, never a stack', async () => {
@@ -221,5 +258,19 @@ describe('llmteam command', { timeout: 120_000 }, () => {
     expect(noTenant.stderr).toMatch(/no tenant "nope"/);
     const header = await llmteam('approvals', 'list', '--all');
     expect(header.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+PRIORITY\s+TYPE\s+RUN\s+DUE\s+TITLE$/);
+  });
+
+  it('retention shows and sets a tenant policy; a bad duration is an error naming the field', async () => {
+    const made = await llmteam('keys', 'create', '--tenant', 'kept', '--role', 'admin');
+    expect(made.stderr).toBe('');
+    const shown = await llmteam('retention', '--tenant', 'kept');
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toContain('finished runs deleted after never, snapshots after never');
+    const set = await llmteam('retention', '--tenant', 'kept', '--runs', 'P30D', '--snapshots', '3600');
+    expect(set.stdout).toContain('finished runs deleted after 2592000 s, snapshots after 3600 s');
+    const cleared = await llmteam('retention', '--tenant', 'kept', '--snapshots', 'never');
+    expect(cleared.stdout).toContain('finished runs deleted after 2592000 s, snapshots after never');
+    const bad = await llmteam('retention', '--tenant', 'kept', '--runs', 'soon');
+    expect(bad.stderr).toMatch(/completedRuns: "soon" is not a duration/);
   });
 });

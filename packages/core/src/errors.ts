@@ -33,6 +33,10 @@ export const ERROR_CODES = {
   LLMT_E_CONFLICT: 'A concurrent change won: the expected version, timer or key no longer matches.',
   LLMT_E_STEP_FAILED: 'A step handler threw; the cause is kept.',
   LLMT_E_STEP_TIMEOUT: 'A step handler did not finish within the step timeout.',
+  LLMT_E_JOIN_INCOMPLETE:
+    'A `parallel_join` cannot get the branches its `mode` needs: branches were not taken (skipped, rejected or routed elsewhere).',
+  LLMT_E_RUN_TIMEOUT:
+    "A run did not finish within its `timeout` (the segment's or `startRun`'s); its open work was closed.",
   LLMT_E_STEP_CANCELLED: 'The run was cancelled while the step ran.',
   LLMT_E_STEP_OUTPUT: 'A step handler returned a value on a port its step does not declare.',
   LLMT_E_ILLEGAL_TRANSITION:
@@ -123,6 +127,10 @@ export const ERROR_CODES = {
     'A `router` step found no route to take (no rule matched, or the model named no declared route) and sets no `default`.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
   LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
+  LLMT_E_SEALING_KEY:
+    'Sealed fields need a key the engine does not have: no key provider is configured, a key is malformed, or a sealed value names a retired key that was removed.',
+  LLMT_E_SEALED_TAMPERED:
+    'A sealed value does not authenticate: its ciphertext, label or wrapped key was altered, or it was moved from another tenant.',
 } as const;
 
 /** A code of {@link ERROR_CODES}. */

@@ -17,6 +17,7 @@ import { createTracing, type Tracing } from '../observability/tracing.js';
 import { auditOptions } from './audit-config.js';
 import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
+import { sealingKeysFrom } from './sealing-keys.js';
 
 /** The default store: SQLite in `.llmteam/` under the working directory. */
 export const DEFAULT_STORE: PluginEntry = ['@llmteam/store-sqlite', { path: '.llmteam/llmteam.sqlite' }];
@@ -25,6 +26,8 @@ export const DEFAULT_STORE: PluginEntry = ['@llmteam/store-sqlite', { path: '.ll
 export interface RuntimeOptions {
   loaded: LoadedConfig;
   logger: Logger;
+  /** Where relative store paths (and the default SQLite file) resolve. @default the config's directory */
+  dataDir?: string;
   /** Replaces the configured store (tests, `--memory`). */
   store?: Store;
   /** Extra engine options (clock, linkSecret, publicUrl, ...). */
@@ -66,6 +69,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     registerActionCoordination: ignore,
     registerResource: ignore,
     registerSecretsProvider: ignore,
+    registerKeyProvider: ignore,
     registerRoute: ignore,
   };
   await entry.plugin.setup(api);
@@ -94,6 +98,7 @@ function resolvePaths(options: Record<string, unknown>, dir: string): Record<str
 /** Loads the configured store and plugins and creates the engine (not started). */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { loaded, logger } = options;
+  const dataDir = options.dataDir ?? loaded.dir;
   let store = options.store;
   if (!store) {
     const entry = loaded.config.store ?? DEFAULT_STORE;
@@ -102,9 +107,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (loaded.config.store === undefined) {
       // The default store is a dependency of the gateway: imported from here, not from the user's directory.
       const mod = (await import('@llmteam/store-sqlite')) as { default: LlmteamPlugin };
-      plugin = { plugin: mod.default, options: resolvePaths(storeOptions, loaded.dir) };
+      plugin = { plugin: mod.default, options: resolvePaths(storeOptions, dataDir) };
     } else {
-      [plugin] = await importPlugins([[name, resolvePaths(storeOptions, loaded.dir)]], loaded.dir);
+      [plugin] = await importPlugins([[name, resolvePaths(storeOptions, dataDir)]], loaded.dir);
     }
     store = await (await storeFactoryOf(plugin, logger))(plugin.options ?? {});
   }
@@ -126,6 +131,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     actions: { ...loaded.config.actions, ...options.engine?.actions },
     outbound: options.engine?.outbound ?? loaded.config.outbound,
     audit: options.engine?.audit ?? auditOptions(loaded.config.audit, loaded.dir),
+    sealing: options.engine?.sealing ?? {
+      keys: sealingKeysFrom(loaded.config.sealing, loaded.dir),
+    },
     tokens: options.engine?.tokens ?? {
       prices: loaded.config.llm?.prices,
       tenantBudgets: loaded.config.llm?.tenant_budgets,

@@ -5,6 +5,7 @@ import type { ActionConfig } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
 import { checkTelemetryConfig, type TelemetryConfig } from '../observability/tracing.js';
 import { type AuditConfig, checkAuditConfig } from './audit-config.js';
+import { checkSealingConfig, type SealingConfig } from './sealing-keys.js';
 
 /** A plugin entry: a package name, or `[name, options]`. */
 export type PluginEntry = string | [string, Record<string, unknown>?];
@@ -53,6 +54,12 @@ export interface LlmteamConfig {
   };
   /** Audit checkpoints: signing key, schedule and external anchors (see {@link AuditConfig}). @default development key, hourly, no anchors */
   audit?: AuditConfig;
+  /**
+   * Key-encryption keys of sealed fields: `{ "key_file": "sealing-keys.json" }` or `{ "key_env":
+   * "MY_KEYS" }`. @default the `LLMTEAM_SEALING_KEYS` variable, else (not in production) a
+   * development key
+   */
+  sealing?: SealingConfig;
 }
 
 /** The top-level keys a config may have; any other is refused. */
@@ -66,6 +73,7 @@ export const CONFIG_KEYS = [
   'telemetry',
   'llm',
   'audit',
+  'sealing',
 ] as const;
 
 /** The keys of the config's `gateway` section. */
@@ -177,6 +185,7 @@ function check(config: unknown, file: string): LlmteamConfig {
   if (c.telemetry !== undefined) checkTelemetryConfig(c.telemetry, file);
   if (c.llm !== undefined) checkLlmConfig(c.llm, file);
   if (c.audit !== undefined) checkAuditConfig(c.audit, file);
+  if (c.sealing !== undefined) checkSealingConfig(c.sealing, file);
   if (c.actions !== undefined) {
     if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))
       throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: actions must map action names to { "type": ... }`);

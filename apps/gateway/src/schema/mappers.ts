@@ -42,6 +42,8 @@ export function toRun(run: RunRecord, steps?: StepStateRecord[]): RunSource {
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     completedAt: run.completedAt,
+    deadline: run.limits?.deadline,
+    maxRetries: run.limits?.maxRetries,
     preloadedSteps: steps,
   };
 }
@@ -91,6 +93,7 @@ export function toInteraction(record: InteractionRecord): InteractionSource {
     escalationLevel: record.escalationLevel,
     revision: record.revision,
     previousFeedback: record.previousFeedback,
+    feedbackHistory: record.feedbackHistory ?? [],
     responses: record.responses ?? [],
     outcome: record.outcome,
     deadline: record.deadline,

@@ -1,10 +1,11 @@
 import { LlmteamError, type Role, type TenantTier } from '@llmteam/core';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { createApiKey } from '../auth/api-keys.js';
 import { requirePermission, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
+import { withRetention } from '../util/retention.js';
 import { RoleEnum, TenantTierEnum } from './enums.js';
 import { toApiKey, toInteraction, toRun, toSegment } from './mappers.js';
 import { ApiKey, CreatedApiKey, Interaction, Run, Segment, Tenant } from './object-types.js';
@@ -31,11 +32,17 @@ export class MutationResolver {
     @Arg('input', () => JSONResolver, { nullable: true }) input?: unknown,
     @Arg('idempotencyKey', () => String, { nullable: true }) idempotencyKey?: string,
     @Arg('version', () => String, { nullable: true }) version?: string,
+    // ISO 8601 ("PT4H") or seconds ("90"): overrides the segment's `timeout`.
+    @Arg('timeout', () => String, { nullable: true }) timeout?: string,
+    // Overrides the segment's `max_retries`.
+    @Arg('maxRetries', () => Int, { nullable: true }) maxRetries?: number,
   ): Promise<Run> {
     const run = await tenantFor(ctx, 'operate').tenant.startRun({
       segmentId,
       input: input ?? {},
       ...(version ? { version } : {}),
+      ...(timeout != null ? { timeout: /^\d+(\.\d+)?$/.test(timeout) ? Number(timeout) : timeout } : {}),
+      ...(maxRetries != null ? { maxRetries } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
       ...(ctx.trace ? { traceparent: ctx.trace.traceparent, tracestate: ctx.trace.tracestate } : {}),
     });
@@ -140,6 +147,41 @@ export class MutationResolver {
       createdAt: new Date(ctx.engine.clock.now()).toISOString(),
     });
     return { id: record.tenantId, name: record.name, tier: record.tier, createdAt: record.createdAt };
+  }
+
+  @Mutation(() => Tenant, {
+    description:
+      'Sets what the retention sweep deletes: a duration (ISO 8601 "P30D" or seconds) or "never"; a field left out is kept. Admins of the tenant (or of `default`)',
+  })
+  async setRetention(
+    @Ctx() ctx: GatewayContext,
+    @Arg('tenantId', () => ID, { nullable: true }) tenantId?: string,
+    @Arg('completedRuns', () => String, { nullable: true }) completedRuns?: string,
+    @Arg('snapshots', () => String, { nullable: true }) snapshots?: string,
+  ): Promise<Tenant> {
+    const auth = requirePermission(ctx.auth, 'admin');
+    const target = tenantId ?? auth.tenantId;
+    if (target !== auth.tenantId && auth.tenantId !== 'default')
+      throw new GatewayError('LLMT_E_GW_FORBIDDEN', "An admin key sets its own tenant's retention only");
+    const tenant = ctx.engine.forTenant(target, {
+      subject: auth.subject,
+      groups: auth.groups,
+      roles: auth.roles,
+    });
+    const current = await tenant.getTenant();
+    if (!current) throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `Tenant "${target}" does not exist`);
+    const { tenantId: _id, ...next } = withRetention(current, {
+      ...(completedRuns != null ? { completedRuns } : {}),
+      ...(snapshots != null ? { snapshots } : {}),
+    });
+    const record = await tenant.putTenant(next);
+    return {
+      id: record.tenantId,
+      name: record.name,
+      tier: record.tier,
+      createdAt: record.createdAt,
+      retention: record.retention,
+    };
   }
 
   @Mutation(() => CreatedApiKey, {

@@ -26,6 +26,7 @@ import { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
 import { type ChildRunHost, ChildRunLinks } from './child-runs.js';
+import { EngineSealing } from './engine-sealing.js';
 import { EventStream } from './event-stream.js';
 import type { InteractionPort, InteractionPortFactory } from './interaction-port.js';
 import type { EngineInternals } from './internals.js';
@@ -77,6 +78,8 @@ export abstract class EngineServices {
   readonly memory: AgentMemory;
   /** Signed checkpoints, verification and inclusion proofs of the audit log. */
   readonly audit: AuditLog;
+  /** Sealed fields: key providers, the sealer and each segment's sealing plan. */
+  readonly sealing: EngineSealing;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -138,6 +141,7 @@ export abstract class EngineServices {
     this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
     this.memory = new AgentMemory(this.store, this.clock, options.memory);
     this.audit = new AuditLog(this.store, this.clock, this.logger, options.audit, () => this.ready());
+    this.sealing = new EngineSealing(options.sealing, this.logger);
     this.interactions = interactions({
       store: this.store,
       clock: this.clock,
@@ -294,6 +298,7 @@ export abstract class EngineServices {
         channels: this.channels,
         resources: this.resources,
         secrets: this.secrets,
+        keyProviders: this.sealing.providers,
         routes: this.routes,
         actions: this.actions,
       });

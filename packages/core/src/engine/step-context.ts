@@ -23,7 +23,8 @@ import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import type { LiveProgress, ProgressUpdate } from './live-progress.js';
-import { SuspendSignal } from './suspend-signal.js';
+import type { StepSealing } from './step-sealing.js';
+import { InterruptSignal, SuspendSignal } from './suspend-signal.js';
 
 /** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
 export type PersonRequest = Parameters<StepContext['requestApproval']>[0];
@@ -41,7 +42,7 @@ export interface CheckpointSink {
     execution: string | undefined,
     state: unknown,
     options?: CheckpointOptions,
-  ): Promise<void>;
+  ): Promise<boolean>;
 }
 
 /** What a deployment grants a step type beyond what the type declares itself. */
@@ -114,6 +115,8 @@ export class StepContextImpl implements StepContext {
   private aborted = false;
   private childLogger?: Logger;
   private saved?: { state: unknown };
+  /** Set for a step of a segment that seals fields: what the handler hands out is sealed or scrubbed. */
+  sealing?: StepSealing;
 
   constructor(
     readonly tenantId: string,
@@ -156,6 +159,13 @@ export class StepContextImpl implements StepContext {
     return this.saved ? this.saved.state : this.rec.checkpoint;
   }
 
+  /** Set by the driver while a pause of the run is asked for. */
+  pauseRequested = false;
+
+  interrupt(...progress: unknown[]): never {
+    throw new InterruptSignal(progress.length ? { state: progress[0] } : undefined);
+  }
+
   async checkpoint(state: unknown, options?: CheckpointOptions): Promise<void> {
     if (this.aborted) {
       throw new LlmteamError(
@@ -163,8 +173,12 @@ export class StepContextImpl implements StepContext {
         `step "${this.stepId}" was aborted; its checkpoint was not saved`,
       );
     }
-    await this.sink.checkpoint(this.stepId, this.attempt, this.rec.execution, state, options);
+    const stored = this.sealing ? await this.sealing.sealCarried(state) : state;
+    const opts =
+      this.sealing && options?.events ? { ...options, events: this.sealing.scrub(options.events) } : options;
+    const paused = await this.sink.checkpoint(this.stepId, this.attempt, this.rec.execution, stored, opts);
     this.saved = { state };
+    if (paused) this.pauseRequested = true;
   }
   get clock(): Clock {
     return this.services.clock;
@@ -182,13 +196,16 @@ export class StepContextImpl implements StepContext {
     return this.stepActions?.take();
   }
   get logger(): Logger {
-    this.childLogger ??= this.services.logger.child({
-      runId: this.runId,
-      stepId: this.step.step_id,
-      attempt: this.attempt,
-      traceId: this.trace.traceId,
-      spanId: this.trace.spanId,
-    });
+    if (!this.childLogger) {
+      const logger = this.services.logger.child({
+        runId: this.runId,
+        stepId: this.step.step_id,
+        attempt: this.attempt,
+        traceId: this.trace.traceId,
+        spanId: this.trace.spanId,
+      });
+      this.childLogger = this.sealing ? this.sealing.logger(logger) : logger;
+    }
     return this.childLogger;
   }
   private stepTrace?: StepTrace;
@@ -252,7 +269,14 @@ export class StepContextImpl implements StepContext {
     return events;
   }
 
-  readonly http = async (target: string | URL, init?: RequestInit): Promise<Response> => {
+  private boundHttp?: (target: string | URL, init?: RequestInit) => Promise<Response>;
+  /** `fetch` limited to the hosts the step type may reach (made on first use: most steps never call it). */
+  get http(): (target: string | URL, init?: RequestInit) => Promise<Response> {
+    this.boundHttp ??= (target, init) => this.fetchAllowed(target, init);
+    return this.boundHttp;
+  }
+
+  private async fetchAllowed(target: string | URL, init?: RequestInit): Promise<Response> {
     const hosts = allowedHosts(this.type, this.services.grants?.[this.type.type]);
     let url = new URL(String(target));
     let request: RequestInit = { ...init, signal: init?.signal ?? this.signal, redirect: 'manual' };
@@ -293,7 +317,7 @@ export class StepContextImpl implements StepContext {
         request = { ...request, method: 'GET', body: undefined };
       }
     }
-  };
+  }
 
   get secrets(): { get(name: string): Promise<string> } {
     return { get: (name: string) => this.secret(name) };
@@ -334,7 +358,8 @@ export class StepContextImpl implements StepContext {
   }
 
   progress(update: ProgressUpdate): void {
-    this.services.progress.push(this.tenantId, this.runId, this.stepId, update);
+    const shown = this.sealing && update.text ? { ...update, text: this.sealing.scrub(update.text) } : update;
+    this.services.progress.push(this.tenantId, this.runId, this.stepId, shown);
   }
 
   tokenBudgets(): Promise<TokenBudgetState[]> {

@@ -32,8 +32,10 @@ import type {
 import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { SealingOptions } from './engine-sealing.js';
 import type { LiveProgress } from './live-progress.js';
 import type { TenantEngine } from './tenant-engine.js';
+import type { UnsealOptions, UnsealResult } from './unseal.js';
 
 /** The tenant used when a call names none. */
 export const DEFAULT_TENANT = 'default';
@@ -53,6 +55,12 @@ export interface CallScope {
   tenantId?: string;
   /** @default { subject: "system" } */
   actor?: Actor;
+}
+
+/** Options of {@link Engine.validateWithReferences}. */
+export interface ReferenceValidationOptions extends CallScope {
+  /** Segments to resolve references against before the store (e.g. files beside the one checked). @default [] */
+  segments?: SegmentDefinition[];
 }
 
 /** Options of `createEngine`; only `store` is required. Plain-value defaults are in {@link DEFAULT_ENGINE_OPTIONS}. */
@@ -129,6 +137,11 @@ export interface EngineOptions {
    * for a person. @default the global tracer provider (no spans until an SDK registers one)
    */
   telemetry?: TelemetryOptions;
+  /**
+   * Sealed fields (`sealed_fields` of segments and steps): the key provider that wraps their
+   * data keys. @default none: a run that seals fields fails with `LLMT_E_SEALING_KEY`
+   */
+  sealing?: SealingOptions;
 }
 
 /**
@@ -174,6 +187,19 @@ export interface StartRunOptions extends CallScope {
   input?: unknown;
   /** A second start with the same key returns the first run. */
   idempotencyKey?: string;
+  /**
+   * How long the run may take from its start, waits and pauses included (ISO 8601 or
+   * seconds): past it the run fails with `LLMT_E_RUN_TIMEOUT`, its open requests are
+   * cancelled, its child runs cancelled and its running handlers aborted. The deadline is
+   * a durable timer: it fires after a restart too.
+   * @default the segment's `timeout`, else no limit
+   */
+  timeout?: string | number;
+  /**
+   * Retries after the first attempt for the run's steps that set no `retry` of their own.
+   * @default the segment's `max_retries`, else 0
+   */
+  maxRetries?: number;
   /**
    * W3C `traceparent` of the caller: the run's spans join that trace, also after a
    * restart. @default the active span's context, else a new trace
@@ -284,6 +310,13 @@ export interface Engine {
   stop(options?: StopOptions): Promise<void>;
 
   validate(segment: unknown): ValidationResult;
+  /**
+   * Validates a segment as `upsertSegment` does, without storing it: every problem of
+   * {@link Engine.validate} and, when there are none, those of the segments its steps refer
+   * to (`unknown_segment`, `segment_cycle`, each at the field that names the segment),
+   * resolved against `options.segments` first and then the tenant's stored segments.
+   */
+  validateWithReferences(segment: unknown, options?: ReferenceValidationOptions): Promise<ValidationResult>;
   /** Validates and stores a segment version. @throws SegmentValidationError */
   upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord>;
 
@@ -325,6 +358,12 @@ export interface Engine {
   restoreSnapshot(snapshotId: string, scope?: CallScope): Promise<RunRecord>;
   /** Starts a new run from a snapshot's state (checksum verified). */
   forkRun(snapshotId: string, scope?: CallScope): Promise<RunRecord>;
+  /**
+   * Opens the sealed values of a run's input (or of one step's outputs, `stepId`) and
+   * audits it as `run.unsealed` in the same commit. Who may call it is the host's decision
+   * (the gateway requires the `UNSEALER` role).
+   */
+  unseal(runId: string, options?: UnsealOptions & CallScope): Promise<UnsealResult>;
 
   /** Replays stored events after `afterSeq`, then follows live ones: no gap, no duplicate. */
   events(runId: string, options?: EventsOptions): AsyncIterableIterator<WorktrailEvent>;
