@@ -13,8 +13,8 @@ import {
 } from '@llmteam/core';
 import { Command, Option } from 'commander';
 import { ensureTenant } from './auth/api-keys.js';
-import { mustExist, out, table } from './cli/command-support.js';
 import { addAuditCommands } from './cli/audit-command.js';
+import { mustExist, out, table } from './cli/command-support.js';
 import { addKeysCommands } from './cli/keys-command.js';
 import { addRetentionCommand } from './cli/retention-command.js';
 import { addRunsCommands } from './cli/runs-command.js';

@@ -18,13 +18,6 @@ export const ERROR_CODES = {
     'A segment version is stored with a different definition; runs may be executing it, so a new definition needs a new version.',
   LLMT_E_SEGMENT_NOT_FOUND: 'No segment with this id (and version) is registered for the tenant.',
   LLMT_E_RUN_NOT_FOUND: 'No run with this id exists in the tenant.',
-  LLMT_E_TENANT_NOT_FOUND:
-    'No tenant with this id exists: create it first (`createTenant`, `llmteam tenants create`); runs, segments and keys belong to an existing tenant.',
-  LLMT_E_TENANT_SUSPENDED: 'The tenant is suspended; its runs, segments and keys are refused until it is resumed.',
-  LLMT_E_LIMIT_EXCEEDED:
-    "A tenant limit would be passed; the message and `details` name the limit, its value, the tenant's tier and the usage.",
-  LLMT_E_LICENCE_INVALID:
-    'The licence file cannot be read, is not signed by the licence key, or has expired; the message says which and how to fix it.',
   LLMT_E_AUDIT_KEY: 'An audit signing or public key is not an Ed25519 key in PEM.',
   LLMT_E_AUDIT_NO_CHECKPOINT:
     'The tenant has no signed audit checkpoint yet: take one (`auditCheckpoint`, `llmteam audit checkpoint`) first.',

@@ -1,3 +1,4 @@
+export * from './audit-tamper-suite.js';
 export * from './channel-suite.js';
 export * from './docs/undocumented-exports.js';
 export * from './servers/anthropic-test-server.js';
@@ -11,4 +12,3 @@ export * from './servers/webhook-receiver.js';
 export * from './store-crash.js';
 export * from './store-fixtures.js';
 export * from './store-suite.js';
-export * from './audit-tamper-suite.js';

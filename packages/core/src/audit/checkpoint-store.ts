@@ -1,4 +1,4 @@
-import type { AuditCheckpoint } from './checkpoint.js';
+import type { AuditCheckpoint } from './checkpoint-types.js';
 
 /**
  * Optional store role: signed audit checkpoints, kept beside the log so verification can

@@ -87,6 +87,7 @@ export interface FeedbackRound {
   at: string;
 }
 
+/** A durable timer: due at `dueAt`, fired once by a worker (retries, interaction timeouts and SLA warnings, step-type timers). */
 export interface TimerRecord {
   timerId: string;
   tenantId: string;
