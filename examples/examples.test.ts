@@ -66,6 +66,48 @@ describe('example segments', () => {
     });
   });
 
+  test('content review: every round counts and keeps its feedback', async () => {
+    const engine = createEngine({ store: new MemoryStore() });
+    const { definition } = segments.find((s) => s.file === 'content-review.json')!;
+    const run = await engine.startRun({
+      segment: definition,
+      input: { title: '2.4', summary: 'Faster runs' },
+    });
+    const notes = ['shorter', 'mention the benchmark', 'fix the title'];
+    for (const note of notes) {
+      await engine.waitForRun(run.runId, { until: ['waiting_human'] });
+      await answerAll(engine, run.runId, 'request_changes', note);
+    }
+    await engine.waitForRun(run.runId, { until: ['waiting_human'] });
+    const requests = await engine.listInteractions({ runId: run.runId });
+    const rounds = requests.map((i) => ({
+      revision: i.revision,
+      feedback: (i.feedbackHistory ?? []).map((f) => f.feedback),
+    }));
+    expect(rounds.sort((a, b) => a.revision - b.revision)).toEqual([
+      { revision: 0, feedback: [] },
+      { revision: 1, feedback: ['shorter'] },
+      { revision: 2, feedback: ['shorter', 'mention the benchmark'] },
+      { revision: 3, feedback: notes },
+    ]);
+    await answerAll(engine, run.runId, 'approve');
+    const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
+    expect(done.outputs).toMatchObject({
+      publish: { revision: 3, body: 'Faster runs (revised: fix the title)' },
+    });
+    const review = (await engine.getRun(run.runId))!.steps.find((s) => s.stepId === 'review')!;
+    const output = review.outputs!.output as {
+      revision: number;
+      feedback_history: Array<{ revision: number; feedback: string }>;
+    };
+    expect(output.revision).toBe(3);
+    expect(output.feedback_history.map((f) => [f.revision, f.feedback])).toEqual([
+      [0, 'shorter'],
+      [1, 'mention the benchmark'],
+      [2, 'fix the title'],
+    ]);
+  });
+
   test('parallel deploy: three approvals in any order, then one report', async () => {
     const engine = createEngine({ store: new MemoryStore() });
     const { definition } = segments.find((s) => s.file === 'parallel-deploy.json')!;

@@ -52,7 +52,7 @@ describe('llmteam command', { timeout: 120_000 }, () => {
       args[0] === 'approvals' ||
       args[0] === 'audit' ||
       args[0] === 'keys' ||
-      ['runs', 'events', 'cancel', 'pause', 'resume'].includes(args[0]);
+      ['runs', 'events', 'cancel', 'pause', 'resume', 'retention'].includes(args[0]);
     try {
       const code = await main(['node', 'llmteam', ...args, ...(withConfig ? ['--config', config] : [])]);
       return { code, stdout, stderr };
@@ -258,5 +258,19 @@ describe('llmteam command', { timeout: 120_000 }, () => {
     expect(noTenant.stderr).toMatch(/no tenant "nope"/);
     const header = await llmteam('approvals', 'list', '--all');
     expect(header.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+PRIORITY\s+TYPE\s+RUN\s+DUE\s+TITLE$/);
+  });
+
+  it('retention shows and sets a tenant policy; a bad duration is an error naming the field', async () => {
+    const made = await llmteam('keys', 'create', '--tenant', 'kept', '--role', 'admin');
+    expect(made.stderr).toBe('');
+    const shown = await llmteam('retention', '--tenant', 'kept');
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toContain('finished runs deleted after never, snapshots after never');
+    const set = await llmteam('retention', '--tenant', 'kept', '--runs', 'P30D', '--snapshots', '3600');
+    expect(set.stdout).toContain('finished runs deleted after 2592000 s, snapshots after 3600 s');
+    const cleared = await llmteam('retention', '--tenant', 'kept', '--snapshots', 'never');
+    expect(cleared.stdout).toContain('finished runs deleted after 2592000 s, snapshots after never');
+    const bad = await llmteam('retention', '--tenant', 'kept', '--runs', 'soon');
+    expect(bad.stderr).toMatch(/completedRuns: "soon" is not a duration/);
   });
 });

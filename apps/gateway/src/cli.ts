@@ -15,6 +15,7 @@ import { Command, Option } from 'commander';
 import { ensureTenant } from './auth/api-keys.js';
 import { mustExist, out, table } from './cli/command-support.js';
 import { addKeysCommands } from './cli/keys-command.js';
+import { addRetentionCommand } from './cli/retention-command.js';
 import { addRunsCommands } from './cli/runs-command.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
 import { loadConfig } from './config/load-config.js';
@@ -220,6 +221,7 @@ export function createCli(): Command {
   const support = { withEngine, configOption };
   addKeysCommands(program, support);
   addRunsCommands(program, support);
+  addRetentionCommand(program, support);
 
   const approvals = program.command('approvals').description('human requests');
   approvals

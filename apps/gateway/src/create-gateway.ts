@@ -12,6 +12,7 @@ import { type DepthLimitOptions, useDepthLimit } from './protection/depth-limit.
 import { composeFormatError, type GatewayPlugin } from './protection/gateway-plugin.js';
 import { useRequestLogging } from './protection/request-logging.js';
 import { useMaskedErrors } from './protection/use-masked-errors.js';
+import { useSealedRedaction } from './protection/use-sealed-redaction.js';
 import { buildGatewaySchema } from './schema/build-gateway-schema.js';
 import { createHttpServer } from './server/http-server.js';
 import { createShutdown } from './server/shutdown.js';
@@ -123,6 +124,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     useDepthLimit(options.depthLimit),
     useComplexityLimit(options.complexityLimit),
     useRequestLogging(logger),
+    useSealedRedaction(),
     ...(options.plugins ?? []),
     useMaskedErrors({
       development,

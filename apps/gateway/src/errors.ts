@@ -16,6 +16,8 @@ export const GATEWAY_ERROR_CODES = {
   LLMT_E_GW_LINK_INVALID: 'A signed answer link is malformed, expired, tampered with or already used.',
   LLMT_E_GW_SLACK_SIGNATURE: 'A Slack callback failed signature verification.',
   LLMT_E_GW_UNAVAILABLE: 'The gateway is shutting down or a required part is not installed.',
+  LLMT_E_GW_UNSEAL_FORBIDDEN:
+    'The API key may not read sealed values: `unsealRun` needs a key with the UNSEALER role.',
   LLMT_E_GW_SESSION_LIMIT:
     'A graphql-ws socket holds `maxSubscriptionsPerSocket` subscriptions already (sockets over `maxSocketsPerKey` close with 4429).',
 } as const;
@@ -72,6 +74,9 @@ const CODE_MAP: Record<string, GraphQLErrorCode> = {
   LLMT_E_GW_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   LLMT_E_GW_SESSION_LIMIT: 'TOO_MANY_REQUESTS',
   LLMT_E_API_KEY_NOT_FOUND: 'NOT_FOUND',
+  LLMT_E_GW_UNSEAL_FORBIDDEN: 'FORBIDDEN',
+  LLMT_E_SEALED_TAMPERED: 'CONFLICT',
+  LLMT_E_SEALING_KEY: 'SERVICE_UNAVAILABLE',
 };
 
 /** Core codes whose message may name internals (connection strings, files): always masked. */

@@ -117,6 +117,10 @@ export const ERROR_CODES = {
     'A `router` step found no route to take (no rule matched, or the model named no declared route) and sets no `default`.',
   LLMT_E_INVALID_ARGUMENT: 'An argument has the wrong shape; the message names it and the fix.',
   LLMT_E_API_KEY_NOT_FOUND: 'No API key with this id exists in the tenant.',
+  LLMT_E_SEALING_KEY:
+    'Sealed fields need a key the engine does not have: no key provider is configured, a key is malformed, or a sealed value names a retired key that was removed.',
+  LLMT_E_SEALED_TAMPERED:
+    'A sealed value does not authenticate: its ciphertext, label or wrapped key was altered, or it was moved from another tenant.',
 } as const;
 
 /** A code of {@link ERROR_CODES}. */

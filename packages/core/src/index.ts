@@ -48,6 +48,7 @@ export {
   staticDirectory,
 } from './directory/subject-directory.js';
 export type { TimerHandler } from './engine/engine.js';
+export type { SealingOptions } from './engine/engine-sealing.js';
 export {
   isLiveProgress,
   LiveProgress,
@@ -58,6 +59,7 @@ export {
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
 export * from './engine/tenant-engine.js';
 export * from './engine/types.js';
+export type { UnsealOptions, UnsealResult } from './engine/unseal.js';
 export * from './errors.js';
 export {
   exportOcel,
@@ -171,6 +173,30 @@ export {
 } from './plugins/loader.js';
 export * from './plugins/types.js';
 export { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './plugins/version.js';
+export {
+  DEVELOPMENT_KEY_ID,
+  developmentKeyProvider,
+  type KeyProvider,
+  type KeyScope,
+  parseSealingKeys,
+  type StaticKeyProviderOptions,
+  staticKeyProvider,
+  type WrappedKey,
+} from './sealing/key-provider.js';
+export { redactPaths, SEALED_PLACEHOLDER, sealedPathSegments } from './sealing/redact-paths.js';
+export {
+  collectSealed,
+  isSealedValue,
+  mapSealed,
+  redactSealed,
+  SENSITIVITY_LEVELS,
+  type SealedValue,
+  type Sensitivity,
+  scrubDeep,
+  scrubText,
+} from './sealing/sealed-value.js';
+export { Sealer, type SealLabel, sealedPointer } from './sealing/sealer.js';
+export { SealingPlan } from './sealing/sealing-plan.js';
 export * from './segment/types.js';
 export { segmentJsonSchema, type ValidationResult, validateSegment } from './segment/validate.js';
 export { type CheckedCommit, checkCommit, checkCommitScope } from './store/check-commit.js';

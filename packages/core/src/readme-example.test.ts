@@ -66,3 +66,34 @@ test('the README tracing example records a step span and a run span under the ca
   await engine.stop();
   context.disable();
 });
+
+test('the README sealed-fields example seals the tax id and opens it on unseal', async () => {
+  const { randomBytes } = await import('node:crypto');
+  const { staticKeyProvider, isSealedValue } = await import('@llmteam/core');
+  const engine = createEngine({
+    store: new MemoryStore(),
+    sealing: { keys: staticKeyProvider({ keys: { k1: randomBytes(32) } }) },
+  });
+  const run = await engine.startRun({
+    segment: {
+      segment_id: 'kyc',
+      steps: [
+        {
+          step_id: 'check',
+          step_type: 'transform',
+          sealed_fields: ['tax_id'],
+          config: { expression: '{ "valid": $length(tax_id) = 11, "tax_id": tax_id }' },
+        },
+      ],
+    },
+    input: { tax_id: '12345678901' },
+  });
+  const done = await engine.waitForRun(run.runId);
+  const check = (done.outputs as { check: { valid: boolean; tax_id: unknown } }).check;
+  expect(check.valid).toBe(true);
+  expect(isSealedValue(check.tax_id)).toBe(true);
+  const opened = await engine.unseal(run.runId, { stepId: 'check', reason: 'audit request 4' });
+  expect((opened.value as { output: { tax_id: string } }).output.tax_id).toBe('12345678901');
+  expect((await engine.store.listAudit('default')).map((a) => a.action)).toContain('run.unsealed');
+  await engine.stop();
+});

@@ -7,6 +7,7 @@ import {
   OPEN_INTERACTION_STATUSES,
   type StepStateRecord,
 } from '@llmteam/core';
+import { encodeValue } from './shared-values.js';
 import { encodePorts, runExtra } from './sql-codecs.js';
 import { describeViolation, isUniqueViolation, type SqlExecutor } from './sql-executor.js';
 import { ROW_STATEMENTS, RUN_VERSION_SQL } from './sql-text.js';
@@ -59,7 +60,7 @@ export function planCommit(commit: Commit): CommitPlan {
       runId,
       s.stepId,
       s.status,
-      JSON.stringify(rest satisfies StepRest),
+      encodeValue(rest satisfies StepRest, values),
       encodePorts(inputs, values),
       encodePorts(stepOutputs, values),
     ];
@@ -81,7 +82,7 @@ export function planCommit(commit: Commit): CommitPlan {
             run.createdAt,
             run.updatedAt,
             run.completedAt ?? null,
-            run.input === undefined ? null : JSON.stringify(run.input),
+            run.input === undefined ? null : encodeValue(run.input, values),
             outputs,
             runExtra(run),
           ],

@@ -1,44 +1,24 @@
-import { createHash } from 'node:crypto';
 import { LlmteamError, type RunRecord, type SnapshotRecord, type WorktrailEvent } from '@llmteam/core';
 import type { SqlRow } from './entities.js';
 import { SqlStoreError } from './errors.js';
+import { decodeValue, encodeValue, refersToShared, type ValueSource } from './shared-values.js';
 
 /**
- * Port values whose JSON is at least this long are kept once per run in `run_values`,
- * addressed by their SHA-256, so a value that is a step's output and the next step's input
- * (or a run output) is stored once.
- */
-const SHARED_VALUE_MIN_LENGTH = 1024;
-
-/**
- * Encodes a ports object: small values inline, large ones by hash into `values`. The
- * result is a JSON object, or `[inline, refs]` when some value is shared.
+ * Encodes a ports object with {@link encodeValue}: large values (and large parts of values)
+ * by hash into `values`, so a value that is a step's output and the next step's input (or a
+ * run output) is stored once.
  */
 export function encodePorts(
   ports: Record<string, unknown> | undefined,
   values: Map<string, string>,
 ): string | null {
   if (ports === undefined || ports === null) return null;
-  let inline = '';
-  let refs = '';
-  for (const port of Object.keys(ports)) {
-    const json = JSON.stringify(ports[port]);
-    if (json === undefined) continue;
-    const name = JSON.stringify(port);
-    if (json.length >= SHARED_VALUE_MIN_LENGTH) {
-      const hash = createHash('sha256').update(json).digest('hex');
-      values.set(hash, json);
-      refs += `${refs ? ',' : ''}${name}:"${hash}"`;
-    } else {
-      inline += `${inline ? ',' : ''}${name}:${json}`;
-    }
-  }
-  return refs ? `[{${inline}},{${refs}}]` : `{${inline}}`;
+  return encodeValue(ports, values);
 }
 
-/** True for a ports column that refers to shared values. */
+/** True for a ports column that refers to shared values (this format, or the one before). */
 export function isShared(column: unknown): boolean {
-  return typeof column === 'string' && column.startsWith('[');
+  return typeof column === 'string' && (refersToShared(column) || column.startsWith('['));
 }
 
 /** Run header fields that have no column of their own (everything but `input` and `outputs`). */
@@ -101,22 +81,45 @@ export class RowCodec {
     }
   }
 
+  /**
+   * A JSON column that may refer to shared values, looked up in `shared` (a run's
+   * `run_values`); `memo` keeps what one read decoded, by hash.
+   */
+  decode(
+    text: string,
+    shared: Map<string, string> | undefined,
+    where: string,
+    memo: Map<string, unknown> = new Map(),
+  ): unknown {
+    const source: ValueSource = {
+      parse: (t) => this.parse(t, where),
+      body: (hash) => {
+        const body = shared?.get(hash);
+        if (body === undefined) {
+          throw new SqlStoreError(
+            'LLMT_E_SQL_CORRUPT_ROW',
+            `${this.store}: row ${where} refers to a stored value ${hash} that is missing. Restore the run from a backup or a snapshot.`,
+            { details: { store: this.store, row: where } },
+          );
+        }
+        return body;
+      },
+    };
+    return decodeValue(text, source, memo);
+  }
+
   /** A ports column, with shared values looked up in `shared`. */
-  decodePorts(text: string, shared: Map<string, string> | undefined, where: string): Record<string, unknown> {
-    const parsed = this.parse(text, where);
-    if (!Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    const [inline, refs] = parsed as [Record<string, unknown>, Record<string, string>];
-    for (const [port, hash] of Object.entries(refs)) {
-      const body = shared?.get(hash);
-      if (body === undefined) {
-        throw new SqlStoreError(
-          'LLMT_E_SQL_CORRUPT_ROW',
-          `${this.store}: row ${where} refers to a stored value ${hash} that is missing. Restore the run from a backup or a snapshot.`,
-          { details: { store: this.store, row: where } },
-        );
-      }
-      inline[port] = this.parse(body, `run_values(${hash})`);
-    }
+  decodePorts(
+    text: string,
+    shared: Map<string, string> | undefined,
+    where: string,
+    memo: Map<string, unknown> = new Map(),
+  ): Record<string, unknown> {
+    if (!text.startsWith('[')) return this.decode(text, shared, where, memo) as Record<string, unknown>;
+    // The format before sub-values were shared: `[inline, { port: hash }]`.
+    const [inline, refs] = this.parse(text, where) as [Record<string, unknown>, Record<string, string>];
+    for (const [port, hash] of Object.entries(refs))
+      inline[port] = this.decode(`#[null,[[[],${JSON.stringify(hash)}]]]`, shared, where, memo);
     return inline;
   }
 
@@ -130,21 +133,21 @@ export class RowCodec {
       segmentId: String(row.segment_id),
       segmentVersion: String(row.segment_version),
       status: String(row.status),
-      input: row.input == null ? undefined : this.parse(row.input, where),
+      input: undefined as unknown,
       version: Number(row.version),
       lastSeq: Number(row.last_seq),
       stepsCompleted: Number(row.steps_completed),
       createdAt: String(row.created_at),
       updatedAt: String(row.updated_at),
     } as RunRecord;
+    const needsValues = refersToShared(row.input) || isShared(row.outputs);
+    const values = needsValues ? await shared() : undefined;
+    const memo = new Map<string, unknown>();
+    if (row.input != null) run.input = this.decode(String(row.input), values, where, memo);
     if (row.idempotency_key != null) run.idempotencyKey = String(row.idempotency_key);
     if (row.completed_at != null) run.completedAt = String(row.completed_at);
     if (row.outputs != null) {
-      run.outputs = this.decodePorts(
-        String(row.outputs),
-        isShared(row.outputs) ? await shared() : undefined,
-        where,
-      );
+      run.outputs = this.decodePorts(String(row.outputs), values, where, memo);
     }
     return run;
   }

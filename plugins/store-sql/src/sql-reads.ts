@@ -14,6 +14,7 @@ import {
   type TimerRecord,
   type WorktrailEvent,
 } from '@llmteam/core';
+import { refersToShared } from './shared-values.js';
 import { decodeCursor, encodeCursor, isShared, type RowCodec } from './sql-codecs.js';
 import type { SqlExecutor } from './sql-executor.js';
 import { marks, READ_SQL } from './sql-text.js';
@@ -66,14 +67,17 @@ export class SqlReads {
 
   async steps(q: SqlExecutor, tenantId: string, runId: string): Promise<StepStateRecord[]> {
     const { rows } = await q.exec(READ_SQL.steps, [tenantId, runId]);
-    const shared = rows.some((r) => isShared(r.inputs) || isShared(r.outputs))
+    const shared = rows.some((r) => refersToShared(r.data) || isShared(r.inputs) || isShared(r.outputs))
       ? await this.values(q, tenantId, runId)
       : undefined;
+    // A value several steps pass on is decoded once.
+    const memo = new Map<string, unknown>();
     return rows.map((row) => {
       const where = `step_states(${tenantId}, ${runId}, ${row.step_id})`;
-      const step = this.codec.parse(row.data, where) as StepStateRecord;
-      if (row.inputs != null) step.inputs = this.codec.decodePorts(row.inputs as string, shared, where);
-      if (row.outputs != null) step.outputs = this.codec.decodePorts(row.outputs as string, shared, where);
+      const step = this.codec.decode(String(row.data), shared, where, memo) as StepStateRecord;
+      if (row.inputs != null) step.inputs = this.codec.decodePorts(row.inputs as string, shared, where, memo);
+      if (row.outputs != null)
+        step.outputs = this.codec.decodePorts(row.outputs as string, shared, where, memo);
       return step;
     });
   }

@@ -4,17 +4,19 @@ import { GatewayError, unauthenticatedError } from '../errors.js';
 import type { AuthInfo } from './api-keys.js';
 
 /** What a caller wants to do; each role grants a set of these. */
-export type Permission = 'read' | 'answer' | 'operate' | 'admin';
+export type Permission = 'read' | 'answer' | 'operate' | 'admin' | 'unseal';
 
 /**
  * Role -> permissions. Operators run things but do not approve them (separation of
- * duties); approvers answer but do not start runs; admins do everything.
+ * duties); approvers answer but do not start runs; admins do everything but unseal, which
+ * only an `unsealer` key may (an admin can create one; that is audited, and so is each unseal).
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: ['read'],
   approver: ['read', 'answer'],
   operator: ['read', 'operate'],
   admin: ['read', 'answer', 'operate', 'admin'],
+  unsealer: ['read', 'unseal'],
 };
 
 /** True when one of the caller's roles grants `permission`. */

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { createApiKey, ensureTenant } from '../auth/api-keys.js';
 import { type CommandSupport, mustExist, out, table } from './command-support.js';
 
-const ROLES: Role[] = ['admin', 'operator', 'approver', 'viewer'];
+const ROLES: Role[] = ['admin', 'operator', 'approver', 'viewer', 'unsealer'];
 
 /** Adds `llmteam keys create|list|revoke`, working on the configured store. */
 export function addKeysCommands(program: Command, { withEngine, configOption }: CommandSupport): void {

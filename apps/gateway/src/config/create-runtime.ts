@@ -16,6 +16,7 @@ import { withCommitTiming } from '../observability/commit-timing.js';
 import { createTracing, type Tracing } from '../observability/tracing.js';
 import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
+import { sealingKeysFrom } from './sealing-keys.js';
 
 /** The default store: SQLite in `.llmteam/` under the working directory. */
 export const DEFAULT_STORE: PluginEntry = ['@llmteam/store-sqlite', { path: '.llmteam/llmteam.sqlite' }];
@@ -67,6 +68,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     registerActionCoordination: ignore,
     registerResource: ignore,
     registerSecretsProvider: ignore,
+    registerKeyProvider: ignore,
     registerRoute: ignore,
   };
   await entry.plugin.setup(api);
@@ -127,6 +129,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     permissions: { ...loaded.config.permissions, ...options.engine?.permissions },
     actions: { ...loaded.config.actions, ...options.engine?.actions },
     outbound: options.engine?.outbound ?? loaded.config.outbound,
+    sealing: options.engine?.sealing ?? {
+      keys: sealingKeysFrom(loaded.config.sealing, loaded.dir),
+    },
     tokens: options.engine?.tokens ?? {
       prices: loaded.config.llm?.prices,
       tenantBudgets: loaded.config.llm?.tenant_budgets,

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { ActionConfig } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
 import { checkTelemetryConfig, type TelemetryConfig } from '../observability/tracing.js';
+import { checkSealingConfig, type SealingConfig } from './sealing-keys.js';
 
 /** A plugin entry: a package name, or `[name, options]`. */
 export type PluginEntry = string | [string, Record<string, unknown>?];
@@ -50,6 +51,12 @@ export interface LlmteamConfig {
     prices?: Record<string, { input: number; output: number; cached_input?: number }>;
     tenant_budgets?: Record<string, { tokens: number; period: 'hour' | 'day' | 'week' | 'month' }>;
   };
+  /**
+   * Key-encryption keys of sealed fields: `{ "key_file": "sealing-keys.json" }` or `{ "key_env":
+   * "MY_KEYS" }`. @default the `LLMTEAM_SEALING_KEYS` variable, else (not in production) a
+   * development key
+   */
+  sealing?: SealingConfig;
 }
 
 /** The top-level keys a config may have; any other is refused. */
@@ -62,6 +69,7 @@ export const CONFIG_KEYS = [
   'outbound',
   'telemetry',
   'llm',
+  'sealing',
 ] as const;
 
 /** The keys of the config's `gateway` section. */
@@ -172,6 +180,7 @@ function check(config: unknown, file: string): LlmteamConfig {
   }
   if (c.telemetry !== undefined) checkTelemetryConfig(c.telemetry, file);
   if (c.llm !== undefined) checkLlmConfig(c.llm, file);
+  if (c.sealing !== undefined) checkSealingConfig(c.sealing, file);
   if (c.actions !== undefined) {
     if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))
       throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: actions must map action names to { "type": ... }`);

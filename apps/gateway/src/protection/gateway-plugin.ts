@@ -38,6 +38,11 @@ export interface GatewayPlugin {
    * result and on the periodic session sweep. `false` closes the socket with 4403.
    */
   onSessionCheck?(context: GatewayContext): boolean | Promise<boolean>;
+  /**
+   * Rewrites the `data` of every result leaving over graphql-ws (HTTP results go through the
+   * plugin's `apollo` hooks). Run in order.
+   */
+  formatResult?(data: Record<string, unknown>): Record<string, unknown>;
   /** Rewrites every error leaving the gateway (HTTP responses and graphql-ws messages). */
   formatError?(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
   /** Hooks for queries and mutations over HTTP. */
@@ -96,6 +101,14 @@ export function composeFormatError(
 ): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   const formatters = plugins.flatMap((p) => (p.formatError ? [p.formatError.bind(p)] : []));
   return (formatted, error) => formatters.reduce((current, format) => format(current, error), formatted);
+}
+
+/** One result formatter made of every plugin's `formatResult`, applied in order. */
+export function composeFormatResult(
+  plugins: readonly GatewayPlugin[],
+): (data: Record<string, unknown>) => Record<string, unknown> {
+  const formatters = plugins.flatMap((p) => (p.formatResult ? [p.formatResult.bind(p)] : []));
+  return (data) => formatters.reduce((current, format) => format(current), data);
 }
 
 /** True when every plugin's `onSessionCheck` lets the session go on. */

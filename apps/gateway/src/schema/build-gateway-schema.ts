@@ -11,6 +11,7 @@ import { QueryResolver } from './query-resolver.js';
 import { RunFieldsResolver } from './run-fields-resolver.js';
 import { SnapshotResolver } from './snapshot-resolver.js';
 import { SubscriptionResolver } from './subscription-resolver.js';
+import { UnsealResolver } from './unseal-resolver.js';
 
 /** Builds the gateway's GraphQL schema (ARCHITECTURE section 8). */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
@@ -24,6 +25,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       SubscriptionResolver,
       EventQueryResolver,
       ProcessResolver,
+      UnsealResolver,
     ],
     // Arguments are checked by the engine (segment validation) and the resolvers.
     validate: false,

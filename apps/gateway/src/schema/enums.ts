@@ -49,7 +49,7 @@ export const InteractionTypeEnum = upperEnum([
   'chat',
 ] as const);
 export const InteractionPriorityEnum = upperEnum(['low', 'normal', 'high', 'critical'] as const);
-export const RoleEnum = upperEnum(['admin', 'operator', 'approver', 'viewer'] as const);
+export const RoleEnum = upperEnum(['admin', 'operator', 'approver', 'viewer', 'unsealer'] as const);
 export const TenantTierEnum = upperEnum(['free', 'standard', 'enterprise'] as const);
 export const SnapshotReasonEnum = upperEnum([
   'manual',

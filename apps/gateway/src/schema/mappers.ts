@@ -93,6 +93,7 @@ export function toInteraction(record: InteractionRecord): InteractionSource {
     escalationLevel: record.escalationLevel,
     revision: record.revision,
     previousFeedback: record.previousFeedback,
+    feedbackHistory: record.feedbackHistory ?? [],
     responses: record.responses ?? [],
     outcome: record.outcome,
     deadline: record.deadline,

@@ -5,6 +5,7 @@ import { createApiKey } from '../auth/api-keys.js';
 import { requirePermission, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
+import { withRetention } from '../util/retention.js';
 import { RoleEnum, TenantTierEnum } from './enums.js';
 import { toApiKey, toInteraction, toRun, toSegment } from './mappers.js';
 import { ApiKey, CreatedApiKey, Interaction, Run, Segment, Tenant } from './object-types.js';
@@ -146,6 +147,41 @@ export class MutationResolver {
       createdAt: new Date(ctx.engine.clock.now()).toISOString(),
     });
     return { id: record.tenantId, name: record.name, tier: record.tier, createdAt: record.createdAt };
+  }
+
+  @Mutation(() => Tenant, {
+    description:
+      'Sets what the retention sweep deletes: a duration (ISO 8601 "P30D" or seconds) or "never"; a field left out is kept. Admins of the tenant (or of `default`)',
+  })
+  async setRetention(
+    @Ctx() ctx: GatewayContext,
+    @Arg('tenantId', () => ID, { nullable: true }) tenantId?: string,
+    @Arg('completedRuns', () => String, { nullable: true }) completedRuns?: string,
+    @Arg('snapshots', () => String, { nullable: true }) snapshots?: string,
+  ): Promise<Tenant> {
+    const auth = requirePermission(ctx.auth, 'admin');
+    const target = tenantId ?? auth.tenantId;
+    if (target !== auth.tenantId && auth.tenantId !== 'default')
+      throw new GatewayError('LLMT_E_GW_FORBIDDEN', "An admin key sets its own tenant's retention only");
+    const tenant = ctx.engine.forTenant(target, {
+      subject: auth.subject,
+      groups: auth.groups,
+      roles: auth.roles,
+    });
+    const current = await tenant.getTenant();
+    if (!current) throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', `Tenant "${target}" does not exist`);
+    const { tenantId: _id, ...next } = withRetention(current, {
+      ...(completedRuns != null ? { completedRuns } : {}),
+      ...(snapshots != null ? { snapshots } : {}),
+    });
+    const record = await tenant.putTenant(next);
+    return {
+      id: record.tenantId,
+      name: record.name,
+      tier: record.tier,
+      createdAt: record.createdAt,
+      retention: record.retention,
+    };
   }
 
   @Mutation(() => CreatedApiKey, {

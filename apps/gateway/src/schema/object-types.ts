@@ -144,6 +144,14 @@ export class InteractionResponse {
   @Field(() => DateTimeResolver) at!: string;
 }
 
+@ObjectType({ description: 'One round of a revision loop: the feedback a request for changes gave' })
+export class FeedbackRound {
+  @Field(() => Int, { description: 'The revision that was sent back (0: the first pass)' }) revision!: number;
+  @Field(() => String) feedback!: string;
+  @Field(() => String, { description: 'Who asked for the changes' }) by!: string;
+  @Field(() => DateTimeResolver) at!: string;
+}
+
 @ObjectType({ description: 'A request for a person (approval, choice, input, review, task, chat)' })
 export class Interaction {
   @Field(() => ID) id!: string;
@@ -160,6 +168,10 @@ export class Interaction {
   @Field(() => Int) escalationLevel!: number;
   @Field(() => Int) revision!: number;
   @Field(() => String, { nullable: true }) previousFeedback?: string;
+  @Field(() => [FeedbackRound], {
+    description: "Every earlier round's request for changes in this revision loop, oldest first",
+  })
+  feedbackHistory!: FeedbackRound[];
   @Field(() => [InteractionResponse]) responses!: InteractionResponse[];
   @Field(() => InteractionResponse, { nullable: true }) outcome?: InteractionResponse;
   @Field(() => DateTimeResolver, { nullable: true }) deadline?: string;
@@ -284,12 +296,28 @@ export class AuditVerification {
   @Field(() => String, { nullable: true }) headHash?: string;
 }
 
+@ObjectType({ description: "A tenant's retention policy, in seconds (null: kept forever)" })
+export class TenantRetention {
+  @Field(() => Float, { nullable: true, description: 'Finished runs are deleted this long after they end' })
+  completedRunsSeconds?: number;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Snapshots (checkpoints excepted) are deleted at this age',
+  })
+  snapshotsSeconds?: number;
+}
+
 @ObjectType()
 export class Tenant {
   @Field(() => ID) id!: string;
   @Field(() => String) name!: string;
   @Field(() => TenantTierEnum) tier!: string;
   @Field(() => DateTimeResolver) createdAt!: string;
+  @Field(() => TenantRetention, {
+    nullable: true,
+    description: 'What the retention sweep deletes; null keeps everything',
+  })
+  retention?: TenantRetention;
 }
 
 @ObjectType({ description: 'A new API key; `secret` is shown this once and never stored' })

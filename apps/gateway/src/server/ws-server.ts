@@ -6,7 +6,12 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { GatewayContext, GatewayInfo } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { graphql } from '../graphql-js.js';
-import { buildContext, type GatewayPlugin, sessionStillValid } from '../protection/gateway-plugin.js';
+import {
+  buildContext,
+  composeFormatResult,
+  type GatewayPlugin,
+  sessionStillValid,
+} from '../protection/gateway-plugin.js';
 
 const {
   GraphQLError,
@@ -81,6 +86,7 @@ function withoutSuggestions(error: InstanceType<typeof GraphQLError>): InstanceT
  */
 export function createWsServer(options: WsServerOptions): WsServer {
   const { engine, logger, info, schema, plugins, formatError } = options;
+  const formatResult = composeFormatResult(plugins);
   const limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
   const wsServer = new WebSocketServer({
     server: options.server,
@@ -217,8 +223,9 @@ export function createWsServer(options: WsServerOptions): WsServer {
       onNext: async (ctx, _id, _payload, _args, result) => {
         // Closing the socket here keeps this result from being sent (graphql-ws sends only while open).
         if (!(await check(ctx.extra.socket))) return undefined;
-        if (!result.errors?.length) return undefined;
-        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) };
+        const data = result.data ? formatResult(result.data as Record<string, unknown>) : result.data;
+        if (!result.errors?.length) return data === result.data ? undefined : { ...result, data };
+        return { ...result, data, errors: result.errors.map((e) => formatError(e.toJSON(), e)) };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
     },

@@ -25,6 +25,7 @@ import { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
 import { type ChildRunHost, ChildRunLinks } from './child-runs.js';
+import { EngineSealing } from './engine-sealing.js';
 import { EventStream } from './event-stream.js';
 import type { InteractionPort, InteractionPortFactory } from './interaction-port.js';
 import type { EngineInternals } from './internals.js';
@@ -74,6 +75,8 @@ export abstract class EngineServices {
   readonly progress: LiveProgress;
   readonly childRuns: ChildRunLinks;
   readonly memory: AgentMemory;
+  /** Sealed fields: key providers, the sealer and each segment's sealing plan. */
+  readonly sealing: EngineSealing;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -134,6 +137,7 @@ export abstract class EngineServices {
     // The host's run commands live on the concrete engine, a subclass of this one.
     this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
     this.memory = new AgentMemory(this.store, this.clock, options.memory);
+    this.sealing = new EngineSealing(options.sealing, this.logger);
     this.interactions = interactions({
       store: this.store,
       clock: this.clock,
@@ -290,6 +294,7 @@ export abstract class EngineServices {
         channels: this.channels,
         resources: this.resources,
         secrets: this.secrets,
+        keyProviders: this.sealing.providers,
         routes: this.routes,
         actions: this.actions,
       });

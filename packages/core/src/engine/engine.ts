@@ -38,6 +38,7 @@ import {
   type WaitingOn,
   type WaitOptions,
 } from './types.js';
+import { type UnsealOptions, type UnsealResult, unsealRun } from './unseal.js';
 
 // Besides `run.*`, the events that come with a change of run status (to waiting or back to
 // running); a step completing or failing alone never changes it.
@@ -153,11 +154,14 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       );
     }
     const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
-    this.inputSchemas.check(graph.segment, options.input ?? null);
+    this.sealing.checkInput(graph.segment, options.input ?? null, () =>
+      this.inputSchemas.check(graph.segment, options.input ?? null),
+    );
     const limits = resolveRunLimits(graph.segment, options);
     const trace = this.telemetry.traceForNewRun(options);
     const now = this.nowIso();
     const runId = this.ids('run');
+    const input = await this.sealing.sealInput(graph.segment, tenantId, runId, options.input ?? null);
     const deadline = armDeadline(limits, { tenantId, runId }, this.clock.now(), this.ids('tmr'));
     const run: RunRecord = {
       runId,
@@ -165,7 +169,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       segmentId: segment.segmentId,
       segmentVersion: segment.version,
       status: 'pending',
-      input: options.input ?? null,
+      input,
       version: 1,
       lastSeq: 1,
       idempotencyKey: options.idempotencyKey,
@@ -254,6 +258,18 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       );
       check();
     });
+  }
+
+  async unseal(runId: string, options: UnsealOptions & CallScope = {}): Promise<UnsealResult> {
+    const { tenantId, actor } = this.scope(options);
+    return unsealRun(
+      (fn) => this.withRun(tenantId, runId, fn),
+      (value) => this.sealing.openAll(value, tenantId),
+      actor,
+      runId,
+      options,
+      () => this.nowIso(),
+    );
   }
 
   async waitingOn(runId: string, scope?: CallScope): Promise<WaitingOn> {

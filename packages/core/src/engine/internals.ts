@@ -8,6 +8,7 @@ import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { ChildRunLinks } from './child-runs.js';
+import type { EngineSealing } from './engine-sealing.js';
 import type { RunDriver } from './run-driver.js';
 import type { StepContextImpl } from './step-context.js';
 
@@ -26,6 +27,8 @@ export interface EngineInternals {
   /** Links between runs and the child runs their steps start. */
   readonly childRuns: ChildRunLinks;
   readonly telemetry: EngineTelemetry;
+  /** Sealed fields: key providers, the sealer and each segment's sealing plan. */
+  readonly sealing: EngineSealing;
   random(): number;
   nowIso(): string;
   graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph>;

@@ -6,6 +6,7 @@ import type { StepDefinition } from '../segment/types.js';
 import { OPEN_INTERACTION_STATUSES, type StepStateRecord } from '../store/types.js';
 import { formatTimeout } from './run-limits.js';
 import { RunProgress } from './run-progress.js';
+import { startSealed } from './sealed-execution.js';
 import { StepCommitImpl } from './step-commit.js';
 import { type InFlight, Invocation, type Outcome } from './step-execution.js';
 import { recordStepFailure } from './step-failure.js';
@@ -285,14 +286,13 @@ export class RunDriver extends RunProgress {
       return;
     }
     const rec = this.steps.get(stepId)!;
-    const ctx = this.services.makeContext({
-      driver: this,
-      def,
-      type,
-      rec,
-      attempt,
-      inputs: inputs ?? this.inputsOf(this.readTx, stepId).inputs,
-    });
+    const given = inputs ?? this.inputsOf(this.readTx, stepId).inputs;
+    const sealing = this.services.sealing.planOf(this.graph.segment);
+    if (sealing.active) {
+      this.inFlight.set(stepId, startSealed(this, sealing, def, type, attempt, rec, given, done));
+      return;
+    }
+    const ctx = this.services.makeContext({ driver: this, def, type, rec, attempt, inputs: given });
     const invocation = new Invocation(attempt, ctx, this.services.clock, done);
     this.inFlight.set(stepId, invocation);
     invocation.start(def, type);

@@ -23,6 +23,7 @@ import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import type { LiveProgress, ProgressUpdate } from './live-progress.js';
+import type { StepSealing } from './step-sealing.js';
 import { InterruptSignal, SuspendSignal } from './suspend-signal.js';
 
 /** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
@@ -114,6 +115,8 @@ export class StepContextImpl implements StepContext {
   private aborted = false;
   private childLogger?: Logger;
   private saved?: { state: unknown };
+  /** Set for a step of a segment that seals fields: what the handler hands out is sealed or scrubbed. */
+  sealing?: StepSealing;
 
   constructor(
     readonly tenantId: string,
@@ -170,7 +173,10 @@ export class StepContextImpl implements StepContext {
         `step "${this.stepId}" was aborted; its checkpoint was not saved`,
       );
     }
-    const paused = await this.sink.checkpoint(this.stepId, this.attempt, this.rec.execution, state, options);
+    const stored = this.sealing ? await this.sealing.sealCarried(state) : state;
+    const opts =
+      this.sealing && options?.events ? { ...options, events: this.sealing.scrub(options.events) } : options;
+    const paused = await this.sink.checkpoint(this.stepId, this.attempt, this.rec.execution, stored, opts);
     this.saved = { state };
     if (paused) this.pauseRequested = true;
   }
@@ -190,13 +196,16 @@ export class StepContextImpl implements StepContext {
     return this.stepActions?.take();
   }
   get logger(): Logger {
-    this.childLogger ??= this.services.logger.child({
-      runId: this.runId,
-      stepId: this.step.step_id,
-      attempt: this.attempt,
-      traceId: this.trace.traceId,
-      spanId: this.trace.spanId,
-    });
+    if (!this.childLogger) {
+      const logger = this.services.logger.child({
+        runId: this.runId,
+        stepId: this.step.step_id,
+        attempt: this.attempt,
+        traceId: this.trace.traceId,
+        spanId: this.trace.spanId,
+      });
+      this.childLogger = this.sealing ? this.sealing.logger(logger) : logger;
+    }
     return this.childLogger;
   }
   private stepTrace?: StepTrace;
@@ -349,7 +358,8 @@ export class StepContextImpl implements StepContext {
   }
 
   progress(update: ProgressUpdate): void {
-    this.services.progress.push(this.tenantId, this.runId, this.stepId, update);
+    const shown = this.sealing && update.text ? { ...update, text: this.sealing.scrub(update.text) } : update;
+    this.services.progress.push(this.tenantId, this.runId, this.stepId, shown);
   }
 
   tokenBudgets(): Promise<TokenBudgetState[]> {

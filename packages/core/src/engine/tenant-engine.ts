@@ -34,6 +34,7 @@ import type {
   StartRunOptions,
   WaitingOn,
 } from './types.js';
+import type { UnsealOptions, UnsealResult } from './unseal.js';
 
 /** A process-analytics query through a {@link TenantEngine}: the tenant and the engine's catalog are filled in. */
 export type TenantProcessQuery = Omit<ProcessLogQuery, 'tenantId' | 'catalog'>;
@@ -93,6 +94,8 @@ export interface TenantEngine {
   /** Puts the snapshot's run back to its state and continues it. */
   restoreSnapshot(snapshotId: string): Promise<RunRecord>;
   forkRun(snapshotId: string): Promise<RunRecord>;
+  /** Opens a run's sealed input (or a step's sealed outputs), audited as `run.unsealed`. */
+  unseal(runId: string, options?: UnsealOptions): Promise<UnsealResult>;
 
   /** Stored events after `afterSeq`, then live ones (the run is checked first). */
   events(
@@ -252,6 +255,10 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
     forkRun: async (snapshotId) => {
       await snapshot(snapshotId);
       return engine.forkRun(snapshotId, scope);
+    },
+    unseal: async (runId, options = {}) => {
+      await run(runId);
+      return engine.unseal(runId, { ...options, ...scope });
     },
 
     events: async (runId, options = {}) => {

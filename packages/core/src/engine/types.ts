@@ -31,8 +31,10 @@ import type {
 import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { SealingOptions } from './engine-sealing.js';
 import type { LiveProgress } from './live-progress.js';
 import type { TenantEngine } from './tenant-engine.js';
+import type { UnsealOptions, UnsealResult } from './unseal.js';
 
 /** The tenant used when a call names none. */
 export const DEFAULT_TENANT = 'default';
@@ -132,6 +134,11 @@ export interface EngineOptions {
    * for a person. @default the global tracer provider (no spans until an SDK registers one)
    */
   telemetry?: TelemetryOptions;
+  /**
+   * Sealed fields (`sealed_fields` of segments and steps): the key provider that wraps their
+   * data keys. @default none: a run that seals fields fails with `LLMT_E_SEALING_KEY`
+   */
+  sealing?: SealingOptions;
 }
 
 /**
@@ -346,6 +353,12 @@ export interface Engine {
   restoreSnapshot(snapshotId: string, scope?: CallScope): Promise<RunRecord>;
   /** Starts a new run from a snapshot's state (checksum verified). */
   forkRun(snapshotId: string, scope?: CallScope): Promise<RunRecord>;
+  /**
+   * Opens the sealed values of a run's input (or of one step's outputs, `stepId`) and
+   * audits it as `run.unsealed` in the same commit. Who may call it is the host's decision
+   * (the gateway requires the `UNSEALER` role).
+   */
+  unseal(runId: string, options?: UnsealOptions & CallScope): Promise<UnsealResult>;
 
   /** Replays stored events after `afterSeq`, then follows live ones: no gap, no duplicate. */
   events(runId: string, options?: EventsOptions): AsyncIterableIterator<WorktrailEvent>;

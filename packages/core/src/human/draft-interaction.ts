@@ -33,7 +33,7 @@ export interface DraftedInteraction {
 export function draftInteraction(
   ctx: StepContext,
   options: DraftRequest,
-  previous?: Pick<InteractionRecord, 'interactionId' | 'outcome'>,
+  previous?: Pick<InteractionRecord, 'interactionId' | 'outcome' | 'revision' | 'feedbackHistory'>,
 ): DraftedInteraction {
   const now = ctx.clock.now();
   const iso = (ms: number) => new Date(now + ms).toISOString();
@@ -63,6 +63,22 @@ export function draftInteraction(
   if (options.auto_approve_after !== undefined)
     addTimer('interaction.auto_approve', parseDuration(options.auto_approve_after, 'auto_approve_after'));
   const revision = ctx.iteration;
+  const previousFeedback =
+    previous?.outcome?.action === 'request_changes'
+      ? String(previous.outcome.comment ?? previous.outcome.value ?? '')
+      : undefined;
+  const feedbackHistory =
+    previousFeedback !== undefined
+      ? [
+          ...(previous?.feedbackHistory ?? []),
+          {
+            revision: previous?.revision ?? Math.max(0, revision - 1),
+            feedback: previousFeedback,
+            by: previous!.outcome!.subject,
+            at: previous!.outcome!.at,
+          },
+        ]
+      : previous?.feedbackHistory;
   const interaction: InteractionRecord = {
     interactionId,
     tenantId: ctx.tenantId,
@@ -79,10 +95,8 @@ export function draftInteraction(
     escalationLevel: 0,
     revision,
     parentId: previous?.interactionId,
-    previousFeedback:
-      previous?.outcome?.action === 'request_changes'
-        ? String(previous.outcome.comment ?? previous.outcome.value ?? '')
-        : undefined,
+    previousFeedback,
+    ...(feedbackHistory?.length ? { feedbackHistory } : {}),
     responses: [],
     deadline: timeoutMs === undefined ? undefined : iso(timeoutMs),
     slaWarningAt: slaWarningMs === undefined ? undefined : iso(slaWarningMs),

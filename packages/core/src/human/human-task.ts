@@ -141,6 +141,16 @@ export function humanTaskOutputs(
     interaction_id: outcome.interactionId,
     revision: iteration,
   };
+  // Every round's feedback, this answer's included when it asks for changes again.
+  const history = [...(outcome.feedbackHistory ?? [])];
+  if (outcome.action === 'request_changes')
+    history.push({
+      revision: iteration,
+      feedback: String(outcome.comment ?? outcome.value ?? ''),
+      by: outcome.subject,
+      at: outcome.responses.at(-1)?.at ?? '',
+    });
+  if (history.length) response.feedback_history = history;
   if (cfg.task_type === 'chat') {
     response.messages = outcome.responses
       .filter((r) => r.action === 'message')

@@ -98,7 +98,9 @@ export class InteractionDesk implements InteractionPort {
     // The parent is the answer before this one in the same invocation, or (first request of a
     // revision) the step's latest request; a first pass has none, so it reads nothing.
     const earlier = index > 0 ? state.answers[index - 1] : undefined;
-    const previous: Pick<InteractionRecord, 'interactionId' | 'outcome'> | undefined = earlier
+    const previous:
+      | Pick<InteractionRecord, 'interactionId' | 'outcome' | 'revision' | 'feedbackHistory'>
+      | undefined = earlier
       ? {
           interactionId: earlier.interactionId,
           outcome: {
@@ -108,6 +110,8 @@ export class InteractionDesk implements InteractionPort {
             comment: earlier.comment,
             at: '',
           },
+          revision: ctx.iteration,
+          feedbackHistory: earlier.feedbackHistory,
         }
       : ctx.iteration > 0
         ? await this.previousOf(ctx.tenantId, ctx.runId, ctx.stepId)
@@ -128,7 +132,7 @@ export class InteractionDesk implements InteractionPort {
   draft(
     ctx: StepContext,
     requests: DraftRequest[],
-    previous?: Pick<InteractionRecord, 'interactionId' | 'outcome'>,
+    previous?: Pick<InteractionRecord, 'interactionId' | 'outcome' | 'revision' | 'feedbackHistory'>,
   ): SuspendOptions {
     const interactions: InteractionRecord[] = [];
     const timers: TimerRecord[] = [];
@@ -285,6 +289,7 @@ export class InteractionDesk implements InteractionPort {
           value: outcome.value,
           comment: outcome.comment,
           responses: updated.responses,
+          ...(updated.feedbackHistory ? { feedbackHistory: updated.feedbackHistory } : {}),
         };
         await commit.signal(result);
       }

@@ -3,6 +3,7 @@ import type { InteractionHost } from '../engine/interaction-port.js';
 import { LlmteamError } from '../errors.js';
 import { signResponseToken } from '../notify/response-token.js';
 import type { NotificationChannel, NotificationReason } from '../notify/types.js';
+import { redactSealed } from '../sealing/sealed-value.js';
 import type { InteractionRecord } from '../store/types.js';
 import type { NotificationResultData } from '../worktrail/event-types.js';
 
@@ -43,7 +44,8 @@ export class Notifier {
     reason: NotificationReason,
   ): Promise<NotificationResultData> {
     const { timerIds: _timers, ...visibleSettings } = interaction.settings;
-    const visible: InteractionRecord = { ...interaction, settings: visibleSettings };
+    // Sealed values travel as ciphertext; a channel shows only that something is sealed.
+    const visible: InteractionRecord = { ...interaction, settings: redactSealed(visibleSettings) };
     const base = this.host.publicUrl?.replace(/\/$/, '');
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;

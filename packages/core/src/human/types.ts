@@ -1,4 +1,9 @@
-import type { InteractionPriority, InteractionResponse, InteractionType } from '../store/types.js';
+import type {
+  FeedbackRound,
+  InteractionPriority,
+  InteractionResponse,
+  InteractionType,
+} from '../store/types.js';
 import type { AssignmentOptions, AssignmentRecord } from './assignment.js';
 
 /** Options of a request a handler makes mid-step (`ctx.requestApproval` / `ctx.requestInput`). */
@@ -59,6 +64,8 @@ export interface HumanOutcome {
   comment?: string;
   /** Every answer given (quorum approvals, chat messages). */
   responses: InteractionResponse[];
+  /** The earlier rounds' requests for changes of this revision loop, oldest first. */
+  feedbackHistory?: FeedbackRound[];
 }
 
 /** A request a step opens itself with `ctx.draftRequests`. */

@@ -3,6 +3,7 @@ import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider } from '../catalog/types.js';
 import { isLlmteamError, LlmteamError } from '../errors.js';
 import type { NotificationChannel } from '../notify/types.js';
+import type { KeyProvider } from '../sealing/key-provider.js';
 import type { HttpRoute } from './http-route.js';
 import type { ConfiguredPlugin, LlmteamPlugin, PluginApi, StoreFactory } from './types.js';
 import { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './version.js';
@@ -14,6 +15,8 @@ export interface PluginRegistry {
   channels: NotificationChannel[];
   resources: RuntimeResources;
   secrets: SecretsProvider[];
+  /** Sealing key providers; absent: `registerKeyProvider` is refused. */
+  keyProviders?: KeyProvider[];
   stores?: Map<string, StoreFactory>;
   /** Routes plugins register; absent: `registerRoute` is refused. */
   routes?: HttpRoute[];
@@ -85,6 +88,14 @@ export async function setupPlugins(
         registry.resources[kind][name] = value;
       },
       registerSecretsProvider: (provider) => registry.secrets.unshift(provider),
+      registerKeyProvider: (provider) => {
+        if (!registry.keyProviders)
+          throw new LlmteamError(
+            'LLMT_E_PLUGIN_SETUP',
+            `plugin "${plugin.name}" registers a key provider, but this host seals nothing`,
+          );
+        registry.keyProviders.unshift(provider);
+      },
       registerRoute: (route) => addRoute(registry, plugin.name, route),
     };
     try {

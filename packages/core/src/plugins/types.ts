@@ -3,6 +3,7 @@ import type { ActionConfig, ActionFunction, ActionTypeHandler } from '../actions
 import type { ActionHandler, Logger, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { LlmProvider } from '../llm/types.js';
 import type { NotificationChannel } from '../notify/types.js';
+import type { KeyProvider } from '../sealing/key-provider.js';
 import type { Store } from '../store/types.js';
 import type { HttpRoute } from './http-route.js';
 
@@ -41,7 +42,16 @@ export interface PluginApi {
   registerActionCoordination(coordination: ActionCoordination): void;
   /** Named clients or stores that step handlers reach through `ctx.resources`. */
   registerResource(kind: 'stores' | 'clients', name: string, value: unknown): void;
+  /**
+   * Adds a secrets provider (a vault, a cloud secret manager); providers registered later
+   * are asked first, the host's own (environment or mounted files) last.
+   */
   registerSecretsProvider(provider: SecretsProvider): void;
+  /**
+   * Sets the key provider that wraps the data keys of sealed fields (a key management
+   * service); it takes precedence over the host's configured keys.
+   */
+  registerKeyProvider(provider: KeyProvider): void;
   /**
    * Adds an HTTP endpoint to the server hosting the engine (the gateway mounts it on its
    * port). Two plugins registering the same method and path are refused at start.

@@ -38,6 +38,20 @@ export interface StepDefinition {
   retry?: RetryPolicy;
   /** `fail` fails the run; `continue` settles the step with no output; `route` emits on the `error` port. @default "fail" */
   on_error?: OnError;
+  /**
+   * Paths (dotted, `customer.tax_id`, or JSON pointers, `/customer/tax_id`; `*` and array
+   * indexes allowed) sealed in this step's inputs and outputs: encrypted at rest, shown as
+   * `"[sealed]"` everywhere outside, and opened only inside this step's handler (and the
+   * handlers of the steps in `sealed_grants`). @default []
+   */
+  sealed_fields?: string[];
+  /** Steps whose handlers may also open the values this step seals. @default [] */
+  sealed_grants?: string[];
+  /**
+   * How sensitive the step's data is. `confidential` also seals its error messages;
+   * `restricted` in addition seals every output value whole. @default "internal"
+   */
+  sensitivity?: 'public' | 'internal' | 'confidential' | 'restricted';
   metadata?: Record<string, unknown>;
 }
 
@@ -70,6 +84,12 @@ export interface SegmentDefinition {
    * call (`LLMT_E_TOKEN_BUDGET`). @default no limit
    */
   token_budget?: number;
+  /**
+   * Paths sealed in the run input and in every step's inputs and outputs (see a step's
+   * `sealed_fields`); a step's handler opens them only when its own `sealed_fields` names
+   * them. @default []
+   */
+  sealed_fields?: string[];
   /**
    * How long a run may take from its start, waits and pauses included (ISO 8601 or
    * seconds). A run past it fails with `LLMT_E_RUN_TIMEOUT` and its open work is closed.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { SegmentProblem } from '../errors.js';
+import { sealingProblems } from '../sealing/sealing-plan.js';
 import { createAjv, describeAjvError, toJsonPath, type ValidateFunction } from '../util/ajv.js';
 import { durationProblem, durationSeconds, MAX_DURATION_SECONDS } from '../util/duration.js';
 import { type BackEdgePortsOf, buildGraph } from './graph.js';
@@ -68,6 +69,7 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
   const ids = checkSteps(steps, catalog, add);
   checkEdges(edges, steps, ids, catalog, backEdges, add);
   checkGraph(buildGraph({ ...segment, steps, edges }, backEdges), steps, catalog, add);
+  for (const [path, message] of sealingProblems({ ...segment, steps })) add(path, 'sealing', message);
   const timeout = durationSeconds(segment.timeout);
   if (timeout !== undefined && timeout > MAX_DURATION_SECONDS)
     add('$.timeout', 'duration_too_long', durationProblem(segment.timeout)!);

@@ -62,6 +62,8 @@ export interface InteractionRecord {
   revision: number;
   parentId?: string;
   previousFeedback?: string;
+  /** Every earlier round's request for changes in this revision loop, oldest first. */
+  feedbackHistory?: FeedbackRound[];
   responses: InteractionResponse[];
   /** The answer that closed the request, if closed. */
   outcome?: InteractionResponse;
@@ -75,6 +77,16 @@ export interface InteractionRecord {
 }
 
 /** A durable timer. Due timers are claimed by one engine and fired once. */
+/** One round of a revision loop: the feedback a request for changes gave. */
+export interface FeedbackRound {
+  /** The revision that was sent back (0: the first pass). */
+  revision: number;
+  feedback: string;
+  /** Who asked for the changes. */
+  by: string;
+  at: string;
+}
+
 export interface TimerRecord {
   timerId: string;
   tenantId: string;

@@ -18,7 +18,7 @@ export interface TenantRecord {
 }
 
 /** Roles an API key carries (ARCHITECTURE section 8). */
-export type Role = 'admin' | 'operator' | 'approver' | 'viewer';
+export type Role = 'admin' | 'operator' | 'approver' | 'viewer' | 'unsealer';
 
 /** An API key as the registry stores it: tenant, roles, subject and groups, with only a hash of its secret. */
 export interface ApiKeyRecord {

@@ -45,6 +45,11 @@ export interface AuditActionMap {
   'run.resumed': Record<string, never>;
   /** A finished run and everything of it was erased. */
   'run.erased': { segmentId: string };
+  /**
+   * Sealed values of a run were opened for a caller allowed to unseal (`target`: the step
+   * id, or `input`); `fields` are the sealed paths opened.
+   */
+  'run.unsealed': { fields: string[]; reason?: string };
   /** A suspended step was resumed by hand (`target`: the step id). */
   'step.resumed': Record<string, never>;
   /** A waiting step received `engine.signal` (`target`: the step id). */

@@ -52,7 +52,9 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       async handler(ctx) {
         const site = { stepId: ctx.stepId, field: 'config.expression' };
         return {
-          output: plainJson(await expressions.evaluate(ctx.config.expression, ctx.input, undefined, site)),
+          output: plainJson(
+            await expressions.evaluate(ctx.config.expression, ctx.input, passOf(ctx.iteration), site),
+          ),
         };
       },
     }),
@@ -77,7 +79,12 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       validate: checkExpression,
       async handler(ctx) {
         const site = { stepId: ctx.stepId, field: 'config.expression' };
-        const result = await expressions.evaluate(ctx.config.expression, ctx.input, undefined, site);
+        const result = await expressions.evaluate(
+          ctx.config.expression,
+          ctx.input,
+          passOf(ctx.iteration),
+          site,
+        );
         return result ? { true: ctx.input } : { false: ctx.input };
       },
     }),
@@ -165,4 +172,10 @@ function joinNeeds(step: StepDefinition): number {
   const mode = (step.config?.mode as 'all' | 'any' | number | undefined) ?? 'all';
   if (mode === 'any') return 1;
   return mode === 'all' ? (step.inputs?.length ?? 1) : mode;
+}
+
+// `$iteration` in `transform` and `condition` expressions: the pass through a revision loop.
+const FIRST_PASS = Object.freeze({ iteration: 0 });
+function passOf(iteration: number): Record<string, unknown> {
+  return iteration === 0 ? FIRST_PASS : { iteration };
 }
