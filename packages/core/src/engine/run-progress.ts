@@ -220,6 +220,11 @@ export abstract class RunProgress {
   settleRun(tx: Transaction): void {
     const status = tx.run.status;
     if (isTerminalRun(status) || status === 'paused' || status === 'pending') return;
+    // A step this transition starts runs: the run does, whatever the other steps do.
+    if (tx.launches.length > 0) {
+      moveRun(tx.run, 'running');
+      return;
+    }
     let running = false;
     // The waiting status with the highest precedence any waiting step asks for.
     let waiting = -1;

@@ -40,6 +40,8 @@ import type {
 
 /** Shared empty list: a commit without a part allocates nothing for it. */
 const NONE: readonly never[] = [];
+/** The result of a commit without audit entries (frozen: shared by every such commit). */
+const NOTHING: CommitResult = Object.freeze({ audit: Object.freeze([]) as unknown as AuditRecord[] });
 
 interface RunSlot {
   run: RunRecord;
@@ -127,9 +129,9 @@ export class MemoryStore implements Store {
     // A copy: claims write lease fields onto the stored timer, never onto the caller's record.
     for (const t of commit.timers?.add ?? NONE) this.timers.set(this.key(t.tenantId, t.timerId), { ...t });
     for (const s of commit.snapshots ?? NONE) this.snapshots.set(this.key(s.tenantId, s.snapshotId), s);
-    const audit = commit.audit?.length ? commit.audit.map((d) => this.appendAudit(d)) : [];
+    const result = commit.audit?.length ? { audit: commit.audit.map((d) => this.appendAudit(d)) } : NOTHING;
     if (commit.events?.length && this.listeners.size) this.emit(commit.events);
-    return { audit };
+    return result;
   }
 
   private appendAudit(draft: AuditDraft): AuditRecord {
