@@ -4,6 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './enums.js';
 import { EventQueryResolver } from './event-query-resolver.js';
+import { InboxResolver } from './inbox-resolver.js';
 import { InteractionFieldsResolver } from './interaction-fields-resolver.js';
 import { MutationResolver } from './mutation-resolver.js';
 import { ProcessResolver } from './process-resolver.js';
@@ -24,6 +25,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       SubscriptionResolver,
       EventQueryResolver,
       ProcessResolver,
+      InboxResolver,
     ],
     // Arguments are checked by the engine (segment validation) and the resolvers.
     validate: false,
