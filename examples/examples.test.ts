@@ -77,4 +77,28 @@ describe('example segments', () => {
     const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
     expect(done.outputs).toEqual({ report: { version: '2.4.0', deployed: ['eu', 'us', 'ap'] } });
   });
+
+  test('parallel deploy: a rejected region fails the "all" join, naming it, and closes the open approvals', async () => {
+    const engine = createEngine({ store: new MemoryStore() });
+    const { definition } = segments.find((s) => s.file === 'parallel-deploy.json')!;
+    const run = await engine.startRun({ segment: definition, input: { version: '2.4.0' } });
+    await engine.waitForRun(run.runId);
+    const open = await engine.listInteractions({ runId: run.runId, status: ['pending', 'notified'] });
+    const region = (i: (typeof open)[number]) => i.stepId.replace('approve_', '');
+    const byRegion = new Map(open.map((i) => [region(i), i]));
+    await engine.respond(byRegion.get('eu')!.interactionId, { action: 'approve' });
+    await engine.respond(byRegion.get('us')!.interactionId, {
+      action: 'reject',
+      comment: 'freeze in us-east',
+    });
+    const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ code: 'LLMT_E_JOIN_INCOMPLETE' });
+    expect(done.error!.message).toContain('eu arrived, us, ap did not');
+    const after = await engine.listInteractions({ runId: run.runId });
+    expect(after.find((i) => region(i) === 'ap')!.status).toBe('cancelled');
+    expect((await engine.getRun(run.runId))!.steps.find((s) => s.stepId === 'report')!.status).not.toBe(
+      'completed',
+    );
+  });
 });

@@ -81,6 +81,43 @@ describe('llmteam command', { timeout: 120_000 }, () => {
     expect(bad.stderr).toContain('$.edges[0].target_step');
   });
 
+  it('validate checks the child segments a segment names, like upsert: missing ones and cycles, by step and field', async () => {
+    // The supervisor example names two child segments beside it in examples/segments.
+    const brief = await llmteam('validate', join(dirname(ORDER_FLOW), 'product-brief.json'));
+    expect(brief).toMatchObject({ code: 0, stderr: '' });
+    const refs = mkdtempSync(join(dir, 'refs-'));
+    const parent = {
+      segment_id: 'parent',
+      steps: [
+        { step_id: 'call', step_type: 'segment', config: { segment_id: 'child' } },
+        {
+          step_id: 'lead',
+          step_type: 'llm_agent',
+          config: { provider: 'openai', tools: [{ segment_id: 'nowhere', name: 'ask' }] },
+        },
+      ],
+      edges: [{ source_step: 'call', target_step: 'lead' }],
+    };
+    writeFileSync(join(refs, 'parent.json'), JSON.stringify(parent));
+    writeFileSync(
+      join(refs, 'child.json'),
+      JSON.stringify({
+        segment_id: 'child',
+        steps: [{ step_id: 'back', step_type: 'segment', config: { segment_id: 'parent' } }],
+        edges: [],
+      }),
+    );
+    const res = await llmteam('validate', join(refs, 'parent.json'));
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      '$.steps[0].config.segment_id: step "call", config.segment_id: segments start each other in a cycle (parent -> child -> parent); break the cycle (segment_cycle)',
+    );
+    expect(res.stderr).toContain(
+      '$.steps[1].config.tools[0].segment_id: step "lead", config.tools[0].segment_id: segment "nowhere" is not registered',
+    );
+    expect(res.stderr).toContain('(unknown_segment)');
+  });
+
   it('prints one clear line and exits non-zero on errors, never a stack', async () => {
     const missing = spawned('validate', 'missing.json');
     expect(missing.code).toBe(1);

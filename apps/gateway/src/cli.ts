@@ -3,9 +3,14 @@
  * The `llmteam` command: serve, validate, run, runs list|status, cancel, pause, resume, events,
  * audit verify, export, keys create|list|revoke, approvals list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { type Engine, isLlmteamError, OPEN_INTERACTION_STATUSES } from '@llmteam/core';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type Engine,
+  isLlmteamError,
+  OPEN_INTERACTION_STATUSES,
+  type SegmentDefinition,
+} from '@llmteam/core';
 import { Command, Option } from 'commander';
 import { ensureTenant } from './auth/api-keys.js';
 import { mustExist, out, table } from './cli/command-support.js';
@@ -35,6 +40,24 @@ function readJson(file: string): unknown {
   } catch (error) {
     throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** The segments among a directory's `*.json` files (files that are no segment are left out). */
+function segmentFiles(dir: string): SegmentDefinition[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch (error) {
+    throw new CliError(`cannot read the directory ${dir}: ${(error as Error).message}`);
+  }
+  return names.flatMap((name) => {
+    try {
+      const value = JSON.parse(readFileSync(join(dir, name), 'utf8')) as SegmentDefinition;
+      return typeof value?.segment_id === 'string' && Array.isArray(value.steps) ? [value] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function parseJsonOption(value: string, name: string): unknown {
@@ -104,11 +127,20 @@ export function createCli(): Command {
     .command('validate')
     .description('validate a segment; exit 1 listing every problem with its JSON path')
     .argument('<segment>', 'segment JSON file')
+    .option(
+      '--segments <dir>',
+      "resolve the child segments it names among this directory's *.json files first (default: the file's directory), then the store",
+    )
+    .option('-t, --tenant <id>', 'tenant whose stored segments resolve references', 'default')
     .addOption(configOption())
-    .action(async (file: string, opts: { config?: string }) => {
+    .action(async (file: string, opts: { config?: string; segments?: string; tenant: string }) => {
       const segment = readJson(file);
+      const siblings = segmentFiles(opts.segments ?? dirname(resolve(file)));
       await withEngine(opts.config, async (engine) => {
-        const result = engine.validate(segment);
+        const result = await engine.validateWithReferences(segment, {
+          tenantId: opts.tenant,
+          segments: siblings,
+        });
         if (result.valid) {
           out(`${file}: valid`);
           return;

@@ -14,6 +14,11 @@ export interface ServeOptions {
   config?: string;
   /** @default process.cwd() */
   cwd?: string;
+  /**
+   * Where `.llmteam/` lives (the default SQLite file, the admin key, the link secret).
+   * @default the config file's directory, else `cwd`
+   */
+  dataDir?: string;
   /** @default 4000 */
   port?: number;
   /** Interface to listen on; `0.0.0.0` opens the gateway to the network. @default "127.0.0.1" */
@@ -167,12 +172,14 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? createLogger();
   const loaded = await loadConfig({ file: options.config, cwd });
-  const linkSecret = linkSecretFor(loaded.dir);
+  const dataDir = options.dataDir ? resolve(cwd, options.dataDir) : loaded.dir;
+  const linkSecret = linkSecretFor(dataDir);
   const port = options.port ?? loaded.config.gateway?.port ?? 4000;
   const publicUrl = process.env.LLMTEAM_PUBLIC_URL ?? loaded.config.gateway?.publicUrl;
   const runtime = await createRuntime({
     loaded,
     logger,
+    dataDir,
     ...(options.store ? { store: options.store } : {}),
     engine: {
       linkSecret,
@@ -187,7 +194,7 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
   try {
     if (fromEnv) bootstrap = { secret: fromEnv, generated: false };
     else {
-      const file = join(loaded.dir, '.llmteam', 'admin-key');
+      const file = join(dataDir, '.llmteam', 'admin-key');
       await runtime.engine.start();
       const kept = await keptAdminKey(runtime.store, file);
       bootstrap = { secret: kept ?? generateApiKeySecret(), generated: !kept, file };

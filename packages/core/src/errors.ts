@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   LLMT_E_CONFLICT: 'A concurrent change won: the expected version, timer or key no longer matches.',
   LLMT_E_STEP_FAILED: 'A step handler threw; the cause is kept.',
   LLMT_E_STEP_TIMEOUT: 'A step handler did not finish within the step timeout.',
+  LLMT_E_JOIN_INCOMPLETE:
+    'A `parallel_join` cannot get the branches its `mode` needs: branches were not taken (skipped, rejected or routed elsewhere).',
+  LLMT_E_RUN_TIMEOUT:
+    "A run did not finish within its `timeout` (the segment's or `startRun`'s); its open work was closed.",
   LLMT_E_STEP_CANCELLED: 'The run was cancelled while the step ran.',
   LLMT_E_STEP_OUTPUT: 'A step handler returned a value on a port its step does not declare.',
   LLMT_E_ILLEGAL_TRANSITION:

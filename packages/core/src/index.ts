@@ -114,8 +114,18 @@ export { isTerminalRun, moveRun, RUN_TRANSITIONS, STEP_TRANSITIONS } from './lif
 export type {
   AgentApprovalResume,
   AgentApprovalSuspension,
+  AgentState,
+  StoredAgentState,
   ToolApprovalDecision,
 } from './llm/agent-state.js';
+export type {
+  AgentDelegationSuspension,
+  AgentToolCall,
+  AgentToolKind,
+  AgentToolProgress,
+  ResolvedAgentTool,
+} from './llm/agent-tool-kinds.js';
+export { ConversationLog, type ConversationNode } from './llm/conversation-log.js';
 export {
   LLM_AGENT_DEFAULTS,
   type LlmAgentConfig,
@@ -150,6 +160,7 @@ export { InMemoryAgentMemory } from './memory/in-memory-agent-memory.js';
 export type { AgentMemoryStore, MemoryEntry } from './memory/memory-types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
+export { type SegmentToolEntry, segmentToolKind } from './orchestration/segment-tool-kind.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
 export * from './plugins/http-route.js';
 export {

@@ -11,7 +11,7 @@ import {
   parseRetryAfter,
   type SecretsProvider,
 } from '@llmteam/core';
-import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError, AzureOpenAI } from 'openai';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsBase,
@@ -41,8 +41,49 @@ export interface OpenAiProviderOptions {
    * @default 0
    */
   maxRetries?: number;
-  /** Extra headers on every request (e.g. `api-key` for Azure OpenAI). @default {} */
+  /** Extra headers on every request. @default {} */
   headers?: Record<string, string>;
+  /**
+   * Azure OpenAI: `baseUrl` is then the resource endpoint (`https://<resource>.openai.azure.com`),
+   * requests go to `/openai/deployments/<deployment>/chat/completions?api-version=<apiVersion>`
+   * and the key is sent in the `api-key` header instead of `Authorization`.
+   * @default undefined (the OpenAI wire layout)
+   */
+  azure?: AzureOpenAiOptions;
+  /**
+   * Which body field carries a step's `max_tokens`. OpenAI's reasoning models (o1, o3, o4,
+   * gpt-5 and their variants) refuse `max_tokens` and need `max_completion_tokens`; many
+   * compatible servers (vLLM, Ollama, llama.cpp) know only `max_tokens`.
+   * @default "max_completion_tokens" for model names starting with o1, o3, o4 or gpt-5, else "max_tokens"
+   */
+  maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /**
+   * Ask a streamed answer for its token usage (`stream_options: { include_usage: true }`).
+   * Turn it off for servers that refuse `stream_options`; streamed calls then report 0 tokens.
+   * @default true
+   */
+  streamUsage?: boolean;
+}
+
+/** The Azure OpenAI settings of {@link OpenAiProviderOptions.azure}. */
+export interface AzureOpenAiOptions {
+  /** The `api-version` query parameter, e.g. `2024-10-21`. */
+  apiVersion: string;
+  /** The deployment to call. @default the step's model (Azure deployments are often named after it) */
+  deployment?: string;
+}
+
+/** Model names that take `max_completion_tokens` instead of `max_tokens`. */
+const COMPLETION_TOKENS_MODELS = /^(o1|o3|o4|gpt-5)/;
+
+/** The body field that carries the token limit for `model` (see {@link OpenAiProviderOptions.maxTokensField}). */
+export function maxTokensFieldFor(
+  model: string,
+  options: Pick<OpenAiProviderOptions, 'maxTokensField'> = {},
+): 'max_tokens' | 'max_completion_tokens' {
+  return (
+    options.maxTokensField ?? (COMPLETION_TOKENS_MODELS.test(model) ? 'max_completion_tokens' : 'max_tokens')
+  );
 }
 
 /** The defaults of {@link OpenAiProviderOptions}. */
@@ -51,6 +92,7 @@ export const OPENAI_PROVIDER_DEFAULTS = {
   baseUrl: 'https://api.openai.com/v1',
   timeoutMs: 120_000,
   maxRetries: 0,
+  streamUsage: true,
 } as const;
 
 function toWireMessages(messages: LlmMessage[]): ChatCompletionMessageParam[] {
@@ -193,7 +235,19 @@ export function createOpenAiProvider(
   host: { secrets?: SecretsProvider } = {},
 ): LlmProvider {
   const name = options.name ?? OPENAI_PROVIDER_DEFAULTS.name;
+  const azure = options.azure;
+  if (azure && !(typeof azure.apiVersion === 'string' && azure.apiVersion))
+    throw openAiError(
+      'LLMT_E_OPENAI_OPTIONS',
+      `provider "${name}": azure.apiVersion is required with azure (the api-version of your Azure OpenAI resource, e.g. "2024-10-21")`,
+    );
+  if (azure && !options.baseUrl)
+    throw openAiError(
+      'LLMT_E_OPENAI_OPTIONS',
+      `provider "${name}": baseUrl is required with azure (the resource endpoint, e.g. "https://<resource>.openai.azure.com")`,
+    );
   const baseURL = options.baseUrl ?? OPENAI_PROVIDER_DEFAULTS.baseUrl;
+  const streamUsage = options.streamUsage ?? OPENAI_PROVIDER_DEFAULTS.streamUsage;
   const clients = new Map<string, OpenAI>();
 
   const clientFor = async (tenantId: string): Promise<OpenAI> => {
@@ -203,19 +257,26 @@ export function createOpenAiProvider(
       if (value === undefined)
         throw openAiError(
           'LLMT_E_OPENAI_API_KEY',
-          `provider "${name}": the secret "${options.apiKeySecret}" (apiKeySecret) has no value for tenant "${tenantId}"; set it in the secrets provider`,
+          `provider "${name}": the secret "${options.apiKeySecret}" (apiKeySecret) has no value for tenant "${tenantId}"; set it in the secrets provider (e.g. the environment variable LLMTEAM_SECRET_${options.apiKeySecret.toUpperCase().replace(/[-.]/g, '_')})`,
         );
       apiKey = value;
     }
     let client = clients.get(apiKey);
     if (!client) {
-      client = new OpenAI({
+      const common = {
         apiKey,
-        baseURL,
         timeout: options.timeoutMs ?? OPENAI_PROVIDER_DEFAULTS.timeoutMs,
         maxRetries: options.maxRetries ?? OPENAI_PROVIDER_DEFAULTS.maxRetries,
         defaultHeaders: options.headers,
-      });
+      };
+      client = azure
+        ? new AzureOpenAI({
+            ...common,
+            endpoint: baseURL.replace(/\/+$/, ''),
+            apiVersion: azure.apiVersion,
+            ...(azure.deployment ? { deployment: azure.deployment } : {}),
+          })
+        : new OpenAI({ ...common, baseURL });
       clients.set(apiKey, client);
     }
     return client;
@@ -247,7 +308,9 @@ export function createOpenAiProvider(
             }
           : {}),
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+        ...(request.maxTokens !== undefined
+          ? { [maxTokensFieldFor(model, options)]: request.maxTokens }
+          : {}),
         ...(request.outputSchema
           ? {
               response_format: {
@@ -268,7 +331,7 @@ export function createOpenAiProvider(
       try {
         if (request.onDelta) {
           const stream = await client.chat.completions.create(
-            { ...body, stream: true, stream_options: { include_usage: true } },
+            { ...body, stream: true, ...(streamUsage ? { stream_options: { include_usage: true } } : {}) },
             callOptions,
           );
           return await readStream(stream, request);

@@ -99,7 +99,13 @@ export class CommitFeed {
    */
   local(events: WorktrailEvent[]): void {
     void this.enqueue(async () => {
-      await this.pollSafely();
+      // A run whose earlier events were all delivered here (or a new one) continues in
+      // order without a look at the feed: a gap is only possible after another process's
+      // commit, and only then is the feed read first. Other runs' commits of other
+      // processes come with the next poll.
+      const first = events[0];
+      if (first && first.seq !== 1 && this.delivery.last(first.tenant_id, first.run_id) !== first.seq - 1)
+        await this.pollSafely();
       await this.delivery.deliver(events);
     });
   }

@@ -26,6 +26,7 @@ import {
 import sqlite3 from 'sqlite3';
 import { DataSource } from 'typeorm';
 import { COMMIT_FEED_STATEMENTS, CommitFeed } from './commit-feed.js';
+import { GroupCommit } from './group-commit.js';
 import { PreparedStatements } from './prepared-statements.js';
 
 /** Options of {@link createSqliteStore}. */
@@ -270,7 +271,7 @@ export class SqliteStore extends SqlStore {
     for (const r of audit)
       row('audit', [r.tenantId, r.seq, r.timestamp, r.hash, JSON.stringify(r), r.prevHash]);
     if (params.length > MAX_PARAMS) return undefined;
-    return { sql: `INSERT INTO llmteam_commit VALUES ${tuples.join(', ')}`, params };
+    return { sql: COMMIT_INSERT + tuples.join(', '), params };
   }
 
   /**
@@ -320,12 +321,21 @@ export class SqliteStore extends SqlStore {
    * own transaction, triggers included, and commits (and syncs) as it returns.
    */
   private runCommitStatement(statement: { sql: string; params: unknown[] }): Promise<void> {
-    const conn = this.connection();
-    return this.queue.run(async () => {
-      await this.useSynchronous(conn, this.options.synchronous);
-      await conn.exec(statement.sql, statement.params);
-    });
+    return this.group.submit({ tuples: statement.sql.slice(COMMIT_INSERT.length), params: statement.params });
   }
+
+  /** Commits that wait for the queue together are written by one statement. */
+  private readonly group = new GroupCommit(
+    {
+      schedule: (job) => this.queue.run(job),
+      insert: async (tuples, params) => {
+        const conn = this.connection();
+        await this.useSynchronous(conn, this.options.synchronous);
+        await conn.exec(COMMIT_INSERT + tuples, params);
+      },
+    },
+    MAX_PARAMS,
+  );
 
   protected transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const conn = this.connection();
@@ -352,6 +362,8 @@ export class SqliteStore extends SqlStore {
 
 /** Value columns of the commit view: the widest row is a new run's 15 header values. */
 const COMMIT_VIEW_COLUMNS = 15;
+/** The INSERT into the commit view; the rows follow. */
+const COMMIT_INSERT = 'INSERT INTO llmteam_commit VALUES ';
 /** Raised by the commit view when an audit entry does not chain onto the tenant's current head. */
 const AUDIT_HEAD_MESSAGE = 'llmteam:audit-head-moved';
 /** Well under SQLite's 32766 bound parameters per statement. */

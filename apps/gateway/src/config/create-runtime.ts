@@ -24,6 +24,8 @@ export const DEFAULT_STORE: PluginEntry = ['@llmteam/store-sqlite', { path: '.ll
 export interface RuntimeOptions {
   loaded: LoadedConfig;
   logger: Logger;
+  /** Where relative store paths (and the default SQLite file) resolve. @default the config's directory */
+  dataDir?: string;
   /** Replaces the configured store (tests, `--memory`). */
   store?: Store;
   /** Extra engine options (clock, linkSecret, publicUrl, ...). */
@@ -93,6 +95,7 @@ function resolvePaths(options: Record<string, unknown>, dir: string): Record<str
 /** Loads the configured store and plugins and creates the engine (not started). */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { loaded, logger } = options;
+  const dataDir = options.dataDir ?? loaded.dir;
   let store = options.store;
   if (!store) {
     const entry = loaded.config.store ?? DEFAULT_STORE;
@@ -101,9 +104,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (loaded.config.store === undefined) {
       // The default store is a dependency of the gateway: imported from here, not from the user's directory.
       const mod = (await import('@llmteam/store-sqlite')) as { default: LlmteamPlugin };
-      plugin = { plugin: mod.default, options: resolvePaths(storeOptions, loaded.dir) };
+      plugin = { plugin: mod.default, options: resolvePaths(storeOptions, dataDir) };
     } else {
-      [plugin] = await importPlugins([[name, resolvePaths(storeOptions, loaded.dir)]], loaded.dir);
+      [plugin] = await importPlugins([[name, resolvePaths(storeOptions, dataDir)]], loaded.dir);
     }
     store = await (await storeFactoryOf(plugin, logger))(plugin.options ?? {});
   }

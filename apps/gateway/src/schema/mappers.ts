@@ -42,6 +42,8 @@ export function toRun(run: RunRecord, steps?: StepStateRecord[]): RunSource {
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     completedAt: run.completedAt,
+    deadline: run.limits?.deadline,
+    maxRetries: run.limits?.maxRetries,
     preloadedSteps: steps,
   };
 }

@@ -1,6 +1,6 @@
 import { LlmteamError, type Role, type TenantTier } from '@llmteam/core';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { createApiKey } from '../auth/api-keys.js';
 import { requirePermission, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
@@ -31,11 +31,17 @@ export class MutationResolver {
     @Arg('input', () => JSONResolver, { nullable: true }) input?: unknown,
     @Arg('idempotencyKey', () => String, { nullable: true }) idempotencyKey?: string,
     @Arg('version', () => String, { nullable: true }) version?: string,
+    // ISO 8601 ("PT4H") or seconds ("90"): overrides the segment's `timeout`.
+    @Arg('timeout', () => String, { nullable: true }) timeout?: string,
+    // Overrides the segment's `max_retries`.
+    @Arg('maxRetries', () => Int, { nullable: true }) maxRetries?: number,
   ): Promise<Run> {
     const run = await tenantFor(ctx, 'operate').tenant.startRun({
       segmentId,
       input: input ?? {},
       ...(version ? { version } : {}),
+      ...(timeout != null ? { timeout: /^\d+(\.\d+)?$/.test(timeout) ? Number(timeout) : timeout } : {}),
+      ...(maxRetries != null ? { maxRetries } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
       ...(ctx.trace ? { traceparent: ctx.trace.traceparent, tracestate: ctx.trace.tracestate } : {}),
     });

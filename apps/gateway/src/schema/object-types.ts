@@ -226,6 +226,16 @@ export class Run {
   @Field(() => DateTimeResolver) createdAt!: string;
   @Field(() => DateTimeResolver) updatedAt!: string;
   @Field(() => DateTimeResolver, { nullable: true }) completedAt?: string;
+  @Field(() => DateTimeResolver, {
+    nullable: true,
+    description: 'When the run times out (its `timeout`, from the segment or startRun); null without one',
+  })
+  deadline?: string;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Retries after the first attempt for steps without a retry policy of their own',
+  })
+  maxRetries?: number;
   // steps, events, interactions, snapshots and waitingOn come from RunFieldsResolver.
 }
 

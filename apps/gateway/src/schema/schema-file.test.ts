@@ -26,7 +26,7 @@ describe('published schema.graphql', () => {
       'run(id: ID!): Run',
       'verifyAuditChain: AuditVerification!',
       'upsertSegment(definition: JSON!): Segment!',
-      'startRun(idempotencyKey: String, input: JSON, segmentId: ID!',
+      'startRun(idempotencyKey: String, input: JSON, ',
       'cancelRun(id: ID!',
       'pauseRun(id: ID!): Run!',
       'resumeRun(id: ID!): Run!',
@@ -46,5 +46,6 @@ describe('published schema.graphql', () => {
     ]) {
       expect(sdl).toContain(name);
     }
+    expect(sdl).toMatch(/startRun\([^)]*segmentId: ID!/);
   });
 });

@@ -188,6 +188,22 @@ export interface StepContext<TConfig = Record<string, unknown>> {
    *   step (cancelled, timed out, or taken over by another worker).
    */
   checkpoint(state: unknown, options?: CheckpointOptions): Promise<void>;
+  /**
+   * True once a pause of the run was asked for while this handler runs: the cue for a long
+   * step to stop at its next safe point with {@link StepContext.interrupt}. A pause made in
+   * this process sets it at once; one made in another process, at the handler's next
+   * {@link StepContext.checkpoint}. False again when the run is resumed before the
+   * handler stopped.
+   */
+  readonly pauseRequested: boolean;
+  /**
+   * Ends this invocation at a safe point, keeping `progress` (when given) as the step's
+   * checkpoint in the same commit: the step goes back to pending with the same attempt
+   * (same idempotency key), and its handler is called again with `ctx.checkpointed` once
+   * the run is resumed (at once when it is not paused), also by another engine after a
+   * restart. Appends `step.interrupted`.
+   */
+  interrupt(progress?: unknown): never;
   /** `fetch` limited to the hosts the step type declares. */
   readonly http: (url: string | URL, init?: RequestInit) => Promise<Response>;
   /** Secrets limited to the names the step type declares. */
@@ -324,10 +340,13 @@ export interface StepTypeDefinition<TConfig = any> extends StepHooks {
   /** Outbound hosts and secret names the handler may use (`ctx.http`, `ctx.secrets`). */
   permissions?: { hosts?: string[]; secrets?: string[] };
   /**
-   * Decides readiness early: called with the ports that received a value so far; return
-   * true to start before every predecessor has settled (e.g. `parallel_join` any / N).
+   * Decides readiness early: called with the ports that received a value so far and the
+   * ports that never will (every edge into them comes from a settled step that did not
+   * write it: skipped, rejected, routed elsewhere); return true to start before every
+   * predecessor has settled (e.g. `parallel_join` any / N, or a join that can no longer be
+   * complete and fails at once).
    */
-  readyWhen?: (arrived: string[], step: StepDefinition) => boolean;
+  readyWhen?: (arrived: string[], step: StepDefinition, untaken: string[]) => boolean;
   /**
    * The segments a step of this type refers to (e.g. the child segment of a `segment`
    * step), each with the path of the field that names it (relative to the step, e.g.

@@ -1,6 +1,6 @@
 import { LlmteamError } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
-import type { RunRecord, StepStateRecord } from '../store/types.js';
+import type { RunRecord, StepStateRecord, TimerRecord } from '../store/types.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { TypedWorktrailEvent, WorktrailEventData } from '../worktrail/event-types.js';
 import type { RunDriver } from './run-driver.js';
@@ -17,6 +17,7 @@ export abstract class EngineCommands extends EngineWorker {
     steps: StepStateRecord[],
     data: Omit<WorktrailEventData<'run.created'>, 'segment_id' | 'version'>,
     audit: Omit<TypedAuditDraft<'run.created' | 'run.forked'>, 'tenantId' | 'runId' | 'timestamp'>,
+    timer?: TimerRecord,
   ): Promise<unknown> {
     const { tenantId, runId, createdAt } = run;
     return this.store.commit({
@@ -37,6 +38,7 @@ export abstract class EngineCommands extends EngineWorker {
         } satisfies TypedWorktrailEvent<'run.created'>,
       ],
       audit: [{ tenantId, runId, timestamp: createdAt, ...audit }],
+      timers: timer ? { add: [timer] } : undefined,
     });
   }
 
@@ -90,6 +92,7 @@ export abstract class EngineCommands extends EngineWorker {
         timestamp: this.nowIso(),
       });
       tx.snapshots.push(driver.snapshotOf(tx, 'pause'));
+      if (!tx.detached) tx.after.push(() => driver.notifyPause(true));
     });
     return this.mustGetRun(tenantId, runId);
   }
@@ -105,6 +108,20 @@ export abstract class EngineCommands extends EngineWorker {
       }
       moveRun(tx.run, 'running');
       tx.run.pausedFrom = undefined;
+      if (!tx.detached) {
+        for (const rec of driver.steps.values()) {
+          // Running when its engine died while the run was paused: no handler runs it any
+          // more, so it starts again (same attempt, from its checkpoint).
+          if (rec.status === 'running' && !driver.runsHere(rec.stepId))
+            driver.setStep(tx, {
+              ...rec,
+              status: 'pending',
+              attempt: rec.attempt - 1,
+              iterationAttempts: Math.max(0, rec.iterationAttempts - 1),
+            });
+        }
+        tx.after.push(() => driver.notifyPause(false));
+      }
       this.controlChildren(driver, tx, 'resume');
       tx.emit('run.resumed', undefined, { actor: actor.subject });
       tx.audit.push({

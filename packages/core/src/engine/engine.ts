@@ -21,6 +21,7 @@ import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { WorktrailEventType } from '../worktrail/event-types.js';
 import { MAX_CHILD_DEPTH } from './child-runs.js';
 import type { EngineInternals } from './internals.js';
+import { armDeadline, resolveRunLimits } from './run-limits.js';
 import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import {
   type Actor,
@@ -30,6 +31,7 @@ import {
   type Engine,
   type EventsOptions,
   type ListInteractionsQuery,
+  type ReferenceValidationOptions,
   type RespondOptions,
   type RunView,
   type StartRunOptions,
@@ -65,17 +67,32 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     return validateSegment(segment, this.catalog);
   }
 
-  async upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord> {
-    await this.ready();
-    const { tenantId, actor } = this.scope(scope);
+  async validateWithReferences(
+    segment: unknown,
+    options: ReferenceValidationOptions = {},
+  ): Promise<ValidationResult> {
     const result = this.validate(segment);
-    if (!result.valid) throw new SegmentValidationError(result.problems);
-    const def = result.segment!;
-    const references = await checkSegmentReferences(def, this.catalog, async (id, version) => {
+    if (!result.valid) return result;
+    await this.ready();
+    const { tenantId } = this.scope(options);
+    const given = options.segments ?? [];
+    const problems = await checkSegmentReferences(result.segment!, this.catalog, async (id, version) => {
+      const local = given.find(
+        (s) => s.segment_id === id && (!version || (s.version ?? '1.0.0') === version),
+      );
+      if (local) return local;
       const found = await this.store.getSegment(tenantId, id, version);
       return found?.definition as SegmentDefinition | undefined;
     });
-    if (references.length) throw new SegmentValidationError(references);
+    return problems.length ? { valid: false, problems } : result;
+  }
+
+  async upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord> {
+    await this.ready();
+    const { tenantId, actor } = this.scope(scope);
+    const result = await this.validateWithReferences(segment, { tenantId });
+    if (!result.valid) throw new SegmentValidationError(result.problems);
+    const def = result.segment!;
     // A stored version is what its runs execute: it is never replaced by other content.
     // The same content again is a no-op; new content without a version gets one of its own.
     let version = def.version ?? '1.0.0';
@@ -137,9 +154,11 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     }
     const graph = await this.graphFor(tenantId, segment.segmentId, segment.version);
     this.inputSchemas.check(graph.segment, options.input ?? null);
+    const limits = resolveRunLimits(graph.segment, options);
     const trace = this.telemetry.traceForNewRun(options);
     const now = this.nowIso();
     const runId = this.ids('run');
+    const deadline = armDeadline(limits, { tenantId, runId }, this.clock.now(), this.ids('tmr'));
     const run: RunRecord = {
       runId,
       tenantId,
@@ -152,6 +171,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       idempotencyKey: options.idempotencyKey,
       ...(parent ? { parent } : {}),
       stepsCompleted: 0,
+      ...(deadline.limits ? { limits: deadline.limits } : {}),
       trace,
       createdAt: now,
       updatedAt: now,
@@ -169,6 +189,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
           target: segment.segmentId,
           data: { version: segment.version },
         },
+        deadline.timer,
       );
     } catch (error) {
       if (isConflict(error) && options.idempotencyKey) {

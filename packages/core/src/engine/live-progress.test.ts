@@ -17,20 +17,28 @@ function hub() {
 }
 
 describe('live progress', () => {
-  test('coalesces the pieces of 50 ms into one event carrying the text offset', () => {
+  test('sends the first piece at once, then at most one event per 50 ms, each carrying its text offset', () => {
     const { clock, progress, data, seen } = hub();
     progress.push('t', 'r', 's', { text: 'Hel', turn: 1 });
+    expect(data()).toEqual([{ turn: 1, offset: 0, text: 'Hel' }]);
     progress.push('t', 'r', 's', { text: 'lo ', turn: 1 });
     clock.advance(49);
-    expect(seen).toHaveLength(0);
+    expect(seen).toHaveLength(1);
     clock.advance(1);
     progress.push('t', 'r', 's', { text: 'wor', turn: 1 });
     progress.push('t', 'r', 's', { text: 'ld', turn: 1 });
-    clock.advance(50);
+    clock.advance(49);
+    expect(seen).toHaveLength(2);
+    clock.advance(1);
     expect(data()).toEqual([
-      { turn: 1, offset: 0, text: 'Hello ' },
+      { turn: 1, offset: 0, text: 'Hel' },
+      { turn: 1, offset: 3, text: 'lo ' },
       { turn: 1, offset: 6, text: 'world' },
     ]);
+    // After a quiet window, the next piece goes out at once again.
+    clock.advance(80);
+    progress.push('t', 'r', 's', { text: '!', turn: 1 });
+    expect(data().at(-1)).toEqual({ turn: 1, offset: 11, text: '!' });
     expect(seen.every((e) => e.seq === 0 && e.type === 'step.progress' && e.step_id === 's')).toBe(true);
   });
 
@@ -52,7 +60,10 @@ describe('live progress', () => {
     expect(progress.snapshot('t', 'other')).toEqual([]);
     progress.push('t', 'r', 's', { reset: true, turn: 1 });
     clock.advance(100);
-    expect(data()).toEqual([{ turn: 1, offset: 0, text: '', reset: true }]);
+    expect(data()).toEqual([
+      { turn: 1, offset: 0, text: 'draft' },
+      { turn: 1, offset: 0, text: '', reset: true },
+    ]);
     expect(progress.snapshot('t', 'r')).toEqual([]);
   });
 

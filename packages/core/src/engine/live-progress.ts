@@ -16,7 +16,12 @@ export interface ProgressUpdate {
 
 /** Options of {@link LiveProgress}. */
 export interface LiveProgressOptions {
-  /** Pieces arriving within this many ms are sent as one `step.progress` event. @default 50 */
+  /**
+   * At most one `step.progress` event per step in this many ms: a piece that arrives when
+   * none was sent for that long goes out at once (the first token is not held back), the
+   * pieces after it within the window go out together at its end.
+   * @default 50
+   */
   coalesceMs?: number;
 }
 
@@ -32,6 +37,8 @@ interface Stream {
   /** Offset up to which events were sent. */
   sent: number;
   timer?: unknown;
+  /** When the last text event went out (engine clock, ms). */
+  sentAt?: number;
 }
 
 type Listener = (event: WorktrailEvent) => void;
@@ -80,11 +87,16 @@ export class LiveProgress {
     if (update.text) {
       stream.text += update.text;
       if (stream.timer === undefined) {
-        const s = stream;
-        s.timer = this.clock.setTimeout(() => {
-          s.timer = undefined;
-          this.flush(s);
-        }, this.coalesceMs);
+        const since =
+          stream.sentAt === undefined ? Number.POSITIVE_INFINITY : this.clock.now() - stream.sentAt;
+        if (since >= this.coalesceMs) this.flush(stream);
+        else {
+          const s = stream;
+          s.timer = this.clock.setTimeout(() => {
+            s.timer = undefined;
+            this.flush(s);
+          }, this.coalesceMs - since);
+        }
       }
     }
     if (update.done) {
@@ -123,6 +135,7 @@ export class LiveProgress {
     if (stream.sent >= stream.text.length) return;
     const offset = stream.sent;
     stream.sent = stream.text.length;
+    stream.sentAt = this.clock.now();
     this.send(stream, { offset, text: stream.text.slice(offset) });
   }
 

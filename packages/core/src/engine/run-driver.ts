@@ -1,12 +1,13 @@
 import type { StepCloseReason } from '../catalog/step-hooks.js';
-import type { CheckpointOptions, StepTypeDefinition } from '../catalog/types.js';
+import type { CheckpointOptions } from '../catalog/types.js';
 import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
 import { OPEN_INTERACTION_STATUSES, type StepStateRecord } from '../store/types.js';
+import { formatTimeout } from './run-limits.js';
 import { RunProgress } from './run-progress.js';
 import { StepCommitImpl } from './step-commit.js';
-import { type InFlight, type Outcome, runHandler } from './step-execution.js';
+import { type InFlight, Invocation, type Outcome } from './step-execution.js';
 import { recordStepFailure } from './step-failure.js';
 import { recordSuspension } from './step-suspension.js';
 import { type Launch, Transaction } from './transaction.js';
@@ -32,18 +33,14 @@ export class RunDriver extends RunProgress {
     // Idle: run at once; busy: after what is queued. Either way one change at a time.
     const task =
       this.queueLength++ === 0 ? this.apply(fn, options) : this.queue.then(() => this.apply(fn, options));
-    this.queue = task.then(
-      () => {
-        this.queueLength--;
-      },
-      () => {
-        this.queueLength--;
-      },
-    );
+    this.queue = task.then(this.dequeue, this.dequeue);
     return task;
   }
 
   private queueLength = 0;
+  private readonly dequeue = (): void => {
+    this.queueLength--;
+  };
 
   private async apply<T>(
     fn: (tx: Transaction) => T | Promise<T>,
@@ -139,14 +136,17 @@ export class RunDriver extends RunProgress {
       snapshots: t._snapshots?.length ? t._snapshots : undefined,
       audit: t._audit?.length ? t._audit : undefined,
     });
-    this.services.telemetry.committed({
-      before: this.run,
-      after: run,
-      stepsBefore: this.steps,
-      steps: tx.steps,
-      interactions: t._interactions,
-      stepType: (stepId) => this.graph.steps.get(stepId)?.step_type,
-    });
+    const telemetry = this.services.telemetry;
+    if (telemetry.tracing) {
+      telemetry.committed({
+        before: this.run,
+        after: run,
+        stepsBefore: this.steps,
+        steps: tx.steps,
+        interactions: t._interactions,
+        stepType: (stepId) => this.graph.steps.get(stepId)?.step_type,
+      });
+    }
     this.run = run;
     for (const [id, s] of tx.steps) this.steps.set(id, s);
     if (t._aborts) {
@@ -164,17 +164,34 @@ export class RunDriver extends RunProgress {
   }
 
   /** Fails the run: aborts what runs, removes its timers, closes its interactions. */
-  async failRun(tx: Transaction, error: { code: string; message: string }, stepId?: string): Promise<void> {
+  async failRun(
+    tx: Transaction,
+    error: { code: string; message: string },
+    stepId?: string,
+    close: StepCloseReason = { cause: 'failed', code: 'LLMT_E_STEP_CANCELLED', message: 'the run failed' },
+  ): Promise<void> {
     moveRun(tx.run, 'failed');
     tx.run.error = { ...error, details: stepId ? { stepId } : undefined };
     tx.run.completedAt = this.services.nowIso();
-    await this.closeOpenWork(tx, {
-      cause: 'failed',
-      code: 'LLMT_E_STEP_CANCELLED',
-      message: 'the run failed',
-    });
+    await this.closeOpenWork(tx, close);
     tx.emit('run.failed', stepId, { error });
     if (this.services.snapshotOnError) tx.snapshots.push(this.snapshotOf(tx, 'error'));
+  }
+
+  /**
+   * The run's deadline timer fired: fails the run with `LLMT_E_RUN_TIMEOUT` and closes its
+   * open work (steps aborted, requests cancelled, child runs cancelled). A run that already
+   * ended is left as it is.
+   */
+  async timeOut(tx: Transaction): Promise<void> {
+    if (isTerminalRun(tx.run.status)) return;
+    const limit = formatTimeout(tx.run.limits?.timeoutMs ?? 0);
+    const message = `run "${this.runId}" did not finish within its timeout ${limit}; raise the segment's \`timeout\` (or startRun's) if it needs longer`;
+    await this.failRun(tx, { code: 'LLMT_E_RUN_TIMEOUT', message }, undefined, {
+      cause: 'failed',
+      code: 'LLMT_E_RUN_TIMEOUT',
+      message,
+    });
   }
 
   /**
@@ -222,7 +239,7 @@ export class RunDriver extends RunProgress {
     execution: string | undefined,
     state: unknown,
     options: CheckpointOptions = {},
-  ): Promise<void> {
+  ): Promise<boolean> {
     return this.mutate(
       (tx) => {
         const rec = this.step(tx, stepId);
@@ -234,6 +251,8 @@ export class RunDriver extends RunProgress {
         }
         this.setStep(tx, { ...rec, checkpoint: state });
         for (const e of options.events ?? []) tx.emitDraft(e, stepId);
+        // A pause made elsewhere shows here: this commit saw the run's latest header.
+        return tx.run.status === 'paused';
       },
       { advance: false },
     );
@@ -244,48 +263,46 @@ export class RunDriver extends RunProgress {
   private launch({ stepId, attempt, execution, inputs }: Launch): void {
     const def = this.graph.steps.get(stepId)!;
     const type = this.services.catalog.get(def.step_type);
-    const flight: InFlight = { attempt, abort: () => undefined };
-    this.inFlight.set(stepId, flight);
     this.pending++;
-    this.execute(def, type, flight, inputs)
-      .then((outcome) => this.onOutcome(stepId, attempt, execution, outcome))
-      .catch((error) =>
+    const done = (outcome: Outcome) => {
+      this.onOutcome(stepId, attempt, execution, outcome).then(this.settledOutcome, (error) => {
         this.services.logger.error(
           { err: error, runId: this.runId, stepId, traceId: this.run.trace?.traceId },
           'failed to record a step outcome',
-        ),
-      )
-      .finally(() => {
-        this.pending--;
-        this.maybeRelease();
+        );
+        this.settledOutcome();
       });
-  }
-
-  /**
-   * Runs a handler. The outcome is whichever comes first: the handler's result, an abort
-   * (cancel, engine stop) or the step timeout; a handler that ignores its signal is left
-   * behind, never waited for.
-   */
-  private execute(
-    def: StepDefinition,
-    type: StepTypeDefinition | undefined,
-    flight: InFlight,
-    given: Record<string, unknown> | undefined,
-  ): Promise<Outcome> {
+    };
     if (!type) {
-      return Promise.resolve({
+      this.inFlight.set(stepId, { attempt, abort: () => undefined, pause: () => undefined });
+      done({
         kind: 'error',
         error: StepError.nonRetryable(
           `unknown step type "${def.step_type}"; register it before running this segment`,
           { code: 'LLMT_E_UNKNOWN_STEP_TYPE' },
         ),
       });
+      return;
     }
-    const rec = this.steps.get(def.step_id)!;
-    const inputs = given ?? this.inputsOf(this.readTx, def.step_id).inputs;
-    const ctx = this.services.makeContext({ driver: this, def, type, rec, attempt: flight.attempt, inputs });
-    return runHandler(def, type, ctx, flight, this.services.clock);
+    const rec = this.steps.get(stepId)!;
+    const ctx = this.services.makeContext({
+      driver: this,
+      def,
+      type,
+      rec,
+      attempt,
+      inputs: inputs ?? this.inputsOf(this.readTx, stepId).inputs,
+    });
+    const invocation = new Invocation(attempt, ctx, this.services.clock, done);
+    this.inFlight.set(stepId, invocation);
+    invocation.start(def, type);
   }
+
+  /** An outcome was recorded (or failed to be): the driver may let the run go. */
+  private readonly settledOutcome = (): void => {
+    this.pending--;
+    this.maybeRelease();
+  };
 
   /** A transaction that is never committed, for reads through {@link step}. */
   private readonly readTx = { steps: new Map() } as unknown as Transaction;
@@ -316,10 +333,38 @@ export class RunDriver extends RunProgress {
       }
       tx.candidates = this.graph.successors.get(stepId)!.slice();
       if (outcome.kind === 'suspend') return recordSuspension(this, tx, rec, outcome.signal);
+      if (outcome.kind === 'interrupt') return this.interrupted(tx, rec, outcome.signal.progress);
       if (outcome.timedOut)
         await this.closeStep(tx, stepId, { cause: 'timeout', ...toErrorInfo(outcome.error) });
       return this.onError(tx, def, rec, outcome.error);
     });
+  }
+
+  /**
+   * A handler stopped at a safe point (`ctx.interrupt`): the step goes back to pending with
+   * its attempt unchanged and its progress as checkpoint; advance starts it again unless
+   * the run is paused.
+   */
+  private interrupted(tx: Transaction, rec: StepStateRecord, progress: { state: unknown } | undefined): void {
+    this.setStep(tx, {
+      ...rec,
+      status: 'pending',
+      attempt: rec.attempt - 1,
+      iterationAttempts: Math.max(0, rec.iterationAttempts - 1),
+      checkpoint: progress ? progress.state : rec.checkpoint,
+    });
+    tx.candidates = [rec.stepId];
+    tx.emit('step.interrupted', rec.stepId, { attempt: rec.attempt, paused: tx.run.status === 'paused' });
+  }
+
+  /** Tells the handlers running here that a pause was asked for (or withdrawn). */
+  notifyPause(requested: boolean): void {
+    for (const flight of this.inFlight.values()) flight.pause(requested);
+  }
+
+  /** True when this process runs a handler of the step right now. */
+  runsHere(stepId: string): boolean {
+    return this.inFlight.has(stepId);
   }
 
   /** Records a failed attempt: a retry timer, a routed failure, or a failed run. */

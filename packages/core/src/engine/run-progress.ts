@@ -140,6 +140,20 @@ export abstract class RunProgress {
   }
 
   /**
+   * Input ports of a step that will never receive a value: every edge into them comes from
+   * a settled step that did not write the edge's port.
+   */
+  untakenPorts(tx: Transaction, stepId: string, arrived: string[]): string[] {
+    const open = new Set<string>(arrived);
+    const closed = new Set<string>();
+    for (const edge of this.graph.incoming.get(stepId)!) {
+      if (!SETTLED.has(this.step(tx, edge.source).status)) open.add(edge.targetPort);
+      else closed.add(edge.targetPort);
+    }
+    return [...closed].filter((port) => !open.has(port));
+  }
+
+  /**
    * Starts every step that became ready, skips those that can no longer run, and settles
    * the run when nothing is left. Adds all of it to `tx`.
    */
@@ -162,7 +176,8 @@ export abstract class RunProgress {
       const { inputs, arrived, settled } = this.inputsOf(tx, stepId);
       if (!settled) {
         const def = this.graph.steps.get(stepId)!;
-        if (this.services.catalog.get(def.step_type)?.readyWhen?.(arrived, def) !== true) continue;
+        const readyWhen = this.services.catalog.get(def.step_type)?.readyWhen;
+        if (!readyWhen || readyWhen(arrived, def, this.untakenPorts(tx, stepId, arrived)) !== true) continue;
       }
       if (arrived.length === 0) {
         this.setStep(tx, { ...rec, status: 'skipped', finishedAt: this.services.nowIso() });
@@ -251,6 +266,7 @@ export abstract class RunProgress {
       }
     }
     moveRun(tx.run, 'completed');
+    if (tx.run.limits?.timerId) tx.timersRemove.push(tx.run.limits.timerId);
     tx.run.outputs = outputs;
     tx.run.completedAt = this.services.nowIso();
     tx.emit('run.completed', undefined, { outputs: Object.keys(outputs) });

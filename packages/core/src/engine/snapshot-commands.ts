@@ -4,6 +4,7 @@ import { checkSnapshotQuery } from '../store/snapshot-query.js';
 import type { Page, RunRecord, SnapshotRecord, StepStateRecord } from '../store/types.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import { EngineCommands } from './commands.js';
+import { armDeadline } from './run-limits.js';
 import { verifySnapshot } from './snapshot.js';
 import type { CallScope, CreateSnapshotOptions, SnapshotListQuery } from './types.js';
 
@@ -155,6 +156,10 @@ export abstract class SnapshotCommands extends EngineCommands {
       tx.run.completedAt = undefined;
       tx.run.pausedFrom = undefined;
       tx.run.stepsCompleted = s.stepsCompleted;
+      // The restored run has its whole timeout again, from now (closeOpenWork removed the old timer).
+      const deadline = armDeadline(tx.run.limits, tx.run, this.clock.now(), this.ids('tmr'));
+      tx.run.limits = deadline.limits;
+      if (deadline.timer) tx.timersAdd.push(deadline.timer);
       tx.emit('snapshot.restored', undefined, { snapshot_id: snapshotId, actor: actor.subject });
       tx.audit.push({
         tenantId,
@@ -176,6 +181,8 @@ export abstract class SnapshotCommands extends EngineCommands {
     const graph = await this.graphFor(tenantId, source.segmentId, source.segmentVersion);
     const runId = this.ids('run');
     const now = this.nowIso();
+    // A fork has the whole timeout of its source again, from the fork.
+    const deadline = armDeadline(source.limits, { tenantId, runId }, this.clock.now(), this.ids('tmr'));
     const run: RunRecord = {
       runId,
       tenantId,
@@ -187,6 +194,7 @@ export abstract class SnapshotCommands extends EngineCommands {
       lastSeq: 1,
       forkedFrom: snapshotId,
       stepsCompleted: source.stepsCompleted,
+      ...(deadline.limits ? { limits: deadline.limits } : {}),
       trace: this.telemetry.traceForNewRun({}),
       createdAt: now,
       updatedAt: now,
@@ -197,6 +205,7 @@ export abstract class SnapshotCommands extends EngineCommands {
       steps,
       { forked_from: snapshotId, source_run: source.runId, actor: actor.subject },
       { action: 'run.forked', actor: actor.subject, target: snapshotId, data: { sourceRun: source.runId } },
+      deadline.timer,
     );
     return this.begin(tenantId, run, graph, steps);
   }

@@ -23,7 +23,7 @@ import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import type { LiveProgress, ProgressUpdate } from './live-progress.js';
-import { SuspendSignal } from './suspend-signal.js';
+import { InterruptSignal, SuspendSignal } from './suspend-signal.js';
 
 /** A request a handler makes of a person, as `ctx.requestApproval` takes it. */
 export type PersonRequest = Parameters<StepContext['requestApproval']>[0];
@@ -41,7 +41,7 @@ export interface CheckpointSink {
     execution: string | undefined,
     state: unknown,
     options?: CheckpointOptions,
-  ): Promise<void>;
+  ): Promise<boolean>;
 }
 
 /** What a deployment grants a step type beyond what the type declares itself. */
@@ -156,6 +156,13 @@ export class StepContextImpl implements StepContext {
     return this.saved ? this.saved.state : this.rec.checkpoint;
   }
 
+  /** Set by the driver while a pause of the run is asked for. */
+  pauseRequested = false;
+
+  interrupt(...progress: unknown[]): never {
+    throw new InterruptSignal(progress.length ? { state: progress[0] } : undefined);
+  }
+
   async checkpoint(state: unknown, options?: CheckpointOptions): Promise<void> {
     if (this.aborted) {
       throw new LlmteamError(
@@ -163,8 +170,9 @@ export class StepContextImpl implements StepContext {
         `step "${this.stepId}" was aborted; its checkpoint was not saved`,
       );
     }
-    await this.sink.checkpoint(this.stepId, this.attempt, this.rec.execution, state, options);
+    const paused = await this.sink.checkpoint(this.stepId, this.attempt, this.rec.execution, state, options);
     this.saved = { state };
+    if (paused) this.pauseRequested = true;
   }
   get clock(): Clock {
     return this.services.clock;
@@ -252,7 +260,14 @@ export class StepContextImpl implements StepContext {
     return events;
   }
 
-  readonly http = async (target: string | URL, init?: RequestInit): Promise<Response> => {
+  private boundHttp?: (target: string | URL, init?: RequestInit) => Promise<Response>;
+  /** `fetch` limited to the hosts the step type may reach (made on first use: most steps never call it). */
+  get http(): (target: string | URL, init?: RequestInit) => Promise<Response> {
+    this.boundHttp ??= (target, init) => this.fetchAllowed(target, init);
+    return this.boundHttp;
+  }
+
+  private async fetchAllowed(target: string | URL, init?: RequestInit): Promise<Response> {
     const hosts = allowedHosts(this.type, this.services.grants?.[this.type.type]);
     let url = new URL(String(target));
     let request: RequestInit = { ...init, signal: init?.signal ?? this.signal, redirect: 'manual' };
@@ -293,7 +308,7 @@ export class StepContextImpl implements StepContext {
         request = { ...request, method: 'GET', body: undefined };
       }
     }
-  };
+  }
 
   get secrets(): { get(name: string): Promise<string> } {
     return { get: (name: string) => this.secret(name) };

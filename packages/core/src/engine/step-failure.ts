@@ -20,9 +20,11 @@ export async function recordStepFailure(
   const info = toErrorInfo(error);
   const cancelled = driver.run.status === 'cancelled' || info.code === 'LLMT_E_STEP_CANCELLED';
   if (cancelled) return;
+  const maxRetries = driver.run.limits?.maxRetries;
   const retry =
     def.retry ??
-    driver.services.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: driver.services.actions });
+    driver.services.catalog.get(def.step_type)?.defaultRetry?.(def, { actions: driver.services.actions }) ??
+    (maxRetries ? { max_attempts: maxRetries + 1 } : undefined);
   const now = driver.services.clock.now();
   // How long the failed attempt ran (for step duration metrics of failures and retries).
   const duration_ms = rec.startedAt ? Math.max(0, now - Date.parse(rec.startedAt)) : 0;

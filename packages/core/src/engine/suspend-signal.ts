@@ -7,3 +7,11 @@ export class SuspendSignal {
     readonly options: SuspendOptions,
   ) {}
 }
+
+/** Thrown by `ctx.interrupt`; caught by the driver, never seen by users. */
+export class InterruptSignal {
+  constructor(
+    /** The progress to keep as the step's checkpoint; absent: the last saved one. */
+    readonly progress: { state: unknown } | undefined,
+  ) {}
+}

@@ -54,6 +54,12 @@ export interface CallScope {
   actor?: Actor;
 }
 
+/** Options of {@link Engine.validateWithReferences}. */
+export interface ReferenceValidationOptions extends CallScope {
+  /** Segments to resolve references against before the store (e.g. files beside the one checked). @default [] */
+  segments?: SegmentDefinition[];
+}
+
 /** Options of `createEngine`; only `store` is required. Plain-value defaults are in {@link DEFAULT_ENGINE_OPTIONS}. */
 export interface EngineOptions {
   store: Store;
@@ -172,6 +178,19 @@ export interface StartRunOptions extends CallScope {
   /** A second start with the same key returns the first run. */
   idempotencyKey?: string;
   /**
+   * How long the run may take from its start, waits and pauses included (ISO 8601 or
+   * seconds): past it the run fails with `LLMT_E_RUN_TIMEOUT`, its open requests are
+   * cancelled, its child runs cancelled and its running handlers aborted. The deadline is
+   * a durable timer: it fires after a restart too.
+   * @default the segment's `timeout`, else no limit
+   */
+  timeout?: string | number;
+  /**
+   * Retries after the first attempt for the run's steps that set no `retry` of their own.
+   * @default the segment's `max_retries`, else 0
+   */
+  maxRetries?: number;
+  /**
    * W3C `traceparent` of the caller: the run's spans join that trace, also after a
    * restart. @default the active span's context, else a new trace
    */
@@ -284,6 +303,13 @@ export interface Engine {
   stop(options?: StopOptions): Promise<void>;
 
   validate(segment: unknown): ValidationResult;
+  /**
+   * Validates a segment as `upsertSegment` does, without storing it: every problem of
+   * {@link Engine.validate} and, when there are none, those of the segments its steps refer
+   * to (`unknown_segment`, `segment_cycle`, each at the field that names the segment),
+   * resolved against `options.segments` first and then the tenant's stored segments.
+   */
+  validateWithReferences(segment: unknown, options?: ReferenceValidationOptions): Promise<ValidationResult>;
   /** Validates and stores a segment version. @throws SegmentValidationError */
   upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord>;
 

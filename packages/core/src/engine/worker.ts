@@ -5,6 +5,7 @@ import { type SegmentGraph } from '../segment/graph.js';
 import type { RunRecord, StepStateRecord, TimerRecord } from '../store/types.js';
 import { EngineServices } from './engine-services.js';
 import { RunDriver } from './run-driver.js';
+import { RUN_TIMEOUT_TIMER } from './run-limits.js';
 import type { Transaction } from './transaction.js';
 import { DEFAULT_STOP_OPTIONS, type StopOptions } from './types.js';
 
@@ -255,6 +256,10 @@ export abstract class EngineWorker extends EngineServices {
         tx.timersConsume.push(timer.timerId);
         if (timer.kind === 'retry') {
           driver.retryDue(tx, timer.stepId!);
+          return;
+        }
+        if (timer.kind === RUN_TIMEOUT_TIMER) {
+          await driver.timeOut(tx);
           return;
         }
         const handler = this.timerHandler(driver, timer);

@@ -1,5 +1,7 @@
 import type { StepContext } from '../catalog/types.js';
 import { StepError } from '../errors.js';
+import type { LlmAgentConfig } from './llm-agent-config.js';
+import { LlmError } from './llm-error.js';
 
 /** An `llm_agent` step's error, naming the step and the field. */
 export function agentError(
@@ -13,4 +15,31 @@ export function agentError(
   return retryable
     ? new StepError(text, { code })
     : StepError.nonRetryable(text, { code, details: { step: ctx.stepId, field } });
+}
+
+/** `LLMT_E_TOKEN_BUDGET`, naming the budget and what was used. */
+export function budgetError(
+  ctx: { stepId: string },
+  field: string,
+  name: string,
+  used: number,
+  limit: number,
+  fix: string,
+): StepError {
+  return StepError.nonRetryable(
+    `llm_agent step "${ctx.stepId}", ${field}: the next model call would pass the ${name}: ${used} of ${limit} tokens used; ${fix}`,
+    { code: 'LLMT_E_TOKEN_BUDGET', details: { step: ctx.stepId, field, budget: name, used, limit } },
+  );
+}
+
+/** A provider's failure, named for the step and the field to look at (same kind, code and retry advice). */
+export function inStep(stepId: string, config: LlmAgentConfig, error: LlmError): LlmError {
+  const field =
+    error.status === 404 ? `config.model "${config.model ?? ''}"` : `config.provider "${config.provider}"`;
+  return new LlmError(error.kind, `llm_agent step "${stepId}", ${field}: ${error.message}`, {
+    provider: config.provider,
+    ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+    cause: error,
+  });
 }

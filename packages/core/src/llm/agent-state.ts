@@ -1,3 +1,4 @@
+import type { ConversationNode } from './conversation-log.js';
 import type { LlmMessage, LlmToolCall, LlmUsage } from './types.js';
 
 /** The result of one tool call, as kept in the agent's state. */
@@ -30,9 +31,11 @@ export interface PendingTurn {
   results: Record<string, ToolOutcome>;
   /** Calls that need an approval before they run. */
   approvals?: Record<string, PendingApproval>;
+  /** Calls delegated to a child run (a tool kind such as a child segment): the child's run id. */
+  delegated?: Record<string, string>;
 }
 
-/** What the agent commits after each model response, each decision and each tool result. */
+/** The agent loop's state while it runs: the conversation as one array of messages. */
 export interface AgentState {
   v: 1;
   /** Model calls whose responses are committed. */
@@ -43,12 +46,25 @@ export interface AgentState {
   pending?: PendingTurn;
 }
 
+/**
+ * What the agent commits after each model response, each decision and each tool result:
+ * {@link AgentState} with the conversation as a content-addressed chain (each commit adds
+ * one node with the new messages). A checkpoint of the older layout (`v: 1`, the messages
+ * as one array) is read too.
+ */
+export interface StoredAgentState extends Omit<AgentState, 'v' | 'messages'> {
+  v: 2;
+  conversation?: ConversationNode;
+}
+
 /** The payload an agent suspends with while tool calls wait for approval. */
 export interface AgentApprovalSuspension {
   /** The open requests (see `OpenRequestsPayload`): each closing answer signals the step. */
   interactionIds: string[];
   /** The turn whose calls wait. */
   turn: number;
+  /** Child runs that delegated calls wait on: each one's end runs the handler again. */
+  children?: string[];
 }
 
 /** Resume data an agent accepts: closing answers by interaction id. */

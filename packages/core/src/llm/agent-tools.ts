@@ -5,7 +5,8 @@ import type { ValidateFunction } from '../util/ajv.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import { agentError } from './agent-error.js';
 import type { AgentApprovalSuspension, AgentState, ToolOutcome } from './agent-state.js';
-import type { LlmAgentConfig, LlmAgentTool } from './llm-agent-config.js';
+import type { AgentToolProgress, ResolvedAgentTool } from './agent-tool-kinds.js';
+import type { LlmAgentConfig } from './llm-agent-config.js';
 import { approvalRequest, decisionsOf, refusal, TOOL_APPROVAL_TIMER, undecided } from './tool-approvals.js';
 
 /** Events an agent commits with its checkpoints. */
@@ -15,11 +16,12 @@ export type AgentEvent = WorktrailEventDraft<
   | 'tool.call.failed'
   | 'tool.call.refused'
   | 'tool.approval.decided'
+  | 'tool.call.delegated'
 >;
 
 /** What {@link settleTools} needs from the agent loop. */
 export interface SettleToolsDeps {
-  tools: LlmAgentTool[];
+  tools: ResolvedAgentTool[];
   /** Commits the state with these events (serialised; resolves once stored). */
   commit(state: AgentState, events: AgentEvent[]): Promise<void>;
   validatorOf(schema: Record<string, unknown>): ValidateFunction;
@@ -97,12 +99,46 @@ export async function settleTools(
         if (refused) outcome = refusal(call, decision);
         else {
           const edits = decision?.edits;
+          const kind = toolOf(call.name)?.kind;
           const tool = startToolSpan(ctx.trace, ctx.clock, { name: call.name, id: call.id, turn });
           try {
-            const result = await ctx.actions.execute(call.name, edits ?? JSON.parse(call.arguments || '{}'), {
-              idempotencyKey: key,
-              traceContext: tool.context,
-            });
+            let result: { data?: unknown };
+            if (kind) {
+              const progress: AgentToolProgress = await kind.call(ctx, toolOf(call.name)!, {
+                idempotencyKey: key,
+                turn,
+                callId: call.id,
+                args: edits ?? JSON.parse(call.arguments || '{}'),
+                childRunId: pending.delegated?.[call.id],
+              });
+              if (progress.status === 'delegated') {
+                tool.span.end(ctx.clock.now());
+                if (pending.delegated?.[call.id] !== progress.childRunId) {
+                  pending.delegated = { ...pending.delegated, [call.id]: progress.childRunId };
+                  await deps.commit(state, [
+                    {
+                      type: 'tool.call.delegated',
+                      data: {
+                        turn,
+                        call_id: call.id,
+                        tool: call.name,
+                        idempotency_key: key,
+                        child_run_id: progress.childRunId,
+                        segment_id: progress.segmentId,
+                        version: progress.version,
+                      },
+                    },
+                  ]);
+                }
+                return;
+              }
+              if (progress.status === 'error') throw new Error(progress.error);
+              result = { data: progress.result };
+            } else
+              result = await ctx.actions.execute(call.name, edits ?? JSON.parse(call.arguments || '{}'), {
+                idempotencyKey: key,
+                traceContext: tool.context,
+              });
             tool.span.end(ctx.clock.now());
             const data = JSON.stringify(result.data ?? null);
             outcome = {
@@ -130,7 +166,10 @@ export async function settleTools(
   );
 
   const waiting = undecided(approvals);
-  if (!waiting.length) return;
+  const children = calls.flatMap((call) =>
+    !results[call.id] && pending.delegated?.[call.id] ? [pending.delegated[call.id]!] : [],
+  );
+  if (!waiting.length && !children.length) return;
   // Requests already stored (the step suspended on them before) are not opened again.
   const suspended = ctx.suspended as Partial<AgentApprovalSuspension> | undefined;
   const stored = new Set(Array.isArray(suspended?.interactionIds) ? suspended.interactionIds : []);
@@ -145,7 +184,10 @@ export async function settleTools(
         interactionId: approvals[callId]!.interactionId,
       });
     });
-  const options: SuspendOptions = drafts.length ? ctx.draftRequests(drafts) : { kind: 'human' };
+  const options: SuspendOptions = drafts.length
+    ? ctx.draftRequests(drafts)
+    : { kind: waiting.length ? 'human' : 'action' };
+  if (children.length) options.children = children;
   options.events = [
     ...(options.events ?? []),
     ...drafts.map(
@@ -170,6 +212,7 @@ export async function settleTools(
     {
       interactionIds: waiting.map((callId) => approvals[callId]!.interactionId),
       turn,
+      ...(children.length ? { children } : {}),
     } satisfies AgentApprovalSuspension,
     options,
   );

@@ -2,8 +2,13 @@ import { type LlmAgentToolApproval, toolApprovalSchema } from './tool-approvals.
 
 /** One tool of an `llm_agent` step: a named action the model may call. */
 export interface LlmAgentTool extends LlmAgentToolApproval {
-  /** The action's name (gateway config, plugin or code); the model calls it by this name. */
-  action: string;
+  /**
+   * The action's name (gateway config, plugin or code); the model calls it by this name.
+   * Left out when the entry is a tool of another kind (e.g. `segment_id`: a child segment).
+   */
+  action?: string;
+  /** The name the model calls the tool by. @default the action's name (or the kind's default) */
+  name?: string;
   /** What the tool does, for the model. @default "Calls the action <name>." */
   description?: string;
   /** JSON Schema of the arguments object (edits of an approval must fit it too). @default { "type": "object" } */
@@ -27,6 +32,12 @@ export interface LlmAgentConfig {
   /** Tokens (input + output) the step's calls may use in all. */
   token_budget?: number;
   tools?: LlmAgentTool[];
+  /**
+   * Size limit of the conversation (UTF-8 bytes of its messages as JSON), checked before each
+   * model call and each commit: past it the step fails with `LLMT_E_AGENT_CONVERSATION_TOO_LARGE`.
+   * @default 1000000
+   */
+  max_conversation_bytes?: number;
   /**
    * Stream the model's answer: partial text reaches subscribers as live `step.progress`
    * events (only the final message is stored).
@@ -59,6 +70,7 @@ export const llmAgentConfigSchema = {
     max_turns: { type: 'integer', minimum: 1 },
     output_schema: { type: 'object' },
     token_budget: { type: 'integer', minimum: 1 },
+    max_conversation_bytes: { type: 'integer', minimum: 1 },
     stream: { type: 'boolean' },
     tools: {
       type: 'array',

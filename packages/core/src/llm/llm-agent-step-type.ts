@@ -4,27 +4,22 @@ import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
 import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
-import { agentError } from './agent-error.js';
-import type { AgentState, PendingApproval } from './agent-state.js';
+import { agentError, budgetError, inStep } from './agent-error.js';
+import type { AgentState, PendingApproval, StoredAgentState } from './agent-state.js';
+import {
+  type AgentToolKind,
+  resolveTools,
+  toolKindProblems,
+  toolReferences,
+  withChildOutcomes,
+  withToolKinds,
+} from './agent-tool-kinds.js';
 import { type AgentEvent, settleTools } from './agent-tools.js';
+import { ConversationLog } from './conversation-log.js';
 import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from './llm-agent-config.js';
+import { isLlmError } from './llm-error.js';
 import { needsApproval, toolApprovalHooks } from './tool-approvals.js';
 import type { LlmDelta, LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
-
-/** `LLMT_E_TOKEN_BUDGET`, naming the budget and what was used. */
-function budgetError(
-  ctx: { stepId: string },
-  field: string,
-  name: string,
-  used: number,
-  limit: number,
-  fix: string,
-): StepError {
-  return StepError.nonRetryable(
-    `llm_agent step "${ctx.stepId}", ${field}: the next model call would pass the ${name}: ${used} of ${limit} tokens used; ${fix}`,
-    { code: 'LLMT_E_TOKEN_BUDGET', details: { step: ctx.stepId, field, budget: name, used, limit } },
-  );
-}
 
 const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   inputTokens: a.inputTokens + b.inputTokens,
@@ -32,13 +27,28 @@ const add = (a: LlmUsage, b: LlmUsage): LlmUsage => ({
   cachedInputTokens: (a.cachedInputTokens ?? 0) + (b.cachedInputTokens ?? 0),
 });
 
+/** Options of {@link createLlmAgentStepType}. */
+export interface LlmAgentStepTypeOptions {
+  /**
+   * Kinds of tools besides named actions (e.g. child segments), selected by a key of the
+   * tool entry instead of `action`.
+   * @default []
+   */
+  toolKinds?: readonly AgentToolKind[];
+}
+
 /**
  * The `llm_agent` step type: a durable agent loop over a registered provider. Each model
  * response is committed (`ctx.checkpoint`) before anything acts on it, and each tool result
  * as soon as it is in, so a crash repeats at most the call that was in flight. Tool calls
- * run through `ctx.actions` with the key `runId:stepId:turn:callId`, concurrently.
+ * run through `ctx.actions` (or their tool kind) with the key `runId:stepId:turn:callId`,
+ * concurrently.
  */
-export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDefinition<LlmAgentConfig> {
+export function createLlmAgentStepType(
+  expressions: ExpressionCache,
+  options: LlmAgentStepTypeOptions = {},
+): StepTypeDefinition<LlmAgentConfig> {
+  const kinds = options.toolKinds ?? [];
   const ajv = createAjv();
   const validators = new WeakMap<object, ValidateFunction>();
   const validatorOf = (schema: Record<string, unknown>) => {
@@ -56,8 +66,10 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
     category: 'AI',
     description:
       'A durable agent loop: asks a registered LLM provider, runs the tools it calls as named actions, and writes the final answer to `output`.',
-    configSchema: llmAgentConfigSchema,
+    configSchema: kinds.length ? withToolKinds(llmAgentConfigSchema, kinds) : llmAgentConfigSchema,
     ...toolApprovalHooks,
+    onSignal: withChildOutcomes(toolApprovalHooks.onSignal),
+    references: (step) => toolReferences(step, kinds),
     inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
     outputs: [{ port_id: 'output' }],
     validate(step) {
@@ -91,10 +103,14 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           if (error) problems.push([path, `JSONata syntax error: ${error}`]);
         }
       });
+      problems.push(...toolKindProblems(config.tools, kinds));
       const names = new Set<string>();
-      (config.tools ?? []).forEach((tool, i) => {
+      resolveTools(config.tools, kinds).forEach((tool, i) => {
         if (names.has(tool.action))
-          problems.push([`.config.tools[${i}].action`, `tool "${tool.action}" is listed twice`]);
+          problems.push([
+            `.config.tools[${i}].${tool.kind ? 'name' : 'action'}`,
+            `tool "${tool.action}" is listed twice`,
+          ]);
         names.add(tool.action);
       });
       return problems;
@@ -109,9 +125,9 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
           'config.provider',
           `no LLM provider "${config.provider}" is registered (registered: ${Object.keys(ctx.resources.llms).join(', ') || 'none'}); install and configure its plugin`,
         );
-      const tools = config.tools ?? [];
+      const tools = resolveTools(config.tools, kinds);
       for (const [i, tool] of tools.entries())
-        if (!ctx.actions.has(tool.action))
+        if (!tool.kind && !ctx.actions.has(tool.action))
           throw agentError(
             ctx,
             'LLMT_E_AGENT_CONFIG',
@@ -125,7 +141,27 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
       }));
       const maxTurns = config.max_turns ?? LLM_AGENT_DEFAULTS.max_turns;
 
-      let state = ctx.checkpointed as AgentState | undefined;
+      const stored = ctx.checkpointed as StoredAgentState | AgentState | undefined;
+      let log = new ConversationLog();
+      let state: AgentState | undefined;
+      // The loop mutates its state; the stored checkpoint stays as it was committed.
+      if (stored?.v === 2) {
+        const { conversation, ...rest } = stored;
+        const restored = ConversationLog.restore(conversation);
+        log = restored.log;
+        state = { ...structuredClone(rest), v: 1, messages: restored.messages };
+      } else state = stored && structuredClone(stored);
+      const maxBytes = config.max_conversation_bytes ?? LLM_AGENT_DEFAULTS.max_conversation_bytes;
+      const guard = (messages: readonly LlmMessage[]) => {
+        const size = log.bytes(messages);
+        if (size > maxBytes)
+          throw agentError(
+            ctx,
+            'LLMT_E_AGENT_CONVERSATION_TOO_LARGE',
+            'config.max_conversation_bytes',
+            `the conversation is ${size} bytes, over the limit of ${maxBytes} (max_conversation_bytes); raise it, lower max_turns or make tools return less`,
+          );
+      };
       if (!state) {
         let prompt: unknown;
         if (config.prompt) {
@@ -156,15 +192,14 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
       // Commits are serialised: concurrent tool results each get a commit of their own.
       let commits: Promise<void> = Promise.resolve();
       const commit = (next: AgentState, events: AgentEvent[]) => {
-        const size = JSON.stringify(next.messages).length;
-        if (size > LLM_AGENT_DEFAULTS.max_conversation_bytes)
-          throw agentError(
-            ctx,
-            'LLMT_E_AGENT_CONVERSATION_TOO_LARGE',
-            'conversation',
-            `the conversation is ${size} bytes, over the limit of ${LLM_AGENT_DEFAULTS.max_conversation_bytes}; lower max_turns or make tools return less`,
-          );
-        const snapshot = structuredClone(next);
+        guard(next.messages);
+        // Committed pieces of the conversation are shared with earlier checkpoints, never copied.
+        const { messages, v: _v, ...rest } = next;
+        const snapshot: StoredAgentState = {
+          ...structuredClone(rest),
+          v: 2,
+          conversation: log.seal(messages),
+        };
         commits = commits.then(() => ctx.checkpoint(snapshot, { events }));
         return commits;
       };
@@ -252,6 +287,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
                 : "raise the tenant's budget or wait for the next period",
             );
 
+        guard(state.messages);
         const turn = state.turn + 1;
         const started = ctx.clock.now();
         let response: LlmResponse;
@@ -291,6 +327,7 @@ export function createLlmAgentStepType(expressions: ExpressionCache): StepTypeDe
         } catch (error) {
           if (stream) ctx.progress({ done: true, turn });
           failSpan(span, ctx.clock, error);
+          if (isLlmError(error)) throw inStep(ctx.stepId, config, error);
           if (isLlmteamError(error)) throw error;
           throw agentError(ctx, 'LLMT_E_LLM_BAD_RESPONSE', 'config.provider', (error as Error).message, true);
         }

@@ -70,6 +70,17 @@ export interface SegmentDefinition {
    * call (`LLMT_E_TOKEN_BUDGET`). @default no limit
    */
   token_budget?: number;
+  /**
+   * How long a run may take from its start, waits and pauses included (ISO 8601 or
+   * seconds). A run past it fails with `LLMT_E_RUN_TIMEOUT` and its open work is closed.
+   * `startRun({ timeout })` overrides it. @default no limit
+   */
+  timeout?: string | number;
+  /**
+   * Retries after the first attempt for steps that set no `retry` of their own (and whose
+   * step type has no default). `startRun({ maxRetries })` overrides it. @default 0
+   */
+  max_retries?: number;
   metadata?: Record<string, unknown>;
   steps: StepDefinition[];
   edges?: EdgeDefinition[];

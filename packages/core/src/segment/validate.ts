@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { SegmentProblem } from '../errors.js';
 import { createAjv, describeAjvError, toJsonPath, type ValidateFunction } from '../util/ajv.js';
+import { durationProblem, durationSeconds, MAX_DURATION_SECONDS } from '../util/duration.js';
 import { type BackEdgePortsOf, buildGraph } from './graph.js';
 import { InputSchemas } from './input-schema.js';
 import type { EdgeDefinition, SegmentDefinition, StepDefinition } from './types.js';
@@ -67,6 +68,9 @@ export function validateSegment(input: unknown, catalog: StepCatalog): Validatio
   const ids = checkSteps(steps, catalog, add);
   checkEdges(edges, steps, ids, catalog, backEdges, add);
   checkGraph(buildGraph({ ...segment, steps, edges }, backEdges), steps, catalog, add);
+  const timeout = durationSeconds(segment.timeout);
+  if (timeout !== undefined && timeout > MAX_DURATION_SECONDS)
+    add('$.timeout', 'duration_too_long', durationProblem(segment.timeout)!);
   const inputSchema = inputSchemas.schemaProblem(segment);
   if (inputSchema) problems.push(inputSchema);
   return problems.length ? { valid: false, problems } : { valid: true, problems, segment };

@@ -65,6 +65,8 @@ export interface RunRecord {
   pausedFrom?: RunStatus;
   /** Number of step completions, used for "snapshot every N steps". */
   stepsCompleted: number;
+  /** The run's timeout and default retries (segment `timeout` / `max_retries`, or `startRun`'s). */
+  limits?: RunLimits;
   /**
    * The trace the run belongs to (set at creation): its spans, and the steps after a
    * restart, join it. Absent on runs created before tracing; they get a derived one.
@@ -73,6 +75,18 @@ export interface RunRecord {
   createdAt: string;
   updatedAt: string;
   completedAt?: string;
+}
+
+/** A run's own limits: its timeout (a durable deadline timer) and default retries of its steps. */
+export interface RunLimits {
+  /** How long the run may take from its start, waits and pauses included, in ms. */
+  timeoutMs?: number;
+  /** Retries after the first attempt for steps that set no `retry` of their own. */
+  maxRetries?: number;
+  /** When the run times out (ISO 8601): its start (or restore, or fork) plus `timeoutMs`. */
+  deadline?: string;
+  /** The deadline's timer, removed when the run ends. */
+  timerId?: string;
 }
 
 /** Where a child run belongs: the run and step that started it. */

@@ -2,6 +2,7 @@ import {
   type Context,
   context,
   isSpanContextValid,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -20,6 +21,7 @@ import {
   TERMINAL_RUN_STATUSES,
 } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import { pooledRandomHex } from '../util/random-hex.js';
 import { withPlannedIds } from './durable-id-generator.js';
 import { formatTraceparent, newRunTrace, type RunTrace, runTraceOf, stepSpanId } from './trace-context.js';
 
@@ -70,16 +72,29 @@ function isLive(rec: StepStateRecord | undefined): rec is StepStateRecord {
  */
 export class EngineTelemetry {
   readonly tracer: Tracer;
+  /** The global provider while no SDK has registered behind it: spans go nowhere yet. */
+  private proxy?: ProxyTracerProvider;
 
   constructor(
     options: TelemetryOptions,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
-      '@llmteam/core',
-      CORE_VERSION,
-    );
+    const provider = options.tracerProvider ?? trace.getTracerProvider();
+    this.tracer = provider.getTracer('@llmteam/core', CORE_VERSION);
+    if (provider instanceof ProxyTracerProvider) this.proxy = provider;
+  }
+
+  /**
+   * False while spans go nowhere (no provider given and none registered globally yet): the
+   * engine then skips the work of building them. Turns true for good once an SDK registers.
+   */
+  get tracing(): boolean {
+    const proxy = this.proxy;
+    if (proxy === undefined) return true;
+    if (proxy.getDelegateTracer('@llmteam/core', CORE_VERSION) === undefined) return false;
+    this.proxy = undefined;
+    return true;
   }
 
   /**
@@ -88,16 +103,21 @@ export class EngineTelemetry {
    * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` for a `traceparent` that is no W3C trace context
    */
   traceForNewRun(options: { traceparent?: string; tracestate?: string }): RunTrace {
-    if (options.traceparent !== undefined) return newRunTrace(options);
+    if (options.traceparent !== undefined) return newRunTrace(options, this.randomHex);
     const active = trace.getSpanContext(context.active());
     if (active && isSpanContextValid(active)) {
-      return newRunTrace({
-        traceparent: formatTraceparent(active.traceId, active.spanId, active.traceFlags),
-        tracestate: active.traceState?.serialize() || undefined,
-      });
+      return newRunTrace(
+        {
+          traceparent: formatTraceparent(active.traceId, active.spanId, active.traceFlags),
+          tracestate: active.traceState?.serialize() || undefined,
+        },
+        this.randomHex,
+      );
     }
-    return newRunTrace();
+    return newRunTrace({}, this.randomHex);
   }
+
+  private readonly randomHex = pooledRandomHex();
 
   /** The context whose span is one attempt of a step: the parent of what the attempt does. */
   stepContext(run: RunRecord, stepId: string, attempt: number): Context {

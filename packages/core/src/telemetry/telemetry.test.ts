@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, defineStepType, type LlmProvider, ManualClock, MemoryStore } from '../index.js';
@@ -295,6 +295,28 @@ describe('trace context without an SDK', () => {
       details: { field: 'traceparent' },
     });
     await engine.stop();
+  });
+
+  test('an SDK registered globally after the engine was made gets the spans of later runs', async () => {
+    const engine = createEngine({ store: new MemoryStore() });
+    const segment = {
+      segment_id: 'late_sdk',
+      steps: [{ step_id: 'only', step_type: 'transform', config: { expression: '1' } }],
+    };
+    const before = await engine.startRun({ segment });
+    expect((await engine.waitForRun(before.runId)).status).toBe('completed');
+    const { provider, exporter } = memoryTracing();
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+    try {
+      const after = await engine.startRun({ segment });
+      expect((await engine.waitForRun(after.runId)).status).toBe('completed');
+      const spans = exporter.getFinishedSpans();
+      expect(spans.map((s) => s.name).sort()).toEqual(['run late_sdk', 'step only']);
+      expect(spans.every((s) => s.spanContext().traceId === after.trace?.traceId)).toBe(true);
+    } finally {
+      trace.disable();
+      await engine.stop();
+    }
   });
 
   test('parses and formats W3C traceparent values', () => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { LlmteamError } from '../errors.js';
+import type { RandomHex } from '../util/random-hex.js';
 import type { RunTrace } from './run-trace.js';
 
 export type { RunTrace } from './run-trace.js';
@@ -40,11 +41,12 @@ export function formatTraceparent(traceId: string, spanId: string, flags = 1): s
  * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` when `traceparent` is given but is not a
  *   W3C trace context.
  */
-export function newRunTrace(options: { traceparent?: string; tracestate?: string } = {}): RunTrace {
-  const spanId = randomBytes(8).toString('hex');
-  if (options.traceparent === undefined) {
-    return { traceId: randomBytes(16).toString('hex'), spanId, flags: 1 };
-  }
+export function newRunTrace(
+  options: { traceparent?: string; tracestate?: string } = {},
+  randomHex: RandomHex = (bytes) => randomBytes(bytes).toString('hex'),
+): RunTrace {
+  const spanId = randomHex(8);
+  if (options.traceparent === undefined) return { traceId: randomHex(16), spanId, flags: 1 };
   const parent = parseTraceparent(options.traceparent);
   if (!parent) {
     throw new LlmteamError(

@@ -119,6 +119,11 @@ export interface WorktrailEventMap {
     /** How long the failed attempt ran. */
     duration_ms?: number;
   };
+  /**
+   * A handler stopped at a safe point (`ctx.interrupt`), its progress kept: the step runs
+   * again with the same attempt, once the run is resumed when `paused`.
+   */
+  'step.interrupted': { attempt: number; paused: boolean };
   /** A step did not run: every incoming branch was not taken. */
   'step.skipped': { reason: string };
   /** A step's handler suspended (waits for an answer, a signal or a timer). */
@@ -205,6 +210,11 @@ export interface WorktrailEventMap {
   'tool.call.failed': ToolCallData;
   /** An agent's tool call did not run (refused, changes asked, timed out); the model is told why. */
   'tool.call.refused': ToolCallData;
+  /**
+   * An agent's tool call was delegated to a child run (e.g. a child segment as a tool); the
+   * child's result becomes the tool result when it ends.
+   */
+  'tool.call.delegated': ToolCallData & { child_run_id: string; segment_id: string; version: string };
   /** An agent's tool call waits for a person: `interaction_id` is the review request. */
   'tool.approval.requested': { turn: number; call_id: string; tool: string; interaction_id: string };
   /**

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 /** A tool call a scripted reply makes. */
 export interface ScriptedToolCall {
@@ -56,6 +57,8 @@ export type ScriptedReply = ScriptedAnswer | ScriptedFailure | ScriptedMalformed
 /** One request a model test server received. */
 export interface LlmTestRequest {
   path: string;
+  /** The query string's parameters, e.g. `{ "api-version": "2024-10-21" }` (Azure OpenAI). */
+  query: Record<string, string>;
   headers: IncomingHttpHeaders;
   /** The parsed JSON body. */
   body: Record<string, unknown>;
@@ -71,6 +74,12 @@ export interface LlmTestServerOptions {
    * @default undefined (500)
    */
   fallback?: (request: LlmTestRequest) => ScriptedReply | undefined;
+  /**
+   * Called as each server-sent event of a streamed answer is handed to the socket, with the
+   * event's data and `performance.now()`: when a token leaves the server (latency benchmarks).
+   * @default undefined
+   */
+  onStreamEvent?: (event: { request: LlmTestRequest; index: number; data: unknown; at: number }) => void;
 }
 
 /** A running model test server. */
@@ -95,6 +104,8 @@ export interface LlmTestServer {
 export interface LlmWireFormat {
   /** Path of the completion endpoint under the server root, e.g. `/v1/chat/completions`. */
   path: string;
+  /** Other paths the endpoint answers on (e.g. Azure OpenAI's per-deployment path). @default only `path` */
+  matches?(path: string): boolean;
   /** Error body of a failure. */
   errorBody(status: number, message: string): unknown;
   /** The JSON body of a non-streamed answer. */
@@ -168,6 +179,7 @@ export async function startScriptedLlmServer(
       if (res.destroyed) return;
       const line = `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
       // Waiting for each write lets a client see every piece before a scripted cut.
+      options.onStreamEvent?.({ request, index: sent, data, at: performance.now() });
       await new Promise<void>((resolve) => res.write(line, () => resolve()));
       sent++;
     }
@@ -176,8 +188,9 @@ export async function startScriptedLlmServer(
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const raw = await readBody(req);
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (req.method !== 'POST' || path !== format.path) {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    if (req.method !== 'POST' || (path !== format.path && !format.matches?.(path))) {
       sendJson(
         res,
         404,
@@ -193,7 +206,13 @@ export async function startScriptedLlmServer(
       sendJson(res, 400, format.errorBody(400, 'request body is not JSON'));
       return;
     }
-    const request: LlmTestRequest = { path, headers: req.headers, body, stream: body.stream === true };
+    const request: LlmTestRequest = {
+      path,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body,
+      stream: body.stream === true,
+    };
     requests.push(request);
     const next = queue.shift();
     const reply = typeof next === 'function' ? next(request) : (next ?? options.fallback?.(request));

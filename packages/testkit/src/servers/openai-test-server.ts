@@ -28,9 +28,13 @@ function finishOf(answer: ScriptedAnswer): string {
 const callId = (answer: ScriptedAnswer, i: number, n: number) =>
   answer.toolCalls?.[i]?.id ?? `call_${n}_${i}`;
 
-/** The OpenAI chat-completions wire format (`POST /v1/chat/completions`). */
+/**
+ * The OpenAI chat-completions wire format (`POST /v1/chat/completions`, and Azure OpenAI's
+ * `POST /openai/deployments/<deployment>/chat/completions`).
+ */
 export const openAiWireFormat: LlmWireFormat = {
   path: '/v1/chat/completions',
+  matches: (path) => /^\/openai\/deployments\/[^/]+\/chat\/completions$/.test(path),
   errorBody(status, message) {
     const type =
       status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_request_error';

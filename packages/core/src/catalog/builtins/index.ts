@@ -1,8 +1,11 @@
 import { createActionStepType } from '../../actions/action-step-type.js';
+import { StepError } from '../../errors.js';
 import { createHumanTaskStepType } from '../../human/human-task.js';
 import { createLlmAgentStepType } from '../../llm/llm-agent-step-type.js';
 import { createRouterStepType } from '../../orchestration/router-step-type.js';
 import { createSegmentStepType } from '../../orchestration/segment-step-type.js';
+import { segmentToolKind } from '../../orchestration/segment-tool-kind.js';
+import type { StepDefinition } from '../../segment/types.js';
 import type { StepTypeDefinition } from '../types.js';
 import { defineStepType } from '../types.js';
 import { ExpressionCache } from './expression.js';
@@ -111,10 +114,14 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
       inputs: [{ port_id: 'input' }],
       outputs: [{ port_id: 'output' }],
       dynamicPorts: true,
-      readyWhen(arrived, step) {
-        const mode = (step.config?.mode as 'all' | 'any' | number | undefined) ?? 'all';
-        if (mode === 'all') return false;
-        return arrived.length >= (mode === 'any' ? 1 : mode);
+      // An untaken branch (its source skipped, rejected or routed elsewhere) never arrives.
+      // Once one branch arrived, `all` fails as soon as another is untaken and N as soon as
+      // N can no longer arrive; `any` goes on with the first that arrives. While none has
+      // arrived the join waits: if every branch is untaken, it is skipped.
+      readyWhen(arrived, step, untaken = []) {
+        const needed = joinNeeds(step);
+        const declared = step.inputs?.length ?? 1;
+        return arrived.length >= needed || (arrived.length > 0 && declared - untaken.length < needed);
       },
       validate(step) {
         const mode = step.config?.mode;
@@ -129,14 +136,33 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
           : [];
       },
       handler(ctx) {
+        const needed = joinNeeds(ctx.step);
+        const arrived = Object.keys(ctx.inputs);
+        if (arrived.length < needed) {
+          const missing = (ctx.step.inputs ?? [{ port_id: 'input' }])
+            .map((p) => p.port_id)
+            .filter((p) => !Object.hasOwn(ctx.inputs, p));
+          const mode = ctx.step.config?.mode ?? 'all';
+          throw StepError.nonRetryable(
+            `parallel_join "${ctx.stepId}" (mode ${JSON.stringify(mode)}) needs ${needed} of its branches, and they can no longer arrive: ${arrived.length ? `${arrived.join(', ')} arrived, ` : ''}${missing.join(', ')} did not, as a branch was not taken (its step skipped, rejected or routed elsewhere). Use mode "any" or a lower number to go on without them.`,
+            { code: 'LLMT_E_JOIN_INCOMPLETE', details: { arrived, missing } },
+          );
+        }
         return { output: { ...ctx.inputs } };
       },
     }),
-    createLlmAgentStepType(expressions),
+    createLlmAgentStepType(expressions, { toolKinds: [segmentToolKind] }),
     createRouterStepType(expressions),
     createSegmentStepType(expressions),
     createHttpActionStepType(),
     createActionStepType(),
     createHumanTaskStepType(),
   ];
+}
+
+/** How many branches a `parallel_join` needs: all declared inputs, 1 for `any`, or N. */
+function joinNeeds(step: StepDefinition): number {
+  const mode = (step.config?.mode as 'all' | 'any' | number | undefined) ?? 'all';
+  if (mode === 'any') return 1;
+  return mode === 'all' ? (step.inputs?.length ?? 1) : mode;
 }
