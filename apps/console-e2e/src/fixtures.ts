@@ -1,5 +1,5 @@
 import { createLlmteamClient, type LlmteamClient } from '@llmteam/client';
-import { createEngine, MemoryStore } from '@llmteam/core';
+import { createEngine, type Engine, type EngineOptions, MemoryStore } from '@llmteam/core';
 import { createGateway, createLogger, type Gateway } from '@llmteam/gateway';
 import WebSocket from 'ws';
 
@@ -131,10 +131,24 @@ export interface ConsoleGateway {
   close(): Promise<void>;
 }
 
-export async function startConsoleGateway(): Promise<ConsoleGateway> {
+/** Options of {@link startConsoleGateway}. */
+export interface ConsoleGatewayOptions {
+  /** Engine plugins, e.g. an LLM provider pointed at a testkit model server. */
+  plugins?: EngineOptions['plugins'];
+  /** Runs before the gateway starts, e.g. to register function actions. */
+  setup?: (engine: Engine) => void;
+}
+
+export async function startConsoleGateway(options: ConsoleGatewayOptions = {}): Promise<ConsoleGateway> {
   const logger = createLogger({ level: 'silent' });
   const store = new MemoryStore();
-  const engine = createEngine({ store, logger, pollIntervalMs: 50 });
+  const engine = createEngine({
+    store,
+    logger,
+    pollIntervalMs: 50,
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+  });
+  options.setup?.(engine);
   const bootstrap = `llmt_console_e2e_${Math.random().toString(36).slice(2)}`;
   const gateway = await createGateway({
     engine,

@@ -4,6 +4,7 @@ import * as ops from './operations.js';
 import type {
   CreatedApiKey,
   Health,
+  InboxPage,
   Interaction,
   InteractionStatus,
   Json,
@@ -53,11 +54,16 @@ export interface LlmteamClient {
   request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
   health(): Promise<Health>;
   run(id: string): Promise<Run | null>;
+  /**
+   * A page of runs, newest first; `waitingOn` (a user, or `group:NAME`) keeps only runs with
+   * an open request that one may answer, the most urgent first.
+   */
   runs(args?: {
     status?: RunStatus;
     segmentId?: string;
     first?: number;
     after?: string;
+    waitingOn?: string;
   }): Promise<RunConnection>;
   segments(): Promise<Segment[]>;
   upsertSegment(definition: unknown): Promise<Segment>;
@@ -65,11 +71,24 @@ export interface LlmteamClient {
   cancelRun(id: string, reason?: string): Promise<RunSummary>;
   pauseRun(id: string): Promise<RunSummary>;
   resumeRun(id: string): Promise<RunSummary>;
+  /** Requests in SLA order (open ones unless `status` says otherwise); `first`: only the first N. */
   interactions(args?: {
     status?: InteractionStatus;
     assignee?: string;
     runId?: string;
+    first?: number;
   }): Promise<Interaction[]>;
+  /**
+   * A page of open requests, most urgent first (read from the gateway's SLA index): pass the
+   * page's `endCursor` as `after` for the next one. `assignee`: a user or `group:NAME`.
+   */
+  inbox(args?: { first?: number; after?: string; assignee?: string }): Promise<InboxPage>;
+  /** How many requests are open (those `assignee` may answer, when given). */
+  openInteractionCount(args?: { assignee?: string }): Promise<number>;
+  /** Adds a message to an open chat request; it stays open until {@link LlmteamClient.closeChat}. */
+  sendMessage(requestId: string, text: string): Promise<Interaction>;
+  /** Ends a chat request; its step continues with the conversation's messages. */
+  closeChat(requestId: string, comment?: string): Promise<Interaction>;
   approve(requestId: string, comment?: string): Promise<Interaction>;
   /**
    * Approves an edited version of a `review` (e.g. a tool call's changed arguments),
@@ -226,6 +245,14 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
     resumeRun: async (id) => (await request<{ resumeRun: RunSummary }>(ops.RESUME_RUN, { id })).resumeRun,
     interactions: async (args = {}) =>
       (await request<{ interactions: Interaction[] }>(ops.INTERACTIONS, args)).interactions,
+    inbox: async (args = {}) => (await request<{ inbox: InboxPage }>(ops.INBOX, args)).inbox,
+    openInteractionCount: async (args = {}) =>
+      (await request<{ openInteractionCount: number }>(ops.OPEN_INTERACTION_COUNT, args))
+        .openInteractionCount,
+    sendMessage: async (requestId, text) =>
+      (await request<{ sendMessage: Interaction }>(ops.SEND_MESSAGE, { requestId, text })).sendMessage,
+    closeChat: async (requestId, comment) =>
+      (await request<{ closeChat: Interaction }>(ops.CLOSE_CHAT, { requestId, comment })).closeChat,
     approve: async (requestId, comment) =>
       (await request<{ approve: Interaction }>(ops.APPROVE, { requestId, comment })).approve,
     approveWithEdits: async (requestId, edits, comment) =>

@@ -11,8 +11,11 @@ export const EVENT_FIELDS = 'id runId seq type stepId timestamp data';
 
 export const HEALTH = 'query Health { health { status version store uptimeSeconds } }';
 export const RUN = `query Run($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`;
-export const RUNS = `query Runs($status: RunStatus, $segmentId: ID, $first: Int, $after: String) { runs(status: $status, segmentId: $segmentId, first: $first, after: $after) { edges { cursor node { ${RUN_SUMMARY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
-export const INTERACTIONS = `query Interactions($status: InteractionStatus, $assignee: String, $runId: ID) { interactions(status: $status, assignee: $assignee, runId: $runId) { ${INTERACTION_FIELDS} } }`;
+export const RUNS = `query Runs($status: RunStatus, $segmentId: ID, $first: Int, $after: String, $waitingOn: String) { runs(status: $status, segmentId: $segmentId, first: $first, after: $after, waitingOn: $waitingOn) { edges { cursor node { ${RUN_SUMMARY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
+export const INTERACTIONS = `query Interactions($status: InteractionStatus, $assignee: String, $runId: ID, $first: Int) { interactions(status: $status, assignee: $assignee, runId: $runId, first: $first) { ${INTERACTION_FIELDS} } }`;
+export const INBOX = `query Inbox($first: Int, $after: String, $assignee: String) { inbox(first: $first, after: $after, assignee: $assignee) { items { ${INTERACTION_FIELDS} } endCursor hasMore } }`;
+export const OPEN_INTERACTION_COUNT =
+  'query OpenInteractionCount($assignee: String) { openInteractionCount(assignee: $assignee) }';
 export const SEGMENTS = 'query Segments { segments { id version name definition createdAt } }';
 export const UPSERT_SEGMENT =
   'mutation UpsertSegment($definition: JSON!) { upsertSegment(definition: $definition) { id version name definition createdAt } }';
@@ -25,6 +28,8 @@ export const APPROVE_WITH_EDITS = `mutation ApproveWithEdits($requestId: ID!, $e
 export const REJECT = `mutation Reject($requestId: ID!, $reason: String) { reject(requestId: $requestId, reason: $reason) { ${INTERACTION_FIELDS} } }`;
 export const REQUEST_CHANGES = `mutation RequestChanges($requestId: ID!, $feedback: String!) { requestChanges(requestId: $requestId, feedback: $feedback) { ${INTERACTION_FIELDS} } }`;
 export const RESPOND = `mutation Respond($requestId: ID!, $response: JSON!, $comment: String) { respond(requestId: $requestId, response: $response, comment: $comment) { ${INTERACTION_FIELDS} } }`;
+export const SEND_MESSAGE = `mutation SendMessage($requestId: ID!, $text: String!) { sendMessage(requestId: $requestId, text: $text) { ${INTERACTION_FIELDS} } }`;
+export const CLOSE_CHAT = `mutation CloseChat($requestId: ID!, $comment: String) { closeChat(requestId: $requestId, comment: $comment) { ${INTERACTION_FIELDS} } }`;
 export const CREATE_API_KEY =
   'mutation CreateApiKey($tenantId: ID!, $roles: [Role!]!, $name: String, $subject: String, $groups: [String!]) { createApiKey(tenantId: $tenantId, roles: $roles, name: $name, subject: $subject, groups: $groups) { id secret tenantId roles subject groups } }';
 export const CREATE_TENANT =

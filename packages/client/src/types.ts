@@ -134,6 +134,14 @@ export interface Interaction {
   updatedAt: string;
 }
 
+/** A page of open requests in SLA order (`inbox`). */
+export interface InboxPage {
+  items: Interaction[];
+  /** Pass as `after` for the next page; null on an empty page. */
+  endCursor: string | null;
+  hasMore: boolean;
+}
+
 /** A durable timer a run is waiting on. */
 export interface Timer {
   id: string;

@@ -1,10 +1,12 @@
 import { type Interaction, isLlmteamClientError, type Json } from '@llmteam/client';
 import { type FormEvent, useEffect, useId, useState } from 'react';
+import { ChatControls, ChatMessages } from './chat-panel.js';
 import { diffLines, diffText } from './diff.js';
 import { age, dueIn, json, lower, when } from './format.js';
 import { type JsonSchema, type SchemaProblem, validateSchema } from './json-schema.js';
 import { SchemaFields } from './schema-form.js';
 import { useSession } from './session.js';
+import { ToolApprovalControls, ToolCallFacts, toolCallOf } from './tool-approval.js';
 
 /** Props of {@link AnswerPanel}. */
 export interface AnswerPanelProps {
@@ -93,6 +95,7 @@ export function AnswerPanel({ interaction, onAnswered }: AnswerPanelProps) {
   }, [session.client, interaction.runId, interaction.stepId, interaction.revision]);
 
   const open = isOpen(interaction);
+  const toolCall = toolCallOf(interaction);
   const schema = (interaction.inputSchema ?? { type: 'object' }) as JsonSchema;
 
   async function send(action: () => Promise<Interaction>) {
@@ -113,7 +116,7 @@ export function AnswerPanel({ interaction, onAnswered }: AnswerPanelProps) {
           setProblems(
             details.errors.map((line) => {
               const [path, ...rest] = line.split(' ');
-              return { path: path === '(answer)' ? '' : path, message: rest.join(' ') };
+              return { path: path === '(answer)' || path === '(value)' ? '' : path, message: rest.join(' ') };
             }),
           );
       } else setError((cause as Error).message);
@@ -172,7 +175,15 @@ export function AnswerPanel({ interaction, onAnswered }: AnswerPanelProps) {
         );
         break;
       case 'REVIEW':
-        controls = (
+        controls = toolCall ? (
+          <ToolApprovalControls
+            interaction={interaction}
+            call={toolCall}
+            busy={busy}
+            problems={problems}
+            send={(action) => void send(action)}
+          />
+        ) : (
           <form className="answer" onSubmit={(e) => e.preventDefault()}>
             {commentBox('Comment or requested changes')}
             <div className="buttons">
@@ -286,13 +297,7 @@ export function AnswerPanel({ interaction, onAnswered }: AnswerPanelProps) {
         break;
       case 'CHAT':
         controls = (
-          <form className="answer" onSubmit={(e) => e.preventDefault()}>
-            <p className="help">
-              This gateway takes no chat messages over GraphQL yet; you can end the conversation here.
-            </p>
-            {commentBox('Reason')}
-            <div className="buttons">{reject}</div>
-          </form>
+          <ChatControls interaction={interaction} busy={busy} send={(action) => void send(action)} />
         );
         break;
     }
@@ -347,22 +352,27 @@ export function AnswerPanel({ interaction, onAnswered }: AnswerPanelProps) {
           </dd>
         </dl>
       </header>
-      {interaction.description ? <p>{interaction.description}</p> : null}
+      {interaction.description && !toolCall ? <p>{interaction.description}</p> : null}
       {interaction.previousFeedback ? (
         <blockquote className="feedback">
           <strong>Changes requested last time:</strong> {interaction.previousFeedback}
         </blockquote>
       ) : null}
       {previous ? <Diff before={previous.context} after={interaction.context} /> : null}
-      <section aria-label="Context">
-        <h3>Context</h3>
-        {interaction.context === null || interaction.context === undefined ? (
-          <p className="help">No context.</p>
-        ) : (
-          <pre className="context">{json(interaction.context)}</pre>
-        )}
-        <p className="help">Sealed fields are removed before a request reaches the console.</p>
-      </section>
+      {interaction.type === 'CHAT' ? <ChatMessages interaction={interaction} onChanged={onAnswered} /> : null}
+      {toolCall ? (
+        <ToolCallFacts call={toolCall} />
+      ) : (
+        <section aria-label="Context">
+          <h3>Context</h3>
+          {interaction.context === null || interaction.context === undefined ? (
+            <p className="help">No context.</p>
+          ) : (
+            <pre className="context">{json(interaction.context)}</pre>
+          )}
+          <p className="help">Sealed fields are removed before a request reaches the console.</p>
+        </section>
+      )}
       {!open ? (
         <p className="answered" role="status">
           Already answered

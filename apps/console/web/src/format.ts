@@ -1,3 +1,5 @@
+import type { TokenUsage } from '@llmteam/client';
+
 /** "3 min", "2 h", "5 d": how long ago (or, negative, how far ahead) an instant is. */
 export function duration(ms: number): string {
   const abs = Math.abs(ms);
@@ -57,4 +59,17 @@ export function eventSummary(event: { type: string; data?: unknown }): string {
     default:
       return '';
   }
+}
+
+/** "1,200 in · 300 out · 2 calls · $0.0040": a usage line for people. */
+export function usageLine(usage: TokenUsage | null | undefined): string {
+  if (!usage?.calls) return 'no model calls';
+  const n = (x: number) => x.toLocaleString('en');
+  return [
+    `${n(usage.inputTokens)} in`,
+    `${n(usage.outputTokens)} out`,
+    ...(usage.cachedTokens ? [`${n(usage.cachedTokens)} cached`] : []),
+    `${usage.calls} call${usage.calls === 1 ? '' : 's'}`,
+    ...(usage.cost !== null && usage.cost !== undefined ? [`≈ $${usage.cost.toFixed(4)}`] : []),
+  ].join(' · ');
 }

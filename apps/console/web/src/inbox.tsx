@@ -1,5 +1,5 @@
 import type { Interaction, Viewer } from '@llmteam/client';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AnswerPanel, isOpen } from './answer-panel.js';
 import { age, dueIn, lower } from './format.js';
 import { useSession } from './session.js';
@@ -16,15 +16,35 @@ function dueAt(i: Interaction): number {
 /** True when the viewer is among the request's assignees (or it is open to any approver). */
 export function assignedTo(i: Interaction, viewer: Viewer): boolean {
   if (viewer.roles.includes('ADMIN')) return true;
-  if (!i.assignees.users.length && !i.assignees.groups.length) return true;
   return (
     i.assignees.users.includes(viewer.subject) || i.assignees.groups.some((g) => viewer.groups.includes(g))
   );
 }
 
 const ROW_HEIGHT = 72;
+/** Requests fetched per page: a few screens full, within the gateway's query complexity limit. */
+const PAGE = 50;
 
-/** Requests waiting for people, live, answered in place. */
+/** The inbox's order: earliest SLA breach (or deadline) first, then priority, then the oldest. */
+function compare(a: Interaction, b: Interaction): number {
+  return (
+    dueAt(a) - dueAt(b) ||
+    (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) ||
+    Date.parse(a.createdAt) - Date.parse(b.createdAt) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/** Whom "Assigned to me" asks the gateway about: admins may answer anything, so they see it all. */
+function assigneeFor(viewer: Viewer, mineOnly: boolean): string | undefined {
+  return mineOnly && !viewer.roles.includes('ADMIN') ? viewer.subject : undefined;
+}
+
+/**
+ * Requests waiting for people, live, answered in place. The gateway sends them a page at a
+ * time in SLA order (from its due index), the next page when the reader scrolls near the end;
+ * the count of open requests comes with the first page.
+ */
 export function Inbox() {
   const session = useSession();
   const [byId, setById] = useState<Map<string, Interaction>>(new Map());
@@ -33,26 +53,65 @@ export function Inbox() {
   const [error, setError] = useState<string>();
   const [loaded, setLoaded] = useState(false);
   const [live, setLive] = useState(false);
+  const [count, setCount] = useState<number>();
+  const [next, setNext] = useState<string | null>(null);
+  const more = useRef<Promise<void> | null>(null);
+  // Which load is current: a page of an older filter is dropped.
+  const generation = useRef(0);
+  const assignee = assigneeFor(session.viewer, mineOnly);
 
   const reload = useCallback(async () => {
+    const mine = ++generation.current;
     try {
-      const list = await session.client.interactions();
+      const [page, open] = await Promise.all([
+        session.client.inbox({ first: PAGE, ...(assignee ? { assignee } : {}) }),
+        session.client.openInteractionCount(assignee ? { assignee } : {}),
+      ]);
+      if (mine !== generation.current) return;
       // User Timing mark: tools (and the browser tests) tell fetching from rendering with it.
-      performance.mark('llmteam:inbox-data', { detail: { count: list.length } });
+      performance.mark('llmteam:inbox-data', { detail: { count: page.items.length, open } });
       setById((current) => {
-        const next = new Map<string, Interaction>();
+        const map = new Map<string, Interaction>();
         // Keep requests answered in this tab visible (as answered) until the next reload.
-        for (const i of current.values()) if (!isOpen(i)) next.set(i.id, i);
-        for (const i of list) next.set(i.id, i);
-        return next;
+        for (const i of current.values()) if (!isOpen(i)) map.set(i.id, i);
+        for (const i of page.items) map.set(i.id, i);
+        return map;
       });
+      setNext(page.hasMore ? page.endCursor : null);
+      setCount(open);
       setError(undefined);
     } catch (cause) {
       setError((cause as Error).message);
     } finally {
       setLoaded(true);
     }
-  }, [session.client]);
+  }, [session.client, assignee]);
+
+  const loadMore = useCallback(() => {
+    if (!next || more.current) return;
+    const mine = generation.current;
+    more.current = session.client
+      .inbox({ first: PAGE, after: next, ...(assignee ? { assignee } : {}) })
+      .then((page) => {
+        if (mine !== generation.current) return;
+        setById((current) => {
+          const map = new Map(current);
+          for (const i of page.items) map.set(i.id, i);
+          return map;
+        });
+        setNext(page.hasMore ? page.endCursor : null);
+      })
+      .catch((cause) => setError((cause as Error).message))
+      .finally(() => {
+        more.current = null;
+      });
+  }, [session.client, next, assignee]);
+
+  // The newest loaded request in order: a live one beyond it belongs to a page not loaded yet.
+  const edge = useRef<Interaction | undefined>(undefined);
+  const hasMore = useRef(false);
+  const shown = useRef<Map<string, Interaction>>(new Map());
+  hasMore.current = next !== null;
 
   useEffect(() => {
     void reload();
@@ -67,6 +126,11 @@ export function Inbox() {
             void reload();
           },
         })) {
+          if (assignee && !assignedTo(interaction, session.viewer)) continue;
+          const known = shown.current.has(interaction.id);
+          if (!known && isOpen(interaction)) setCount((n) => (n ?? 0) + 1);
+          // Beyond the loaded pages it is counted, and shown once its page is loaded.
+          if (!known && hasMore.current && edge.current && compare(interaction, edge.current) > 0) continue;
           setById((current) => new Map(current).set(interaction.id, interaction));
         }
       } catch (cause) {
@@ -75,30 +139,18 @@ export function Inbox() {
       }
     })();
     return () => controller.abort();
-  }, [session.client, reload]);
+  }, [session.client, session.viewer, reload, assignee]);
 
-  const items = useMemo(() => {
-    const all = [...byId.values()];
-    const shown = mineOnly ? all.filter((i) => assignedTo(i, session.viewer)) : all;
-    // Inbox order: earliest SLA breach (or deadline) first, then priority, then the oldest.
-    // Sort keys computed once per request, not once per comparison: 10,000 requests sort in milliseconds.
-    const keyed = shown.map((i) => ({
-      i,
-      due: dueAt(i),
-      rank: PRIORITY_RANK[i.priority] ?? 9,
-      created: Date.parse(i.createdAt),
-    }));
-    keyed.sort(
-      (a, b) =>
-        a.due - b.due ||
-        a.rank - b.rank ||
-        a.created - b.created ||
-        (a.i.id < b.i.id ? -1 : a.i.id > b.i.id ? 1 : 0),
-    );
-    return keyed.map((k) => k.i);
-  }, [byId, mineOnly, session.viewer]);
+  const items = useMemo(() => [...byId.values()].sort(compare), [byId]);
+  edge.current = items.at(-1);
+  shown.current = byId;
+  const onAnswered = useCallback((answered: Interaction) => {
+    const before = shown.current.get(answered.id);
+    if (before && isOpen(before) && !isOpen(answered))
+      setCount((n) => (n === undefined ? n : Math.max(0, n - 1)));
+    setById((map) => new Map(map).set(answered.id, answered));
+  }, []);
   const current = selected ? byId.get(selected) : undefined;
-  const openCount = items.filter(isOpen).length;
   const now = Date.now();
 
   return (
@@ -106,7 +158,11 @@ export function Inbox() {
       <section className="inbox-list" aria-labelledby="inbox-heading">
         <div className="toolbar">
           <h1 id="inbox-heading">
-            Inbox <span className="count">{openCount}</span>
+            Inbox{' '}
+            <span className="count" data-testid="open-count">
+              {count ?? '…'}
+            </span>
+            <span className="visually-hidden"> open</span>
           </h1>
           <span className={`live ${live ? 'on' : ''}`} role="status">
             {live ? 'Live' : 'Connecting…'}
@@ -133,6 +189,7 @@ export function Inbox() {
           items={items}
           rowHeight={ROW_HEIGHT}
           getKey={(i) => i.id}
+          onEndReached={next ? loadMore : undefined}
           renderRow={(i) => (
             <button
               type="button"
@@ -162,10 +219,7 @@ export function Inbox() {
             <button type="button" className="back" onClick={() => setSelected(undefined)}>
               ← Back to the inbox
             </button>
-            <AnswerPanel
-              interaction={current}
-              onAnswered={(answered) => setById((map) => new Map(map).set(answered.id, answered))}
-            />
+            <AnswerPanel interaction={current} onAnswered={onAnswered} />
           </>
         ) : (
           <p className="empty">Pick a request to see its context and answer it.</p>

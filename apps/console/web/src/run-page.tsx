@@ -1,7 +1,8 @@
 import type { Run, Segment, StepState, WorktrailEvent } from '@llmteam/client';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { eventSummary, json, lower, when } from './format.js';
+import { eventSummary, lower, usageLine, when } from './format.js';
 import { navigate } from './router.js';
+import { JsonView, sealedOf } from './sealed.js';
 import { SegmentGraph } from './segment-graph.js';
 import { asSegment, type SegmentDef } from './segment-model.js';
 import { useSession } from './session.js';
@@ -34,24 +35,10 @@ export function inputsOf(run: Run, segment: SegmentDef, stepId: string): Record<
   return Object.keys(inputs).length ? inputs : undefined;
 }
 
-/** Token usage summed over the run's model-call events (when the events carry it). */
-export function tokenUsage(events: WorktrailEvent[]): { input: number; output: number } | undefined {
-  let input = 0;
-  let output = 0;
-  let seen = false;
-  for (const event of events) {
-    const usage = (event.data?.usage ?? null) as Record<string, unknown> | null;
-    if (!usage || typeof usage !== 'object') continue;
-    seen = true;
-    input += Number(usage.input_tokens ?? usage.inputTokens ?? usage.prompt_tokens ?? 0);
-    output += Number(usage.output_tokens ?? usage.outputTokens ?? usage.completion_tokens ?? 0);
-  }
-  return seen ? { input, output } : undefined;
-}
-
 function StepDetails({ run, segment, step }: { run: Run; segment: SegmentDef; step: StepState | undefined }) {
   if (!step) return <p className="empty">Pick a step in the graph or the list.</p>;
   const def = segment.steps.find((s) => s.step_id === step.stepId);
+  const sealed = sealedOf(segment, step.stepId);
   return (
     <section aria-label={`Step ${step.stepId}`}>
       <h3>
@@ -74,11 +61,13 @@ function StepDetails({ run, segment, step }: { run: Run; segment: SegmentDef; st
         <dd>{when(step.startedAt) || '—'}</dd>
         <dt>Finished</dt>
         <dd>{when(step.finishedAt) || '—'}</dd>
+        <dt>Tokens</dt>
+        <dd data-testid="step-usage">{usageLine(step.usage)}</dd>
       </dl>
       <h4>Inputs</h4>
-      <pre>{json(inputsOf(run, segment, step.stepId)) || '—'}</pre>
+      <JsonView value={inputsOf(run, segment, step.stepId)} sealed={sealed.map((p) => `*.${p}`)} />
       <h4>Outputs</h4>
-      <pre>{json(step.outputs) || '—'}</pre>
+      <JsonView value={step.outputs ?? undefined} sealed={sealed.map((p) => `*.${p}`)} />
       {step.error ? (
         <>
           <h4>Error</h4>
@@ -88,9 +77,7 @@ function StepDetails({ run, segment, step }: { run: Run; segment: SegmentDef; st
           </pre>
         </>
       ) : null}
-      {def && Array.isArray(def.sealed_fields) && def.sealed_fields.length ? (
-        <p className="help">Sealed (never shown): {(def.sealed_fields as string[]).join(', ')}</p>
-      ) : null}
+      {sealed.length ? <p className="help">Sealed (never shown): {sealed.join(', ')}</p> : null}
     </section>
   );
 }
@@ -177,7 +164,6 @@ export function RunPage({ runId }: { runId: string }) {
     for (const [id, state] of live) map.set(id, state);
     return map;
   }, [run, live]);
-  const usage = useMemo(() => tokenUsage(events), [events]);
 
   async function act(action: () => Promise<unknown>) {
     setBusy(true);
@@ -329,13 +315,16 @@ export function RunPage({ runId }: { runId: string }) {
             <dl className="kv">
               <dt>Input</dt>
               <dd>
-                <pre>{json(run.input)}</pre>
+                <JsonView value={run.input} sealed={definition ? sealedOf(definition) : []} />
               </dd>
               {run.outputs ? (
                 <>
                   <dt>Outputs</dt>
                   <dd>
-                    <pre>{json(run.outputs)}</pre>
+                    <JsonView
+                      value={run.outputs}
+                      sealed={(definition ? sealedOf(definition) : []).flatMap((p) => [`*.${p}`, `*.*.${p}`])}
+                    />
                   </dd>
                 </>
               ) : null}
@@ -348,7 +337,7 @@ export function RunPage({ runId }: { runId: string }) {
                 </>
               ) : null}
               <dt>Tokens</dt>
-              <dd>{usage ? `${usage.input} in · ${usage.output} out` : 'no model calls'}</dd>
+              <dd data-testid="run-usage">{usageLine(run.usage)}</dd>
               {run.waitingOn.interactions.length ? (
                 <>
                   <dt>Waiting on</dt>

@@ -16,12 +16,17 @@ const STATUSES: RunStatus[] = [
 ];
 const PAGE = 25;
 
-/** Runs of the tenant, newest first, filtered by status, segment and start time, a page at a time. */
+/**
+ * Runs of the tenant, newest first, filtered by status, segment, whom they wait on and start
+ * time, a page at a time.
+ */
 export function Runs() {
   const { client } = useSession();
   const [status, setStatus] = useState<RunStatus | ''>('');
   const [segmentId, setSegmentId] = useState('');
   const [since, setSince] = useState('');
+  const [waitingText, setWaitingText] = useState('');
+  const [waitingOn, setWaitingOn] = useState('');
   const [segments, setSegments] = useState<string[]>([]);
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const [page, setPage] = useState(0);
@@ -38,11 +43,17 @@ export function Runs() {
       .catch(() => undefined);
   }, [client]);
 
+  // Typing a name asks the gateway once the typing pauses, not at every key.
+  useEffect(() => {
+    const timer = setTimeout(() => setWaitingOn(waitingText.trim()), 250);
+    return () => clearTimeout(timer);
+  }, [waitingText]);
+
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new filter starts again at the first page
   useEffect(() => {
     setCursors([undefined]);
     setPage(0);
-  }, [status, segmentId]);
+  }, [status, segmentId, waitingOn]);
 
   useEffect(() => {
     let live = true;
@@ -52,6 +63,7 @@ export function Runs() {
         first: PAGE,
         ...(status ? { status } : {}),
         ...(segmentId ? { segmentId } : {}),
+        ...(waitingOn ? { waitingOn } : {}),
         ...(cursors[page] ? { after: cursors[page] } : {}),
       })
       .then((connection) => {
@@ -66,7 +78,7 @@ export function Runs() {
     return () => {
       live = false;
     };
-  }, [client, status, segmentId, cursors, page]);
+  }, [client, status, segmentId, waitingOn, cursors, page]);
 
   const sinceMs = since ? Date.parse(since) : undefined;
   // Runs come newest first, so a start-time filter ends the list where older runs begin.
@@ -103,6 +115,20 @@ export function Runs() {
               </option>
             ))}
           </select>
+        </div>
+        <div className="field">
+          <label htmlFor="run-waiting">Waiting on</label>
+          <input
+            id="run-waiting"
+            type="search"
+            placeholder="user or group:name"
+            aria-describedby="run-waiting-help"
+            value={waitingText}
+            onChange={(e) => setWaitingText(e.target.value)}
+          />
+          <span id="run-waiting-help" className="visually-hidden">
+            Runs with an open request this user or group may answer, the most urgent first
+          </span>
         </div>
         <div className="field">
           <label htmlFor="run-since">Started after</label>

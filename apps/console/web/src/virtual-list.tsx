@@ -14,6 +14,8 @@ export interface VirtualListProps<T> {
   className?: string;
   /** Keep the end in view as rows arrive, unless the reader scrolled up. @default false */
   follow?: boolean;
+  /** Called when the last rows come into view (to load the next page). */
+  onEndReached?: () => void;
 }
 
 /** A list that renders only the rows in view, so 10,000 entries cost what 30 do. */
@@ -43,6 +45,10 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
     }
   }, [items.length, props.follow]);
   const last = Math.min(items.length, Math.ceil((scrollTop + height) / rowHeight) + overscan);
+  const { onEndReached } = props;
+  useEffect(() => {
+    if (onEndReached && items.length && last >= items.length - overscan) onEndReached();
+  }, [onEndReached, last, items.length, overscan]);
   const rows: ReactNode[] = [];
   for (let index = first; index < last; index++) {
     const item = items[index] as T;

@@ -5,6 +5,7 @@ import { buildSchema } from 'type-graphql';
 import './enums.js';
 import { AuditResolver } from './audit-resolver.js';
 import { EventQueryResolver } from './event-query-resolver.js';
+import { InboxResolver } from './inbox-resolver.js';
 import { InteractionFieldsResolver } from './interaction-fields-resolver.js';
 import { MutationResolver } from './mutation-resolver.js';
 import { ProcessResolver } from './process-resolver.js';
@@ -28,6 +29,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       ProcessResolver,
       AuditResolver,
       UnsealResolver,
+      InboxResolver,
     ],
     // Arguments are checked by the engine (segment validation) and the resolvers.
     validate: false,

@@ -118,6 +118,31 @@ export class MutationResolver {
     return answer(ctx, requestId, { action: 'respond', value: response, ...(comment ? { comment } : {}) });
   }
 
+  @Mutation(() => Interaction, {
+    description:
+      'Adds a message to an open chat request; the request stays open (IN_PROGRESS) until closeChat or reject',
+  })
+  async sendMessage(
+    @Ctx() ctx: GatewayContext,
+    @Arg('requestId', () => ID) requestId: string,
+    @Arg('text', () => String) text: string,
+  ): Promise<Interaction> {
+    if (!text.trim())
+      throw new LlmteamError('LLMT_E_INVALID_ARGUMENT', 'text is empty: a chat message needs some text');
+    return answer(ctx, requestId, { action: 'message', value: text });
+  }
+
+  @Mutation(() => Interaction, {
+    description: "Ends a chat request; the step continues with the conversation's messages in its output",
+  })
+  async closeChat(
+    @Ctx() ctx: GatewayContext,
+    @Arg('requestId', () => ID) requestId: string,
+    @Arg('comment', () => String, { nullable: true }) comment?: string,
+  ): Promise<Interaction> {
+    return answer(ctx, requestId, { action: 'close', ...(comment ? { comment } : {}) });
+  }
+
   @Mutation(() => Tenant, { description: 'Admins of tenant `default` only' })
   async createTenant(
     @Ctx() ctx: GatewayContext,
@@ -274,7 +299,7 @@ async function answer(
   ctx: GatewayContext,
   requestId: string,
   options: {
-    action: 'approve' | 'reject' | 'request_changes' | 'respond';
+    action: 'approve' | 'reject' | 'request_changes' | 'respond' | 'message' | 'close';
     value?: unknown;
     comment?: string;
   },

@@ -26,6 +26,7 @@ import {
   TokenUsage,
   Viewer,
 } from './object-types.js';
+import { waitingRuns } from './waiting-runs.js';
 
 /** Largest page `runs(first)` returns. */
 export const MAX_PAGE_SIZE = 100;
@@ -91,7 +92,10 @@ export class QueryResolver {
     return record ? toSegment(record) : null;
   }
 
-  @Query(() => RunConnection, { description: 'Runs of the tenant, newest first' })
+  @Query(() => RunConnection, {
+    description:
+      'Runs of the tenant, newest first. `waitingOn` (a user, or `group:NAME`): only runs with an open request that one may answer, the most urgent first',
+  })
   async runs(
     @Ctx() ctx: GatewayContext,
     @Arg('status', () => RunStatusEnum, { nullable: true }) status?: RunStatus,
@@ -99,6 +103,7 @@ export class QueryResolver {
     @Arg('first', () => Int, { nullable: true, description: `Page size, 1..${MAX_PAGE_SIZE}; default 20` })
     first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('waitingOn', () => String, { nullable: true }) waitingOn?: string,
   ): Promise<RunConnection> {
     const { tenant } = tenantFor(ctx, 'read');
     const size = first ?? 20;
@@ -108,6 +113,14 @@ export class QueryResolver {
         `first must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${size}`,
       );
     }
+    if (waitingOn)
+      return waitingRuns(tenant, {
+        waitingOn,
+        first: size,
+        ...(status ? { status } : {}),
+        ...(segmentId ? { segmentId } : {}),
+        ...(after ? { after } : {}),
+      });
     const start = after ? decodeRunCursor(after) : { storeCursor: undefined, skip: 0 };
     const page = await tenant.listRuns({
       status: status ?? undefined,

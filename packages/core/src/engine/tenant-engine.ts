@@ -123,6 +123,10 @@ export interface TenantEngine {
     status?: InteractionStatus | InteractionStatus[];
     assignee?: string;
     runId?: string;
+    /** The first N open requests in SLA order (see `ListInteractionsQuery.limit`). */
+    limit?: number;
+    /** With `limit`: the page after this `interactionDueKey`. */
+    after?: string;
   }): Promise<InteractionRecord[]>;
   /** Answers as the facade's actor. */
   respond(interactionId: string, answer: TenantAnswer): Promise<InteractionRecord>;

@@ -284,6 +284,11 @@ export interface ListInteractionsQuery extends CallScope {
    * @default unlimited (every matching request, sorted in memory)
    */
   limit?: number;
+  /**
+   * With `limit`: the page after this request's `interactionDueKey` (the last one of the
+   * previous page), so an inbox loads page by page in SLA order.
+   */
+  after?: string;
 }
 
 /** The durable engine. */

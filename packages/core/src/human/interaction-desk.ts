@@ -308,7 +308,7 @@ export class InteractionDesk implements InteractionPort {
       // Pages in the store's SLA order until `limit` requests of the assignee are found.
       const page: InteractionRecord[] = [];
       const size = Math.max(100, query.limit * 2);
-      for (let after: string | undefined; page.length < query.limit; ) {
+      for (let after = query.after; page.length < query.limit; ) {
         const batch = await this.host.store.listInteractions(tenantId, {
           status: query.status,
           runId: query.runId,
