@@ -1,6 +1,7 @@
 import type { StepCommit, StepTimerSpec } from '../catalog/step-hooks.js';
 import { LlmteamError } from '../errors.js';
 import { moveRun } from '../lifecycle/run-state.js';
+import { declaredInputs, handlerInput } from '../segment/step-ports.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { InteractionRecord, RunStatus, StepStateRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -47,9 +48,10 @@ export class StepCommitImpl implements StepCommit {
     return this.driver.inputsOf(this.tx, this.stepId).inputs;
   }
   get input(): unknown {
-    const all = this.inputs;
-    const declared = this.step.inputs;
-    return declared && declared.length > 1 ? all : all[declared?.[0]?.port_id ?? 'input'];
+    return handlerInput(
+      declaredInputs(this.step, this.driver.services.catalog.get(this.step.step_type)),
+      this.inputs,
+    );
   }
   get clock(): Clock {
     return this.driver.services.clock;

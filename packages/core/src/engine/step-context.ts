@@ -15,6 +15,7 @@ import type {
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
 import type { AgentMemory, AgentMemoryScope } from '../memory/agent-memory.js';
+import { declaredInputs, handlerInput } from '../segment/step-ports.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { RunRecord, StepStateRecord } from '../store/types.js';
 import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
@@ -133,8 +134,7 @@ export class StepContextImpl implements StepContext {
   ) {
     this.idempotencyKey = `${runId}:${step.step_id}:${attempt}`;
     // One declared port (or none): the handler sees that value; several: an object keyed by port.
-    const declared = step.inputs;
-    this.input = declared && declared.length > 1 ? inputs : inputs[declared?.[0]?.port_id ?? 'input'];
+    this.input = handlerInput(declaredInputs(step, type), inputs);
   }
 
   get stepId(): string {

@@ -1,5 +1,5 @@
 import type { StepCatalog } from '../catalog/step-catalog.js';
-import type { StepDefinition } from './types.js';
+import type { PortDefinition, StepDefinition } from './types.js';
 
 /** The ports of one step as validation and the engine see them. */
 export interface StepPorts {
@@ -46,4 +46,26 @@ export function portDataType(
   const own = step[side]?.find((p) => p.port_id === port)?.data_type;
   if (own !== undefined) return own;
   return catalog.get(step.step_type)?.[side].find((p) => p.port_id === port)?.data_type;
+}
+
+/**
+ * The input ports a step's handler is given: the step's own `inputs`, else its type's
+ * declared ports (validation checks edges against the same list).
+ */
+export function declaredInputs(
+  step: StepDefinition,
+  type: { inputs: readonly PortDefinition[] } | undefined,
+): readonly PortDefinition[] | undefined {
+  return step.inputs ?? type?.inputs;
+}
+
+/**
+ * What a handler sees as `ctx.input`: with one declared input port (or none) that port's
+ * value; with several, the object of every port's value keyed by port id.
+ */
+export function handlerInput(
+  declared: readonly PortDefinition[] | undefined,
+  inputs: Record<string, unknown>,
+): unknown {
+  return declared && declared.length > 1 ? inputs : inputs[declared?.[0]?.port_id ?? 'input'];
 }
