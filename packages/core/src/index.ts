@@ -118,6 +118,7 @@ export {
 export type { DraftRequest, HumanOutcome, HumanRequestOptions } from './human/types.js';
 export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-response.js';
 export { isTerminalRun, moveRun, RUN_TRANSITIONS, STEP_TRANSITIONS } from './lifecycle/run-state.js';
+export type { AgentMemoryRead, AgentMemoryWrite, LlmAgentMemoryConfig } from './llm/agent-memory-wiring.js';
 export type {
   AgentApprovalResume,
   AgentApprovalSuspension,
@@ -161,6 +162,7 @@ export {
   AgentMemory,
   type AgentMemoryOptions,
   type AgentMemoryScope,
+  type MemorySetOptions,
   type MemoryStats,
 } from './memory/agent-memory.js';
 export { InMemoryAgentMemory } from './memory/in-memory-agent-memory.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Store } from '@llmteam/core';
 import { PostgresStore } from '@llmteam/store-postgres';
 import { SqliteStore } from '@llmteam/store-sqlite';
-import { storeConformanceSuite } from '@llmteam/testkit';
+import { agentMemoryConformanceSuite, storeConformanceSuite } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createRedisStore } from './redis-store.js';
 import { dropKeys, redisReachable, TEST_REDIS_URL, uniquePrefix } from './test-services.js';
@@ -56,6 +56,14 @@ function prefix(): string {
 }
 
 describe.skipIf(!reachable)('RedisStore over SQLite', () => {
+  // Agent memory stays in the store under the cache: the composed store passes its role on.
+  agentMemoryConformanceSuite({
+    name: '@llmteam/store-redis over @llmteam/store-sqlite',
+    create: async () => redisOver(new SqliteStore({ path: join(dir, `m${++n}.sqlite`) }), prefix()),
+    test,
+    expect,
+    describe,
+  });
   storeConformanceSuite({
     name: '@llmteam/store-redis over @llmteam/store-sqlite',
     create: async () => redisOver(new SqliteStore({ path: join(dir, `s${++n}.sqlite`) }), prefix()),

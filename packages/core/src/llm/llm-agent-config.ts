@@ -1,3 +1,4 @@
+import { agentMemoryConfigSchema, type LlmAgentMemoryConfig } from './agent-memory-wiring.js';
 import { type LlmAgentToolApproval, toolApprovalSchema } from './tool-approvals.js';
 
 /** One tool of an `llm_agent` step: a named action the model may call. */
@@ -44,6 +45,12 @@ export interface LlmAgentConfig {
    * @default true
    */
   stream?: boolean;
+  /**
+   * Agent memory the step reads into its context before the first model call and writes
+   * from its final answer (once per attempt), in the run's tenant.
+   * @default none
+   */
+  memory?: LlmAgentMemoryConfig;
 }
 
 /** Defaults of {@link LlmAgentConfig}. */
@@ -72,6 +79,7 @@ export const llmAgentConfigSchema = {
     token_budget: { type: 'integer', minimum: 1 },
     max_conversation_bytes: { type: 'integer', minimum: 1 },
     stream: { type: 'boolean' },
+    memory: agentMemoryConfigSchema,
     tools: {
       type: 'array',
       items: {

@@ -5,11 +5,11 @@ import { isLlmteamError, StepError } from '../errors.js';
 import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import { agentError, budgetError, inStep } from './agent-error.js';
+import { memoryMessage, readAgentMemory, writeAgentMemory } from './agent-memory-wiring.js';
 import type { AgentState, PendingApproval, StoredAgentState } from './agent-state.js';
 import {
   type AgentToolKind,
   resolveTools,
-  toolKindProblems,
   toolReferences,
   withChildOutcomes,
   withToolKinds,
@@ -17,6 +17,7 @@ import {
 import { type AgentEvent, settleTools } from './agent-tools.js';
 import { ConversationLog } from './conversation-log.js';
 import { LLM_AGENT_DEFAULTS, type LlmAgentConfig, llmAgentConfigSchema } from './llm-agent-config.js';
+import { llmAgentProblems } from './llm-agent-validate.js';
 import { isLlmError } from './llm-error.js';
 import { needsApproval, toolApprovalHooks } from './tool-approvals.js';
 import type { LlmDelta, LlmMessage, LlmResponse, LlmToolDefinition, LlmUsage } from './types.js';
@@ -72,49 +73,7 @@ export function createLlmAgentStepType(
     references: (step) => toolReferences(step, kinds),
     inputs: [{ port_id: 'input' }, { port_id: 'feedback' }],
     outputs: [{ port_id: 'output' }],
-    validate(step) {
-      const problems: Array<[string, string]> = [];
-      const config = (step.config ?? {}) as Partial<LlmAgentConfig>;
-      const syntax = expressions.syntaxError(config.prompt);
-      if (syntax) problems.push(['.config.prompt', `JSONata syntax error: ${syntax}`]);
-      for (const [path, schema] of [
-        ['.config.output_schema', config.output_schema],
-        ...(config.tools ?? []).map(
-          (tool, i) => [`.config.tools[${i}].parameters`, tool.parameters] as const,
-        ),
-      ] as const) {
-        if (!schema || typeof schema !== 'object') continue;
-        try {
-          ajv.compile(schema as Record<string, unknown>);
-        } catch (error) {
-          problems.push([path, `JSON Schema does not compile: ${(error as Error).message}`]);
-        }
-      }
-      (config.tools ?? []).forEach((tool, i) => {
-        const policies: Array<[string, unknown]> = [
-          [`.config.tools[${i}].requires_approval`, tool.requires_approval],
-          ...Object.entries(tool.requires_approval_by_tenant ?? {}).map(
-            ([tenant, policy]) =>
-              [`.config.tools[${i}].requires_approval_by_tenant.${tenant}`, policy] as [string, unknown],
-          ),
-        ];
-        for (const [path, policy] of policies) {
-          const error = expressions.syntaxError(policy);
-          if (error) problems.push([path, `JSONata syntax error: ${error}`]);
-        }
-      });
-      problems.push(...toolKindProblems(config.tools, kinds));
-      const names = new Set<string>();
-      resolveTools(config.tools, kinds).forEach((tool, i) => {
-        if (names.has(tool.action))
-          problems.push([
-            `.config.tools[${i}].${tool.kind ? 'name' : 'action'}`,
-            `tool "${tool.action}" is listed twice`,
-          ]);
-        names.add(tool.action);
-      });
-      return problems;
-    },
+    validate: (step) => llmAgentProblems(step, expressions, ajv, kinds),
     async handler(ctx) {
       const config = ctx.config;
       const provider = ctx.resources.llms[config.provider];
@@ -163,19 +122,28 @@ export function createLlmAgentStepType(
           );
       };
       if (!state) {
+        // Read once: the values enter the conversation, which the first model call commits.
+        const remembered = await readAgentMemory(ctx);
         let prompt: unknown;
         if (config.prompt) {
           try {
-            prompt = await expressions.evaluate(config.prompt, ctx.input, undefined, {
-              stepId: ctx.stepId,
-              field: 'config.prompt',
-            });
+            prompt = await expressions.evaluate(
+              config.prompt,
+              ctx.input,
+              { memory: remembered },
+              {
+                stepId: ctx.stepId,
+                field: 'config.prompt',
+              },
+            );
           } catch (error) {
             throw agentError(ctx, 'LLMT_E_EXPRESSION', 'config.prompt', (error as Error).message);
           }
         } else prompt = ctx.input;
         const messages: LlmMessage[] = [];
         if (config.system_prompt) messages.push({ role: 'system', content: config.system_prompt });
+        const recalled = memoryMessage(remembered);
+        if (recalled) messages.push({ role: 'system', content: recalled });
         messages.push({
           role: 'user',
           content: typeof prompt === 'string' ? prompt : JSON.stringify(prompt ?? null),
@@ -204,11 +172,18 @@ export function createLlmAgentStepType(
         return commits;
       };
 
+      // The answer is committed before this runs; its memory writes are idempotent by attempt.
+      const finish = async (output: unknown) => {
+        const written = await writeAgentMemory(ctx, expressions, output);
+        if (written) ctx.emit('memory.written', written);
+        return { output };
+      };
+
       let resetSent = false;
       for (;;) {
         const last = state.messages.at(-1);
         if (last?.role === 'assistant' && !last.toolCalls?.length) {
-          if (!config.output_schema) return { output: last.content };
+          if (!config.output_schema) return finish(last.content);
           let parsed: unknown;
           let problem: string | undefined;
           try {
@@ -218,7 +193,7 @@ export function createLlmAgentStepType(
           } catch (error) {
             problem = `not JSON: ${(error as Error).message}`;
           }
-          if (!problem) return { output: parsed };
+          if (!problem) return finish(parsed);
           if (state.repairs >= LLM_AGENT_DEFAULTS.repair_turns)
             throw StepError.nonRetryable(
               `llm_agent step "${ctx.stepId}", config.output_schema: the answer does not fit the schema (${problem}) after ${state.repairs} repair turn(s)`,

@@ -31,6 +31,18 @@ describe('agent memory', () => {
     expect(await agent.stats()).toMatchObject({ entries: 0, bytes: 0, expirations: 2, hits: 2, misses: 2 });
   });
 
+  test('a write with the key of an earlier write leaves the entry as it is (idempotent by writer)', async () => {
+    const clock = new ManualClock(start);
+    const memory = new AgentMemory(new MemoryStore(), clock, { cacheTtlMs: 0 });
+    const agent = memory.agent('acme', 'planner');
+    expect(await agent.set('plan', 'first', { writeKey: 'run-1:plan:1' })).toBe(true);
+    clock.advance(1000);
+    expect(await agent.set('plan', 'again', { writeKey: 'run-1:plan:1' })).toBe(false);
+    expect(await agent.get('plan')).toBe('first');
+    expect(await agent.set('plan', 'second', { writeKey: 'run-2:plan:1' })).toBe(true);
+    expect(await agent.get('plan')).toBe('second');
+  });
+
   test('over maxEntries, the least recently used entries go first; a read counts as a use', async () => {
     const clock = new ManualClock(start);
     const memory = new AgentMemory(new MemoryStore(), clock, { maxEntries: 3 });

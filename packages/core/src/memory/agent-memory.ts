@@ -43,6 +43,14 @@ export interface MemoryStats {
   expirations: number;
 }
 
+/** Options of {@link AgentMemoryScope.set}. */
+export interface MemorySetOptions {
+  /** How long the entry lives: ISO 8601 duration or seconds (0: forever). @default the memory's `ttl` */
+  ttl?: string | number;
+  /** Makes the write idempotent: a second write with the same key leaves the entry as it is. */
+  writeKey?: string;
+}
+
 /** One agent's memory in one tenant. */
 export interface AgentMemoryScope {
   readonly tenantId: string;
@@ -52,9 +60,11 @@ export interface AgentMemoryScope {
   /**
    * Stores a JSON value, then prunes: expired entries first, then the least recently used
    * until the agent is within its limits.
+   * With `writeKey`, the write is idempotent by that key: when the entry was last written
+   * with the same key, nothing is written and `set` resolves to false.
    * @throws LlmteamError `LLMT_E_MEMORY_ENTRY_TOO_LARGE` when one value exceeds `maxBytes`.
    */
-  set(key: string, value: unknown, options?: { ttl?: string | number }): Promise<void>;
+  set(key: string, value: unknown, options?: MemorySetOptions): Promise<boolean>;
   delete(key: string): Promise<boolean>;
   /** Live keys, in key order. */
   keys(): Promise<string[]>;
@@ -217,8 +227,8 @@ export class AgentMemory {
     agentId: string,
     key: string,
     value: unknown,
-    options: { ttl?: string | number } = {},
-  ): Promise<void> {
+    options: MemorySetOptions = {},
+  ): Promise<boolean> {
     if (typeof key !== 'string' || !key)
       throw new LlmteamError(
         'LLMT_E_INVALID_ARGUMENT',
@@ -241,6 +251,12 @@ export class AgentMemory {
     const at = new Date(now).toISOString();
     const ttlMs = options.ttl === undefined ? this.limits.ttlMs : parseDuration(options.ttl, 'ttl');
     const previous = await this.role.getMemory(tenantId, agentId, key);
+    if (
+      options.writeKey !== undefined &&
+      previous?.writtenBy === options.writeKey &&
+      !this.expired(previous, now)
+    )
+      return false;
     const entry: MemoryEntry = {
       tenantId,
       agentId,
@@ -251,11 +267,13 @@ export class AgentMemory {
       updatedAt: at,
       lastAccessAt: at,
       ...(ttlMs > 0 ? { expiresAt: new Date(now + ttlMs).toISOString() } : {}),
+      ...(options.writeKey !== undefined ? { writtenBy: options.writeKey } : {}),
     };
     await this.role.putMemory(entry);
     this.touched.get(id)?.delete(key);
     this.remember(`${id}\u0000${key}`, entry, now);
     await this.prune(id, tenantId, agentId, key);
+    return true;
   }
 
   private async remove(id: string, tenantId: string, agentId: string, key: string): Promise<boolean> {

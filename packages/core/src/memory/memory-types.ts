@@ -16,6 +16,11 @@ export interface MemoryEntry {
   lastAccessAt: string;
   /** After this instant the entry is gone (ISO 8601). Absent: it never expires. */
   expiresAt?: string;
+  /**
+   * The key of the write that stored this value (e.g. a step attempt's), when the writer
+   * gave one: a writer that runs again with the same key finds its write in place.
+   */
+  writtenBy?: string;
 }
 
 /**

@@ -232,6 +232,11 @@ export interface WorktrailEventMap {
   };
   /** A signal reached an agent waiting for approvals but was no answer to them; nothing changed. */
   'tool.approval.ignored': { reason: string };
+  /**
+   * An agent wrote keys of its final answer to its memory (`namespace`); `kept` are keys its
+   * attempt had already written (a re-run after a crash), left as they were.
+   */
+  'memory.written': { namespace: string; keys: string[]; kept: string[] };
   /** A `router` step chose its route: the port taken, why, and the routes it had. */
   'router.decided': {
     route: string;

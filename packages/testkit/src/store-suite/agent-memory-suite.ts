@@ -45,6 +45,19 @@ export function agentMemoryConformanceSuite(options: StoreConformanceOptions): v
         expect((await memory.listMemory(t, 'planner')).map((e) => e.key)).toEqual(['b']);
       }));
 
+    test('keeps every field of an entry, the writer key of an idempotent write too', () =>
+      withStore(async (store) => {
+        const memory = roleOf(store.memory);
+        const t = uniqueId('t');
+        const written = {
+          ...entry(t, 'planner', 'k', [1, 'two'], '2026-01-01T00:00:00.000Z'),
+          writtenBy: 'run:step:1:k',
+        };
+        await memory.putMemory(written);
+        expect(await memory.getMemory(t, 'planner', 'k')).toEqual(written);
+        expect(await memory.listMemory(t, 'planner')).toEqual([written]);
+      }));
+
     test('records access times, never moving them back', () =>
       withStore(async (store) => {
         const memory = roleOf(store.memory);
