@@ -38,14 +38,48 @@ async function runToEnd(engine: Engine, segmentId: string, input: unknown): Prom
   if (done.status !== 'completed') throw new Error(`run ${run.runId} ended ${done.status}`);
 }
 
+/**
+ * Counts the statements the store sends to SQLite (its one connection): commits, reads,
+ * leases and `PRAGMA synchronous` switches alike.
+ */
+function countStatements(store: SqliteStore): () => number {
+  type Exec = { exec(sql: string, params?: readonly unknown[]): Promise<unknown> };
+  const s = store as unknown as { connection(): Exec };
+  const connection = s.connection.bind(store);
+  let count = 0;
+  s.connection = () => {
+    const c = connection();
+    return new Proxy(c, {
+      get: (target, key, receiver) =>
+        key === 'exec'
+          ? (sql: string, params?: readonly unknown[]) => {
+              count++;
+              return target.exec(sql, params);
+            }
+          : Reflect.get(target, key, receiver),
+    });
+  };
+  return () => count;
+}
+
 /** Microseconds per step of the 10-step chain, `runs` runs one after the other. */
 async function chainUsPerStep(engine: Engine, runs: number): Promise<number> {
   const us = await timeEach(runs, (i) => runToEnd(engine, 'bench_chain', { n: i }));
   return us / 10;
 }
 
-async function sqlite(dir: string, synchronous: 'NORMAL' | 'FULL'): Promise<SqliteStore> {
-  const store = new SqliteStore({ path: join(dir, `w-${synchronous}.sqlite`), synchronous });
+type Driver = 'sqlite3' | 'better-sqlite3';
+
+async function sqlite(
+  dir: string,
+  synchronous: 'NORMAL' | 'FULL',
+  driver: Driver = 'sqlite3',
+): Promise<SqliteStore> {
+  const store = new SqliteStore({
+    path: join(dir, `w-${synchronous}-${driver}.sqlite`),
+    synchronous,
+    driver,
+  });
   await store.init();
   return store;
 }
@@ -60,13 +94,21 @@ async function w1(): Promise<Record<string, unknown>> {
   return { usPerStep: r2(rounds[2]), target: '<= 5' };
 }
 
-async function w2(dir: string, synchronous: 'NORMAL' | 'FULL'): Promise<Record<string, unknown>> {
-  const store = await sqlite(dir, synchronous);
+async function w2(
+  dir: string,
+  synchronous: 'NORMAL' | 'FULL',
+  driver: Driver = 'sqlite3',
+): Promise<Record<string, unknown>> {
+  const store = await sqlite(dir, synchronous, driver);
+  const statements = countStatements(store);
   const engine = await engineOn(store);
   const exec = storeTransaction(store);
   await exec('CREATE TABLE bench_bare (id INTEGER PRIMARY KEY, v TEXT NOT NULL)', []);
   await chainUsPerStep(engine, 50);
   await timeEach(200, (i) => exec('INSERT INTO bench_bare (id, v) VALUES (?, ?)', [1_000_000 + i, 'x']));
+  const s0 = statements();
+  await chainUsPerStep(engine, 10);
+  const statementsPerStep = (statements() - s0) / 100;
   // Baseline and workload interleaved in rounds, so drift hits both alike.
   const bare: number[] = [];
   const chain: number[] = [];
@@ -86,7 +128,20 @@ async function w2(dir: string, synchronous: 'NORMAL' | 'FULL'): Promise<Record<s
     usPerStep: r2(usPerStep),
     bareInsertUs: r2(bareInsertUs),
     ratioToBareInsert: r2(usPerStep / bareInsertUs),
+    statementsPerStep: r2(statementsPerStep),
     ...(synchronous === 'NORMAL' ? { target: '<= 140' } : {}),
+  };
+}
+
+/** W2 with the default driver (`sqlite3`) and with `better-sqlite3`. */
+async function w2Both(dir: string): Promise<Record<string, unknown>> {
+  return {
+    normal: await w2(dir, 'NORMAL'),
+    full: await w2(dir, 'FULL'),
+    betterSqlite3: {
+      normal: await w2(dir, 'NORMAL', 'better-sqlite3'),
+      full: await w2(dir, 'FULL', 'better-sqlite3'),
+    },
   };
 }
 
@@ -234,7 +289,7 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     return {
       w1: await w1(),
-      w2: { normal: await w2(dir, 'NORMAL'), full: await w2(dir, 'FULL') },
+      w2: await w2Both(dir),
       w3: await w3(dir),
       concurrency: await concurrency(dir),
     };
@@ -248,7 +303,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const dir = mkdtempSync(join(tmpdir(), 'llmteam-bench-workloads-'));
   const parts: Record<string, () => Promise<unknown>> = {
     w1,
-    w2: async () => ({ normal: await w2(dir, 'NORMAL'), full: await w2(dir, 'FULL') }),
+    w2: () => w2Both(dir),
     w3: () => w3(dir),
     concurrency: () => concurrency(dir),
   };

@@ -66,11 +66,14 @@ function driverError(error: unknown): { code?: string; message?: string; constra
   return (e?.driverError ?? error ?? {}) as { code?: string; message?: string; constraint?: string };
 }
 
-/** True for a unique or primary-key violation on SQLite or Postgres. */
+/**
+ * True for a unique or primary-key violation on SQLite or Postgres. `sqlite3` reports
+ * `SQLITE_CONSTRAINT`, `better-sqlite3` the extended code (`SQLITE_CONSTRAINT_UNIQUE`, ...).
+ */
 export function isUniqueViolation(error: unknown): boolean {
   const d = driverError(error);
   if (d.code === '23505') return true;
-  return d.code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/.test(d.message ?? '');
+  return (d.code ?? '').startsWith('SQLITE_CONSTRAINT') && /UNIQUE|PRIMARY KEY/.test(d.message ?? '');
 }
 
 /** The constraint and message of a driver error, to tell which uniqueness was violated. */

@@ -53,9 +53,13 @@ const commit = (runId: string, version: number, expectedVersion = version - 1) =
   ],
 });
 
-describe('commits of many runs at once', () => {
+describe.each(['sqlite3', 'better-sqlite3'] as const)('commits of many runs at once (%s)', (driver) => {
   test('each is written, and a refused one fails alone while the others land', async () => {
-    const store = new SqliteStore({ path: join(dir, 'group.sqlite'), synchronous: 'NORMAL' });
+    const store = new SqliteStore({
+      path: join(dir, `group-${driver}.sqlite`),
+      synchronous: 'NORMAL',
+      driver,
+    });
     await store.init();
     try {
       const runs = Array.from({ length: 40 }, (_, i) => `r${i}`);

@@ -8,15 +8,18 @@ import { SqliteStore } from './sqlite-store.js';
 const dir = mkdtempSync(join(tmpdir(), 'llmteam-sqlite-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('SqliteStore under SIGKILL', () => {
-  test('a new process finishes every run after 30 kills: no completed step runs again, every event log is gapless', async () => {
-    const path = join(dir, 'crash.sqlite');
+describe.each([
+  { driver: 'sqlite3', kills: 30 },
+  { driver: 'better-sqlite3', kills: 15 },
+] as const)('SqliteStore under SIGKILL ($driver)', ({ driver, kills }) => {
+  test(`a new process finishes every run after ${kills} kills: no completed step runs again, every event log is gapless`, async () => {
+    const path = join(dir, `crash-${driver}.sqlite`);
     const result = await runStoreCrashScenario({
       storeModule: '@llmteam/store-sqlite',
       factory: 'createSqliteStore',
-      storeOptions: { path },
+      storeOptions: { path, driver },
       mode: 'serial',
-      kills: 30,
+      kills,
       runsPerWorker: 2,
       killAfterMs: [700, 1500],
       stepsPerRun: 4,
@@ -26,9 +29,9 @@ describe('SqliteStore under SIGKILL', () => {
       env: workspaceSourcesEnv(resolve(import.meta.dirname, '../../..'), dir),
     });
     expect(result.stderr).toBe('');
-    expect(result.kills).toBe(30);
+    expect(result.kills).toBe(kills);
     expect(result.finishCodes).toEqual([0]);
-    const store = new SqliteStore({ path });
+    const store = new SqliteStore({ path, driver });
     await store.init();
     try {
       const outcome = await verifyCrashOutcome(store, result.received);
@@ -36,7 +39,7 @@ describe('SqliteStore under SIGKILL', () => {
       expect(outcome.runs).toBeGreaterThan(5);
       expect(outcome.steps).toBe(outcome.runs * 4);
       console.info(
-        `sqlite crash test: ${result.kills} kills, ${outcome.runs} runs, ${outcome.steps} steps, ${outcome.repeatedEffects} side effects repeated by in-flight steps`,
+        `sqlite crash test (${driver}): ${result.kills} kills, ${outcome.runs} runs, ${outcome.steps} steps, ${outcome.repeatedEffects} side effects repeated by in-flight steps`,
       );
     } finally {
       await store.close();

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { advanceRun, sampleStep, startRun } from '@llmteam/testkit';
+import { afterAll, describe, expect, test } from 'vitest';
+import { SqliteStore } from './sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'llmteam-sqlite-driver-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the driver option', () => {
+  test('a file written with one driver is read and continued with the other', async () => {
+    const path = join(dir, 'switch.sqlite');
+    const first = new SqliteStore({ path, driver: 'better-sqlite3', synchronous: 'NORMAL' });
+    await first.init();
+    const started = await startRun(first, 't1', 'r1', {
+      steps: [sampleStep('t1', 'r1', 'a', { inputs: { input: { big: 'x'.repeat(5000) } } })],
+    });
+    await first.close();
+
+    const second = new SqliteStore({ path, driver: 'sqlite3' });
+    await second.init();
+    try {
+      const [step] = await second.getSteps('t1', 'r1');
+      expect(step.inputs).toEqual({ input: { big: 'x'.repeat(5000) } });
+      const next = await advanceRun(second, started, 2);
+      expect((await second.getRun('t1', 'r1'))?.version).toBe(next.version);
+      expect((await second.listEvents('t1', 'r1')).map((e) => e.seq)).toEqual([1, 2, 3]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test('applies the durability level and busy timeout with better-sqlite3 too', async () => {
+    const store = new SqliteStore({
+      path: join(dir, 'pragmas.sqlite'),
+      driver: 'better-sqlite3',
+      synchronous: 'NORMAL',
+      busyTimeoutMs: 4321,
+    });
+    await store.init();
+    try {
+      const q = (sql: string) =>
+        (
+          store as unknown as { dataSource: { query(s: string): Promise<Array<Record<string, unknown>>> } }
+        ).dataSource.query(sql);
+      expect((await q('PRAGMA journal_mode'))[0].journal_mode).toBe('wal');
+      expect((await q('PRAGMA foreign_keys'))[0].foreign_keys).toBe(1);
+      expect((await q('PRAGMA synchronous'))[0].synchronous).toBe(1);
+      expect((await q('PRAGMA busy_timeout'))[0].timeout).toBe(4321);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('refuses an unknown driver, naming the option and the choices', () => {
+    let caught: unknown;
+    try {
+      new SqliteStore({ path: join(dir, 'x.sqlite'), driver: 'sqlite4' as 'sqlite3' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: 'LLMT_E_SQL_INVALID_OPTION' });
+    expect((caught as Error).message).toContain("driver must be 'sqlite3' or 'better-sqlite3'");
+  });
+});
