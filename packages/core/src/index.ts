@@ -169,6 +169,11 @@ export { InMemoryAgentMemory } from './memory/in-memory-agent-memory.js';
 export type { AgentMemoryStore, MemoryEntry } from './memory/memory-types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
+export {
+  type HandoffInput,
+  type HandoffToolEntry,
+  handoffToolKind,
+} from './orchestration/handoff-tool-kind.js';
 export { type SegmentToolEntry, segmentToolKind } from './orchestration/segment-tool-kind.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
 export * from './plugins/http-route.js';

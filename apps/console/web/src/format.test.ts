@@ -9,6 +9,22 @@ describe('timeline summaries', () => {
     expect(eventSummary({ type: 'step.completed', data: { ports: ['output'] } })).toBe('');
   });
 
+  test('a handoff shows the agent taken over, the keys carried and why; a memory write its keys', () => {
+    expect(
+      eventSummary({
+        type: 'agent.handoff',
+        data: {
+          segment_id: 'billing_desk',
+          keys: ['customer', 'plan'],
+          metadata: { reason: 'double charge' },
+        },
+      }),
+    ).toBe('-> billing_desk with customer, plan: double charge');
+    expect(
+      eventSummary({ type: 'memory.written', data: { namespace: 'taster', keys: ['notes', 'tea'] } }),
+    ).toBe('taster: notes, tea');
+  });
+
   test('a child run shows its segment, id and end status', () => {
     expect(
       eventSummary({

@@ -56,6 +56,13 @@ export function eventSummary(event: { type: string; data?: unknown }): string {
     case 'child_run.started':
     case 'child_run.finished':
       return `${String(data.segment_id ?? '')} ${String(data.child_run_id ?? '')}${data.status ? ` ${lower(String(data.status))}` : ''}`.trim();
+    case 'agent.handoff': {
+      const keys = Array.isArray(data.keys) ? data.keys.map(String).join(', ') : '';
+      const reason = (data.metadata as Record<string, unknown> | undefined)?.reason;
+      return `-> ${String(data.segment_id ?? '')}${keys ? ` with ${keys}` : ''}${reason ? `: ${String(reason)}` : ''}`;
+    }
+    case 'memory.written':
+      return `${String(data.namespace ?? '')}: ${Array.isArray(data.keys) ? data.keys.map(String).join(', ') : ''}`;
     default:
       return '';
   }

@@ -7,6 +7,7 @@ import type { AgentMemoryScope } from '../memory/agent-memory.js';
 import type { RetryPolicy, StepDefinition } from '../segment/types.js';
 import type { InteractionRecord, RunRecord, TimerRecord } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import type { AuditAction, StepAuditEntry } from '../worktrail/audit-actions.js';
 import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import type { StepCategory } from './step-category.js';
 import type { StepHooks, StepTimerSpec } from './step-hooks.js';
@@ -100,6 +101,8 @@ export interface SuspendOptions {
 export interface CheckpointOptions {
   /** Events to append in the checkpoint's commit (`seq`, ids and time are filled in). */
   events?: WorktrailEventDraft[];
+  /** Audit entries to append in the checkpoint's commit (tenant, run and time are filled in). */
+  audit?: StepAuditEntry[];
 }
 
 /** A run a step starts as its child (see {@link StepContext.children}). */
@@ -237,6 +240,14 @@ export interface StepContext<TConfig = Record<string, unknown>> {
    * before the handler goes on, use {@link StepContext.checkpoint} with `events`.
    */
   emit<K extends WorktrailEventType>(type: K, data: WorktrailEventMap[K]): void;
+  /**
+   * Appends an entry to the tenant's audit trail in the commit that records this
+   * invocation's outcome, with the same rule as {@link StepContext.emit}: nothing is
+   * written when that outcome is never recorded, so an entry is never appended twice. For
+   * one that must be stored before the handler goes on, use {@link StepContext.checkpoint}
+   * with `audit`. `action` must be registered in `AuditActionMap`.
+   */
+  audit<K extends AuditAction>(entry: StepAuditEntry<K>): void;
   /**
    * Suspends the step durably. Nothing stays in memory: the handler is called again, with
    * `ctx.resume` set, when someone resumes the step (e.g. a human answers).

@@ -252,6 +252,10 @@ export class RunDriver extends RunProgress {
         }
         this.setStep(tx, { ...rec, checkpoint: state });
         for (const e of options.events ?? []) tx.emitDraft(e, stepId);
+        if (options.audit?.length) {
+          const commit = this.commitFor(tx, stepId);
+          for (const a of options.audit) commit.audit(a);
+        }
         // A pause made elsewhere shows here: this commit saw the run's latest header.
         return tx.run.status === 'paused';
       },
@@ -325,6 +329,10 @@ export class RunDriver extends RunProgress {
       for (const e of outcome.actions?.events ?? []) tx.emitDraft(e, stepId);
       for (const a of outcome.actions?.audit ?? []) tx.audit.push(a);
       for (const e of outcome.events ?? []) tx.emitDraft(e, stepId);
+      if (outcome.audit?.length) {
+        const commit = this.commitFor(tx, stepId);
+        for (const a of outcome.audit) commit.audit(a);
+      }
       if (outcome.kind === 'ok') {
         const bad = this.checkOutputs(def, rec, outcome.outputs);
         if (!bad) return this.completeStep(tx, rec, outcome.outputs);

@@ -22,6 +22,7 @@ import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { formatTraceparent } from '../telemetry/trace-context.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
+import type { AuditAction, StepAuditEntry } from '../worktrail/audit-actions.js';
 import type { WorktrailEventDraft, WorktrailEventMap, WorktrailEventType } from '../worktrail/event-types.js';
 import type { LiveProgress, ProgressUpdate } from './live-progress.js';
 import type { StepSealing } from './step-sealing.js';
@@ -261,6 +262,23 @@ export class StepContextImpl implements StepContext {
     }
     this.emitted ??= [];
     this.emitted.push({ type, data } as WorktrailEventDraft);
+  }
+  private audited?: StepAuditEntry[];
+  audit<K extends AuditAction>(entry: StepAuditEntry<K>): void {
+    if (!entry || typeof entry.action !== 'string' || !entry.action || typeof entry.actor !== 'string') {
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        'ctx.audit: `action` (a registered audit action) and `actor` must be non-empty strings',
+      );
+    }
+    this.audited ??= [];
+    this.audited.push(entry as StepAuditEntry);
+  }
+  /** Audit entries the handler appended since the last call, for the commit of its outcome. */
+  takeAudit(): StepAuditEntry[] | undefined {
+    const entries = this.audited;
+    this.audited = undefined;
+    return entries;
   }
   /** Events the handler emitted since the last call, for the commit of its outcome. */
   takeEvents(): WorktrailEventDraft[] | undefined {

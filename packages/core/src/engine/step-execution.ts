@@ -4,6 +4,7 @@ import { StepError } from '../errors.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { Clock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
+import type { StepAuditEntry } from '../worktrail/audit-actions.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { StepContextImpl } from './step-context.js';
 import { InterruptSignal, SuspendSignal } from './suspend-signal.js';
@@ -18,6 +19,8 @@ export type Outcome = (
   actions?: ActionCommitRecords;
   /** Events the handler emitted with `ctx.emit`, appended in the outcome's commit. */
   events?: WorktrailEventDraft[];
+  /** Audit entries the handler appended with `ctx.audit`, in the outcome's commit. */
+  audit?: StepAuditEntry[];
 };
 
 /** A handler in flight in this process. */
@@ -96,6 +99,8 @@ export class Invocation implements InFlight {
     if (actions) outcome.actions = actions;
     const events = this.ctx.takeEvents();
     if (events) outcome.events = events;
+    const audit = this.ctx.takeAudit();
+    if (audit) outcome.audit = audit;
     this.done(outcome);
   }
 }

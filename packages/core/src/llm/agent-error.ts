@@ -43,3 +43,12 @@ export function inStep(stepId: string, config: LlmAgentConfig, error: LlmError):
     cause: error,
   });
 }
+
+/**
+ * What an agent works on: the `input` port's value, or (the step declares several input
+ * ports of its own) the object keyed by port. The type's `feedback` port is for revision
+ * loops and is told to the model as a message of its own, never mixed into the input.
+ */
+export function agentInput(ctx: Pick<StepContext, 'step' | 'inputs' | 'input'>): unknown {
+  return ctx.step.inputs ? ctx.input : ctx.inputs.input;
+}

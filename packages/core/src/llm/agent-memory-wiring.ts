@@ -1,7 +1,7 @@
 import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepContext } from '../catalog/types.js';
 import { isLlmteamError } from '../errors.js';
-import { agentError } from './agent-error.js';
+import { agentError, agentInput } from './agent-error.js';
 import type { LlmAgentConfig } from './llm-agent-config.js';
 
 /** One key an agent reads from memory: its own, or another agent's (threading). */
@@ -154,7 +154,7 @@ export async function writeAgentMemory(
     if (value !== undefined)
       data = await expressions.evaluate(
         value,
-        { output, input: ctx.input },
+        { output, input: agentInput(ctx) },
         {},
         {
           stepId: ctx.stepId,

@@ -5,6 +5,8 @@ import type { LlmMessage, LlmToolCall, LlmUsage } from './types.js';
 export interface ToolOutcome {
   content: string;
   isError: boolean;
+  /** Set when the call ends the agent (a handoff): the agent's `output`. */
+  final?: { output: unknown };
 }
 
 /** A reviewer's closing answer to a tool approval, as the agent reads it. */

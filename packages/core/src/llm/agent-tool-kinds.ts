@@ -1,12 +1,18 @@
 import type { StepCommit, StepHooks } from '../catalog/step-hooks.js';
 import type { ChildRunOutcome, StepContext } from '../catalog/types.js';
 import type { StepDefinition } from '../segment/types.js';
+import type { StepAuditEntry } from '../worktrail/audit-actions.js';
+import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { LlmAgentConfig, LlmAgentTool } from './llm-agent-config.js';
 
 /** Where one tool call of an agent stands, as a {@link AgentToolKind} reports it. */
 export type AgentToolProgress =
-  /** The call finished: `result` is what the model is told (as JSON). */
-  | { status: 'done'; result: unknown }
+  /**
+   * The call finished: `result` is what the model is told (as JSON). With `final`, the
+   * agent ends once the turn's calls are settled, with `result` as its `output` and no
+   * further model call (a handoff).
+   */
+  | { status: 'done'; result: unknown; final?: boolean }
   /** The call finished unsuccessfully: the model is told `error`. */
   | { status: 'error'; error: string }
   /**
@@ -14,7 +20,16 @@ export type AgentToolProgress =
    * id with the call, suspends, and calls the kind again (with `childRunId`) once the
    * child has ended.
    */
-  | { status: 'delegated'; childRunId: string; segmentId: string; version: string };
+  | {
+      status: 'delegated';
+      childRunId: string;
+      segmentId: string;
+      version: string;
+      /** Events to append in the commit that records the delegation (once per call). */
+      events?: WorktrailEventDraft[];
+      /** Audit entries to append in that commit. */
+      audit?: StepAuditEntry[];
+    };
 
 /** One tool call handed to a {@link AgentToolKind}. */
 export interface AgentToolCall {

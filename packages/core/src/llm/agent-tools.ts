@@ -2,6 +2,7 @@ import type { StepContext, SuspendOptions } from '../catalog/types.js';
 import { isLlmteamError } from '../errors.js';
 import { failSpan, startToolSpan } from '../telemetry/genai-spans.js';
 import type { ValidateFunction } from '../util/ajv.js';
+import type { StepAuditEntry } from '../worktrail/audit-actions.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import { agentError } from './agent-error.js';
 import type { AgentApprovalSuspension, AgentState, ToolOutcome } from './agent-state.js';
@@ -12,6 +13,7 @@ import { approvalRequest, decisionsOf, refusal, TOOL_APPROVAL_TIMER, undecided }
 /** Events an agent commits with its checkpoints. */
 export type AgentEvent = WorktrailEventDraft<
   | 'model.call.completed'
+  | 'agent.handoff'
   | 'tool.call.completed'
   | 'tool.call.failed'
   | 'tool.call.refused'
@@ -23,7 +25,7 @@ export type AgentEvent = WorktrailEventDraft<
 export interface SettleToolsDeps {
   tools: ResolvedAgentTool[];
   /** Commits the state with these events (serialised; resolves once stored). */
-  commit(state: AgentState, events: AgentEvent[]): Promise<void>;
+  commit(state: AgentState, events: AgentEvent[], audit?: StepAuditEntry[]): Promise<void>;
   validatorOf(schema: Record<string, unknown>): ValidateFunction;
   errorsText(validate: ValidateFunction): string;
 }
@@ -101,6 +103,7 @@ export async function settleTools(
           const edits = decision?.edits;
           const kind = toolOf(call.name)?.kind;
           const tool = startToolSpan(ctx.trace, ctx.clock, { name: call.name, id: call.id, turn });
+          let final: ToolOutcome['final'];
           try {
             let result: { data?: unknown };
             if (kind) {
@@ -115,25 +118,31 @@ export async function settleTools(
                 tool.span.end(ctx.clock.now());
                 if (pending.delegated?.[call.id] !== progress.childRunId) {
                   pending.delegated = { ...pending.delegated, [call.id]: progress.childRunId };
-                  await deps.commit(state, [
-                    {
-                      type: 'tool.call.delegated',
-                      data: {
-                        turn,
-                        call_id: call.id,
-                        tool: call.name,
-                        idempotency_key: key,
-                        child_run_id: progress.childRunId,
-                        segment_id: progress.segmentId,
-                        version: progress.version,
+                  await deps.commit(
+                    state,
+                    [
+                      ...((progress.events ?? []) as AgentEvent[]),
+                      {
+                        type: 'tool.call.delegated',
+                        data: {
+                          turn,
+                          call_id: call.id,
+                          tool: call.name,
+                          idempotency_key: key,
+                          child_run_id: progress.childRunId,
+                          segment_id: progress.segmentId,
+                          version: progress.version,
+                        },
                       },
-                    },
-                  ]);
+                    ],
+                    progress.audit,
+                  );
                 }
                 return;
               }
               if (progress.status === 'error') throw new Error(progress.error);
               result = { data: progress.result };
+              if (progress.final) final = { output: progress.result };
             } else
               result = await ctx.actions.execute(call.name, edits ?? JSON.parse(call.arguments || '{}'), {
                 idempotencyKey: key,
@@ -146,6 +155,7 @@ export async function settleTools(
                 ? `${decision!.by} changed the arguments to ${JSON.stringify(edits)} before it ran. Result: ${data}`
                 : data,
               isError: false,
+              ...(final ? { final } : {}),
             };
           } catch (error) {
             failSpan(tool.span, ctx.clock, error);

@@ -4,7 +4,8 @@ import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
 import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
-import { agentError, budgetError, inStep } from './agent-error.js';
+import type { StepAuditEntry } from '../worktrail/audit-actions.js';
+import { agentError, agentInput, budgetError, inStep } from './agent-error.js';
 import { memoryMessage, readAgentMemory, writeAgentMemory } from './agent-memory-wiring.js';
 import type { AgentState, PendingApproval, StoredAgentState } from './agent-state.js';
 import {
@@ -129,7 +130,7 @@ export function createLlmAgentStepType(
           try {
             prompt = await expressions.evaluate(
               config.prompt,
-              ctx.input,
+              agentInput(ctx),
               { memory: remembered },
               {
                 stepId: ctx.stepId,
@@ -139,7 +140,7 @@ export function createLlmAgentStepType(
           } catch (error) {
             throw agentError(ctx, 'LLMT_E_EXPRESSION', 'config.prompt', (error as Error).message);
           }
-        } else prompt = ctx.input;
+        } else prompt = agentInput(ctx);
         const messages: LlmMessage[] = [];
         if (config.system_prompt) messages.push({ role: 'system', content: config.system_prompt });
         const recalled = memoryMessage(remembered);
@@ -148,6 +149,12 @@ export function createLlmAgentStepType(
           role: 'user',
           content: typeof prompt === 'string' ? prompt : JSON.stringify(prompt ?? null),
         });
+        const feedback = ctx.step.inputs ? undefined : ctx.inputs.feedback;
+        if (feedback !== undefined)
+          messages.push({
+            role: 'user',
+            content: `Feedback on your previous answer: ${typeof feedback === 'string' ? feedback : JSON.stringify(feedback)}`,
+          });
         state = {
           v: 1,
           turn: 0,
@@ -159,7 +166,7 @@ export function createLlmAgentStepType(
 
       // Commits are serialised: concurrent tool results each get a commit of their own.
       let commits: Promise<void> = Promise.resolve();
-      const commit = (next: AgentState, events: AgentEvent[]) => {
+      const commit = (next: AgentState, events: AgentEvent[], audit?: StepAuditEntry[]) => {
         guard(next.messages);
         // Committed pieces of the conversation are shared with earlier checkpoints, never copied.
         const { messages, v: _v, ...rest } = next;
@@ -168,7 +175,9 @@ export function createLlmAgentStepType(
           v: 2,
           conversation: log.seal(messages),
         };
-        commits = commits.then(() => ctx.checkpoint(snapshot, { events }));
+        commits = commits.then(() =>
+          ctx.checkpoint(snapshot, { events, ...(audit?.length ? { audit } : {}) }),
+        );
         return commits;
       };
 
@@ -216,6 +225,11 @@ export function createLlmAgentStepType(
             validatorOf,
             errorsText: (validate) => ajv.errorsText(validate.errors),
           });
+          // A handoff ends the agent: the agent that took over answered for it.
+          const handedOff = state.pending.calls
+            .map((c) => state!.pending!.results[c.id]?.final)
+            .find(Boolean);
+          if (handedOff) return finish(handedOff.output);
           for (const call of state.pending.calls) {
             const outcome = state.pending.results[call.id]!;
             state.messages.push({

@@ -80,6 +80,17 @@ export interface AuditActionMap {
   'interaction.sla_breached': Record<string, never>;
   /** A named action was called (`target`: the action name). */
   'action.call': ActionCallData & { step_id?: string };
+  /**
+   * An agent handed its conversation off to another agent (`target`: the run that took
+   * over), with the context keys carried and the metadata.
+   */
+  'agent.handoff': {
+    step_id: string;
+    segment_id: string;
+    version: string;
+    keys: string[];
+    metadata: Record<string, unknown>;
+  };
   /** A tenant was created. */
   'tenant.created': { name: string; tier: TenantTier };
   /** A tenant's name, tier, limits or suspension changed. */

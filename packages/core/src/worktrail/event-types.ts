@@ -215,6 +215,18 @@ export interface WorktrailEventMap {
    * child's result becomes the tool result when it ends.
    */
   'tool.call.delegated': ToolCallData & { child_run_id: string; segment_id: string; version: string };
+  /**
+   * An agent handed the conversation off to another agent (`segment_id`, run
+   * `child_run_id`), carrying the context `keys` and `metadata`; the other agent's outputs
+   * become the handing agent's output.
+   */
+  'agent.handoff': ToolCallDataBase & {
+    child_run_id: string;
+    segment_id: string;
+    version: string;
+    keys: string[];
+    metadata: Record<string, unknown>;
+  };
   /** An agent's tool call waits for a person: `interaction_id` is the review request. */
   'tool.approval.requested': { turn: number; call_id: string; tool: string; interaction_id: string };
   /**
@@ -253,6 +265,9 @@ export interface WorktrailEventMap {
   /** A child run the step waited on ended; the step finishes (or fails) in this commit. */
   'child_run.finished': { child_run_id: string; segment_id: string; version: string; status: RunStatus };
 }
+
+/** The call an agent event is about. */
+export type ToolCallDataBase = { turn: number; call_id: string; tool: string };
 
 /** The `data` of `tool.call.completed` and `tool.call.failed`. */
 export type ToolCallData = {

@@ -2,6 +2,7 @@ import { createActionStepType } from '../../actions/action-step-type.js';
 import { StepError } from '../../errors.js';
 import { createHumanTaskStepType } from '../../human/human-task.js';
 import { createLlmAgentStepType } from '../../llm/llm-agent-step-type.js';
+import { handoffToolKind } from '../../orchestration/handoff-tool-kind.js';
 import { createRouterStepType } from '../../orchestration/router-step-type.js';
 import { createSegmentStepType } from '../../orchestration/segment-step-type.js';
 import { segmentToolKind } from '../../orchestration/segment-tool-kind.js';
@@ -158,7 +159,7 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
         return { output: { ...ctx.inputs } };
       },
     }),
-    createLlmAgentStepType(expressions, { toolKinds: [segmentToolKind] }),
+    createLlmAgentStepType(expressions, { toolKinds: [segmentToolKind, handoffToolKind] }),
     createRouterStepType(expressions),
     createSegmentStepType(expressions),
     createHttpActionStepType(),
