@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   LLMT_E_RUN_STATE:
     'The run is not in a state that allows the operation (e.g. resuming a run that is not paused).',
   LLMT_E_CONFLICT: 'A concurrent change won: the expected version, timer or key no longer matches.',
+  LLMT_E_LEASE_HELD:
+    "A commit that takes a run's lease (`Commit.lease`) found another worker holding it; nothing was written.",
   LLMT_E_STEP_FAILED: 'A step handler threw; the cause is kept.',
   LLMT_E_STEP_TIMEOUT: 'A step handler did not finish within the step timeout.',
   LLMT_E_JOIN_INCOMPLETE:
@@ -187,6 +189,23 @@ export class ConcurrencyError extends LlmteamError {
     super('LLMT_E_CONFLICT', message, { retryable: true, ...options });
     this.name = 'ConcurrencyError';
   }
+}
+
+/**
+ * A commit that takes a run's lease (`Commit.lease`) found another owner holding a live
+ * one; nothing of the commit was written. The engine then applies the change without the
+ * lease (the holder picks it up).
+ */
+export class LeaseHeldError extends LlmteamError {
+  constructor(message: string, options: LlmteamErrorOptions = {}) {
+    super('LLMT_E_LEASE_HELD', message, { retryable: true, ...options });
+    this.name = 'LeaseHeldError';
+  }
+}
+
+/** True for a commit refused because another worker holds the run's lease, from any copy of core. */
+export function isLeaseHeld(error: unknown): boolean {
+  return isLlmteamError(error) && error.code === 'LLMT_E_LEASE_HELD';
 }
 
 /**

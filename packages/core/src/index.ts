@@ -217,6 +217,7 @@ export * from './store/event-query.js';
 export { MemoryStore } from './store/memory-store.js';
 export { OrderedDelivery } from './store/ordered-delivery.js';
 export { draftRegistryAudit, type RegistryWrite } from './store/registry-audit.js';
+export { readRunState } from './store/run-state.js';
 export {
   checkSnapshotQuery,
   DEFAULT_SNAPSHOT_PAGE_SIZE,

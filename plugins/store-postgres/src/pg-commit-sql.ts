@@ -6,6 +6,7 @@ import {
   type CommitPlan,
   INSERT_RUN_SQL,
   insertRows,
+  leaseParams,
   marks,
   type RowPart,
   type SqlExecutor,
@@ -38,19 +39,26 @@ export function fitsOneStatement(plan: CommitPlan, extra = plan.header.params.le
  * the header was written, 0 at a stale version (then nothing else was either).
  */
 export function oneStatementCommit(
-  { header, parts }: CommitPlan,
+  plan: CommitPlan,
   notify: PgNotify | undefined,
 ): { sql: string; params: unknown[] } {
+  const { header, parts } = plan;
   const params: unknown[] = [...header.params];
   const n = () => `$${params.length}`;
   const bind = (value: unknown, cast?: string) => {
     params.push(value);
     return cast ? `${n()}::${cast}` : n();
   };
+  // The lease goes into the header's own write: one statement must not update a row twice.
+  const [owner, until, , , holder, now] = leaseParams(plan);
   const head =
     header.kind === 'insert'
-      ? `r AS (${INSERT_RUN_SQL} (${header.params.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING 1)`
-      : `r AS (UPDATE runs SET segment_id = $1, segment_version = $2, status = $3, version = $4, last_seq = $5, steps_completed = $6, updated_at = $7, completed_at = $8, outputs = $9, extra = $10 WHERE tenant_id = $11 AND run_id = $12 AND version = $13 AND last_seq = $14 RETURNING 1)`;
+      ? plan.lease
+        ? `r AS (${INSERT_RUN_SQL.replace(') VALUES', ', lease_owner, lease_until) VALUES')} (${header.params.map((_, i) => `$${i + 1}`).join(', ')}, ${bind(owner, 'text')}, ${bind(until, 'bigint')}) RETURNING 1)`
+        : `r AS (${INSERT_RUN_SQL} (${header.params.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING 1)`
+      : plan.lease
+        ? `r AS (UPDATE runs SET segment_id = $1, segment_version = $2, status = $3, version = $4, last_seq = $5, steps_completed = $6, updated_at = $7, completed_at = $8, outputs = $9, extra = $10, lease_owner = ${bind(owner, 'text')}, lease_until = ${bind(until, 'bigint')} WHERE tenant_id = $11 AND run_id = $12 AND version = $13 AND last_seq = $14 AND (lease_owner IS NULL OR lease_owner = ${bind(holder, 'text')} OR lease_until <= ${bind(now, 'bigint')}) RETURNING 1)`
+        : `r AS (UPDATE runs SET segment_id = $1, segment_version = $2, status = $3, version = $4, last_seq = $5, steps_completed = $6, updated_at = $7, completed_at = $8, outputs = $9, extra = $10 WHERE tenant_id = $11 AND run_id = $12 AND version = $13 AND last_seq = $14 RETURNING 1)`;
   // Every row is written only if the run header was: a stale version writes nothing.
   const ctes = parts.map((p, i) => {
     const casts = COLUMN_CASTS[p.table] ?? {};

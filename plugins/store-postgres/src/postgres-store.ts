@@ -63,7 +63,12 @@ interface PgClient {
  */
 export class PostgresStore extends SqlStore {
   readonly name: string;
-  readonly capabilities: StoreCapabilities = { multiProcess: true, crossProcessEvents: true, durable: true };
+  readonly capabilities: StoreCapabilities = {
+    multiProcess: true,
+    crossProcessEvents: true,
+    durable: true,
+    commitLease: true,
+  };
   protected readonly dialect = 'postgres' as const;
   private readonly options: Required<PostgresStoreOptions>;
   private readonly instanceId = randomUUID();

@@ -4,6 +4,7 @@ import {
   ConcurrencyError,
   checkCommit,
   interactionDueKey,
+  LeaseHeldError,
   OPEN_INTERACTION_STATUSES,
   type StepStateRecord,
 } from '@llmteam/core';
@@ -42,6 +43,11 @@ export interface CommitPlan {
   audit: AuditDraft[];
   /** The run's `lastSeq` before this commit. */
   prevSeq: number;
+  /**
+   * The lease the commit takes (`until` in ms) or gives back (`until` null), checked
+   * against another owner's live lease at `now` (ms).
+   */
+  lease?: { owner: string; until: number | null; now: number };
 }
 
 /** Step fields kept in their own columns rather than in `data`. */
@@ -114,7 +120,21 @@ export function planCommit(commit: Commit): CommitPlan {
     remove: commit.timers?.remove ?? [],
     audit: commit.audit ?? [],
     prevSeq,
+    lease: commit.lease ? planLease(commit.lease) : undefined,
   };
+}
+
+function planLease(lease: NonNullable<Commit['lease']>): NonNullable<CommitPlan['lease']> {
+  const now = Date.parse(lease.now);
+  return { owner: lease.owner, until: lease.leaseMs > 0 ? now + lease.leaseMs : null, now };
+}
+
+/** The values of `LEASE_SQL.commit` for a plan's lease. */
+export function leaseParams(plan: CommitPlan): unknown[] {
+  const { lease, commit } = plan;
+  if (!lease) return [];
+  const taken = lease.until !== null;
+  return [taken ? lease.owner : null, lease.until, commit.tenantId, commit.runId, lease.owner, lease.now];
 }
 
 /** The rows a commit writes besides its header, table by table. */
@@ -184,14 +204,38 @@ function commitRows(commit: Commit, values: Map<string, string>, steps: unknown[
 }
 
 /** The conflict error of a plan whose run was not at the expected version, read from `q`. */
-export async function explainConflict(q: SqlExecutor, plan: CommitPlan): Promise<ConcurrencyError> {
+export async function explainConflict(
+  q: SqlExecutor,
+  plan: CommitPlan,
+): Promise<ConcurrencyError | LeaseHeldError> {
   const { tenantId, runId, expectedVersion } = plan.commit;
   const { rows } = await q.exec(RUN_VERSION_SQL, [tenantId, runId]);
   const found = rows[0];
+  // At the expected version, only the lease can have refused the commit.
+  if (
+    found &&
+    plan.lease &&
+    Number(found.version) === expectedVersion &&
+    Number(found.last_seq) === plan.prevSeq &&
+    found.lease_owner != null &&
+    found.lease_owner !== plan.lease.owner &&
+    Number(found.lease_until) > plan.lease.now
+  )
+    return leaseHeldError(plan, String(found.lease_owner), Number(found.lease_until));
   return new ConcurrencyError(
     found
       ? `run ${runId} is at version ${found.version} (last seq ${found.last_seq}), expected version ${expectedVersion} (last seq ${plan.prevSeq})`
       : `run ${runId} is at version none, expected ${expectedVersion}`,
+  );
+}
+
+/** The error of a commit refused because `owner` leases the run until `until` (ms). */
+export function leaseHeldError(plan: CommitPlan, owner?: string, until?: number): LeaseHeldError {
+  const holder = owner
+    ? `leased by ${owner}${until ? ` until ${new Date(until).toISOString()}` : ''}`
+    : 'leased by another owner';
+  return new LeaseHeldError(
+    `run ${plan.commit.runId} is ${holder}; the commit of ${plan.lease?.owner} was not applied`,
   );
 }
 

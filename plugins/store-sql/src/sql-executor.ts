@@ -55,6 +55,14 @@ export function versionConflict(): Error {
   return new Error(VERSION_CONFLICT_MESSAGE);
 }
 
+/** Message of the error a dialect raises when another owner holds the lease a commit takes. */
+export const LEASE_HELD_MESSAGE = 'llmteam:lease-held';
+
+/** True for the error raised with {@link LEASE_HELD_MESSAGE}. */
+export function isLeaseHeldRefusal(error: unknown): boolean {
+  return (driverError(error).message ?? '').includes(LEASE_HELD_MESSAGE);
+}
+
 /** True for the error raised with {@link VERSION_CONFLICT_MESSAGE}. */
 export function isVersionConflict(error: unknown): boolean {
   return (driverError(error).message ?? '').includes(VERSION_CONFLICT_MESSAGE);

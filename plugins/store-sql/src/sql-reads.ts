@@ -6,8 +6,11 @@ import {
   type ListEventsOptions,
   type ListInteractionsOptions,
   type ListRunsOptions,
+  OPEN_INTERACTION_STATUSES,
   type Page,
   type RunRecord,
+  type RunState,
+  type RunStateQuery,
   type SnapshotQuery,
   type SnapshotRecord,
   type StepStateRecord,
@@ -16,7 +19,7 @@ import {
 } from '@llmteam/core';
 import { refersToShared } from './shared-values.js';
 import { decodeCursor, encodeCursor, isShared, type RowCodec } from './sql-codecs.js';
-import type { SqlExecutor } from './sql-executor.js';
+import type { SqlExecutor, SqlResult } from './sql-executor.js';
 import { marks, READ_SQL } from './sql-text.js';
 
 /** The run journal's reads, each on one executor, decoded by one codec. */
@@ -35,6 +38,44 @@ export class SqlReads {
     return row
       ? this.codec.run(row, () => this.values(q, String(row.tenant_id), String(row.run_id)))
       : undefined;
+  }
+
+  /** A run, its steps, its open interactions (and the one named) and its lease. */
+  async runState(q: SqlExecutor, tenantId: string, query: RunStateQuery): Promise<RunState | undefined> {
+    const open = OPEN_INTERACTION_STATUSES;
+    let runId = query.runId;
+    let found: SqlResult['rows'] | undefined;
+    if (query.interactionId !== undefined) {
+      ({ rows: found } = await q.exec(READ_SQL.runStateByInteraction(open.length), [
+        tenantId,
+        tenantId,
+        query.interactionId,
+        ...open,
+        query.interactionId,
+      ]));
+      if (!found.length) return undefined;
+      runId = String(found[0].run_id);
+    }
+    const { rows } = await q.exec(READ_SQL.run, [tenantId, runId]);
+    const row = rows[0];
+    if (!row || runId === undefined) return undefined;
+    const id = runId;
+    const run = await this.codec.run(row, () => this.values(q, tenantId, id));
+    const steps = await this.steps(q, tenantId, id);
+    found ??= (await q.exec(READ_SQL.runStateInteractions(open.length), [tenantId, id, ...open, null])).rows;
+    const interactions = found.map(
+      (r) => this.codec.parse(r.body, `interactions(${tenantId}, ${r.interaction_id})`) as InteractionRecord,
+    );
+    return {
+      run,
+      steps,
+      interactions,
+      ...(row.lease_owner != null
+        ? {
+            lease: { owner: String(row.lease_owner), until: new Date(Number(row.lease_until)).toISOString() },
+          }
+        : {}),
+    };
   }
 
   async runs(q: SqlExecutor, tenantId: string, options: ListRunsOptions): Promise<Page<RunRecord>> {

@@ -8,14 +8,23 @@ import {
   type WorktrailEvent,
 } from '@llmteam/core';
 import type { DataSource, QueryResult, QueryRunner } from 'typeorm';
-import { type CommitPlan, explainConflict, planCommit, violationError } from './commit-plan.js';
+import {
+  type CommitPlan,
+  explainConflict,
+  leaseHeldError,
+  leaseParams,
+  planCommit,
+  violationError,
+} from './commit-plan.js';
 import type { SqlRow } from './entities.js';
 import { SqlStoreError } from './errors.js';
 import { appendAudit } from './sql-audit.js';
 import { RowCodec } from './sql-codecs.js';
 import {
   insertRows,
+  isLeaseHeldRefusal,
   isVersionConflict,
+  LEASE_HELD_MESSAGE,
   type SqlDialect,
   type SqlExecutor,
   type SqlResult,
@@ -25,7 +34,7 @@ import { SqlLeases } from './sql-leases.js';
 import { migrateSchema } from './sql-migrate.js';
 import { SqlReads } from './sql-reads.js';
 import { SqlRegistryReads } from './sql-registry.js';
-import { deleteTimersSql, INSERT_RUN_SQL, marks, UPDATE_RUN_SQL } from './sql-text.js';
+import { deleteTimersSql, INSERT_RUN_SQL, LEASE_SQL, marks, UPDATE_RUN_SQL } from './sql-text.js';
 
 /** Writes a plan's header and rows inside a transaction. */
 export type PlanWriter = (tx: SqlExecutor, plan: CommitPlan) => Promise<void>;
@@ -118,6 +127,8 @@ export abstract class SqlStoreBase {
     const { tenantId } = plan.commit;
     if (header.kind === 'insert') await tx.exec(`${INSERT_RUN_SQL} (${marks(15)})`, header.params);
     else if ((await tx.exec(UPDATE_RUN_SQL, header.params)).affected !== 1) throw versionConflict();
+    if (plan.lease && (await tx.exec(LEASE_SQL.commit, leaseParams(plan))).affected !== 1)
+      throw new Error(LEASE_HELD_MESSAGE);
     if (consume.length) {
       const { affected } = await tx.exec(deleteTimersSql(consume.length), [tenantId, ...consume]);
       if (affected !== consume.length)
@@ -226,6 +237,7 @@ export abstract class SqlStoreBase {
     try {
       audit = await this.executeCommit(plan);
     } catch (error) {
+      if (isLeaseHeldRefusal(error)) throw leaseHeldError(plan);
       throw isVersionConflict(error)
         ? await this.read((q) => explainConflict(q, plan))
         : violationError(plan, error);

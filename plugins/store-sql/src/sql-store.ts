@@ -15,6 +15,8 @@ import {
   type Page,
   type RegistryChange,
   type RunRecord,
+  type RunState,
+  type RunStateQuery,
   type SegmentRecord,
   type SnapshotQuery,
   type SnapshotRecord,
@@ -77,6 +79,9 @@ export abstract class SqlStore extends SqlStoreBase implements Store {
 
   getRun(tenantId: string, runId: string): Promise<RunRecord | undefined> {
     return this.reading((q, r) => r.run(q, READ_SQL.run, [tenantId, runId]));
+  }
+  readRunState(tenantId: string, query: RunStateQuery): Promise<RunState | undefined> {
+    return this.reading((q, r) => r.runState(q, tenantId, query));
   }
   findRunByIdempotencyKey(tenantId: string, key: string): Promise<RunRecord | undefined> {
     return this.reading((q, r) => r.run(q, READ_SQL.runByKey, [tenantId, key]));

@@ -49,8 +49,8 @@ export const INSERT_RUN_SQL = `INSERT INTO runs (tenant_id, run_id, segment_id, 
 /** The version-checked update of a run header (10 `SET` values, tenant, run, version, last seq). */
 export const UPDATE_RUN_SQL = `UPDATE runs SET segment_id = ?, segment_version = ?, status = ?, version = ?, last_seq = ?, steps_completed = ?, updated_at = ?, completed_at = ?, outputs = ?, extra = ? WHERE tenant_id = ? AND run_id = ? AND version = ? AND last_seq = ?`;
 
-/** Where a run is now, to explain a conflict. */
-export const RUN_VERSION_SQL = `SELECT version, last_seq FROM runs WHERE tenant_id = ? AND run_id = ?`;
+/** Where a run is now (and who leases it), to explain a conflict. */
+export const RUN_VERSION_SQL = `SELECT version, last_seq, lease_owner, lease_until FROM runs WHERE tenant_id = ? AND run_id = ?`;
 
 /** Deletes `n` timers of a tenant by id. */
 export const deleteTimersSql = (n: number) =>
@@ -71,6 +71,12 @@ export const READ_SQL = {
   steps: `SELECT step_id, data, inputs, outputs FROM step_states WHERE tenant_id = ? AND run_id = ?`,
   events: `SELECT seq, event_id, type, step_id, at, data FROM events WHERE tenant_id = ? AND run_id = ? AND seq > ? ORDER BY seq`,
   interaction: `SELECT body FROM interactions WHERE tenant_id = ? AND interaction_id = ?`,
+  /** A run's interactions of the given statuses (`n` of them) and the one named. */
+  runStateInteractions: (n: number) =>
+    `SELECT interaction_id, body FROM interactions WHERE tenant_id = ? AND run_id = ? AND (status IN (${marks(n)}) OR interaction_id = ?)`,
+  /** The run of an interaction, with the run's interactions of the given statuses (`n` of them). */
+  runStateByInteraction: (n: number) =>
+    `SELECT run_id, interaction_id, body FROM interactions WHERE tenant_id = ? AND run_id = (SELECT run_id FROM interactions WHERE tenant_id = ? AND interaction_id = ?) AND (status IN (${marks(n)}) OR interaction_id = ?)`,
   interactions: (where: string[]) =>
     `SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id LIMIT ?`,
   /** Open requests in SLA order from `interactions_open_due` (NULL keys, closed requests, sort apart). */
@@ -98,6 +104,11 @@ export const LEASE_SQL = {
          ORDER BY created_at LIMIT ?${skipLocked}) RETURNING tenant_id, run_id`,
   acquire: `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)`,
   release: `UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE tenant_id = ? AND run_id = ? AND lease_owner = ?`,
+  /**
+   * The lease a commit takes (owner, until) or gives back (NULL, NULL), unless another
+   * owner holds a live one (owner, now): inside the commit's transaction, after its header.
+   */
+  commit: `UPDATE runs SET lease_owner = ?, lease_until = ? WHERE tenant_id = ? AND run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until <= ?)`,
 } as const;
 
 /** Registry statements: the read of the record a write replaces, the upsert, and the reads. */

@@ -10,9 +10,9 @@ import {
 import {
   type CommitPlan,
   INSERT_RUN_SQL,
+  LEASE_HELD_MESSAGE,
+  leaseParams,
   ROW_STATEMENTS,
-  type RowPart,
-  type RunHeader,
   runInTransaction,
   SerialQueue,
   SQL_ENTITIES,
@@ -90,6 +90,7 @@ export class SqliteStore extends SqlStore {
     multiProcess: false,
     crossProcessEvents: true,
     durable: true,
+    commitLease: true,
   };
   protected readonly dialect = 'sqlite' as const;
   private readonly queue = new SerialQueue();
@@ -200,6 +201,10 @@ export class SqliteStore extends SqlStore {
       `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_update INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'update' BEGIN
          SELECT RAISE(ABORT, '${VERSION_CONFLICT_MESSAGE}') WHERE NOT EXISTS (SELECT 1 FROM runs WHERE tenant_id = NEW.c11 AND run_id = NEW.c12 AND version = NEW.c13 AND last_seq = NEW.c14);
          UPDATE runs SET segment_id = NEW.c1, segment_version = NEW.c2, status = NEW.c3, version = NEW.c4, last_seq = NEW.c5, steps_completed = NEW.c6, updated_at = NEW.c7, completed_at = NEW.c8, outputs = NEW.c9, extra = NEW.c10 WHERE tenant_id = NEW.c11 AND run_id = NEW.c12; END`,
+      // The lease the commit takes or gives back: (owner or NULL, until, tenant, run, owner, now).
+      `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_lease INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'lease' BEGIN
+         SELECT RAISE(ABORT, '${LEASE_HELD_MESSAGE}') WHERE EXISTS (SELECT 1 FROM runs WHERE tenant_id = NEW.c3 AND run_id = NEW.c4 AND lease_owner IS NOT NULL AND lease_owner <> NEW.c5 AND lease_until > NEW.c6);
+         UPDATE runs SET lease_owner = NEW.c1, lease_until = NEW.c2 WHERE tenant_id = NEW.c3 AND run_id = NEW.c4; END`,
       `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_audit INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'audit' BEGIN
          SELECT RAISE(ABORT, '${AUDIT_HEAD_MESSAGE}') WHERE NOT EXISTS (SELECT 1 FROM audit WHERE tenant_id = NEW.c1 AND seq = NEW.c2 - 1 AND hash = NEW.c6) OR EXISTS (SELECT 1 FROM audit WHERE tenant_id = NEW.c1 AND seq >= NEW.c2);
          INSERT INTO audit (tenant_id, seq, at, hash, body) VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4, NEW.c5); END`,
@@ -268,10 +273,10 @@ export class SqliteStore extends SqlStore {
    * undefined when the view cannot take it (not created yet, too many parameters).
    */
   private commitStatement(
-    header: RunHeader,
-    parts: RowPart[],
+    plan: CommitPlan,
     audit: AuditRecord[] = [],
   ): { sql: string; params: unknown[] } | undefined {
+    const { header, parts } = plan;
     if (!this.commitView) return undefined;
     const tuples: string[] = [];
     const params: unknown[] = [];
@@ -281,6 +286,7 @@ export class SqliteStore extends SqlStore {
       for (const v of values) params.push(v);
     };
     row(header.kind === 'insert' ? 'new' : 'update', header.params);
+    if (plan.lease) row('lease', leaseParams(plan));
     for (const part of parts) for (const r of part.rows) row(part.table, r);
     for (const r of audit)
       row('audit', [r.tenantId, r.seq, r.timestamp, r.hash, JSON.stringify(r), r.prevHash]);
@@ -297,7 +303,7 @@ export class SqliteStore extends SqlStore {
   protected override async executeCommit(plan: CommitPlan): Promise<AuditRecord[]> {
     if (plan.consume.length || plan.remove.length) return this.commitInTransaction(plan);
     const records = this.chainOntoKnownHeads(plan.audit);
-    const statement = records && this.commitStatement(plan.header, plan.parts, records);
+    const statement = records && this.commitStatement(plan, records);
     if (statement) {
       try {
         // No BEGIN: a failing trigger or constraint undoes the whole statement.
@@ -310,7 +316,7 @@ export class SqliteStore extends SqlStore {
       }
     }
     return this.commitInTransaction(plan, async (tx, p) => {
-      const rows = this.commitStatement(p.header, p.parts);
+      const rows = this.commitStatement(p);
       if (rows) await tx.exec(rows.sql, rows.params);
       else await this.writePlan(tx, p);
     });

@@ -87,6 +87,24 @@ export interface Commit {
   };
   snapshots?: SnapshotRecord[];
   audit?: AuditDraft[];
+  /**
+   * Takes, renews or gives back the run's lease in the same transaction, so a worker needs
+   * no lease call of its own. Honoured only by a store whose capabilities say
+   * `commitLease: true`; the engine calls `acquireLease`/`releaseLease` on other stores.
+   * @throws LeaseHeldError (`LLMT_E_LEASE_HELD`) when another owner holds a live lease:
+   *   nothing of the commit is written.
+   */
+  lease?: CommitLease;
+}
+
+/** The lease a commit takes or gives back (see {@link Commit.lease}). */
+export interface CommitLease {
+  /** Identity of the committing engine. */
+  owner: string;
+  /** Current time as the engine sees it (ISO 8601): another owner's lease ending later is live. */
+  now: string;
+  /** How long the lease lasts from `now`, in ms; 0 gives it back, so no one holds it after the commit. */
+  leaseMs: number;
 }
 
 /** Result of a successful commit. */

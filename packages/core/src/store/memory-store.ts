@@ -1,6 +1,6 @@
 import { chainAuditEntry } from '../audit/hash-chain.js';
 import { InMemoryAuditCheckpoints } from '../audit/in-memory-checkpoints.js';
-import { ConcurrencyError } from '../errors.js';
+import { ConcurrencyError, LeaseHeldError } from '../errors.js';
 import { InMemoryAgentMemory } from '../memory/in-memory-agent-memory.js';
 import { checkCommit } from './check-commit.js';
 import {
@@ -27,6 +27,8 @@ import type {
   Page,
   RegistryChange,
   RunRecord,
+  RunState,
+  RunStateQuery,
   SegmentRecord,
   SnapshotQuery,
   SnapshotRecord,
@@ -37,6 +39,7 @@ import type {
   TimerRecord,
   WorktrailEvent,
 } from './types.js';
+import { OPEN_INTERACTION_STATUSES } from './types.js';
 
 /** Shared empty list: a commit without a part allocates nothing for it. */
 const NONE: readonly never[] = [];
@@ -48,6 +51,8 @@ interface RunSlot {
   steps: Map<string, StepStateRecord>;
   events: WorktrailEvent[];
   lease?: { owner: string; until: number };
+  /** The run's interactions by id. */
+  interactions?: Map<string, InteractionRecord>;
   /** Position in creation order, for listing newest first. */
   order: number;
 }
@@ -67,6 +72,7 @@ export class MemoryStore implements Store {
     multiProcess: false,
     crossProcessEvents: false,
     durable: false,
+    commitLease: true,
   };
 
   private runs = new Map<string, RunSlot>();
@@ -112,6 +118,12 @@ export class MemoryStore implements Store {
       if (!this.timers.has(this.key(commit.tenantId, id)))
         throw new ConcurrencyError(`timer ${id} already fired`);
     }
+    const lease = commit.lease;
+    const leaseNow = lease ? Date.parse(lease.now) : 0;
+    if (lease && slot?.lease && slot.lease.owner !== lease.owner && slot.lease.until > leaseNow)
+      throw new LeaseHeldError(
+        `run ${commit.runId} is leased by ${slot.lease.owner} until ${new Date(slot.lease.until).toISOString()}; the commit of ${lease.owner} was not applied`,
+      );
 
     const target: RunSlot = slot ?? { run: commit.run, steps: new Map(), events: [], order: this.runOrder++ };
     target.run = commit.run;
@@ -122,8 +134,15 @@ export class MemoryStore implements Store {
     }
     for (const step of commit.steps ?? NONE) target.steps.set(step.stepId, step);
     if (commit.events?.length) for (const e of commit.events) target.events.push(e);
-    for (const i of commit.interactions ?? NONE)
-      this.interactions.set(this.key(i.tenantId, i.interactionId), i);
+    if (lease)
+      target.lease = lease.leaseMs > 0 ? { owner: lease.owner, until: leaseNow + lease.leaseMs } : undefined;
+    if (commit.interactions?.length) {
+      target.interactions ??= new Map();
+      for (const i of commit.interactions) {
+        this.interactions.set(this.key(i.tenantId, i.interactionId), i);
+        target.interactions.set(i.interactionId, i);
+      }
+    }
     for (const id of commit.timers?.consume ?? NONE) this.timers.delete(this.key(commit.tenantId, id));
     for (const id of commit.timers?.remove ?? NONE) this.timers.delete(this.key(commit.tenantId, id));
     // A copy: claims write lease fields onto the stored timer, never onto the caller's record.
@@ -157,6 +176,26 @@ export class MemoryStore implements Store {
 
   async getRun(tenantId: string, runId: string): Promise<RunRecord | undefined> {
     return this.runs.get(this.key(tenantId, runId))?.run;
+  }
+
+  async readRunState(tenantId: string, query: RunStateQuery): Promise<RunState | undefined> {
+    const named = query.interactionId
+      ? this.interactions.get(this.key(tenantId, query.interactionId))
+      : undefined;
+    const runId = query.runId ?? named?.runId;
+    const slot = runId === undefined ? undefined : this.runs.get(this.key(tenantId, runId));
+    if (!slot) return undefined;
+    const interactions: InteractionRecord[] = [];
+    for (const i of slot.interactions?.values() ?? NONE)
+      if (i === named || OPEN_INTERACTION_STATUSES.includes(i.status)) interactions.push(i);
+    return {
+      run: slot.run,
+      steps: [...slot.steps.values()],
+      interactions,
+      ...(slot.lease
+        ? { lease: { owner: slot.lease.owner, until: new Date(slot.lease.until).toISOString() } }
+        : {}),
+    };
   }
 
   async findRunByIdempotencyKey(tenantId: string, key: string): Promise<RunRecord | undefined> {

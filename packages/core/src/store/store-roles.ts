@@ -87,6 +87,30 @@ export interface StoreCapabilities {
   crossProcessEvents: boolean;
   /** Data outlives the process. */
   durable: boolean;
+  /**
+   * `commit` applies `Commit.lease` in its own transaction (see `CommitLease`). Without it
+   * the engine takes and gives back leases with `acquireLease` and `releaseLease`.
+   * @default false
+   */
+  commitLease?: boolean;
+}
+
+/** Which run {@link RunJournal.readRunState} reads: by its id, or the run of an interaction. */
+export type RunStateQuery =
+  | { runId: string; interactionId?: undefined }
+  | { interactionId: string; runId?: undefined };
+
+/** What the engine needs to act on a run, read at once (see {@link RunJournal.readRunState}). */
+export interface RunState {
+  run: RunRecord;
+  steps: StepStateRecord[];
+  /**
+   * The run's open interactions (`OPEN_INTERACTION_STATUSES`), plus the one a query by
+   * interaction names, whatever its status.
+   */
+  interactions: InteractionRecord[];
+  /** The run's lease as stored (it may have expired: compare `until` with now). */
+  lease?: { owner: string; until: string };
 }
 
 /** Listener for committed events. */
@@ -130,6 +154,13 @@ export interface RunJournal {
   commit(commit: Commit): Promise<CommitResult>;
 
   getRun(tenantId: string, runId: string): Promise<RunRecord | undefined>;
+  /**
+   * Optional: a run, its steps, its open interactions and its lease in one read (one
+   * transaction or statement), by run id or by one of its interactions; undefined when
+   * there is no such run (or interaction). `readRunState(store, ...)` builds the same from
+   * the other reads for a store without it.
+   */
+  readRunState?(tenantId: string, query: RunStateQuery): Promise<RunState | undefined>;
   /** Run that was started with this idempotency key, if any. */
   findRunByIdempotencyKey(tenantId: string, key: string): Promise<RunRecord | undefined>;
   /** Newest first. */

@@ -3,6 +3,7 @@ import { inboxTests } from './run-journal-inbox-tests.js';
 import { isolationTests } from './run-journal-isolation-tests.js';
 import { readTests } from './run-journal-read-tests.js';
 import { valueTests } from './run-journal-value-tests.js';
+import { runStateTests } from './run-state-tests.js';
 import { snapshotConformanceSuite } from './snapshot-suite.js';
 import { type StoreConformanceOptions, storeSuiteSupport } from './suite-support.js';
 
@@ -27,6 +28,7 @@ export function runJournalConformanceSuite(options: StoreConformanceOptions): vo
     readTests(context);
     inboxTests(context);
     valueTests(context);
+    runStateTests(context);
   });
   snapshotConformanceSuite(options);
 }
