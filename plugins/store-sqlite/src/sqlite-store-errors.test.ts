@@ -246,6 +246,11 @@ describe('SqliteStore at start and on bad data', () => {
     expect(registered.map(([name]) => name)).toEqual(['sqlite']);
     const store = registered[0][1]({ path: fresh() }) as SqliteStore;
     expect(store.name).toContain('sqlite:');
-    expect(store.capabilities).toEqual({ multiProcess: false, crossProcessEvents: true, durable: true });
+    expect(store.capabilities).toEqual({
+      multiProcess: false,
+      crossProcessEvents: true,
+      durable: true,
+      commitLease: true,
+    });
   });
 });
