@@ -1,6 +1,7 @@
 import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepContext } from '../catalog/types.js';
 import { isLlmteamError } from '../errors.js';
+import { redactSealed } from '../sealing/sealed-value.js';
 import { agentError, agentInput } from './agent-error.js';
 import type { LlmAgentConfig } from './llm-agent-config.js';
 
@@ -126,7 +127,7 @@ export async function readAgentMemory(ctx: StepContext<LlmAgentConfig>): Promise
 /** The system message that puts read memory into the agent's context, or undefined. */
 export function memoryMessage(values: Record<string, unknown>): string | undefined {
   if (!Object.keys(values).length) return undefined;
-  return `Memory (JSON, keyed by entry):\n${JSON.stringify(values)}`;
+  return `Memory (JSON, keyed by entry):\n${JSON.stringify(redactSealed(values))}`;
 }
 
 /**

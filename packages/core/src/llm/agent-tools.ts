@@ -1,5 +1,6 @@
 import type { StepContext, SuspendOptions } from '../catalog/types.js';
 import { isLlmteamError } from '../errors.js';
+import { redactSealed } from '../sealing/sealed-value.js';
 import { failSpan, startToolSpan } from '../telemetry/genai-spans.js';
 import type { ValidateFunction } from '../util/ajv.js';
 import type { StepAuditEntry } from '../worktrail/audit-actions.js';
@@ -149,7 +150,8 @@ export async function settleTools(
                 traceContext: tool.context,
               });
             tool.span.end(ctx.clock.now());
-            const data = JSON.stringify(result.data ?? null);
+            // A sealed value this step may not open reaches the model as "[sealed]", never as ciphertext.
+            const data = JSON.stringify(redactSealed(result.data ?? null));
             outcome = {
               content: edits
                 ? `${decision!.by} changed the arguments to ${JSON.stringify(edits)} before it ran. Result: ${data}`

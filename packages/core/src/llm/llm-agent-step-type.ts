@@ -2,6 +2,7 @@ import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
+import { redactSealed } from '../sealing/sealed-value.js';
 import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import type { StepAuditEntry } from '../worktrail/audit-actions.js';
@@ -147,7 +148,7 @@ export function createLlmAgentStepType(
         if (recalled) messages.push({ role: 'system', content: recalled });
         messages.push({
           role: 'user',
-          content: typeof prompt === 'string' ? prompt : JSON.stringify(prompt ?? null),
+          content: typeof prompt === 'string' ? prompt : JSON.stringify(redactSealed(prompt ?? null)),
         });
         const feedback = ctx.step.inputs ? undefined : ctx.inputs.feedback;
         if (feedback !== undefined)
