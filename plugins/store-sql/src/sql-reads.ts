@@ -252,14 +252,13 @@ function auditRow(tenantId: string, row: Record<string, unknown>): AuditRecord {
   } catch {
     // Left empty: the entry's hash check names it.
   }
-  return {
-    ...body,
-    action: body.action ?? '',
-    actor: body.actor ?? '',
-    prevHash: body.prevHash ?? '',
-    tenantId,
-    seq: Number(row.seq),
-    timestamp: String(row.at),
-    hash: String(row.hash),
-  };
+  // The parsed body is this read's own object: the columns are written onto it, not copied.
+  body.action ??= '';
+  body.actor ??= '';
+  body.prevHash ??= '';
+  body.tenantId = tenantId;
+  body.seq = Number(row.seq);
+  body.timestamp = String(row.at);
+  body.hash = String(row.hash);
+  return body as AuditRecord;
 }

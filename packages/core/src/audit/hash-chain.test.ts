@@ -36,6 +36,20 @@ describe('audit hash chain', () => {
     }
   });
 
+  it('hashes the canonical JSON of every field but the hash, whatever the fields hold', () => {
+    const base = chain(2)[1]!;
+    const variants: Array<Record<string, unknown>> = [
+      base,
+      { ...base, target: 'int_1', data: { z: [1, { b: 2, a: null }], a: 'x"y\u2028' } },
+      { ...base, runId: undefined, data: {} },
+      { ...base, actor: 'ünïcode \n', extra: { nested: true } },
+    ];
+    for (const v of variants) {
+      const { hash: _hash, ...fields } = v;
+      expect(auditEntryHash(v as unknown as AuditRecord)).toBe(sha256(canonicalJson(fields)));
+    }
+  });
+
   it('still verifies entries of format 1 (written before every field was hashed)', () => {
     const body = { tenantId: 't', seq: 1, action: 'a', actor: 'x', timestamp: '2026-01-01T00:00:00.000Z' };
     const v1: AuditRecord = {
