@@ -74,7 +74,11 @@ async function append(synchronous: 'FULL' | 'NORMAL', dir: string): Promise<Reco
     // Alternating run by run, medians of every commit: load on a shared machine hits both alike.
     for (let r = 0; r < 150; r++) {
       await persistChain(store, 't1', `plain-${r}`, { steps: 10, output: smallOutput, timings: plain });
-      await persistChain(audited, 't1', `audited-${r}`, { steps: 10, output: smallOutput, timings: withAudit });
+      await persistChain(audited, 't1', `audited-${r}`, {
+        steps: 10,
+        output: smallOutput,
+        timings: withAudit,
+      });
     }
     const plainUs = median(plain) * 1000;
     const auditedUs = median(withAudit) * 1000;
@@ -193,4 +197,3 @@ export async function run(): Promise<Record<string, unknown>> {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href)
   console.log(JSON.stringify(await run(), null, 2));
-
