@@ -141,3 +141,27 @@ export function storeTransaction(store: Store): (sql: string, params: unknown[])
   };
   return (sql, params) => s.transaction((tx) => tx.exec(sql, params));
 }
+
+/**
+ * Counts the statements the store sends to SQLite (its one connection): commits, reads,
+ * leases and `PRAGMA synchronous` switches alike.
+ */
+export function countStatements(store: Store): () => number {
+  type Exec = { exec(sql: string, params?: readonly unknown[]): Promise<unknown> };
+  const s = store as unknown as { connection(): Exec };
+  const connection = s.connection.bind(store);
+  let count = 0;
+  s.connection = () => {
+    const c = connection();
+    return new Proxy(c, {
+      get: (target, key, receiver) =>
+        key === 'exec'
+          ? (sql: string, params?: readonly unknown[]) => {
+              count++;
+              return target.exec(sql, params);
+            }
+          : Reflect.get(target, key, receiver),
+    });
+  };
+  return () => count;
+}

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createEngine, type Engine, MemoryStore, type Store } from '@llmteam/core';
 import { SqliteStore } from '@llmteam/store-sqlite';
-import { mean, r2, storeTransaction, timeEach } from './store-chain.js';
+import { countStatements, mean, r2, storeTransaction, timeEach } from './store-chain.js';
 import { benchStepTypes, chainSegment, fanOutSegment } from './workloads-segments.js';
 
 const PG_URL = process.env.LLMTEAM_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -36,30 +36,6 @@ async function runToEnd(engine: Engine, segmentId: string, input: unknown): Prom
   const run = await engine.startRun({ segmentId, input });
   const done = await engine.waitForRun(run.runId, { until: ['completed', 'failed'] });
   if (done.status !== 'completed') throw new Error(`run ${run.runId} ended ${done.status}`);
-}
-
-/**
- * Counts the statements the store sends to SQLite (its one connection): commits, reads,
- * leases and `PRAGMA synchronous` switches alike.
- */
-function countStatements(store: SqliteStore): () => number {
-  type Exec = { exec(sql: string, params?: readonly unknown[]): Promise<unknown> };
-  const s = store as unknown as { connection(): Exec };
-  const connection = s.connection.bind(store);
-  let count = 0;
-  s.connection = () => {
-    const c = connection();
-    return new Proxy(c, {
-      get: (target, key, receiver) =>
-        key === 'exec'
-          ? (sql: string, params?: readonly unknown[]) => {
-              count++;
-              return target.exec(sql, params);
-            }
-          : Reflect.get(target, key, receiver),
-    });
-  };
-  return () => count;
 }
 
 /** Microseconds per step of the 10-step chain, `runs` runs one after the other. */

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createEngine, defineStepType, type Engine, type SegmentDefinition, type Store } from '@llmteam/core';
 import { createSqliteStore } from '@llmteam/store-sqlite';
+import { countStatements } from './store-chain.js';
 
 const approval: SegmentDefinition = {
   segment_id: 'w4_wait',
@@ -74,6 +75,17 @@ function counted(store: Store): { store: Store; calls: Map<string, number> } {
 }
 
 const total = (calls: Map<string, number>) => [...calls.values()].reduce((a, b) => a + b, 0);
+
+/** Bytes per table and index (SQLite's `dbstat`), after a checkpoint. */
+async function bytesByTable(store: Store): Promise<Map<string, number>> {
+  const query = (store as unknown as { dataSource: { query(sql: string): Promise<unknown> } }).dataSource;
+  await query.query('PRAGMA wal_checkpoint(TRUNCATE)');
+  const rows = (await query.query('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name')) as Array<{
+    name: string;
+    bytes: number;
+  }>;
+  return new Map(rows.map((r) => [r.name, Number(r.bytes)]));
+}
 
 /** Bytes of the database file after a checkpoint folded the log into it. */
 async function dbBytes(store: Store, path: string): Promise<number> {
@@ -188,6 +200,7 @@ async function w4b(dir: string) {
   const base = createSqliteStore({ path, synchronous: 'NORMAL' });
   await base.init();
   const { store, calls } = counted(base);
+  const statements = countStatements(base);
   const engine = createEngine({ store });
   await engine.start();
   await engine.upsertSegment(approval);
@@ -203,12 +216,20 @@ async function w4b(dir: string) {
   const runsPerSecond = 3000 / ((performance.now() - t0) / 1000);
 
   const before = await dbBytes(base, path);
+  const tablesBefore = await bytesByTable(base);
   const h0 = await heap();
   const rss0 = process.memoryUsage().rss;
+  const s0 = statements();
   await startWaiting(engine, 10_000);
+  const statementsPerWaitingRun = (statements() - s0) / 10_000;
   const h1 = await heap();
   const rss1 = process.memoryUsage().rss;
   const after = await dbBytes(base, path);
+  const byTable: Record<string, number> = {};
+  for (const [name, bytes] of await bytesByTable(base)) {
+    const grown = Math.round((bytes - (tablesBefore.get(name) ?? 0)) / 10_000);
+    if (grown > 0) byTable[name] = grown;
+  }
   await engine.stop();
   await base.close();
   return {
@@ -220,6 +241,8 @@ async function w4b(dir: string) {
       rssGrowthMB: round((rss1 - rss0) / 2 ** 20, 1),
       dbMB: round(after / 2 ** 20, 1),
       dbBytesPerWaitingRun: Math.round((after - before) / 10_000),
+      dbBytesPerWaitingRunByTable: byTable,
+      statementsPerWaitingRun: Math.round(statementsPerWaitingRun * 100) / 100,
     },
   };
 }

@@ -50,8 +50,11 @@ export interface CommitPlan {
   lease?: { owner: string; until: number | null; now: number };
 }
 
-/** Step fields kept in their own columns rather than in `data`. */
-type StepRest = Omit<StepStateRecord, 'inputs' | 'outputs'>;
+/**
+ * Step fields kept in `data`: everything but what has a column of its own (key, status,
+ * inputs, outputs), so a step row carries each once.
+ */
+type StepRest = Omit<StepStateRecord, 'tenantId' | 'runId' | 'stepId' | 'status' | 'inputs' | 'outputs'>;
 
 /** Checks a commit with core's `checkCommit` and encodes it into a plan. */
 export function planCommit(commit: Commit): CommitPlan {
@@ -60,7 +63,7 @@ export function planCommit(commit: Commit): CommitPlan {
   const values = new Map<string, string>();
   const outputs = encodePorts(run.outputs, values);
   const steps = (commit.steps ?? []).map((s) => {
-    const { inputs, outputs: stepOutputs, ...rest } = s;
+    const { tenantId: _t, runId: _r, stepId: _s, status: _st, inputs, outputs: stepOutputs, ...rest } = s;
     return [
       tenantId,
       runId,
@@ -166,7 +169,7 @@ function commitRows(commit: Commit, values: Map<string, string>, steps: unknown[
       tenantId,
       runId,
       e.seq,
-      e.event_id,
+      storedEventId(runId, e),
       e.type,
       e.step_id ?? null,
       e.timestamp,
@@ -201,6 +204,14 @@ function commitRows(commit: Commit, values: Map<string, string>, steps: unknown[
     ]),
   );
   return parts;
+}
+
+/**
+ * The `event_id` column of an event: empty when the id is the engine's `<runId>.<seq>`,
+ * which a read derives again ({@link eventId}), so the row does not carry the run id twice.
+ */
+function storedEventId(runId: string, e: { event_id: string; seq: number }): string {
+  return e.event_id === `${runId}.${e.seq}` ? '' : e.event_id;
 }
 
 /** The conflict error of a plan whose run was not at the expected version, read from `q`. */

@@ -1,5 +1,6 @@
 import type { NormalizedEventQuery, WorktrailEvent } from '@llmteam/core';
 import type { SqlRow } from './entities.js';
+import { eventId } from './sql-codecs.js';
 
 /**
  * The SELECT of one events page for `Store.queryEvents`, with `?` placeholders. It asks
@@ -51,7 +52,7 @@ export function eventFromRow(
   parse: (value: unknown, where: string) => unknown,
 ): WorktrailEvent {
   const event: WorktrailEvent = {
-    event_id: String(r.event_id),
+    event_id: eventId(r.event_id, String(r.run_id), r.seq),
     tenant_id: tenantId,
     run_id: String(r.run_id),
     seq: Number(r.seq),

@@ -43,6 +43,11 @@ export function runExtra(run: RunRecord): string {
   return JSON.stringify(extra);
 }
 
+/** An event's id from its `event_id` column: stored empty when it is `<runId>.<seq>`. */
+export function eventId(column: unknown, runId: string, seq: unknown): string {
+  return column ? String(column) : `${runId}.${seq}`;
+}
+
 /** The opaque `listRuns` cursor of a run. */
 export function encodeCursor(createdAt: string, runId: string): string {
   return Buffer.from(JSON.stringify([createdAt, runId])).toString('base64url');
@@ -173,7 +178,7 @@ export class RowCodec {
   /** An event row of a known tenant and run. */
   event(row: SqlRow, tenantId: string, runId: string): WorktrailEvent {
     const event: WorktrailEvent = {
-      event_id: String(row.event_id),
+      event_id: eventId(row.event_id, runId, row.seq),
       tenant_id: tenantId,
       run_id: runId,
       seq: Number(row.seq),

@@ -115,7 +115,14 @@ export class SqlReads {
     const memo = new Map<string, unknown>();
     return rows.map((row) => {
       const where = `step_states(${tenantId}, ${runId}, ${row.step_id})`;
-      const step = this.codec.decode(String(row.data), shared, where, memo) as StepStateRecord;
+      // `data` holds what has no column; rows written before kept the key and status in it too.
+      const step = {
+        ...(this.codec.decode(String(row.data), shared, where, memo) as object),
+        tenantId,
+        runId,
+        stepId: String(row.step_id),
+        status: String(row.status),
+      } as StepStateRecord;
       if (row.inputs != null) step.inputs = this.codec.decodePorts(row.inputs as string, shared, where, memo);
       if (row.outputs != null)
         step.outputs = this.codec.decodePorts(row.outputs as string, shared, where, memo);

@@ -68,7 +68,7 @@ export const READ_SQL = {
   runs: (where: string[]) =>
     `SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, run_id DESC LIMIT ?`,
   values: `SELECT hash, body FROM run_values WHERE tenant_id = ? AND run_id = ?`,
-  steps: `SELECT step_id, data, inputs, outputs FROM step_states WHERE tenant_id = ? AND run_id = ?`,
+  steps: `SELECT step_id, status, data, inputs, outputs FROM step_states WHERE tenant_id = ? AND run_id = ?`,
   events: `SELECT seq, event_id, type, step_id, at, data FROM events WHERE tenant_id = ? AND run_id = ? AND seq > ? ORDER BY seq`,
   interaction: `SELECT body FROM interactions WHERE tenant_id = ? AND interaction_id = ?`,
   /** A run's interactions of the given statuses (`n` of them) and the one named. */

@@ -31,6 +31,25 @@ describe('the driver option', () => {
     }
   });
 
+  test('either driver creates the same schema, clustered tables included', async () => {
+    const schemaOf = async (driver: 'sqlite3' | 'better-sqlite3') => {
+      const store = new SqliteStore({ path: join(dir, `schema-${driver}.sqlite`), driver });
+      await store.init();
+      try {
+        return await (
+          store as unknown as { dataSource: { query(s: string): Promise<unknown[]> } }
+        ).dataSource.query(
+          "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' AND name <> 'llmteam_migrations' ORDER BY name",
+        );
+      } finally {
+        await store.close();
+      }
+    };
+    const better = await schemaOf('better-sqlite3');
+    expect(better).toEqual(await schemaOf('sqlite3'));
+    expect(JSON.stringify(better)).toContain('WITHOUT ROWID');
+  });
+
   test('applies the durability level and busy timeout with better-sqlite3 too', async () => {
     const store = new SqliteStore({
       path: join(dir, 'pragmas.sqlite'),

@@ -200,7 +200,8 @@ export class SqliteStore extends SqlStore {
          ${INSERT_RUN_SQL} (${news(15)}); END`,
       `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_update INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'update' BEGIN
          SELECT RAISE(ABORT, '${VERSION_CONFLICT_MESSAGE}') WHERE NOT EXISTS (SELECT 1 FROM runs WHERE tenant_id = NEW.c11 AND run_id = NEW.c12 AND version = NEW.c13 AND last_seq = NEW.c14);
-         UPDATE runs SET segment_id = NEW.c1, segment_version = NEW.c2, status = NEW.c3, version = NEW.c4, last_seq = NEW.c5, steps_completed = NEW.c6, updated_at = NEW.c7, completed_at = NEW.c8, outputs = NEW.c9, extra = NEW.c10 WHERE tenant_id = NEW.c11 AND run_id = NEW.c12; END`,
+         UPDATE runs SET status = NEW.c3 WHERE tenant_id = NEW.c11 AND run_id = NEW.c12 AND status IS NOT NEW.c3;
+         UPDATE runs SET segment_id = NEW.c1, segment_version = NEW.c2, version = NEW.c4, last_seq = NEW.c5, steps_completed = NEW.c6, updated_at = NEW.c7, completed_at = NEW.c8, outputs = NEW.c9, extra = NEW.c10 WHERE tenant_id = NEW.c11 AND run_id = NEW.c12; END`,
       // The lease the commit takes or gives back: (owner or NULL, until, tenant, run, owner, now).
       `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_lease INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'lease' BEGIN
          SELECT RAISE(ABORT, '${LEASE_HELD_MESSAGE}') WHERE EXISTS (SELECT 1 FROM runs WHERE tenant_id = NEW.c3 AND run_id = NEW.c4 AND lease_owner IS NOT NULL AND lease_owner <> NEW.c5 AND lease_until > NEW.c6);

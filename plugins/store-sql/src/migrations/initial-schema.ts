@@ -71,7 +71,8 @@ export class InitialSchema1767225600000 implements MigrationInterface {
   name = 'InitialSchema1767225600000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const sqlite = queryRunner.connection.options.type === 'sqlite';
+    // Either SQLite driver ('sqlite' is sqlite3, 'better-sqlite3'): the same file format.
+    const sqlite = queryRunner.connection.options.type !== 'postgres';
     for (const statement of INITIAL_SCHEMA_STATEMENTS) {
       await queryRunner.query(statement.replace(CLUSTERED, sqlite ? ' WITHOUT ROWID' : ''));
     }
