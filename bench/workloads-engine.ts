@@ -213,21 +213,27 @@ async function pgProcesses(schema: string, processes: number, runs: number): Pro
   return (results.reduce((n, r) => n + r.runs, 0) * 1000) / (end - start);
 }
 
-async function concurrency(dir: string): Promise<Record<string, unknown>> {
-  const store = await sqlite(dir, 'NORMAL');
+/** Runs/s of the chain on SQLite NORMAL, one at a time and 100 at once. */
+async function sqliteConcurrency(dir: string, driver: Driver): Promise<Record<string, unknown>> {
+  const store = await sqlite(dir, 'NORMAL', driver);
   const engine = await engineOn(store);
   await runsPerSecond(engine, 50, 1);
   const one = await runsPerSecond(engine, 200, 1);
   const hundred = await runsPerSecond(engine, 1000, 100);
   await engine.stop();
   await store.close();
+  return {
+    oneAtATimeRunsPerSec: Math.round(one),
+    hundredAtOnceRunsPerSec: Math.round(hundred),
+    ratio: r2(hundred / one),
+    target: 'ratio >= 3',
+  };
+}
+
+async function concurrency(dir: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {
-    sqliteNormal: {
-      oneAtATimeRunsPerSec: Math.round(one),
-      hundredAtOnceRunsPerSec: Math.round(hundred),
-      ratio: r2(hundred / one),
-      target: 'ratio >= 3',
-    },
+    sqliteNormal: await sqliteConcurrency(dir, 'sqlite3'),
+    sqliteNormalBetterSqlite3: await sqliteConcurrency(dir, 'better-sqlite3'),
   };
   try {
     const { PostgresStore } = await import('@llmteam/store-postgres');

@@ -43,6 +43,8 @@ export interface CommitPlan {
   audit: AuditDraft[];
   /** The run's `lastSeq` before this commit. */
   prevSeq: number;
+  /** Hashes of every shared value the commit refers to, written by it or held by the run already. */
+  valueHashes: string[];
   /**
    * The lease the commit takes (`until` in ms) or gives back (`until` null), checked
    * against another owner's live lease at `now` (ms).
@@ -56,8 +58,11 @@ export interface CommitPlan {
  */
 type StepRest = Omit<StepStateRecord, 'tenantId' | 'runId' | 'stepId' | 'status' | 'inputs' | 'outputs'>;
 
-/** Checks a commit with core's `checkCommit` and encodes it into a plan. */
-export function planCommit(commit: Commit): CommitPlan {
+/**
+ * Checks a commit with core's `checkCommit` and encodes it into a plan. Shared values in
+ * `stored` (those the run is known to hold) are referred to but not written again.
+ */
+export function planCommit(commit: Commit, stored?: ReadonlySet<string>): CommitPlan {
   const { tenantId, runId, run } = commit;
   const { prevSeq } = checkCommit(commit);
   const values = new Map<string, string>();
@@ -118,11 +123,12 @@ export function planCommit(commit: Commit): CommitPlan {
   return {
     commit,
     header,
-    parts: commitRows(commit, values, steps),
+    parts: commitRows(commit, values, steps, stored),
     consume: [...new Set(commit.timers?.consume ?? [])],
     remove: commit.timers?.remove ?? [],
     audit: commit.audit ?? [],
     prevSeq,
+    valueHashes: [...values.keys()],
     lease: commit.lease ? planLease(commit.lease) : undefined,
   };
 }
@@ -141,7 +147,12 @@ export function leaseParams(plan: CommitPlan): unknown[] {
 }
 
 /** The rows a commit writes besides its header, table by table. */
-function commitRows(commit: Commit, values: Map<string, string>, steps: unknown[][]): RowPart[] {
+function commitRows(
+  commit: Commit,
+  values: Map<string, string>,
+  steps: unknown[][],
+  stored: ReadonlySet<string> | undefined,
+): RowPart[] {
   const { tenantId, runId } = commit;
   const parts: RowPart[] = [];
   const part = (table: RowPart['table'], rows: unknown[][]) => {
@@ -160,7 +171,7 @@ function commitRows(commit: Commit, values: Map<string, string>, steps: unknown[
   );
   part(
     'run_values',
-    [...values].map(([hash, body]) => [tenantId, runId, hash, body]),
+    [...values].flatMap(([hash, body]) => (stored?.has(hash) ? [] : [[tenantId, runId, hash, body]])),
   );
   part('step_states', steps);
   part(

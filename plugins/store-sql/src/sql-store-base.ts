@@ -35,6 +35,7 @@ import { migrateSchema } from './sql-migrate.js';
 import { SqlReads } from './sql-reads.js';
 import { SqlRegistryReads } from './sql-registry.js';
 import { deleteTimersSql, INSERT_RUN_SQL, LEASE_SQL, marks, UPDATE_RUN_SQL } from './sql-text.js';
+import { StoredValues } from './stored-values.js';
 
 /** Writes a plan's header and rows inside a transaction. */
 export type PlanWriter = (tx: SqlExecutor, plan: CommitPlan) => Promise<void>;
@@ -52,6 +53,8 @@ export abstract class SqlStoreBase {
   private readonly listeners = new Set<EventListener>();
   private readonly sqlCache = new Map<string, string>();
   private initializing?: Promise<void>;
+  /** Shared values each run is known to hold, so commits do not send them again. */
+  protected readonly storedValues = new StoredValues();
   protected parts?: { codec: RowCodec; reads: SqlReads; registry: SqlRegistryReads; leases: SqlLeases };
 
   /** Opens and initializes the DataSource; maps connection failures to `LLMT_E_SQL_UNREACHABLE`. */
@@ -161,6 +164,7 @@ export abstract class SqlStoreBase {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.storedValues.clear();
     const dataSource = this.dataSource;
     this.dataSource = undefined;
     if (!dataSource?.isInitialized) return;
@@ -232,11 +236,15 @@ export abstract class SqlStoreBase {
 
   async commit(commit: Commit): Promise<CommitResult> {
     this.ready();
-    const plan = planCommit(commit);
+    const { tenantId, runId } = commit;
+    const created = commit.expectedVersion === 0;
+    const plan = planCommit(commit, created ? undefined : this.storedValues.known(tenantId, runId));
     let audit: AuditRecord[];
     try {
       audit = await this.executeCommit(plan);
+      this.storedValues.remember(tenantId, runId, plan.valueHashes, created);
     } catch (error) {
+      this.storedValues.forget(tenantId, runId);
       if (isLeaseHeldRefusal(error)) throw leaseHeldError(plan);
       throw isVersionConflict(error)
         ? await this.read((q) => explainConflict(q, plan))

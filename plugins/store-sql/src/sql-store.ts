@@ -228,6 +228,8 @@ export abstract class SqlStore extends SqlStoreBase implements Store {
 
   /** Deletes a run and every row derived from it, inside the caller's transaction. */
   protected async deleteRunRows(tx: SqlExecutor, tenantId: string, runId: string): Promise<void> {
+    // Before the delete: should the transaction roll back, the run is only sent its values again.
+    this.storedValues.forget(tenantId, runId);
     for (const table of RUN_TABLES) await tx.exec(ERASE_SQL.runRows(table), [tenantId, runId]);
   }
 
