@@ -34,6 +34,13 @@ export {
   type ReworkLoops,
   type SlaBreaches,
 } from './analytics/process-analytics.js';
+export {
+  ASSIGNMENT_STRATEGIES,
+  type AssignmentStrategy,
+  chooseMember,
+  type Standing,
+  withSkills,
+} from './assignment/choose-member.js';
 export * from './audit/audit-anchors.js';
 export * from './audit/audit-log.js';
 export * from './audit/checkpoint.js';
@@ -99,13 +106,7 @@ export {
   xesEvent,
 } from './export/xes-writer.js';
 export { mayAnswer, parseAssignees } from './human/assignees.js';
-export {
-  type AssignmentOptions,
-  type AssignmentRecord,
-  type AssignmentStrategy,
-  chooseMember,
-  type Standing,
-} from './human/assignment.js';
+export type { AssignmentOptions, AssignmentRecord } from './human/assignment.js';
 export type { OpenRequestsPayload } from './human/interaction-desk.js';
 export {
   APPROVAL_SEGMENT_ID,
@@ -131,6 +132,7 @@ export type {
   AgentToolCall,
   AgentToolKind,
   AgentToolProgress,
+  AgentToolRecords,
   ResolvedAgentTool,
 } from './llm/agent-tool-kinds.js';
 export { ConversationLog, type ConversationNode } from './llm/conversation-log.js';
@@ -169,11 +171,13 @@ export { InMemoryAgentMemory } from './memory/in-memory-agent-memory.js';
 export type { AgentMemoryStore, MemoryEntry } from './memory/memory-types.js';
 export * from './notify/response-token.js';
 export * from './notify/types.js';
+export { AgentPool, type PoolChoice, type PoolMember, type PoolState } from './orchestration/agent-pool.js';
 export {
   type HandoffInput,
   type HandoffToolEntry,
   handoffToolKind,
 } from './orchestration/handoff-tool-kind.js';
+export { createPoolToolKind, type PoolToolEntry } from './orchestration/pool-tool-kind.js';
 export { type SegmentToolEntry, segmentToolKind } from './orchestration/segment-tool-kind.js';
 export { definePlugin, isPlugin } from './plugins/define-plugin.js';
 export * from './plugins/http-route.js';

@@ -1,10 +1,10 @@
+import { type AssignmentStrategy, chooseMember, withSkills } from '../assignment/choose-member.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
 import { LlmteamError } from '../errors.js';
 import { type InteractionRecord, OPEN_INTERACTION_STATUSES, type Store } from '../store/types.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 
-/** How one member of a group (or agent of a pool) is chosen for a request. */
-export type AssignmentStrategy = 'round_robin' | 'least_loaded' | 'capability';
+export { type AssignmentStrategy, chooseMember, type Standing } from '../assignment/choose-member.js';
 
 /** A step's assignment setting: `assignment` of a `human_task`, or `HumanRequestOptions.assignment`. */
 export interface AssignmentOptions {
@@ -22,31 +22,6 @@ export interface AssignmentRecord {
   load: number;
   /** Members that could be chosen (after the skill filter). */
   candidates: number;
-}
-
-/** One candidate's standing: open requests now. */
-export interface Standing {
-  subject: string;
-  open: number;
-}
-
-/**
- * Picks among candidates (in directory order), starting after the member chosen last for
- * this group: `round_robin` the next one in turn, so counts stay within one of each other;
- * `least_loaded` and `capability` the one with fewest open requests, the next in turn among
- * equals, so a busier member is never chosen while a less busy one is free.
- */
-export function chooseMember(
-  strategy: AssignmentStrategy,
-  candidates: Standing[],
-  last: string | undefined,
-): Standing | undefined {
-  const after = last === undefined ? -1 : candidates.findIndex((c) => c.subject === last);
-  const turn = [...candidates.slice(after + 1), ...candidates.slice(0, after + 1)];
-  if (strategy === 'round_robin') return turn[0];
-  let best: Standing | undefined;
-  for (const c of turn) if (!best || c.open < best.open) best = c;
-  return best;
 }
 
 /**
@@ -85,7 +60,7 @@ export class AssignmentDesk {
       );
     const members = await this.directory.members(tenantId, group);
     const skills = options.strategy === 'capability' ? (options.skills ?? []) : [];
-    const fit = members.filter((m) => skills.every((s) => (m.skills ?? []).includes(s)));
+    const fit = withSkills(members, skills);
     if (fit.length === 0)
       throw new LlmteamError(
         'LLMT_E_NO_ASSIGNEE',

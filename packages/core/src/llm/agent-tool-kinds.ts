@@ -5,31 +5,35 @@ import type { StepAuditEntry } from '../worktrail/audit-actions.js';
 import type { WorktrailEventDraft } from '../worktrail/event-types.js';
 import type { LlmAgentConfig, LlmAgentTool } from './llm-agent-config.js';
 
+/**
+ * Events and audit entries a kind records with a call: in the commit that records the
+ * delegation, or (a call that ended before its delegation was recorded, e.g. after a crash)
+ * with the call's result. Give them only when `call.childRunId` is unset, so they are
+ * recorded once.
+ */
+export interface AgentToolRecords {
+  events?: WorktrailEventDraft[];
+  audit?: StepAuditEntry[];
+}
+
 /** Where one tool call of an agent stands, as a {@link AgentToolKind} reports it. */
-export type AgentToolProgress =
+export type AgentToolProgress = AgentToolRecords &
   /**
    * The call finished: `result` is what the model is told (as JSON). With `final`, the
    * agent ends once the turn's calls are settled, with `result` as its `output` and no
    * further model call (a handoff).
    */
-  | { status: 'done'; result: unknown; final?: boolean }
-  /** The call finished unsuccessfully: the model is told `error`. */
-  | { status: 'error'; error: string }
-  /**
-   * The call runs as a child run the step waits on, durably: the agent commits the run's
-   * id with the call, suspends, and calls the kind again (with `childRunId`) once the
-   * child has ended.
-   */
-  | {
-      status: 'delegated';
-      childRunId: string;
-      segmentId: string;
-      version: string;
-      /** Events to append in the commit that records the delegation (once per call). */
-      events?: WorktrailEventDraft[];
-      /** Audit entries to append in that commit. */
-      audit?: StepAuditEntry[];
-    };
+  (
+    | { status: 'done'; result: unknown; final?: boolean }
+    /** The call finished unsuccessfully: the model is told `error`. */
+    | { status: 'error'; error: string }
+    /**
+     * The call runs as a child run the step waits on, durably: the agent commits the run's
+     * id with the call, suspends, and calls the kind again (with `childRunId`) once the
+     * child has ended.
+     */
+    | { status: 'delegated'; childRunId: string; segmentId: string; version: string }
+  );
 
 /** One tool call handed to a {@link AgentToolKind}. */
 export interface AgentToolCall {
@@ -61,6 +65,8 @@ export interface AgentToolKind {
   defaultDescription(tool: LlmAgentTool): string;
   /** Segments the entry refers to, with the field (relative to the entry, e.g. `.segment_id`). */
   references?(tool: LlmAgentTool): Array<{ path: string; segmentId: string; version?: string }>;
+  /** Extra checks of an entry at validation, as `[path relative to the entry, message]`. @default none */
+  validate?(tool: LlmAgentTool): Array<[string, string]>;
   /** Runs one call (or, with `call.childRunId`, looks at the child it waits on). */
   call(ctx: StepContext<LlmAgentConfig>, tool: LlmAgentTool, call: AgentToolCall): Promise<AgentToolProgress>;
 }
@@ -97,12 +103,12 @@ export function toolKindProblems(
   kinds: readonly AgentToolKind[],
 ): Array<[string, string]> {
   const keys = ['action', ...kinds.map((k) => k.key)];
-  return (tools ?? []).flatMap(
-    (tool, i): Array<[string, string]> =>
-      tool.action === undefined && !kindOf(tool, kinds)
-        ? [[`.config.tools[${i}]`, `a tool needs one of ${keys.map((k) => `"${k}"`).join(', ')}`]]
-        : [],
-  );
+  return (tools ?? []).flatMap((tool, i): Array<[string, string]> => {
+    const kind = kindOf(tool, kinds);
+    if (tool.action === undefined && !kind)
+      return [[`.config.tools[${i}]`, `a tool needs one of ${keys.map((k) => `"${k}"`).join(', ')}`]];
+    return (kind?.validate?.(tool) ?? []).map(([path, message]) => [`.config.tools[${i}]${path}`, message]);
+  });
 }
 
 /** The segments the step's tools refer to (its type's `references` hook). */

@@ -15,6 +15,7 @@ import { approvalRequest, decisionsOf, refusal, TOOL_APPROVAL_TIMER, undecided }
 export type AgentEvent = WorktrailEventDraft<
   | 'model.call.completed'
   | 'agent.handoff'
+  | 'agent.assigned'
   | 'tool.call.completed'
   | 'tool.call.failed'
   | 'tool.call.refused'
@@ -98,6 +99,8 @@ export async function settleTools(
         const decision = approvals[call.id]?.decision;
         const key = `${ctx.runId}:${ctx.stepId}:${turn}:${call.id}`;
         let outcome: ToolOutcome;
+        // What a kind records with the call's result (e.g. a handoff heard of only now).
+        let records: { events?: unknown[]; audit?: StepAuditEntry[] } = {};
         const refused = decision !== undefined && (decision.action !== 'approve' || !!decision.unreadable);
         if (refused) outcome = refusal(call, decision);
         else {
@@ -141,6 +144,7 @@ export async function settleTools(
                 }
                 return;
               }
+              records = progress;
               if (progress.status === 'error') throw new Error(progress.error);
               result = { data: progress.result };
               if (progress.final) final = { output: progress.result };
@@ -167,13 +171,18 @@ export async function settleTools(
         }
         results[call.id] = outcome;
         const data = { turn, call_id: call.id, tool: call.name, idempotency_key: key };
-        await deps.commit(state, [
-          refused
-            ? { type: 'tool.call.refused', data }
-            : outcome.isError
-              ? { type: 'tool.call.failed', data }
-              : { type: 'tool.call.completed', data },
-        ]);
+        await deps.commit(
+          state,
+          [
+            ...((records.events ?? []) as AgentEvent[]),
+            refused
+              ? { type: 'tool.call.refused', data }
+              : outcome.isError
+                ? { type: 'tool.call.failed', data }
+                : { type: 'tool.call.completed', data },
+          ],
+          records.audit,
+        );
       }),
   );
 

@@ -1,7 +1,7 @@
 import { isLlmteamError } from '../errors.js';
 import { isTerminalRun } from '../lifecycle/run-state.js';
 import { agentInput } from '../llm/agent-error.js';
-import type { AgentToolKind } from '../llm/agent-tool-kinds.js';
+import type { AgentToolKind, AgentToolRecords } from '../llm/agent-tool-kinds.js';
 import type { LlmAgentTool } from '../llm/llm-agent-config.js';
 
 /** The keys of an `llm_agent` tool entry that hands the conversation off to another agent (snake_case, as in segment JSON). */
@@ -101,40 +101,47 @@ export const handoffToolKind: AgentToolKind = {
         throw error;
       }
     }
+    const record = { segment_id: run.segmentId, version: run.segmentVersion, keys, metadata };
+    // Recorded once: with the delegation, or with the result when the delegation was never recorded.
+    const records: AgentToolRecords = call.childRunId
+      ? {}
+      : {
+          events: [
+            {
+              type: 'agent.handoff',
+              data: {
+                turn: call.turn,
+                call_id: call.callId,
+                tool: tool.action ?? '',
+                child_run_id: run.runId,
+                ...record,
+              },
+            },
+          ],
+          audit: [
+            {
+              action: 'agent.handoff',
+              actor: `agent:${ctx.stepId}`,
+              target: run.runId,
+              data: { step_id: ctx.stepId, ...record },
+            },
+          ],
+        };
     if (isTerminalRun(run.status)) {
-      if (run.status === 'completed') return { status: 'done', result: run.outputs ?? {}, final: true };
+      if (run.status === 'completed')
+        return { status: 'done', result: run.outputs ?? {}, final: true, ...records };
       return {
         status: 'error',
         error: `the handoff to "${segmentId}" (run ${run.runId}) ${run.status}${run.error ? `: ${run.error.code} ${run.error.message}` : ''}`,
+        ...records,
       };
     }
-    const record = { segment_id: run.segmentId, version: run.segmentVersion, keys, metadata };
     return {
       status: 'delegated',
       childRunId: run.runId,
       segmentId: run.segmentId,
       version: run.segmentVersion,
-      // Recorded once, in the commit that records the delegation.
-      events: [
-        {
-          type: 'agent.handoff',
-          data: {
-            turn: call.turn,
-            call_id: call.callId,
-            tool: tool.action ?? '',
-            child_run_id: run.runId,
-            ...record,
-          },
-        },
-      ],
-      audit: [
-        {
-          action: 'agent.handoff',
-          actor: `agent:${ctx.stepId}`,
-          target: run.runId,
-          data: { step_id: ctx.stepId, ...record },
-        },
-      ],
+      ...records,
     };
   },
 };

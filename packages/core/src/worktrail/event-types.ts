@@ -227,6 +227,18 @@ export interface WorktrailEventMap {
     keys: string[];
     metadata: Record<string, unknown>;
   };
+  /**
+   * A call of an agent pool's tool was given to one agent of the pool (`segment_id`, run
+   * `child_run_id`) by the entry's strategy; `load` is its unfinished runs when chosen.
+   */
+  'agent.assigned': ToolCallDataBase & {
+    pool: string;
+    strategy: string;
+    segment_id: string;
+    child_run_id: string;
+    load: number;
+    candidates: number;
+  };
   /** An agent's tool call waits for a person: `interaction_id` is the review request. */
   'tool.approval.requested': { turn: number; call_id: string; tool: string; interaction_id: string };
   /**

@@ -3,6 +3,7 @@ import { StepError } from '../../errors.js';
 import { createHumanTaskStepType } from '../../human/human-task.js';
 import { createLlmAgentStepType } from '../../llm/llm-agent-step-type.js';
 import { handoffToolKind } from '../../orchestration/handoff-tool-kind.js';
+import { createPoolToolKind } from '../../orchestration/pool-tool-kind.js';
 import { createRouterStepType } from '../../orchestration/router-step-type.js';
 import { createSegmentStepType } from '../../orchestration/segment-step-type.js';
 import { segmentToolKind } from '../../orchestration/segment-tool-kind.js';
@@ -159,7 +160,9 @@ export function createBuiltinStepTypes(): StepTypeDefinition[] {
         return { output: { ...ctx.inputs } };
       },
     }),
-    createLlmAgentStepType(expressions, { toolKinds: [segmentToolKind, handoffToolKind] }),
+    createLlmAgentStepType(expressions, {
+      toolKinds: [segmentToolKind, handoffToolKind, createPoolToolKind()],
+    }),
     createRouterStepType(expressions),
     createSegmentStepType(expressions),
     createHttpActionStepType(),
