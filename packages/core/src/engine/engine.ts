@@ -1,5 +1,6 @@
 import type { AuditVerifyOptions } from '../audit/audit-log.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
+import { buildComplianceReport, type ComplianceReport } from '../compliance/compliance-report.js';
 import type { StepTimerHandler } from '../catalog/step-hooks.js';
 import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
 import { isTerminalRun } from '../lifecycle/run-state.js';
@@ -359,6 +360,13 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     await this.ready();
     const { tenantId } = this.scope(scope);
     return this.audit.verify(tenantId, scope);
+  }
+
+  /** The tenant's compliance report over `[from, to]` (see `buildComplianceReport`). */
+  async complianceReport(query: CallScope & { from: string; to: string }): Promise<ComplianceReport> {
+    await this.ready();
+    const { tenantId } = this.scope(query);
+    return buildComplianceReport(this.store, { tenantId, from: query.from, to: query.to }, () => this.clock.now());
   }
 
   tokenUsage(runId: string, scope?: CallScope) {

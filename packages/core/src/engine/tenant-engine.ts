@@ -7,6 +7,7 @@ import {
 import type { AuditVerifyOptions } from '../audit/audit-log.js';
 import type { AuditCheckpoint, AuditInclusionProof } from '../audit/checkpoint.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
+import type { ComplianceReport } from '../compliance/compliance-types.js';
 import { LlmteamError } from '../errors.js';
 import type { ProcessLogQuery } from '../export/process-log.js';
 import type { TokenTotals } from '../llm/token-usage.js';
@@ -136,6 +137,8 @@ export interface TenantEngine {
   verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
   /** Signs, stores and anchors a checkpoint of this tenant's audit log now. */
   auditCheckpoint(): Promise<AuditCheckpoint>;
+  /** This tenant's compliance report over `[from, to]` (ISO 8601, inclusive). */
+  complianceReport(range: { from: string; to: string }): Promise<ComplianceReport>;
   /** This tenant's newest stored audit checkpoint. */
   latestAuditCheckpoint(): Promise<AuditCheckpoint | undefined>;
   /** Merkle inclusion proof of audit entry `seq` against a signed checkpoint. */
@@ -315,6 +318,7 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
     listAudit: (range = {}) => engine.listAudit({ ...scope, ...range }),
     verifyAudit: (options = {}) => engine.verifyAudit({ ...options, ...scope }),
     auditCheckpoint: () => engine.audit.checkpoint(tenantId),
+    complianceReport: (range) => engine.complianceReport({ ...range, ...scope }),
     latestAuditCheckpoint: () => engine.audit.latestCheckpoint(tenantId),
     auditProof: (seq) => engine.audit.proof(tenantId, seq),
   };

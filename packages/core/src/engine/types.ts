@@ -3,6 +3,7 @@ import type { ActionRegistry } from '../actions/action-registry.js';
 import type { OutboundGuardOptions } from '../actions/outbound-guard.js';
 import type { ActionConfig, ActionTypeHandler } from '../actions/types.js';
 import type { AuditLog, AuditOptions, AuditVerifyOptions } from '../audit/audit-log.js';
+import type { ComplianceReport } from '../compliance/compliance-types.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
@@ -387,6 +388,12 @@ export interface Engine {
    * checkpoint (or `checkpoint`): names the first broken entry or the missing tail.
    */
   verifyAudit(scope?: CallScope & AuditVerifyOptions): Promise<AuditVerification>;
+  /**
+   * The tenant's compliance report over `[from, to]` (ISO 8601, inclusive): events by type,
+   * audit entries by actor, approvals with response times, SLA breaches, escalations, tool
+   * approvals, action calls, token usage and one record-keeping entry per run.
+   */
+  complianceReport(query: CallScope & { from: string; to: string }): Promise<ComplianceReport>;
   /** Removes a run and all derived data, keeping only the audit entry of the erasure. */
   eraseRun(runId: string, scope?: CallScope): Promise<void>;
   /** Token usage of a run's model calls, in all and per step, with cost estimates from `tokens.prices`. */
