@@ -1,7 +1,7 @@
 import type { AuditVerifyOptions } from '../audit/audit-log.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
-import { buildComplianceReport, type ComplianceReport } from '../compliance/compliance-report.js';
 import type { StepTimerHandler } from '../catalog/step-hooks.js';
+import { buildComplianceReport, type ComplianceReport } from '../compliance/compliance-report.js';
 import { isConflict, LlmteamError, SegmentValidationError } from '../errors.js';
 import { isTerminalRun } from '../lifecycle/run-state.js';
 import { runTokenUsage, tenantTokenUsage } from '../llm/token-usage.js';
@@ -366,7 +366,9 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
   async complianceReport(query: CallScope & { from: string; to: string }): Promise<ComplianceReport> {
     await this.ready();
     const { tenantId } = this.scope(query);
-    return buildComplianceReport(this.store, { tenantId, from: query.from, to: query.to }, () => this.clock.now());
+    return buildComplianceReport(this.store, { tenantId, from: query.from, to: query.to }, () =>
+      this.clock.now(),
+    );
   }
 
   tokenUsage(runId: string, scope?: CallScope) {
