@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { consoleAssetsDir } from '@llmteam/console';
 import { createEngine, MemoryStore } from '@llmteam/core';
 import { createGateway } from '@llmteam/gateway';
 import { expect, test } from 'vitest';
@@ -27,7 +29,26 @@ test('a browser opening /graphql gets the console; API requests still reach Grap
     headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
   });
   expect((await api.json()).data.health.status).toBe('ok');
+  // curl's default Accept (*/*) is an API client too: GraphQL's JSON answer, not the page.
+  const curl = await fetch(gateway.url, { headers: { accept: '*/*' } });
+  expect(curl.headers.get('content-type')).toMatch(/^application\/json/);
   const asset = await fetch(gateway.url.replace('/graphql', '/assets/missing.js'));
   expect(asset.status).toBe(404);
   await gateway.stop();
+});
+
+test('GraphiQL is a chunk of its own: what the first page loads does not carry it', () => {
+  const index = readFileSync(join(consoleAssetsDir, 'index.html'), 'utf8');
+  // The entry script and the chunks it preloads.
+  const first = [...index.matchAll(/"\/assets\/([^"]+\.js)"/g)].map((m) => m[1] as string);
+  expect(first.length).toBeGreaterThan(0);
+  const read = (f: string) => readFileSync(join(consoleAssetsDir, 'assets', f), 'utf8');
+  const withGraphiql = readdirSync(join(consoleAssetsDir, 'assets')).filter(
+    (f) => f.endsWith('.js') && read(f).includes('graphiql-container'),
+  );
+  expect(withGraphiql.length).toBeGreaterThan(0);
+  for (const f of first) {
+    expect(withGraphiql).not.toContain(f);
+    expect(read(f)).not.toContain('CodeMirror');
+  }
 });

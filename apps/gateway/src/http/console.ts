@@ -10,12 +10,14 @@ export interface ConsoleOptions {
   dir?: string;
 }
 
-// The console only talks to this origin (HTTP and graphql-ws); React Flow sets inline styles.
+// The console only talks to this origin (HTTP and graphql-ws); React Flow sets inline styles;
+// GraphiQL's stylesheet carries its fonts as data: URLs.
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
+  "font-src 'self' data:",
   "connect-src 'self' ws: wss:",
   "frame-ancestors 'none'",
   "base-uri 'none'",
