@@ -6,8 +6,11 @@ import { APPROVAL_FLOW, type ConsoleGateway, startConsoleGateway } from './fixtu
 
 const available = chromiumAvailable();
 
-/** Replaces the text of GraphiQL's query editor (CodeMirror would auto-close typed brackets). */
-async function setQuery(page: Page, query: string): Promise<void> {
+/**
+ * Replaces the text of GraphiQL's query editor (CodeMirror would auto-close typed brackets)
+ * with a named operation, and waits until GraphiQL has taken it in: its tab is named after it.
+ */
+async function setQuery(page: Page, name: string, query: string): Promise<void> {
   await page
     .locator('.graphiql-query-editor .CodeMirror')
     .evaluate(
@@ -15,6 +18,7 @@ async function setQuery(page: Page, query: string): Promise<void> {
         (el as unknown as { CodeMirror: { setValue(v: string): void } }).CodeMirror.setValue(text),
       query,
     );
+  await page.locator('.graphiql-tab', { hasText: name }).waitFor();
 }
 
 /** Relative brightness (0 black, 1 white) of a CSS `rgb()`/`rgba()` colour. */
@@ -71,17 +75,15 @@ describe.skipIf(!available)('GraphiQL explorer in Chromium', () => {
     // The schema is read with the key from session storage (never from the URL).
     await expect.poll(() => introspections.length).toBeGreaterThan(0);
     expect(introspections.every((a) => a === `Bearer ${key}`)).toBe(true);
-    await setQuery(page, '{ viewer { subject roles groups } }');
+    await setQuery(page, 'Me', 'query Me { viewer { subject roles groups } }');
     await page.getByRole('button', { name: /Execute query/ }).click();
     await response(page).getByText('gina@bank.example').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, '23-explorer.png') });
   });
 
   it('runs a subscription over graphql-ws and shows what arrives', async () => {
-    await setQuery(page, 'subscription { interactionRequested { id title priority } }');
+    await setQuery(page, 'Requests', 'subscription Requests { interactionRequested { id title priority } }');
     await page.getByRole('button', { name: /Execute query/ }).click();
-    // The subscription is live once GraphiQL offers to stop it.
-    await page.getByRole('button', { name: /Stop/ }).waitFor();
     await expect
       .poll(
         async () => {
@@ -92,7 +94,9 @@ describe.skipIf(!available)('GraphiQL explorer in Chromium', () => {
       )
       .toBeGreaterThan(0);
     await expect(response(page).textContent()).resolves.toContain('HIGH');
-    await page.getByRole('button', { name: /Stop/ }).click();
+    // Still subscribed: GraphiQL offers to stop it.
+    await page.getByRole('button', { name: /Stop query/ }).click();
+    await page.getByRole('button', { name: /Execute query/ }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, '24-explorer-subscription.png') });
   });
 
