@@ -189,6 +189,12 @@ export {
   type PluginSpec,
   resolvePluginModule,
 } from './plugins/loader.js';
+export {
+  type TenantRegistrar,
+  type TenantResourceOptions,
+  TenantResources,
+  tenantSecrets,
+} from './plugins/tenant-resources.js';
 export * from './plugins/types.js';
 export { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './plugins/version.js';
 export {

@@ -15,6 +15,7 @@ import { GatewayError } from '../errors.js';
 import { withCommitTiming } from '../observability/commit-timing.js';
 import { createTracing, type Tracing } from '../observability/tracing.js';
 import { auditOptions } from './audit-config.js';
+import { directoryFrom } from './directory-config.js';
 import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
 import { sealingKeysFrom } from './sealing-keys.js';
@@ -71,6 +72,12 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     registerSecretsProvider: ignore,
     registerKeyProvider: ignore,
     registerRoute: ignore,
+    forTenant: (tenantId) => ({
+      tenantId,
+      registerLlmProvider: ignore,
+      registerResource: ignore,
+      registerSecretsProvider: ignore,
+    }),
   };
   await entry.plugin.setup(api);
   const factory = factories[0]?.[1];
@@ -127,6 +134,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store,
     plugins,
     logger,
+    ...(loaded.config.directory && !options.engine?.directory
+      ? { directory: directoryFrom(loaded.config.directory) }
+      : {}),
     permissions: { ...loaded.config.permissions, ...options.engine?.permissions },
     actions: { ...loaded.config.actions, ...options.engine?.actions },
     outbound: options.engine?.outbound ?? loaded.config.outbound,

@@ -13,7 +13,8 @@ import type { PluginEntry } from './load-config.js';
 export async function importPlugins(entries: PluginEntry[], dir: string): Promise<ConfiguredPlugin[]> {
   const loaded: ConfiguredPlugin[] = [];
   for (const entry of entries) {
-    const [name, options] = typeof entry === 'string' ? [entry, {}] : [entry[0], entry[1] ?? {}];
+    const [name, options, scope] =
+      typeof entry === 'string' ? [entry, {}, undefined] : [entry[0], entry[1] ?? {}, entry[2]];
     let mod: { default?: unknown };
     try {
       let url: string | undefined;
@@ -47,7 +48,7 @@ export async function importPlugins(entries: PluginEntry[], dir: string): Promis
       );
     }
     checkApiVersion(candidate);
-    loaded.push({ plugin: candidate, options });
+    loaded.push({ plugin: candidate, options, ...(scope?.tenant ? { tenantId: scope.tenant } : {}) });
   }
   return loaded;
 }

@@ -5,10 +5,15 @@ import type { ActionConfig } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
 import { checkTelemetryConfig, type TelemetryConfig } from '../observability/tracing.js';
 import { type AuditConfig, checkAuditConfig } from './audit-config.js';
+import { checkDirectoryConfig, type DirectoryConfig } from './directory-config.js';
 import { checkSealingConfig, type SealingConfig } from './sealing-keys.js';
 
-/** A plugin entry: a package name, or `[name, options]`. */
-export type PluginEntry = string | [string, Record<string, unknown>?];
+/**
+ * A plugin (or store) entry: its package name, or `[name, options]`, or `[name, options,
+ * { "tenant": "acme" }]` to register its LLM providers, resources and secrets providers for
+ * that tenant only.
+ */
+export type PluginEntry = string | [string, Record<string, unknown>?, { tenant?: string }?];
 
 /** The contents of `llmteam.config.json|.js|.ts` (ARCHITECTURE section 7). */
 export interface LlmteamConfig {
@@ -60,6 +65,8 @@ export interface LlmteamConfig {
    * development key
    */
   sealing?: SealingConfig;
+  /** People and their groups and skills, for assignment strategies (see {@link DirectoryConfig}). @default none */
+  directory?: DirectoryConfig;
 }
 
 /** The top-level keys a config may have; any other is refused. */
@@ -74,6 +81,7 @@ export const CONFIG_KEYS = [
   'llm',
   'audit',
   'sealing',
+  'directory',
 ] as const;
 
 /** The keys of the config's `gateway` section. */
@@ -136,11 +144,17 @@ function check(config: unknown, file: string): LlmteamConfig {
       typeof value === 'string' ||
       (Array.isArray(value) &&
         typeof value[0] === 'string' &&
-        (value[1] === undefined || (typeof value[1] === 'object' && value[1] !== null)));
+        (value[1] === undefined || (typeof value[1] === 'object' && value[1] !== null)) &&
+        (value[2] === undefined ||
+          (typeof value[2] === 'object' &&
+            value[2] !== null &&
+            Object.keys(value[2]).every((k) => k === 'tenant') &&
+            typeof (value[2] as { tenant?: unknown }).tenant === 'string' &&
+            (value[2] as { tenant: string }).tenant.length > 0)));
     if (!ok)
       throw new GatewayError(
         'LLMT_E_GW_CONFIG',
-        `${file}: ${where} must be a package name or [name, { options }]`,
+        `${file}: ${where} must be a package name, [name, { options }] or [name, { options }, { "tenant": "<id>" }]`,
       );
   };
   if (c.store !== undefined) entry(c.store, 'store');
@@ -186,6 +200,7 @@ function check(config: unknown, file: string): LlmteamConfig {
   if (c.llm !== undefined) checkLlmConfig(c.llm, file);
   if (c.audit !== undefined) checkAuditConfig(c.audit, file);
   if (c.sealing !== undefined) checkSealingConfig(c.sealing, file);
+  if (c.directory !== undefined) checkDirectoryConfig(c.directory, file);
   if (c.actions !== undefined) {
     if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))
       throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: actions must map action names to { "type": ... }`);

@@ -17,6 +17,7 @@ import { AgentMemory } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
+import { TenantResources, tenantSecrets } from '../plugins/tenant-resources.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import { InputSchemas } from '../segment/input-schema.js';
 import { stepPorts } from '../segment/step-ports.js';
@@ -57,6 +58,8 @@ export abstract class EngineServices {
   readonly snapshotOnError = true;
   readonly secrets: SecretsProvider[];
   readonly resources: RuntimeResources;
+  /** Resources registered per tenant (the runtime context per tenant). */
+  readonly tenantResources: TenantResources;
   readonly actions: ActionRegistry;
   readonly channels: NotificationChannel[];
   readonly linkSecret: string;
@@ -111,6 +114,7 @@ export abstract class EngineServices {
       llms: { ...(options.resources?.llms ?? {}) },
       actions: { ...(options.resources?.actions ?? {}) },
     };
+    this.tenantResources = new TenantResources(options.tenantResources);
     this.channels = [...(options.channels ?? [])];
     this.linkSecret = options.linkSecret ?? randomBytes(32).toString('hex');
     this.publicUrl = options.publicUrl;
@@ -260,6 +264,7 @@ export abstract class EngineServices {
       ids: this.ids,
       secrets: this.secretsProvider,
       resources: this.resources,
+      tenants: this.tenantResources,
       actions: this.actions,
       fetch: (input, init) => globalThis.fetch(input, init),
       interactions: this.interactions,
@@ -274,14 +279,9 @@ export abstract class EngineServices {
   }
   protected services?: ContextServices;
 
+  // A tenant's own providers first, then the engine's.
   protected readonly secretsProvider: SecretsProvider = {
-    get: async (name, scope) => {
-      for (const provider of this.secrets) {
-        const value = await provider.get(name, scope);
-        if (value !== undefined) return value;
-      }
-      return undefined;
-    },
+    get: (name, scope) => tenantSecrets(this.tenantResources, this.secrets).get(name, scope),
   };
 
   protected executions = 0;
@@ -298,6 +298,7 @@ export abstract class EngineServices {
         channels: this.channels,
         resources: this.resources,
         secrets: this.secrets,
+        tenants: this.tenantResources,
         keyProviders: this.sealing.providers,
         routes: this.routes,
         actions: this.actions,

@@ -15,6 +15,7 @@ import type {
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
 import type { AgentMemory, AgentMemoryScope } from '../memory/agent-memory.js';
+import type { TenantResources } from '../plugins/tenant-resources.js';
 import { declaredInputs, handlerInput } from '../segment/step-ports.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { RunRecord, StepStateRecord } from '../store/types.js';
@@ -79,6 +80,8 @@ export interface ContextServices {
   ids: IdGenerator;
   secrets: SecretsProvider;
   resources: RuntimeResources;
+  /** Resources per tenant: `ctx.resources` is the step's tenant's view over `resources`. */
+  tenants?: TenantResources;
   actions: ActionRegistry;
   fetch: typeof globalThis.fetch;
   /** Core's interaction desk: what `ctx.requestApproval` and `ctx.requestInput` ask. */
@@ -184,8 +187,12 @@ export class StepContextImpl implements StepContext {
   get clock(): Clock {
     return this.services.clock;
   }
+  private ownResources?: RuntimeResources;
   get resources(): RuntimeResources {
-    return this.services.resources;
+    const tenants = this.services.tenants;
+    if (!tenants) return this.services.resources;
+    this.ownResources ??= tenants.view(this.tenantId, this.services.resources);
+    return this.ownResources;
   }
   private stepActions?: StepActionsImpl;
   get actions(): StepActionsImpl {

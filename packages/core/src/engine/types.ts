@@ -12,6 +12,7 @@ import type { TokenAccountingOptions, TokenTotals } from '../llm/token-usage.js'
 import type { AgentMemory, AgentMemoryOptions } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
+import type { TenantResourceOptions, TenantResources } from '../plugins/tenant-resources.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
 import type { SegmentDefinition } from '../segment/types.js';
 import type { ValidationResult } from '../segment/validate.js';
@@ -85,6 +86,13 @@ export interface EngineOptions {
   secrets?: SecretsProvider;
   /** Named resources handed to step handlers. */
   resources?: Partial<RuntimeResources>;
+  /**
+   * Resources of single tenants (LLM providers, clients, stores, a secrets provider): a
+   * tenant's steps resolve them over `resources`, no other tenant's ever do. Add more later
+   * with `engine.tenantResources.registrar(tenantId)` or a plugin's `api.forTenant`.
+   * @default none
+   */
+  tenantResources?: Record<string, TenantResourceOptions>;
   /** Identity of this engine in leases. @default a fresh id */
   workerId?: string;
   /** How long a run or timer claim lasts without renewal, in ms. @default 30000 ({@link DEFAULT_ENGINE_OPTIONS}) */
@@ -309,6 +317,8 @@ export interface Engine {
   readonly audit: AuditLog;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */
   readonly resources: RuntimeResources;
+  /** Resources registered per tenant (`registrar(tenantId)` adds some). */
+  readonly tenantResources: TenantResources;
 
   /** Initialises the store, recovers orphaned runs and starts the timer loop. */
   start(): Promise<void>;

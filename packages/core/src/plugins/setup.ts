@@ -5,6 +5,7 @@ import { isLlmteamError, LlmteamError } from '../errors.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { KeyProvider } from '../sealing/key-provider.js';
 import type { HttpRoute } from './http-route.js';
+import { type TenantResources, tenantSecrets } from './tenant-resources.js';
 import type { ConfiguredPlugin, LlmteamPlugin, PluginApi, StoreFactory } from './types.js';
 import { CORE_VERSION, checkApiVersion, PLUGIN_API_VERSION } from './version.js';
 
@@ -22,6 +23,17 @@ export interface PluginRegistry {
   routes?: HttpRoute[];
   /** The engine's actions; without it, action registrations are refused. */
   actions?: ActionRegistry;
+  /** Resources per tenant; without it, `forTenant` and tenant-scoped plugins are refused. */
+  tenants?: TenantResources;
+}
+
+function tenantsOf(registry: PluginRegistry, plugin: string): TenantResources {
+  if (!registry.tenants)
+    throw new LlmteamError(
+      'LLMT_E_PLUGIN_SETUP',
+      `plugin "${plugin}" registers resources for a tenant, but this host keeps none per tenant`,
+    );
+  return registry.tenants;
 }
 
 function actionsOf(registry: PluginRegistry, plugin: string): ActionRegistry {
@@ -39,27 +51,32 @@ export async function setupPlugins(
   registry: PluginRegistry,
 ): Promise<void> {
   for (const entry of plugins) {
-    const { plugin, options } = 'plugin' in entry ? entry : { plugin: entry, options: {} };
+    const { plugin, options, tenantId } =
+      'plugin' in entry ? entry : { plugin: entry, options: {}, tenantId: undefined };
     checkApiVersion(plugin);
+    const scoped = tenantId === undefined ? undefined : tenantsOf(registry, plugin.name).registrar(tenantId);
     const api: PluginApi = {
       coreVersion: CORE_VERSION,
       apiVersion: PLUGIN_API_VERSION,
       options: options ?? {},
       logger: registry.logger.child({ plugin: plugin.name }),
-      secrets: {
-        async get(name, scope) {
-          for (const provider of registry.secrets) {
-            const value = await provider.get(name, scope);
-            if (value !== undefined) return value;
-          }
-          return undefined;
-        },
-      },
+      secrets: registry.tenants
+        ? tenantSecrets(registry.tenants, registry.secrets)
+        : {
+            async get(name, scope) {
+              for (const provider of registry.secrets) {
+                const value = await provider.get(name, scope);
+                if (value !== undefined) return value;
+              }
+              return undefined;
+            },
+          },
       registerStepType: (def) => registry.catalog.register(def),
       registerStore: (name, factory) => registry.stores?.set(name, factory),
       registerChannel: (channel) => registry.channels.push(channel),
       registerLlmProvider: (provider) => {
-        registry.resources.llms[provider.name] = provider;
+        if (scoped) scoped.registerLlmProvider(provider);
+        else registry.resources.llms[provider.name] = provider;
       },
       registerActionHandler: (name, handler) => {
         registry.resources.actions[name] = handler;
@@ -85,9 +102,14 @@ export async function setupPlugins(
       registerActionCoordination: (coordination) =>
         actionsOf(registry, plugin.name).useCoordination(coordination),
       registerResource: (kind, name, value) => {
-        registry.resources[kind][name] = value;
+        if (scoped) scoped.registerResource(kind, name, value);
+        else registry.resources[kind][name] = value;
       },
-      registerSecretsProvider: (provider) => registry.secrets.unshift(provider),
+      registerSecretsProvider: (provider) => {
+        if (scoped) scoped.registerSecretsProvider(provider);
+        else registry.secrets.unshift(provider);
+      },
+      forTenant: (id) => tenantsOf(registry, plugin.name).registrar(id),
       registerKeyProvider: (provider) => {
         if (!registry.keyProviders)
           throw new LlmteamError(

@@ -6,6 +6,7 @@ import type { NotificationChannel } from '../notify/types.js';
 import type { KeyProvider } from '../sealing/key-provider.js';
 import type { Store } from '../store/types.js';
 import type { HttpRoute } from './http-route.js';
+import type { TenantRegistrar } from './tenant-resources.js';
 
 /** Creates a store from the options given in `llmteam.config.json`. */
 export type StoreFactory = (options: Record<string, unknown>) => Store | Promise<Store>;
@@ -57,6 +58,12 @@ export interface PluginApi {
    * port). Two plugins registering the same method and path are refused at start.
    */
   registerRoute(route: HttpRoute): void;
+  /**
+   * Registers LLM providers, clients, stores and secrets providers for one tenant only:
+   * that tenant's steps resolve them (over the engine-wide ones of the same name), no other
+   * tenant's ever do.
+   */
+  forTenant(tenantId: string): TenantRegistrar;
 }
 
 /** An llmteam plugin: the default export of a plugin package. */
@@ -74,4 +81,10 @@ export interface LlmteamPlugin {
 export interface ConfiguredPlugin {
   plugin: LlmteamPlugin;
   options?: Record<string, unknown>;
+  /**
+   * Scopes the plugin to one tenant: its LLM providers, resources and secrets providers are
+   * registered for that tenant only (see {@link PluginApi.forTenant}); everything else it
+   * registers is engine-wide. @default engine-wide
+   */
+  tenantId?: string;
 }
