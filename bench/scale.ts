@@ -4,10 +4,10 @@
  * `pnpm bench` without its name (it takes long at the default size).
  *
  * Seeding: the engine's commits for one run up to its wait are recorded once, folded into
- * one commit, and replayed for every run through the store's public `Store.commit`, many in
- * flight: the same rows the engine writes (run, steps, events, interaction, SLA timer, audit
- * entries), at the store's commit speed rather than the engine's (two to three commits and
- * a handler per run: hours for a million). Then a fresh engine process opens the store and
+ * one commit, and written for every run with the SQL stores' `importRuns`, 2000 runs a
+ * transaction: the same rows, encoded by the same codecs, that `Store.commit` writes (run,
+ * steps, events, interaction, SLA timer, audit entries), without the engine's two to three
+ * commits and a handler per run (hours for a million). Then a fresh engine process opens the store and
  * reports (targets in brackets):
  * - `startupMs`: creating and starting the engine, first poll included (must not grow with N:
  *   no scan of the waiting runs)
@@ -26,7 +26,13 @@ import { fileURLToPath } from 'node:url';
 import { createEngine, type Store } from '@llmteam/core';
 import { createPostgresStore } from '@llmteam/store-postgres';
 import { createSqliteStore } from '@llmteam/store-sqlite';
-import { recordWaitingRun, SCALE_SEGMENT, seedWaitingRuns, templateFor } from './scale-seed.js';
+import {
+  type BulkStore,
+  recordWaitingRun,
+  SCALE_SEGMENT,
+  seedWaitingRuns,
+  templateFor,
+} from './scale-seed.js';
 
 /** Only when named: `pnpm bench` alone skips it. */
 export const namedOnly = true;
@@ -59,13 +65,13 @@ async function probe(args: Record<string, unknown>): Promise<Record<string, unkn
   return JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
 }
 
-async function seed(store: Store, runs: number, concurrency: number): Promise<number> {
+async function seed(store: BulkStore, runs: number, batch: number): Promise<number> {
   const engine = createEngine({ store });
   await engine.upsertSegment(SCALE_SEGMENT);
   await engine.stop();
   const make = templateFor(await recordWaitingRun());
   const t0 = Date.now();
-  await seedWaitingRuns(store, make, 1, runs, concurrency, (done) =>
+  await seedWaitingRuns(store, make, 1, runs, batch, (done) =>
     process.stderr.write(
       `  seeded ${done} of ${runs} (${Math.round(done / ((Date.now() - t0) / 1000))} runs/s)\n`,
     ),
@@ -83,7 +89,7 @@ async function sqlite(runs: number): Promise<Record<string, unknown>> {
     const path = join(dir, 'scale.sqlite');
     const store = createSqliteStore({ path, synchronous: 'NORMAL' });
     await store.init();
-    const seedRunsPerSecond = await seed(store, runs, 64);
+    const seedRunsPerSecond = await seed(store, runs, 2000);
     const { rows } = await (store as unknown as { read<T>(fn: (q: any) => Promise<T>): Promise<any> }).read(
       (q) => q.exec('PRAGMA wal_checkpoint(TRUNCATE)'),
     );
@@ -93,7 +99,7 @@ async function sqlite(runs: number): Promise<Record<string, unknown>> {
     return {
       runs,
       seedRunsPerSecond,
-      seeding: 'one folded commit per run through Store.commit, 64 in flight (synchronous NORMAL)',
+      seeding: 'one folded commit per run, 2000 runs a transaction through importRuns (synchronous NORMAL)',
       dbBytesPerRun: Math.round(bytes / runs),
       empty: await probe({ store: 'sqlite', path: empty, answers: 0, inboxPages: 20 }),
       seeded: await probe({ store: 'sqlite', path }),
@@ -132,7 +138,7 @@ async function postgres(runs: number): Promise<Record<string, unknown>> {
     await e.close();
     const store = createPostgresStore({ url: PG_URL, schema, poolSize: 16 });
     await store.init();
-    const seedRunsPerSecond = await seed(store, runs, 64);
+    const seedRunsPerSecond = await seed(store, runs, 2000);
     await (store as unknown as { read<T>(fn: (q: any) => Promise<T>): Promise<any> }).read((q) =>
       q.exec('ANALYZE'),
     );
@@ -141,7 +147,7 @@ async function postgres(runs: number): Promise<Record<string, unknown>> {
     return {
       runs,
       seedRunsPerSecond,
-      seeding: 'one folded commit per run through Store.commit, 64 in flight',
+      seeding: 'one folded commit per run, 2000 runs a transaction through importRuns',
       dbBytesPerRun: Math.round(bytes / runs),
       empty: await probe({ store: 'postgres', url: PG_URL, schema: empty, answers: 0, inboxPages: 20 }),
       seeded: await probe({ store: 'postgres', url: PG_URL, schema }),

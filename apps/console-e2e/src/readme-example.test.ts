@@ -1,19 +1,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { consoleAssetsDir } from '@llmteam/console';
 import { createEngine, MemoryStore } from '@llmteam/core';
 import { createGateway } from '@llmteam/gateway';
-import { expect, test } from 'vitest';
+import { readmeExamplesSuite } from '@llmteam/testkit';
+import { describe, expect, test } from 'vitest';
 
-test('the console README example serves the app on a console route', async () => {
-  const readme = readFileSync(new URL('../../console/README.md', import.meta.url), 'utf8');
-  expect(readme).toContain('/runs`); // any console route answers with the app');
-  const gateway = await createGateway({ engine: createEngine({ store: new MemoryStore() }), port: 0 });
-  const origin = gateway.url.replace(/\/graphql$/, '');
-  const page = await fetch(`${origin}/runs`);
-  expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
-  expect(await page.text()).toContain('<div id="root"></div>');
-  await gateway.stop();
+// The console's README example imports core and the gateway, which this package depends on.
+readmeExamplesSuite({
+  readme: new URL('../../console/README.md', import.meta.url),
+  conditions: ['llmteam-source'],
+  run: { resolveFrom: fileURLToPath(new URL('..', import.meta.url)) },
+  test,
+  expect,
+  describe,
 });
 
 test('a browser opening /graphql gets the console; API requests still reach GraphQL', async () => {

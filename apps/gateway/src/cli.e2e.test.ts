@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createSqliteStore } from '@llmteam/store-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 
@@ -165,6 +166,41 @@ describe('llmteam command', { timeout: 120_000 }, () => {
     const audit = await llmteam('audit', 'verify');
     expect(audit.code).toBe(0);
     expect(audit.stdout).toMatch(/valid \(\d+ entries/);
+  });
+
+  it('run passes --run-timeout and --max-retries to the run; approvals list -q prints only the ids', async () => {
+    const run = await llmteam(
+      'run',
+      ORDER_FLOW,
+      '--input',
+      BIG,
+      '--run-timeout',
+      'PT2H',
+      '--max-retries',
+      '2',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const runId = /^run (\S+)/.exec(run.stdout)?.[1] as string;
+    const requestId = /waiting on (\S+)/.exec(run.stdout)?.[1] as string;
+    const store = createSqliteStore({ path: join(dir, '.llmteam/llmteam.sqlite') });
+    await store.init();
+    try {
+      const limits = (await store.getRun('default', runId))?.limits;
+      expect([limits?.timeoutMs, limits?.maxRetries]).toEqual([2 * 3600_000, 2]);
+    } finally {
+      await store.close();
+    }
+    const quiet = await llmteam('approvals', 'list', '-q');
+    expect(quiet.stdout.trim().split('\n')).toContain(requestId);
+    expect(quiet.stdout).not.toContain('Approve a large order');
+    const bad = await llmteam('run', ORDER_FLOW, '--max-retries', 'many');
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      1,
+      'llmteam: --max-retries must be a whole number of retries, got many',
+    ]);
+    const badTimeout = await llmteam('run', ORDER_FLOW, '--input', BIG, '--run-timeout', 'soon');
+    expect(badTimeout.code).toBe(1);
+    expect(badTimeout.stderr).toMatch(/timeout/);
   });
 
   it('audit verify exits 1 naming the first broken link', async () => {

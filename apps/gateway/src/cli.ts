@@ -14,7 +14,7 @@ import {
 import { Command, Option } from 'commander';
 import { ensureTenant } from './auth/api-keys.js';
 import { addAuditCommands } from './cli/audit-command.js';
-import { mustExist, out, table } from './cli/command-support.js';
+import { out, table } from './cli/command-support.js';
 import { addKeysCommands } from './cli/keys-command.js';
 import { addRetentionCommand } from './cli/retention-command.js';
 import { addRunsCommands } from './cli/runs-command.js';
@@ -81,7 +81,7 @@ async function withEngine<T>(
   options: { start?: boolean } = {},
 ): Promise<T> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
-  const loaded = await loadConfig({ file: config });
+  const loaded = await loadConfig({ file: config ?? process.env.LLMTEAM_CONFIG });
   const runtime = await createRuntime({ loaded, logger });
   if (options.start) await runtime.engine.start();
   else await runtime.engine.store.init();
@@ -102,7 +102,7 @@ export function createCli(): Command {
   const configOption = () =>
     new Option(
       '-c, --config <file>',
-      'llmteam.config.json|js|ts (default: the one in the current directory, else SQLite under ./.llmteam/)',
+      'llmteam.config.json|js|ts (default: LLMTEAM_CONFIG, else the one in the current directory, else SQLite under ./.llmteam/)',
     );
 
   program
@@ -117,7 +117,7 @@ export function createCli(): Command {
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new CliError(`--port must be a port number, got ${opts.port}`);
       const served = await serve({
-        config: opts.config,
+        config: opts.config ?? process.env.LLMTEAM_CONFIG,
         port,
         host: opts.host,
         ...(opts.segments ? { segmentsDir: opts.segments } : {}),
@@ -164,17 +164,43 @@ export function createCli(): Command {
     .option('-i, --input <json>', 'run input as JSON', '{}')
     .option('-t, --tenant <id>', 'tenant', 'default')
     .option('--timeout <seconds>', 'give up waiting after this long', '300')
+    .option(
+      '--run-timeout <duration>',
+      "fail the run when it has not ended by then, waits included (ISO 8601 like PT4H, or seconds); overrides the segment's timeout",
+    )
+    .option(
+      '--max-retries <n>',
+      "retries of every step that sets no retry of its own; overrides the segment's max_retries",
+    )
     .addOption(configOption())
     .action(
-      async (file: string, opts: { input: string; tenant: string; timeout: string; config?: string }) => {
+      async (
+        file: string,
+        opts: {
+          input: string;
+          tenant: string;
+          timeout: string;
+          runTimeout?: string;
+          maxRetries?: string;
+          config?: string;
+        },
+      ) => {
         const segment = readJson(file);
         const input = parseJsonOption(opts.input, '--input');
+        if (opts.maxRetries !== undefined && !/^\d+$/.test(opts.maxRetries))
+          throw new CliError(`--max-retries must be a whole number of retries, got ${opts.maxRetries}`);
+        const limits = {
+          ...(opts.runTimeout !== undefined
+            ? { timeout: /^\d+(\.\d+)?$/.test(opts.runTimeout) ? Number(opts.runTimeout) : opts.runTimeout }
+            : {}),
+          ...(opts.maxRetries !== undefined ? { maxRetries: Number(opts.maxRetries) } : {}),
+        };
         await withEngine(
           opts.config,
           async (engine) => {
             await ensureTenant(engine.store, opts.tenant, opts.tenant);
             const scope = { tenantId: opts.tenant, actor: { subject: 'cli' } };
-            const started = await engine.startRun({ ...scope, segment, input });
+            const started = await engine.startRun({ ...scope, segment, input, ...limits });
             const run = await engine.waitForRun(started.runId, {
               ...scope,
               timeoutMs: Number(opts.timeout) * 1000,
@@ -210,9 +236,17 @@ export function createCli(): Command {
     .option('-a, --assignee <subject>', 'only requests this user (or group:name) may answer')
     .option('--all', 'include closed requests')
     .option('--json', 'print JSON')
+    .option('-q, --quiet', 'print only the ids, one a line')
     .addOption(configOption())
     .action(
-      async (opts: { tenant: string; assignee?: string; all?: boolean; json?: boolean; config?: string }) => {
+      async (opts: {
+        tenant: string;
+        assignee?: string;
+        all?: boolean;
+        json?: boolean;
+        quiet?: boolean;
+        config?: string;
+      }) => {
         await withEngine(opts.config, async (engine) => {
           const list = await engine.listInteractions({
             tenantId: opts.tenant,
@@ -221,6 +255,10 @@ export function createCli(): Command {
           });
           // Listed in SLA order by the engine: earliest breach (or deadline) first.
           if (opts.json) return out(JSON.stringify(list, null, 2));
+          if (opts.quiet) {
+            for (const i of list) out(i.interactionId);
+            return;
+          }
           if (list.length === 0) return out('no open requests');
           for (const line of table(
             ['ID', 'STATUS', 'PRIORITY', 'TYPE', 'RUN', 'DUE', 'TITLE'],

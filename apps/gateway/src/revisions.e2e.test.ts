@@ -1,3 +1,4 @@
+import { createLlmteamClient } from '@llmteam/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './test-support.js';
 
@@ -67,5 +68,13 @@ describe('a revision loop over GraphQL', () => {
       { revision: 0, feedback: 'shorter', by: 'ed@example.com' },
       { revision: 1, feedback: 'friendlier', by: 'ed@example.com' },
     ]);
+    // The client reads the same rounds.
+    const client = createLlmteamClient({ url: gw.gateway.url, apiKey: key });
+    const [request] = await client.interactions({ runId, status: 'PENDING' });
+    expect(request.feedbackHistory.map(({ revision, feedback }) => ({ revision, feedback }))).toEqual([
+      { revision: 0, feedback: 'shorter' },
+      { revision: 1, feedback: 'friendlier' },
+    ]);
+    await client.close();
   });
 });

@@ -1,10 +1,51 @@
 // Helpers shared by the gateway's tests (not exported from the package).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createEngine, type Engine, MemoryStore, type Role, type Store } from '@llmteam/core';
+import { eventually, type NodeProcess, startNodeProcess } from '@llmteam/testkit';
 import { createApiKey, ensureTenant } from './auth/api-keys.js';
 import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
 import { createLogger } from './logger.js';
+
+export { eventually };
+
+/** `main.ts`: what `pnpm start` runs. */
+export const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+/** `cli.ts`: the `llmteam` command. */
+export const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+/**
+ * Node options that run the gateway from its sources, as `pnpm start` does: workspace
+ * packages resolve to their sources, and tsx (by absolute URL, for children that run in a
+ * temporary directory) compiles them.
+ */
+export const WORKSPACE_NODE_ARGS = [
+  '--import',
+  fileURLToPath(new URL('../scripts/workspace-sources.mjs', import.meta.url)),
+  '--import',
+  pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'))
+    .href,
+];
+
+/**
+ * Starts `main.ts` (what `pnpm start` runs) as a child process in `dir` on `port`, and
+ * resolves once it printed its banner. `env` adds to (or overrides) a quiet test setting.
+ */
+export function startMain(
+  dir: string,
+  port: number,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<NodeProcess> {
+  return startNodeProcess({
+    entry: MAIN,
+    args,
+    cwd: dir,
+    nodeArgs: WORKSPACE_NODE_ARGS,
+    env: { PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
+  });
+}
 
 export const ORDER_FLOW = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../../examples/segments/order-flow.json', import.meta.url)), 'utf8'),
@@ -49,24 +90,6 @@ export function listenerRegistrations(engine: Engine): number {
     registrations.set(engine, tally);
   }
   return counter.count;
-}
-
-/**
- * Resolves with the first defined value `probe` returns. Real time bounds only the failure
- * (generous, so load never fails a correct run); it never decides a pass.
- */
-export async function eventually<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** A gateway on a free port over a MemoryStore (or the given store). */

@@ -137,9 +137,7 @@ describe('llm_agent streaming', () => {
     expect(reset).toBeGreaterThan(0);
     expect(spell(progress.slice(0, reset))).toBe('A stale beginning that never ends'.slice(0, 12));
     expect(spell(progress.slice(reset))).toBe(ANSWER);
-    expect(seen.findIndex((e) => e.type === 'step.retrying')).toBeLessThan(
-      seen.findIndex((e) => e === progress[reset]),
-    );
+    expect(seen.findIndex((e) => e.type === 'step.retrying')).toBeLessThan(seen.indexOf(progress[reset]));
   });
 
   test('stream: false asks for a whole answer and sends no progress', async () => {

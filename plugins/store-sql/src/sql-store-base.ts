@@ -255,6 +255,55 @@ export abstract class SqlStoreBase {
     return { audit };
   }
 
+  /**
+   * Writes many new runs in one transaction: a bulk import (moving runs between stores,
+   * seeding a benchmark). Each commit is checked and encoded exactly as {@link commit}
+   * does, so the rows are the ones the engine writes; the rows of all commits go out table
+   * by table in multi-row statements, and their audit entries are chained in order. Every
+   * commit must create its run (`expectedVersion: 0`) and consume or remove no timer; a
+   * run that already exists fails the whole batch with a `ConcurrencyError`, and nothing is
+   * written.
+   */
+  async importRuns(commits: readonly Commit[]): Promise<CommitResult> {
+    this.ready();
+    const plans = commits.map((commit) => {
+      const plan = planCommit(commit);
+      if (plan.header.kind !== 'insert' || plan.consume.length || plan.remove.length) {
+        throw new ConcurrencyError(
+          `importRuns takes commits that create their run (expectedVersion 0) and touch no existing timer; run ${commit.runId} does not`,
+        );
+      }
+      return plan;
+    });
+    if (plans.length === 0) return { audit: [] };
+    const tables = new Map<string, { head: string; tail: string; rows: unknown[][] }>();
+    for (const plan of plans) {
+      for (const part of plan.parts) {
+        const table = tables.get(part.table) ?? { head: part.head, tail: part.tail, rows: [] };
+        for (const row of part.rows) table.rows.push(row);
+        tables.set(part.table, table);
+      }
+    }
+    let audit: AuditRecord[];
+    try {
+      audit = await this.transaction(async (tx) => {
+        await insertRows(
+          tx,
+          INSERT_RUN_SQL,
+          plans.map((p) => p.header.params),
+        );
+        for (const { head, rows, tail } of tables.values()) await insertRows(tx, head, rows, tail);
+        const drafts = plans.flatMap((p) => p.audit);
+        return drafts.length ? appendAudit(tx, drafts, (t, id) => this.lockAuditChain(t, id)) : [];
+      });
+    } catch (error) {
+      throw violationError(plans[0], error);
+    }
+    if (audit.length) this.onAuditAppended(audit);
+    if (this.listeners.size) this.emit(plans.flatMap((p) => p.commit.events ?? []));
+    return { audit };
+  }
+
   /** Delivers events to this instance's listeners. */
   protected emit(events: WorktrailEvent[]): void {
     for (const listener of this.listeners) {

@@ -177,7 +177,7 @@ export abstract class RunProgress {
       if (!settled) {
         const def = this.graph.steps.get(stepId)!;
         const readyWhen = this.services.catalog.get(def.step_type)?.readyWhen;
-        if (!readyWhen || readyWhen(arrived, def, this.untakenPorts(tx, stepId, arrived)) !== true) continue;
+        if (readyWhen?.(arrived, def, this.untakenPorts(tx, stepId, arrived)) !== true) continue;
       }
       if (arrived.length === 0) {
         this.setStep(tx, { ...rec, status: 'skipped', finishedAt: this.services.nowIso() });
