@@ -260,7 +260,8 @@ export abstract class SqlStoreBase {
    * seeding a benchmark). Each commit is checked and encoded exactly as {@link commit}
    * does, so the rows are the ones the engine writes; the rows of all commits go out table
    * by table in multi-row statements, and their audit entries are chained in order. Every
-   * commit must create its run (`expectedVersion: 0`) and consume or remove no timer; a
+   * commit must create its run (`expectedVersion: 0`), consume or remove no timer and take
+   * no lease; a
    * run that already exists fails the whole batch with a `ConcurrencyError`, and nothing is
    * written.
    */
@@ -268,9 +269,9 @@ export abstract class SqlStoreBase {
     this.ready();
     const plans = commits.map((commit) => {
       const plan = planCommit(commit);
-      if (plan.header.kind !== 'insert' || plan.consume.length || plan.remove.length) {
+      if (plan.header.kind !== 'insert' || plan.consume.length || plan.remove.length || plan.lease) {
         throw new ConcurrencyError(
-          `importRuns takes commits that create their run (expectedVersion 0) and touch no existing timer; run ${commit.runId} does not`,
+          `importRuns takes commits that create their run (expectedVersion 0), touch no existing timer and take no lease; run ${commit.runId} does not`,
         );
       }
       return plan;

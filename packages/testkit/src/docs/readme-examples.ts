@@ -38,9 +38,15 @@ export function readmeExamples(readme: string): ReadmeExample[] {
   const text = readFileSync(readme, 'utf8');
   const examples: ReadmeExample[] = [];
   for (const match of text.matchAll(FENCE)) {
-    const lang = ({ ts: 'ts', typescript: 'ts', js: 'js', javascript: 'js', sh: 'sh', bash: 'sh' } as const)[
-      match[1] as 'ts'
-    ];
+    const languages: Record<string, ReadmeExample['lang']> = {
+      ts: 'ts',
+      typescript: 'ts',
+      js: 'js',
+      javascript: 'js',
+      sh: 'sh',
+      bash: 'sh',
+    };
+    const lang = languages[match[1]];
     const code = match[2];
     if (!lang || (lang !== 'sh' && !/^import\s/m.test(code))) continue;
     const before = text.slice(0, match.index).split('\n');
