@@ -354,8 +354,9 @@ describe('HTTP actions', () => {
 
   test('the idempotency key is the same when a crashed call runs again on another engine', async () => {
     const memory = new MemoryStore();
-    // Commit 3 records the step's result: the call was made, the commit never happened.
-    const crashing = new CrashingStore(memory, 3, 'before');
+    // Commit 2 records the step's result (commit 1 created the run and started the step):
+    // the call was made, the commit never happened.
+    const crashing = new CrashingStore(memory, 2, 'before');
     const clock = new ManualClock();
     const actions = { create: { type: 'webhook', url: `${api.origin}/orders/create` } };
     const first = createEngine({

@@ -1,9 +1,10 @@
 import { LlmteamError } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
+import type { SegmentGraph } from '../segment/graph.js';
 import type { RunRecord, StepStateRecord, TimerRecord } from '../store/types.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { TypedWorktrailEvent, WorktrailEventData } from '../worktrail/event-types.js';
-import type { RunDriver } from './run-driver.js';
+import { RunDriver } from './run-driver.js';
 import type { Transaction } from './transaction.js';
 import { type CallScope } from './types.js';
 
@@ -40,6 +41,56 @@ export abstract class EngineCommands extends EngineWorker {
       audit: [{ tenantId, runId, timestamp: createdAt, ...audit }],
       timers: timer ? { add: [timer] } : undefined,
     });
+  }
+
+  /**
+   * Creates a run and starts its entry steps. With a store that takes leases in commits
+   * (`commitLease`) that is one commit: the run's header, `run.created`, `run.started`, the
+   * steps it starts, its audit entry and its lease. Otherwise the creating commit, the
+   * lease, then the starting commit.
+   * @throws ConcurrencyError when the run's idempotency key is taken (nothing was written).
+   */
+  protected async createAndBegin(
+    run: RunRecord,
+    steps: StepStateRecord[],
+    graph: SegmentGraph,
+    data: Omit<WorktrailEventData<'run.created'>, 'segment_id' | 'version'>,
+    audit: Omit<TypedAuditDraft<'run.created' | 'run.forked'>, 'tenantId' | 'runId' | 'timestamp'>,
+    timer?: TimerRecord,
+  ): Promise<RunRecord> {
+    const { tenantId, runId, createdAt } = run;
+    if (!this.store.capabilities.commitLease) {
+      await this.createRun(run, steps, data, audit, timer);
+      return this.begin(tenantId, run, graph, steps);
+    }
+    const driver = new RunDriver(this, tenantId, runId);
+    // The state before the first commit: no header stored yet (version 0), no event.
+    driver.adopt({ ...run, version: 0, lastSeq: 0 }, [], graph);
+    this.drivers.set(driver.key, driver);
+    try {
+      await driver.mutate(
+        (tx) => {
+          for (const s of steps) tx.steps.set(s.stepId, s);
+          tx.emit('run.created', undefined, {
+            segment_id: run.segmentId,
+            version: run.segmentVersion,
+            ...data,
+          });
+          tx.audit.push({ tenantId, runId, timestamp: createdAt, ...audit } as TypedAuditDraft);
+          if (timer) tx.timersAdd.push(timer);
+          moveRun(tx.run, 'running');
+          tx.emit('run.started', undefined, {
+            input: run.forkedFrom ? undefined : true,
+            forked_from: run.forkedFrom,
+          });
+        },
+        { retry: false },
+      );
+    } finally {
+      if (this.drivers.get(driver.key) === driver && driver.run.version === 0)
+        this.drivers.delete(driver.key);
+    }
+    return driver.run;
   }
 
   async cancelRun(runId: string, scope?: CallScope & { reason?: string }): Promise<RunRecord> {

@@ -22,7 +22,8 @@ import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import { InputSchemas } from '../segment/input-schema.js';
 import { stepPorts } from '../segment/step-ports.js';
 import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
-import type { RunRecord, Store } from '../store/types.js';
+import { readRunState } from '../store/run-state.js';
+import type { CommitLease, RunRecord, RunState, SegmentRecord, Store } from '../store/types.js';
 import { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
@@ -105,6 +106,7 @@ export abstract class EngineServices {
     this.workerId = options.workerId ?? `worker_${randomBytes(6).toString('hex')}`;
     this.leaseMs = options.leaseMs ?? DEFAULT_ENGINE_OPTIONS.leaseMs;
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ENGINE_OPTIONS.pollIntervalMs;
+    this.segmentCacheMs = options.segmentCacheMs ?? DEFAULT_ENGINE_OPTIONS.segmentCacheMs;
     this.randomFn = options.random ?? DEFAULT_ENGINE_OPTIONS.random;
     this.snapshotEvery = 0;
     this.secrets = [options.secrets ?? envSecrets()];
@@ -156,7 +158,8 @@ export abstract class EngineServices {
       publicUrl: this.publicUrl,
       directory: options.directory,
       nowIso: () => this.nowIso(),
-      withStep: (tenantId, runId, stepId, fn) => this.withStep(tenantId, runId, stepId, fn),
+      withStep: (tenantId, runId, stepId, fn, state) => this.withStep(tenantId, runId, stepId, fn, state),
+      readRunState: (tenantId, query) => readRunState(this.store, tenantId, query),
     });
   }
 
@@ -171,6 +174,11 @@ export abstract class EngineServices {
     return this.randomFn();
   }
 
+  commitLease(giveBack: boolean): CommitLease | undefined {
+    if (!this.store.capabilities.commitLease) return undefined;
+    return { owner: this.workerId, now: this.nowIso(), leaseMs: giveBack ? 0 : this.leaseMs };
+  }
+
   protected lastIso = { ms: Number.NaN, iso: '' };
   nowIso(): string {
     const ms = this.clock.now();
@@ -180,7 +188,7 @@ export abstract class EngineServices {
 
   async graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph> {
     const key = `${tenantId}\u0000${segmentId}\u0000${version}`;
-    let graph = this.graphs.get(key);
+    const graph = this.graphs.get(key);
     if (graph) return graph;
     const record = await this.store.getSegment(tenantId, segmentId, version);
     if (!record) {
@@ -189,13 +197,68 @@ export abstract class EngineServices {
         `segment "${segmentId}" version ${version} is not registered for tenant "${tenantId}"; upsert it first`,
       );
     }
-    graph = buildGraph(
-      record.definition as SegmentDefinition,
-      (step) => this.catalog.get(step.step_type)?.backEdges,
-    );
-    this.graphs.set(key, graph);
+    return this.graphOf(record);
+  }
+
+  /** The graph of a stored segment version, built once (a stored version never changes). */
+  protected graphOf(record: SegmentRecord): SegmentGraph {
+    const key = `${record.tenantId}\u0000${record.segmentId}\u0000${record.version}`;
+    let graph = this.graphs.get(key);
+    if (!graph) {
+      graph = buildGraph(
+        record.definition as SegmentDefinition,
+        (step) => this.catalog.get(step.step_type)?.backEdges,
+      );
+      this.graphs.set(key, graph);
+    }
     return graph;
   }
+
+  /** The latest version of each segment as last read or stored here, with when it was read (ms). */
+  protected readonly latestSegments = new Map<string, { version: string; at: number }>();
+  protected readonly segmentCacheMs: number;
+
+  /**
+   * A segment version to start: the one asked for, else the latest (read again once
+   * `segmentCacheMs` passed). Read from the store only when this engine has not seen it.
+   */
+  protected async segmentRef(
+    tenantId: string,
+    segmentId: string,
+    version?: string,
+  ): Promise<{ segmentId: string; version: string } | undefined> {
+    const latestKey = `${tenantId}\u0000${segmentId}`;
+    const known =
+      version ??
+      (() => {
+        const hit = this.latestSegments.get(latestKey);
+        return hit && this.clock.now() - hit.at < this.segmentCacheMs ? hit.version : undefined;
+      })();
+    if (known !== undefined && this.graphs.has(`${latestKey}\u0000${known}`))
+      return { segmentId, version: known };
+    // Starts that miss together share one read.
+    const readKey = `${latestKey}\u0000${version ?? ''}`;
+    let read = this.segmentReads.get(readKey);
+    if (!read) {
+      const at = this.clock.now();
+      const started = this.store.getSegment(tenantId, segmentId, version).then((record) => {
+        if (record) {
+          this.graphOf(record);
+          if (version === undefined) this.latestSegments.set(latestKey, { version: record.version, at });
+        }
+        return record;
+      });
+      const forget = () => {
+        if (this.segmentReads.get(readKey) === started) this.segmentReads.delete(readKey);
+      };
+      started.then(forget, forget);
+      this.segmentReads.set(readKey, started);
+      read = started;
+    }
+    const record = await read;
+    return record ? { segmentId, version: record.version } : undefined;
+  }
+  private readonly segmentReads = new Map<string, Promise<SegmentRecord | undefined>>();
 
   protected readonly ports = new WeakMap<StepDefinition, { inputs: Set<string>; outputs: Set<string> }>();
   portsOf(def: StepDefinition) {
@@ -325,6 +388,7 @@ export abstract class EngineServices {
     tenantId: string,
     runId: string,
     fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>,
+    state?: RunState,
   ): Promise<T>;
   /** Runs `fn` in one commit of the run, bound to one of its steps. */
   abstract withStep<T>(
@@ -332,5 +396,6 @@ export abstract class EngineServices {
     runId: string,
     stepId: string,
     fn: (commit: StepCommit) => T | Promise<T>,
+    state?: RunState,
   ): Promise<T>;
 }

@@ -123,6 +123,12 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     };
     await this.store.putSegment(record, { actor: actor.subject, timestamp: record.createdAt });
     this.graphs.delete(`${tenantId}\u0000${record.segmentId}\u0000${record.version}`);
+    this.graphOf(record);
+    // The latest version now, for this engine's next starts.
+    this.latestSegments.set(`${tenantId}\u0000${record.segmentId}`, {
+      version: record.version,
+      at: this.clock.now(),
+    });
     return record;
   }
 
@@ -135,14 +141,12 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
   async startRun(options: StartRunOptions, parent?: ParentLink): Promise<RunRecord> {
     await this.ready();
     const { tenantId, actor } = this.scope(options);
-    if (options.idempotencyKey) {
-      const existing = await this.store.findRunByIdempotencyKey(tenantId, options.idempotencyKey);
-      if (existing) return existing;
-    }
-    let segment: SegmentRecord | undefined;
+    // An idempotency key is checked by the creating commit (the store's unique key): a
+    // second start with it is refused there, and the run that has it is returned.
+    let segment: Pick<SegmentRecord, 'segmentId' | 'version'> | undefined;
     if (options.segment !== undefined) segment = await this.upsertSegment(options.segment, { tenantId });
     else if (options.segmentId) {
-      segment = await this.store.getSegment(tenantId, options.segmentId, options.version);
+      segment = await this.segmentRef(tenantId, options.segmentId, options.version);
       if (!segment) {
         throw new LlmteamError(
           'LLMT_E_SEGMENT_NOT_FOUND',
@@ -183,9 +187,10 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       updatedAt: now,
     };
     try {
-      await this.createRun(
+      return await this.createAndBegin(
         run,
         [],
+        graph,
         parent
           ? { actor: actor.subject, parent_run_id: parent.runId, parent_step_id: parent.stepId }
           : { actor: actor.subject },
@@ -204,7 +209,6 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
       }
       throw error;
     }
-    return this.begin(tenantId, run, graph);
   }
 
   async getRun(runId: string, scope?: CallScope): Promise<RunView | undefined> {

@@ -2,7 +2,7 @@ import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
 import type { Logger, StepContext, SuspendOptions } from '../catalog/types.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
 import type { NotificationChannel } from '../notify/types.js';
-import type { InteractionRecord, Store } from '../store/types.js';
+import type { InteractionRecord, RunState, RunStateQuery, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { PersonAnswer, PersonDrafts, PersonRequest } from './step-context.js';
@@ -20,13 +20,19 @@ export interface InteractionHost {
   /** Group members (and their skills) for assignment strategies. */
   readonly directory?: SubjectDirectory;
   nowIso(): string;
-  /** Runs `fn` inside one commit of the run, bound to one of its steps. */
+  /**
+   * Runs `fn` inside one commit of the run, bound to one of its steps; `state`, when the
+   * caller read it already (`readRunState`), saves reading it again.
+   */
   withStep<T>(
     tenantId: string,
     runId: string,
     stepId: string,
     fn: (commit: StepCommit) => T | Promise<T>,
+    state?: RunState,
   ): Promise<T>;
+  /** A run, its steps and open interactions in one read (see `readRunState`). */
+  readRunState(tenantId: string, query: RunStateQuery): Promise<RunState | undefined>;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, StepTypeDefinition } from '../catalog/types.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
-import type { StepStateRecord, Store, TimerRecord } from '../store/types.js';
+import type { CommitLease, StepStateRecord, Store, TimerRecord } from '../store/types.js';
 import type { EngineTelemetry } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
@@ -45,4 +45,9 @@ export interface EngineInternals {
   /** A fresh execution id for a step start (cheap, unique per engine). */
   nextExecution(): string;
   release(driver: RunDriver): void;
+  /**
+   * The lease a driver's commit takes (or, with `giveBack`, gives back), or undefined when
+   * the store does not take leases in commits (`capabilities.commitLease`).
+   */
+  commitLease(giveBack: boolean): CommitLease | undefined;
 }

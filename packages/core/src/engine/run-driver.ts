@@ -1,9 +1,14 @@
 import type { StepCloseReason } from '../catalog/step-hooks.js';
 import type { CheckpointOptions } from '../catalog/types.js';
-import { isConflict, LlmteamError, StepError, toErrorInfo } from '../errors.js';
+import { isConflict, isLeaseHeld, LlmteamError, StepError, toErrorInfo } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
-import { OPEN_INTERACTION_STATUSES, type StepStateRecord } from '../store/types.js';
+import {
+  type Commit,
+  type InteractionRecord,
+  OPEN_INTERACTION_STATUSES,
+  type StepStateRecord,
+} from '../store/types.js';
 import { formatTimeout } from './run-limits.js';
 import { RunProgress } from './run-progress.js';
 import { startSealed } from './sealed-execution.js';
@@ -14,6 +19,7 @@ import { recordSuspension } from './step-suspension.js';
 import { type Launch, Transaction } from './transaction.js';
 
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+const NO_INTERACTIONS = new Map<string, InteractionRecord>();
 /**
  * Advances one run in this process while it has work. Every change goes through a
  * serial queue and ends in one store commit; nothing outlives the run's activity (a
@@ -24,12 +30,23 @@ export class RunDriver extends RunProgress {
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private closed = false;
+  /**
+   * True while this driver holds the run's lease in the store. With a store that takes
+   * leases in commits (`commitLease`), the first commit takes it and the commit after
+   * which nothing is left to do gives it back.
+   */
+  leaseHeld = false;
+  /** Set when a commit found another worker holding the lease: this driver is done. */
+  refused = false;
 
   /**
    * Queues a change: `fn` fills a transaction, which is committed and then acted on.
    * On a version conflict the state is reloaded and `fn` runs again.
    */
-  mutate<T>(fn: (tx: Transaction) => T | Promise<T>, options: { advance?: boolean } = {}): Promise<T> {
+  mutate<T>(
+    fn: (tx: Transaction) => T | Promise<T>,
+    options: { advance?: boolean; retry?: boolean } = {},
+  ): Promise<T> {
     this.pending++;
     // Idle: run at once; busy: after what is queued. Either way one change at a time.
     const task =
@@ -45,7 +62,7 @@ export class RunDriver extends RunProgress {
 
   private async apply<T>(
     fn: (tx: Transaction) => T | Promise<T>,
-    options: { advance?: boolean },
+    options: { advance?: boolean; retry?: boolean },
   ): Promise<T> {
     try {
       for (let tries = 0; ; tries++) {
@@ -66,7 +83,8 @@ export class RunDriver extends RunProgress {
           await this.commit(tx);
           return result;
         } catch (error) {
-          if (!isConflict(error) || tries >= 20) throw error;
+          if (isLeaseHeld(error)) this.refuse();
+          if (!isConflict(error) || tries >= 20 || options.retry === false) throw error;
           await this.load();
         }
       }
@@ -105,6 +123,28 @@ export class RunDriver extends RunProgress {
     return result;
   }
 
+  /** Another worker holds the run: start nothing, and let the caller apply its change detached. */
+  private refuse(): void {
+    this.refused = true;
+    this.lost = true;
+  }
+
+  /**
+   * The lease a commit takes or gives back, when the store takes leases in commits: taken by
+   * the first commit of a driver, given back by one after which nothing is left to do here.
+   */
+  private leaseOf(tx: Transaction): Commit['lease'] {
+    if (tx.detached) return undefined;
+    const settles =
+      tx.launches.length === 0 &&
+      this.inFlight.size === 0 &&
+      this.queueLength === 1 &&
+      tx.run.status !== 'running' &&
+      tx.run.status !== 'pending';
+    if (this.leaseHeld && !settles) return undefined;
+    return this.services.commitLease(settles);
+  }
+
   private newTx(): Transaction {
     return new Transaction({ ...this.run }, this);
   }
@@ -122,6 +162,7 @@ export class RunDriver extends RunProgress {
     run.version = expectedVersion + 1;
     run.updatedAt = now;
     const t = tx;
+    const lease = this.leaseOf(tx);
     await this.services.store.commit({
       tenantId: this.tenantId,
       runId: this.runId,
@@ -136,7 +177,10 @@ export class RunDriver extends RunProgress {
           : undefined,
       snapshots: t._snapshots?.length ? t._snapshots : undefined,
       audit: t._audit?.length ? t._audit : undefined,
+      lease,
     });
+    if (lease) this.leaseHeld = lease.leaseMs > 0;
+    for (const [id, i] of t._interactions ?? NO_INTERACTIONS) this.interactions.set(id, i);
     const telemetry = this.services.telemetry;
     if (telemetry.tracing) {
       telemetry.committed({

@@ -2,8 +2,11 @@ import type { LlmteamError } from '../errors.js';
 import { checkStepMove, isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
+import { readRunState } from '../store/run-state.js';
 import {
+  type InteractionRecord,
   type RunRecord,
+  type RunState,
   type SnapshotReason,
   type StepStateRecord,
   WAITING_RUN_STATUSES,
@@ -27,6 +30,12 @@ export abstract class RunProgress {
   run!: RunRecord;
   readonly steps = new Map<string, StepStateRecord>();
   graph!: SegmentGraph;
+  /**
+   * Interactions of the run this driver read or wrote (the open ones, as of its state):
+   * `StepCommit.interaction` reads them here. A stale one only costs a conflict, since every
+   * change of an interaction is a commit of its run.
+   */
+  readonly interactions = new Map<string, InteractionRecord>();
   constructor(
     readonly services: EngineInternals,
     readonly tenantId: string,
@@ -39,16 +48,32 @@ export abstract class RunProgress {
 
   /** Loads the run's state from the store (again, after a conflict). */
   async load(): Promise<boolean> {
+    const store = this.services.store;
+    // One read where the store has it; else the two reads a driver needs (requests are read when asked for).
+    if (typeof store.readRunState === 'function') {
+      const state = await readRunState(store, this.tenantId, { runId: this.runId });
+      if (!state) return false;
+      await this.adoptState(state);
+      return true;
+    }
     const [run, steps] = await Promise.all([
-      this.services.store.getRun(this.tenantId, this.runId),
-      this.services.store.getSteps(this.tenantId, this.runId),
+      store.getRun(this.tenantId, this.runId),
+      store.getSteps(this.tenantId, this.runId),
     ]);
     if (!run) return false;
+    await this.adoptState({ run, steps, interactions: [] });
+    return true;
+  }
+
+  /** Uses a state read elsewhere (`readRunState`) as this driver's. */
+  async adoptState(state: RunState): Promise<void> {
+    const { run } = state;
+    this.graph = await this.services.graphFor(run.tenantId, run.segmentId, run.segmentVersion);
     this.run = run;
     this.steps.clear();
-    for (const s of steps) this.steps.set(s.stepId, s);
-    this.graph = await this.services.graphFor(run.tenantId, run.segmentId, run.segmentVersion);
-    return true;
+    for (const s of state.steps) this.steps.set(s.stepId, s);
+    this.interactions.clear();
+    for (const i of state.interactions) this.interactions.set(i.interactionId, i);
   }
 
   /** Uses state already in hand (the run was just created by this engine). */

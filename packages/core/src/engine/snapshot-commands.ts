@@ -200,13 +200,13 @@ export abstract class SnapshotCommands extends EngineCommands {
       updatedAt: now,
     };
     const steps = this.restartable(snapshot.state.steps, runId);
-    await this.createRun(
+    return this.createAndBegin(
       run,
       steps,
+      graph,
       { forked_from: snapshotId, source_run: source.runId, actor: actor.subject },
       { action: 'run.forked', actor: actor.subject, target: snapshotId, data: { sourceRun: source.runId } },
       deadline.timer,
     );
-    return this.begin(tenantId, run, graph, steps);
   }
 }

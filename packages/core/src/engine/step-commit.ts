@@ -79,6 +79,7 @@ export class StepCommitImpl implements StepCommit {
   async interaction(interactionId: string): Promise<InteractionRecord | undefined> {
     return (
       this.tx._interactions?.get(interactionId) ??
+      this.driver.interactions.get(interactionId) ??
       (await this.driver.services.store.getInteraction(this.tenantId, interactionId))
     );
   }

@@ -99,6 +99,13 @@ export interface EngineOptions {
   leaseMs?: number;
   /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
+  /**
+   * How long `startRun({ segmentId })` without a `version` keeps using the latest version it
+   * read, in ms, before it reads the store again. This engine's own `upsertSegment` is seen
+   * at once; a version another process stores, within this time. 0 reads every time.
+   * @default 1000 ({@link DEFAULT_ENGINE_OPTIONS})
+   */
+  segmentCacheMs?: number;
   /** Token prices (cost estimates) and tenant token budgets per period. */
   tokens?: TokenAccountingOptions;
   /** Streamed pieces (`ctx.progress`) arriving within this many ms make one `step.progress` event. @default 50 */
@@ -163,6 +170,8 @@ export const DEFAULT_ENGINE_OPTIONS = Object.freeze({
   leaseMs: 30_000,
   /** @default 1000 */
   pollIntervalMs: 1000,
+  /** @default 1000 */
+  segmentCacheMs: 1000,
   /** @default Math.random */
   random: Math.random,
 }) satisfies Partial<EngineOptions>;

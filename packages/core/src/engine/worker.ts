@@ -1,8 +1,9 @@
 import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
-import { isConflict, LlmteamError } from '../errors.js';
+import { isConflict, isLeaseHeld, LlmteamError } from '../errors.js';
 import { moveRun } from '../lifecycle/run-state.js';
 import { type SegmentGraph } from '../segment/graph.js';
-import type { RunRecord, StepStateRecord, TimerRecord } from '../store/types.js';
+import { readRunState } from '../store/run-state.js';
+import type { RunRecord, RunState, StepStateRecord, TimerRecord } from '../store/types.js';
 import { EngineServices } from './engine-services.js';
 import { RunDriver } from './run-driver.js';
 import { RUN_TIMEOUT_TIMER } from './run-limits.js';
@@ -21,6 +22,8 @@ export abstract class EngineWorker extends EngineServices {
   release(driver: RunDriver): void {
     if (this.drivers.get(driver.key) !== driver) return;
     this.drivers.delete(driver.key);
+    // Given back by its last commit (or never taken): nothing to release.
+    if (!driver.leaseHeld) return;
     const done = this.store
       .releaseLease(driver.tenantId, driver.runId, this.workerId)
       .catch((error) =>
@@ -35,7 +38,7 @@ export abstract class EngineWorker extends EngineServices {
   /** Takes a run whose lease is free and starts the steps that are ready. */
   protected async continueIfFree(tenantId: string, runId: string): Promise<void> {
     try {
-      const driver = await this.driverFor(tenantId, runId);
+      const { driver } = await this.driverFor(tenantId, runId);
       if (driver && !driver.released) await driver.mutate(() => undefined);
     } catch (error) {
       this.logger.warn({ err: error, runId }, 'could not continue a run');
@@ -183,7 +186,8 @@ export abstract class EngineWorker extends EngineServices {
     const now = this.nowIso();
     await Promise.all(
       [...this.drivers.values()].map(async (d) => {
-        if (d.released) return;
+        // A driver whose last commit gave the lease back takes it again with its next one.
+        if (d.released || !d.leaseHeld) return;
         // A store error is not a lost lease: the next heartbeat tries again.
         const held = await this.store
           .acquireLease(d.tenantId, d.runId, { owner: this.workerId, leaseMs: this.leaseMs, now })
@@ -203,6 +207,7 @@ export abstract class EngineWorker extends EngineServices {
   /** Continues a run after a crash: steps that were in flight run again with the same attempt. */
   protected async recover(tenantId: string, runId: string): Promise<void> {
     const driver = new RunDriver(this, tenantId, runId);
+    driver.leaseHeld = true;
     if (!(await driver.load())) {
       await this.store.releaseLease(tenantId, runId, this.workerId);
       return;
@@ -282,59 +287,92 @@ export abstract class EngineWorker extends EngineServices {
 
   // ---- run access ----
 
-  protected async driverFor(tenantId: string, runId: string): Promise<RunDriver | undefined> {
+  /**
+   * This process's driver of a run, made when there is none: with the lease taken by
+   * `acquireLease`, or (a store with `commitLease`) from one `readRunState`, the lease then
+   * taken by the driver's first commit. Without a driver, the run's state when it was read:
+   * another worker holds the lease.
+   */
+  protected async driverFor(
+    tenantId: string,
+    runId: string,
+    state?: RunState,
+  ): Promise<{ driver?: RunDriver; state?: RunState }> {
     const key = `${tenantId}\u0000${runId}`;
     for (;;) {
       const existing = this.drivers.get(key);
-      if (existing && !existing.released) return existing;
+      if (existing && !existing.released) return { driver: existing };
       const pendingRelease = this.releasing.get(key);
       if (pendingRelease) await pendingRelease;
       else break;
     }
-    const acquired = await this.store.acquireLease(tenantId, runId, {
-      owner: this.workerId,
-      leaseMs: this.leaseMs,
-      now: this.nowIso(),
-    });
-    if (!acquired) return undefined;
-    const again = this.drivers.get(key);
-    if (again && !again.released) return again;
     const driver = new RunDriver(this, tenantId, runId);
-    if (!(await driver.load())) {
-      await this.store.releaseLease(tenantId, runId, this.workerId);
-      throw new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
+    if (this.store.capabilities.commitLease) {
+      const read = state ?? (await readRunState(this.store, tenantId, { runId }));
+      if (!read) throw notFound(tenantId, runId);
+      const lease = read.lease;
+      if (lease && lease.owner !== this.workerId && Date.parse(lease.until) > this.clock.now())
+        return { state: read };
+      await driver.adoptState(read);
+    } else {
+      const acquired = await this.store.acquireLease(tenantId, runId, {
+        owner: this.workerId,
+        leaseMs: this.leaseMs,
+        now: this.nowIso(),
+      });
+      if (!acquired) return { state };
+      driver.leaseHeld = true;
+      const again = this.drivers.get(key);
+      if (again && !again.released) return { driver: again };
+      if (state) await driver.adoptState(state);
+      else if (!(await driver.load())) {
+        await this.store.releaseLease(tenantId, runId, this.workerId);
+        throw notFound(tenantId, runId);
+      }
     }
     // A concurrent call may have set up a driver while this one loaded: use that one, so
     // one run never has two drivers (two queues) in this process.
     const raced = this.drivers.get(key);
-    if (raced && !raced.released) return raced;
+    if (raced && !raced.released) return { driver: raced };
     this.drivers.set(key, driver);
-    return driver;
+    return { driver };
   }
 
   /**
-   * Applies a change to a run in one commit. In this process's driver when it holds the
-   * run's lease; otherwise as a detached, version-checked commit that the lease holder
-   * picks up.
+   * Applies a change to a run in one commit. In this process's driver when it holds (or,
+   * with its commit, takes) the run's lease; otherwise as a detached, version-checked
+   * commit that the lease holder picks up. `state`, when the caller read it already, saves
+   * the driver's read.
    */
   async withRun<T>(
     tenantId: string,
     runId: string,
     fn: (driver: RunDriver, tx: Transaction) => T | Promise<T>,
+    state?: RunState,
   ): Promise<T> {
     await this.ready();
+    let refused = false;
     for (let attempt = 0; ; attempt++) {
-      const driver = await this.driverFor(tenantId, runId);
+      const found: { driver?: RunDriver; state?: RunState } = refused
+        ? {}
+        : await this.driverFor(tenantId, runId, state);
+      state = undefined;
+      const driver = found.driver;
       if (driver) {
         if (driver.released) continue;
-        return driver.mutate((tx) => fn(driver, tx));
+        try {
+          return await driver.mutate((tx) => fn(driver, tx));
+        } catch (error) {
+          if (!isLeaseHeld(error) || attempt > 20) throw error;
+          // Another worker holds the run: this driver is done; the change goes detached.
+          if (this.drivers.get(driver.key) === driver) this.drivers.delete(driver.key);
+          refused = true;
+          continue;
+        }
       }
       const detached = new RunDriver(this, tenantId, runId);
-      if (!(await detached.load()))
-        throw new LlmteamError(
-          'LLMT_E_RUN_NOT_FOUND',
-          `run "${runId}" does not exist in tenant "${tenantId}"`,
-        );
+      if (found.state) await detached.adoptState(found.state);
+      else if (!(await detached.load())) throw notFound(tenantId, runId);
       try {
         const result = await detached.mutateDetached((tx) => fn(detached, tx));
         // The lease holder may let go before it sees this change: start what it made ready
@@ -353,8 +391,9 @@ export abstract class EngineWorker extends EngineServices {
     runId: string,
     stepId: string,
     fn: (commit: StepCommit) => T | Promise<T>,
+    state?: RunState,
   ): Promise<T> {
-    return this.withRun(tenantId, runId, (driver, tx) => fn(driver.commitFor(tx, stepId)));
+    return this.withRun(tenantId, runId, (driver, tx) => fn(driver.commitFor(tx, stepId)), state);
   }
 
   /** Takes the lease on a new run and starts its entry steps (one commit). */
@@ -374,6 +413,7 @@ export abstract class EngineWorker extends EngineServices {
     const existing = this.drivers.get(`${tenantId}\u0000${run.runId}`);
     if (existing && !existing.released) return run;
     const driver = new RunDriver(this, tenantId, run.runId);
+    driver.leaseHeld = true;
     driver.adopt(run, steps, graph);
     this.drivers.set(driver.key, driver);
     await driver.mutate((tx) => {
@@ -387,4 +427,8 @@ export abstract class EngineWorker extends EngineServices {
     });
     return driver.run;
   }
+}
+
+function notFound(tenantId: string, runId: string): LlmteamError {
+  return new LlmteamError('LLMT_E_RUN_NOT_FOUND', `run "${runId}" does not exist in tenant "${tenantId}"`);
 }

@@ -182,37 +182,45 @@ export class InteractionDesk implements InteractionPort {
   async respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord> {
     const tenantId = options.tenantId ?? DEFAULT_TENANT;
     const actor: Actor = options.actor ?? { subject: 'system', roles: ['admin'] };
-    const found = await this.host.store.getInteraction(tenantId, interactionId);
+    // The request with its run's state, in one read: the answer's commit needs nothing more.
+    const state = await this.host.readRunState(tenantId, { interactionId });
+    const found = state?.interactions.find((i) => i.interactionId === interactionId);
     if (!found)
       throw new LlmteamError(
         'LLMT_E_INTERACTION_NOT_FOUND',
         `interaction "${interactionId}" does not exist in tenant "${tenantId}"`,
       );
-    return this.host.withStep(tenantId, found.runId, found.stepId, async (commit) => {
-      const current = (await commit.interaction(interactionId))!;
-      if (CLOSED_INTERACTION_STATUSES.has(current.status)) {
-        throw new LlmteamError(
-          'LLMT_E_INTERACTION_CLOSED',
-          `interaction "${interactionId}" is already ${current.status}${current.outcome ? ` (${current.outcome.action} by ${current.outcome.subject})` : ''}; the answer was not applied`,
-        );
-      }
-      if (!mayAnswer(current, actor)) {
-        throw new LlmteamError(
-          'LLMT_E_NOT_ASSIGNEE',
-          `${actor.subject} may not answer interaction "${interactionId}"; it is assigned to ${[...current.assignees.users, ...current.assignees.groups.map((g) => `group:${g}`)].join(', ') || 'nobody'}`,
-        );
-      }
-      checkAnswer(current, options, (schema) => this.validatorFor(schema));
-      const response: InteractionResponse = {
-        action: options.action,
-        subject: actor.subject,
-        value: options.value,
-        comment: options.comment,
-        at: this.host.nowIso(),
-      };
-      const outcome = decideAnswer(current, response, actor);
-      return this.apply(commit, current, response, outcome, actor);
-    });
+    return this.host.withStep(
+      tenantId,
+      found.runId,
+      found.stepId,
+      async (commit) => {
+        const current = (await commit.interaction(interactionId))!;
+        if (CLOSED_INTERACTION_STATUSES.has(current.status)) {
+          throw new LlmteamError(
+            'LLMT_E_INTERACTION_CLOSED',
+            `interaction "${interactionId}" is already ${current.status}${current.outcome ? ` (${current.outcome.action} by ${current.outcome.subject})` : ''}; the answer was not applied`,
+          );
+        }
+        if (!mayAnswer(current, actor)) {
+          throw new LlmteamError(
+            'LLMT_E_NOT_ASSIGNEE',
+            `${actor.subject} may not answer interaction "${interactionId}"; it is assigned to ${[...current.assignees.users, ...current.assignees.groups.map((g) => `group:${g}`)].join(', ') || 'nobody'}`,
+          );
+        }
+        checkAnswer(current, options, (schema) => this.validatorFor(schema));
+        const response: InteractionResponse = {
+          action: options.action,
+          subject: actor.subject,
+          value: options.value,
+          comment: options.comment,
+          at: this.host.nowIso(),
+        };
+        const outcome = decideAnswer(current, response, actor);
+        return this.apply(commit, current, response, outcome, actor);
+      },
+      state,
+    );
   }
 
   private validatorFor(schema: object): ValidateFunction {
