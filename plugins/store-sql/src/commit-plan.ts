@@ -3,6 +3,7 @@ import {
   type Commit,
   ConcurrencyError,
   checkCommit,
+  type InteractionRecord,
   interactionDueKey,
   LeaseHeldError,
   OPEN_INTERACTION_STATUSES,
@@ -195,7 +196,7 @@ function commitRows(
       i.runId,
       i.status,
       i.createdAt,
-      JSON.stringify(i),
+      interactionBody(i),
       OPEN_INTERACTION_STATUSES.includes(i.status) ? interactionDueKey(i) : null,
     ]),
   );
@@ -223,6 +224,12 @@ function commitRows(
  */
 function storedEventId(runId: string, e: { event_id: string; seq: number }): string {
   return e.event_id === `${runId}.${e.seq}` ? '' : e.event_id;
+}
+
+/** An interaction's `body` column: the record less what has a column of its own. */
+function interactionBody(i: InteractionRecord): string {
+  const { interactionId: _i, tenantId: _t, runId: _r, status: _s, createdAt: _c, ...rest } = i;
+  return JSON.stringify(rest);
 }
 
 /** The conflict error of a plan whose run was not at the expected version, read from `q`. */

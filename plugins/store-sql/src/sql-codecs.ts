@@ -1,4 +1,10 @@
-import { LlmteamError, type RunRecord, type SnapshotRecord, type WorktrailEvent } from '@llmteam/core';
+import {
+  type InteractionRecord,
+  LlmteamError,
+  type RunRecord,
+  type SnapshotRecord,
+  type WorktrailEvent,
+} from '@llmteam/core';
 import type { SqlRow } from './entities.js';
 import { SqlStoreError } from './errors.js';
 import { decodeValue, encodeValue, refersToShared, type ValueSource } from './shared-values.js';
@@ -155,6 +161,21 @@ export class RowCodec {
       run.outputs = this.decodePorts(String(row.outputs), values, where, memo);
     }
     return run;
+  }
+
+  /**
+   * An interaction row: `body` holds what has no column of its own (rows written before
+   * hold the whole record there; the columns carry the same values).
+   */
+  interaction(row: SqlRow, tenantId: string): InteractionRecord {
+    return {
+      ...(this.parse(row.body, `interactions(${tenantId}, ${row.interaction_id})`) as object),
+      interactionId: String(row.interaction_id),
+      tenantId,
+      runId: String(row.run_id),
+      status: String(row.status),
+      createdAt: String(row.created_at),
+    } as InteractionRecord;
   }
 
   /** A snapshot row. */

@@ -63,9 +63,7 @@ export class SqlReads {
     const run = await this.codec.run(row, () => this.values(q, tenantId, id));
     const steps = await this.steps(q, tenantId, id);
     found ??= (await q.exec(READ_SQL.runStateInteractions(open.length), [tenantId, id, ...open, null])).rows;
-    const interactions = found.map(
-      (r) => this.codec.parse(r.body, `interactions(${tenantId}, ${r.interaction_id})`) as InteractionRecord,
-    );
+    const interactions = found.map((r) => this.codec.interaction(r, tenantId));
     return {
       run,
       steps,
@@ -152,9 +150,7 @@ export class SqlReads {
     interactionId: string,
   ): Promise<InteractionRecord | undefined> {
     const { rows } = await q.exec(READ_SQL.interaction, [tenantId, interactionId]);
-    return rows[0]
-      ? (this.codec.parse(rows[0].body, `interactions(${tenantId}, ${interactionId})`) as InteractionRecord)
-      : undefined;
+    return rows[0] ? this.codec.interaction(rows[0], tenantId) : undefined;
   }
 
   async interactions(
@@ -183,9 +179,7 @@ export class SqlReads {
       sql = READ_SQL.interactionsDue(where);
     }
     const { rows } = await q.exec(sql, params);
-    return rows.map(
-      (r) => this.codec.parse(r.body, `interactions(${tenantId}, ${r.interaction_id})`) as InteractionRecord,
-    );
+    return rows.map((r) => this.codec.interaction(r, tenantId));
   }
 
   async timers(q: SqlExecutor, tenantId: string, runId: string): Promise<TimerRecord[]> {

@@ -43,6 +43,9 @@ export const ROW_STATEMENTS = {
   },
 } as const;
 
+/** The columns an interaction is read from: its key, run, status and creation time, and the rest in `body`. */
+const INTERACTION_COLUMNS = 'interaction_id, run_id, status, created_at, body';
+
 /** The `INSERT INTO runs` of a new run (15 values). */
 export const INSERT_RUN_SQL = `INSERT INTO runs (tenant_id, run_id, segment_id, segment_version, status, version, last_seq, steps_completed, idempotency_key, created_at, updated_at, completed_at, input, outputs, extra) VALUES`;
 
@@ -70,18 +73,18 @@ export const READ_SQL = {
   values: `SELECT hash, body FROM run_values WHERE tenant_id = ? AND run_id = ?`,
   steps: `SELECT step_id, status, data, inputs, outputs FROM step_states WHERE tenant_id = ? AND run_id = ?`,
   events: `SELECT seq, event_id, type, step_id, at, data FROM events WHERE tenant_id = ? AND run_id = ? AND seq > ? ORDER BY seq`,
-  interaction: `SELECT body FROM interactions WHERE tenant_id = ? AND interaction_id = ?`,
+  interaction: `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE tenant_id = ? AND interaction_id = ?`,
   /** A run's interactions of the given statuses (`n` of them) and the one named. */
   runStateInteractions: (n: number) =>
-    `SELECT interaction_id, body FROM interactions WHERE tenant_id = ? AND run_id = ? AND (status IN (${marks(n)}) OR interaction_id = ?)`,
+    `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE tenant_id = ? AND run_id = ? AND (status IN (${marks(n)}) OR interaction_id = ?)`,
   /** The run of an interaction, with the run's interactions of the given statuses (`n` of them). */
   runStateByInteraction: (n: number) =>
-    `SELECT run_id, interaction_id, body FROM interactions WHERE tenant_id = ? AND run_id = (SELECT run_id FROM interactions WHERE tenant_id = ? AND interaction_id = ?) AND (status IN (${marks(n)}) OR interaction_id = ?)`,
+    `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE tenant_id = ? AND run_id = (SELECT run_id FROM interactions WHERE tenant_id = ? AND interaction_id = ?) AND (status IN (${marks(n)}) OR interaction_id = ?)`,
   interactions: (where: string[]) =>
-    `SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id LIMIT ?`,
+    `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id LIMIT ?`,
   /** Open requests in SLA order from `interactions_open_due` (NULL keys, closed requests, sort apart). */
   interactionsDue: (where: string[]) =>
-    `SELECT interaction_id, body FROM interactions WHERE ${where.join(' AND ')} ORDER BY open_due LIMIT ?`,
+    `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE ${where.join(' AND ')} ORDER BY open_due LIMIT ?`,
   timers: `SELECT timer_id, body FROM timers WHERE tenant_id = ? AND run_id = ? ORDER BY due_ms, timer_id`,
   snapshot: `SELECT * FROM snapshots WHERE tenant_id = ? AND snapshot_id = ?`,
   snapshots: `SELECT * FROM snapshots WHERE tenant_id = ? AND run_id = ? ORDER BY seq, created_at, snapshot_id`,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorktrailEvent } from '@llmteam/core';
-import { sampleRun, sampleStep } from '@llmteam/testkit';
+import { sampleInteraction, sampleRun, sampleStep } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -74,6 +74,32 @@ describe('rows that carry each value once', () => {
       const { inputs: _i, outputs: _o, ...whole } = step;
       await query(store, `UPDATE step_states SET data = '${JSON.stringify(whole)}' WHERE step_id = 'a'`);
       expect(await store.getSteps('t1', 'r1')).toEqual([step]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('an interaction reads back whole, also from a row that still holds the whole record in `body`', async () => {
+    const store = new SqliteStore({ path: join(dir, 'interactions.sqlite') });
+    await store.init();
+    try {
+      const interaction = sampleInteraction('t1', 'r1', 'i1');
+      await store.commit({
+        tenantId: 't1',
+        runId: 'r1',
+        expectedVersion: 0,
+        run: sampleRun('t1', 'r1', { lastSeq: 0 }),
+        interactions: [interaction],
+      });
+      expect(await store.getInteraction('t1', 'i1')).toEqual(interaction);
+      const [row] = await query(store, "SELECT body FROM interactions WHERE interaction_id = 'i1'");
+      expect(String(row.body)).not.toContain('"runId"');
+      await query(
+        store,
+        `UPDATE interactions SET body = '${JSON.stringify(interaction)}' WHERE interaction_id = 'i1'`,
+      );
+      expect(await store.getInteraction('t1', 'i1')).toEqual(interaction);
+      expect(await store.listInteractions('t1', { runId: 'r1' })).toEqual([interaction]);
     } finally {
       await store.close();
     }
