@@ -17,6 +17,7 @@ import {
 } from '@llmteam/core';
 import openai from '@llmteam/llm-openai';
 import { startOpenAiTestServer } from '@llmteam/testkit';
+import { heap, startWaiting } from './waiting-runs.js';
 
 const segment: SegmentDefinition = {
   segment_id: 'bench_agent_approval',
@@ -43,40 +44,6 @@ const segment: SegmentDefinition = {
   edges: [],
 };
 
-const gc = (globalThis as { gc?: () => void }).gc;
-async function heap(): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc?.();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
-
-/** Starts `count` agent runs, 100 at a time, and resolves once each waits for its approval. */
-async function startWaiting(engine: Engine, count: number, from: number): Promise<void> {
-  const waiting = new Set<string>();
-  let all!: () => void;
-  const done = new Promise<void>((r) => {
-    all = r;
-  });
-  const off = engine.onEvent(
-    (e) => {
-      waiting.add(e.run_id);
-      if (waiting.size === count) all();
-    },
-    { types: ['interaction.requested'] },
-  );
-  for (let i = 0; i < count; i += 100)
-    await Promise.all(
-      Array.from({ length: Math.min(100, count - i) }, (_, j) =>
-        engine.startRun({ segmentId: segment.segment_id, input: { n: from + i + j } }),
-      ),
-    );
-  await done;
-  off();
-  await new Promise((r) => setTimeout(r, 100));
-}
-
 function makeEngine(store: Store, url: string): Engine {
   const engine = createEngine({
     store,
@@ -101,7 +68,13 @@ export async function run() {
     let fixedEngine: Engine | undefined = makeEngine(fixedStore, llm.url);
     await fixedEngine.start();
     await fixedEngine.upsertSegment(segment);
-    await startWaiting(fixedEngine, 10, 0);
+    await startWaiting(fixedEngine, {
+      segmentId: segment.segment_id,
+      count: 10,
+      from: 0,
+      inFlight: 100,
+      settleMs: 100,
+    });
     const withFixed = await heap();
     await fixedEngine.stop();
     fixedEngine = undefined;
@@ -111,10 +84,22 @@ export async function run() {
     let engine: Engine | undefined = makeEngine(store, llm.url);
     await engine.start();
     await engine.upsertSegment(segment);
-    await startWaiting(engine, 10, 0);
+    await startWaiting(engine, {
+      segmentId: segment.segment_id,
+      count: 10,
+      from: 0,
+      inFlight: 100,
+      settleMs: 100,
+    });
     const h0 = await heap();
     const t0 = performance.now();
-    await startWaiting(engine, runs, 10);
+    await startWaiting(engine, {
+      segmentId: segment.segment_id,
+      count: runs,
+      from: 10,
+      inFlight: 100,
+      settleMs: 100,
+    });
     const startSeconds = (performance.now() - t0) / 1000;
     const h1 = await heap();
     const drivers = (engine as unknown as { drivers?: Map<string, unknown> }).drivers?.size;

@@ -1,30 +1,5 @@
-import { createEngine, defineStepType, MemoryStore, type SegmentDefinition } from '@llmteam/core';
-
-function chain(length: number, type: string): SegmentDefinition {
-  const steps = Array.from({ length }, (_, i) => ({ step_id: `s${i}`, step_type: type }));
-  const edges = steps.slice(1).map((s, i) => ({ source_step: `s${i}`, target_step: s.step_id }));
-  return { segment_id: `chain_${type}`, steps, edges };
-}
-
-const passThrough = defineStepType({
-  type: 'bench_pass',
-  displayName: 'Pass through',
-  category: 'UTILITY',
-  configSchema: { type: 'object' },
-  inputs: [{ port_id: 'input' }],
-  outputs: [{ port_id: 'output' }],
-  handler: (ctx) => ({ output: ctx.input }),
-});
-
-const sleeper = defineStepType({
-  type: 'bench_sleep',
-  displayName: 'Sleep 5 ms',
-  category: 'UTILITY',
-  configSchema: { type: 'object' },
-  inputs: [{ port_id: 'input' }],
-  outputs: [{ port_id: 'output' }],
-  handler: (ctx) => new Promise((resolve) => setTimeout(() => resolve({ output: ctx.input }), 5)),
-});
+import { createEngine, MemoryStore } from '@llmteam/core';
+import { benchStepTypes, chain, fanOutSegment, passThrough } from './workloads-segments.js';
 
 /** Wall and CPU microseconds per step (CPU time is steadier on a shared machine). */
 async function perStepMicros(input: unknown, runs: number): Promise<{ wall: number; cpu: number }> {
@@ -47,29 +22,12 @@ async function perStepMicros(input: unknown, runs: number): Promise<{ wall: numb
 export async function run(): Promise<Record<string, unknown>> {
   const a = await perStepMicros({ n: 1 }, 2000);
 
-  const engine = createEngine({ store: new MemoryStore(), stepTypes: [sleeper, passThrough] });
-  const branches = Array.from({ length: 8 }, (_, i) => `b${i}`);
-  await engine.upsertSegment({
-    segment_id: 'fan',
-    steps: [
-      { step_id: 'split', step_type: 'parallel_split', outputs: branches.map((b) => ({ port_id: b })) },
-      ...branches.map((b) => ({ step_id: b, step_type: 'bench_sleep' })),
-      {
-        step_id: 'join',
-        step_type: 'parallel_join',
-        inputs: branches.map((b) => ({ port_id: b })),
-        config: { mode: 'all' },
-      },
-    ],
-    edges: [
-      ...branches.map((b) => ({ source_step: 'split', source_port: b, target_step: b })),
-      ...branches.map((b) => ({ source_step: b, target_step: 'join', target_port: b })),
-    ],
-  });
+  const engine = createEngine({ store: new MemoryStore(), stepTypes: benchStepTypes });
+  await engine.upsertSegment(fanOutSegment);
   const walls: number[] = [];
   for (let i = 0; i < 120; i++) {
     const t0 = performance.now();
-    const r = await engine.startRun({ segmentId: 'fan', input: i });
+    const r = await engine.startRun({ segmentId: fanOutSegment.segment_id, input: i });
     await engine.waitForRun(r.runId, { until: ['completed', 'failed'] });
     if (i >= 20) walls.push(performance.now() - t0);
   }

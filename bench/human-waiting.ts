@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createEngine, type Engine, MemoryStore, type SegmentDefinition, type Store } from '@llmteam/core';
+import { heap, startWaiting } from './waiting-runs.js';
 
 const segment: SegmentDefinition = {
   segment_id: 'bench_wait',
@@ -29,52 +30,11 @@ const segment: SegmentDefinition = {
   edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'next' }],
 };
 
-const gc = (globalThis as { gc?: () => void }).gc;
-
-async function heap(): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc?.();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 const round = (n: number, digits = 3) => Math.round(n * 10 ** digits) / 10 ** digits;
-
-/** Starts `count` runs and resolves once every one of them waits for a person. */
-async function startWaiting(engine: Engine, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  const waiting = new Set<string>();
-  let resolveAll!: () => void;
-  const all = new Promise<void>((r) => {
-    resolveAll = r;
-  });
-  const off = engine.onEvent(
-    (e) => {
-      waiting.add(e.run_id);
-      if (waiting.size === count) resolveAll();
-    },
-    { types: ['interaction.requested'] },
-  );
-  const batch = 200;
-  for (let i = 0; i < count; i += batch) {
-    const started = await Promise.all(
-      Array.from({ length: Math.min(batch, count - i) }, (_, j) =>
-        engine.startRun({ segmentId: 'bench_wait', input: { n: i + j } }),
-      ),
-    );
-    for (const r of started) ids.push(r.runId);
-  }
-  await all;
-  off();
-  // Let released drivers finish giving their leases back.
-  await new Promise((r) => setTimeout(r, 50));
-  return ids;
-}
 
 interface Measured {
   runs: number;
@@ -97,7 +57,7 @@ async function engineFixedBytes(makeStore: () => Store): Promise<number> {
   let engine: Engine | undefined = createEngine({ store });
   await engine.start();
   await engine.upsertSegment(segment);
-  await startWaiting(engine, 10);
+  await startWaiting(engine, { segmentId: 'bench_wait', count: 10 });
   const withEngine = await heap();
   await engine.stop();
   engine = undefined;
@@ -114,10 +74,10 @@ async function measure(makeStore: () => Store, runs: number, answers: number): P
   let engine: Engine | undefined = createEngine({ store });
   await engine.start();
   await engine.upsertSegment(segment);
-  await startWaiting(engine, 10);
+  await startWaiting(engine, { segmentId: 'bench_wait', count: 10 });
   const resourcesBefore = process.getActiveResourcesInfo().length;
   const h0 = await heap();
-  const runIds = await startWaiting(engine, runs);
+  const runIds = await startWaiting(engine, { segmentId: 'bench_wait', count: runs });
   const h1 = await heap();
   const driversWhileWaiting = (engine as unknown as { drivers: Map<string, unknown> }).drivers.size;
   const activeResourcesWhileWaitingDelta = process.getActiveResourcesInfo().length - resourcesBefore;

@@ -17,29 +17,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  createEngine,
-  defineStepType,
-  type Engine,
-  MemoryStore,
-  type SegmentDefinition,
-  type Store,
-} from '@llmteam/core';
+import { createEngine, type Engine, MemoryStore, type SegmentDefinition, type Store } from '@llmteam/core';
 import { createLogger, createTracing, GatewayMetrics, withCommitTiming } from '@llmteam/gateway';
 import { SqliteStore } from '@llmteam/store-sqlite';
 import { mean, r2 } from './store-chain.js';
+import { passThrough } from './workloads-segments.js';
 
 const STEPS = 10;
-const passThrough = defineStepType({
-  type: 'bench_pass',
-  displayName: 'Pass through',
-  category: 'UTILITY',
-  configSchema: { type: 'object' },
-  inputs: [{ port_id: 'input' }],
-  outputs: [{ port_id: 'output' }],
-  handler: (ctx) => ({ output: ctx.input }),
-});
-
 const segment: SegmentDefinition = {
   segment_id: 'traced_chain',
   steps: Array.from({ length: STEPS }, (_, i) =>

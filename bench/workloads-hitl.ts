@@ -17,9 +17,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createEngine, defineStepType, type Engine, type SegmentDefinition, type Store } from '@llmteam/core';
+import { createEngine, defineStepType, type SegmentDefinition, type Store } from '@llmteam/core';
 import { createSqliteStore } from '@llmteam/store-sqlite';
 import { countStatements } from './store-chain.js';
+import { heap, startWaiting } from './waiting-runs.js';
 
 const approval: SegmentDefinition = {
   segment_id: 'w4_wait',
@@ -94,43 +95,6 @@ async function dbBytes(store: Store, path: string): Promise<number> {
   return statSync(path).size;
 }
 
-async function heap(): Promise<number> {
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((r) => setImmediate(r));
-  }
-  return process.memoryUsage().heapUsed;
-}
-
-/** Starts `count` runs, `inFlight` at a time, and resolves once every one waits at the approval. */
-async function startWaiting(engine: Engine, count: number, inFlight = 200): Promise<string[]> {
-  const ids: string[] = [];
-  const waiting = new Set<string>();
-  let done!: () => void;
-  const all = new Promise<void>((r) => {
-    done = r;
-  });
-  const off = engine.onEvent(
-    (e) => {
-      waiting.add(e.run_id);
-      if (waiting.size === count) done();
-    },
-    { types: ['interaction.requested'] },
-  );
-  for (let i = 0; i < count; i += inFlight) {
-    const started = await Promise.all(
-      Array.from({ length: Math.min(inFlight, count - i) }, (_, j) =>
-        engine.startRun({ segmentId: approval.segment_id, input: { n: i + j } }),
-      ),
-    );
-    for (const r of started) ids.push(r.runId);
-  }
-  await all;
-  off();
-  await new Promise((r) => setTimeout(r, 20));
-  return ids;
-}
-
 async function w4a(dir: string, synchronous: 'NORMAL' | 'FULL', runs = 500) {
   const path = join(dir, `w4a-${synchronous}.sqlite`);
   const base = createSqliteStore({ path, synchronous });
@@ -138,7 +102,11 @@ async function w4a(dir: string, synchronous: 'NORMAL' | 'FULL', runs = 500) {
   const seeding = createEngine({ store: base });
   await seeding.start();
   await seeding.upsertSegment(approval);
-  const runIds = await startWaiting(seeding, runs + 50);
+  const runIds = await startWaiting(seeding, {
+    segmentId: approval.segment_id,
+    count: runs + 50,
+    settleMs: 20,
+  });
   await seeding.stop();
 
   const { store, calls } = counted(base);
@@ -204,7 +172,7 @@ async function w4b(dir: string) {
   const engine = createEngine({ store });
   await engine.start();
   await engine.upsertSegment(approval);
-  await startWaiting(engine, 500);
+  await startWaiting(engine, { segmentId: approval.segment_id, count: 500, settleMs: 20 });
   // The store calls of one startRun, until it returns.
   calls.clear();
   await engine.startRun({ segmentId: approval.segment_id, input: { n: -1 } });
@@ -212,7 +180,7 @@ async function w4b(dir: string) {
   await new Promise((r) => setTimeout(r, 20));
 
   const t0 = performance.now();
-  await startWaiting(engine, 3000);
+  await startWaiting(engine, { segmentId: approval.segment_id, count: 3000, settleMs: 20 });
   const runsPerSecond = 3000 / ((performance.now() - t0) / 1000);
 
   const before = await dbBytes(base, path);
@@ -220,7 +188,7 @@ async function w4b(dir: string) {
   const h0 = await heap();
   const rss0 = process.memoryUsage().rss;
   const s0 = statements();
-  await startWaiting(engine, 10_000);
+  await startWaiting(engine, { segmentId: approval.segment_id, count: 10_000, settleMs: 20 });
   const statementsPerWaitingRun = (statements() - s0) / 10_000;
   const h1 = await heap();
   const rss1 = process.memoryUsage().rss;

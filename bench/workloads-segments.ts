@@ -1,10 +1,11 @@
 /**
- * Segments and step types of the engine workloads (no `run()`: the runner skips this file):
- * a 10-step chain of pass-through steps and a split -> 8 x 5 ms -> join fan-out.
+ * Segments and step types of the engine benchmarks (no `run()`: the runner skips this file):
+ * a chain of pass-through steps and a split -> 8 x 5 ms -> join fan-out.
  */
 import { defineStepType, type SegmentDefinition } from '@llmteam/core';
 
-const passThrough = defineStepType({
+/** `bench_pass`: writes its input to `output`. */
+export const passThrough = defineStepType({
   type: 'bench_pass',
   displayName: 'Pass through',
   category: 'UTILITY',
@@ -14,7 +15,8 @@ const passThrough = defineStepType({
   handler: (ctx) => ({ output: ctx.input }),
 });
 
-const sleeper = defineStepType({
+/** `bench_sleep`: writes its input to `output` after 5 ms. */
+export const sleeper = defineStepType({
   type: 'bench_sleep',
   displayName: 'Sleep 5 ms',
   category: 'UTILITY',
@@ -27,15 +29,15 @@ const sleeper = defineStepType({
 /** The step types the workload segments use. */
 export const benchStepTypes = [passThrough, sleeper];
 
-const links = Array.from({ length: 10 }, (_, i) => ({ step_id: `s${i}`, step_type: 'bench_pass' }));
+/** `length` steps of `type` in a row (`s0` -> `s1` -> ...), as segment `segmentId`. */
+export function chain(length: number, type = 'bench_pass', segmentId = `chain_${type}`): SegmentDefinition {
+  const steps = Array.from({ length }, (_, i) => ({ step_id: `s${i}`, step_type: type }));
+  const edges = steps.slice(1).map((s, i) => ({ source_step: `s${i}`, target_step: s.step_id }));
+  return { segment_id: segmentId, version: '1.0.0', steps, edges };
+}
 
 /** `bench_chain`: ten pass-through steps in a row. */
-export const chainSegment: SegmentDefinition = {
-  segment_id: 'bench_chain',
-  version: '1.0.0',
-  steps: links,
-  edges: links.slice(1).map((s, i) => ({ source_step: `s${i}`, target_step: s.step_id })),
-};
+export const chainSegment: SegmentDefinition = chain(10, 'bench_pass', 'bench_chain');
 
 const branches = Array.from({ length: 8 }, (_, i) => `b${i}`);
 

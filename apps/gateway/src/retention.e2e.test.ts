@@ -6,7 +6,7 @@ import { SqliteStore, sweepRetention } from '@llmteam/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from './test-support.js';
 
-describe('setRetention over GraphQL, applied by the SQL retention sweep', () => {
+describe('setRetention over GraphQL, applied by the running gateway’s retention sweep', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmteam-retention-'));
   const clock = new ManualClock(Date.parse('2026-06-01T00:00:00Z'));
   let gw: TestGateway;
@@ -38,10 +38,16 @@ describe('setRetention over GraphQL, applied by the SQL retention sweep', () => 
       input: 1,
     });
     expect((await gw.engine.waitForRun(run.runId)).status).toBe('completed');
+    // The running gateway's engine sweeps hourly on its clock: two days on, the run is gone.
     clock.advance(2 * 86_400_000);
-    const swept = await sweepRetention(gw.store, { now: new Date(clock.now()).toISOString() });
-    expect(swept.tenants).toEqual([{ tenantId: 'default', runs: [run.runId], snapshots: 0 }]);
+    await gw.engine.retention.settled();
     expect(await gw.store.getRun('default', run.runId)).toBeUndefined();
+    const swept = (await gw.store.listAudit('default')).filter((a) => a.action === 'retention.swept');
+    expect(swept.map((a) => (a.data as { runs: string[] }).runs)).toEqual([[run.runId]]);
+    // Nothing is left for an explicit sweep.
+    expect((await sweepRetention(gw.store, { now: new Date(clock.now()).toISOString() })).tenants).toEqual(
+      [],
+    );
     const cleared = await gw.gql(
       key,
       'mutation { setRetention(completedRuns: "never") { retention { completedRunsSeconds snapshotsSeconds } } }',

@@ -120,6 +120,7 @@ export {
 } from './human/requires-approval.js';
 export type { DraftRequest, HumanOutcome, HumanRequestOptions } from './human/types.js';
 export { type WaitForResponseOptions, waitForResponse } from './human/wait-for-response.js';
+export * from './lifecycle/retention-schedule.js';
 export { isTerminalRun, moveRun, RUN_TRANSITIONS, STEP_TRANSITIONS } from './lifecycle/run-state.js';
 export type { AgentMemoryRead, AgentMemoryWrite, LlmAgentMemoryConfig } from './llm/agent-memory-wiring.js';
 export type {

@@ -5,6 +5,7 @@ export * from './docs/readme-examples-suite.js';
 export * from './docs/undocumented-exports.js';
 export * from './eventually.js';
 export * from './import-runs-suite.js';
+export * from './retention-schedule-suite.js';
 export * from './servers/anthropic-test-server.js';
 export * from './servers/free-port.js';
 export * from './servers/llm-script.js';

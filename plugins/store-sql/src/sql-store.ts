@@ -14,6 +14,8 @@ import {
   normalizeEventQuery,
   type Page,
   type RegistryChange,
+  type RetentionSweepOptions,
+  type RetentionSweepResult,
   type RunRecord,
   type RunState,
   type RunStateQuery,
@@ -40,6 +42,7 @@ import {
 } from './sql-registry.js';
 import { SqlStoreBase } from './sql-store-base.js';
 import { ERASE_SQL, LEASE_SQL, READ_SQL, RUN_TABLES } from './sql-text.js';
+import { sweepRetention } from './sweep-retention.js';
 
 export type { PlanWriter } from './sql-store-base.js';
 
@@ -237,17 +240,19 @@ export abstract class SqlStore extends SqlStoreBase implements Store {
    * Deletes terminal runs finished before `runsBefore` (with everything derived from them)
    * and snapshots taken before `snapshotsBefore`, for one tenant, in one transaction, and
    * appends the audit entry `audit` makes of what was deleted (none when nothing was).
+   * `snapshotIds` lists every snapshot that went, those of the deleted runs included.
    * Used by `sweepRetention`.
    */
   async deleteExpired(
     tenantId: string,
     cutoffs: { runsBefore?: string; snapshotsBefore?: string },
     audit?: (deleted: { runs: string[]; snapshots: number }) => AuditDraft,
-  ): Promise<{ runs: string[]; snapshots: number }> {
+  ): Promise<{ runs: string[]; snapshots: number; snapshotIds: string[] }> {
     this.ready();
     let chained: AuditRecord[] = [];
     const deleted = await this.transaction(async (tx) => {
       const runs: string[] = [];
+      const snapshotIds: string[] = [];
       if (cutoffs.runsBefore) {
         const { rows } = await tx.exec(ERASE_SQL.expiredRuns(TERMINAL_RUN_STATUSES.length), [
           tenantId,
@@ -255,22 +260,32 @@ export abstract class SqlStore extends SqlStoreBase implements Store {
           cutoffs.runsBefore,
         ]);
         for (const r of rows) {
-          await this.deleteRunRows(tx, tenantId, String(r.run_id));
-          runs.push(String(r.run_id));
+          const runId = String(r.run_id);
+          const { rows: snaps } = await tx.exec(ERASE_SQL.runSnapshots, [tenantId, runId]);
+          for (const s of snaps) snapshotIds.push(String(s.snapshot_id));
+          await this.deleteRunRows(tx, tenantId, runId);
+          runs.push(runId);
         }
       }
       let snapshots = 0;
       if (cutoffs.snapshotsBefore) {
-        ({ affected: snapshots } = await tx.exec(ERASE_SQL.expiredSnapshots, [
-          tenantId,
-          cutoffs.snapshotsBefore,
-        ]));
+        const { rows } = await tx.exec(ERASE_SQL.expiredSnapshots, [tenantId, cutoffs.snapshotsBefore]);
+        snapshots = rows.length;
+        for (const s of rows) snapshotIds.push(String(s.snapshot_id));
       }
       if (audit && (runs.length || snapshots))
         chained = await appendAudit(tx, [audit({ runs, snapshots })], (t, id) => this.lockAuditChain(t, id));
-      return { runs, snapshots };
+      return { runs, snapshots, snapshotIds };
     });
     this.onAuditAppended(chained);
     return deleted;
+  }
+
+  /**
+   * The `sweepRetention` role: applies every tenant's retention policy now (see the
+   * `sweepRetention` function); a running engine calls it on its `retention` schedule.
+   */
+  sweepRetention(options: RetentionSweepOptions): Promise<RetentionSweepResult> {
+    return sweepRetention(this, options);
   }
 }

@@ -149,7 +149,8 @@ export const ERASE_SQL = {
   expiredRuns: (terminal: number) =>
     `SELECT run_id FROM runs WHERE tenant_id = ? AND status IN (${marks(terminal)}) AND COALESCE(completed_at, updated_at) < ?`,
   // Checkpoints are restore points a caller chose to keep: retention leaves them.
-  expiredSnapshots: `DELETE FROM snapshots WHERE tenant_id = ? AND created_at < ? AND reason <> 'checkpoint'`,
+  expiredSnapshots: `DELETE FROM snapshots WHERE tenant_id = ? AND created_at < ? AND reason <> 'checkpoint' RETURNING snapshot_id`,
+  runSnapshots: `SELECT snapshot_id FROM snapshots WHERE tenant_id = ? AND run_id = ?`,
   snapshot: `DELETE FROM snapshots WHERE tenant_id = ? AND snapshot_id = ?`,
 } as const;
 

@@ -1,29 +1,24 @@
-import type { Store, TypedAuditDraft } from '@llmteam/core';
+import type { RetentionSweepOptions, RetentionSweepResult, Store, TypedAuditDraft } from '@llmteam/core';
 import { SqlStoreError } from './errors.js';
 import type { SqlStore } from './sql-store.js';
 
-/** Options of {@link sweepRetention}. */
-export interface SweepRetentionOptions {
-  /** The current time (ISO 8601); cutoffs are `now` minus each tenant's retention. */
-  now: string;
-  /** Who the audit entries name as the actor. @default 'system' */
-  actor?: string;
-}
+/** Options of {@link sweepRetention} (core's `RetentionSweepOptions`). */
+export type SweepRetentionOptions = RetentionSweepOptions;
 
 /**
- * What one sweep deleted, per tenant that had something to delete. `snapshots` counts
- * those the snapshot policy removed; a deleted run's snapshots go with it uncounted.
+ * What one sweep deleted, per tenant that had something to delete (core's
+ * `RetentionSweepResult`). `snapshots` counts those the snapshot policy removed; a deleted
+ * run's snapshots go with it uncounted; `snapshotIds` lists every snapshot that went.
  */
-export interface SweepRetentionResult {
-  tenants: Array<{ tenantId: string; runs: string[]; snapshots: number }>;
-}
+export type SweepRetentionResult = RetentionSweepResult;
 
 /**
  * Applies every tenant's retention policy (`TenantRecord.retention`): deletes terminal
  * runs completed more than `completedRunsSeconds` ago, with everything derived from them,
  * and snapshots older than `snapshotsSeconds`. Each tenant's sweep is one transaction that
  * also appends a `retention.swept` audit entry listing what went. Tenants without a
- * policy keep everything. Call it on a schedule (e.g. hourly) from one process.
+ * policy keep everything. A running engine calls it on its schedule through the store's
+ * `sweepRetention` role (`EngineOptions.retention.sweepEvery`, hourly by default).
  */
 export async function sweepRetention(
   store: Store,
@@ -31,6 +26,8 @@ export async function sweepRetention(
 ): Promise<SweepRetentionResult> {
   const sql = store as Partial<SqlStore>;
   if (typeof sql.deleteExpired !== 'function') {
+    // A store that wraps a SQL store (the Redis store) sweeps through it, and drops what went from its cache.
+    if (typeof store.sweepRetention === 'function') return store.sweepRetention(options);
     throw new SqlStoreError(
       'LLMT_E_SQL_INVALID_OPTION',
       `sweepRetention: store ${store.name} is not a SQL store; pass the SQLite or Postgres store (or the store a Redis store wraps)`,
@@ -61,7 +58,7 @@ export async function sweepRetention(
         timestamp: options.now,
       }),
     );
-    if (deleted.runs.length || deleted.snapshots)
+    if (deleted.runs.length || deleted.snapshotIds.length)
       result.tenants.push({ tenantId: tenant.tenantId, ...deleted });
   }
   return result;

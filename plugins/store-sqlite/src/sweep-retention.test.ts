@@ -58,7 +58,14 @@ describe('sweepRetention', () => {
       });
 
       const result = await sweepRetention(store, { now: new Date(now).toISOString() });
-      expect(result.tenants).toEqual([{ tenantId: 'short', runs: ['old-done'], snapshots: 1 }]);
+      expect(result.tenants).toEqual([
+        {
+          tenantId: 'short',
+          runs: ['old-done'],
+          snapshots: 1,
+          snapshotIds: ['old-done-snap', 'recent-old-snap'],
+        },
+      ]);
       expect(await store.getRun('short', 'old-done')).toBeUndefined();
       expect(await store.getSteps('short', 'old-done')).toEqual([]);
       expect(await store.listEvents('short', 'old-done')).toEqual([]);

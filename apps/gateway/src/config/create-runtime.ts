@@ -141,6 +141,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     actions: { ...loaded.config.actions, ...options.engine?.actions },
     outbound: options.engine?.outbound ?? loaded.config.outbound,
     audit: options.engine?.audit ?? auditOptions(loaded.config.audit, loaded.dir),
+    retention: options.engine?.retention ?? loaded.config.retention,
     sealing: options.engine?.sealing ?? {
       keys: sealingKeysFrom(loaded.config.sealing, loaded.dir),
     },

@@ -79,6 +79,23 @@ describe('config loading', () => {
     });
   });
 
+  it('takes the retention sweep schedule, refusing a bad duration or key by name', async () => {
+    const ok = mkdtempSync(join(dir, 'retention-'));
+    writeFileSync(join(ok, 'llmteam.config.json'), JSON.stringify({ retention: { sweepEvery: 'PT15M' } }));
+    expect((await loadConfig({ cwd: ok })).config.retention).toEqual({ sweepEvery: 'PT15M' });
+    const bad = mkdtempSync(join(dir, 'retention-bad-'));
+    writeFileSync(join(bad, 'llmteam.config.json'), JSON.stringify({ retention: { sweepEvery: 'hourly' } }));
+    await expect(loadConfig({ cwd: bad })).rejects.toMatchObject({
+      code: 'LLMT_E_GW_CONFIG',
+      message: expect.stringContaining('retention.sweepEvery'),
+    });
+    const typo = mkdtempSync(join(dir, 'retention-typo-'));
+    writeFileSync(join(typo, 'llmteam.config.json'), JSON.stringify({ retention: { every: 60 } }));
+    await expect(loadConfig({ cwd: typo })).rejects.toMatchObject({
+      message: expect.stringMatching(/retention: unknown key "every"; known keys: sweepEvery/),
+    });
+  });
+
   it('loads plugins from the config directory; their step types appear and run like built-ins', async () => {
     const project = mkdtempSync(join(dir, 'project-'));
     // A plugin module written the way a package would be; definePlugin comes from the test's core.

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ActionConfig } from '@llmteam/core';
+import { type ActionConfig, parseDuration } from '@llmteam/core';
 import { GatewayError } from '../errors.js';
 import { checkTelemetryConfig, type TelemetryConfig } from '../observability/tracing.js';
 import { type AuditConfig, checkAuditConfig } from './audit-config.js';
@@ -67,6 +67,12 @@ export interface LlmteamConfig {
   sealing?: SealingConfig;
   /** People and their groups and skills, for assignment strategies (see {@link DirectoryConfig}). @default none */
   directory?: DirectoryConfig;
+  /**
+   * How often the running gateway applies each tenant's retention policy (set with
+   * `setRetention` or `llmteam retention`): `{ "sweepEvery": "PT1H" }` (ISO 8601 or seconds;
+   * 0 turns it off). @default { "sweepEvery": "PT1H" }
+   */
+  retention?: { sweepEvery?: string | number };
 }
 
 /** The top-level keys a config may have; any other is refused. */
@@ -82,6 +88,7 @@ export const CONFIG_KEYS = [
   'audit',
   'sealing',
   'directory',
+  'retention',
 ] as const;
 
 /** The keys of the config's `gateway` section. */
@@ -201,6 +208,17 @@ function check(config: unknown, file: string): LlmteamConfig {
   if (c.audit !== undefined) checkAuditConfig(c.audit, file);
   if (c.sealing !== undefined) checkSealingConfig(c.sealing, file);
   if (c.directory !== undefined) checkDirectoryConfig(c.directory, file);
+  if (c.retention !== undefined) {
+    const r = c.retention as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || Array.isArray(r))
+      throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: retention must be { "sweepEvery": "PT1H" }`);
+    refuseUnknown(r, ['sweepEvery'], `${file}: retention`);
+    try {
+      if (r.sweepEvery !== undefined) parseDuration(r.sweepEvery, 'retention.sweepEvery');
+    } catch (error) {
+      throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: ${(error as Error).message}`, { cause: error });
+    }
+  }
   if (c.actions !== undefined) {
     if (typeof c.actions !== 'object' || c.actions === null || Array.isArray(c.actions))
       throw new GatewayError('LLMT_E_GW_CONFIG', `${file}: actions must map action names to { "type": ... }`);

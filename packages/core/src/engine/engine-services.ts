@@ -12,6 +12,7 @@ import {
   type TokenBudgetState,
 } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
+import { RetentionSchedule } from '../lifecycle/retention-schedule.js';
 import { periodStart, runTokenUsage, tenantTokenUsage } from '../llm/token-usage.js';
 import { AgentMemory } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
@@ -82,6 +83,7 @@ export abstract class EngineServices {
   readonly memory: AgentMemory;
   /** Signed checkpoints, verification and inclusion proofs of the audit log. */
   readonly audit: AuditLog;
+  readonly retention: RetentionSchedule;
   /** Sealed fields: key providers, the sealer and each segment's sealing plan. */
   readonly sealing: EngineSealing;
   protected readyPromise?: Promise<void>;
@@ -147,6 +149,9 @@ export abstract class EngineServices {
     this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
     this.memory = new AgentMemory(this.store, this.clock, options.memory);
     this.audit = new AuditLog(this.store, this.clock, this.logger, options.audit, () => this.ready());
+    this.retention = new RetentionSchedule(this.store, this.clock, this.logger, options.retention, () =>
+      this.ready(),
+    );
     this.sealing = new EngineSealing(options.sealing, this.logger);
     this.interactions = interactions({
       store: this.store,

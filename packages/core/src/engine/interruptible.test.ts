@@ -1,6 +1,7 @@
+import { eventually } from '@llmteam/testkit';
 import { describe, expect, test } from 'vitest';
 import { createEngine, defineStepType, type Engine, ManualClock, MemoryStore, type Store } from '../index.js';
-import { eventOf, eventually, gate } from './test-helpers.js';
+import { eventOf, gate } from './test-helpers.js';
 
 /**
  * A long step over items 0..9: it checkpoints after each item, and stops at that safe point

@@ -1,3 +1,4 @@
+import { eventually } from '@llmteam/testkit';
 import { describe, expect, test } from 'vitest';
 import {
   createEngine,
@@ -8,7 +9,7 @@ import {
   type SegmentDefinition,
   type Store,
 } from '../index.js';
-import { eventually, gate, pollOnce } from './test-helpers.js';
+import { gate, pollOnce } from './test-helpers.js';
 
 const approval = (timeout?: string | number): SegmentDefinition => ({
   segment_id: 'timed_approval',

@@ -243,21 +243,3 @@ export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => voi
 export function pollOnce(engine: Engine): Promise<void> {
   return (engine as unknown as { poll(): Promise<void> }).poll();
 }
-
-/**
- * Resolves with the first defined value `probe` returns. Real time bounds only the failure
- * (`timeoutMs`, generous so load never fails a correct run); it never decides a pass.
- */
-export async function eventually<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}

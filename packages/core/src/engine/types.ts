@@ -8,6 +8,7 @@ import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, RuntimeResources, SecretsProvider, StepTypeDefinition } from '../catalog/types.js';
 import type { ComplianceReport } from '../compliance/compliance-types.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
+import type { RetentionOptions, RetentionSchedule } from '../lifecycle/retention-schedule.js';
 import type { TokenAccountingOptions, TokenTotals } from '../llm/token-usage.js';
 import type { AgentMemory, AgentMemoryOptions } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
@@ -146,6 +147,8 @@ export interface EngineOptions {
   memory?: AgentMemoryOptions;
   /** Audit checkpoints: signing key, schedule, external anchors. @default development key, hourly, no anchors */
   audit?: AuditOptions;
+  /** The retention sweep's schedule (each tenant's policy, through `Store.sweepRetention`). @default hourly */
+  retention?: RetentionOptions;
   /** Random source in [0, 1) for retry jitter. @default Math.random */
   random?: () => number;
   /**
@@ -324,6 +327,8 @@ export interface Engine {
   readonly memory: AgentMemory;
   /** The audit log's signed checkpoints, verification against them and inclusion proofs. */
   readonly audit: AuditLog;
+  /** The retention sweep: on the `retention.sweepEvery` schedule while running, or now with `sweep()`. */
+  readonly retention: RetentionSchedule;
   /** Named stores, clients and LLM providers (`resources.llms[name]`) that plugins registered. */
   readonly resources: RuntimeResources;
   /** Resources registered per tenant (`registrar(tenantId)` adds some). */

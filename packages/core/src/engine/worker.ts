@@ -60,6 +60,7 @@ export abstract class EngineWorker extends EngineServices {
     };
     tick();
     this.audit.start();
+    this.retention.start();
     const beat = () => {
       if (!this.running) return;
       this.renewLeases().finally(() => {
@@ -79,6 +80,7 @@ export abstract class EngineWorker extends EngineServices {
     this.clock.clearTimeout(this.wakeHandle);
     this.clock.clearTimeout(this.heartbeat);
     this.audit.stop();
+    this.retention.stop();
     this.wakeAt = Number.POSITIVE_INFINITY;
     // A poll in progress finishes before the caller closes the store.
     await this.polling?.catch(() => undefined);

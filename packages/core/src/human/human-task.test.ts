@@ -1,5 +1,5 @@
+import { eventually } from '@llmteam/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
-import { eventually } from '../engine/test-helpers.js';
 import {
   createEngine,
   defineStepType,

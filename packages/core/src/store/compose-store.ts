@@ -61,6 +61,17 @@ export function composeStore(options: ComposeStoreOptions): Store {
   if (typeof base.readRunState === 'function') composed.readRunState = base.readRunState.bind(base);
   if (base.memory) composed.memory = base.memory;
   if (base.auditCheckpoints) composed.auditCheckpoints = base.auditCheckpoints;
+  if (typeof base.sweepRetention === 'function') {
+    const sweep = base.sweepRetention.bind(base);
+    composed.sweepRetention = (async (sweepOptions) => {
+      const result = await sweep(sweepOptions);
+      // What the sweep deleted must not live on in the cache.
+      if (snapshots)
+        for (const t of result.tenants)
+          if (t.snapshotIds.length) await snapshots.delete(t.tenantId, t.snapshotIds);
+      return result;
+    }) satisfies NonNullable<Store['sweepRetention']>;
+  }
   const parts = [...new Set([events?.name, snapshots?.name].filter((n): n is string => Boolean(n)))];
   const capabilities: StoreCapabilities = {
     ...base.capabilities,

@@ -12,6 +12,7 @@ import type {
 import type { EventQuery } from './event-query-types.js';
 import type { InteractionRecord, InteractionStatus, TimerRecord } from './interaction-records.js';
 import type { ApiKeyRecord, SegmentRecord, TenantRecord } from './registry-records.js';
+import type { RetentionSweepOptions, RetentionSweepResult } from './retention-types.js';
 import type { RunRecord, RunStatus, StepStateRecord, WorktrailEvent } from './run-records.js';
 
 /** A page of results with an opaque cursor for the next one. */
@@ -267,6 +268,13 @@ export interface Store extends StoreLifecycle, RunJournal, WorkQueue, EventBus, 
    * checkpoints go only to the external anchors.
    */
   readonly auditCheckpoints?: AuditCheckpointStore;
+  /**
+   * Optional role: applies every tenant's retention policy (`TenantRecord.retention`),
+   * deleting terminal runs and snapshots past it, each tenant's deletions with a
+   * `retention.swept` audit entry. A running engine calls it on a schedule
+   * (`EngineOptions.retention.sweepEvery`); a store without it keeps everything.
+   */
+  sweepRetention?(options: RetentionSweepOptions): Promise<RetentionSweepResult>;
 }
 
 /**

@@ -14,5 +14,6 @@
 export * from './commit-types.js';
 export * from './interaction-records.js';
 export * from './registry-records.js';
+export * from './retention-types.js';
 export * from './run-records.js';
 export * from './store-roles.js';
