@@ -63,6 +63,7 @@ export {
 } from './directory/subject-directory.js';
 export type { TimerHandler } from './engine/engine.js';
 export type { SealingOptions } from './engine/engine-sealing.js';
+export type { InvokeOptions, InvokeResult } from './engine/invoke.js';
 export {
   isLiveProgress,
   LiveProgress,

@@ -57,7 +57,7 @@ export abstract class EngineCommands extends EngineWorker {
     data: Omit<WorktrailEventData<'run.created'>, 'segment_id' | 'version'>,
     audit: Omit<TypedAuditDraft<'run.created' | 'run.forked'>, 'tenantId' | 'runId' | 'timestamp'>,
     timer?: TimerRecord,
-  ): Promise<RunRecord> {
+  ): Promise<{ run: RunRecord; driver?: RunDriver }> {
     const { tenantId, runId, createdAt } = run;
     if (!this.store.capabilities.commitLease) {
       await this.createRun(run, steps, data, audit, timer);
@@ -90,7 +90,7 @@ export abstract class EngineCommands extends EngineWorker {
       if (this.drivers.get(driver.key) === driver && driver.run.version === 0)
         this.drivers.delete(driver.key);
     }
-    return driver.run;
+    return { run: driver.run, driver };
   }
 
   async cancelRun(runId: string, scope?: CallScope & { reason?: string }): Promise<RunRecord> {

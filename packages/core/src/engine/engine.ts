@@ -23,6 +23,8 @@ import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { WorktrailEventType } from '../worktrail/event-types.js';
 import { MAX_CHILD_DEPTH } from './child-runs.js';
 import type { EngineInternals } from './internals.js';
+import { type InvokeOptions, type InvokeResult, invokeRun } from './invoke.js';
+import type { RunDriver } from './run-driver.js';
 import { armDeadline, resolveRunLimits } from './run-limits.js';
 import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import {
@@ -139,6 +141,14 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
    * its end is reported to.
    */
   async startRun(options: StartRunOptions, parent?: ParentLink): Promise<RunRecord> {
+    return (await this.startDriven(options, parent)).run;
+  }
+
+  /** Starts a run and hands back the driver that runs it here, if this process does. */
+  protected async startDriven(
+    options: StartRunOptions,
+    parent?: ParentLink,
+  ): Promise<{ run: RunRecord; driver?: RunDriver }> {
     await this.ready();
     const { tenantId, actor } = this.scope(options);
     // An idempotency key is checked by the creating commit (the store's unique key): a
@@ -205,10 +215,21 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
     } catch (error) {
       if (isConflict(error) && options.idempotencyKey) {
         const winner = await this.store.findRunByIdempotencyKey(tenantId, options.idempotencyKey);
-        if (winner) return winner;
+        if (winner) return { run: winner };
       }
       throw error;
     }
+  }
+
+  invoke(segmentId: string, input?: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
+    return invokeRun(
+      {
+        start: () => this.startDriven({ ...options, segmentId, input }),
+        waitForRun: (runId, wait) => this.waitForRun(runId, { ...wait, ...this.scope(options) }),
+        waitingOn: (runId) => this.waitingOn(runId, this.scope(options)),
+      },
+      options,
+    );
   }
 
   async getRun(runId: string, scope?: CallScope): Promise<RunView | undefined> {

@@ -127,6 +127,7 @@ export class RunDriver extends RunProgress {
   private refuse(): void {
     this.refused = true;
     this.lost = true;
+    if (this.watchers) for (const fn of this.watchers) fn();
   }
 
   /**
@@ -206,6 +207,15 @@ export class RunDriver extends RunProgress {
     for (const launch of tx.launches) this.launch(launch);
     if (t._timersAdd?.length) this.services.timerAdded(t._timersAdd);
     if (t._after) for (const fn of t._after) fn();
+    if (this.watchers) for (const fn of this.watchers) fn();
+  }
+
+  private watchers?: Set<() => void>;
+  /** Calls `fn` after each commit of this driver (its state is then the committed one). */
+  watch(fn: () => void): () => void {
+    this.watchers ??= new Set();
+    this.watchers.add(fn);
+    return () => this.watchers?.delete(fn);
   }
 
   /** Fails the run: aborts what runs, removes its timers, closes its interactions. */
@@ -428,6 +438,7 @@ export class RunDriver extends RunProgress {
   markLost(): void {
     this.lost = true;
     this.abortAll(new LlmteamError('LLMT_E_STEP_CANCELLED', 'another worker took the run over'));
+    if (this.watchers) for (const fn of this.watchers) fn();
   }
 
   /** Aborts every in-flight handler (engine stop). */

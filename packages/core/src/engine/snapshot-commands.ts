@@ -200,7 +200,7 @@ export abstract class SnapshotCommands extends EngineCommands {
       updatedAt: now,
     };
     const steps = this.restartable(snapshot.state.steps, runId);
-    return this.createAndBegin(
+    const { run: started } = await this.createAndBegin(
       run,
       steps,
       graph,
@@ -208,5 +208,6 @@ export abstract class SnapshotCommands extends EngineCommands {
       { action: 'run.forked', actor: actor.subject, target: snapshotId, data: { sourceRun: source.runId } },
       deadline.timer,
     );
+    return started;
   }
 }

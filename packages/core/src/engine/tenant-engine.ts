@@ -28,6 +28,7 @@ import type {
   TenantRecord,
   WorktrailEvent,
 } from '../store/types.js';
+import type { InvokeOptions, InvokeResult } from './invoke.js';
 import type {
   Actor,
   CreateSnapshotOptions,
@@ -81,6 +82,12 @@ export interface TenantEngine {
   listSnapshots(runId: string): Promise<SnapshotRecord[]>;
   waitingOn(runId: string): Promise<WaitingOn>;
   startRun(options: Omit<StartRunOptions, 'tenantId' | 'actor'>): Promise<RunRecord>;
+  /** Starts a run and returns when it ends or waits (see `Engine.invoke`). */
+  invoke(
+    segmentId: string,
+    input?: unknown,
+    options?: Omit<InvokeOptions, 'tenantId' | 'actor'>,
+  ): Promise<InvokeResult>;
   cancelRun(runId: string, reason?: string): Promise<RunRecord>;
   pauseRun(runId: string): Promise<RunRecord>;
   resumeRun(runId: string): Promise<RunRecord>;
@@ -236,6 +243,7 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
       return engine.waitingOn(runId, scope);
     },
     startRun: (options) => engine.startRun({ ...options, ...scope }),
+    invoke: (segmentId, input, options) => engine.invoke(segmentId, input, { ...options, ...scope }),
     cancelRun: async (runId, reason) => {
       await run(runId);
       return engine.cancelRun(runId, { ...scope, ...(reason ? { reason } : {}) });

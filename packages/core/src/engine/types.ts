@@ -36,6 +36,7 @@ import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { SealingOptions } from './engine-sealing.js';
+import type { InvokeOptions, InvokeResult } from './invoke.js';
 import type { LiveProgress } from './live-progress.js';
 import type { TenantEngine } from './tenant-engine.js';
 import type { UnsealOptions, UnsealResult } from './unseal.js';
@@ -351,6 +352,12 @@ export interface Engine {
   upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord>;
 
   startRun(options: StartRunOptions): Promise<RunRecord>;
+  /**
+   * Starts a run of a stored segment and returns when it ends or waits: its status,
+   * outputs, error and the requests it waits on. A run this process drives is followed in
+   * memory, so nothing (however large) is read back from the store.
+   */
+  invoke(segmentId: string, input?: unknown, options?: InvokeOptions): Promise<InvokeResult>;
   getRun(runId: string, scope?: CallScope): Promise<RunView | undefined>;
   /** Resolves when the run reaches one of `until` (terminal or waiting by default). */
   waitForRun(runId: string, options?: WaitOptions): Promise<RunRecord>;

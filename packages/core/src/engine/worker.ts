@@ -404,16 +404,16 @@ export abstract class EngineWorker extends EngineServices {
     run: RunRecord,
     graph: SegmentGraph,
     steps: StepStateRecord[] = [],
-  ): Promise<RunRecord> {
+  ): Promise<{ run: RunRecord; driver?: RunDriver }> {
     const acquired = await this.store.acquireLease(tenantId, run.runId, {
       owner: this.workerId,
       leaseMs: this.leaseMs,
       now: this.nowIso(),
     });
     // Another worker claimed it first, or a poll here already drives it.
-    if (!acquired) return run;
+    if (!acquired) return { run };
     const existing = this.drivers.get(`${tenantId}\u0000${run.runId}`);
-    if (existing && !existing.released) return run;
+    if (existing && !existing.released) return { run, driver: existing };
     const driver = new RunDriver(this, tenantId, run.runId);
     driver.leaseHeld = true;
     driver.adopt(run, steps, graph);
@@ -427,7 +427,7 @@ export abstract class EngineWorker extends EngineServices {
         forked_from: run.forkedFrom,
       });
     });
-    return driver.run;
+    return { run: driver.run, driver };
   }
 }
 
