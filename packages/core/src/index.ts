@@ -51,6 +51,7 @@ export { StepCatalog } from './catalog/step-catalog.js';
 export * from './catalog/step-hooks.js';
 export * from './catalog/types.js';
 export { complianceReportCsv } from './compliance/compliance-csv.js';
+export * from './compliance/compliance-formats.js';
 export * from './compliance/compliance-report.js';
 export { coreErrors } from './core-errors.js';
 export { createEngine } from './create-engine.js';

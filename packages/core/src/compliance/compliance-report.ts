@@ -1,4 +1,4 @@
-import { verifyAuditChain } from '../audit/hash-chain.js';
+import { type AuditVerification, verifyAuditChain } from '../audit/hash-chain.js';
 import { LlmteamError } from '../errors.js';
 import { queryEvents } from '../store/event-query.js';
 import type { Store, WorktrailEvent } from '../store/types.js';
@@ -212,6 +212,11 @@ export async function buildComplianceReport(
   store: Store,
   query: ComplianceReportQuery,
   now: () => number = Date.now,
+  /**
+   * Verifies the tenant's whole audit chain; the engine checks it against the newest signed
+   * checkpoint, so a truncated tail shows. @default the chain recomputed from the store
+   */
+  verify?: () => Promise<AuditVerification>,
 ): Promise<ComplianceReport> {
   checkComplianceReportQuery(query);
   const { tenantId, from, to } = query;
@@ -234,11 +239,10 @@ export async function buildComplianceReport(
     item.responseMs = Date.parse(item.answeredAt) - Date.parse(record.createdAt);
   }
 
-  const [chain, inRange] = await Promise.all([
-    store.listAudit(tenantId),
+  const [verification, inRange] = await Promise.all([
+    verify ? verify() : store.listAudit(tenantId).then((chain) => verifyAuditChain(chain)),
     store.listAudit(tenantId, { from, to }),
   ]);
-  const verification = verifyAuditChain(chain);
   const byActor: Record<string, Record<string, number>> = {};
   for (const entry of inRange) {
     byActor[entry.actor] ??= {};
@@ -290,6 +294,7 @@ export async function buildComplianceReport(
         checked: verification.checked,
         ...(verification.brokenAt ? { brokenAt: verification.brokenAt } : {}),
         ...(verification.headHash ? { headHash: verification.headHash } : {}),
+        ...(verification.checkpoint ? { checkpoint: verification.checkpoint } : {}),
       },
       entriesInRange: inRange.length,
       byActor,

@@ -83,9 +83,9 @@ export interface ComplianceReport {
   from: string;
   to: string;
   generatedAt: string;
-  /** The tenant's whole audit chain, verified when the report was made. */
+  /** The tenant's whole audit chain, verified when the report was made (against its newest signed checkpoint, through the engine). */
   audit: {
-    verification: Pick<AuditVerification, 'valid' | 'checked' | 'brokenAt' | 'headHash'>;
+    verification: Pick<AuditVerification, 'valid' | 'checked' | 'brokenAt' | 'headHash' | 'checkpoint'>;
     /** Audit entries within the range. */
     entriesInRange: number;
     /** Audit entries within the range by actor, then by action. */

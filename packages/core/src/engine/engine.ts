@@ -391,8 +391,11 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
   async complianceReport(query: CallScope & { from: string; to: string }): Promise<ComplianceReport> {
     await this.ready();
     const { tenantId } = this.scope(query);
-    return buildComplianceReport(this.store, { tenantId, from: query.from, to: query.to }, () =>
-      this.clock.now(),
+    return buildComplianceReport(
+      this.store,
+      { tenantId, from: query.from, to: query.to },
+      () => this.clock.now(),
+      () => this.audit.verify(tenantId),
     );
   }
 
