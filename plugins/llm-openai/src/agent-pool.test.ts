@@ -2,12 +2,14 @@ import {
   createEngine,
   type Engine,
   isLlmteamError,
+  ManualClock,
   MemoryStore,
   type SegmentDefinition,
   type Store,
 } from '@llmteam/core';
 import { type LlmTestRequest, type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
 let llm: LlmTestServer;
@@ -141,4 +143,83 @@ describe('agent pools as tools', () => {
     ]);
     await engine.stop();
   });
+});
+
+const poll = (engine: Engine) => (engine as unknown as { poll(): Promise<void> }).poll();
+
+async function drive(engine: Engine, clock: ManualClock, runId: string) {
+  for (let round = 0; round < 300; round++) {
+    await poll(engine);
+    const current = await engine.store.getRun('default', runId);
+    if (current && ['completed', 'failed', 'cancelled'].includes(current.status)) return current;
+    clock.advance(1000);
+    await engine
+      .waitForRun(runId, { until: ['completed', 'failed', 'cancelled'], timeoutMs: 25 })
+      .catch(() => undefined);
+  }
+  throw new Error(`run ${runId} did not finish`);
+}
+
+describe('agent pools, crashed at every commit', () => {
+  test('each call starts one child, each agent takes one of three calls, each choice is recorded once', async () => {
+    const prepared = async () => {
+      const store = new MemoryStore();
+      const setup = createEngine({
+        store,
+        plugins: [{ plugin, options: { name: 'local', baseUrl: llm.url } }],
+      });
+      for (const s of [writer('writer_a'), writer('writer_b'), writer('writer_c'), editor])
+        await setup.upsertSegment(s);
+      await setup.stop();
+      return store;
+    };
+    const on = (store: Store, clock: ManualClock, workerId: string) =>
+      createEngine({
+        store,
+        clock,
+        workerId,
+        plugins: [{ plugin, options: { name: 'local', baseUrl: llm.url } }],
+      });
+    const probe = new CrashingStore(await prepared(), Number.POSITIVE_INFINITY, 'before');
+    const probeClock = new ManualClock();
+    const probeEngine = on(probe.asStore(), probeClock, 'probe');
+    await probeEngine.start();
+    const probeRun = await probeEngine.startRun({ segmentId: 'editor', input: { drafts: 3 } });
+    await drive(probeEngine, probeClock, probeRun.runId);
+    await probeEngine.stop();
+    const total = probe.commits;
+    expect(total).toBeGreaterThan(10);
+
+    for (const mode of ['before', 'after'] as const) {
+      for (let crashAt = 1; crashAt <= total; crashAt++) {
+        const label = `${mode} commit ${crashAt}`;
+        const store = await prepared();
+        const clock = new ManualClock();
+        const crashing = new CrashingStore(store, crashAt, mode);
+        const first = on(crashing.asStore(), clock, 'first');
+        await first
+          .start()
+          .then(() => first.startRun({ segmentId: 'editor', input: { drafts: 3 } }))
+          .then((r) => drive(first, clock, r.runId))
+          .catch(() => undefined);
+        await first.stop({ graceMs: 10 });
+        const top = (await store.listRuns('default')).items.find((r) => !r.parent);
+        if (!top) continue;
+        clock.advance(60_000);
+        const second = on(store, clock, 'second');
+        await second.start();
+        const done = await drive(second, clock, top.runId);
+        await second.stop();
+        expect([done.status, done.error?.message], label).toEqual(['completed', undefined]);
+        const kids = (await store.listRuns('default')).items.filter((r) => r.parent?.runId === top.runId);
+        expect(kids.map((k) => k.segmentId).sort(), label).toEqual(['writer_a', 'writer_b', 'writer_c']);
+        const assigned = (await store.listEvents('default', top.runId)).filter(
+          (e) => e.type === 'agent.assigned',
+        );
+        expect(assigned.map((e) => e.data.call_id).sort(), label).toEqual(['w1', 'w2', 'w3']);
+        for (const e of assigned)
+          expect(kids.find((k) => k.runId === e.data.child_run_id)?.segmentId, label).toBe(e.data.segment_id);
+      }
+    }
+  }, 300_000);
 });
