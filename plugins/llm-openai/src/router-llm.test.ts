@@ -84,11 +84,11 @@ describe('router over an OpenAI-compatible server', () => {
   });
 
   test('a crash after the committed decision does not call the model again', async () => {
-    // Commits: run created, run started, decision checkpoint, completion... crash right
+    // Commits: run created and started, decision checkpoint, completion... crash right
     // after the decision checkpoint is stored.
     llm.script({ text: '{"route":"technical","reason":"an error message"}' });
     const memory = new MemoryStore();
-    const crashing = new CrashingStore(memory, 3, 'after');
+    const crashing = new CrashingStore(memory, 2, 'after');
     const first = engineOn(crashing.asStore(), 'first');
     await first.startRun({ segment, input: { text: 'error 500' } }).catch(() => undefined);
     for (let i = 0; i < 100 && !crashing.dead; i++) await new Promise((r) => setTimeout(r, 5));
