@@ -306,14 +306,20 @@ export class SqliteStore extends SqlStore {
     const records = this.chainOntoKnownHeads(plan.audit);
     const statement = records && this.commitStatement(plan, records);
     if (statement) {
+      // The next commit chains onto these entries at once: commits written by one grouped
+      // statement (or queued behind this one) each find their head, in submission order.
+      // The commit view's trigger still checks every link against the table.
+      for (const r of records) this.auditHeads.set(r.tenantId, r);
       try {
         // No BEGIN: a failing trigger or constraint undoes the whole statement.
         await this.runCommitStatement(statement);
         return records;
       } catch (error) {
-        if (!String((error as Error).message).includes(AUDIT_HEAD_MESSAGE)) throw error;
-        // Another writer appended (or a sweep): nothing was written; the transaction re-reads the heads.
+        // Nothing was written: the heads are unknown again, and the commits chained onto
+        // these entries fail their check and take the transaction below too.
         for (const r of records) this.auditHeads.delete(r.tenantId);
+        // Another writer appended (or a sweep): the transaction re-reads the heads.
+        if (!String((error as Error).message).includes(AUDIT_HEAD_MESSAGE)) throw error;
       }
     }
     return this.commitInTransaction(plan, async (tx, p) => {
