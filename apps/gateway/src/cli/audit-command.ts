@@ -4,8 +4,13 @@ import {
   type AuditCheckpoint,
   type AuditInclusionProof,
   type AuditVerification,
+  COMPLIANCE_CSV_TABLES,
+  COMPLIANCE_FORMATS,
+  type ComplianceCsvTable,
+  type ComplianceFormat,
   LlmteamError,
   lastAnchoredCheckpoint,
+  renderComplianceReport,
   verifyAuditInclusion,
 } from '@llmteam/core';
 import type { Command } from 'commander';
@@ -44,7 +49,7 @@ function report(tenant: string, result: AuditVerification): void {
 }
 
 /**
- * Adds `llmteam audit verify|checkpoint|proof|verify-proof|public-key`, working on the
+ * Adds `llmteam audit verify|checkpoint|proof|verify-proof|public-key|report`, working on the
  * configured store and signing key. Returns the `audit` command for further subcommands.
  */
 export function addAuditCommands(program: Command, { withEngine, configOption }: CommandSupport): Command {
@@ -172,5 +177,63 @@ export function addAuditCommands(program: Command, { withEngine, configOption }:
           );
       });
     });
+  audit
+    .command('report')
+    .description(
+      "a tenant's compliance report over [--from, --to]: json (the report), csv (one table, summary by default) or ai-act (EU AI Act record keeping per run)",
+    )
+    .option('-t, --tenant <id>', 'tenant', 'default')
+    .requiredOption('--from <time>', 'start of the range (ISO 8601, inclusive)')
+    .requiredOption('--to <time>', 'end of the range (ISO 8601, inclusive)')
+    .option('-f, --format <format>', `${COMPLIANCE_FORMATS.join(' | ')}`, 'json')
+    .option(
+      '--table <name>',
+      `csv: the table to print, one of ${COMPLIANCE_CSV_TABLES.join(', ')}`,
+      'summary',
+    )
+    .option('-o, --out <file>', 'write the report to this file instead')
+    .addOption(configOption())
+    .action(
+      async (opts: {
+        tenant: string;
+        from: string;
+        to: string;
+        format: string;
+        table: string;
+        out?: string;
+        config?: string;
+      }) => {
+        if (!COMPLIANCE_FORMATS.includes(opts.format as ComplianceFormat))
+          throw new LlmteamError(
+            'LLMT_E_INVALID_ARGUMENT',
+            `--format must be one of ${COMPLIANCE_FORMATS.join(', ')}, got ${JSON.stringify(opts.format)}`,
+            { details: { field: 'format' } },
+          );
+        if (!COMPLIANCE_CSV_TABLES.includes(opts.table as ComplianceCsvTable))
+          throw new LlmteamError(
+            'LLMT_E_INVALID_ARGUMENT',
+            `--table must be one of ${COMPLIANCE_CSV_TABLES.join(', ')}, got ${JSON.stringify(opts.table)}`,
+            { details: { field: 'table' } },
+          );
+        await withEngine(opts.config, async (engine) => {
+          if (!(await engine.forTenant(opts.tenant).getTenant()))
+            throw new LlmteamError(
+              'LLMT_E_INVALID_ARGUMENT',
+              `--tenant: no tenant "${opts.tenant}" in this store; name an existing tenant`,
+              { details: { field: 'tenant' } },
+            );
+          const report = await engine
+            .forTenant(opts.tenant)
+            .complianceReport({ from: opts.from, to: opts.to });
+          const { body } = renderComplianceReport(
+            report,
+            opts.format as ComplianceFormat,
+            opts.table as ComplianceCsvTable,
+          );
+          if (opts.out) writeFileSync(resolve(opts.out), body);
+          else process.stdout.write(body);
+        });
+      },
+    );
   return audit;
 }

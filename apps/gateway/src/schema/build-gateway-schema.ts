@@ -4,6 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import './enums.js';
 import { AuditResolver } from './audit-resolver.js';
+import { ComplianceResolver } from './compliance-resolver.js';
 import { EventQueryResolver } from './event-query-resolver.js';
 import { InboxResolver } from './inbox-resolver.js';
 import { InteractionFieldsResolver } from './interaction-fields-resolver.js';
@@ -28,6 +29,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       EventQueryResolver,
       ProcessResolver,
       AuditResolver,
+      ComplianceResolver,
       UnsealResolver,
       InboxResolver,
     ],
