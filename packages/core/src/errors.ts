@@ -50,6 +50,10 @@ export const ERROR_CODES = {
   LLMT_E_SECRET_NOT_ALLOWED:
     'A step asked for a secret its step type does not declare in `permissions.secrets`.',
   LLMT_E_SECRET_NOT_FOUND: 'The secrets provider has no value for a declared secret.',
+  LLMT_E_SECRET_NAME_INVALID:
+    'A secret name the file secrets provider refuses: only letters, digits, `.`, `_` and `-`, not starting with `.` (no path separators, no `..`).',
+  LLMT_E_SECRETS_CONFIG:
+    'The secrets provider setting is wrong: a secrets folder that does not exist, or a provider name no plugin registers.',
   LLMT_E_STORE: 'The store failed (unreachable, wrong schema, corrupted row); the message names the store.',
   LLMT_E_INTERACTION_NOT_FOUND: 'No interaction with this id exists in the tenant.',
   LLMT_E_INTERACTION_CLOSED:

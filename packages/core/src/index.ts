@@ -224,6 +224,16 @@ export {
 } from './sealing/sealed-value.js';
 export { Sealer, type SealLabel, sealedPointer } from './sealing/sealer.js';
 export { SealingPlan } from './sealing/sealing-plan.js';
+export { type FileSecretsOptions, fileSecrets } from './secrets/file-secrets.js';
+export { missingSecretError } from './secrets/missing-secret.js';
+export { redactingLogger } from './secrets/redacting-logger.js';
+export {
+  MIN_SECRET_LENGTH,
+  SECRET_PLACEHOLDER,
+  SecretRedactor,
+  secretForms,
+} from './secrets/secret-redactor.js';
+export { providersOf, SecretsChain } from './secrets/secrets-chain.js';
 export * from './segment/types.js';
 export { segmentJsonSchema, type ValidationResult, validateSegment } from './segment/validate.js';
 export { type CheckedCommit, checkCommit, checkCommitScope } from './store/check-commit.js';

@@ -1,6 +1,7 @@
 import { isSpanContextValid, type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { Logger, SecretsProvider } from '../catalog/types.js';
-import { LlmteamError } from '../errors.js';
+import { missingSecretError } from '../secrets/missing-secret.js';
+import { providersOf } from '../secrets/secrets-chain.js';
 import { formatTraceparent } from '../telemetry/trace-context.js';
 import type { Clock } from '../util/clock.js';
 import type { ActionEntry } from './action-config-check.js';
@@ -48,13 +49,8 @@ export function actionTypeContext(
     secrets: {
       async get(secret, field = 'auth_config') {
         const value = await secrets.get(secret, { tenantId: call.tenantId });
-        if (value === undefined) {
-          throw new LlmteamError(
-            'LLMT_E_SECRET_NOT_FOUND',
-            `action "${name}": ${field} names secret "${secret}", which is not set; provide it through the secrets provider (e.g. LLMTEAM_SECRET_${secret.toUpperCase().replace(/[-.]/g, '_')})`,
-            { details: { action: name, field, secret } },
-          );
-        }
+        if (value === undefined)
+          throw missingSecretError(secret, providersOf(secrets), { action: name, field });
         return value;
       },
     },

@@ -4,6 +4,7 @@ import type { Logger, SecretsProvider } from '../catalog/types.js';
 import { silentLogger } from '../catalog/types.js';
 import { isLlmteamError, LlmteamError, toErrorInfo } from '../errors.js';
 import { CORE_VERSION } from '../plugins/version.js';
+import type { SecretRedactor } from '../secrets/secret-redactor.js';
 import { describeAjvError, toJsonPath } from '../util/ajv.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { type ActionEnv, actionTypeContext, endActionSpan } from './action-call-context.js';
@@ -40,6 +41,8 @@ export interface ActionRegistryOptions {
   outbound?: OutboundGuardOptions;
   /** Tracer of the calls' spans. @default the global provider's (a no-op without an SDK) */
   tracer?: Tracer;
+  /** Scrubs resolved secrets from the error text of call results. @default none */
+  redactor?: SecretRedactor;
 }
 
 /** Thrown by {@link ActionRegistry.execute}: an `LlmteamError` that carries the call's result. */
@@ -62,11 +65,13 @@ export class ActionRegistry {
   private readonly logger: Logger;
   private readonly tracer: Tracer;
   private readonly actionEnv: ActionEnv;
+  private readonly redactor?: SecretRedactor;
 
   constructor(readonly options: ActionRegistryOptions) {
     this.clock = options.clock ?? systemClock;
     this.tracer = options.tracer ?? trace.getTracer('@llmteam/core', CORE_VERSION);
     this.logger = options.logger ?? silentLogger;
+    this.redactor = options.redactor;
     this.coordination = options.coordination ?? memoryCoordination;
     this.actionEnv = { secrets: options.secrets, logger: this.logger, clock: this.clock };
     this.registerType(functionActionType);
@@ -244,7 +249,7 @@ export class ActionRegistry {
       result.completed_at = new Date(end).toISOString();
       result.duration_ms = Math.max(0, end - startedMs);
       if (error !== undefined) {
-        const info = toErrorInfo(error);
+        const info = this.redactor ? this.redactor.scrubDeep(toErrorInfo(error)) : toErrorInfo(error);
         result.error_message = info.message;
         result.error_type = info.code;
         const code = isLlmteamError(error) ? error.details?.response_code : undefined;

@@ -41,17 +41,42 @@ export const silentLogger: Logger = {
   },
 };
 
-/** Resolves secrets by name. Secrets never come from segment JSON. */
+/**
+ * Resolves secrets by name. Secrets never come from segment JSON. Built in: {@link envSecrets}
+ * (the default) and `fileSecrets` (a mounted folder); a plugin adds others (a vault) with
+ * `api.registerSecretsProvider`.
+ */
 export interface SecretsProvider {
+  /**
+   * Name of the provider (`"env"`, `"file"`, `"vault"`): errors name it, and the gateway
+   * config's `secrets.provider` picks a registered provider by it.
+   */
+  readonly name?: string;
+  /** The value of secret `name`, or `undefined` when this provider has none. */
   get(name: string, scope: { tenantId: string }): Promise<string | undefined>;
+  /**
+   * Where this provider looks for secret `name` (`environment variable LLMTEAM_SECRET_X`,
+   * `file /run/secrets/x`), for the error that says how to provide a missing secret.
+   */
+  describe?(name: string): string;
+}
+
+/** The environment variable {@link envSecrets} reads for secret `name`. */
+export function envSecretVariable(name: string, prefix = 'LLMTEAM_SECRET_'): string {
+  return `${prefix}${name.toUpperCase().replace(/[-.]/g, '_')}`;
 }
 
 /** Secrets from environment variables: `name` -> `LLMTEAM_SECRET_<NAME>` (upper-cased, `-` and `.` as `_`). */
-export function envSecrets(env: NodeJS.ProcessEnv = process.env): SecretsProvider {
+export function envSecrets(
+  env: NodeJS.ProcessEnv = process.env,
+  prefix = 'LLMTEAM_SECRET_',
+): SecretsProvider {
   return {
+    name: 'env',
     async get(name) {
-      return env[`LLMTEAM_SECRET_${name.toUpperCase().replace(/[-.]/g, '_')}`];
+      return env[envSecretVariable(name, prefix)];
     },
+    describe: (name) => `environment variable ${envSecretVariable(name, prefix)}`,
   };
 }
 

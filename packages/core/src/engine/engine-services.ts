@@ -11,7 +11,7 @@ import {
   silentLogger,
   type TokenBudgetState,
 } from '../catalog/types.js';
-import { LlmteamError } from '../errors.js';
+import { LlmteamError, toErrorInfo } from '../errors.js';
 import { RetentionSchedule } from '../lifecycle/retention-schedule.js';
 import { periodStart, runTokenUsage, tenantTokenUsage } from '../llm/token-usage.js';
 import { AgentMemory } from '../memory/agent-memory.js';
@@ -19,6 +19,9 @@ import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
 import { TenantResources, tenantSecrets } from '../plugins/tenant-resources.js';
+import { redactingLogger } from '../secrets/redacting-logger.js';
+import { SecretRedactor } from '../secrets/secret-redactor.js';
+import { SecretsChain } from '../secrets/secrets-chain.js';
 import { buildGraph, type SegmentGraph } from '../segment/graph.js';
 import { InputSchemas } from '../segment/input-schema.js';
 import { stepPorts } from '../segment/step-ports.js';
@@ -59,6 +62,12 @@ export abstract class EngineServices {
   readonly snapshotEvery: number;
   readonly snapshotOnError = true;
   readonly secrets: SecretsProvider[];
+  /**
+   * Holds every secret value the engine's providers resolved; logs, step errors, events,
+   * audit entries and notifications are scrubbed with it, and so are the gateway's logs and
+   * GraphQL errors.
+   */
+  readonly redactor: SecretRedactor;
   readonly resources: RuntimeResources;
   /** Resources registered per tenant (the runtime context per tenant). */
   readonly tenantResources: TenantResources;
@@ -102,8 +111,13 @@ export abstract class EngineServices {
     this.store = options.store;
     this.catalog = options.catalog ?? new StepCatalog();
     this.clock = options.clock ?? systemClock;
+    this.secrets = typeof options.secrets === 'object' ? [options.secrets] : [envSecrets()];
+    this.secretsProvider = new SecretsChain(this.secrets, options.redactor, (tenantId) =>
+      this.tenantResources.secretsOf(tenantId),
+    );
+    this.redactor = this.secretsProvider.redactor;
+    this.logger = redactingLogger(options.logger ?? silentLogger, this.redactor);
     this.ids = options.ids ?? createUlidGenerator(() => this.clock.now());
-    this.logger = options.logger ?? silentLogger;
     this.telemetry = new EngineTelemetry(options.telemetry ?? {}, this.clock, this.logger);
     this.workerId = options.workerId ?? `worker_${randomBytes(6).toString('hex')}`;
     this.leaseMs = options.leaseMs ?? DEFAULT_ENGINE_OPTIONS.leaseMs;
@@ -111,7 +125,6 @@ export abstract class EngineServices {
     this.segmentCacheMs = options.segmentCacheMs ?? DEFAULT_ENGINE_OPTIONS.segmentCacheMs;
     this.randomFn = options.random ?? DEFAULT_ENGINE_OPTIONS.random;
     this.snapshotEvery = 0;
-    this.secrets = [options.secrets ?? envSecrets()];
     this.resources = {
       stores: { ...(options.resources?.stores ?? {}) },
       clients: { ...(options.resources?.clients ?? {}) },
@@ -130,6 +143,7 @@ export abstract class EngineServices {
       coordination: options.actionCoordination,
       outbound: options.outbound,
       tracer: this.telemetry.tracer,
+      redactor: this.redactor,
     });
     for (const type of options.actionTypes ?? []) this.actions.registerType(type);
     for (const [name, config] of Object.entries(options.actions ?? {})) this.actions.define(name, config);
@@ -347,10 +361,8 @@ export abstract class EngineServices {
   }
   protected services?: ContextServices;
 
-  // A tenant's own providers first, then the engine's.
-  protected readonly secretsProvider: SecretsProvider = {
-    get: (name, scope) => tenantSecrets(this.tenantResources, this.secrets).get(name, scope),
-  };
+  /** Every provider in turn; registers what it resolves with {@link EngineServices.redactor}. */
+  protected readonly secretsProvider: SecretsChain;
 
   protected executions = 0;
   nextExecution(): string {
@@ -367,14 +379,32 @@ export abstract class EngineServices {
         resources: this.resources,
         secrets: this.secrets,
         tenants: this.tenantResources,
+        secretsResolver: this.secretsProvider,
         keyProviders: this.sealing.providers,
         routes: this.routes,
         actions: this.actions,
       });
+      if (typeof this.options.secrets === 'string') this.checkSecretsProvider(this.options.secrets);
       // Plugins may add action types: configs of those types are checked now, before any run.
       this.actions.checkAll();
     })();
     return this.readyPromise;
+  }
+
+  /** A provider chosen by name must be one a plugin registered. */
+  private checkSecretsProvider(name: string): void {
+    if (this.secrets.some((p) => p.name === name)) return;
+    const known = this.secrets.map((p) => p.name).filter(Boolean);
+    throw new LlmteamError(
+      'LLMT_E_SECRETS_CONFIG',
+      `secrets provider "${name}" is not registered by any plugin (registered: ${known.length ? known.join(', ') : 'none'}); load the plugin that provides it, or use "env" or "file"`,
+      { details: { field: 'secrets.provider', provider: name } },
+    );
+  }
+
+  /** An error as kept on steps and in events, with every resolved secret scrubbed. */
+  errorInfo(error: unknown): ReturnType<typeof toErrorInfo> {
+    return this.redactor.scrubDeep(toErrorInfo(error));
   }
 
   protected scope(scope?: CallScope): { tenantId: string; actor: Actor } {

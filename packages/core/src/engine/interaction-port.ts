@@ -2,6 +2,7 @@ import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
 import type { Logger, StepContext, SuspendOptions } from '../catalog/types.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
 import type { NotificationChannel } from '../notify/types.js';
+import type { SecretRedactor } from '../secrets/secret-redactor.js';
 import type { InteractionRecord, RunState, RunStateQuery, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
@@ -17,6 +18,8 @@ export interface InteractionHost {
   readonly channels: NotificationChannel[];
   readonly linkSecret: string;
   readonly publicUrl?: string;
+  /** Scrubs resolved secrets from what channels are sent and what they answer. */
+  readonly redactor?: SecretRedactor;
   /** Group members (and their skills) for assignment strategies. */
   readonly directory?: SubjectDirectory;
   nowIso(): string;

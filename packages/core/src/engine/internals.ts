@@ -1,6 +1,7 @@
 import type { ActionRegistry } from '../actions/action-registry.js';
 import type { StepCatalog } from '../catalog/step-catalog.js';
 import type { Logger, StepTypeDefinition } from '../catalog/types.js';
+import type { SecretRedactor } from '../secrets/secret-redactor.js';
 import type { SegmentGraph } from '../segment/graph.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { CommitLease, StepStateRecord, Store, TimerRecord } from '../store/types.js';
@@ -29,6 +30,10 @@ export interface EngineInternals {
   readonly telemetry: EngineTelemetry;
   /** Sealed fields: key providers, the sealer and each segment's sealing plan. */
   readonly sealing: EngineSealing;
+  /** Every secret value resolved so far: what leaves the process is scrubbed with it. */
+  readonly redactor: SecretRedactor;
+  /** An error as kept on steps and in events, with resolved secrets scrubbed. */
+  errorInfo(error: unknown): { code: string; message: string; retryable?: boolean; details?: unknown };
   random(): number;
   nowIso(): string;
   graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph>;

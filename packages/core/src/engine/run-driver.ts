@@ -1,6 +1,6 @@
 import type { StepCloseReason } from '../catalog/step-hooks.js';
 import type { CheckpointOptions } from '../catalog/types.js';
-import { isConflict, isLeaseHeld, LlmteamError, StepError, toErrorInfo } from '../errors.js';
+import { isConflict, isLeaseHeld, LlmteamError, StepError } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
 import {
@@ -164,20 +164,22 @@ export class RunDriver extends RunProgress {
     run.updatedAt = now;
     const t = tx;
     const lease = this.leaseOf(tx);
+    // Events, audit entries and requests leave through every API: no resolved secret in them.
+    const scrub = this.services.redactor;
     await this.services.store.commit({
       tenantId: this.tenantId,
       runId: this.runId,
       expectedVersion,
       run,
       steps: tx.steps.size ? [...tx.steps.values()] : undefined,
-      events: tx.events.length ? tx.events : undefined,
-      interactions: t._interactions?.size ? [...t._interactions.values()] : undefined,
+      events: tx.events.length ? scrub.scrubDeep(tx.events) : undefined,
+      interactions: t._interactions?.size ? scrub.scrubDeep([...t._interactions.values()]) : undefined,
       timers:
         t._timersAdd?.length || t._timersRemove?.length || t._timersConsume?.length
           ? { add: t._timersAdd ?? [], remove: t._timersRemove ?? [], consume: t._timersConsume ?? [] }
           : undefined,
       snapshots: t._snapshots?.length ? t._snapshots : undefined,
-      audit: t._audit?.length ? t._audit : undefined,
+      audit: t._audit?.length ? scrub.scrubDeep(t._audit) : undefined,
       lease,
     });
     if (lease) this.leaseHeld = lease.leaseMs > 0;
@@ -397,7 +399,7 @@ export class RunDriver extends RunProgress {
       if (outcome.kind === 'suspend') return recordSuspension(this, tx, rec, outcome.signal);
       if (outcome.kind === 'interrupt') return this.interrupted(tx, rec, outcome.signal.progress);
       if (outcome.timedOut)
-        await this.closeStep(tx, stepId, { cause: 'timeout', ...toErrorInfo(outcome.error) });
+        await this.closeStep(tx, stepId, { cause: 'timeout', ...this.services.errorInfo(outcome.error) });
       return this.onError(tx, def, rec, outcome.error);
     });
   }

@@ -16,6 +16,8 @@ import type {
 import { LlmteamError } from '../errors.js';
 import type { AgentMemory, AgentMemoryScope } from '../memory/agent-memory.js';
 import type { TenantResources } from '../plugins/tenant-resources.js';
+import { missingSecretError } from '../secrets/missing-secret.js';
+import { providersOf } from '../secrets/secrets-chain.js';
 import { declaredInputs, handlerInput } from '../segment/step-ports.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { RunRecord, StepStateRecord } from '../store/types.js';
@@ -360,13 +362,7 @@ export class StepContextImpl implements StepContext {
       );
     }
     const value = await this.services.secrets.get(name, { tenantId: this.tenantId });
-    if (value === undefined) {
-      throw new LlmteamError(
-        'LLMT_E_SECRET_NOT_FOUND',
-        `secret "${name}" is not set; provide it through the secrets provider (e.g. LLMTEAM_SECRET_${name.toUpperCase().replace(/[-.]/g, '_')})`,
-        { retryable: false },
-      );
-    }
+    if (value === undefined) throw missingSecretError(name, providersOf(this.services.secrets));
     return value;
   }
 

@@ -1,4 +1,3 @@
-import { toErrorInfo } from '../errors.js';
 import type { StepDefinition } from '../segment/types.js';
 import type { StepStateRecord } from '../store/types.js';
 import { retryDelay } from './retry-policy.js';
@@ -17,7 +16,7 @@ export async function recordStepFailure(
   rec: StepStateRecord,
   error: unknown,
 ): Promise<void> {
-  const info = toErrorInfo(error);
+  const info = driver.services.errorInfo(error);
   const cancelled = driver.run.status === 'cancelled' || info.code === 'LLMT_E_STEP_CANCELLED';
   if (cancelled) return;
   const maxRetries = driver.run.limits?.maxRetries;

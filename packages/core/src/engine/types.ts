@@ -15,6 +15,7 @@ import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import type { TenantResourceOptions, TenantResources } from '../plugins/tenant-resources.js';
 import type { ConfiguredPlugin, LlmteamPlugin } from '../plugins/types.js';
+import type { SecretRedactor } from '../secrets/secret-redactor.js';
 import type { SegmentDefinition } from '../segment/types.js';
 import type { ValidationResult } from '../segment/validate.js';
 import type {
@@ -84,8 +85,18 @@ export interface EngineOptions {
   ids?: IdGenerator;
   /** @default silentLogger */
   logger?: Logger;
-  /** @default env secrets (`LLMTEAM_SECRET_<NAME>`) */
-  secrets?: SecretsProvider;
+  /**
+   * Where secrets come from: a provider (`envSecrets()`, `fileSecrets({ dir })`, your own),
+   * or the name of one a plugin registers (`"vault"`), which is then the only one asked
+   * besides other plugins' providers.
+   * @default env secrets (`LLMTEAM_SECRET_<NAME>`)
+   */
+  secrets?: SecretsProvider | string;
+  /**
+   * The redactor resolved secrets are registered with; pass one to share it with the host
+   * (the gateway scrubs its own logs with it). @default a new one, as `engine.redactor`
+   */
+  redactor?: SecretRedactor;
   /** Named resources handed to step handlers. */
   resources?: Partial<RuntimeResources>;
   /**

@@ -45,7 +45,8 @@ export class Notifier {
   ): Promise<NotificationResultData> {
     const { timerIds: _timers, ...visibleSettings } = interaction.settings;
     // Sealed values travel as ciphertext; a channel shows only that something is sealed.
-    const visible: InteractionRecord = { ...interaction, settings: redactSealed(visibleSettings) };
+    const scrub = <T>(v: T): T => (this.host.redactor ? this.host.redactor.scrubDeep(v) : v);
+    const visible: InteractionRecord = scrub({ ...interaction, settings: redactSealed(visibleSettings) });
     const base = this.host.publicUrl?.replace(/\/$/, '');
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -84,11 +85,11 @@ export class Notifier {
         ok: result.ok,
         message_id: result.messageId,
         attempts: result.attempts ?? 1,
-        error: result.error,
+        error: result.error === undefined ? undefined : scrub(result.error),
         to: result.to,
       };
     } catch (error) {
-      return { channel: channel.name, ok: false, error: (error as Error)?.message ?? String(error) };
+      return { channel: channel.name, ok: false, error: scrub((error as Error)?.message ?? String(error)) };
     } finally {
       clearTimeout(timer);
     }

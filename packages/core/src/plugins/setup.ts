@@ -16,6 +16,8 @@ export interface PluginRegistry {
   channels: NotificationChannel[];
   resources: RuntimeResources;
   secrets: SecretsProvider[];
+  /** What `api.secrets` reads through (the engine's chain, which registers values for redaction). @default the providers in turn */
+  secretsResolver?: SecretsProvider;
   /** Sealing key providers; absent: `registerKeyProvider` is refused. */
   keyProviders?: KeyProvider[];
   stores?: Map<string, StoreFactory>;
@@ -60,17 +62,19 @@ export async function setupPlugins(
       apiVersion: PLUGIN_API_VERSION,
       options: options ?? {},
       logger: registry.logger.child({ plugin: plugin.name }),
-      secrets: registry.tenants
-        ? tenantSecrets(registry.tenants, registry.secrets)
-        : {
-            async get(name, scope) {
-              for (const provider of registry.secrets) {
-                const value = await provider.get(name, scope);
-                if (value !== undefined) return value;
-              }
-              return undefined;
-            },
-          },
+      secrets:
+        registry.secretsResolver ??
+        (registry.tenants
+          ? tenantSecrets(registry.tenants, registry.secrets)
+          : {
+              async get(name, scope) {
+                for (const provider of registry.secrets) {
+                  const value = await provider.get(name, scope);
+                  if (value !== undefined) return value;
+                }
+                return undefined;
+              },
+            }),
       registerStepType: (def) => registry.catalog.register(def),
       registerStore: (name, factory) => registry.stores?.set(name, factory),
       registerChannel: (channel) => registry.channels.push(channel),
