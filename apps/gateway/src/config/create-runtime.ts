@@ -19,6 +19,7 @@ import { directoryFrom } from './directory-config.js';
 import { importPlugins } from './import-plugin.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
 import { sealingKeysFrom } from './sealing-keys.js';
+import { secretsFrom } from './secrets-config.js';
 
 /** The default store: SQLite in `.llmteam/` under the working directory. */
 export const DEFAULT_STORE: PluginEntry = ['@llmteam/store-sqlite', { path: '.llmteam/llmteam.sqlite' }];
@@ -142,6 +143,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     outbound: options.engine?.outbound ?? loaded.config.outbound,
     audit: options.engine?.audit ?? auditOptions(loaded.config.audit, loaded.dir),
     retention: options.engine?.retention ?? loaded.config.retention,
+    secrets: options.engine?.secrets ?? secretsFrom(loaded.config.secrets, loaded.dir),
     sealing: options.engine?.sealing ?? {
       keys: sealingKeysFrom(loaded.config.sealing, loaded.dir),
     },

@@ -7,6 +7,7 @@ import { checkTelemetryConfig, type TelemetryConfig } from '../observability/tra
 import { type AuditConfig, checkAuditConfig } from './audit-config.js';
 import { checkDirectoryConfig, type DirectoryConfig } from './directory-config.js';
 import { checkSealingConfig, type SealingConfig } from './sealing-keys.js';
+import { checkSecretsConfig, type SecretsConfig } from './secrets-config.js';
 
 /**
  * A plugin (or store) entry: its package name, or `[name, options]`, or `[name, options,
@@ -65,6 +66,11 @@ export interface LlmteamConfig {
    * development key
    */
   sealing?: SealingConfig;
+  /**
+   * Where secrets come from: `{ "provider": "file", "dir": "/run/secrets" }`, or a plugin
+   * provider's name (`{ "provider": "vault" }`). @default `{ "provider": "env" }`
+   */
+  secrets?: SecretsConfig;
   /** People and their groups and skills, for assignment strategies (see {@link DirectoryConfig}). @default none */
   directory?: DirectoryConfig;
   /**
@@ -89,6 +95,7 @@ export const CONFIG_KEYS = [
   'sealing',
   'directory',
   'retention',
+  'secrets',
 ] as const;
 
 /** The keys of the config's `gateway` section. */
@@ -207,6 +214,7 @@ function check(config: unknown, file: string): LlmteamConfig {
   if (c.llm !== undefined) checkLlmConfig(c.llm, file);
   if (c.audit !== undefined) checkAuditConfig(c.audit, file);
   if (c.sealing !== undefined) checkSealingConfig(c.sealing, file);
+  if (c.secrets !== undefined) checkSecretsConfig(c.secrets, file);
   if (c.directory !== undefined) checkDirectoryConfig(c.directory, file);
   if (c.retention !== undefined) {
     const r = c.retention as Record<string, unknown> | null;
