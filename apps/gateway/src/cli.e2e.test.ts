@@ -3,16 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createSqliteStore } from '@llmteam/store-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from './cli.js';
+import { CLI, WORKSPACE_NODE_ARGS } from './test-support.js';
 
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
-const SOURCES = fileURLToPath(new URL('../scripts/workspace-sources.mjs', import.meta.url));
-const TSX = pathToFileURL(
-  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
-).href;
 const ORDER_FLOW = fileURLToPath(new URL('../../../examples/segments/order-flow.json', import.meta.url));
 const BIG = JSON.stringify({ customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] });
 
@@ -27,7 +23,7 @@ describe('llmteam command', { timeout: 120_000 }, () => {
   );
   /** The real command in a child process (slow to start: used where the process boundary matters). */
   const spawned = (...args: string[]) => {
-    const res = spawnSync(process.execPath, ['--import', SOURCES, '--import', TSX, CLI, ...args], {
+    const res = spawnSync(process.execPath, [...WORKSPACE_NODE_ARGS, CLI, ...args], {
       cwd: dir,
       encoding: 'utf8',
       env: { ...process.env, LOG_LEVEL: 'fatal' },

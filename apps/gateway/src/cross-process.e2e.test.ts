@@ -1,21 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { createSqliteStore } from '@llmteam/store-sqlite';
 import { createClient } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { eventually, ORDER_FLOW, startTestGateway } from './test-support.js';
+import { CLI, eventually, ORDER_FLOW, startTestGateway, WORKSPACE_NODE_ARGS } from './test-support.js';
 
-const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
-const SOURCES = fileURLToPath(new URL('../scripts/workspace-sources.mjs', import.meta.url));
-const TSX = pathToFileURL(
-  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
-).href;
 const BIG_ORDER = { customer: 'big', items: [{ sku: 'gadget', qty: 30, unit_price: 50 }] };
 
 interface Seen {
@@ -86,7 +79,7 @@ describe('a gateway and the command line on one SQLite file', () => {
 
       const cli = spawn(
         process.execPath,
-        ['--import', SOURCES, '--import', TSX, CLI, 'approve', requestId, '-m', 'ok', '--config', config],
+        [...WORKSPACE_NODE_ARGS, CLI, 'approve', requestId, '-m', 'ok', '--config', config],
         { cwd: dir, env: { ...process.env, LOG_LEVEL: 'fatal' }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let output = '';

@@ -1,68 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { createLlmteamClient, type WorktrailEvent } from '@llmteam/client';
+import { freePort, type NodeProcess } from '@llmteam/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { startMain } from './test-support.js';
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const SOURCES = fileURLToPath(new URL('../scripts/workspace-sources.mjs', import.meta.url));
-// Absolute, because the child runs in a temporary directory.
-const TSX = pathToFileURL(
-  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
-).href;
 const ADMIN_KEY = 'llmt_restart-test-admin-key-0123456789';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `main.ts` (what `pnpm start` runs) as a child process on a SQLite file. */
-async function startMain(dir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', SOURCES, '--import', TSX, MAIN], {
-    cwd: dir,
-    // A short lease: the killed process held the run's lease, and the new one takes it over when it expires.
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LLMTEAM_BOOTSTRAP_API_KEY: ADMIN_KEY,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'test',
-      LLMTEAM_LEASE_MS: '2000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`main.ts did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('llmteam gateway: http://')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`main.ts exited with ${code}:\n${output}`)));
-  });
-  return child;
-}
+/** `main.ts` in `dir` on `port` with the test's admin key; a short lease, so a new process takes over the killed one's runs. */
+const startGateway = (dir: string, port: number) =>
+  startMain(dir, port, { LLMTEAM_BOOTSTRAP_API_KEY: ADMIN_KEY, LLMTEAM_LEASE_MS: '2000' });
 
 describe('restart (SIGKILL) while a run waits for a person', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmteam-restart-'));
-  let child: ChildProcess | undefined;
+  let child: NodeProcess | undefined;
   afterAll(() => {
-    child?.kill('SIGKILL');
+    void child?.stop('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -73,7 +28,7 @@ describe('restart (SIGKILL) while a run waits for a person', () => {
     );
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/graphql`;
-    child = await startMain(dir, port);
+    child = await startGateway(dir, port);
 
     const admin = createLlmteamClient({ url, apiKey: ADMIN_KEY, webSocketImpl: WebSocket });
     const key = await admin.createApiKey({
@@ -106,9 +61,8 @@ describe('restart (SIGKILL) while a run waits for a person', () => {
     await waiting;
     const beforeCrash = seen.length;
 
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
-    child = await startMain(dir, port);
+    await child.stop('SIGKILL');
+    child = await startGateway(dir, port);
 
     const after = await client.run(run.id);
     expect(after?.status).toBe('WAITING_HUMAN');

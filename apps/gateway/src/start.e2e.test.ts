@@ -1,26 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { freePort } from '@llmteam/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const SOURCES = fileURLToPath(new URL('../scripts/workspace-sources.mjs', import.meta.url));
-const TSX = pathToFileURL(
-  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
-).href;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { MAIN, WORKSPACE_NODE_ARGS } from './test-support.js';
 
 /**
  * An address of this machine other than 127.0.0.1: a network interface's, or else 127.0.0.2
@@ -34,7 +18,7 @@ const other =
 
 /** Starts `main.ts` (what `pnpm start` runs) with `args`; resolves with its banner. */
 function startMain(dir: string, args: string[]): { child: ChildProcess; banner: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', SOURCES, '--import', TSX, MAIN, ...args], {
+  const child = spawn(process.execPath, [...WORKSPACE_NODE_ARGS, MAIN, ...args], {
     cwd: dir,
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'test', LLMTEAM_SEGMENTS_DIR: dir },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,75 +1,36 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { createLlmteamClient } from '@llmteam/client';
 import {
+  freePort,
   type LlmTestRequest,
   type LlmTestServer,
+  type NodeProcess,
   startOpenAiTestServer,
   startWebhookReceiver,
   type WebhookReceiver,
 } from '@llmteam/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { startMain } from './test-support.js';
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const SOURCES = fileURLToPath(new URL('../scripts/workspace-sources.mjs', import.meta.url));
-const TSX = pathToFileURL(
-  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
-).href;
 const ADMIN_KEY = 'llmt_tool-approval-restart-admin-key-0123';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+/** `main.ts` in `dir` on `port` with the test's admin key and segments; a short lease, so a new process takes over the killed one's runs. */
+const startGateway = (dir: string, port: number) =>
+  startMain(dir, port, {
+    LLMTEAM_BOOTSTRAP_API_KEY: ADMIN_KEY,
+    LLMTEAM_LEASE_MS: '2000',
+    LLMTEAM_SEGMENTS_DIR: join(dir, 'segments'),
   });
-}
-
-/** Starts `main.ts` (what `pnpm start` runs) as a child process in `dir`. */
-async function startMain(dir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', SOURCES, '--import', TSX, MAIN], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      LLMTEAM_BOOTSTRAP_API_KEY: ADMIN_KEY,
-      LLMTEAM_SEGMENTS_DIR: join(dir, 'segments'),
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'test',
-      LLMTEAM_LEASE_MS: '2000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`main.ts did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('llmteam gateway: http://')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`main.ts exited with ${code}:\n${output}`)));
-  });
-  return child;
-}
 
 const toolResults = (request: LlmTestRequest) =>
   (request.body.messages as Array<{ role: string }>).filter((m) => m.role === 'tool').length;
 
 describe('a tool approval answered after SIGKILL of the gateway', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmteam-tool-approval-'));
-  let child: ChildProcess | undefined;
+  let child: NodeProcess | undefined;
   let llm: LlmTestServer;
   let erp: WebhookReceiver;
   beforeAll(async () => {
@@ -85,7 +46,7 @@ describe('a tool approval answered after SIGKILL of the gateway', () => {
     erp = await startWebhookReceiver({ reply: () => ({ status: 200, body: { order_id: 'o-77' } }) });
   });
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    void child?.stop('SIGKILL');
     await Promise.all([llm.close(), erp.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -134,7 +95,7 @@ describe('a tool approval answered after SIGKILL of the gateway', () => {
     );
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/graphql`;
-    child = await startMain(dir, port);
+    child = await startGateway(dir, port);
 
     const admin = createLlmteamClient({ url, apiKey: ADMIN_KEY, webSocketImpl: WebSocket });
     const key = await admin.createApiKey({
@@ -153,9 +114,8 @@ describe('a tool approval answered after SIGKILL of the gateway', () => {
     expect(waiting?.status).toBe('WAITING_HUMAN');
     expect(llm.calls).toBe(1);
 
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
-    child = await startMain(dir, port);
+    await child.stop('SIGKILL');
+    child = await startGateway(dir, port);
 
     const [request] = await client.interactions({ status: 'PENDING' });
     expect(request?.context).toMatchObject({

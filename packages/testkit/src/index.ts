@@ -9,6 +9,7 @@ export * from './retention-schedule-suite.js';
 export * from './servers/anthropic-test-server.js';
 export * from './servers/free-port.js';
 export * from './servers/llm-script.js';
+export * from './servers/llm-test-server-fixture.js';
 export * from './servers/node-process.js';
 export * from './servers/openai-test-server.js';
 export * from './servers/service-reachable.js';

@@ -6,16 +6,11 @@ import {
   StepCatalog,
   validateSegment,
 } from '@llmteam/core';
-import { type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import plugin from './index.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer();
-});
-afterAll(() => llm.close());
-beforeEach(() => llm.reset());
+const llm = useOpenAiTestServer({ beforeAll, afterAll, beforeEach });
 
 const engines: Engine[] = [];
 afterEach(async () => {

@@ -9,16 +9,12 @@ import {
   type SegmentDefinition,
   type Store,
 } from '@llmteam/core';
-import { type LlmTestRequest, type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { type LlmTestRequest, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer({ fallback: (request) => reply(request) });
-});
-afterAll(() => llm.close());
+const llm = useOpenAiTestServer({ beforeAll, afterAll }, { fallback: (request) => reply(request) });
 let findings = 'Assam is malty; Darjeeling is floral.';
 beforeEach(() => {
   llm.reset();

@@ -8,17 +8,15 @@ import {
   type SegmentDefinition,
   type Store,
 } from '@llmteam/core';
-import { type LlmTestRequest, type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { type LlmTestRequest, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer({ fallback: (request) => reply(request) });
-});
-afterAll(() => llm.close());
-beforeEach(() => llm.reset());
+const llm = useOpenAiTestServer(
+  { beforeAll, afterAll, beforeEach },
+  { fallback: (request) => reply(request) },
+);
 
 type Message = { role: string; content?: string | null };
 const messagesOf = (request: LlmTestRequest) => request.body.messages as Message[];

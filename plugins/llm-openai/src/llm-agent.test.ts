@@ -6,22 +6,15 @@ import {
   type SegmentDefinition,
   type Store,
 } from '@llmteam/core';
-import {
-  type LlmTestRequest,
-  type LlmTestServer,
-  type ScriptedReply,
-  startOpenAiTestServer,
-} from '@llmteam/testkit';
+import { type LlmTestRequest, type ScriptedReply, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer({ fallback: (request) => agentReply(request) });
-});
-afterAll(() => llm.close());
-beforeEach(() => llm.reset());
+const llm = useOpenAiTestServer(
+  { beforeAll, afterAll, beforeEach },
+  { fallback: (request) => agentReply(request) },
+);
 
 /** Model turns, keyed by how many tool results the conversation holds. */
 const turns: Record<number, ScriptedReply> = {

@@ -1,14 +1,9 @@
 import { isLlmError, type LlmDelta, type LlmError, type LlmRequest } from '@llmteam/core';
-import { type LlmTestServer, startOpenAiTestServer, startSilentServer } from '@llmteam/testkit';
+import { startSilentServer, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createOpenAiProvider } from './openai-provider.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer();
-});
-afterAll(() => llm.close());
-beforeEach(() => llm.reset());
+const llm = useOpenAiTestServer({ beforeAll, afterAll, beforeEach });
 
 const secrets = { get: async (name: string) => (name === 'openai_key' ? 'sk-test' : undefined) };
 const provider = () => createOpenAiProvider({ baseUrl: llm.url, apiKeySecret: 'openai_key' }, { secrets });

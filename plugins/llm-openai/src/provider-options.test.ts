@@ -1,15 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { LlmRequest } from '@llmteam/core';
-import { type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createOpenAiProvider, type OpenAiProviderOptions } from './openai-provider.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer();
-});
-afterAll(() => llm.close());
-beforeEach(() => llm.reset());
+const llm = useOpenAiTestServer({ beforeAll, afterAll, beforeEach });
 
 const secrets = { get: async (name: string) => (name === 'azure_key' ? 'az-secret' : undefined) };
 const root = () => llm.url.replace(/\/v1$/, '');

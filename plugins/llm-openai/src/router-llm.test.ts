@@ -1,15 +1,10 @@
 import { createEngine, MemoryStore, type SegmentDefinition } from '@llmteam/core';
-import { type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer();
-});
-afterAll(() => llm.close());
-beforeEach(() => llm.reset());
+const llm = useOpenAiTestServer({ beforeAll, afterAll, beforeEach });
 
 const segment: SegmentDefinition = {
   segment_id: 'support_triage',

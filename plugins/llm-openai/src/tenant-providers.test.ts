@@ -1,13 +1,9 @@
 import { createEngine, MemoryStore } from '@llmteam/core';
-import { type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import plugin from './index.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer({ fallback: () => ({ text: 'answered' }) });
-});
-afterAll(() => llm.close());
+const llm = useOpenAiTestServer({ beforeAll, afterAll }, { fallback: () => ({ text: 'answered' }) });
 
 const agent = {
   segment_id: 'ask',

@@ -9,15 +9,11 @@ import {
   type SegmentDefinition,
   type Store,
 } from '@llmteam/core';
-import { type LlmTestRequest, type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { type LlmTestRequest, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import plugin from './index.js';
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer({ fallback: (request) => reply(request) });
-});
-afterAll(() => llm.close());
+const llm = useOpenAiTestServer({ beforeAll, afterAll }, { fallback: (request) => reply(request) });
 
 /** Turns of the agent, keyed by how many tool results the conversation holds. */
 const toolResults = (request: LlmTestRequest) =>

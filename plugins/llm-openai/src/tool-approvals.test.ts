@@ -6,18 +6,13 @@ import {
   MemoryStore,
   type SegmentDefinition,
 } from '@llmteam/core';
-import { type LlmTestRequest, type LlmTestServer, startOpenAiTestServer } from '@llmteam/testkit';
+import { type LlmTestRequest, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import plugin from './index.js';
 
 type Message = { role: string; content?: string | null; tool_call_id?: string };
 
-let llm: LlmTestServer;
-beforeAll(async () => {
-  llm = await startOpenAiTestServer();
-});
-afterAll(() => llm.close());
-beforeEach(() => llm.reset());
+const llm = useOpenAiTestServer({ beforeAll, afterAll, beforeEach });
 
 const engines: Engine[] = [];
 afterEach(async () => {
