@@ -57,7 +57,7 @@ export async function run() {
   await store.putTenant({
     tenantId: 'default',
     name: 'Default',
-    tier: 'standard',
+    tier: 'starter',
     limits: {},
     createdAt: new Date().toISOString(),
   });

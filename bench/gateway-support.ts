@@ -39,7 +39,7 @@ export async function benchGateway(
   await store.putTenant({
     tenantId: 'default',
     name: 'Default',
-    tier: 'standard',
+    tier: 'starter',
     limits: {},
     createdAt: new Date().toISOString(),
   });

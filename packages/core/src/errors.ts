@@ -130,6 +130,15 @@ export const ERROR_CODES = {
     'Sealed fields need a key the engine does not have: no key provider is configured, a key is malformed, or a sealed value names a retired key that was removed.',
   LLMT_E_SEALED_TAMPERED:
     'A sealed value does not authenticate: its ciphertext, label or wrapped key was altered, or it was moved from another tenant.',
+  LLMT_E_TENANT_NOT_FOUND:
+    'No tenant with this id exists (or it was deleted); create it first (`engine.tenants.create`, the `createTenant` mutation or `llmteam tenants create`).',
+  LLMT_E_TENANT_EXISTS: 'A tenant with this id already exists; update it instead.',
+  LLMT_E_TENANT_SUSPENDED:
+    'The tenant is suspended: it starts no run and takes no new segment or key until it is resumed.',
+  LLMT_E_LIMIT_EXCEEDED:
+    "A tenant limit was reached; the message and `details` name the limit, its value, the tenant's tier and how to raise it.",
+  LLMT_E_LICENCE_INVALID:
+    'A licence file is malformed, its Ed25519 signature does not verify with the public key, or it has expired; the message names the file and the problem.',
 } as const;
 
 /** A code of {@link ERROR_CODES}. */

@@ -267,6 +267,46 @@ export {
   stepSpanId,
   type TraceParent,
 } from './telemetry/trace-context.js';
+export { checkAdmissions, runAdmissions } from './tenancy/admission.js';
+export { checkApiKeyLimit, checkSegmentLimit } from './tenancy/registry-limits.js';
+export {
+  admissionRefusal,
+  capTier,
+  checkLimitOverrides,
+  type DeploymentTerms,
+  type EffectiveTenancy,
+  effectiveTenancy,
+  LimitExceededError,
+  type LimitRefusal,
+} from './tenancy/tenant-limits.js';
+export {
+  type CreateTenantInput,
+  type TenancyOptions,
+  type TenantChangeScope,
+  TenantManager,
+  type TenantManagerHost,
+  type UpdateTenantInput,
+} from './tenancy/tenant-manager.js';
+export {
+  CONCURRENT_RUN_STATUSES,
+  countRuns,
+  dayStart,
+  monthStart,
+  type TenantUsage,
+  tenantUsage,
+} from './tenancy/tenant-usage.js';
+export {
+  FEATURE_NAMES,
+  type FeatureName,
+  isTenantTier,
+  LIMIT_NAMES,
+  type LimitName,
+  normalizeTier,
+  TENANT_TIERS,
+  type TenantLimits,
+  TIER_DEFAULTS,
+  type TierDefaults,
+} from './tenancy/tiers.js';
 export { canonicalJson, sha256 } from './util/canonical-json.js';
 export { type Clock, ManualClock, systemClock } from './util/clock.js';
 export { isDuration, parseDuration } from './util/duration.js';

@@ -39,7 +39,11 @@ export function auditTamperSuite(options: AuditTamperSuiteOptions): void {
   const withLog = async (fn: (engine: Engine, t: TamperableStore) => Promise<void>) => {
     const target = await options.create();
     await target.store.init();
-    const engine = createEngine({ store: target.store, audit: { checkpointEvery: 0 } });
+    const engine = createEngine({
+      store: target.store,
+      audit: { checkpointEvery: 0 },
+      tenancy: { implicitTenants: true },
+    });
     const tenant = engine.forTenant(TENANT, { subject: 'ann' });
     try {
       for (let i = 0; i < 6; i++) await tenant.upsertSegment({ ...SEGMENT, version: `1.0.${i}` });

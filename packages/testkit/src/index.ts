@@ -20,3 +20,4 @@ export * from './servers/webhook-receiver.js';
 export * from './store-crash.js';
 export * from './store-fixtures.js';
 export * from './store-suite.js';
+export * from './tenant-limits-suite.js';

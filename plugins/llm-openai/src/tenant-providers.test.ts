@@ -16,6 +16,7 @@ test("a step of another tenant can never resolve a tenant's own LLM provider", a
     store: new MemoryStore(),
     // The same plugin, scoped to tenant acme by its config entry.
     plugins: [{ plugin, options: { name: 'acme_llm', baseUrl: llm.url }, tenantId: 'acme' }],
+    tenancy: { implicitTenants: true },
   });
   await engine.start();
   const results: Record<string, unknown> = {};

@@ -68,6 +68,7 @@ export class PostgresStore extends SqlStore {
     crossProcessEvents: true,
     durable: true,
     commitLease: true,
+    commitAdmission: true,
   };
   protected readonly dialect = 'postgres' as const;
   private readonly options: Required<PostgresStoreOptions>;
@@ -212,7 +213,13 @@ export class PostgresStore extends SqlStore {
    * is the generic transaction, writing all rows and the NOTIFY in one statement.
    */
   protected override async executeCommit(plan: CommitPlan): Promise<AuditRecord[]> {
-    if (!plan.consume.length && !plan.remove.length && !plan.audit.length && fitsOneStatement(plan)) {
+    if (
+      !plan.consume.length &&
+      !plan.remove.length &&
+      !plan.audit.length &&
+      !plan.commit.admit?.length &&
+      fitsOneStatement(plan)
+    ) {
       const { sql, params } = oneStatementCommit(plan, this.notifyOf(plan));
       // No BEGIN: one statement is its own transaction, committed (and synced) as it returns.
       const rows = await this.read(async (q) => (await q.exec(sql, params)).rows);

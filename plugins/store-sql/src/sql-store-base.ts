@@ -1,5 +1,6 @@
 import {
   type AuditRecord,
+  admissionRefusal,
   type Commit,
   type CommitResult,
   ConcurrencyError,
@@ -18,6 +19,7 @@ import {
 } from './commit-plan.js';
 import type { SqlRow } from './entities.js';
 import { SqlStoreError } from './errors.js';
+import { admissionCountSql } from './sql-admission.js';
 import { appendAudit } from './sql-audit.js';
 import { RowCodec } from './sql-codecs.js';
 import {
@@ -113,9 +115,27 @@ export abstract class SqlStoreBase {
    */
   protected commitInTransaction(plan: CommitPlan, write: PlanWriter = (tx, p) => this.writePlan(tx, p)) {
     return this.transaction(async (tx) => {
+      if (plan.commit.admit?.length) await this.admit(tx, plan);
       await write(tx, plan);
       return plan.audit.length ? appendAudit(tx, plan.audit, (t, id) => this.lockAuditChain(t, id)) : [];
     });
+  }
+
+  /**
+   * Counts each of the commit's admissions in its transaction, after taking the tenant's
+   * chain lock (Postgres; SQLite's write transaction is exclusive already), so two
+   * processes starting runs at once never both pass a limit.
+   * @throws LimitExceededError for the first admission at its max: nothing is written.
+   */
+  protected async admit(tx: SqlExecutor, plan: CommitPlan): Promise<void> {
+    const { tenantId, admit = [] } = plan.commit;
+    await this.lockAuditChain(tx, tenantId);
+    for (const check of admit) {
+      const { sql, params } = admissionCountSql(tenantId, check);
+      const { rows } = await tx.exec(sql, params);
+      const used = Number(rows[0]?.n ?? 0);
+      if (used >= check.max) throw admissionRefusal(tenantId, check, used);
+    }
   }
 
   /** Writes a plan's header and timer deletions ({@link writeHeader}), then its rows. */

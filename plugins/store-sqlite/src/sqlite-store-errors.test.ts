@@ -251,6 +251,7 @@ describe('SqliteStore at start and on bad data', () => {
       crossProcessEvents: true,
       durable: true,
       commitLease: true,
+      commitAdmission: true,
     });
   });
 });

@@ -91,6 +91,7 @@ export class SqliteStore extends SqlStore {
     crossProcessEvents: true,
     durable: true,
     commitLease: true,
+    commitAdmission: true,
   };
   protected readonly dialect = 'sqlite' as const;
   private readonly queue = new SerialQueue();
@@ -302,7 +303,8 @@ export class SqliteStore extends SqlStore {
    * rows in one statement where it can.
    */
   protected override async executeCommit(plan: CommitPlan): Promise<AuditRecord[]> {
-    if (plan.consume.length || plan.remove.length) return this.commitInTransaction(plan);
+    if (plan.consume.length || plan.remove.length || plan.commit.admit?.length)
+      return this.commitInTransaction(plan);
     const records = this.chainOntoKnownHeads(plan.audit);
     const statement = records && this.commitStatement(plan, records);
     if (statement) {

@@ -170,5 +170,5 @@ export async function ensureTenant(
   now: Date = new Date(),
 ): Promise<void> {
   if (await store.getTenant(tenantId)) return;
-  await store.putTenant({ tenantId, name, tier: 'standard', limits: {}, createdAt: now.toISOString() });
+  await store.putTenant({ tenantId, name, tier: 'enterprise', limits: {}, createdAt: now.toISOString() });
 }

@@ -44,6 +44,8 @@ describe('config: resources per tenant and the subject directory', () => {
     });
     expect(runtime.plugins.map((p) => [p.plugin.name, p.tenantId])).toEqual([['acme-crm', 'acme']]);
     const engine = runtime.engine;
+    for (const tenantId of ['acme', 'beta', 'other'])
+      await engine.tenants.create({ tenantId, name: tenantId });
     await engine.start();
     try {
       const crm = { segment_id: 'crm', steps: [{ step_id: 'c', step_type: 'acme.crm' }] };

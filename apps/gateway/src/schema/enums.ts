@@ -50,7 +50,7 @@ export const InteractionTypeEnum = upperEnum([
 ] as const);
 export const InteractionPriorityEnum = upperEnum(['low', 'normal', 'high', 'critical'] as const);
 export const RoleEnum = upperEnum(['admin', 'operator', 'approver', 'viewer', 'unsealer'] as const);
-export const TenantTierEnum = upperEnum(['free', 'standard', 'enterprise'] as const);
+export const TenantTierEnum = upperEnum(['free', 'starter', 'professional', 'enterprise'] as const);
 export const SnapshotReasonEnum = upperEnum([
   'manual',
   'checkpoint',

@@ -167,7 +167,7 @@ export class MutationResolver {
     if (await created.getTenant()) throw new LlmteamError('LLMT_E_CONFLICT', `Tenant "${id}" already exists`);
     const record = await created.putTenant({
       name,
-      tier: tier ?? 'standard',
+      tier: tier ?? 'starter',
       limits: {},
       createdAt: new Date(ctx.engine.clock.now()).toISOString(),
     });
@@ -242,7 +242,7 @@ export class MutationResolver {
       if (tenantId !== 'default') throw new GatewayError('LLMT_E_GW_NOT_FOUND', `No tenant "${tenantId}"`);
       await target.putTenant({
         name: 'Default',
-        tier: 'standard',
+        tier: 'enterprise',
         limits: {},
         createdAt: new Date(ctx.engine.clock.now()).toISOString(),
       });

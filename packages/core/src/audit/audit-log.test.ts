@@ -21,7 +21,7 @@ async function withEntries(
   clock = new ManualClock(),
 ) {
   const store = new MemoryStore();
-  const engine = createEngine({ store, clock, audit: options });
+  const engine = createEngine({ store, clock, audit: options, tenancy: { implicitTenants: true } });
   const acme = engine.forTenant('acme', { subject: 'ann' });
   await acme.upsertSegment(SEGMENT);
   await acme.upsertSegment({ ...SEGMENT, version: '1.0.1' });

@@ -1,7 +1,14 @@
 import { LlmteamError } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { SegmentGraph } from '../segment/graph.js';
-import type { RunRecord, StepStateRecord, TimerRecord } from '../store/types.js';
+import type {
+  CommitAdmission,
+  RunRecord,
+  StepStateRecord,
+  TenantRecord,
+  TimerRecord,
+} from '../store/types.js';
+import { checkAdmissions, runAdmissions } from '../tenancy/admission.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
 import type { TypedWorktrailEvent, WorktrailEventData } from '../worktrail/event-types.js';
 import { RunDriver } from './run-driver.js';
@@ -13,15 +20,18 @@ import { EngineWorker } from './worker.js';
 /** Commands on a run: create, cancel, pause, resume, resume or signal a step. */
 export abstract class EngineCommands extends EngineWorker {
   /** The commit that creates a run: its header, any steps, `run.created` and an audit entry. */
-  protected createRun(
+  protected async createRun(
     run: RunRecord,
     steps: StepStateRecord[],
     data: Omit<WorktrailEventData<'run.created'>, 'segment_id' | 'version'>,
     audit: Omit<TypedAuditDraft<'run.created' | 'run.forked'>, 'tenantId' | 'runId' | 'timestamp'>,
     timer?: TimerRecord,
+    tenant?: TenantRecord,
   ): Promise<unknown> {
     const { tenantId, runId, createdAt } = run;
+    const admit = await this.admissions(run, tenant);
     return this.store.commit({
+      ...(admit?.length ? { admit } : {}),
       tenantId,
       runId,
       expectedVersion: 0,
@@ -44,6 +54,20 @@ export abstract class EngineCommands extends EngineWorker {
   }
 
   /**
+   * The limits a new run is admitted under, for its creating commit; on a store that cannot
+   * count in its commit they are checked here. A child run is part of its parent's run: it
+   * takes no slot of the tenant's limits.
+   */
+  private async admissions(run: RunRecord, tenant?: TenantRecord): Promise<CommitAdmission[] | undefined> {
+    if (run.parent) return undefined;
+    const record = tenant ?? (await this.tenants.require(run.tenantId));
+    const admit = runAdmissions(this.tenants.effective(record), this.clock.now());
+    if (!admit.length) return undefined;
+    if (!this.store.capabilities.commitAdmission) await checkAdmissions(this.store, run.tenantId, admit);
+    return admit;
+  }
+
+  /**
    * Creates a run and starts its entry steps. With a store that takes leases in commits
    * (`commitLease`) that is one commit: the run's header, `run.created`, `run.started`, the
    * steps it starts, its audit entry and its lease. Otherwise the creating commit, the
@@ -57,12 +81,14 @@ export abstract class EngineCommands extends EngineWorker {
     data: Omit<WorktrailEventData<'run.created'>, 'segment_id' | 'version'>,
     audit: Omit<TypedAuditDraft<'run.created' | 'run.forked'>, 'tenantId' | 'runId' | 'timestamp'>,
     timer?: TimerRecord,
+    tenant?: TenantRecord,
   ): Promise<{ run: RunRecord; driver?: RunDriver }> {
     const { tenantId, runId, createdAt } = run;
     if (!this.store.capabilities.commitLease) {
-      await this.createRun(run, steps, data, audit, timer);
+      await this.createRun(run, steps, data, audit, timer, tenant);
       return this.begin(tenantId, run, graph, steps);
     }
+    const admit = await this.admissions(run, tenant);
     const driver = new RunDriver(this, tenantId, runId);
     // The state before the first commit: no header stored yet (version 0), no event.
     driver.adopt({ ...run, version: 0, lastSeq: 0 }, [], graph);
@@ -78,6 +104,7 @@ export abstract class EngineCommands extends EngineWorker {
           });
           tx.audit.push({ tenantId, runId, timestamp: createdAt, ...audit } as TypedAuditDraft);
           if (timer) tx.timersAdd.push(timer);
+          if (admit) tx._admit = admit;
           moveRun(tx.run, 'running');
           tx.emit('run.started', undefined, {
             input: run.forkedFrom ? undefined : true,

@@ -29,6 +29,7 @@ import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
 import { readRunState } from '../store/run-state.js';
 import type { CommitLease, RunRecord, RunState, SegmentRecord, Store } from '../store/types.js';
 import { EngineTelemetry } from '../telemetry/engine-telemetry.js';
+import { TenantManager } from '../tenancy/tenant-manager.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
 import { type ChildRunHost, ChildRunLinks } from './child-runs.js';
@@ -45,10 +46,14 @@ import {
   type CallScope,
   DEFAULT_ENGINE_OPTIONS,
   DEFAULT_TENANT,
+  type Engine,
   type EngineOptions,
 } from './types.js';
 
 const SYSTEM: Actor = { subject: 'system' };
+
+/** The run commands tenant deletion uses, from the concrete engine. */
+type RunCommands = Pick<Engine, 'cancelRun' | 'eraseRun'>;
 
 /** The engine's services: options and defaults, clock, ids, graphs, step contexts, readiness. */
 export abstract class EngineServices {
@@ -95,6 +100,8 @@ export abstract class EngineServices {
   readonly retention: RetentionSchedule;
   /** Sealed fields: key providers, the sealer and each segment's sealing plan. */
   readonly sealing: EngineSealing;
+  /** Tenants: records, tiers, limits and usage. */
+  readonly tenants: TenantManager;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -157,6 +164,16 @@ export abstract class EngineServices {
         }),
       );
     }
+    this.tenants = new TenantManager(
+      {
+        store: this.store,
+        clock: this.clock,
+        // The run commands live on the concrete engine, a subclass of this one.
+        cancelRun: (runId, scope) => (this as unknown as RunCommands).cancelRun(runId, scope),
+        eraseRun: (runId, scope) => (this as unknown as RunCommands).eraseRun(runId, scope),
+      },
+      options.tenancy,
+    );
     this.progress = new LiveProgress(this.clock, this.ids, { coalesceMs: options.progressCoalesceMs });
     this.stream = new EventStream(this.store, this.progress);
     // The host's run commands live on the concrete engine, a subclass of this one.

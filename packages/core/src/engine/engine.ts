@@ -17,6 +17,7 @@ import type {
   WorktrailEvent,
 } from '../store/types.js';
 import { OPEN_INTERACTION_STATUSES, TERMINAL_RUN_STATUSES, WAITING_RUN_STATUSES } from '../store/types.js';
+import { checkSegmentLimit } from '../tenancy/registry-limits.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
 import { coalesce } from '../util/coalesce.js';
 import type { TypedAuditDraft } from '../worktrail/audit-actions.js';
@@ -95,9 +96,11 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
   async upsertSegment(segment: unknown, scope?: CallScope): Promise<SegmentRecord> {
     await this.ready();
     const { tenantId, actor } = this.scope(scope);
+    const tenant = await this.tenants.require(tenantId);
     const result = await this.validateWithReferences(segment, { tenantId });
     if (!result.valid) throw new SegmentValidationError(result.problems);
     const def = result.segment!;
+    await checkSegmentLimit(this.store, tenantId, def.segment_id, this.tenants.effective(tenant));
     // A stored version is what its runs execute: it is never replaced by other content.
     // The same content again is a no-op; new content without a version gets one of its own.
     let version = def.version ?? '1.0.0';
@@ -151,6 +154,7 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
   ): Promise<{ run: RunRecord; driver?: RunDriver }> {
     await this.ready();
     const { tenantId, actor } = this.scope(options);
+    const tenant = await this.tenants.require(tenantId);
     // An idempotency key is checked by the creating commit (the store's unique key): a
     // second start with it is refused there, and the run that has it is returned.
     let segment: Pick<SegmentRecord, 'segmentId' | 'version'> | undefined;
@@ -211,9 +215,12 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
           data: { version: segment.version },
         },
         deadline.timer,
+        tenant,
       );
     } catch (error) {
-      if (isConflict(error) && options.idempotencyKey) {
+      // A repeated start is answered with its run, even while the tenant is at a limit.
+      const limited = error instanceof LlmteamError && error.code === 'LLMT_E_LIMIT_EXCEEDED';
+      if ((isConflict(error) || limited) && options.idempotencyKey) {
         const winner = await this.store.findRunByIdempotencyKey(tenantId, options.idempotencyKey);
         if (winner) return { run: winner };
       }

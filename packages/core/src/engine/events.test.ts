@@ -59,7 +59,7 @@ describe('worktrail events', () => {
   });
 
   test('onEvent delivers only the tenant asked for', async () => {
-    const engine = createEngine({ store: new MemoryStore() });
+    const engine = createEngine({ store: new MemoryStore(), tenancy: { implicitTenants: true } });
     const segment = {
       segment_id: 'o',
       steps: [{ step_id: 't', step_type: 'transform', config: { expression: '$' } }],

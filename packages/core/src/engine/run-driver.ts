@@ -181,6 +181,7 @@ export class RunDriver extends RunProgress {
       snapshots: t._snapshots?.length ? t._snapshots : undefined,
       audit: t._audit?.length ? scrub.scrubDeep(t._audit) : undefined,
       lease,
+      ...(t._admit ? { admit: t._admit } : {}),
     });
     if (lease) this.leaseHeld = lease.leaseMs > 0;
     for (const [id, i] of t._interactions ?? NO_INTERACTIONS) this.interactions.set(id, i);

@@ -114,7 +114,11 @@ describe('the snapshot contract', () => {
   });
 
   test('a tenant facade lists, deletes and restores only its own snapshots', async () => {
-    const engine = createEngine({ store: new MemoryStore(), stepTypes: [gate] });
+    const engine = createEngine({
+      store: new MemoryStore(),
+      stepTypes: [gate],
+      tenancy: { implicitTenants: true },
+    });
     const acme = engine.forTenant('acme', { subject: 'ops@acme' });
     const other = engine.forTenant('other');
     const run = await acme.startRun({ segment: segment('orders'), input: 1 });

@@ -9,7 +9,7 @@ const SEGMENT = {
 
 async function twoTenants() {
   const store = new MemoryStore();
-  const engine = createEngine({ store });
+  const engine = createEngine({ store, tenancy: { implicitTenants: true } });
   await engine.start();
   const acme = engine.forTenant('acme', { subject: 'ann' });
   const other = engine.forTenant('other', { subject: 'olaf' });
@@ -84,7 +84,7 @@ describe('engine.forTenant', () => {
 
   test('delivers live events of its own tenant only', async () => {
     const store = new MemoryStore();
-    const engine = createEngine({ store });
+    const engine = createEngine({ store, tenancy: { implicitTenants: true } });
     await engine.start();
     const seen: string[] = [];
     const stop = engine.forTenant('other').onEvent((e) => seen.push(e.tenant_id));

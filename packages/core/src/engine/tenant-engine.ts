@@ -28,6 +28,7 @@ import type {
   TenantRecord,
   WorktrailEvent,
 } from '../store/types.js';
+import { checkApiKeyLimit } from '../tenancy/registry-limits.js';
 import type { InvokeOptions, InvokeResult } from './invoke.js';
 import type {
   Actor,
@@ -61,7 +62,10 @@ export interface TenantEngine {
   /** Creates or replaces the tenant's own record. */
   putTenant(record: Omit<TenantRecord, 'tenantId'>): Promise<TenantRecord>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
-  /** Stores a key of this tenant (a record of another tenant is refused). */
+  /**
+   * Stores a key of this tenant (a record of another tenant is refused).
+   * @throws `LLMT_E_TENANT_NOT_FOUND`, `LLMT_E_TENANT_SUSPENDED`, `LLMT_E_LIMIT_EXCEEDED` (`api_keys`)
+   */
   putApiKey(record: ApiKeyRecord): Promise<void>;
   /**
    * Marks a key of this tenant revoked at `at` (an ISO time); revoking a revoked key keeps
@@ -201,6 +205,8 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
     listApiKeys: async () => (await store.listApiKeys(tenantId)).filter((k) => k.tenantId === tenantId),
     putApiKey: async (record) => {
       ownKey(record);
+      const tenant = await engine.tenants.require(tenantId);
+      await checkApiKeyLimit(store, record, engine.tenants.effective(tenant));
       await store.putApiKey(record);
     },
     revokeApiKey: async (keyId, at) => {

@@ -1,4 +1,5 @@
 import type {
+  CommitAdmission,
   InteractionRecord,
   RunRecord,
   SnapshotRecord,
@@ -50,6 +51,8 @@ export class Transaction {
   _audit?: TypedAuditDraft[];
   _aborts?: Array<{ stepId: string; reason: unknown }>;
   _after?: Array<() => void>;
+  /** The limits the run's creating commit is admitted under (see `Commit.admit`). */
+  _admit?: CommitAdmission[];
 
   constructor(
     public run: RunRecord,

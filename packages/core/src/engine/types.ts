@@ -34,6 +34,7 @@ import type {
   WorktrailEvent,
 } from '../store/types.js';
 import type { TelemetryOptions } from '../telemetry/engine-telemetry.js';
+import type { TenancyOptions, TenantManager } from '../tenancy/tenant-manager.js';
 import type { Clock } from '../util/clock.js';
 import type { IdGenerator } from '../util/ids.js';
 import type { SealingOptions } from './engine-sealing.js';
@@ -121,6 +122,11 @@ export interface EngineOptions {
   segmentCacheMs?: number;
   /** Token prices (cost estimates) and tenant token budgets per period. */
   tokens?: TokenAccountingOptions;
+  /**
+   * Tenants: the deployment's terms (a verified licence) and whether unknown tenants are
+   * created on first use. @default terms none, implicitTenants false
+   */
+  tenancy?: TenancyOptions;
   /** Streamed pieces (`ctx.progress`) arriving within this many ms make one `step.progress` event. @default 50 */
   progressCoalesceMs?: number;
   /**
@@ -452,6 +458,8 @@ export interface Engine {
    * @default actor `{ subject: "system" }`
    */
   forTenant(tenantId: string, actor?: Actor): TenantEngine;
+  /** Tenants: create, update, suspend, resume, delete with data, limits and usage. */
+  readonly tenants: TenantManager;
   /** HTTP routes plugins registered (`api.registerRoute`), for a server to mount; filled by `start()`. */
   readonly routes: readonly HttpRoute[];
 }

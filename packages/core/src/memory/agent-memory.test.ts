@@ -136,7 +136,12 @@ describe('agent memory', () => {
       },
     });
     const store = new MemoryStore();
-    const engine = createEngine({ store, clock: new ManualClock(start), stepTypes: [remember] });
+    const engine = createEngine({
+      store,
+      clock: new ManualClock(start),
+      stepTypes: [remember],
+      tenancy: { implicitTenants: true },
+    });
     const segment = { segment_id: 'mem', steps: [{ step_id: 's', step_type: 'remember' }] };
     const run = async (tenantId: string, input: string) => {
       const r = await engine.startRun({ segment, input, tenantId });

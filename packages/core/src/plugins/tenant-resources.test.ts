@@ -64,6 +64,7 @@ describe('runtime context per tenant', () => {
       resources: { llms: { shared: provider('shared') }, clients: { crm: 'shared-crm' } },
       tenantResources: { beta: { llms: { beta_only: provider('beta_only') } } },
       plugins: [{ plugin: acmePlugin, tenantId: 'acme' }],
+      tenancy: { implicitTenants: true },
     });
     await engine.start();
     for (const tenantId of ['acme', 'beta', 'other']) {

@@ -42,6 +42,7 @@ describe('commit scope', () => {
     const store = new MemoryStore();
     const engine = createEngine({
       store,
+      tenancy: { implicitTenants: true },
       stepTypes: [
         defineStepType({
           type: 'sneaky',

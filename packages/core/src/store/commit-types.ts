@@ -1,6 +1,6 @@
 /** Snapshots, audit entries and the one atomic commit of a run transition. */
 import type { InteractionRecord, TimerRecord } from './interaction-records.js';
-import type { RunRecord, StepStateRecord, WorktrailEvent } from './run-records.js';
+import type { RunRecord, RunStatus, StepStateRecord, WorktrailEvent } from './run-records.js';
 
 /**
  * Why a snapshot was taken: `manual` and `checkpoint` by a caller (a checkpoint is a
@@ -95,6 +95,30 @@ export interface Commit {
    *   nothing of the commit is written.
    */
   lease?: CommitLease;
+  /**
+   * Limits the commit must stay within, counted in the commit's tenant inside the same
+   * transaction (a store whose capabilities say `commitAdmission: true`; the engine counts
+   * before the commit on others). Only on the commit that creates a run.
+   * @throws LimitExceededError (`LLMT_E_LIMIT_EXCEEDED`) when a count is already at its
+   *   `max`: nothing of the commit is written.
+   */
+  admit?: CommitAdmission[];
+}
+
+/** One limit a commit is admitted under (see {@link Commit.admit}). */
+export interface CommitAdmission {
+  /** What is counted in the tenant: runs, or open interactions (`OPEN_INTERACTION_STATUSES`). */
+  count: 'runs' | 'open_interactions';
+  /** `runs` only: the statuses counted. @default every status */
+  statuses?: RunStatus[];
+  /** `runs` only: only runs created at or after this time (ISO 8601). */
+  createdSince?: string;
+  /** Refused when the count (without this commit) is already this or more. */
+  max: number;
+  /** The limit's name, e.g. `concurrent_runs`, for the refusal. */
+  limit: string;
+  /** The tenant's tier, for the refusal. */
+  tier: string;
 }
 
 /** The lease a commit takes or gives back (see {@link Commit.lease}). */

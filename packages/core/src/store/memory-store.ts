@@ -2,6 +2,7 @@ import { chainAuditEntry } from '../audit/hash-chain.js';
 import { InMemoryAuditCheckpoints } from '../audit/in-memory-checkpoints.js';
 import { ConcurrencyError, LeaseHeldError } from '../errors.js';
 import { InMemoryAgentMemory } from '../memory/in-memory-agent-memory.js';
+import { admissionRefusal } from '../tenancy/tenant-limits.js';
 import { checkCommit } from './check-commit.js';
 import {
   compareEvents,
@@ -17,6 +18,7 @@ import type {
   AuditDraft,
   AuditRecord,
   Commit,
+  CommitAdmission,
   CommitResult,
   EventListener,
   InteractionRecord,
@@ -73,6 +75,7 @@ export class MemoryStore implements Store {
     crossProcessEvents: false,
     durable: false,
     commitLease: true,
+    commitAdmission: true,
   };
 
   private runs = new Map<string, RunSlot>();
@@ -90,6 +93,23 @@ export class MemoryStore implements Store {
   async init(): Promise<void> {}
   async close(): Promise<void> {
     this.listeners.clear();
+  }
+
+  /** What an admission counts in a tenant now (see `Commit.admit`). */
+  private countAdmission(tenantId: string, check: CommitAdmission): number {
+    let count = 0;
+    if (check.count === 'open_interactions') {
+      for (const i of this.interactions.values())
+        if (i.tenantId === tenantId && OPEN_INTERACTION_STATUSES.includes(i.status)) count++;
+      return count;
+    }
+    for (const { run } of this.runs.values()) {
+      if (run.tenantId !== tenantId) continue;
+      if (check.statuses && !check.statuses.includes(run.status)) continue;
+      if (check.createdSince && run.createdAt < check.createdSince) continue;
+      count++;
+    }
+    return count;
   }
 
   private key(tenantId: string, id: string): string {
@@ -117,6 +137,10 @@ export class MemoryStore implements Store {
     for (const id of commit.timers?.consume ?? NONE) {
       if (!this.timers.has(this.key(commit.tenantId, id)))
         throw new ConcurrencyError(`timer ${id} already fired`);
+    }
+    for (const check of commit.admit ?? NONE) {
+      const used = this.countAdmission(commit.tenantId, check);
+      if (used >= check.max) throw admissionRefusal(commit.tenantId, check, used);
     }
     const lease = commit.lease;
     const leaseNow = lease ? Date.parse(lease.now) : 0;

@@ -1,20 +1,30 @@
 /** Tenants, API keys and segments: the records of the registry. */
 
-/** Service tiers of a tenant. */
-export type TenantTier = 'free' | 'standard' | 'enterprise';
+/**
+ * Service tiers of a tenant, lowest first; each has default limits and feature flags
+ * (see `TIER_DEFAULTS`). Records written with the former `standard` tier read as `starter`.
+ */
+export type TenantTier = 'free' | 'starter' | 'professional' | 'enterprise';
 
 /** A tenant: the unit of isolation; every row and event carries its id. */
 export interface TenantRecord {
   tenantId: string;
   name: string;
   tier: TenantTier;
+  /** Per-tenant overrides of the tier's default limits, by limit name (see `LIMIT_NAMES`). */
   limits: Record<string, number>;
+  /** Where the tenant's data is kept (e.g. `eu-west-1`); recorded and shown, chosen at creation. */
   dataRegion?: string;
   /** Retention policy in seconds; absent keeps forever. */
   retention?: { completedRunsSeconds?: number; snapshotsSeconds?: number };
   createdAt: string;
   /** When set, the tenant's keys are refused (HTTP and live graphql-ws sessions). */
   suspendedAt?: string;
+  /**
+   * When set, the tenant was deleted with its data at this time: it is refused like a
+   * tenant that does not exist, and its id may be created again. Its audit chain is kept.
+   */
+  deletedAt?: string;
 }
 
 /** Roles an API key carries (ARCHITECTURE section 8). */

@@ -94,6 +94,12 @@ export interface StoreCapabilities {
    * @default false
    */
   commitLease?: boolean;
+  /**
+   * `commit` checks `Commit.admit` inside its own transaction, so limits hold across
+   * processes sharing the store. Without it the engine counts before the commit.
+   * @default false
+   */
+  commitAdmission?: boolean;
 }
 
 /** Which run {@link RunJournal.readRunState} reads: by its id, or the run of an interaction. */
