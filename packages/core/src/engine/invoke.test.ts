@@ -93,7 +93,7 @@ describe('engine.invoke', () => {
   });
 
   test("a tenant's engine invokes in its tenant; an unknown segment is refused", async () => {
-    const engine = createEngine({ store: new MemoryStore() });
+    const engine = createEngine({ store: new MemoryStore(), tenancy: { implicitTenants: true } });
     const acme = engine.forTenant('acme', { subject: 'ops@acme' });
     await acme.upsertSegment(approval);
     const result = await acme.invoke('ship', { qty: 1 });

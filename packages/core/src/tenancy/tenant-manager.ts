@@ -20,7 +20,7 @@ const DEFAULT_TENANT_ID = 'default';
  * made through another engine (a suspension, new limits) applies here within this time;
  * one made through this engine's manager applies at once.
  */
-const TENANT_CACHE_MS = 1000;
+const TENANT_CACHE_MS = 5000;
 const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** What `TenantManager.create` takes. */
@@ -79,7 +79,7 @@ export interface TenancyOptions {
  * without being created (tier: the licence's, else `enterprise`) until a record is written.
  */
 export class TenantManager {
-  /** Tenants `require` read lately, by id: a start reads its tenant at most once a second. */
+  /** Tenants `require` read lately, by id: a start reads its tenant at most once per `TENANT_CACHE_MS`. */
   private readonly recent = new Map<string, { record: TenantRecord; at: number }>();
 
   constructor(
