@@ -1,5 +1,6 @@
 import type { Engine, Logger } from '@llmteam/core';
 import type { AuthInfo } from './auth/api-keys.js';
+import type { RequestReads } from './schema/request-reads.js';
 
 /** What every resolver receives. */
 export interface GatewayContext {
@@ -11,6 +12,8 @@ export interface GatewayContext {
   info: GatewayInfo;
   /** The caller's W3C trace context (a valid `traceparent` header, and its `tracestate`). */
   trace?: { traceparent: string; tracestate?: string; traceId: string };
+  /** Reads shared by the fields of one HTTP request (absent on graphql-ws sockets). */
+  reads?: RequestReads;
 }
 
 /** Read-only facts about a running gateway, and the one thing resolvers may ask of it. */

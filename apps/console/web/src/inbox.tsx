@@ -43,7 +43,7 @@ function assigneeFor(viewer: Viewer, mineOnly: boolean): string | undefined {
 /**
  * Requests waiting for people, live, answered in place. The gateway sends them a page at a
  * time in SLA order (from its due index), the next page when the reader scrolls near the end;
- * the count of open requests comes with the first page.
+ * the count of open requests is asked for alongside and shown when it comes.
  */
 export function Inbox() {
   const session = useSession();
@@ -62,14 +62,20 @@ export function Inbox() {
 
   const reload = useCallback(async () => {
     const mine = ++generation.current;
+    // The count comes on its own: the first page shows as soon as it arrives.
+    const counted = session.client
+      .openInteractionCount(assignee ? { assignee } : {})
+      .then((open) => {
+        if (mine === generation.current) setCount(open);
+      })
+      .catch((cause) => {
+        if (mine === generation.current) setError((cause as Error).message);
+      });
     try {
-      const [page, open] = await Promise.all([
-        session.client.inbox({ first: PAGE, ...(assignee ? { assignee } : {}) }),
-        session.client.openInteractionCount(assignee ? { assignee } : {}),
-      ]);
+      const page = await session.client.inbox({ first: PAGE, ...(assignee ? { assignee } : {}) });
       if (mine !== generation.current) return;
       // User Timing mark: tools (and the browser tests) tell fetching from rendering with it.
-      performance.mark('llmteam:inbox-data', { detail: { count: page.items.length, open } });
+      performance.mark('llmteam:inbox-data', { detail: { count: page.items.length } });
       setById((current) => {
         const map = new Map<string, Interaction>();
         // Keep requests answered in this tab visible (as answered) until the next reload.
@@ -78,8 +84,9 @@ export function Inbox() {
         return map;
       });
       setNext(page.hasMore ? page.endCursor : null);
-      setCount(open);
       setError(undefined);
+      setLoaded(true);
+      await counted;
     } catch (cause) {
       setError((cause as Error).message);
     } finally {

@@ -26,6 +26,7 @@ import {
   TokenUsage,
   Viewer,
 } from './object-types.js';
+import { readOnce } from './request-reads.js';
 import { waitingRuns } from './waiting-runs.js';
 
 /** Largest page `runs(first)` returns. */
@@ -114,13 +115,17 @@ export class QueryResolver {
       );
     }
     if (waitingOn)
-      return waitingRuns(tenant, {
-        waitingOn,
-        first: size,
-        ...(status ? { status } : {}),
-        ...(segmentId ? { segmentId } : {}),
-        ...(after ? { after } : {}),
-      });
+      return waitingRuns(
+        tenant,
+        {
+          waitingOn,
+          first: size,
+          ...(status ? { status } : {}),
+          ...(segmentId ? { segmentId } : {}),
+          ...(after ? { after } : {}),
+        },
+        (runId) => readOnce(ctx, `run:${runId}`, () => tenant.getRun(runId)),
+      );
     const start = after ? decodeRunCursor(after) : { storeCursor: undefined, skip: 0 };
     const page = await tenant.listRuns({
       status: status ?? undefined,

@@ -17,6 +17,7 @@ import {
   WaitingOn,
   WorktrailEvent,
 } from './object-types.js';
+import { readOnce } from './request-reads.js';
 
 /** Events per `Run.events` page: the complexity limit counts on it. */
 const MAX_EVENTS_PAGE = 500;
@@ -55,7 +56,7 @@ export class RunFieldsResolver {
   async steps(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<StepState[]> {
     const { tenant } = tenantFor(ctx, 'read');
     const steps = run.preloadedSteps ?? (await tenant.getSteps(run.id));
-    const usage = (await tenant.tokenUsage(run.id)).steps;
+    const usage = (await readOnce(ctx, `usage:${run.id}`, () => tenant.tokenUsage(run.id))).steps;
     return steps.map((s) => ({ ...toStep(s), usage: usage.get(s.stepId) }));
   }
 
@@ -63,7 +64,8 @@ export class RunFieldsResolver {
     description: "Token usage of the run's model calls, with a cost estimate from the config's `llm.prices`",
   })
   async usage(@Root() run: RunSource, @Ctx() ctx: GatewayContext): Promise<TokenUsage> {
-    return (await tenantFor(ctx, 'read').tenant.tokenUsage(run.id)).total;
+    const { tenant } = tenantFor(ctx, 'read');
+    return (await readOnce(ctx, `usage:${run.id}`, () => tenant.tokenUsage(run.id))).total;
   }
 
   @FieldResolver(() => [WorktrailEvent], {

@@ -13,6 +13,7 @@ import { mountRespondLinks } from '../http/respond-links.js';
 import type { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { incomingTrace } from '../observability/incoming-trace.js';
 import { buildContext, type GatewayPlugin } from '../protection/gateway-plugin.js';
+import { RequestReads } from '../schema/request-reads.js';
 import { GATEWAY_VERSION } from '../version.js';
 
 const { GraphQLError } = graphql;
@@ -79,6 +80,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer: server }),
         ApolloServerPluginLandingPageDisabled(),
+        // A mutation changes what it then reads: its fields read afresh, not through `reads`.
+        {
+          async requestDidStart() {
+            return {
+              async didResolveOperation({ operation, contextValue }) {
+                if (operation?.operation === 'mutation') contextValue.reads = undefined;
+              },
+            };
+          },
+        },
         ...plugins.flatMap((p) => (p.apollo ? [p.apollo] : [])),
       ],
       logger: apolloLogger,
@@ -118,13 +129,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.use('/graphql', express.json({ limit: bodyLimit }), async (req, res, next) => {
     let found: Resolved;
     try {
-      found = {
-        context: await buildContext(
-          plugins,
-          { transport: 'http', authorization: req.headers.authorization },
-          { engine, logger, info, trace: incomingTrace(req.headers) },
-        ),
-      };
+      const context = await buildContext(
+        plugins,
+        { transport: 'http', authorization: req.headers.authorization },
+        { engine, logger, info, trace: incomingTrace(req.headers) },
+      );
+      found = { context: { ...context, reads: new RequestReads() } };
     } catch (error) {
       found = { error };
     }

@@ -14,6 +14,30 @@ import type {
 import { interactionDueKey, OPEN_INTERACTION_STATUSES } from './types.js';
 
 /**
+ * The `limit` entries with the smallest keys, in key order. A page (a small limit) of many
+ * open requests keeps only a sorted window of `limit` instead of sorting them all, as an
+ * index would hand out the first page.
+ */
+function smallestByKey<T>(entries: Array<readonly [string, T]>, limit: number): Array<readonly [string, T]> {
+  if (limit <= 0) return [];
+  if (limit * 8 >= entries.length) return entries.sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, limit);
+  const window: Array<readonly [string, T]> = [];
+  for (const entry of entries) {
+    if (window.length === limit && entry[0] >= (window[limit - 1] as readonly [string, T])[0]) continue;
+    let lo = 0;
+    let hi = window.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((window[mid] as readonly [string, T])[0] <= entry[0]) lo = mid + 1;
+      else hi = mid;
+    }
+    window.splice(lo, 0, entry);
+    if (window.length > limit) window.pop();
+  }
+  return window;
+}
+
+/**
  * The interactions of `tenantId` among `all` that `options` asks for: by status and run,
  * oldest first, or open ones by due time (`order: 'due'`, paged by `after`).
  */
@@ -31,13 +55,13 @@ export function selectInteractions(
   );
   if (options.order === 'due') {
     const after = options.after ?? '';
-    return matching
-      .filter((i) => OPEN_INTERACTION_STATUSES.includes(i.status))
-      .map((i) => [interactionDueKey(i), i] as const)
-      .filter(([key]) => key > after)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
-      .map(([, i]) => i);
+    const keyed: Array<readonly [string, InteractionRecord]> = [];
+    for (const i of matching) {
+      if (!OPEN_INTERACTION_STATUSES.includes(i.status)) continue;
+      const key = interactionDueKey(i);
+      if (key > after) keyed.push([key, i]);
+    }
+    return smallestByKey(keyed, options.limit ?? Number.POSITIVE_INFINITY).map(([, i]) => i);
   }
   return matching
     .sort((a, b) =>
