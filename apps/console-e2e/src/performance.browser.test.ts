@@ -39,6 +39,29 @@ async function timeToReady(
   return { total: Math.round(ready), render: Math.round(ready - data) };
 }
 
+/** Where the time to the first screen went: the document, the scripts and each GraphQL request. */
+async function breakdown(page: Page): Promise<string> {
+  const entries = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    const resources = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((r) => ({
+      name: new URL(r.name).pathname,
+      start: r.startTime,
+      end: r.responseEnd,
+    }));
+    return { document: nav?.responseEnd ?? 0, domReady: nav?.domContentLoadedEventEnd ?? 0, resources };
+  });
+  const ms = (n: number) => Math.round(n);
+  const parts = [`document ${ms(entries.document)}`, `DOM ready ${ms(entries.domReady)}`];
+  let n = 0;
+  for (const r of entries.resources)
+    parts.push(
+      r.name === '/graphql'
+        ? `graphql #${++n} ${ms(r.start)}-${ms(r.end)}`
+        : `${r.name.split('/').pop()} ${ms(r.start)}-${ms(r.end)}`,
+    );
+  return parts.join(', ');
+}
+
 describe.skipIf(!available)('console performance in Chromium (measured, printed, not asserted)', () => {
   let t: ConsoleGateway;
   let context: BrowserContext;
@@ -98,6 +121,7 @@ describe.skipIf(!available)('console performance in Chromium (measured, printed,
     const data = await page.evaluate(
       () => performance.getEntriesByName('llmteam:inbox-data').at(-1)?.startTime ?? Number.NaN,
     );
+    console.log(`inbox timeline (ms from navigation): ${await breakdown(page)}`);
     const list = page.locator('ul[aria-label="Requests, most urgent first"]');
     const first = Number(await list.getAttribute('data-count'));
     const rendered = await page.locator('.request-row').count();
@@ -144,6 +168,7 @@ describe.skipIf(!available)('console performance in Chromium (measured, printed,
       'llmteam:run-data',
     );
     const events = await page.locator('ul[aria-label="Events of the run"]').getAttribute('data-count');
+    console.log(`run page timeline (ms from navigation): ${await breakdown(page)}`);
     console.log(
       `run of 200 steps: graph laid out and drawn, step list rendered ${ms.render} ms after the data arrived (target < 1000 ms); ${ms.total} ms from navigation, fetch included; ${events} events loaded by then`,
     );

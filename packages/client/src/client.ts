@@ -83,6 +83,8 @@ export interface LlmteamClient {
    * page's `endCursor` as `after` for the next one. `assignee`: a user or `group:NAME`.
    */
   inbox(args?: { first?: number; after?: string; assignee?: string }): Promise<InboxPage>;
+  /** One request by id, open or closed, with all its fields; null when the tenant has none of that id. */
+  interaction(id: string): Promise<Interaction | null>;
   /** How many requests are open (those `assignee` may answer, when given). */
   openInteractionCount(args?: { assignee?: string }): Promise<number>;
   /** Adds a message to an open chat request; it stays open until {@link LlmteamClient.closeChat}. */
@@ -246,6 +248,8 @@ export function createLlmteamClient(options: LlmteamClientOptions): LlmteamClien
     interactions: async (args = {}) =>
       (await request<{ interactions: Interaction[] }>(ops.INTERACTIONS, args)).interactions,
     inbox: async (args = {}) => (await request<{ inbox: InboxPage }>(ops.INBOX, args)).inbox,
+    interaction: async (id) =>
+      (await request<{ interaction: Interaction | null }>(ops.INTERACTION, { id })).interaction,
     openInteractionCount: async (args = {}) =>
       (await request<{ openInteractionCount: number }>(ops.OPEN_INTERACTION_COUNT, args))
         .openInteractionCount,

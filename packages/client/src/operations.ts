@@ -14,6 +14,7 @@ export const RUN = `query Run($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`;
 export const RUNS = `query Runs($status: RunStatus, $segmentId: ID, $first: Int, $after: String, $waitingOn: String) { runs(status: $status, segmentId: $segmentId, first: $first, after: $after, waitingOn: $waitingOn) { edges { cursor node { ${RUN_SUMMARY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
 export const INTERACTIONS = `query Interactions($status: InteractionStatus, $assignee: String, $runId: ID, $first: Int) { interactions(status: $status, assignee: $assignee, runId: $runId, first: $first) { ${INTERACTION_FIELDS} } }`;
 export const INBOX = `query Inbox($first: Int, $after: String, $assignee: String) { inbox(first: $first, after: $after, assignee: $assignee) { items { ${INTERACTION_FIELDS} } endCursor hasMore } }`;
+export const INTERACTION = `query Interaction($id: ID!) { interaction(id: $id) { ${INTERACTION_FIELDS} } }`;
 export const OPEN_INTERACTION_COUNT =
   'query OpenInteractionCount($assignee: String) { openInteractionCount(assignee: $assignee) }';
 export const SEGMENTS = 'query Segments { segments { id version name definition createdAt } }';

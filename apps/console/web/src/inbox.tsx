@@ -1,4 +1,4 @@
-import type { Interaction, Viewer } from '@llmteam/client';
+import type { InboxPage, Interaction, LlmteamClient, Viewer } from '@llmteam/client';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AnswerPanel, isOpen } from './answer-panel.js';
 import { age, dueIn, lower } from './format.js';
@@ -24,6 +24,23 @@ export function assignedTo(i: Interaction, viewer: Viewer): boolean {
 const ROW_HEIGHT = 72;
 /** Requests fetched per page: a few screens full, within the gateway's query complexity limit. */
 const PAGE = 50;
+
+/** What a row of the list shows (and sorts by); the rest of a request is read when it is opened. */
+const ROW_FIELDS =
+  'id runId stepId type status priority title escalationLevel deadline slaBreachAt createdAt assignees { users groups }';
+const INBOX_ROWS = `query ConsoleInbox($first: Int, $after: String, $assignee: String) { inbox(first: $first, after: $after, assignee: $assignee) { items { ${ROW_FIELDS} } endCursor hasMore } }`;
+/** Rows read with {@link ROW_FIELDS} only: opening one reads the whole request. */
+const rowsOnly = new WeakSet<Interaction>();
+
+/** A page of the inbox with the row fields only, so a page stays small (and within the complexity limit). */
+async function inboxRows(
+  client: LlmteamClient,
+  args: { first: number; after?: string; assignee?: string },
+): Promise<InboxPage> {
+  const { inbox } = await client.request<{ inbox: InboxPage }>(INBOX_ROWS, args);
+  for (const item of inbox.items) rowsOnly.add(item);
+  return inbox;
+}
 
 /** The inbox's order: earliest SLA breach (or deadline) first, then priority, then the oldest. */
 function compare(a: Interaction, b: Interaction): number {
@@ -72,7 +89,7 @@ export function Inbox() {
         if (mine === generation.current) setError((cause as Error).message);
       });
     try {
-      const page = await session.client.inbox({ first: PAGE, ...(assignee ? { assignee } : {}) });
+      const page = await inboxRows(session.client, { first: PAGE, ...(assignee ? { assignee } : {}) });
       if (mine !== generation.current) return;
       // User Timing mark: tools (and the browser tests) tell fetching from rendering with it.
       performance.mark('llmteam:inbox-data', { detail: { count: page.items.length } });
@@ -97,8 +114,7 @@ export function Inbox() {
   const loadMore = useCallback(() => {
     if (!next || more.current) return;
     const mine = generation.current;
-    more.current = session.client
-      .inbox({ first: PAGE, after: next, ...(assignee ? { assignee } : {}) })
+    more.current = inboxRows(session.client, { first: PAGE, after: next, ...(assignee ? { assignee } : {}) })
       .then((page) => {
         if (mine !== generation.current) return;
         setById((current) => {
@@ -158,6 +174,21 @@ export function Inbox() {
     setById((map) => new Map(map).set(answered.id, answered));
   }, []);
   const current = selected ? byId.get(selected) : undefined;
+  const partial = current !== undefined && rowsOnly.has(current);
+  // An opened row is read whole (context, options, schema, answers) before it can be answered.
+  useEffect(() => {
+    if (!partial || !selected) return;
+    let stale = false;
+    session.client
+      .interaction(selected)
+      .then((full) => {
+        if (!stale && full) setById((map) => new Map(map).set(full.id, full));
+      })
+      .catch((cause) => setError((cause as Error).message));
+    return () => {
+      stale = true;
+    };
+  }, [partial, selected, session.client]);
   const now = Date.now();
 
   return (
@@ -226,7 +257,11 @@ export function Inbox() {
             <button type="button" className="back" onClick={() => setSelected(undefined)}>
               ← Back to the inbox
             </button>
-            <AnswerPanel interaction={current} onAnswered={onAnswered} />
+            {partial ? (
+              <p className="empty">Loading the request…</p>
+            ) : (
+              <AnswerPanel interaction={current} onAnswered={onAnswered} />
+            )}
           </>
         ) : (
           <p className="empty">Pick a request to see its context and answer it.</p>

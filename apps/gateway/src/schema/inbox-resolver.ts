@@ -1,5 +1,5 @@
 import { interactionDueKey, LlmteamError, OPEN_INTERACTION_STATUSES } from '@llmteam/core';
-import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Field, ID, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import { tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { toInteraction } from './mappers.js';
@@ -62,6 +62,19 @@ export class InboxResolver {
       hasMore: records.length > first,
       ...(last ? { endCursor: encode(interactionDueKey(last)) } : {}),
     };
+  }
+
+  @Query(() => Interaction, {
+    nullable: true,
+    description:
+      'One request by id, open or closed, with all its fields (an inbox lists a page of short rows, then reads the one a person opens); null when the tenant has none of that id',
+  })
+  async interaction(
+    @Ctx() ctx: GatewayContext,
+    @Arg('id', () => ID) id: string,
+  ): Promise<Interaction | null> {
+    const record = await tenantFor(ctx, 'read').tenant.getInteraction(id);
+    return record ? toInteraction(record) : null;
   }
 
   @Query(() => Int, {
