@@ -192,6 +192,7 @@ describe('tool approvals', () => {
       { toolCalls: [{ id: 'mid', name: 'create_order', arguments: { amount: 1500 } }] },
       { text: 'done' },
     );
+    await engine.tenants.create({ tenantId: 'acme', name: 'Acme' });
     const acme = await engine.startRun({ segment, input: { id: 2 }, tenantId: 'acme' });
     expect((await engine.waitForRun(acme.runId, { tenantId: 'acme' })).status).toBe('completed');
     expect(executed).toHaveLength(2);
