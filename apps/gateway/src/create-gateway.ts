@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Engine, Logger } from '@llmteam/core';
+import { type Engine, type Logger, redactingLogger } from '@llmteam/core';
 import type { GraphQLSchema } from 'graphql';
 import { ensureBootstrapKey } from './auth/api-keys.js';
 import { useApiKeyAuth } from './auth/use-api-key-auth.js';
@@ -13,6 +13,7 @@ import { composeFormatError, type GatewayPlugin } from './protection/gateway-plu
 import { useRequestLogging } from './protection/request-logging.js';
 import { useMaskedErrors } from './protection/use-masked-errors.js';
 import { useSealedRedaction } from './protection/use-sealed-redaction.js';
+import { useSecretRedaction } from './protection/use-secret-redaction.js';
 import { buildGatewaySchema } from './schema/build-gateway-schema.js';
 import { createHttpServer } from './server/http-server.js';
 import { createShutdown } from './server/shutdown.js';
@@ -100,7 +101,8 @@ export interface Gateway {
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { engine } = options;
-  const logger = options.logger ?? engine.logger;
+  // The engine's logger scrubs resolved secrets; a logger given here gets the same redactor.
+  const logger = options.logger ? redactingLogger(options.logger, engine.redactor) : engine.logger;
   const development = options.development ?? process.env.NODE_ENV === 'development';
   const production = process.env.NODE_ENV === 'production';
   const introspection = options.introspection ?? !production;
@@ -130,6 +132,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       development,
       onMasked: (error) => logger.error({ err: error }, 'unexpected error (masked for the client)'),
     }),
+    useSecretRedaction(engine.redactor),
   ];
   const formatError = composeFormatError(plugins);
   const bodyLimit = options.bodyLimit ?? DEFAULT_GATEWAY_OPTIONS.bodyLimit;

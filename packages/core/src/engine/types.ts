@@ -337,6 +337,11 @@ export interface Engine {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly workerId: string;
+  /**
+   * Every secret value the engine's providers resolved: logs, step errors, events, audit
+   * entries and notifications are scrubbed with it; hosts scrub their own output with it too.
+   */
+  readonly redactor: SecretRedactor;
   /** Live, unstored progress of the steps running in this engine (`step.progress`). */
   readonly progress: LiveProgress;
   /** Named actions: register function actions, list them, or call one outside a step. */
