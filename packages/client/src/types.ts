@@ -125,8 +125,6 @@ export interface Interaction {
   escalationLevel: number;
   revision: number;
   previousFeedback: string | null;
-  /** Every request for changes so far, oldest first (empty before the first). */
-  feedbackHistory: FeedbackRound[];
   responses: InteractionResponse[];
   outcome: InteractionResponse | null;
   deadline: string | null;
@@ -134,16 +132,6 @@ export interface Interaction {
   slaBreachAt: string | null;
   createdAt: string;
   updatedAt: string;
-}
-
-/** One round of a revision loop: the feedback that sent `revision` back. */
-export interface FeedbackRound {
-  /** The revision that was sent back (0: the first pass). */
-  revision: number;
-  feedback: string;
-  /** Who asked for the changes. */
-  by: string;
-  at: string;
 }
 
 /** A page of open requests in SLA order (`inbox`). */
