@@ -1,17 +1,15 @@
 import {
   createEngine,
-  type Engine,
   type EngineOptions,
   isLlmteamError,
   ManualClock,
   MemoryStore,
-  type RunRecord,
   type SegmentDefinition,
   type Store,
 } from '@llmteam/core';
 import { type LlmTestRequest, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
+import { CrashingStore, driveOnClock } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
 const llm = useOpenAiTestServer({ beforeAll, afterAll }, { fallback: (request) => reply(request) });
@@ -86,22 +84,6 @@ function makeEngine(store: Store, clock: ManualClock, workerId: string, extra: P
   });
 }
 
-const poll = (engine: Engine) => (engine as unknown as { poll(): Promise<void> }).poll();
-
-async function drive(engine: Engine, clock: ManualClock, runId: string): Promise<RunRecord> {
-  for (let round = 0; round < 200; round++) {
-    await poll(engine);
-    const run = await engine.store.getRun('default', runId);
-    if (!run) throw new Error(`run ${runId} vanished`);
-    if (['completed', 'failed', 'cancelled'].includes(run.status)) return run;
-    clock.advance(1000);
-    await engine
-      .waitForRun(runId, { until: ['completed', 'failed', 'cancelled'], timeoutMs: 25 })
-      .catch(() => undefined);
-  }
-  throw new Error(`run ${runId} did not finish`);
-}
-
 /** Counts the store's memory writes by key. */
 function countPuts(store: MemoryStore): Map<string, number> {
   const puts = new Map<string, number>();
@@ -123,7 +105,7 @@ describe('llm_agent memory', () => {
     await engine.upsertSegment(desk);
     await engine.start();
     const run = await engine.startRun({ segmentId: 'tea_copy', input: { topic: 'assam' } });
-    const done = await drive(engine, clock, run.runId);
+    const done = await driveOnClock(engine, clock, run.runId);
     expect([done.status, done.error?.message]).toEqual(['completed', undefined]);
     expect(done.outputs).toEqual({ write: draft });
 
@@ -162,7 +144,7 @@ describe('llm_agent memory', () => {
     await engine.start();
     findings = 'ours';
     const run = await engine.startRun({ segmentId: 'tea_copy', input: { topic: 'assam' } });
-    expect((await drive(engine, clock, run.runId)).outputs).toEqual({
+    expect((await driveOnClock(engine, clock, run.runId)).outputs).toEqual({
       write: 'Draft from {"findings":"ours","topic":"assam"}',
     });
     expect(await engine.memory.agent('other', 'researcher').get('findings')).toBe('the other tenant');
@@ -176,7 +158,7 @@ describe('llm_agent memory', () => {
     await engine.upsertSegment(desk);
     await engine.start();
     const run = await engine.startRun({ segmentId: 'tea_copy', input: { topic: 'assam' } });
-    const done = await drive(engine, clock, run.runId);
+    const done = await driveOnClock(engine, clock, run.runId);
     expect(done.status).toBe('failed');
     expect(done.error?.code).toBe('LLMT_E_MEMORY_ENTRY_TOO_LARGE');
     expect(done.error?.message).toMatch(
@@ -216,7 +198,7 @@ describe('llm_agent memory, crashed at every commit', () => {
     await probeEngine.upsertSegment(desk);
     await probeEngine.start();
     const probeRun = await probeEngine.startRun({ segmentId: 'tea_copy', input: { topic: 'assam' } });
-    expect((await drive(probeEngine, probeClock, probeRun.runId)).outputs).toEqual({ write: draft });
+    expect((await driveOnClock(probeEngine, probeClock, probeRun.runId)).outputs).toEqual({ write: draft });
     await probeEngine.stop();
     const total = probe.commits;
     expect(total).toBeGreaterThan(3);
@@ -235,7 +217,7 @@ describe('llm_agent memory, crashed at every commit', () => {
         await first
           .start()
           .then(() => first.startRun({ segmentId: 'tea_copy', input: { topic: 'assam' } }))
-          .then((run) => drive(first, clock, run.runId))
+          .then((run) => driveOnClock(first, clock, run.runId))
           .catch(() => undefined);
         await first.stop({ graceMs: 10 });
         const top = (await store.listRuns('default')).items[0];
@@ -243,7 +225,7 @@ describe('llm_agent memory, crashed at every commit', () => {
         clock.advance(60_000);
         const second = makeEngine(store, clock, 'second');
         await second.start();
-        const done = await drive(second, clock, top.runId);
+        const done = await driveOnClock(second, clock, top.runId);
         await second.stop();
         expect([done.status, done.error?.message], label).toEqual(['completed', undefined]);
         expect(done.outputs, label).toEqual({ write: draft });

@@ -9,7 +9,7 @@ import {
 } from '@llmteam/core';
 import { type LlmTestRequest, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
+import { CrashingStore, driveOnClock } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
 const llm = useOpenAiTestServer(
@@ -143,21 +143,6 @@ describe('agent pools as tools', () => {
   });
 });
 
-const poll = (engine: Engine) => (engine as unknown as { poll(): Promise<void> }).poll();
-
-async function drive(engine: Engine, clock: ManualClock, runId: string) {
-  for (let round = 0; round < 300; round++) {
-    await poll(engine);
-    const current = await engine.store.getRun('default', runId);
-    if (current && ['completed', 'failed', 'cancelled'].includes(current.status)) return current;
-    clock.advance(1000);
-    await engine
-      .waitForRun(runId, { until: ['completed', 'failed', 'cancelled'], timeoutMs: 25 })
-      .catch(() => undefined);
-  }
-  throw new Error(`run ${runId} did not finish`);
-}
-
 describe('agent pools, crashed at every commit', () => {
   test('each call starts one child, each agent takes one of three calls, each choice is recorded once', async () => {
     const prepared = async () => {
@@ -183,7 +168,7 @@ describe('agent pools, crashed at every commit', () => {
     const probeEngine = on(probe.asStore(), probeClock, 'probe');
     await probeEngine.start();
     const probeRun = await probeEngine.startRun({ segmentId: 'editor', input: { drafts: 3 } });
-    await drive(probeEngine, probeClock, probeRun.runId);
+    await driveOnClock(probeEngine, probeClock, probeRun.runId);
     await probeEngine.stop();
     const total = probe.commits;
     expect(total).toBeGreaterThan(10);
@@ -198,7 +183,7 @@ describe('agent pools, crashed at every commit', () => {
         await first
           .start()
           .then(() => first.startRun({ segmentId: 'editor', input: { drafts: 3 } }))
-          .then((r) => drive(first, clock, r.runId))
+          .then((r) => driveOnClock(first, clock, r.runId))
           .catch(() => undefined);
         await first.stop({ graceMs: 10 });
         const top = (await store.listRuns('default')).items.find((r) => !r.parent);
@@ -206,7 +191,7 @@ describe('agent pools, crashed at every commit', () => {
         clock.advance(60_000);
         const second = on(store, clock, 'second');
         await second.start();
-        const done = await drive(second, clock, top.runId);
+        const done = await driveOnClock(second, clock, top.runId);
         await second.stop();
         expect([done.status, done.error?.message], label).toEqual(['completed', undefined]);
         const kids = (await store.listRuns('default')).items.filter((r) => r.parent?.runId === top.runId);

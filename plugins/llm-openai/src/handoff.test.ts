@@ -4,13 +4,12 @@ import {
   isLlmteamError,
   ManualClock,
   MemoryStore,
-  type RunRecord,
   type SegmentDefinition,
   type Store,
 } from '@llmteam/core';
 import { type LlmTestRequest, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
+import { CrashingStore, driveOnClock } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
 const llm = useOpenAiTestServer(
@@ -94,22 +93,6 @@ function makeEngine(store: Store, clock: ManualClock, workerId: string): Engine 
   });
 }
 
-const poll = (engine: Engine) => (engine as unknown as { poll(): Promise<void> }).poll();
-
-async function drive(engine: Engine, clock: ManualClock, runId: string): Promise<RunRecord> {
-  for (let round = 0; round < 300; round++) {
-    await poll(engine);
-    const run = await engine.store.getRun('default', runId);
-    if (!run) throw new Error(`run ${runId} vanished`);
-    if (['completed', 'failed', 'cancelled'].includes(run.status)) return run;
-    clock.advance(1000);
-    await engine
-      .waitForRun(runId, { until: ['completed', 'failed', 'cancelled'], timeoutMs: 25 })
-      .catch(() => undefined);
-  }
-  throw new Error(`run ${runId} did not finish`);
-}
-
 async function prepared(): Promise<MemoryStore> {
   const store = new MemoryStore();
   const setup = makeEngine(store, new ManualClock(), 'setup');
@@ -127,7 +110,7 @@ describe('handoff between agents', () => {
     const engine = makeEngine(store, clock, 'w');
     await engine.start();
     const run = await engine.startRun({ segmentId: 'frontdesk', input });
-    const done = await drive(engine, clock, run.runId);
+    const done = await driveOnClock(engine, clock, run.runId);
     await engine.stop();
     expect([done.status, done.error?.message]).toEqual(['completed', undefined]);
     expect(done.outputs).toEqual(answer);
@@ -202,7 +185,7 @@ describe('handoff, crashed at every commit', () => {
     const probeEngine = makeEngine(probe.asStore(), probeClock, 'probe');
     await probeEngine.start();
     const probeRun = await probeEngine.startRun({ segmentId: 'frontdesk', input });
-    expect((await drive(probeEngine, probeClock, probeRun.runId)).outputs).toEqual(answer);
+    expect((await driveOnClock(probeEngine, probeClock, probeRun.runId)).outputs).toEqual(answer);
     await probeEngine.stop();
     const total = probe.commits;
     expect(total).toBeGreaterThan(8);
@@ -218,7 +201,7 @@ describe('handoff, crashed at every commit', () => {
         await first
           .start()
           .then(() => first.startRun({ segmentId: 'frontdesk', input }))
-          .then((run) => drive(first, clock, run.runId))
+          .then((run) => driveOnClock(first, clock, run.runId))
           .catch(() => undefined);
         await first.stop({ graceMs: 10 });
         const top = (await store.listRuns('default')).items.find((r) => !r.parent);
@@ -226,7 +209,7 @@ describe('handoff, crashed at every commit', () => {
         clock.advance(60_000);
         const second = makeEngine(store, clock, 'second');
         await second.start();
-        const done = await drive(second, clock, top.runId);
+        const done = await driveOnClock(second, clock, top.runId);
         await second.stop();
         expect([done.status, done.error?.message], label).toEqual(['completed', undefined]);
         expect(done.outputs, label).toEqual(answer);

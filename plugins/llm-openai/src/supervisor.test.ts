@@ -4,13 +4,12 @@ import {
   isLlmteamError,
   ManualClock,
   MemoryStore,
-  type RunRecord,
   type SegmentDefinition,
   type Store,
 } from '@llmteam/core';
 import { type LlmTestRequest, useOpenAiTestServer } from '@llmteam/testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { CrashingStore } from '../../../packages/core/src/engine/test-helpers.js';
+import { CrashingStore, driveOnClock } from '../../../packages/core/src/engine/test-helpers.js';
 import plugin from './index.js';
 
 const llm = useOpenAiTestServer({ beforeAll, afterAll }, { fallback: (request) => reply(request) });
@@ -130,23 +129,6 @@ function makeEngine(store: Store, clock: ManualClock, workerId: string): Engine 
   return e;
 }
 
-const poll = (engine: Engine) => (engine as unknown as { poll(): Promise<void> }).poll();
-
-/** Drives every run from whatever the store holds until the top run ends; time passes on the clock. */
-async function drive(engine: Engine, clock: ManualClock, runId: string): Promise<RunRecord> {
-  for (let round = 0; round < 400; round++) {
-    await poll(engine);
-    const run = await engine.store.getRun('default', runId);
-    if (!run) throw new Error(`run ${runId} vanished`);
-    if (['completed', 'failed', 'cancelled'].includes(run.status)) return run;
-    clock.advance(1000);
-    await engine
-      .waitForRun(runId, { until: ['completed', 'failed', 'cancelled'], timeoutMs: 25 })
-      .catch(() => undefined);
-  }
-  throw new Error(`run ${runId} did not finish`);
-}
-
 async function prepared(): Promise<MemoryStore> {
   const memory = new MemoryStore();
   const setup = makeEngine(memory, new ManualClock(), 'setup');
@@ -163,7 +145,7 @@ describe('supervisor: an llm_agent that delegates to child segments as tools', (
     for (const segment of [researcher, pricer, supervisor]) await engine.upsertSegment(segment);
     await engine.start();
     const run = await engine.startRun({ segmentId: 'tea_desk', input: { question: 'Assam?' } });
-    const done = await drive(engine, clock, run.runId);
+    const done = await driveOnClock(engine, clock, run.runId);
     await engine.stop();
     expect([done.status, done.error?.message]).toEqual(['completed', undefined]);
     expect(done.outputs).toEqual(expected);
@@ -205,7 +187,7 @@ describe('supervisor: an llm_agent that delegates to child segments as tools', (
     pricerFails = true;
     await engine.start();
     const run = await engine.startRun({ segmentId: 'tea_desk', input: { question: 'Assam?' } });
-    const done = await drive(engine, clock, run.runId);
+    const done = await driveOnClock(engine, clock, run.runId);
     await engine.stop();
     expect(done.status).toBe('completed');
     expect((done.outputs as { lead: { price: unknown } }).lead.price).toMatch(/^tool failed: child run/);
@@ -270,7 +252,7 @@ describe('supervisor with two child segments, crashed at every commit', () => {
     const probeEngine = makeEngine(probe.asStore(), probeClock, 'probe');
     await probeEngine.start();
     const probeRun = await probeEngine.startRun({ segmentId: 'tea_desk', input: { question: 'Assam?' } });
-    expect((await drive(probeEngine, probeClock, probeRun.runId)).outputs).toEqual(expected);
+    expect((await driveOnClock(probeEngine, probeClock, probeRun.runId)).outputs).toEqual(expected);
     await probeEngine.stop();
     const total = probe.commits;
     // The supervisor's and both children's commits: starts, model calls, delegations, results, ends.
@@ -287,7 +269,7 @@ describe('supervisor with two child segments, crashed at every commit', () => {
         await first
           .start()
           .then(() => first.startRun({ segmentId: 'tea_desk', input: { question: 'Assam?' } }))
-          .then((run) => drive(first, clock, run.runId))
+          .then((run) => driveOnClock(first, clock, run.runId))
           .catch(() => undefined);
         await first.stop({ graceMs: 10 });
         expect(crashing.dead, label).toBe(true);
@@ -296,7 +278,7 @@ describe('supervisor with two child segments, crashed at every commit', () => {
         clock.advance(60_000); // the dead worker's leases expire
         const second = makeEngine(memory, clock, 'second');
         await second.start();
-        const done = await drive(second, clock, top.runId);
+        const done = await driveOnClock(second, clock, top.runId);
         await second.stop();
 
         expect([done.status, done.error?.message], label).toEqual(['completed', undefined]);

@@ -243,3 +243,26 @@ export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => voi
 export function pollOnce(engine: Engine): Promise<void> {
   return (engine as unknown as { poll(): Promise<void> }).poll();
 }
+
+/**
+ * Drives a run on a manual clock until it ends: polls (claims, timers, recovery), then lets
+ * a second pass on the clock, up to `rounds` times. Whatever the store holds is picked up,
+ * so it also finishes runs a crashed engine left behind.
+ */
+export async function driveOnClock(
+  engine: Engine,
+  clock: ManualClock,
+  runId: string,
+  rounds = 400,
+): Promise<RunRecord> {
+  const ended: RunRecord['status'][] = ['completed', 'failed', 'cancelled'];
+  for (let round = 0; round < rounds; round++) {
+    await pollOnce(engine);
+    const run = await engine.store.getRun('default', runId);
+    if (!run) throw new Error(`run ${runId} vanished`);
+    if (ended.includes(run.status)) return run;
+    clock.advance(1000);
+    await engine.waitForRun(runId, { until: ended, timeoutMs: 25 }).catch(() => undefined);
+  }
+  throw new Error(`run ${runId} did not finish`);
+}
