@@ -304,8 +304,10 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   progress(update: { text?: string; reset?: boolean; done?: boolean; turn?: number }): void;
   /**
    * The token budgets above this step that apply now, with what is used of each: the run's
-   * (segment `token_budget`) and the tenant's for the current period (engine option
-   * `tokens.tenantBudgets`). Read from the stored model calls; empty when none is set.
+   * (segment `token_budget`), the tenant's for the current period (engine option
+   * `tokens.tenantBudgets`) and the tenant's `llm_tokens_per_month` limit (its tier's or its
+   * override, this calendar month in UTC). Read from the stored model calls of every engine
+   * sharing the store; empty when none is set.
    */
   tokenBudgets(): Promise<TokenBudgetState[]>;
 }
@@ -320,6 +322,11 @@ export interface TokenBudgetState {
   used: number;
   /** What the budget is, for messages: e.g. `token_budget of segment "orders"`. */
   name: string;
+  /**
+   * Set for the tenant's `llm_tokens_per_month` limit: the tier it comes from. A model call
+   * once `used` reached `limit` is refused with `LimitExceededError` (`LLMT_E_LIMIT_EXCEEDED`).
+   */
+  tier?: string;
 }
 
 /** Where one step attempt sits in its run's trace (see {@link StepContext.trace}). */

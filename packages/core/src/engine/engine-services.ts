@@ -13,7 +13,8 @@ import {
 } from '../catalog/types.js';
 import { LlmteamError, toErrorInfo } from '../errors.js';
 import { RetentionSchedule } from '../lifecycle/retention-schedule.js';
-import { periodStart, runTokenUsage, tenantTokenUsage } from '../llm/token-usage.js';
+import { TokenMeter } from '../llm/token-meter.js';
+import { periodStart, runTokenUsage } from '../llm/token-usage.js';
 import { AgentMemory } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
@@ -102,6 +103,8 @@ export abstract class EngineServices {
   readonly sealing: EngineSealing;
   /** Tenants: records, tiers, limits and usage. */
   readonly tenants: TenantManager;
+  /** Tokens each tenant used per period, from the stored model calls. */
+  protected readonly tokenMeter: TokenMeter;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -174,6 +177,7 @@ export abstract class EngineServices {
       },
       options.tenancy,
     );
+    this.tokenMeter = new TokenMeter(this.store, this.clock);
     this.progress = new LiveProgress(this.clock, this.ids, { coalesceMs: options.progressCoalesceMs });
     this.stream = new EventStream(this.store, this.progress);
     // The host's run commands live on the concrete engine, a subclass of this one.
@@ -342,15 +346,26 @@ export abstract class EngineServices {
       const { total } = await runTokenUsage(this.store, tenantId, runId);
       out.push({ scope: 'run', ...run, used: total.inputTokens + total.outputTokens });
     }
+    const now = this.clock.now();
     const tenant = this.options.tokens?.tenantBudgets?.[tenantId];
     if (tenant) {
-      const from = periodStart(this.clock.now(), tenant.period).toISOString();
-      const total = await tenantTokenUsage(this.store, tenantId, { from });
+      const from = periodStart(now, tenant.period).toISOString();
       out.push({
         scope: 'tenant',
         limit: tenant.tokens,
-        used: total.inputTokens + total.outputTokens,
+        used: await this.tokenMeter.used(tenantId, tenant.period, from),
         name: `token budget of tenant "${tenantId}" per ${tenant.period} (since ${from})`,
+      });
+    }
+    const { limits, tier } = await this.tenants.limitsOf(tenantId);
+    if (limits.llm_tokens_per_month !== undefined) {
+      const from = periodStart(now, 'month').toISOString();
+      out.push({
+        scope: 'tenant',
+        limit: limits.llm_tokens_per_month,
+        used: await this.tokenMeter.used(tenantId, 'month', from),
+        name: `llm_tokens_per_month of tenant "${tenantId}" (since ${from})`,
+        tier,
       });
     }
     return out;

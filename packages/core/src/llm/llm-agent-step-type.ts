@@ -6,7 +6,7 @@ import { redactSealed } from '../sealing/sealed-value.js';
 import { endModelCallSpan, failSpan, startModelCallSpan } from '../telemetry/genai-spans.js';
 import { createAjv, type ValidateFunction } from '../util/ajv.js';
 import type { StepAuditEntry } from '../worktrail/audit-actions.js';
-import { agentError, agentInput, budgetError, inStep } from './agent-error.js';
+import { agentError, agentInput, budgetError, checkTokenLimit, inStep } from './agent-error.js';
 import { memoryMessage, readAgentMemory, writeAgentMemory } from './agent-memory-wiring.js';
 import type { AgentState, PendingApproval, StoredAgentState } from './agent-state.js';
 import {
@@ -264,7 +264,7 @@ export function createLlmAgentStepType(
             'raise token_budget',
           );
         // The run's and the tenant's budgets, from the stored model calls of every step.
-        for (const budget of await ctx.tokenBudgets())
+        for (const budget of await checkTokenLimit(ctx))
           if (over(budget.limit, budget.used))
             throw budgetError(
               ctx,

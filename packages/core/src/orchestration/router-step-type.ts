@@ -2,6 +2,7 @@ import type { ExpressionCache } from '../catalog/builtins/expression.js';
 import type { StepContext, StepTypeDefinition } from '../catalog/types.js';
 import { defineStepType } from '../catalog/types.js';
 import { isLlmteamError, StepError } from '../errors.js';
+import { checkTokenLimit } from '../llm/agent-error.js';
 import type { LlmMessage, LlmResponse } from '../llm/types.js';
 import type { StepDefinition } from '../segment/types.js';
 
@@ -223,6 +224,7 @@ export function createRouterStepType(expressions: ExpressionCache): StepTypeDefi
       },
       { role: 'user', content: typeof prompt === 'string' ? prompt : JSON.stringify(prompt ?? null) },
     ];
+    await checkTokenLimit(ctx);
     const started = ctx.clock.now();
     let response: LlmResponse;
     try {

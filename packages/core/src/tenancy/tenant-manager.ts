@@ -110,14 +110,7 @@ export class TenantManager {
    * refusal. @throws `LLMT_E_TENANT_NOT_FOUND`, `LLMT_E_TENANT_SUSPENDED`
    */
   async require(tenantId: string): Promise<TenantRecord> {
-    const now = this.host.clock.now();
-    const cached = this.recent.get(tenantId);
-    let found: TenantRecord | undefined;
-    if (cached && now - cached.at < TENANT_CACHE_MS && now >= cached.at) found = cached.record;
-    else {
-      found = await this.get(tenantId);
-      if (found) this.recent.set(tenantId, { record: found, at: now });
-    }
+    const found = await this.recentRecord(tenantId);
     if (found) {
       if (found.suspendedAt)
         throw new LlmteamError(
@@ -129,7 +122,7 @@ export class TenantManager {
     }
     if (tenantId === DEFAULT_TENANT_ID || this.options.implicitTenants) {
       const implicit = this.implicit(tenantId);
-      this.recent.set(tenantId, { record: implicit, at: now });
+      this.recent.set(tenantId, { record: implicit, at: this.host.clock.now() });
       return implicit;
     }
     throw new LlmteamError(
@@ -137,6 +130,30 @@ export class TenantManager {
       `tenant "${tenantId}" does not exist; create it first (engine.tenants.create, the createTenant mutation or \`llmteam tenants create ${tenantId}\`)`,
       { details: { tenantId } },
     );
+  }
+
+  /**
+   * The limits a tenant's runs are held to while they go (model calls, action calls), read
+   * like `require` (a change through another engine applies within 5 seconds). Never
+   * refuses: a tenant without a record (the implicit `default`) gets the implicit tier.
+   */
+  async limitsOf(tenantId: string): Promise<EffectiveTenancy> {
+    const found = await this.recentRecord(tenantId);
+    if (found) return this.effective(found);
+    const implicit = this.implicit(tenantId);
+    if (tenantId === DEFAULT_TENANT_ID || this.options.implicitTenants)
+      this.recent.set(tenantId, { record: implicit, at: this.host.clock.now() });
+    return this.effective(implicit);
+  }
+
+  /** The tenant's record as read within the last `TENANT_CACHE_MS`, else from the store. */
+  private async recentRecord(tenantId: string): Promise<TenantRecord | undefined> {
+    const now = this.host.clock.now();
+    const cached = this.recent.get(tenantId);
+    if (cached && now - cached.at < TENANT_CACHE_MS && now >= cached.at) return cached.record;
+    const found = await this.get(tenantId);
+    if (found) this.recent.set(tenantId, { record: found, at: now });
+    return found;
   }
 
   /**

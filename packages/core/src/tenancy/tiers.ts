@@ -19,7 +19,7 @@ export const TENANT_TIERS = [
  *   tenant is at the limit (a run already going is never failed half-way for it).
  * - `action_calls_per_minute`: action calls (action steps and agent tools) per minute.
  * - `llm_tokens_per_month`: input plus output tokens of model calls per calendar month
- *   (UTC); the next model call is refused once over, never one in flight.
+ *   (UTC, engine clock); the next model call is refused once reached, never one in flight.
  * - `snapshot_retention_days`: snapshots older than this are swept (checkpoints are kept).
  * - `api_keys`: keys that are not revoked, checked at key creation.
  */
