@@ -9,6 +9,7 @@ import {
   OPEN_INTERACTION_STATUSES,
   type StepStateRecord,
 } from '../store/types.js';
+import { OutcomeBatches, type OutcomeBatchHost } from './outcome-batch.js';
 import { formatTimeout } from './run-limits.js';
 import { RunProgress } from './run-progress.js';
 import { startSealed } from './sealed-execution.js';
@@ -25,7 +26,7 @@ const NO_INTERACTIONS = new Map<string, InteractionRecord>();
  * serial queue and ends in one store commit; nothing outlives the run's activity (a
  * waiting run has no driver).
  */
-export class RunDriver extends RunProgress {
+export class RunDriver extends RunProgress implements OutcomeBatchHost {
   private readonly inFlight = new Map<string, InFlight>();
   private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
@@ -368,8 +369,21 @@ export class RunDriver extends RunProgress {
   /** A transaction that is never committed, for reads through {@link step}. */
   private readonly readTx = { steps: new Map() } as unknown as Transaction;
 
+  /** Outcomes that arrive together are recorded in one commit. */
+  private readonly outcomes = new OutcomeBatches(this);
+
+  /** True while a change of the run is queued or committing. */
+  get committing(): boolean {
+    return this.queueLength > 0;
+  }
+
+  /** True while a handler other than the one reporting runs here (its own entry is still in). */
+  get othersRunning(): boolean {
+    return this.inFlight.size > 1;
+  }
+
   private onOutcome(stepId: string, attempt: number, execution: string, outcome: Outcome): Promise<void> {
-    return this.mutate(async (tx) => {
+    return this.outcomes.add(async (tx) => {
       const flight = this.inFlight.get(stepId);
       if (flight?.attempt === attempt) this.inFlight.delete(stepId);
       const rec = this.step(tx, stepId);
