@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `llmteam` command: serve, validate, run, runs list|status, cancel, pause, resume, events,
- * audit verify|checkpoint|proof|verify-proof|public-key, export, keys create|list|revoke, approvals list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
+ * audit verify|checkpoint|proof|verify-proof|public-key, export, keys create|list|revoke,
+ * licence keygen|issue|verify, approvals list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import { ensureTenant } from './auth/api-keys.js';
 import { addAuditCommands } from './cli/audit-command.js';
 import { out, table } from './cli/command-support.js';
 import { addKeysCommands } from './cli/keys-command.js';
+import { addLicenceCommands } from './cli/licence-command.js';
 import { addRetentionCommand } from './cli/retention-command.js';
 import { addRunsCommands } from './cli/runs-command.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
@@ -225,6 +227,7 @@ export function createCli(): Command {
   addExportCommand(program, (config, fn) => withEngine(config, fn), configOption);
 
   addKeysCommands(program, support);
+  addLicenceCommands(program);
   addRunsCommands(program, support);
   addRetentionCommand(program, support);
 

@@ -77,6 +77,8 @@ const CODE_MAP: Record<string, GraphQLErrorCode> = {
   LLMT_E_GW_UNSEAL_FORBIDDEN: 'FORBIDDEN',
   LLMT_E_SEALED_TAMPERED: 'CONFLICT',
   LLMT_E_SEALING_KEY: 'SERVICE_UNAVAILABLE',
+  LLMT_E_LICENCE_INVALID: 'FORBIDDEN',
+  LLMT_E_LIMIT_EXCEEDED: 'FORBIDDEN',
 };
 
 /** Core codes whose message may name internals (connection strings, files): always masked. */

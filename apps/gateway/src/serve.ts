@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isLlmteamError, type Logger, type Store } from '@llmteam/core';
+import { type Clock, isLlmteamError, type Logger, type Store } from '@llmteam/core';
 import { generateApiKeySecret, hashApiKey } from './auth/api-keys.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
+import { describeLicence } from './config/licence-config.js';
 import { loadConfig } from './config/load-config.js';
 import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.js';
 import { createLogger } from './logger.js';
@@ -40,6 +41,8 @@ export interface ServeOptions {
   >;
   /** Engine poll interval for timers, in ms. @default 1000 */
   pollIntervalMs?: number;
+  /** The engine's clock (tests pass a `ManualClock`); the licence's expiry is checked on it. @default the system clock */
+  clock?: Clock;
   /** How long a run claim lasts without renewal (how soon another process takes over a crashed one's runs), in ms. @default 30000 */
   leaseMs?: number;
 }
@@ -159,6 +162,9 @@ export function bannerLines(served: Served): string[] {
     `llmteam gateway: ${served.gateway.url}  (graphql-ws on ${served.gateway.wsUrl})`,
     listeningLine(served.gateway.httpServer.address()),
     `store: ${served.runtime.store.name}`,
+    served.runtime.licence
+      ? `licence: ${describeLicence(served.runtime.licence.licence)}`
+      : 'licence: none (tenants keep their own tiers; tenant "default" is enterprise)',
     ...(served.segments.length ? [`segments: ${served.segments.join(', ')}`] : []),
     served.bootstrap.file
       ? `admin API key (tenant "default", ${served.bootstrap.generated ? 'new, ' : ''}kept in ${served.bootstrap.file} for the next start): ${served.bootstrap.secret}`
@@ -186,8 +192,22 @@ export async function serve(options: ServeOptions = {}): Promise<Served> {
       ...(publicUrl ? { publicUrl } : {}),
       ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
       ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     },
   });
+  if (runtime.licence) {
+    const { licence, source } = runtime.licence;
+    const left = Date.parse(licence.expiresAt) - runtime.engine.clock.now();
+    logger.info(
+      { licensee: licence.licensee, tier: licence.tier, expiresAt: licence.expiresAt, file: source },
+      'licence verified',
+    );
+    if (left < 30 * 86_400_000)
+      logger.warn(
+        { expiresAt: licence.expiresAt, file: source },
+        `the licence of ${licence.licensee} expires on ${licence.expiresAt}: no new run, segment or key is taken from then on; install a renewed licence before`,
+      );
+  }
   const fromEnv = options.bootstrapApiKey ?? process.env.LLMTEAM_BOOTSTRAP_API_KEY;
   let bootstrap: Served['bootstrap'];
   let gateway: Gateway;

@@ -268,6 +268,19 @@ export {
   type TraceParent,
 } from './telemetry/trace-context.js';
 export { checkAdmissions, runAdmissions } from './tenancy/admission.js';
+export {
+  type Licence,
+  LicenceError,
+  type LicenceErrorDetails,
+  type LicenceProblem,
+  type LicenceTerms,
+  licenceKeyId,
+  licenceMessage,
+  licenceTerms,
+  signLicence,
+  type VerifyLicenceOptions,
+  verifyLicence,
+} from './tenancy/licence.js';
 export { checkApiKeyLimit, checkSegmentLimit } from './tenancy/registry-limits.js';
 export {
   admissionRefusal,

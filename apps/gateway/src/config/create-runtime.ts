@@ -7,6 +7,7 @@ import {
   type EngineOptions,
   type LlmteamPlugin,
   type Logger,
+  licenceTerms,
   type PluginApi,
   type Store,
   type StoreFactory,
@@ -17,6 +18,7 @@ import { createTracing, type Tracing } from '../observability/tracing.js';
 import { auditOptions } from './audit-config.js';
 import { directoryFrom } from './directory-config.js';
 import { importPlugins } from './import-plugin.js';
+import { type LoadedLicence, licenceFrom } from './licence-config.js';
 import type { LoadedConfig, PluginEntry } from './load-config.js';
 import { sealingKeysFrom } from './sealing-keys.js';
 import { secretsFrom } from './secrets-config.js';
@@ -45,6 +47,8 @@ export interface Runtime {
   plugins: ConfiguredPlugin[];
   /** The tracer provider, when the config turns tracing on. */
   tracing?: Tracing;
+  /** The verified licence whose terms the engine holds tenants to, when one is configured. */
+  licence?: LoadedLicence;
   close(): Promise<void>;
 }
 
@@ -107,6 +111,8 @@ function resolvePaths(options: Record<string, unknown>, dir: string): Record<str
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { loaded, logger } = options;
   const dataDir = options.dataDir ?? loaded.dir;
+  // Checked before anything is opened: a bad or expired licence stops the start, naming why.
+  const licence = licenceFrom(loaded.config.licence, loaded.dir, options.engine?.clock?.now() ?? Date.now());
   let store = options.store;
   if (!store) {
     const entry = loaded.config.store ?? DEFAULT_STORE;
@@ -143,6 +149,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     outbound: options.engine?.outbound ?? loaded.config.outbound,
     audit: options.engine?.audit ?? auditOptions(loaded.config.audit, loaded.dir),
     retention: options.engine?.retention ?? loaded.config.retention,
+    tenancy: {
+      ...(licence ? { terms: licenceTerms(licence.licence) } : {}),
+      ...options.engine?.tenancy,
+    },
     secrets: options.engine?.secrets ?? secretsFrom(loaded.config.secrets, loaded.dir),
     sealing: options.engine?.sealing ?? {
       keys: sealingKeysFrom(loaded.config.sealing, loaded.dir),
@@ -158,6 +168,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     store: owned,
     plugins,
     tracing,
+    ...(licence ? { licence } : {}),
     async close() {
       await engine.stop();
       await tracing?.shutdown();

@@ -96,6 +96,47 @@ describe('config loading', () => {
     });
   });
 
+  it('refuses a licence section of the wrong shape, and a licence file without its public key or the other way round', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        { file: 'a.licence', key: 'k.pem' },
+        /licence: unknown key "key"; known keys: file, publicKeyFile, publicKey/,
+      ],
+      [
+        { file: 'a.licence', publicKey: 'PEM', publicKeyFile: 'k.pem' },
+        /give publicKey or publicKeyFile, not both/,
+      ],
+      [{ file: 7 }, /licence\.file must be a non-empty string/],
+    ];
+    for (const [licence, message] of cases) {
+      const bad = mkdtempSync(join(dir, 'licence-bad-'));
+      writeFileSync(join(bad, 'llmteam.config.json'), JSON.stringify({ licence }));
+      await expect(loadConfig({ cwd: bad })).rejects.toMatchObject({
+        code: 'LLMT_E_GW_CONFIG',
+        message: expect.stringMatching(message),
+      });
+    }
+    const start = (licence: unknown) => {
+      const project = mkdtempSync(join(dir, 'licence-'));
+      writeFileSync(join(project, 'llmteam.config.json'), JSON.stringify({ licence }));
+      return loadConfig({ cwd: project }).then((loaded) =>
+        createRuntime({ loaded, logger: createLogger({ level: 'silent' }), store: new MemoryStore() }),
+      );
+    };
+    await expect(start({ file: 'a.licence' })).rejects.toMatchObject({
+      code: 'LLMT_E_GW_CONFIG',
+      message: expect.stringMatching(/a\.licence is configured without the public key to check it/),
+    });
+    await expect(start({ publicKey: 'PEM' })).rejects.toMatchObject({
+      code: 'LLMT_E_GW_CONFIG',
+      message: expect.stringMatching(/a licence public key is configured but no licence file/),
+    });
+    await expect(start({ file: 'missing.licence', publicKey: 'PEM' })).rejects.toMatchObject({
+      code: 'LLMT_E_GW_CONFIG',
+      message: expect.stringMatching(/licence\.file: cannot read .*missing\.licence \(no such file\)/),
+    });
+  });
+
   it('loads plugins from the config directory; their step types appear and run like built-ins', async () => {
     const project = mkdtempSync(join(dir, 'project-'));
     // A plugin module written the way a package would be; definePlugin comes from the test's core.

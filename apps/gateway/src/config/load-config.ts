@@ -6,6 +6,7 @@ import { GatewayError } from '../errors.js';
 import { checkTelemetryConfig, type TelemetryConfig } from '../observability/tracing.js';
 import { type AuditConfig, checkAuditConfig } from './audit-config.js';
 import { checkDirectoryConfig, type DirectoryConfig } from './directory-config.js';
+import { checkLicenceConfig, type LicenceConfig } from './licence-config.js';
 import { checkSealingConfig, type SealingConfig } from './sealing-keys.js';
 import { checkSecretsConfig, type SecretsConfig } from './secrets-config.js';
 
@@ -79,6 +80,13 @@ export interface LlmteamConfig {
    * 0 turns it off). @default { "sweepEvery": "PT1H" }
    */
   retention?: { sweepEvery?: string | number };
+  /**
+   * The deployment's licence (see {@link LicenceConfig}): `{ "file": "llmteam.licence",
+   * "publicKeyFile": "licence-public.pem" }`, verified at start (a malformed, altered or
+   * expired licence stops the start with `LLMT_E_LICENCE_INVALID`). @default none: every
+   * tenant keeps its own tier and `default` is `enterprise`
+   */
+  licence?: LicenceConfig;
 }
 
 /** The top-level keys a config may have; any other is refused. */
@@ -96,6 +104,7 @@ export const CONFIG_KEYS = [
   'directory',
   'retention',
   'secrets',
+  'licence',
 ] as const;
 
 /** The keys of the config's `gateway` section. */
@@ -216,6 +225,7 @@ function check(config: unknown, file: string): LlmteamConfig {
   if (c.sealing !== undefined) checkSealingConfig(c.sealing, file);
   if (c.secrets !== undefined) checkSecretsConfig(c.secrets, file);
   if (c.directory !== undefined) checkDirectoryConfig(c.directory, file);
+  if (c.licence !== undefined) checkLicenceConfig(c.licence, file);
   if (c.retention !== undefined) {
     const r = c.retention as Record<string, unknown> | null;
     if (typeof r !== 'object' || r === null || Array.isArray(r))

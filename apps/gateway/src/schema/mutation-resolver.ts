@@ -165,12 +165,11 @@ export class MutationResolver {
       roles: auth.roles,
     });
     if (await created.getTenant()) throw new LlmteamError('LLMT_E_CONFLICT', `Tenant "${id}" already exists`);
-    const record = await created.putTenant({
-      name,
-      tier: tier ?? 'starter',
-      limits: {},
-      createdAt: new Date(ctx.engine.clock.now()).toISOString(),
-    });
+    // Through core's tenancy, so the licence's tenant count and validity apply.
+    const record = await ctx.engine.tenants.create(
+      { tenantId: id, name, tier: tier ?? 'starter' },
+      { actor: auth.subject },
+    );
     return { id: record.tenantId, name: record.name, tier: record.tier, createdAt: record.createdAt };
   }
 

@@ -20,6 +20,19 @@ export interface DeploymentTerms {
   tier: TenantTier;
   /** Ceilings over every tenant's limits. @default {} */
   limits?: TenantLimits;
+  /** The features a tenant may have at most (a tenant's tier still decides its own). @default every feature */
+  features?: readonly FeatureName[];
+  /** How many tenants (besides the implicit `default`) may exist; checked at creation. @default unlimited */
+  maxTenants?: number;
+  /**
+   * When the terms end (ISO 8601): from then on (engine clock) runs, segments and keys are
+   * refused with `LLMT_E_LICENCE_INVALID`; runs already going carry on. @default never
+   */
+  expiresAt?: string;
+  /** Who the licence is for, named in refusals. */
+  licensee?: string;
+  /** The licence's id, named in refusals. */
+  licenceId?: string;
 }
 
 /** A tenant's tier, limits and features after the tier's defaults, its overrides and the deployment's ceilings. */
@@ -54,7 +67,9 @@ export function effectiveTenancy(
     const cap = terms?.limits?.[name];
     if (typeof cap === 'number' && Number.isFinite(cap)) limits[name] = Math.min(limits[name] ?? cap, cap);
   }
-  return { tier, limits, features: [...defaults.features] };
+  const allowed = terms?.features;
+  const features = allowed ? defaults.features.filter((f) => allowed.includes(f)) : [...defaults.features];
+  return { tier, limits, features };
 }
 
 /**
@@ -103,11 +118,12 @@ export interface LimitRefusal {
  * pass later (a run ends, a day or month begins) or once the limit is raised.
  */
 export class LimitExceededError extends LlmteamError {
-  constructor(refusal: LimitRefusal) {
+  /** `fix` replaces the default advice (a per-tenant override or a higher tier). */
+  constructor(refusal: LimitRefusal, fix?: string) {
     const used = refusal.used === undefined ? '' : ` (${refusal.used} in use)`;
     super(
       'LLMT_E_LIMIT_EXCEEDED',
-      `tenant "${refusal.tenantId}" reached its limit ${refusal.limit} = ${refusal.value}${used} of tier ${refusal.tier}; raise it with a per-tenant override (updateTenant limits.${refusal.limit}, \`llmteam tenants update ${refusal.tenantId} --limit ${refusal.limit}=N\`) or a higher tier`,
+      `tenant "${refusal.tenantId}" reached its limit ${refusal.limit} = ${refusal.value}${used} of tier ${refusal.tier}; ${fix ?? `raise it with a per-tenant override (updateTenant limits.${refusal.limit}, \`llmteam tenants update ${refusal.tenantId} --limit ${refusal.limit}=N\`) or a higher tier`}`,
       { details: { ...refusal } },
     );
     this.name = 'LimitExceededError';

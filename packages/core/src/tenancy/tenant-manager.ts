@@ -4,11 +4,13 @@ import { isTerminalRun } from '../lifecycle/run-state.js';
 import type { TenantRecord, TenantTier } from '../store/registry-records.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
+import { LicenceError } from './licence.js';
 import {
   checkLimitOverrides,
   type DeploymentTerms,
   type EffectiveTenancy,
   effectiveTenancy,
+  LimitExceededError,
 } from './tenant-limits.js';
 import { type TenantUsage, tenantUsage } from './tenant-usage.js';
 import { isTenantTier, normalizeTier, TENANT_TIERS, type TenantLimits } from './tiers.js';
@@ -110,6 +112,7 @@ export class TenantManager {
    * refusal. @throws `LLMT_E_TENANT_NOT_FOUND`, `LLMT_E_TENANT_SUSPENDED`
    */
   async require(tenantId: string): Promise<TenantRecord> {
+    this.checkTermsValid();
     const found = await this.recentRecord(tenantId);
     if (found) {
       if (found.suspendedAt)
@@ -157,6 +160,21 @@ export class TenantManager {
   }
 
   /**
+   * Refuses new work once the deployment's terms have expired (engine clock): a gateway
+   * would no longer start with that licence, so a running one takes no new runs either.
+   * @throws LicenceError `LLMT_E_LICENCE_INVALID` with `details.problem` `expired`
+   */
+  private checkTermsValid(): void {
+    const expiresAt = this.terms?.expiresAt;
+    if (expiresAt === undefined || Date.parse(expiresAt) > this.host.clock.now()) return;
+    const terms = this.terms;
+    throw new LicenceError(
+      `the licence${terms?.licensee ? ` of ${terms.licensee}` : ''}${terms?.licenceId ? ` (${terms.licenceId})` : ''} expired on ${new Date(Date.parse(expiresAt)).toISOString()}: no new run, segment or key is taken (runs already going carry on); install a renewed licence and restart`,
+      { problem: 'expired', expiresAt },
+    );
+  }
+
+  /**
    * An unmanaged tenant (`default`, or any with `implicitTenants`) that has no record: its
    * tier is the licence's, else `enterprise`, with no overrides. Nothing is written.
    */
@@ -182,6 +200,22 @@ export class TenantManager {
     const tier = checkTier(input.tier ?? 'starter');
     if (input.dataRegion !== undefined && (typeof input.dataRegion !== 'string' || input.dataRegion === ''))
       throw invalid('dataRegion', 'must be a non-empty string such as "eu-west-1"');
+    this.checkTermsValid();
+    const maxTenants = this.terms?.maxTenants;
+    if (maxTenants !== undefined) {
+      const count = (await this.list()).filter((t) => t.tenantId !== DEFAULT_TENANT_ID).length;
+      if (count >= maxTenants)
+        throw new LimitExceededError(
+          {
+            tenantId: input.tenantId,
+            limit: 'tenants',
+            value: maxTenants,
+            tier: this.terms?.tier ?? 'enterprise',
+            used: count,
+          },
+          `the licence allows ${maxTenants} tenant${maxTenants === 1 ? '' : 's'} (maxTenants); delete one or install a licence that allows more`,
+        );
+    }
     if (await this.get(input.tenantId))
       throw new LlmteamError(
         'LLMT_E_TENANT_EXISTS',
