@@ -21,7 +21,9 @@ const SEGMENT = {
 /**
  * A running engine sweeps the store on its `retention.sweepEvery` schedule, on the engine's
  * clock (a `ManualClock` here): a finished run and its snapshot go once the tenant's policy
- * has passed, not before; no schedule (`sweepEvery: 0`) deletes nothing. Through a store
+ * has passed, not before; a tenant's snapshots go once older than its tier's (or its
+ * override's) `snapshot_retention_days`, checkpoints never; no schedule (`sweepEvery: 0`)
+ * deletes nothing. Through a store
  * that wraps another (a snapshot cache), the swept snapshot is gone from the cache too.
  */
 export function retentionScheduleSuite(options: RetentionScheduleSuiteOptions): void {
@@ -73,8 +75,56 @@ export function retentionScheduleSuite(options: RetentionScheduleSuiteOptions): 
         expect(await engine.store.getSnapshot('default', snapshotId)).toBeUndefined();
         const audit = await engine.store.listAudit('default');
         expect(audit.filter((a) => a.action === 'retention.swept').map((a) => a.data)).toEqual([
-          { runs: [runId], snapshots: 0, policy: { completedRunsSeconds: 86_400 } },
+          // The record's policy, with snapshots capped by tier free's snapshot_retention_days (7).
+          {
+            runs: [runId],
+            snapshots: 0,
+            policy: { completedRunsSeconds: 86_400, snapshotsSeconds: 7 * 86_400 },
+          },
         ]);
+      }));
+
+    test("sweeps a tenant's snapshots older than its tier's snapshot_retention_days; keeps checkpoints, younger ones and a longer override's", () =>
+      withEngine('PT1H', async (engine, clock) => {
+        await engine.tenants.create({ tenantId: 'acme', name: 'Acme', tier: 'free' });
+        await engine.tenants.create({
+          tenantId: 'long',
+          name: 'Long',
+          tier: 'free',
+          limits: { snapshot_retention_days: 30 },
+        });
+        const snapshotsOf = async (tenantId: string) => {
+          const tenant = engine.forTenant(tenantId);
+          const run = await tenant.startRun({ segment: SEGMENT, input: { n: 1 } });
+          expect((await engine.waitForRun(run.runId, { tenantId })).status).toBe('completed');
+          const manual = await tenant.createSnapshot(run.runId);
+          const checkpoint = await tenant.createSnapshot(run.runId, { type: 'checkpoint' });
+          return { runId: run.runId, manual: manual.snapshotId, checkpoint: checkpoint.snapshotId };
+        };
+        const acme = await snapshotsOf('acme');
+        const long = await snapshotsOf('long');
+        const exists = async (tenantId: string, snapshotId: string) =>
+          (await engine.store.getSnapshot(tenantId, snapshotId)) !== undefined;
+
+        clock.advance(6 * 24 * HOUR);
+        await engine.retention.settled();
+        expect(await exists('acme', acme.manual)).toBe(true);
+        clock.advance(2 * 24 * HOUR);
+        await engine.retention.settled();
+        // Day 8: past free's 7 days. The run and its checkpoint stay; so does the override's.
+        expect(await exists('acme', acme.manual)).toBe(false);
+        expect(await exists('acme', acme.checkpoint)).toBe(true);
+        expect((await engine.store.getRun('acme', acme.runId))?.status).toBe('completed');
+        expect(await exists('long', long.manual)).toBe(true);
+        const audit = await engine.store.listAudit('acme');
+        expect(audit.filter((a) => a.action === 'retention.swept').map((a) => a.data)).toEqual([
+          { runs: [], snapshots: 1, policy: { snapshotsSeconds: 7 * 86_400 } },
+        ]);
+
+        clock.advance(23 * 24 * HOUR);
+        await engine.retention.settled();
+        expect(await exists('long', long.manual)).toBe(false);
+        expect(await exists('long', long.checkpoint)).toBe(true);
       }));
 
     test('with sweepEvery 0 nothing is swept, however late; sweep() still sweeps on demand', () =>

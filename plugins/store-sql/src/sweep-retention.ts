@@ -1,4 +1,10 @@
-import type { RetentionSweepOptions, RetentionSweepResult, Store, TypedAuditDraft } from '@llmteam/core';
+import {
+  type RetentionSweepOptions,
+  type RetentionSweepResult,
+  type Store,
+  sweptTenants,
+  type TypedAuditDraft,
+} from '@llmteam/core';
 import { SqlStoreError } from './errors.js';
 import type { SqlStore } from './sql-store.js';
 
@@ -13,9 +19,11 @@ export type SweepRetentionOptions = RetentionSweepOptions;
 export type SweepRetentionResult = RetentionSweepResult;
 
 /**
- * Applies every tenant's retention policy (`TenantRecord.retention`): deletes terminal
- * runs completed more than `completedRunsSeconds` ago, with everything derived from them,
- * and snapshots older than `snapshotsSeconds`. Each tenant's sweep is one transaction that
+ * Applies every tenant's retention policy (`options.policies`, else each record's
+ * `TenantRecord.retention`; the engine passes them capped by each tier's
+ * `snapshot_retention_days`): deletes terminal runs completed more than
+ * `completedRunsSeconds` ago, with everything derived from them, and snapshots (not
+ * checkpoints) older than `snapshotsSeconds`. Each tenant's sweep is one transaction that
  * also appends a `retention.swept` audit entry listing what went. Tenants without a
  * policy keep everything. A running engine calls it on its schedule through the store's
  * `sweepRetention` role (`EngineOptions.retention.sweepEvery`, hourly by default).
@@ -42,24 +50,21 @@ export async function sweepRetention(
   const before = (seconds: number | undefined) =>
     seconds === undefined ? undefined : new Date(now - seconds * 1000).toISOString();
   const result: SweepRetentionResult = { tenants: [] };
-  for (const tenant of await store.listTenants()) {
-    const policy = tenant.retention;
-    if (!policy || (policy.completedRunsSeconds === undefined && policy.snapshotsSeconds === undefined))
-      continue;
+  for (const { tenantId, retention: policy } of await sweptTenants(store, options)) {
+    if (policy.completedRunsSeconds === undefined && policy.snapshotsSeconds === undefined) continue;
     const deleted = await sql.deleteExpired.call(
       store,
-      tenant.tenantId,
+      tenantId,
       { runsBefore: before(policy.completedRunsSeconds), snapshotsBefore: before(policy.snapshotsSeconds) },
       (d): TypedAuditDraft<'retention.swept'> => ({
-        tenantId: tenant.tenantId,
+        tenantId,
         action: 'retention.swept',
         actor: options.actor ?? 'system',
         data: { runs: d.runs, snapshots: d.snapshots, policy: { ...policy } },
         timestamp: options.now,
       }),
     );
-    if (deleted.runs.length || deleted.snapshotIds.length)
-      result.tenants.push({ tenantId: tenant.tenantId, ...deleted });
+    if (deleted.runs.length || deleted.snapshotIds.length) result.tenants.push({ tenantId, ...deleted });
   }
   return result;
 }

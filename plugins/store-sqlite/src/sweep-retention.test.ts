@@ -91,9 +91,11 @@ describe('sweepRetention', () => {
     }
   });
 
-  test('refuses a store that is not a SQL store', async () => {
-    await expect(sweepRetention(new MemoryStore(), { now: at() })).rejects.toMatchObject({
+  test('refuses a store that is not a SQL store and cannot sweep itself; one that can sweeps itself', async () => {
+    const unswept = Object.assign(new MemoryStore(), { sweepRetention: undefined });
+    await expect(sweepRetention(unswept, { now: at() })).rejects.toMatchObject({
       code: 'LLMT_E_SQL_INVALID_OPTION',
     });
+    await expect(sweepRetention(new MemoryStore(), { now: at() })).resolves.toEqual({ tenants: [] });
   });
 });

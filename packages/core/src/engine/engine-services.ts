@@ -184,8 +184,13 @@ export abstract class EngineServices {
     this.childRuns = new ChildRunLinks(this as unknown as ChildRunHost);
     this.memory = new AgentMemory(this.store, this.clock, options.memory);
     this.audit = new AuditLog(this.store, this.clock, this.logger, options.audit, () => this.ready());
-    this.retention = new RetentionSchedule(this.store, this.clock, this.logger, options.retention, () =>
-      this.ready(),
+    this.retention = new RetentionSchedule(
+      this.store,
+      this.clock,
+      this.logger,
+      options.retention,
+      () => this.ready(),
+      () => this.tenants.retentionPolicies(),
     );
     this.sealing = new EngineSealing(options.sealing, this.logger);
     this.interactions = interactions({

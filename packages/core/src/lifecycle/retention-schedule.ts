@@ -1,5 +1,5 @@
 import type { Logger } from '../catalog/types.js';
-import type { RetentionSweepResult, Store } from '../store/types.js';
+import type { RetentionSweepResult, Store, TenantRetention } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
 
@@ -31,6 +31,8 @@ export class RetentionSchedule {
     options: RetentionOptions = {},
     /** Resolves when the store is ready (the engine's `init`). */
     private readonly ready: () => Promise<void> = async () => undefined,
+    /** The tenants to sweep with their policies (the engine's tenants, tier limits applied). @default each stored tenant's record */
+    private readonly policies?: () => Promise<TenantRetention[]>,
   ) {
     this.everyMs = parseDuration(options.sweepEvery ?? 'PT1H', 'retention.sweepEvery');
   }
@@ -82,7 +84,11 @@ export class RetentionSchedule {
   private async run(): Promise<RetentionSweepResult | undefined> {
     if (!this.store.sweepRetention) return undefined;
     await this.ready();
-    const result = await this.store.sweepRetention({ now: new Date(this.clock.now()).toISOString() });
+    const policies = await this.policies?.();
+    const result = await this.store.sweepRetention({
+      now: new Date(this.clock.now()).toISOString(),
+      ...(policies ? { policies } : {}),
+    });
     for (const t of result.tenants)
       this.logger.info(
         { tenantId: t.tenantId, runs: t.runs.length, snapshots: t.snapshotIds.length },

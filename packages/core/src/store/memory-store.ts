@@ -13,6 +13,8 @@ import {
 } from './event-query.js';
 import { selectInteractions, selectSnapshots } from './memory-queries.js';
 import { draftRegistryAudit } from './registry-audit.js';
+import { type RetentionSweepOptions, type RetentionSweepResult, sweptTenants } from './retention-types.js';
+import { TERMINAL_RUN_STATUSES } from './run-records.js';
 import type {
   ApiKeyRecord,
   AuditDraft,
@@ -428,8 +430,59 @@ export class MemoryStore implements Store {
     return latest.sort((a, b) => (a.segmentId < b.segmentId ? -1 : 1));
   }
 
+  /**
+   * The `sweepRetention` role: per tenant, deletes terminal runs finished longer ago than
+   * `completedRunsSeconds` (with everything derived from them) and snapshots older than
+   * `snapshotsSeconds` (checkpoints are kept), with one `retention.swept` audit entry.
+   */
+  async sweepRetention(options: RetentionSweepOptions): Promise<RetentionSweepResult> {
+    const now = Date.parse(options.now);
+    const before = (seconds: number | undefined) =>
+      seconds === undefined ? undefined : new Date(now - seconds * 1000).toISOString();
+    const result: RetentionSweepResult = { tenants: [] };
+    for (const { tenantId, retention } of await sweptTenants(this, options)) {
+      const runsBefore = before(retention.completedRunsSeconds);
+      const snapshotsBefore = before(retention.snapshotsSeconds);
+      const runs: string[] = [];
+      const snapshotIds: string[] = [];
+      if (runsBefore)
+        for (const [key, slot] of this.runs) {
+          const run = slot.run;
+          if (run.tenantId !== tenantId || !TERMINAL_RUN_STATUSES.includes(run.status)) continue;
+          if ((run.completedAt ?? run.updatedAt) >= runsBefore) continue;
+          for (const s of this.snapshots.values())
+            if (s.tenantId === tenantId && s.runId === run.runId) snapshotIds.push(s.snapshotId);
+          this.dropRun(tenantId, run.runId, key);
+          runs.push(run.runId);
+        }
+      let snapshots = 0;
+      if (snapshotsBefore)
+        for (const [key, s] of this.snapshots)
+          if (s.tenantId === tenantId && s.createdAt < snapshotsBefore && s.reason !== 'checkpoint') {
+            this.snapshots.delete(key);
+            snapshotIds.push(s.snapshotId);
+            snapshots++;
+          }
+      if (!runs.length && !snapshots) continue;
+      this.appendAudit({
+        tenantId,
+        action: 'retention.swept',
+        actor: options.actor ?? 'system',
+        data: { runs, snapshots, policy: { ...retention } },
+        timestamp: options.now,
+      });
+      result.tenants.push({ tenantId, runs, snapshots, snapshotIds });
+    }
+    return result;
+  }
+
   async eraseRun(tenantId: string, runId: string, audit: AuditDraft): Promise<void> {
-    const key = this.key(tenantId, runId);
+    this.dropRun(tenantId, runId, this.key(tenantId, runId));
+    this.appendAudit(audit);
+  }
+
+  /** Removes a run with everything derived from it. */
+  private dropRun(tenantId: string, runId: string, key: string): void {
     const slot = this.runs.get(key);
     if (slot?.run.idempotencyKey) this.idempotency.delete(this.key(tenantId, slot.run.idempotencyKey));
     this.runs.delete(key);
@@ -438,6 +491,5 @@ export class MemoryStore implements Store {
     for (const [k, t] of this.timers) if (t.tenantId === tenantId && t.runId === runId) this.timers.delete(k);
     for (const [k, s] of this.snapshots)
       if (s.tenantId === tenantId && s.runId === runId) this.snapshots.delete(k);
-    this.appendAudit(audit);
   }
 }

@@ -2,6 +2,7 @@
 import { LlmteamError } from '../errors.js';
 import { isTerminalRun } from '../lifecycle/run-state.js';
 import type { TenantRecord, TenantTier } from '../store/registry-records.js';
+import type { TenantRetention } from '../store/retention-types.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { LicenceError } from './licence.js';
@@ -318,6 +319,27 @@ export class TenantManager {
   /** The tenant's tier, limits and features after defaults, overrides and the deployment's terms. */
   effective(record: Pick<TenantRecord, 'tier' | 'limits'>): EffectiveTenancy {
     return effectiveTenancy(record, this.terms);
+  }
+
+  /**
+   * Every tenant's retention policy as the sweep applies it (see `engine.retention`): its
+   * record's `retention`, with snapshots kept no longer than its `snapshot_retention_days`
+   * (tier default, override, licence). The implicit `default` tenant is included while it
+   * has no record; tenants that keep everything are left out.
+   */
+  async retentionPolicies(): Promise<TenantRetention[]> {
+    const records = await this.list();
+    if (!records.some((t) => t.tenantId === DEFAULT_TENANT_ID))
+      records.push(this.implicit(DEFAULT_TENANT_ID));
+    return records.flatMap((record) => {
+      const retention = { ...record.retention };
+      const days = this.effective(record).limits.snapshot_retention_days;
+      if (days !== undefined)
+        retention.snapshotsSeconds = Math.min(retention.snapshotsSeconds ?? Infinity, days * 86_400);
+      return retention.completedRunsSeconds === undefined && retention.snapshotsSeconds === undefined
+        ? []
+        : [{ tenantId: record.tenantId, retention }];
+    });
   }
 
   /** What the tenant uses now of each counted limit. */
