@@ -171,6 +171,7 @@ export {
   type AgentMemoryScope,
   type MemorySetOptions,
   type MemoryStats,
+  type MemoryUpdateOptions,
 } from './memory/agent-memory.js';
 export { InMemoryAgentMemory } from './memory/in-memory-agent-memory.js';
 export type { AgentMemoryStore, MemoryEntry } from './memory/memory-types.js';

@@ -91,12 +91,18 @@ describe('agent pools as tools', () => {
       edit: 'writer_a: topic 1 | writer_b: topic 2 | writer_c: topic 3 | writer_a: topic 4',
     });
     expect(
-      first.assigned.map((e) => [e.data.call_id, e.data.segment_id, e.data.strategy, e.data.candidates]),
+      first.assigned.map((e) => [
+        e.data.call_id,
+        e.data.segment_id,
+        e.data.strategy,
+        e.data.candidates,
+        e.data.position,
+      ]),
     ).toEqual([
-      ['w1', 'writer_a', 'round_robin', 3],
-      ['w2', 'writer_b', 'round_robin', 3],
-      ['w3', 'writer_c', 'round_robin', 3],
-      ['w4', 'writer_a', 'round_robin', 3],
+      ['w1', 'writer_a', 'round_robin', 3, 1],
+      ['w2', 'writer_b', 'round_robin', 3, 2],
+      ['w3', 'writer_c', 'round_robin', 3, 3],
+      ['w4', 'writer_a', 'round_robin', 3, 4],
     ]);
     const kids = (await store.listRuns('default')).items.filter((r) => r.parent?.runId === first.done.runId);
     for (const e of first.assigned)
@@ -109,6 +115,24 @@ describe('agent pools as tools', () => {
     const second = await run(engine, 2);
     expect(second.done.outputs).toEqual({ edit: 'writer_b: topic 1 | writer_c: topic 2' });
     await engine.stop();
+  });
+
+  test('two engines on one store calling the pool at once take its agents strictly in turn', async () => {
+    const store = new MemoryStore();
+    const engines = [makeEngine(store), makeEngine(store)];
+    for (const s of [writer('writer_a'), writer('writer_b'), writer('writer_c'), editor])
+      await engines[0]!.upsertSegment(s);
+    for (const engine of engines) await engine.start();
+    const runs = await Promise.all([...engines, ...engines].map((engine) => run(engine, 3)));
+    for (const engine of engines) await engine.stop();
+    for (const r of runs) expect(r.done.status).toBe('completed');
+    const order = runs
+      .flatMap((r) => r.assigned)
+      .sort((a, b) => Number(a.data.position) - Number(b.data.position))
+      .map((e) => [e.data.position, e.data.segment_id]);
+    expect(order).toEqual(
+      Array.from({ length: 12 }, (_, i) => [i + 1, ['writer_a', 'writer_b', 'writer_c'][i % 3]]),
+    );
   });
 
   test('upsert refuses a pool agent that is not registered and skills no agent has, at the field', async () => {

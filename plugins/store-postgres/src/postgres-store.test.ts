@@ -33,6 +33,8 @@ describe.skipIf(!reachable)('PostgresStore', () => {
       schemas.push(schema);
       return new PostgresStore({ url: TEST_DATABASE_URL, schema });
     },
+    createPeer: async (store) =>
+      new PostgresStore({ url: TEST_DATABASE_URL, schema: (store as PostgresStore).schema }),
     test,
     expect,
     describe,

@@ -65,6 +65,7 @@ export abstract class SqlStore extends SqlStoreBase implements Store {
       return this.transaction(fn);
     },
     parse: (text, where) => this.parse(text, where),
+    dialect: () => this.dialect,
   });
 
   /** Signed audit checkpoints (the `auditCheckpoints` role), in the `audit_checkpoints` table. */

@@ -14,6 +14,8 @@ const fresh = () => new SqliteStore({ path: join(dir, `memory-${++n}`, 'db.sqlit
 agentMemoryConformanceSuite({
   name: '@llmteam/store-sqlite',
   create: async () => fresh(),
+  // A second engine's store on the same file, as another process would open it.
+  createPeer: async (store) => new SqliteStore({ path: (store as SqliteStore).path }),
   test,
   expect,
   describe,

@@ -1,4 +1,4 @@
-import { LlmteamError } from '../errors.js';
+import { ConcurrencyError, LlmteamError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
@@ -51,6 +51,14 @@ export interface MemorySetOptions {
   writeKey?: string;
 }
 
+/** Options of {@link AgentMemoryScope.update}. */
+export interface MemoryUpdateOptions {
+  /** How long the entry lives: ISO 8601 duration or seconds (0: forever). @default the memory's `ttl` */
+  ttl?: string | number;
+  /** Reads and tries again this often when other writers keep changing the entry first. @default 50 */
+  attempts?: number;
+}
+
 /** One agent's memory in one tenant. */
 export interface AgentMemoryScope {
   readonly tenantId: string;
@@ -65,6 +73,20 @@ export interface AgentMemoryScope {
    * @throws LlmteamError `LLMT_E_MEMORY_ENTRY_TOO_LARGE` when one value exceeds `maxBytes`.
    */
   set(key: string, value: unknown, options?: MemorySetOptions): Promise<boolean>;
+  /**
+   * Changes one entry atomically, also against other engines on the same store: reads the
+   * value (undefined when absent or expired), calls `change` with it, and writes what it
+   * returns only if no one wrote the entry in between; otherwise reads again and calls
+   * `change` with the newer value. `change` returning undefined writes nothing. Resolves to
+   * the value stored at the end. Needs a store whose `memory` role has `swapMemory`; with
+   * one that lacks it, updates are serialised within this process only.
+   * @throws LlmteamError `LLMT_E_CONFLICT` (retryable) when `attempts` reads all lost the race.
+   */
+  update<T>(
+    key: string,
+    change: (current: T | undefined) => T | undefined | Promise<T | undefined>,
+    options?: MemoryUpdateOptions,
+  ): Promise<T | undefined>;
   delete(key: string): Promise<boolean>;
   /** Live keys, in key order. */
   keys(): Promise<string[]>;
@@ -134,6 +156,8 @@ export class AgentMemory {
       get: (key) => this.get(id, tenantId, agentId, key) as never,
       set: (key, value, options) =>
         this.serial(id, () => this.set(id, tenantId, agentId, key, value, options)),
+      update: (key, change, options) =>
+        this.serial(id, () => this.update(id, tenantId, agentId, key, change as never, options)) as never,
       delete: (key) => this.serial(id, () => this.remove(id, tenantId, agentId, key)),
       keys: async () => (await this.live(tenantId, agentId)).map((e) => e.key),
       stats: () => this.stats(id, tenantId, agentId),
@@ -229,6 +253,56 @@ export class AgentMemory {
     value: unknown,
     options: MemorySetOptions = {},
   ): Promise<boolean> {
+    const previous = await this.role.getMemory(tenantId, agentId, key);
+    if (
+      options.writeKey !== undefined &&
+      previous?.writtenBy === options.writeKey &&
+      !this.expired(previous, this.clock.now())
+    )
+      return false;
+    const entry = this.draft(tenantId, agentId, key, value, previous, options);
+    await this.role.putMemory(entry);
+    await this.stored(id, entry);
+    return true;
+  }
+
+  private async update(
+    id: string,
+    tenantId: string,
+    agentId: string,
+    key: string,
+    change: (current: unknown) => unknown,
+    options: MemoryUpdateOptions = {},
+  ): Promise<unknown> {
+    const role = this.role;
+    const attempts = options.attempts ?? 50;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const previous = await role.getMemory(tenantId, agentId, key);
+      const live = previous && !this.expired(previous, this.clock.now()) ? previous : undefined;
+      const next = await change(live === undefined ? undefined : structuredClone(live.value));
+      if (next === undefined) return live === undefined ? undefined : structuredClone(live.value);
+      const entry = this.draft(tenantId, agentId, key, next, previous, { ttl: options.ttl });
+      if (role.swapMemory) {
+        if (!(await role.swapMemory(entry, previous?.revision ?? 0))) continue;
+      } else await role.putMemory(entry);
+      await this.stored(id, entry);
+      return structuredClone(entry.value);
+    }
+    throw new ConcurrencyError(
+      `memory of agent "${agentId}", key "${key}": other writers changed the entry first ${attempts} times in a row; try again`,
+      { details: { agentId, key, attempts } },
+    );
+  }
+
+  /** The entry a write of `value` stores, one revision after `previous`. */
+  private draft(
+    tenantId: string,
+    agentId: string,
+    key: string,
+    value: unknown,
+    previous: MemoryEntry | undefined,
+    options: MemorySetOptions,
+  ): MemoryEntry {
     if (typeof key !== 'string' || !key)
       throw new LlmteamError(
         'LLMT_E_INVALID_ARGUMENT',
@@ -250,14 +324,7 @@ export class AgentMemory {
     const now = this.clock.now();
     const at = new Date(now).toISOString();
     const ttlMs = options.ttl === undefined ? this.limits.ttlMs : parseDuration(options.ttl, 'ttl');
-    const previous = await this.role.getMemory(tenantId, agentId, key);
-    if (
-      options.writeKey !== undefined &&
-      previous?.writtenBy === options.writeKey &&
-      !this.expired(previous, now)
-    )
-      return false;
-    const entry: MemoryEntry = {
+    return {
       tenantId,
       agentId,
       key,
@@ -268,12 +335,15 @@ export class AgentMemory {
       lastAccessAt: at,
       ...(ttlMs > 0 ? { expiresAt: new Date(now + ttlMs).toISOString() } : {}),
       ...(options.writeKey !== undefined ? { writtenBy: options.writeKey } : {}),
+      revision: (previous?.revision ?? 0) + 1,
     };
-    await this.role.putMemory(entry);
-    this.touched.get(id)?.delete(key);
-    this.remember(`${id}\u0000${key}`, entry, now);
-    await this.prune(id, tenantId, agentId, key);
-    return true;
+  }
+
+  /** After a write: the cache holds the entry, then the agent is pruned (sparing it). */
+  private async stored(id: string, entry: MemoryEntry): Promise<void> {
+    this.touched.get(id)?.delete(entry.key);
+    this.remember(`${id}\u0000${entry.key}`, entry, this.clock.now());
+    await this.prune(id, entry.tenantId, entry.agentId, entry.key);
   }
 
   private async remove(id: string, tenantId: string, agentId: string, key: string): Promise<boolean> {

@@ -18,6 +18,13 @@ export class InMemoryAgentMemory implements AgentMemoryStore {
     this.of(entry.tenantId, entry.agentId, true)!.set(entry.key, structuredClone(entry));
   }
 
+  async swapMemory(entry: MemoryEntry, expected: number): Promise<boolean> {
+    const current = this.of(entry.tenantId, entry.agentId)?.get(entry.key);
+    if ((current?.revision ?? 0) !== expected) return false;
+    this.of(entry.tenantId, entry.agentId, true)!.set(entry.key, structuredClone(entry));
+    return true;
+  }
+
   async getMemory(tenantId: string, agentId: string, key: string): Promise<MemoryEntry | undefined> {
     const entry = this.of(tenantId, agentId)?.get(key);
     return entry ? structuredClone(entry) : undefined;

@@ -21,6 +21,11 @@ export interface MemoryEntry {
    * gave one: a writer that runs again with the same key finds its write in place.
    */
   writtenBy?: string;
+  /**
+   * Counts the writes of this entry (absent: 0). Every write stores one more than the
+   * entry had; {@link AgentMemoryStore.swapMemory} writes only at the revision it expects.
+   */
+  revision?: number;
 }
 
 /**
@@ -38,4 +43,12 @@ export interface AgentMemoryStore {
   deleteMemory(tenantId: string, agentId: string, keys: readonly string[]): Promise<number>;
   /** Sets `lastAccessAt` of existing entries (reads recorded for LRU). */
   touchMemory(tenantId: string, agentId: string, keys: readonly string[], at: string): Promise<void>;
+  /**
+   * Compare-and-set: writes `entry` only when the stored entry's `revision` is `expected`
+   * (an absent entry, or one without `revision`, is at 0), as one atomic step of the
+   * store, so two processes changing one entry at once cannot both win. Resolves to false,
+   * writing nothing, when the entry is at another revision. `entry.revision` should be
+   * `expected + 1`. A store without it coordinates agent pools within one process only.
+   */
+  swapMemory?(entry: MemoryEntry, expected: number): Promise<boolean>;
 }

@@ -39,9 +39,12 @@ describe('agent pools', () => {
     const picks: string[] = [];
     for (let i = 0; i < 1000; i++) {
       if (i === 500) pool = restart();
-      const choice = (await pool.choose(members, 'round_robin'))!;
+      const choice = (await pool.assign({ members, strategy: 'round_robin', key: `call-${i}` }))!;
+      expect(choice.position).toBe(i + 1);
       runs.set(`run-${i}`, 'running');
-      await pool.record(choice.member.segment_id, `run-${i}`);
+      // Runs end a while later: round-robin goes on in turn whatever the load.
+      if (i >= 10) runs.set(`run-${i - 10}`, 'completed');
+      await pool.started(`call-${i}`, `run-${i}`);
       picks.push(choice.member.segment_id);
     }
     const counts = members.map((m) => picks.filter((p) => p === m.segment_id).length);
@@ -65,12 +68,12 @@ describe('agent pools', () => {
       const open = (m: string) =>
         [...runs].filter(([id, status]) => status === 'running' && owner.get(id) === m).length;
       const least = Math.min(...members.map((m) => open(m.segment_id)));
-      const choice = (await pool.choose(members, 'least_loaded'))!;
+      const choice = (await pool.assign({ members, strategy: 'least_loaded', key: `call-${i}` }))!;
       expect(open(choice.member.segment_id), `choice ${i}`).toBe(least);
       expect(choice.load).toBe(least);
       runs.set(`run-${i}`, 'running');
       owner.set(`run-${i}`, choice.member.segment_id);
-      await pool.record(choice.member.segment_id, `run-${i}`);
+      await pool.started(`call-${i}`, `run-${i}`);
       given[choice.member.segment_id] = (given[choice.member.segment_id] ?? 0) + 1;
     }
     // The fast agent took more calls than the slow one: the load decided, not the turn.
@@ -85,28 +88,73 @@ describe('agent pools', () => {
     const { pool } = poolOn(store, runs);
     const picks: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const choice = (await pool.choose(members, 'capability', ['de']))!;
+      const choice = (await pool.assign({
+        members,
+        strategy: 'capability',
+        skills: ['de'],
+        key: `call-${i}`,
+      }))!;
       expect(choice.candidates).toBe(2);
       runs.set(`run-${i}`, 'running');
-      await pool.record(choice.member.segment_id, `run-${i}`);
+      await pool.started(`call-${i}`, `run-${i}`);
       picks.push(choice.member.segment_id);
     }
     expect(picks).toEqual(['writer_b', 'writer_c', 'writer_b', 'writer_c', 'writer_b', 'writer_c']);
-    expect(await pool.choose(members, 'capability', ['fr'])).toBeUndefined();
+    expect(
+      await pool.assign({ members, strategy: 'capability', skills: ['fr'], key: 'call-fr' }),
+    ).toBeUndefined();
   });
 
-  test('recording the same run twice (a re-run after a crash) counts it once', async () => {
+  test('a call asked for twice (a re-run after a crash) keeps its first member and counts once', async () => {
     const store = new MemoryStore();
-    const runs = new Map<string, RunStatus>([['run-1', 'running']]);
-    const { pool } = poolOn(store, runs);
-    await pool.record('writer_a', 'run-1');
-    await pool.record('writer_a', 'run-1');
+    const runs = new Map<string, RunStatus>([['parent', 'running']]);
+    const { pool, restart } = poolOn(store, runs);
+    const first = (await pool.assign({
+      members,
+      strategy: 'round_robin',
+      key: 'c1',
+      parentRunId: 'parent',
+    }))!;
+    // The engine died before the child started: the call's slot is still the first member's.
+    const again = (await restart().assign({
+      members,
+      strategy: 'round_robin',
+      key: 'c1',
+      parentRunId: 'parent',
+    }))!;
+    expect(again).toEqual(first);
+    runs.set('run-1', 'running');
+    await pool.started('c1', 'run-1');
+    await pool.started('c1', 'run-1');
+    const slot = { key: 'c1', parent: 'parent', run: 'run-1', load: 0, candidates: 3, position: 1 };
     expect(await pool.state()).toEqual({
       last: 'writer_a',
-      open: { writer_a: ['run-1'] },
+      calls: { writer_a: [slot] },
       started: { writer_a: 1 },
     });
+    // The child ended, then the caller crashed before it heard: the call still has its member.
     runs.set('run-1', 'completed');
-    expect((await pool.state()).open).toEqual({ writer_a: [] });
+    expect((await pool.state()).calls).toEqual({ writer_a: [{ ...slot, ended: true }] });
+    expect(
+      await restart().assign({ members, strategy: 'round_robin', key: 'c1', parentRunId: 'parent' }),
+    ).toEqual(first);
+    runs.set('parent', 'completed');
+    expect((await pool.state()).calls).toEqual({ writer_a: [] });
+  });
+
+  test('a call waiting for its child counts as load as long as the calling run lives', async () => {
+    const store = new MemoryStore();
+    const runs = new Map<string, RunStatus>([['parent', 'running']]);
+    const { pool } = poolOn(store, runs);
+    await pool.assign({ members, strategy: 'least_loaded', key: 'c1', parentRunId: 'parent' });
+    const next = (await pool.assign({
+      members,
+      strategy: 'least_loaded',
+      key: 'c2',
+      parentRunId: 'parent',
+    }))!;
+    expect([next.member.segment_id, next.load]).toEqual(['writer_b', 0]);
+    runs.set('parent', 'cancelled');
+    expect(Object.values((await pool.state()).calls).flat()).toEqual([]);
   });
 });

@@ -37,8 +37,9 @@ function resultOf(run: RunRecord) {
  * by the members' declared skills, then least loaded). The chosen agent runs as a child run
  * like a `segment_id` tool; the choice is recorded once (`agent.assigned`) and the pool's
  * standing is durable (agent memory, namespace `pool:<name>`), so turns and loads go on
- * after a restart. Each engine makes its own kind (see {@link createPoolToolKind}): choices
- * of one process are serialised per pool.
+ * after a restart. Choices are coordinated through the store: engines that share it take
+ * turns at the standing (see {@link AgentPool}); within one engine, choices of a pool are
+ * also queued so they do not race each other.
  *
  * @example
  * { "pool": ["writer_a", { "segment_id": "writer_de", "skills": ["de"] }], "name": "write",
@@ -137,16 +138,29 @@ export function createPoolToolKind(): AgentToolKind {
               ctx.memory(`pool:${name}`),
               async (runId) => (await ctx.children.get(runId))?.status,
             );
-            const choice = await pool.choose(members, strategy, entry.assignment?.skills);
-            if (!choice) throw new Error(`no agent of pool "${name}" fits`);
-            const started = await ctx.children.start({
-              segmentId: choice.member.segment_id,
-              version: choice.member.version,
-              input: call.args,
-              key: `${call.turn}:${call.callId}`,
+            const choice = await pool.assign({
+              members,
+              strategy,
+              skills: entry.assignment?.skills,
+              key: call.idempotencyKey,
+              parentRunId: ctx.runId,
             });
-            // A re-run after a crash finds the child its first choice started: that one counts.
-            await pool.record(started.segmentId, started.runId);
+            if (!choice) throw new Error(`no agent of pool "${name}" fits`);
+            let started: RunRecord;
+            try {
+              started = await ctx.children.start({
+                segmentId: choice.member.segment_id,
+                version: choice.member.version,
+                input: call.args,
+                key: `${call.turn}:${call.callId}`,
+              });
+            } catch (error) {
+              // A refusal is final; any other failure may have started the child, so the
+              // slot stays for the call's next attempt.
+              if (isLlmteamError(error) && !error.retryable) await pool.release(call.idempotencyKey);
+              throw error;
+            }
+            await pool.started(call.idempotencyKey, started.runId);
             records = {
               events: [
                 {
@@ -161,6 +175,7 @@ export function createPoolToolKind(): AgentToolKind {
                     child_run_id: started.runId,
                     load: choice.load,
                     candidates: choice.candidates,
+                    position: choice.position,
                   },
                 },
               ],

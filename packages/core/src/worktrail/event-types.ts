@@ -229,7 +229,8 @@ export interface WorktrailEventMap {
   };
   /**
    * A call of an agent pool's tool was given to one agent of the pool (`segment_id`, run
-   * `child_run_id`) by the entry's strategy; `load` is its unfinished runs when chosen.
+   * `child_run_id`) by the entry's strategy; `load` is its unfinished runs when chosen,
+   * `position` the choice's place among all of the pool's choices (from 1, gapless).
    */
   'agent.assigned': ToolCallDataBase & {
     pool: string;
@@ -238,6 +239,7 @@ export interface WorktrailEventMap {
     child_run_id: string;
     load: number;
     candidates: number;
+    position: number;
   };
   /** An agent's tool call waits for a person: `interaction_id` is the review request. */
   'tool.approval.requested': { turn: number; call_id: string; tool: string; interaction_id: string };
