@@ -215,7 +215,7 @@ export function tenantLimitsSuite(options: TenantLimitsSuiteOptions): void {
         expect((await refusal(gone.startRun({ segmentId: 'gated' }))).code).toBe('LLMT_E_TENANT_NOT_FOUND');
         const actions = (await engine!.store.listAudit('gone')).map((a) => a.action);
         expect(actions.filter((a) => a === 'run.erased')).toHaveLength(2);
-        expect(actions[actions.length - 1]).toBe('tenant.updated');
+        expect(actions[actions.length - 1]).toBe('tenant.deleted');
       }));
   });
 }

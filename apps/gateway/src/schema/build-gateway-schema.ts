@@ -14,6 +14,7 @@ import { QueryResolver } from './query-resolver.js';
 import { RunFieldsResolver } from './run-fields-resolver.js';
 import { SnapshotResolver } from './snapshot-resolver.js';
 import { SubscriptionResolver } from './subscription-resolver.js';
+import { TenantLimitFieldsResolver, TenantResolver } from './tenant-resolver.js';
 import { UnsealResolver } from './unseal-resolver.js';
 
 /** Builds the gateway's GraphQL schema (ARCHITECTURE section 8). */
@@ -32,6 +33,8 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       ComplianceResolver,
       UnsealResolver,
       InboxResolver,
+      TenantResolver,
+      TenantLimitFieldsResolver,
     ],
     // Arguments are checked by the engine (segment validation) and the resolvers.
     validate: false,

@@ -1,3 +1,4 @@
+import { FEATURE_NAMES, LIMIT_NAMES } from '@llmteam/core';
 import { registerEnumType } from 'type-graphql';
 
 // GraphQL enum names are the upper-case forms; the values resolvers see are the store's.
@@ -51,6 +52,12 @@ export const InteractionTypeEnum = upperEnum([
 export const InteractionPriorityEnum = upperEnum(['low', 'normal', 'high', 'critical'] as const);
 export const RoleEnum = upperEnum(['admin', 'operator', 'approver', 'viewer', 'unsealer'] as const);
 export const TenantTierEnum = upperEnum(['free', 'starter', 'professional', 'enterprise'] as const);
+/** Whether a tenant's keys work. */
+export const TenantStatusEnum = upperEnum(['active', 'suspended'] as const);
+/** Names of the limits a tier sets and a tenant may override (core's `LIMIT_NAMES`). */
+export const TenantLimitNameEnum = upperEnum(LIMIT_NAMES);
+/** Feature flags a tier turns on (core's `FEATURE_NAMES`). */
+export const TenantFeatureEnum = upperEnum(FEATURE_NAMES);
 export const SnapshotReasonEnum = upperEnum([
   'manual',
   'checkpoint',
@@ -78,6 +85,15 @@ registerEnumType(InteractionTypeEnum, { name: 'InteractionType' });
 registerEnumType(InteractionPriorityEnum, { name: 'InteractionPriority' });
 registerEnumType(RoleEnum, { name: 'Role' });
 registerEnumType(TenantTierEnum, { name: 'TenantTier' });
+registerEnumType(TenantStatusEnum, {
+  name: 'TenantStatus',
+  description: '`SUSPENDED`: its keys are refused over HTTP and its live graphql-ws sessions closed (4403)',
+});
+registerEnumType(TenantLimitNameEnum, {
+  name: 'TenantLimitName',
+  description: 'A limit of a tier (see the core README for what each one counts)',
+});
+registerEnumType(TenantFeatureEnum, { name: 'TenantFeature', description: 'A feature flag of a tier' });
 registerEnumType(SnapshotReasonEnum, { name: 'SnapshotReason' });
 registerEnumType(SnapshotTypeEnum, {
   name: 'SnapshotType',

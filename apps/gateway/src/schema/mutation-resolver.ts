@@ -1,4 +1,4 @@
-import { LlmteamError, type Role, type TenantTier } from '@llmteam/core';
+import { LlmteamError, type Role } from '@llmteam/core';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
 import { createApiKey } from '../auth/api-keys.js';
@@ -6,11 +6,10 @@ import { requirePermission, tenantFor } from '../auth/permissions.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { withRetention } from '../util/retention.js';
-import { RoleEnum, TenantTierEnum } from './enums.js';
+import { RoleEnum } from './enums.js';
 import { toApiKey, toInteraction, toRun, toSegment } from './mappers.js';
 import { ApiKey, CreatedApiKey, Interaction, Run, Segment, Tenant } from './object-types.js';
-
-const TENANT_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+import { toTenant } from './tenant-resolver.js';
 
 @Resolver()
 export class MutationResolver {
@@ -143,36 +142,6 @@ export class MutationResolver {
     return answer(ctx, requestId, { action: 'close', ...(comment ? { comment } : {}) });
   }
 
-  @Mutation(() => Tenant, { description: 'Admins of tenant `default` only' })
-  async createTenant(
-    @Ctx() ctx: GatewayContext,
-    @Arg('id', () => ID) id: string,
-    @Arg('name', () => String) name: string,
-    @Arg('tier', () => TenantTierEnum, { nullable: true }) tier?: TenantTier,
-  ): Promise<Tenant> {
-    const auth = requirePermission(ctx.auth, 'admin');
-    if (auth.tenantId !== 'default')
-      throw new GatewayError('LLMT_E_GW_FORBIDDEN', 'Only admins of tenant "default" create tenants');
-    if (!TENANT_ID.test(id)) {
-      throw new LlmteamError(
-        'LLMT_E_INVALID_ARGUMENT',
-        'Tenant id must be 1-63 lower-case letters, digits, "-" or "_", starting with a letter or digit',
-      );
-    }
-    const created = ctx.engine.forTenant(id, {
-      subject: auth.subject,
-      groups: auth.groups,
-      roles: auth.roles,
-    });
-    if (await created.getTenant()) throw new LlmteamError('LLMT_E_CONFLICT', `Tenant "${id}" already exists`);
-    // Through core's tenancy, so the licence's tenant count and validity apply.
-    const record = await ctx.engine.tenants.create(
-      { tenantId: id, name, tier: tier ?? 'starter' },
-      { actor: auth.subject },
-    );
-    return { id: record.tenantId, name: record.name, tier: record.tier, createdAt: record.createdAt };
-  }
-
   @Mutation(() => Tenant, {
     description:
       'Sets what the retention sweep deletes: a duration (ISO 8601 "P30D" or seconds) or "never"; a field left out is kept. Admins of the tenant (or of `default`)',
@@ -198,14 +167,7 @@ export class MutationResolver {
       ...(completedRuns != null ? { completedRuns } : {}),
       ...(snapshots != null ? { snapshots } : {}),
     });
-    const record = await tenant.putTenant(next);
-    return {
-      id: record.tenantId,
-      name: record.name,
-      tier: record.tier,
-      createdAt: record.createdAt,
-      retention: record.retention,
-    };
+    return toTenant(await tenant.putTenant(next), ctx.engine.tenants);
   }
 
   @Mutation(() => CreatedApiKey, {

@@ -2,7 +2,7 @@
  * GraphQL object types. Every field names its type explicitly: the gateway also runs under
  * transpilers that emit no decorator metadata (tsx, esbuild).
  */
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import {
   InteractionPriorityEnum,
@@ -13,6 +13,9 @@ import {
   SnapshotReasonEnum,
   StepCategoryEnum,
   StepStatusEnum,
+  TenantFeatureEnum,
+  TenantLimitNameEnum,
+  TenantStatusEnum,
   TenantTierEnum,
 } from './enums.js';
 
@@ -321,17 +324,59 @@ export class TenantRetention {
   snapshotsSeconds?: number;
 }
 
-@ObjectType()
+@ObjectType({
+  description:
+    'One limit of a tenant: the value that applies (its override, else the tier default, capped by the licence) and what the tenant uses of it now',
+})
+export class TenantLimit {
+  @Field(() => TenantLimitNameEnum) name!: string;
+  @Field(() => SafeIntResolver, { nullable: true, description: 'The limit that applies; null: unlimited' })
+  limit?: number;
+  @Field(() => SafeIntResolver, {
+    nullable: true,
+    description: "The tenant's own override; null: the tier default applies",
+  })
+  override?: number;
+  @Field(() => SafeIntResolver, {
+    nullable: true,
+    description: "The tier's default, capped by the licence; null: unlimited",
+  })
+  tierDefault?: number;
+}
+
+@ObjectType({
+  description:
+    'A tenant: the unit of isolation, with its tier, limits and usage. Admins read their own; admins of `default` every one',
+})
 export class Tenant {
   @Field(() => ID) id!: string;
   @Field(() => String) name!: string;
   @Field(() => TenantTierEnum) tier!: string;
+  @Field(() => TenantStatusEnum) status!: string;
+  @Field(() => DateTimeResolver, { nullable: true }) suspendedAt?: string;
+  @Field(() => String, { nullable: true, description: 'Why it was suspended, as given to suspendTenant' })
+  suspensionReason?: string;
+  @Field(() => String, { nullable: true, description: "Where the tenant's data is kept, e.g. eu-west-1" })
+  dataRegion?: string;
+  @Field(() => [TenantFeatureEnum], { description: 'Feature flags of its tier' })
+  features!: string[];
+  @Field(() => [TenantLimit], { description: 'Every limit, in the order of TenantLimitName' })
+  limits!: TenantLimit[];
   @Field(() => DateTimeResolver) createdAt!: string;
   @Field(() => TenantRetention, {
     nullable: true,
     description: 'What the retention sweep deletes; null keeps everything',
   })
   retention?: TenantRetention;
+}
+
+@ObjectType({ description: 'What deleteTenant removed' })
+export class TenantDeletion {
+  @Field(() => ID) id!: string;
+  @Field(() => DateTimeResolver) deletedAt!: string;
+  @Field(() => Int, { description: 'Runs erased with their steps, events, interactions and snapshots' })
+  runsErased!: number;
+  @Field(() => Int) keysRevoked!: number;
 }
 
 @ObjectType({ description: 'A new API key; `secret` is shown this once and never stored' })

@@ -168,6 +168,8 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
   }
   const store = engine.store;
   const scope = { tenantId, actor };
+  // Registry writes through the facade are audited as the facade's actor.
+  const change = { actor: actor.subject };
   const run = async (runId: string): Promise<RunRecord> => {
     const found = await store.getRun(tenantId, runId);
     if (!found || found.tenantId !== tenantId) throw notFound('LLMT_E_RUN_NOT_FOUND', 'run', runId);
@@ -199,7 +201,7 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
     },
     putTenant: async (record) => {
       const full: TenantRecord = { ...record, tenantId };
-      await store.putTenant(full);
+      await store.putTenant(full, change);
       return full;
     },
     listApiKeys: async () => (await store.listApiKeys(tenantId)).filter((k) => k.tenantId === tenantId),
@@ -207,7 +209,7 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
       ownKey(record);
       const tenant = await engine.tenants.require(tenantId);
       await checkApiKeyLimit(store, record, engine.tenants.effective(tenant));
-      await store.putApiKey(record);
+      await store.putApiKey(record, change);
     },
     revokeApiKey: async (keyId, at) => {
       const found = (await store.listApiKeys(tenantId)).find(
@@ -216,7 +218,7 @@ export function createTenantEngine(engine: Engine, tenantId: string, actor: Acto
       if (!found) throw notFound('LLMT_E_API_KEY_NOT_FOUND', 'API key', keyId);
       if (found.revokedAt) return found;
       const revoked = { ...found, revokedAt: at };
-      await store.putApiKey(revoked);
+      await store.putApiKey(revoked, change);
       return revoked;
     },
 

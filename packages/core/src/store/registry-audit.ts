@@ -10,7 +10,8 @@ export type RegistryWrite =
 
 /**
  * The audit entry of a registry write, which a store appends to the tenant's chain in the
- * same transaction as the write: `tenant.created` or `tenant.updated`; `api_key.created`,
+ * same transaction as the write: `tenant.created`, `tenant.updated` (naming the fields that
+ * changed), `tenant.suspended`, `tenant.resumed` or `tenant.deleted` (with the change's reason); `api_key.created`,
  * `api_key.revoked` or `api_key.updated`; `segment.upserted` (with the SHA-256 of the
  * definition's canonical JSON). Secrets and their hashes never enter the entry.
  */
@@ -20,14 +21,31 @@ export function draftRegistryAudit(write: RegistryWrite, change: RegistryChange 
   switch (write.kind) {
     case 'tenant': {
       const t = write.record;
-      return {
+      const before = write.previous;
+      // A deleted id created again starts a new tenant, so it is `tenant.created` again.
+      const isNew = !before || (before.deletedAt !== undefined && t.deletedAt === undefined);
+      const deleted = !isNew && t.deletedAt !== undefined && before?.deletedAt === undefined;
+      const suspended =
+        !isNew && !deleted && t.suspendedAt !== undefined && before?.suspendedAt === undefined;
+      const resumed = !isNew && !deleted && t.suspendedAt === undefined && before?.suspendedAt !== undefined;
+      const reason = change.reason === undefined ? {} : { reason: change.reason };
+      const base = { name: t.name, tier: t.tier };
+      const settings = {
+        ...base,
+        limits: { ...t.limits },
+        ...(t.dataRegion === undefined ? {} : { dataRegion: t.dataRegion }),
+      };
+      const draft = {
         tenantId: t.tenantId,
-        action: write.previous ? 'tenant.updated' : 'tenant.created',
         actor,
         target: t.tenantId,
-        data: { name: t.name, tier: t.tier },
-        timestamp: at(write.previous ? undefined : t.createdAt),
+        timestamp: at(isNew ? t.createdAt : deleted ? t.deletedAt : suspended ? t.suspendedAt : undefined),
       };
+      if (isNew) return { ...draft, action: 'tenant.created', data: settings };
+      if (deleted) return { ...draft, action: 'tenant.deleted', data: { ...base, ...reason } };
+      if (suspended) return { ...draft, action: 'tenant.suspended', data: { ...base, ...reason } };
+      if (resumed) return { ...draft, action: 'tenant.resumed', data: base };
+      return { ...draft, action: 'tenant.updated', data: { ...settings, changed: changedFields(t, before) } };
     }
     case 'api_key': {
       const k = write.record;
@@ -58,4 +76,12 @@ export function draftRegistryAudit(write: RegistryWrite, change: RegistryChange 
       };
     }
   }
+}
+
+/** Settings of a tenant that differ between two versions of its record, by field name. */
+function changedFields(next: TenantRecord, previous: TenantRecord | undefined): string[] {
+  const fields = ['name', 'tier', 'limits', 'dataRegion', 'retention'] as const;
+  return fields.filter(
+    (f) => canonicalJson(next[f] ?? null) !== canonicalJson((previous?.[f] as unknown) ?? null),
+  );
 }

@@ -13,13 +13,15 @@ export interface TenantRecord {
   tier: TenantTier;
   /** Per-tenant overrides of the tier's default limits, by limit name (see `LIMIT_NAMES`). */
   limits: Record<string, number>;
-  /** Where the tenant's data is kept (e.g. `eu-west-1`); recorded and shown, chosen at creation. */
+  /** Where the tenant's data is kept (e.g. `eu-west-1`); recorded and shown, set at creation or update. */
   dataRegion?: string;
   /** Retention policy in seconds; absent keeps forever. */
   retention?: { completedRunsSeconds?: number; snapshotsSeconds?: number };
   createdAt: string;
   /** When set, the tenant's keys are refused (HTTP and live graphql-ws sessions). */
   suspendedAt?: string;
+  /** Why the tenant is suspended, as the person who suspended it said. */
+  suspensionReason?: string;
   /**
    * When set, the tenant was deleted with its data at this time: it is refused like a
    * tenant that does not exist, and its id may be created again. Its audit chain is kept.

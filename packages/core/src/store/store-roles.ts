@@ -133,6 +133,8 @@ export interface RegistryChange {
   actor?: string;
   /** When (ISO 8601). @default the record's own time (`createdAt`, `revokedAt`), else now */
   timestamp?: string;
+  /** Why, as the person gave it (a tenant's suspension or deletion); kept in the audit entry. */
+  reason?: string;
 }
 
 /** What every store part has: a name, capabilities, and a lifecycle. */

@@ -92,8 +92,41 @@ describe('tenancy', () => {
     expect(audit.map((a) => [a.action, a.actor])).toEqual([
       ['tenant.created', 'root'],
       ['tenant.updated', 'root'],
-      ['tenant.updated', 'root'],
+      ['tenant.suspended', 'root'],
     ]);
     expect((await engine.tenants.list()).map((t) => t.tenantId)).toEqual(['acme']);
+  });
+
+  test('audit entries name each change: the fields updated, a suspension with its reason, resume and delete', async () => {
+    const engine = createEngine({ store: new MemoryStore() });
+    const { tenants } = engine;
+    await tenants.create({ tenantId: 'acme', name: 'Acme', limits: { segments: 3 } }, { actor: 'root' });
+    await tenants.update('acme', { dataRegion: 'eu-west-1', limits: { segments: 4 } }, { actor: 'root' });
+    const suspended = await tenants.suspend('acme', { actor: 'root', reason: 'invoice overdue' });
+    expect(suspended).toMatchObject({ suspendedAt: expect.any(String), suspensionReason: 'invoice overdue' });
+    const resumed = await tenants.resume('acme', { actor: 'root' });
+    expect(resumed.suspendedAt).toBeUndefined();
+    expect(resumed.suspensionReason).toBeUndefined();
+    await tenants.delete('acme', { actor: 'root', reason: 'contract ended' });
+    const audit = await engine.store.listAudit('acme');
+    expect(audit.map((a) => [a.action, a.data])).toEqual([
+      ['tenant.created', { name: 'Acme', tier: 'starter', limits: { segments: 3 } }],
+      [
+        'tenant.updated',
+        {
+          name: 'Acme',
+          tier: 'starter',
+          limits: { segments: 4 },
+          dataRegion: 'eu-west-1',
+          changed: ['limits', 'dataRegion'],
+        },
+      ],
+      ['tenant.suspended', { name: 'Acme', tier: 'starter', reason: 'invoice overdue' }],
+      ['tenant.resumed', { name: 'Acme', tier: 'starter' }],
+      ['tenant.deleted', { name: 'Acme', tier: 'starter', reason: 'contract ended' }],
+    ]);
+    await tenants.create({ tenantId: 'acme', name: 'Acme again' }, { actor: 'root' });
+    expect((await engine.store.listAudit('acme')).at(-1)?.action).toBe('tenant.created');
+    await expect(tenants.suspend('default')).rejects.toMatchObject({ code: 'LLMT_E_INVALID_ARGUMENT' });
   });
 });

@@ -45,12 +45,16 @@ export interface UpdateTenantInput {
   tier?: TenantTier;
   /** Replaces the overrides; a limit left out falls back to the tier's default. */
   limits?: TenantLimits;
+  /** Where the tenant's data is kept now (after moving it); recorded and shown. */
+  dataRegion?: string;
 }
 
-/** Who acts on a tenant, recorded in its audit entries. */
+/** Who acts on a tenant, and why, recorded in its audit entries. */
 export interface TenantChangeScope {
   /** @default 'system' */
   actor?: string;
+  /** Why (a suspension or deletion): kept in the audit entry, and on the record while suspended. */
+  reason?: string;
 }
 
 /** What the manager needs of its engine: the store, the clock and two run commands. */
@@ -78,7 +82,8 @@ export interface TenancyOptions {
 
 /**
  * The engine's tenants (`engine.tenants`). Every write goes through the store's audited
- * registry writes (`tenant.created`, `tenant.updated`). The tenant `default` exists
+ * registry writes (`tenant.created`, `tenant.updated`, `tenant.suspended`,
+ * `tenant.resumed`, `tenant.deleted`). The tenant `default` exists
  * without being created (tier: the licence's, else `enterprise`) until a record is written.
  */
 export class TenantManager {
@@ -199,8 +204,7 @@ export class TenantManager {
     if (typeof input.name !== 'string' || input.name.trim() === '')
       throw invalid('name', 'must be a non-empty string');
     const tier = checkTier(input.tier ?? 'starter');
-    if (input.dataRegion !== undefined && (typeof input.dataRegion !== 'string' || input.dataRegion === ''))
-      throw invalid('dataRegion', 'must be a non-empty string such as "eu-west-1"');
+    checkDataRegion(input.dataRegion);
     this.checkTermsValid();
     const maxTenants = this.terms?.maxTenants;
     if (maxTenants !== undefined) {
@@ -239,7 +243,7 @@ export class TenantManager {
     return record;
   }
 
-  /** Changes a tenant's name, tier or limit overrides. @throws `LLMT_E_TENANT_NOT_FOUND` */
+  /** Changes a tenant's name, tier, limit overrides or data region. @throws `LLMT_E_TENANT_NOT_FOUND` */
   async update(
     tenantId: string,
     change: UpdateTenantInput,
@@ -248,9 +252,11 @@ export class TenantManager {
     const current = await this.mustGet(tenantId);
     if (change.name !== undefined && (typeof change.name !== 'string' || change.name.trim() === ''))
       throw invalid('name', 'must be a non-empty string');
+    checkDataRegion(change.dataRegion);
     const next: TenantRecord = {
       ...current,
       ...(change.name !== undefined ? { name: change.name } : {}),
+      ...(change.dataRegion !== undefined ? { dataRegion: change.dataRegion } : {}),
       ...(change.tier !== undefined ? { tier: checkTier(change.tier) } : {}),
       ...(change.limits !== undefined
         ? { limits: checkLimitOverrides(change.limits) as Record<string, number> }
@@ -259,12 +265,22 @@ export class TenantManager {
     return this.write(next, current, scope);
   }
 
-  /** Suspends a tenant: its keys are refused, and it starts no run. */
+  /**
+   * Suspends a tenant: its keys are refused (HTTP, and live sessions are closed), and it
+   * starts no run. Suspending a suspended tenant changes nothing. `default` cannot be
+   * suspended: its admins manage every other tenant.
+   */
   async suspend(tenantId: string, scope: TenantChangeScope = {}): Promise<TenantRecord> {
+    if (tenantId === DEFAULT_TENANT_ID)
+      throw invalid('tenantId', 'the tenant "default" cannot be suspended: its admins manage the others');
     const current = await this.mustGet(tenantId);
     if (current.suspendedAt) return current;
     return this.write(
-      { ...current, suspendedAt: new Date(this.host.clock.now()).toISOString() },
+      {
+        ...current,
+        suspendedAt: new Date(this.host.clock.now()).toISOString(),
+        ...(scope.reason ? { suspensionReason: scope.reason } : {}),
+      },
       current,
       scope,
     );
@@ -274,7 +290,7 @@ export class TenantManager {
   async resume(tenantId: string, scope: TenantChangeScope = {}): Promise<TenantRecord> {
     const current = await this.mustGet(tenantId);
     if (!current.suspendedAt) return current;
-    const { suspendedAt: _, ...rest } = current;
+    const { suspendedAt: _, suspensionReason: _reason, ...rest } = current;
     return this.write(rest, current, scope);
   }
 
@@ -282,12 +298,12 @@ export class TenantManager {
    * Deletes a tenant with its data: cancels its runs that are still going, erases every run
    * (steps, events, interactions, timers, snapshots; each audited as `run.erased`), revokes
    * its API keys and marks the record deleted. The audit chain is kept, so it still verifies.
-   * Returns how many runs were erased and keys revoked.
+   * Returns how many runs were erased and keys revoked, and when it was deleted.
    */
   async delete(
     tenantId: string,
     scope: TenantChangeScope = {},
-  ): Promise<{ runsErased: number; keysRevoked: number }> {
+  ): Promise<{ runsErased: number; keysRevoked: number; deletedAt: string }> {
     if (tenantId === DEFAULT_TENANT_ID) throw invalid('tenantId', 'the tenant "default" cannot be deleted');
     const current = await this.mustGet(tenantId);
     const actor = { subject: scope.actor ?? 'system' };
@@ -313,7 +329,7 @@ export class TenantManager {
       keysRevoked++;
     }
     await this.write({ ...current, deletedAt: now, suspendedAt: current.suspendedAt ?? now }, current, scope);
-    return { runsErased, keysRevoked };
+    return { runsErased, keysRevoked, deletedAt: now };
   }
 
   /** The tenant's tier, limits and features after defaults, overrides and the deployment's terms. */
@@ -366,6 +382,7 @@ export class TenantManager {
     await this.host.store.putTenant(next, {
       actor: scope.actor ?? 'system',
       timestamp: new Date(this.host.clock.now()).toISOString(),
+      ...(scope.reason ? { reason: scope.reason } : {}),
     });
     return next;
   }
@@ -373,6 +390,11 @@ export class TenantManager {
 
 function invalid(field: string, what: string): LlmteamError {
   return new LlmteamError('LLMT_E_INVALID_ARGUMENT', `${field} ${what}`, { details: { field } });
+}
+
+function checkDataRegion(region: unknown): void {
+  if (region !== undefined && (typeof region !== 'string' || region.trim() === ''))
+    throw invalid('dataRegion', 'must be a non-empty string such as "eu-west-1"');
 }
 
 function checkTier(tier: unknown): TenantTier {

@@ -91,10 +91,16 @@ export interface AuditActionMap {
     keys: string[];
     metadata: Record<string, unknown>;
   };
-  /** A tenant was created. */
-  'tenant.created': { name: string; tier: TenantTier };
-  /** A tenant's name, tier, limits or suspension changed. */
-  'tenant.updated': { name: string; tier: TenantTier };
+  /** A tenant was created, with its limit overrides and data region. */
+  'tenant.created': TenantSettingsAudit;
+  /** A tenant's name, tier, limit overrides, data region or retention changed (`changed` names them). */
+  'tenant.updated': TenantSettingsAudit & { changed: string[] };
+  /** A tenant was suspended: its keys are refused and its live sessions closed. */
+  'tenant.suspended': { name: string; tier: TenantTier; reason?: string };
+  /** A suspended tenant was resumed. */
+  'tenant.resumed': { name: string; tier: TenantTier };
+  /** A tenant was deleted with its data (each run's erasure and key's revocation has its own entry). */
+  'tenant.deleted': { name: string; tier: TenantTier; reason?: string };
   /** An API key was created (its secret and hash never enter the trail). */
   'api_key.created': ApiKeyAudit;
   /** An API key was revoked. */
@@ -110,6 +116,15 @@ export interface AuditActionMap {
     policy: { completedRunsSeconds?: number; snapshotsSeconds?: number };
   };
 }
+
+/** The detail of a `tenant.created` or `tenant.updated` audit entry: the settings after the write. */
+export type TenantSettingsAudit = {
+  name: string;
+  tier: TenantTier;
+  /** The tenant's own limit overrides (a limit absent follows the tier). */
+  limits: Record<string, number>;
+  dataRegion?: string;
+};
 
 /** The detail of an `api_key.*` audit entry. */
 export type ApiKeyAudit = { roles: Role[]; subject: string; name?: string };
