@@ -28,8 +28,19 @@ test('with no OPENAI_* variable, the examples load and an agent run fails with a
     segmentsDir: join(examples, 'segments'),
   });
   expect(served.segments).toContain('order_pipeline');
-  // Every example registers, a supervisor after the child segments its tools name.
-  expect(served.segments).toEqual(expect.arrayContaining(['brief_copy', 'brief_research', 'product_brief']));
+  // Every example registers, an agent after the segments its tools name (files in name order).
+  expect(served.segments).toEqual(
+    expect.arrayContaining([
+      'brief_copy',
+      'brief_research',
+      'product_brief',
+      'support_billing',
+      'support_desk',
+      'newsletter_writer_a',
+      'newsletter_writer_b',
+      'newsletter',
+    ]),
+  );
   expect(served.segments).toHaveLength(
     readdirSync(join(examples, 'segments')).filter((f) => f.endsWith('.json')).length,
   );
