@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createEngine, type Engine, MemoryStore, type Store } from '@llmteam/core';
-import { SqliteStore } from '@llmteam/store-sqlite';
+import { betterSqlite3Problem, SqliteStore } from '@llmteam/store-sqlite';
 import { countStatements, mean, r2, storeTransaction, timeEach } from './store-chain.js';
 import { benchStepTypes, chainSegment, fanOutSegment } from './workloads-segments.js';
 
@@ -114,10 +114,10 @@ async function w2Both(dir: string): Promise<Record<string, unknown>> {
   return {
     normal: await w2(dir, 'NORMAL'),
     full: await w2(dir, 'FULL'),
-    betterSqlite3: {
-      normal: await w2(dir, 'NORMAL', 'better-sqlite3'),
-      full: await w2(dir, 'FULL', 'better-sqlite3'),
-    },
+    betterSqlite3:
+      betterSqlite3Problem() === undefined
+        ? { normal: await w2(dir, 'NORMAL', 'better-sqlite3'), full: await w2(dir, 'FULL', 'better-sqlite3') }
+        : { notRun: betterSqlite3Problem() },
   };
 }
 
@@ -233,7 +233,10 @@ async function sqliteConcurrency(dir: string, driver: Driver): Promise<Record<st
 async function concurrency(dir: string): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {
     sqliteNormal: await sqliteConcurrency(dir, 'sqlite3'),
-    sqliteNormalBetterSqlite3: await sqliteConcurrency(dir, 'better-sqlite3'),
+    sqliteNormalBetterSqlite3:
+      betterSqlite3Problem() === undefined
+        ? await sqliteConcurrency(dir, 'better-sqlite3')
+        : { notRun: betterSqlite3Problem() },
   };
   try {
     const { PostgresStore } = await import('@llmteam/store-postgres');

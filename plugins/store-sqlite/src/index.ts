@@ -8,6 +8,7 @@ export {
   type SweepRetentionResult,
   sweepRetention,
 } from '@llmteam/store-sql';
+export { betterSqlite3Problem } from './sqlite-driver.js';
 export {
   createSqliteStore,
   SQLITE_STORE_DEFAULTS,

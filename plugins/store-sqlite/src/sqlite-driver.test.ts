@@ -1,14 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { advanceRun, sampleStep, startRun } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
+import { betterSqlite3Problem } from './sqlite-driver.js';
 import { SqliteStore } from './sqlite-store.js';
+
+const betterUsable = betterSqlite3Problem() === undefined;
 
 const dir = mkdtempSync(join(tmpdir(), 'llmteam-sqlite-driver-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('the driver option', () => {
+describe.runIf(betterUsable)('the better-sqlite3 driver', () => {
   test('a file written with one driver is read and continued with the other', async () => {
     const path = join(dir, 'switch.sqlite');
     const first = new SqliteStore({ path, driver: 'better-sqlite3', synchronous: 'NORMAL' });
@@ -71,6 +74,34 @@ describe('the driver option', () => {
       await store.close();
     }
   });
+});
+
+describe('the driver option', () => {
+  test('names the better-sqlite3 line each Node can run', () => {
+    expect(betterSqlite3Problem('20.20.2', '12.11.1')).toBeUndefined();
+    expect(betterSqlite3Problem('22.23.2', '12.11.1')).toBeUndefined();
+    expect(betterSqlite3Problem('24.18.0', '12.11.1')).toBeUndefined();
+    expect(betterSqlite3Problem('24.19.0', '12.11.1')).toMatch(
+      /aborts the process on Node 24\.19\.0.*better-sqlite3@13/,
+    );
+    expect(betterSqlite3Problem('26.1.0', '12.4.1')).toMatch(/better-sqlite3@13/);
+    expect(betterSqlite3Problem('24.21.0', '13.2.0')).toBeUndefined();
+    expect(betterSqlite3Problem('22.0.0', '13.2.0')).toBeUndefined();
+    expect(betterSqlite3Problem('20.19.0', '13.2.0')).toMatch(/needs Node 22.*better-sqlite3@12/);
+  });
+
+  test.runIf(!betterUsable)(
+    'refuses better-sqlite3 where it would abort the process, before opening the file',
+    async () => {
+      const path = join(dir, 'refused.sqlite');
+      const store = new SqliteStore({ path, driver: 'better-sqlite3' });
+      await expect(store.init()).rejects.toMatchObject({
+        code: 'LLMT_E_SQL_INVALID_OPTION',
+        message: expect.stringContaining(betterSqlite3Problem() as string),
+      });
+      expect(existsSync(path)).toBe(false);
+    },
+  );
 
   test('refuses an unknown driver, naming the option and the choices', () => {
     let caught: unknown;
