@@ -68,6 +68,13 @@ describe('a revision loop over GraphQL', () => {
       { revision: 0, feedback: 'shorter', by: 'ed@example.com' },
       { revision: 1, feedback: 'friendlier', by: 'ed@example.com' },
     ]);
+    const client = createLlmteamClient({ url: gw.gateway.url, apiKey: key });
+    const [pending] = await client.interactions({ runId, status: 'PENDING' });
+    expect(pending.feedbackHistory.map((round) => [round.revision, round.feedback, round.by])).toEqual([
+      [0, 'shorter', 'ed@example.com'],
+      [1, 'friendlier', 'ed@example.com'],
+    ]);
+    await client.close();
   });
 
   it("the client's inbox page of 50 and its run query fit within the complexity limit", async () => {

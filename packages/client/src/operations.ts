@@ -2,7 +2,7 @@
 
 const ERROR = 'code message retryable details';
 const RESPONSE = 'action subject value comment at';
-export const INTERACTION_FIELDS = `id runId stepId type status priority title description context assignees { users groups } options inputSchema escalationLevel revision previousFeedback responses { ${RESPONSE} } outcome { ${RESPONSE} } deadline slaWarningAt slaBreachAt createdAt updatedAt`;
+export const INTERACTION_FIELDS = `id runId stepId type status priority title description context assignees { users groups } options inputSchema escalationLevel revision previousFeedback feedbackHistory { revision feedback by at } responses { ${RESPONSE} } outcome { ${RESPONSE} } deadline slaWarningAt slaBreachAt createdAt updatedAt`;
 export const RUN_SUMMARY_FIELDS = `id segmentId segmentVersion status input outputs error { ${ERROR} } lastSeq createdAt updatedAt completedAt`;
 const STEP_FIELDS = `stepId status attempt iteration outputs error { ${ERROR} } startedAt finishedAt`;
 const USAGE = 'inputTokens outputTokens cachedTokens calls cost';

@@ -106,6 +106,15 @@ export interface InteractionResponse {
   at: string;
 }
 
+/** One round of requested changes: the revision sent back, the words and who asked. */
+export interface FeedbackRound {
+  /** The revision that was sent back (0: the first pass). */
+  revision: number;
+  feedback: string;
+  by: string;
+  at: string;
+}
+
 /** A request for a person (approval, choice, input, review, task, chat) as the gateway returns it. */
 export interface Interaction {
   id: string;
@@ -125,6 +134,8 @@ export interface Interaction {
   escalationLevel: number;
   revision: number;
   previousFeedback: string | null;
+  /** Every round of requested changes, oldest first (empty before the first). */
+  feedbackHistory: FeedbackRound[];
   responses: InteractionResponse[];
   outcome: InteractionResponse | null;
   deadline: string | null;

@@ -46,7 +46,9 @@ function numberArg(
 
 /**
  * Estimated cost of an operation: every field costs 1, and a list field multiplies the cost
- * of what it selects by its `first` / `limit` argument (or `defaultListSize`).
+ * of what it selects by its `first` / `limit` argument, else by the size its schema field
+ * declares in `extensions.listSize` (a list bounded by the record that holds it), else by
+ * `defaultListSize`.
  */
 export function operationComplexity(operation: OperationCheck, defaultListSize = 10): number {
   return complexityOf(operation, defaultListSize).cost;
@@ -92,7 +94,8 @@ function complexityOf(
         const declared = field?.args.find((a) => a.name === 'first' || a.name === 'limit')?.defaultValue;
         const own =
           numberArg(sizeArg?.value, variables) ?? (typeof declared === 'number' ? declared : undefined);
-        const size = list ? (own ?? pageSize ?? defaultListSize) : 1;
+        const hinted = field?.extensions?.listSize;
+        const size = list ? (own ?? pageSize ?? (typeof hinted === 'number' ? hinted : defaultListSize)) : 1;
         const sizingArg = field?.args.find((a) => a.name === 'first' || a.name === 'limit')?.name;
         if (sizingArg && sel.selectionSet) {
           const key = `${sel.name.value}.${sizingArg}`;

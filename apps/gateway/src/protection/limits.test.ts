@@ -58,6 +58,14 @@ describe('complexity limit', () => {
     expect(operationComplexity(op('{ segments { id } }'))).toBe(1 + 10 * 1);
   });
 
+  it('costs a list by the size its schema field declares in extensions.listSize', () => {
+    const plain = operationComplexity(op('{ interactions { id } }'));
+    const withRounds = operationComplexity(
+      op('{ interactions { id feedbackHistory { revision feedback } } }'),
+    );
+    expect(withRounds - plain).toBe(10 * (1 + 3 * 2));
+  });
+
   it('refuses costlier operations with QUERY_TOO_COMPLEX', () => {
     const plugin = useComplexityLimit({ maxComplexity: 100 });
     expect(plugin.onSubscribe?.(op('{ runs(first: 5) { edges { node { id } } } }'))).toBeUndefined();

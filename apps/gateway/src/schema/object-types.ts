@@ -3,7 +3,7 @@
  * transpilers that emit no decorator metadata (tsx, esbuild).
  */
 import { DateTimeResolver, JSONResolver, SafeIntResolver } from 'graphql-scalars';
-import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import {
   InteractionPriorityEnum,
   InteractionStatusEnum,
@@ -174,6 +174,8 @@ export class Interaction {
   @Field(() => [FeedbackRound], {
     description: "Every earlier round's request for changes in this revision loop, oldest first",
   })
+  // Held in the request's own record and bounded by `max_revisions`: costed as 3 rounds, not a page.
+  @Extensions({ listSize: 3 })
   feedbackHistory!: FeedbackRound[];
   @Field(() => [InteractionResponse]) responses!: InteractionResponse[];
   @Field(() => InteractionResponse, { nullable: true }) outcome?: InteractionResponse;
