@@ -14,9 +14,9 @@ import {
 } from '@xyflow/react';
 import { type ChangeEvent, type DragEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { type CanvasProblem, checkSegment } from './canvas-checks.js';
-import type { JsonSchema } from './json-schema.js';
+import { CanvasInspector } from './canvas-inspector.js';
+import { CanvasPalette } from './canvas-palette.js';
 import { navigate } from './router.js';
-import { SchemaFields } from './schema-form.js';
 import { layoutSegment, nodeSize, nodeTypes, type StepNode, toFlow } from './segment-graph.js';
 import { asSegment, type EdgeDef, type SegmentDef, type StepDef, stepOfProblem } from './segment-model.js';
 import { downloadJson } from './segments.js';
@@ -172,15 +172,6 @@ function Editor({ initial, types }: { initial: SegmentDef; types: StepType[] }) 
       setSelected(next.step_id);
     }
   };
-  const ports = (list: Array<{ port_id: string }> | undefined) =>
-    (list ?? []).map((p) => p.port_id).join(', ');
-  const parsePorts = (text: string) =>
-    text
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean)
-      .map((port_id) => ({ port_id }));
-
   async function save() {
     setSaving(true);
     setMessage(undefined);
@@ -217,25 +208,7 @@ function Editor({ initial, types }: { initial: SegmentDef; types: StepType[] }) 
 
   return (
     <div className="canvas">
-      <aside className="panel palette" aria-labelledby="palette-heading">
-        <h2 id="palette-heading">Step types</h2>
-        <p className="help">Drag onto the canvas, or press to add.</p>
-        {types.map((t) => (
-          <button
-            type="button"
-            key={t.type}
-            draggable
-            onDragStart={(e) => {
-              e.dataTransfer.setData('application/x-llmteam-step-type', t.type);
-              e.dataTransfer.effectAllowed = 'copy';
-            }}
-            onClick={() => addStep(t)}
-            title={t.description ?? undefined}
-          >
-            {t.displayName} <span className="help">{t.category.toLowerCase()}</span>
-          </button>
-        ))}
-      </aside>
+      <CanvasPalette types={types} onAdd={(t) => addStep(t)} />
       <section className="panel" aria-label="Canvas" style={{ display: 'flex', flexDirection: 'column' }}>
         <div className="toolbar">
           <div className="field" style={{ margin: 0 }}>
@@ -309,93 +282,20 @@ function Editor({ initial, types }: { initial: SegmentDef; types: StepType[] }) 
           </ReactFlow>
         </div>
       </section>
-      <aside className="panel inspector" aria-labelledby="inspector-heading">
-        <h2 id="inspector-heading">{step ? `Step ${step.step_id}` : 'Problems'}</h2>
-        {step && stepType ? (
-          <form onSubmit={(e) => e.preventDefault()} noValidate>
-            <div className="field">
-              <label htmlFor="step-id">Step id</label>
-              <input
-                id="step-id"
-                type="text"
-                value={step.step_id}
-                onChange={(e) => setStep({ ...step, step_id: e.target.value })}
-              />
-            </div>
-            <div className="field">
-              <label htmlFor="step-name">Name</label>
-              <input
-                id="step-name"
-                type="text"
-                value={step.name ?? ''}
-                onChange={(e) => setStep({ ...step, name: e.target.value })}
-              />
-            </div>
-            {stepType.dynamicPorts || !stepType.inputs.length ? (
-              <>
-                <div className="field">
-                  <label htmlFor="step-inputs">Input ports (comma-separated)</label>
-                  <input
-                    id="step-inputs"
-                    type="text"
-                    value={ports(step.inputs)}
-                    onChange={(e) => setStep({ ...step, inputs: parsePorts(e.target.value) })}
-                  />
-                </div>
-                <div className="field">
-                  <label htmlFor="step-outputs">Output ports (comma-separated)</label>
-                  <input
-                    id="step-outputs"
-                    type="text"
-                    value={ports(step.outputs)}
-                    onChange={(e) => setStep({ ...step, outputs: parsePorts(e.target.value) })}
-                  />
-                </div>
-              </>
-            ) : null}
-            <fieldset>
-              <legend>Config ({stepType.displayName})</legend>
-              <SchemaFields
-                key={step.step_id}
-                schema={stepType.configSchema as JsonSchema}
-                value={step.config ?? {}}
-                problems={problems
-                  .filter((p) => p.stepId === step.step_id && p.path.includes('.config'))
-                  .map((p) => ({
-                    path: p.path.replace(/^.*?\.config/, '').replace(/\./g, '/'),
-                    message: p.message.replace(/^config\S*\s/, ''),
-                  }))}
-                onChange={(config) => setStep({ ...step, config: (config ?? {}) as Record<string, unknown> })}
-              />
-            </fieldset>
-            <button
-              type="button"
-              className="danger"
-              onClick={() => {
-                update({
-                  ...segment,
-                  steps: segment.steps.filter((s) => s.step_id !== step.step_id),
-                  edges: segment.edges.filter(
-                    (e) => e.source_step !== step.step_id && e.target_step !== step.step_id,
-                  ),
-                });
-                setSelected(undefined);
-              }}
-            >
-              Delete step
-            </button>
-          </form>
-        ) : null}
-        <h3>{problems.length ? `${problems.length} problem(s)` : 'No problems found'}</h3>
-        <ul className="problems" aria-label="Validation problems">
-          {problems.map((p, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: problems are recomputed as a whole
-            <li key={i}>
-              <span className="mono">{p.path}</span>: {p.message}
-            </li>
-          ))}
-        </ul>
-      </aside>
+      <CanvasInspector
+        step={step}
+        stepType={stepType}
+        problems={problems}
+        setStep={setStep}
+        onDelete={(stepId) => {
+          update({
+            ...segment,
+            steps: segment.steps.filter((s) => s.step_id !== stepId),
+            edges: segment.edges.filter((e) => e.source_step !== stepId && e.target_step !== stepId),
+          });
+          setSelected(undefined);
+        }}
+      />
     </div>
   );
 }
