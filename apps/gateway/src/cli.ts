@@ -2,7 +2,8 @@
 /**
  * The `llmteam` command: serve, validate, run, runs list|status, cancel, pause, resume, events,
  * audit verify|checkpoint|proof|verify-proof|public-key, export, keys create|list|revoke,
- * licence keygen|issue|verify, approvals list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
+ * licence keygen|issue|verify, tenants list|show|create|update|suspend|resume|delete|usage,
+ * approvals list, approve, reject. Errors are one line on stderr and exit code 1, never a stack.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +21,7 @@ import { addKeysCommands } from './cli/keys-command.js';
 import { addLicenceCommands } from './cli/licence-command.js';
 import { addRetentionCommand } from './cli/retention-command.js';
 import { addRunsCommands } from './cli/runs-command.js';
+import { addTenantsCommands } from './cli/tenants-command.js';
 import { createRuntime, type Runtime } from './config/create-runtime.js';
 import { loadConfig } from './config/load-config.js';
 import { addExportCommand } from './export-command.js';
@@ -230,6 +232,7 @@ export function createCli(): Command {
   addLicenceCommands(program);
   addRunsCommands(program, support);
   addRetentionCommand(program, support);
+  addTenantsCommands(program, support);
 
   const approvals = program.command('approvals').description('human requests');
   approvals

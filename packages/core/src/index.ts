@@ -286,6 +286,7 @@ export { checkApiKeyLimit, checkSegmentLimit } from './tenancy/registry-limits.j
 export {
   admissionRefusal,
   capTier,
+  checkFeatureOverrides,
   checkLimitOverrides,
   type DeploymentTerms,
   type EffectiveTenancy,

@@ -360,7 +360,9 @@ export class Tenant {
   suspensionReason?: string;
   @Field(() => String, { nullable: true, description: "Where the tenant's data is kept, e.g. eu-west-1" })
   dataRegion?: string;
-  @Field(() => [TenantFeatureEnum], { description: 'Feature flags of its tier' })
+  @Field(() => [TenantFeatureEnum], {
+    description: "Feature flags that apply: its tier's, with the tenant's own overrides, within the licence",
+  })
   features!: string[];
   @Field(() => [TenantLimit], { description: 'Every limit, in the order of TenantLimitName' })
   limits!: TenantLimit[];

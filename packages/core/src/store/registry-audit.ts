@@ -33,6 +33,7 @@ export function draftRegistryAudit(write: RegistryWrite, change: RegistryChange 
       const settings = {
         ...base,
         limits: { ...t.limits },
+        ...(t.features === undefined ? {} : { features: { ...t.features } }),
         ...(t.dataRegion === undefined ? {} : { dataRegion: t.dataRegion }),
       };
       const draft = {
@@ -80,7 +81,7 @@ export function draftRegistryAudit(write: RegistryWrite, change: RegistryChange 
 
 /** Settings of a tenant that differ between two versions of its record, by field name. */
 function changedFields(next: TenantRecord, previous: TenantRecord | undefined): string[] {
-  const fields = ['name', 'tier', 'limits', 'dataRegion', 'retention'] as const;
+  const fields = ['name', 'tier', 'limits', 'features', 'dataRegion', 'retention'] as const;
   return fields.filter(
     (f) => canonicalJson(next[f] ?? null) !== canonicalJson((previous?.[f] as unknown) ?? null),
   );

@@ -13,6 +13,11 @@ export interface TenantRecord {
   tier: TenantTier;
   /** Per-tenant overrides of the tier's default limits, by limit name (see `LIMIT_NAMES`). */
   limits: Record<string, number>;
+  /**
+   * Per-tenant feature flags over the tier's, by feature name (see `FEATURE_NAMES`): `true`
+   * turns a feature on, `false` off; a feature absent follows the tier. A licence still caps them.
+   */
+  features?: Record<string, boolean>;
   /** Where the tenant's data is kept (e.g. `eu-west-1`); recorded and shown, set at creation or update. */
   dataRegion?: string;
   /** Retention policy in seconds; absent keeps forever. */

@@ -30,6 +30,49 @@ describe('tenancy', () => {
     expect((await licensed.tenants.require('default')).tier).toBe('starter');
   });
 
+  test('feature overrides turn a feature on or off over the tier; a licence still caps them; an update replaces them', async () => {
+    const engine = createEngine({ store: new MemoryStore() });
+    const t = await engine.tenants.create(
+      { tenantId: 'acme', name: 'Acme', tier: 'free', features: { actions: true, human_tasks: false } },
+      { actor: 'root' },
+    );
+    expect(engine.tenants.effective(t).features).toEqual(['llm_agents', 'actions']);
+    const updated = await engine.tenants.update(
+      'acme',
+      { features: { sealed_fields: true } },
+      { actor: 'root' },
+    );
+    expect(updated.features).toEqual({ sealed_fields: true });
+    expect(engine.tenants.effective(updated).features).toEqual([
+      'llm_agents',
+      'human_tasks',
+      'sealed_fields',
+    ]);
+    const cleared = await engine.tenants.update('acme', { features: {} });
+    expect(cleared.features).toBeUndefined();
+    const audit = await engine.store.listAudit('acme');
+    expect(audit.map((a) => [a.action, a.data.features, (a.data as { changed?: string[] }).changed])).toEqual(
+      [
+        ['tenant.created', { actions: true, human_tasks: false }, undefined],
+        ['tenant.updated', { sealed_fields: true }, ['features']],
+        ['tenant.updated', undefined, ['features']],
+      ],
+    );
+    await expect(
+      engine.tenants.update('acme', { features: { teleport: true } as never }),
+    ).rejects.toMatchObject({
+      code: 'LLMT_E_INVALID_ARGUMENT',
+      details: { field: 'features.teleport' },
+    });
+    const licensed = createEngine({
+      store: new MemoryStore(),
+      tenancy: { terms: { tier: 'enterprise', features: ['llm_agents'] } },
+    });
+    expect(
+      licensed.tenants.effective({ tier: 'free', limits: {}, features: { actions: true } }).features,
+    ).toEqual(['llm_agents']);
+  });
+
   test('refuses an unknown limit, a bad value, an unknown tier and a second tenant of one id, naming the field', async () => {
     const engine = createEngine({ store: new MemoryStore() });
     await expect(

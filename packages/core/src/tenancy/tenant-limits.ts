@@ -3,6 +3,7 @@ import { LlmteamError } from '../errors.js';
 import type { CommitAdmission } from '../store/commit-types.js';
 import type { TenantRecord, TenantTier } from '../store/registry-records.js';
 import {
+  FEATURE_NAMES,
   type FeatureName,
   LIMIT_NAMES,
   type LimitName,
@@ -51,11 +52,12 @@ export function capTier(tier: TenantTier, ceiling?: TenantTier): TenantTier {
 }
 
 /**
- * The tier's default limits with the tenant's overrides merged over them, capped by the
- * deployment's terms (a tenant's tier above the licence's counts as the licence's tier).
+ * The tier's default limits and features with the tenant's overrides merged over them,
+ * capped by the deployment's terms (a tenant's tier above the licence's counts as the
+ * licence's tier; a feature the licence does not allow stays off whatever the override).
  */
 export function effectiveTenancy(
-  record: Pick<TenantRecord, 'tier' | 'limits'>,
+  record: Pick<TenantRecord, 'tier' | 'limits' | 'features'>,
   terms?: DeploymentTerms,
 ): EffectiveTenancy {
   const tier = capTier(normalizeTier(record.tier), terms?.tier);
@@ -68,7 +70,10 @@ export function effectiveTenancy(
     if (typeof cap === 'number' && Number.isFinite(cap)) limits[name] = Math.min(limits[name] ?? cap, cap);
   }
   const allowed = terms?.features;
-  const features = allowed ? defaults.features.filter((f) => allowed.includes(f)) : [...defaults.features];
+  const own = record.features ?? {};
+  const features = FEATURE_NAMES.filter(
+    (f) => (own[f] ?? defaults.features.includes(f)) && (!allowed || allowed.includes(f)),
+  );
   return { tier, limits, features };
 }
 
@@ -97,6 +102,37 @@ export function checkLimitOverrides(limits: unknown): TenantLimits {
         { details: { field: `limits.${name}` } },
       );
     out[name as LimitName] = value;
+  }
+  return out;
+}
+
+/**
+ * Checks per-tenant feature overrides: known feature names, each `true` (on) or `false` (off). Returns them.
+ * @throws LlmteamError `LLMT_E_INVALID_ARGUMENT` naming the field and the allowed names.
+ */
+export function checkFeatureOverrides(features: unknown): Partial<Record<FeatureName, boolean>> {
+  if (features === undefined || features === null) return {};
+  if (typeof features !== 'object' || Array.isArray(features))
+    throw new LlmteamError(
+      'LLMT_E_INVALID_ARGUMENT',
+      'features must be an object of feature name to true (on) or false (off)',
+      { details: { field: 'features' } },
+    );
+  const out: Partial<Record<FeatureName, boolean>> = {};
+  for (const [name, value] of Object.entries(features)) {
+    if (!(FEATURE_NAMES as readonly string[]).includes(name))
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `features.${name} is not a feature; use one of ${FEATURE_NAMES.join(', ')}`,
+        { details: { field: `features.${name}` } },
+      );
+    if (typeof value !== 'boolean')
+      throw new LlmteamError(
+        'LLMT_E_INVALID_ARGUMENT',
+        `features.${name} must be true (on) or false (off), got ${JSON.stringify(value)}`,
+        { details: { field: `features.${name}` } },
+      );
+    out[name as FeatureName] = value;
   }
   return out;
 }

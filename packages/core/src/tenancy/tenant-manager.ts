@@ -7,6 +7,7 @@ import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { LicenceError } from './licence.js';
 import {
+  checkFeatureOverrides,
   checkLimitOverrides,
   type DeploymentTerms,
   type EffectiveTenancy,
@@ -14,7 +15,7 @@ import {
   LimitExceededError,
 } from './tenant-limits.js';
 import { type TenantUsage, tenantUsage } from './tenant-usage.js';
-import { isTenantTier, normalizeTier, TENANT_TIERS, type TenantLimits } from './tiers.js';
+import { type FeatureName, isTenantTier, normalizeTier, TENANT_TIERS, type TenantLimits } from './tiers.js';
 
 /** The tenant every call without a tenant id uses; it exists without being created. */
 const DEFAULT_TENANT_ID = 'default';
@@ -35,6 +36,8 @@ export interface CreateTenantInput {
   tier?: TenantTier;
   /** Overrides of the tier's default limits. @default {} */
   limits?: TenantLimits;
+  /** Feature flags over the tier's: `true` turns one on, `false` off. @default {} */
+  features?: Partial<Record<FeatureName, boolean>>;
   /** Where the tenant's data is kept, recorded and shown (e.g. `eu-west-1`). */
   dataRegion?: string;
 }
@@ -45,6 +48,8 @@ export interface UpdateTenantInput {
   tier?: TenantTier;
   /** Replaces the overrides; a limit left out falls back to the tier's default. */
   limits?: TenantLimits;
+  /** Replaces the feature overrides; a feature left out follows the tier again. */
+  features?: Partial<Record<FeatureName, boolean>>;
   /** Where the tenant's data is kept now (after moving it); recorded and shown. */
   dataRegion?: string;
 }
@@ -230,11 +235,13 @@ export class TenantManager {
         },
       );
     const now = new Date(this.host.clock.now()).toISOString();
+    const features = checkFeatureOverrides(input.features);
     const record: TenantRecord = {
       tenantId: input.tenantId,
       name: input.name,
       tier,
       limits: checkLimitOverrides(input.limits) as Record<string, number>,
+      ...(Object.keys(features).length ? { features } : {}),
       ...(input.dataRegion ? { dataRegion: input.dataRegion } : {}),
       createdAt: now,
     };
@@ -243,7 +250,7 @@ export class TenantManager {
     return record;
   }
 
-  /** Changes a tenant's name, tier, limit overrides or data region. @throws `LLMT_E_TENANT_NOT_FOUND` */
+  /** Changes a tenant's name, tier, limit or feature overrides, or data region. @throws `LLMT_E_TENANT_NOT_FOUND` */
   async update(
     tenantId: string,
     change: UpdateTenantInput,
@@ -253,8 +260,11 @@ export class TenantManager {
     if (change.name !== undefined && (typeof change.name !== 'string' || change.name.trim() === ''))
       throw invalid('name', 'must be a non-empty string');
     checkDataRegion(change.dataRegion);
+    const features = change.features === undefined ? undefined : checkFeatureOverrides(change.features);
+    const { features: _features, ...rest } = current;
     const next: TenantRecord = {
-      ...current,
+      ...(features === undefined ? current : rest),
+      ...(features !== undefined && Object.keys(features).length ? { features } : {}),
       ...(change.name !== undefined ? { name: change.name } : {}),
       ...(change.dataRegion !== undefined ? { dataRegion: change.dataRegion } : {}),
       ...(change.tier !== undefined ? { tier: checkTier(change.tier) } : {}),
@@ -333,7 +343,7 @@ export class TenantManager {
   }
 
   /** The tenant's tier, limits and features after defaults, overrides and the deployment's terms. */
-  effective(record: Pick<TenantRecord, 'tier' | 'limits'>): EffectiveTenancy {
+  effective(record: Pick<TenantRecord, 'tier' | 'limits' | 'features'>): EffectiveTenancy {
     return effectiveTenancy(record, this.terms);
   }
 

@@ -93,7 +93,7 @@ export interface AuditActionMap {
   };
   /** A tenant was created, with its limit overrides and data region. */
   'tenant.created': TenantSettingsAudit;
-  /** A tenant's name, tier, limit overrides, data region or retention changed (`changed` names them). */
+  /** A tenant's name, tier, limit or feature overrides, data region or retention changed (`changed` names them). */
   'tenant.updated': TenantSettingsAudit & { changed: string[] };
   /** A tenant was suspended: its keys are refused and its live sessions closed. */
   'tenant.suspended': { name: string; tier: TenantTier; reason?: string };
@@ -123,6 +123,8 @@ export type TenantSettingsAudit = {
   tier: TenantTier;
   /** The tenant's own limit overrides (a limit absent follows the tier). */
   limits: Record<string, number>;
+  /** The tenant's own feature flags (a feature absent follows the tier). */
+  features?: Record<string, boolean>;
   dataRegion?: string;
 };
 
