@@ -1,5 +1,6 @@
 import { type DeliveryResult, defineChannel, type NotificationChannel } from '@llmteam/core';
 import { describe, expect, test } from 'vitest';
+import { testChannelContext } from './channel-context.js';
 import { type ChannelEndpoint, type ChannelUnderTest, channelConformanceSuite } from './channel-suite.js';
 import { startSilentServer } from './servers/silent-server.js';
 import { startWebhookReceiver } from './servers/webhook-receiver.js';
@@ -89,10 +90,7 @@ describe('channelConformanceSuite catches broken channels', () => {
       defineChannel({
         name: 'hanger',
         async send(n) {
-          return referenceChannel(url, 't').send(n, {
-            logger: undefined as never,
-            signal: new AbortController().signal,
-          });
+          return referenceChannel(url, 't').send(n, testChannelContext());
         },
       }),
     );

@@ -7,6 +7,7 @@ import {
   type NotificationChannel,
   silentLogger,
 } from '@llmteam/core';
+import { testChannelContext } from './channel-context.js';
 
 /**
  * The endpoint a channel under test should talk to:
@@ -111,7 +112,7 @@ export function sampleNotification(overrides: Partial<Notification> = {}): Notif
 }
 
 function context(signal: AbortSignal, logger: Logger = silentLogger): ChannelContext {
-  return { logger, signal };
+  return testChannelContext({ signal, logger });
 }
 
 async function waitForReceived(under: ChannelUnderTest, timeoutMs: number): Promise<string[]> {

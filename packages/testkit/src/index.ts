@@ -1,4 +1,5 @@
 export * from './audit-tamper-suite.js';
+export * from './channel-context.js';
 export * from './channel-suite.js';
 export * from './docs/readme-examples.js';
 export * from './docs/readme-examples-suite.js';

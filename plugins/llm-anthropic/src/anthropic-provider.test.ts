@@ -175,4 +175,23 @@ describe('Anthropic Messages provider', () => {
     expect(server.calls).toBe(1);
     expect(slow.server.calls).toBe(1);
   });
+
+  test('a key the server quotes back in an error body is scrubbed before the body is cut short', async () => {
+    const key = 'ak-canary-5e4d3c2b1a09';
+    const server = await startAnthropicTestServer();
+    servers.push(server);
+    // Quoted over and over, so one copy straddles the 300-character cut wherever the body starts.
+    server.script({ status: 401, message: `invalid x-api-key: ${`${key} `.repeat(20)}` });
+    const provider = createAnthropicProvider(
+      { baseUrl: `http://127.0.0.1:${server.port}`, model: 'claude-test', apiKeySecret: 'anthropic_key' },
+      {
+        secrets: { get: async () => key },
+        redact: (text) => text.split(key).join('[secret]'),
+      },
+    );
+    const error = await failure(provider.chat({ model: 'm', messages: user }));
+    expect(error.code).toBe('LLMT_E_LLM_AUTH');
+    expect(error.message).toContain('[secret]');
+    expect(error.message).not.toContain('ak-');
+  });
 });

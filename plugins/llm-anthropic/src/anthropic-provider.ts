@@ -39,6 +39,11 @@ export interface AnthropicProviderOptions {
 export interface AnthropicProviderHost {
   /** Where `apiKeySecret` is read (the plugin passes the host's `api.secrets`). */
   secrets?: SecretsProvider;
+  /**
+   * Scrubs secrets from the server's error bodies before they are cut short for an error
+   * message (the plugin passes the host's `api.redact`). @default the text as it is
+   */
+  redact?: (text: string) => string;
 }
 
 /** Defaults of {@link AnthropicProviderOptions}. */
@@ -112,8 +117,17 @@ function finishOf(reason: string | null | undefined): LlmFinishReason {
   return 'other';
 }
 
-/** Maps anything the `@anthropic-ai/sdk` client throws to an {@link LlmError}. */
-export function mapAnthropicError(error: unknown, provider: string, signal?: AbortSignal): LlmError {
+/**
+ * Maps anything the `@anthropic-ai/sdk` client throws to an {@link LlmError}. An error body
+ * is scrubbed with `redact` before it is cut to 300 characters, so a secret the server
+ * echoes across the cut leaves no half behind.
+ */
+export function mapAnthropicError(
+  error: unknown,
+  provider: string,
+  signal?: AbortSignal,
+  redact: (text: string) => string = (text) => text,
+): LlmError {
   if (error instanceof LlmError) return error;
   if (error instanceof Anthropic.APIConnectionTimeoutError)
     return new LlmError('timeout', `${provider}: the call timed out; raise \`timeoutMs\` or retry`, {
@@ -131,7 +145,7 @@ export function mapAnthropicError(error: unknown, provider: string, signal?: Abo
     const kind = llmErrorKindOf(error.status, body);
     return new LlmError(
       kind,
-      `${provider}: ${kind.replace('_', ' ')} (${error.status}): ${body.slice(0, 300)}`,
+      `${provider}: ${kind.replace('_', ' ')} (${error.status}): ${redact(body).slice(0, 300)}`,
       {
         provider,
         status: error.status,
@@ -277,7 +291,7 @@ export function createAnthropicProvider(
         }
         // An aborted stream may just end; say why.
         if (!stopped && request.signal?.aborted)
-          throw mapAnthropicError(request.signal.reason, o.name, request.signal);
+          throw mapAnthropicError(request.signal.reason, o.name, request.signal, host.redact);
         if (!stopped)
           throw new LlmError('bad_response', `${o.name}: the stream ended before \`message_stop\``, {
             provider: o.name,
@@ -287,7 +301,7 @@ export function createAnthropicProvider(
           .map((b) => ({ id: b.id ?? '', name: b.name ?? '', arguments: b.json || '{}' }));
         return finish(o.name, text, toolCalls, reason, usage, model);
       } catch (error) {
-        throw mapAnthropicError(error, o.name, request.signal);
+        throw mapAnthropicError(error, o.name, request.signal, host.redact);
       }
     },
   };

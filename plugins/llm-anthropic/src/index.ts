@@ -20,7 +20,10 @@ const plugin: LlmteamPlugin = definePlugin({
   apiVersion: '^1.0.0',
   setup(api) {
     api.registerLlmProvider(
-      createAnthropicProvider(api.options as AnthropicProviderOptions, { secrets: api.secrets }),
+      createAnthropicProvider(api.options as AnthropicProviderOptions, {
+        secrets: api.secrets,
+        redact: (text) => api.redact(text),
+      }),
     );
   },
 });

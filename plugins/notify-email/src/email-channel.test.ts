@@ -1,4 +1,4 @@
-import { type Notification, silentLogger, verifyResponseToken } from '@llmteam/core';
+import { type Notification, verifyResponseToken } from '@llmteam/core';
 import {
   channelConformanceSuite,
   type ReceivedMail,
@@ -6,6 +6,7 @@ import {
   sampleNotification,
   startSilentServer,
   startSmtpServer,
+  testChannelContext,
 } from '@llmteam/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createEmailChannel, type EmailChannelOptions } from './email-channel.js';
@@ -13,7 +14,7 @@ import { createEmailChannel, type EmailChannelOptions } from './email-channel.js
 const SMTP_PASS = 'smtp-password-not-for-mails';
 const LINK_SECRET = 'link-secret-not-for-mails';
 const NOW = Date.UTC(2026, 0, 1, 12);
-const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
+const ctx = () => testChannelContext();
 
 function transport(port: number): EmailChannelOptions['transport'] {
   return {
@@ -224,5 +225,51 @@ describe('email channel', () => {
     expect(() =>
       createEmailChannel({ transport: {}, from: 'a@b.co', groupAddresses: { ops: ['not-an-address'] } }),
     ).toThrow(/groupAddresses.ops/);
+  });
+
+  test('logs in with the password a named secret holds, and reports a refused login', async () => {
+    smtp = await startSmtpServer();
+    const accepted = await sendChannel({ passwordSecret: 'smtp_password' }, { smtp_password: 'pw-right-1' });
+    expect(accepted.ok).toBe(true);
+    await smtp.close();
+    // A careless server that echoes the password it was given: the channel scrubs it.
+    smtp = await startSmtpServer({ rejectAuth: ({ password }) => `Authentication failed for ${password}` });
+    const refused = await sendChannel({ passwordSecret: 'smtp_password' }, { smtp_password: 'pw-wrong-2' });
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatch(/535/);
+    expect(refused.error).toContain('[secret]');
+    expect(refused.error).not.toContain('pw-wrong-2');
+    expect(smtp.messages).toHaveLength(0);
+  });
+
+  async function sendChannel(options: Partial<EmailChannelOptions>, secrets: Record<string, string>) {
+    const channel = createEmailChannel({
+      transport: { ...transport(smtp!.port), auth: { user: 'llmteam' } },
+      from: 'approvals@example.com',
+      ...options,
+    });
+    try {
+      return await channel.send(sampleNotification(), testChannelContext({ secrets }));
+    } finally {
+      await channel.close?.();
+    }
+  }
+
+  test('refuses a passwordSecret without an SMTP user, or beside a password', () => {
+    expect(() =>
+      createEmailChannel({ transport: { host: 'smtp' }, from: 'a@b.co', passwordSecret: 'smtp_password' }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'LLMT_E_EMAIL_OPTIONS',
+        message: expect.stringContaining('transport.auth.user'),
+      }),
+    );
+    expect(() =>
+      createEmailChannel({
+        transport: { host: 'smtp', auth: { user: 'u', pass: 'p' } },
+        from: 'a@b.co',
+        passwordSecret: 'smtp_password',
+      }),
+    ).toThrow(/not both/);
   });
 });

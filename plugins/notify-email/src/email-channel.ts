@@ -18,6 +18,13 @@ import { emailError } from './errors.js';
 export interface EmailChannelOptions {
   /** nodemailer SMTP options: `host`, `port`, `secure`, `auth: { user, pass }`, timeouts, ... */
   transport: SMTPTransport.Options;
+  /**
+   * Name of the secret holding the SMTP password, instead of `transport.auth.pass` (with
+   * `transport.auth.user`). It is read for each notification's tenant, so a rotated password
+   * is used from the next mail on, and the engine scrubs it from everything that leaves it.
+   * @default undefined
+   */
+  passwordSecret?: string;
   /** Sender address, e.g. `"llmteam" <approvals@example.com>`. */
   from: string;
   /** Addresses of each group, for assignees that are groups. @default {} */
@@ -123,7 +130,34 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
   const priorities = checkChannelPriorities(options.priorities, fail);
   const name = options.name ?? 'email';
   const now = options.now ?? Date.now;
-  const transporter = nodemailer.createTransport(options.transport);
+  const auth = options.transport.auth as { user?: string; pass?: string } | undefined;
+  if (options.passwordSecret !== undefined) {
+    if (typeof options.passwordSecret !== 'string' || options.passwordSecret.length === 0)
+      throw fail('Option `passwordSecret` must be the name of a secret in the secrets provider.');
+    if (auth?.pass !== undefined)
+      throw fail(
+        'Give `transport.auth.pass` or `passwordSecret`, not both: the channel would not know which to use.',
+      );
+    if (typeof auth?.user !== 'string' || auth.user.length === 0)
+      throw fail('Option `passwordSecret` needs `transport.auth.user`: the SMTP user the password is for.');
+  }
+  // With `passwordSecret`, one transport per password value: a rotated password gets a new one.
+  let transport: { pass?: string; transporter: ReturnType<typeof nodemailer.createTransport> } | undefined =
+    options.passwordSecret === undefined
+      ? { transporter: nodemailer.createTransport(options.transport) }
+      : undefined;
+  const transporterFor = async (ctx: ChannelContext) => {
+    if (options.passwordSecret === undefined) return (transport as NonNullable<typeof transport>).transporter;
+    const pass = await ctx.secret(options.passwordSecret, 'passwordSecret');
+    if (transport?.pass !== pass) {
+      transport?.transporter.close();
+      transport = {
+        pass,
+        transporter: nodemailer.createTransport({ ...options.transport, auth: { ...auth, pass } }),
+      };
+    }
+    return transport.transporter;
+  };
 
   return defineChannel({
     name,
@@ -139,6 +173,7 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
           )}; set groupAddresses or defaultTo`,
         };
       }
+      const transporter = await transporterFor(ctx);
       const delivered: string[] = [];
       const messageIds: string[] = [];
       const failures: string[] = [];
@@ -185,8 +220,11 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
           delivered.push(target.address);
           if (info.messageId) messageIds.push(info.messageId);
         } catch (error) {
+          // An SMTP server's refusal may quote what it was sent.
           failures.push(
-            `${target.address}: ${ctx.signal.aborted ? `aborted (${reason(ctx.signal.reason)})` : reason(error)}`,
+            ctx.redact(
+              `${target.address}: ${ctx.signal.aborted ? `aborted (${reason(ctx.signal.reason)})` : reason(error)}`,
+            ),
           );
         }
       }
@@ -203,7 +241,7 @@ export function createEmailChannel(options: EmailChannelOptions): NotificationCh
       return { ok: true, attempts: 1, to: delivered, messageId: messageIds.join(',') };
     },
     async close() {
-      transporter.close();
+      transport?.transporter.close();
     },
   });
 }

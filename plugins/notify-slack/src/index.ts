@@ -39,7 +39,9 @@ const plugin: LlmteamPlugin = definePlugin({
   setup(api) {
     const options = api.options as SlackPluginOptions;
     const signingSecret = options.signingSecret ?? process.env.LLMTEAM_SLACK_SIGNING_SECRET;
-    const hasChannel = options.webhookUrl !== undefined || options.botToken !== undefined;
+    const hasChannel = (['webhookUrl', 'webhookUrlSecret', 'botToken', 'botTokenSecret'] as const).some(
+      (key) => options[key] !== undefined,
+    );
     if (hasChannel || !signingSecret) api.registerChannel(createSlackChannel(channelOptions(options)));
     if (signingSecret) {
       api.registerRoute(

@@ -1,16 +1,16 @@
-import { silentLogger } from '@llmteam/core';
 import {
   channelConformanceSuite,
   sampleNotification,
   startSilentServer,
   startWebhookReceiver,
+  testChannelContext,
   type WebhookReceiver,
 } from '@llmteam/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createSlackChannel } from './slack-channel.js';
 
 const TOKEN = 'xoxb-test-token-123';
-const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
+const ctx = () => testChannelContext();
 // Stands in for https://slack.com/api at the network boundary: answers like chat.postMessage.
 const slackApi = () => ({ status: 200, body: { ok: true, channel: 'C123', ts: '1700000000.000100' } });
 
@@ -172,6 +172,54 @@ describe('slack channel', () => {
     expect(() => createSlackChannel({ botToken: TOKEN })).toThrow(/channel/);
     expect(() => createSlackChannel({ botToken: TOKEN, channel: 'C', webhookUrl: 'https://x' })).toThrow(
       /not both/,
+    );
+  });
+
+  test('reads the bot token and the webhook URL from named secrets', async () => {
+    receiver = await startWebhookReceiver({ reply: slackApi });
+    const secrets = { slack_bot: TOKEN, slack_hook: `${receiver.url}/services/T1/B1/x` };
+    const viaApi = createSlackChannel({
+      botTokenSecret: 'slack_bot',
+      channel: 'C123',
+      apiBaseUrl: receiver.url,
+    });
+    expect(await viaApi.send(sampleNotification(), testChannelContext({ secrets }))).toMatchObject({
+      ok: true,
+    });
+    const viaHook = createSlackChannel({ webhookUrlSecret: 'slack_hook' });
+    expect(await viaHook.send(sampleNotification(), testChannelContext({ secrets }))).toMatchObject({
+      ok: true,
+    });
+    const [api, hook] = await receiver.waitForRequests(2);
+    expect(api.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(hook.path).toBe('/services/T1/B1/x');
+  });
+
+  test('scrubs its token from a 401 that echoes it across the cut of the error body', async () => {
+    receiver = await startWebhookReceiver({
+      reply: (r) => ({ status: 401, body: `invalid_auth ${'.'.repeat(175)} ${r.headers.authorization}` }),
+    });
+    const channel = createSlackChannel({
+      botTokenSecret: 'slack_bot',
+      channel: 'C1',
+      apiBaseUrl: receiver.url,
+    });
+    const result = await channel.send(
+      sampleNotification(),
+      testChannelContext({ secrets: { slack_bot: TOKEN } }),
+    );
+    expect(result).toMatchObject({ ok: false, attempts: 1 });
+    expect(result.error).toMatch(/invalid_auth \.+ Bearer \[sec/);
+    expect(result.error).not.toContain('xoxb');
+  });
+
+  test('refuses secret options that name nothing, and names the secret option that needs a channel', () => {
+    expect(() => createSlackChannel({ botTokenSecret: 'slack_bot' })).toThrow(
+      /`channel` is required with `botTokenSecret`/,
+    );
+    expect(() => createSlackChannel({ webhookUrlSecret: '' })).toThrow(/webhookUrlSecret/);
+    expect(() => createSlackChannel({ botTokenSecret: 'a', webhookUrl: 'https://x', channel: 'C' })).toThrow(
+      /not both `webhookUrl` and `botTokenSecret`/,
     );
   });
 });

@@ -12,14 +12,21 @@ import { slackError } from './errors.js';
 import { slackMessage } from './slack-message.js';
 
 /**
- * Options of {@link createSlackChannel}. Give either `webhookUrl` (an incoming webhook) or
- * `botToken` + `channel` (`chat.postMessage`).
+ * Options of {@link createSlackChannel}. Give either an incoming webhook (`webhookUrl` or
+ * `webhookUrlSecret`) or a bot token (`botToken` or `botTokenSecret`) + `channel`
+ * (`chat.postMessage`). The `...Secret` options name a secret in the host's secrets
+ * provider, read for each notification's tenant: the value never sits in the config, and
+ * the engine scrubs it from everything that leaves it.
  */
 export interface SlackChannelOptions extends RetrySettings {
   /** An incoming webhook URL (`https://hooks.slack.com/services/...`). @default undefined */
   webhookUrl?: string;
+  /** Name of the secret holding the incoming webhook URL; instead of `webhookUrl`. @default undefined */
+  webhookUrlSecret?: string;
   /** A bot token (`xoxb-...`) with the `chat:write` scope, for `chat.postMessage`. @default undefined */
   botToken?: string;
+  /** Name of the secret holding the bot token; instead of `botToken`. @default undefined */
+  botTokenSecret?: string;
   /** Channel id or name to post to with `botToken`. @default undefined */
   channel?: string;
   /** Base URL of the Slack Web API (tests point it at a local server). @default 'https://slack.com/api' */
@@ -39,20 +46,31 @@ export interface SlackChannelOptions extends RetrySettings {
  */
 export function createSlackChannel(options: SlackChannelOptions): NotificationChannel {
   const fail = (message: string) => slackError('LLMT_E_SLACK_OPTIONS', message);
-  if (!options || (!options.webhookUrl && !options.botToken)) {
+  const given = (['webhookUrl', 'webhookUrlSecret', 'botToken', 'botTokenSecret'] as const).filter(
+    (key) => options?.[key] !== undefined,
+  );
+  if (!options || given.length === 0) {
     throw fail(
-      'Give either `webhookUrl` (an incoming webhook) or `botToken` and `channel` (chat.postMessage).',
+      'Give either `webhookUrl` / `webhookUrlSecret` (an incoming webhook) or `botToken` / `botTokenSecret` and `channel` (chat.postMessage).',
     );
   }
-  if (options.webhookUrl && options.botToken) {
-    throw fail('Give `webhookUrl` or `botToken`, not both: the channel would not know which to use.');
+  if (given.length > 1) {
+    throw fail(
+      `Give one of \`webhookUrl\`, \`webhookUrlSecret\`, \`botToken\` and \`botTokenSecret\`, ${given.length === 2 ? 'not both' : 'not all of'} ${given.map((k) => `\`${k}\``).join(' and ')}: the channel would not know which to use.`,
+    );
+  }
+  for (const key of ['webhookUrlSecret', 'botTokenSecret'] as const) {
+    const name = options[key];
+    if (name !== undefined && (typeof name !== 'string' || name.length === 0))
+      throw fail(`Option \`${key}\` must be the name of a secret in the secrets provider.`);
   }
   if (options.webhookUrl !== undefined && !/^https?:\/\//.test(options.webhookUrl)) {
     throw fail('Option `webhookUrl` must be an http(s) URL.');
   }
-  if (options.botToken && !options.channel) {
+  const viaApi = options.botToken !== undefined || options.botTokenSecret !== undefined;
+  if (viaApi && !options.channel) {
     throw fail(
-      'Option `channel` is required with `botToken`: the id or name of the Slack channel to post to.',
+      `Option \`channel\` is required with \`${options.botToken !== undefined ? 'botToken' : 'botTokenSecret'}\`: the id or name of the Slack channel to post to.`,
     );
   }
   const apiBaseUrl = (options.apiBaseUrl ?? 'https://slack.com/api').replace(/\/+$/, '');
@@ -65,18 +83,30 @@ export function createSlackChannel(options: SlackChannelOptions): NotificationCh
     ...(priorities ? { priorities } : {}),
     async send(notification: Notification, ctx: ChannelContext): Promise<DeliveryResult> {
       const message = slackMessage(notification);
-      const viaApi = Boolean(options.botToken);
       const body = JSON.stringify(
         viaApi ? { channel: options.channel, ...message, unfurl_links: false, unfurl_media: false } : message,
       );
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-      if (viaApi) headers.authorization = `Bearer ${options.botToken}`;
+      let url = `${apiBaseUrl}/chat.postMessage`;
+      if (viaApi) {
+        const token = options.botTokenSecret
+          ? await ctx.secret(options.botTokenSecret, 'botTokenSecret')
+          : options.botToken;
+        headers.authorization = `Bearer ${token}`;
+      } else if (options.webhookUrlSecret) {
+        url = await ctx.secret(options.webhookUrlSecret, 'webhookUrlSecret');
+        if (!/^https?:\/\//.test(url))
+          throw fail(
+            `The secret named by \`webhookUrlSecret\` ("${options.webhookUrlSecret}") must hold an http(s) URL.`,
+          );
+      } else url = options.webhookUrl as string;
       const result = await postWithRetry({
-        url: viaApi ? `${apiBaseUrl}/chat.postMessage` : (options.webhookUrl as string),
+        url,
         body,
         headers: () => headers,
         ...retrySettings(options),
         signal: ctx.signal,
+        redact: ctx.redact,
       });
       if (!result.ok) {
         ctx.logger.warn(
@@ -98,7 +128,7 @@ export function createSlackChannel(options: SlackChannelOptions): NotificationCh
         return {
           ok: false,
           attempts: result.attempts,
-          error: `slack: chat.postMessage: ${answer.error ?? 'unknown error'}`,
+          error: ctx.redact(`slack: chat.postMessage: ${answer.error ?? 'unknown error'}`),
         };
       }
       return {

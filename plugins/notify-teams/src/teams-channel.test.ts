@@ -1,9 +1,10 @@
-import { silentLogger, verifyResponseToken } from '@llmteam/core';
+import { verifyResponseToken } from '@llmteam/core';
 import {
   channelConformanceSuite,
   sampleNotification,
   startSilentServer,
   startWebhookReceiver,
+  testChannelContext,
   type WebhookReceiver,
 } from '@llmteam/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -11,7 +12,7 @@ import { createTeamsChannel } from './teams-channel.js';
 
 const LINK_SECRET = 'teams-link-secret-never-sent';
 const NOW = Date.UTC(2026, 0, 1, 12);
-const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
+const ctx = () => testChannelContext();
 
 // A local HTTP server stands in for the Teams incoming webhook at the network boundary.
 channelConformanceSuite({

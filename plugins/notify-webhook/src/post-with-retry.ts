@@ -20,6 +20,12 @@ export interface PostWithRetryOptions {
   signal?: AbortSignal;
   /** The `fetch` to use. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Scrubs secrets from an answer's body before it is cut short for {@link PostResult.error}
+   * (channels pass `ctx.redact`), so a secret the receiver echoes across the cut leaves no
+   * half behind. @default the body as it is
+   */
+  redact?: (text: string) => string;
 }
 
 /** What {@link postWithRetry} reports; it never throws. */
@@ -108,6 +114,7 @@ export async function postWithRetry(options: PostWithRetryOptions): Promise<Post
   const maxBackoffMs = options.maxBackoffMs ?? RETRY_DEFAULTS.maxBackoffMs;
   const timeoutMs = options.timeoutMs ?? RETRY_DEFAULTS.timeoutMs;
   const doFetch = options.fetch ?? globalThis.fetch;
+  const redact = options.redact ?? ((text: string) => text);
   let last: PostResult = { ok: false, attempts: 0, error: 'not attempted' };
 
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
@@ -133,7 +140,7 @@ export async function postWithRetry(options: PostWithRetryOptions): Promise<Post
       const body = await response.text();
       last = { ok: response.ok, status: response.status, body, headers: response.headers, attempts: attempt };
       if (response.ok) return last;
-      last.error = `HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}`;
+      last.error = `HTTP ${response.status}${body ? `: ${redact(body).slice(0, 200)}` : ''}`;
       if (response.status !== 429 && response.status < 500) return last;
       const retryAfter = retryAfterMs(response.headers);
       if (retryAfter !== undefined) waitMs = Math.min(maxBackoffMs, retryAfter);

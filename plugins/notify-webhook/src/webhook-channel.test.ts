@@ -1,9 +1,9 @@
-import { silentLogger } from '@llmteam/core';
 import {
   channelConformanceSuite,
   sampleNotification,
   startSilentServer,
   startWebhookReceiver,
+  testChannelContext,
   type WebhookReceiver,
 } from '@llmteam/testkit';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -11,7 +11,7 @@ import { verifyWebhook } from './standard-webhooks.js';
 import { createWebhookChannel } from './webhook-channel.js';
 
 const SECRET = 'whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=';
-const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
+const ctx = () => testChannelContext();
 
 channelConformanceSuite({
   name: '@llmteam/notify-webhook',
@@ -174,5 +174,70 @@ describe('webhook channel', () => {
     expect(() =>
       createWebhookChannel({ url: 'https://x', secret: SECRET, priorities: ['urgent' as 'high'] }),
     ).toThrow(/priorities/);
+  });
+
+  test('signs with a named secret and sends named secrets as headers', async () => {
+    receiver = await startWebhookReceiver({ secret: SECRET });
+    const channel = createWebhookChannel({
+      url: receiver.url,
+      secretName: 'hooks_signing',
+      headerSecrets: { Authorization: 'hooks_bearer' },
+    });
+    const result = await channel.send(
+      sampleNotification(),
+      testChannelContext({ secrets: { hooks_signing: SECRET, hooks_bearer: 'Bearer tok-42' } }),
+    );
+    expect(result).toMatchObject({ ok: true });
+    const [request] = await receiver.waitForRequests(1);
+    expect(request.verified).toBe(true);
+    expect(request.headers.authorization).toBe('Bearer tok-42');
+  });
+
+  test('fails the delivery naming the option when a named secret is missing', async () => {
+    receiver = await startWebhookReceiver();
+    const channel = createWebhookChannel({
+      url: receiver.url,
+      secret: SECRET,
+      headerSecrets: { 'x-key': 'gone' },
+    });
+    await expect(channel.send(sampleNotification(), ctx())).rejects.toMatchObject({
+      code: 'LLMT_E_SECRET_NOT_FOUND',
+      message: expect.stringContaining('headerSecrets.x-key'),
+    });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  test('scrubs a secret the endpoint echoes across the cut of its error body', async () => {
+    const token = 'Bearer canary-3f9c1d7e5b2a8c4f6e0d';
+    // The echoed token starts 190 characters in: cut at 200 first, its first half would stay.
+    receiver = await startWebhookReceiver({
+      reply: (r) => ({ status: 500, body: `${'x'.repeat(190)}${r.headers.authorization}` }),
+    });
+    const channel = createWebhookChannel({
+      url: receiver.url,
+      secret: SECRET,
+      headerSecrets: { authorization: 'hooks_bearer' },
+      maxAttempts: 1,
+    });
+    const result = await channel.send(
+      sampleNotification(),
+      testChannelContext({ secrets: { hooks_bearer: token } }),
+    );
+    expect(result.ok).toBe(false);
+    expect(result.error).toContain('[secret]');
+    expect(result.error).not.toContain('canary-3f9c');
+  });
+
+  test('refuses secret options that name nothing, or a secret and a secret name together', () => {
+    expect(() => createWebhookChannel({ url: 'https://x', secret: SECRET, secretName: 's' })).toThrow(
+      expect.objectContaining({
+        code: 'LLMT_E_WEBHOOK_OPTIONS',
+        message: expect.stringContaining('secretName'),
+      }),
+    );
+    expect(() => createWebhookChannel({ url: 'https://x', secretName: '' })).toThrow(/secretName/);
+    expect(() =>
+      createWebhookChannel({ url: 'https://x', secret: SECRET, headerSecrets: { authorization: '' } }),
+    ).toThrow(/headerSecrets\.authorization/);
   });
 });

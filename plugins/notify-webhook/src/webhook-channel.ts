@@ -16,8 +16,23 @@ import { signWebhook, webhookSecretBytes } from './standard-webhooks.js';
 export interface WebhookChannelOptions extends RetrySettings {
   /** Endpoint the notifications are POSTed to. */
   url: string;
-  /** Standard Webhooks secret: `whsec_<base64>` (the spec's form) or a raw string. */
-  secret: string;
+  /**
+   * Standard Webhooks secret: `whsec_<base64>` (the spec's form) or a raw string. Give it
+   * or `secretName`. @default undefined
+   */
+  secret?: string;
+  /**
+   * Name of the Standard Webhooks secret in the host's secrets provider (read for each
+   * notification's tenant, so a rotated secret is used from the next message on); instead
+   * of `secret`. @default undefined
+   */
+  secretName?: string;
+  /**
+   * Headers whose values are secrets: header name -> secret name in the host's secrets
+   * provider, e.g. `{ "authorization": "hooks_bearer" }` (the secret holds the whole value,
+   * `Bearer ...`). @default {}
+   */
+  headerSecrets?: Record<string, string>;
   /** Channel name, unique among the gateway's channels. @default 'webhook' */
   name?: string;
   /** Priorities this channel receives; empty or missing: all. @default undefined (all) */
@@ -103,10 +118,26 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
   if (!options || typeof options.url !== 'string' || !/^https?:\/\//.test(options.url)) {
     throw fail('Option `url` must be an http(s) URL of the endpoint that receives notifications.');
   }
-  if (typeof options.secret !== 'string') {
-    throw fail('Option `secret` is required: a Standard Webhooks secret (`whsec_<base64>`) or a raw string.');
+  if (options.secret !== undefined && options.secretName !== undefined) {
+    throw fail('Give `secret` or `secretName`, not both: the channel would not know which to sign with.');
   }
-  webhookSecretBytes(options.secret);
+  if (options.secretName !== undefined) {
+    if (typeof options.secretName !== 'string' || options.secretName.length === 0)
+      throw fail('Option `secretName` must be the name of a secret in the secrets provider.');
+  } else if (typeof options.secret !== 'string') {
+    throw fail(
+      'Option `secret` or `secretName` is required: a Standard Webhooks secret (`whsec_<base64>` or a raw string), or the name of one in the secrets provider.',
+    );
+  } else webhookSecretBytes(options.secret);
+  const headerSecrets = options.headerSecrets ?? {};
+  if (typeof headerSecrets !== 'object' || headerSecrets === null || Array.isArray(headerSecrets))
+    throw fail(
+      'Option `headerSecrets` must map header names to secret names, e.g. { "authorization": "hooks_bearer" }.',
+    );
+  for (const [header, secret] of Object.entries(headerSecrets)) {
+    if (typeof secret !== 'string' || secret.length === 0)
+      throw fail(`Option \`headerSecrets.${header}\` must be the name of a secret in the secrets provider.`);
+  }
   const priorities = checkChannelPriorities(options.priorities, fail);
   const now = options.now ?? Date.now;
   const generateId = options.generateId ?? (() => `msg_${randomUUID()}`);
@@ -117,6 +148,13 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
     async send(notification: Notification, ctx: ChannelContext): Promise<DeliveryResult> {
       const id = generateId();
       const body = JSON.stringify(webhookPayload(notification, new Date(now()).toISOString()));
+      const secret = options.secretName
+        ? await ctx.secret(options.secretName, 'secretName')
+        : (options.secret as string);
+      if (options.secretName) webhookSecretBytes(secret);
+      const secretHeaders: Record<string, string> = {};
+      for (const [header, name] of Object.entries(headerSecrets))
+        secretHeaders[header.toLowerCase()] = await ctx.secret(name, `headerSecrets.${header}`);
       const result = await postWithRetry({
         url: options.url,
         body,
@@ -128,13 +166,15 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
             'content-type': 'application/json',
             'user-agent': 'llmteam-notify-webhook',
             ...options.headers,
+            ...secretHeaders,
             'webhook-id': id,
             'webhook-timestamp': String(timestamp),
-            'webhook-signature': signWebhook({ id, timestamp, body, secret: options.secret }),
+            'webhook-signature': signWebhook({ id, timestamp, body, secret }),
           };
         },
         ...retrySettings(options),
         signal: ctx.signal,
+        redact: ctx.redact,
       });
       if (!result.ok) {
         ctx.logger.warn(

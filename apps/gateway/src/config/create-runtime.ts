@@ -65,6 +65,7 @@ async function storeFactoryOf(entry: ConfiguredPlugin, logger: Logger): Promise<
     options: entry.options ?? {},
     logger: logger.child({ plugin: entry.plugin.name }),
     secrets: { get: async () => undefined },
+    redact: (text) => text,
     registerStore: (name, factory) => factories.push([name, factory]),
     registerStepType: ignore,
     registerChannel: ignore,

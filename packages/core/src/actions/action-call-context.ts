@@ -7,11 +7,12 @@ import type { Clock } from '../util/clock.js';
 import type { ActionEntry } from './action-config-check.js';
 import type { ActionCallContext, ActionResult, ActionTypeContext } from './types.js';
 
-/** What every call's context draws on: the registry's secrets, logger and clock. */
+/** What every call's context draws on: the registry's secrets, redaction, logger and clock. */
 export interface ActionEnv {
   secrets: SecretsProvider;
   logger: Logger;
   clock: Clock;
+  redact: (text: string) => string;
 }
 
 /**
@@ -45,6 +46,7 @@ export function actionTypeContext(
     signal,
     logger: env.logger,
     clock: env.clock,
+    redact: env.redact,
     fn: entry.fn,
     secrets: {
       async get(secret, field = 'auth_config') {

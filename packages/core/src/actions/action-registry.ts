@@ -73,7 +73,12 @@ export class ActionRegistry {
     this.logger = options.logger ?? silentLogger;
     this.redactor = options.redactor;
     this.coordination = options.coordination ?? memoryCoordination;
-    this.actionEnv = { secrets: options.secrets, logger: this.logger, clock: this.clock };
+    this.actionEnv = {
+      secrets: options.secrets,
+      logger: this.logger,
+      clock: this.clock,
+      redact: (text) => (this.redactor ? this.redactor.scrub(text) : text),
+    };
     this.registerType(functionActionType);
     const guard = new OutboundGuard(options.outbound);
     this.registerType(createHttpActionType('webhook', { guard }));

@@ -106,6 +106,10 @@ describe('HTTP actions', () => {
     } else if (s.path.startsWith('/cue')) {
       const status = cue.shift() ?? 200;
       json(res, status, status === 200 ? { ok: true } : { error: 'on cue' });
+    } else if (s.path.startsWith('/echo-token')) {
+      // A careless server quoting the credentials it was sent, across the error body's 2048-character cut.
+      res.writeHead(401, { 'content-type': 'text/plain' });
+      res.end(`${'.'.repeat(2036)} ${s.headers.authorization}`);
     } else if (s.path.startsWith('/invalid')) {
       json(res, 422, { error: 'sku unknown' });
     } else if (s.path.startsWith('/to-private')) {
@@ -260,6 +264,23 @@ describe('HTTP actions', () => {
       body: { error: 'sku unknown' },
       result: { status: 'failed', response_code: 422, error_type: 'LLMT_E_ACTION_FAILED' },
     });
+  });
+
+  test('a secret the server echoes across the cut of its error body leaves no part in the run', async () => {
+    const engine = await boot();
+    engine.actions.define('echo', {
+      type: 'webhook',
+      url: `${api.origin}/echo-token`,
+      auth_type: 'bearer',
+      auth_config: { token_secret: 'erp_token' },
+    });
+    const run = await finish(engine, (await engine.startRun({ segment: step('echo'), input: {} })).runId);
+    expect(run.status).toBe('failed');
+    const view = await engine.getRun(run.runId);
+    const body = view?.steps[0]?.error?.details?.body as string;
+    expect(body).toHaveLength(2048);
+    expect(body.endsWith(' Bearer [sec')).toBe(true);
+    expect(JSON.stringify(view)).not.toContain('tok-');
   });
 
   test('a response over max_response_bytes is refused, with or without content-length', async () => {

@@ -244,7 +244,8 @@ export function createHttpActionType(
         (answer.status >= 200 && answer.status < 300) || (config.accept_status ?? []).includes(answer.status);
       if (!ok) {
         const retryable = RETRYABLE_STATUS.has(answer.status);
-        const shown = typeof data === 'string' ? data.slice(0, 2048) : data;
+        // Scrubbed whole, then cut: a secret the far side echoes across the cut leaves no half.
+        const shown = typeof data === 'string' ? ctx.redact(data).slice(0, 2048) : data;
         throw new LlmteamError(
           'LLMT_E_ACTION_FAILED',
           `action "${ctx.action}": ${method} ${url.origin}${url.pathname} answered ${answer.status}${retryable ? '' : ' (not retried: fix the request or the action config)'}`,

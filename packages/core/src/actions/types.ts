@@ -139,6 +139,12 @@ export interface ActionTypeContext extends Required<Pick<ActionCallContext, 'ten
   secrets: ActionSecrets;
   logger: Logger;
   clock: Clock;
+  /**
+   * `text` with every secret the engine resolved replaced by `"[secret]"`. Scrub what the
+   * far side answered with it before cutting it short: a secret cut in two is no longer
+   * recognisable, and its first half would be kept.
+   */
+  redact(text: string): string;
   /** Present for `function` actions: the registered function. */
   fn?: ActionFunction;
   /**

@@ -1,5 +1,5 @@
 import type { StepCommit, StepTimerHandler } from '../catalog/step-hooks.js';
-import type { Logger, StepContext, SuspendOptions } from '../catalog/types.js';
+import type { Logger, SecretsProvider, StepContext, SuspendOptions } from '../catalog/types.js';
 import type { SubjectDirectory } from '../directory/subject-directory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { SecretRedactor } from '../secrets/secret-redactor.js';
@@ -19,7 +19,9 @@ export interface InteractionHost {
   readonly linkSecret: string;
   readonly publicUrl?: string;
   /** Scrubs resolved secrets from what channels are sent and what they answer. */
-  readonly redactor?: SecretRedactor;
+  readonly redactor: SecretRedactor;
+  /** The engine's secrets (tenant providers first), which channels read by name. */
+  readonly secrets: SecretsProvider;
   /** Group members (and their skills) for assignment strategies. */
   readonly directory?: SubjectDirectory;
   nowIso(): string;

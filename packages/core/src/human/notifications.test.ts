@@ -140,4 +140,45 @@ describe('notifications', () => {
       expiresAt: sent.interaction.deadline,
     });
   });
+
+  test('a channel reads secrets by name for the tenant, and what it reports is scrubbed of them', async () => {
+    const token = 'xoxb-canary-7d1f0c9e';
+    const seen: string[] = [];
+    const channels = [
+      defineChannel({
+        name: 'echo',
+        async send(_n, ctx) {
+          const value = await ctx.secret('chat_token', 'tokenSecret');
+          seen.push(ctx.redact(`token ${value}`));
+          // A far side that quotes the token back, cut short by the channel after scrubbing.
+          return { ok: false, error: ctx.redact(`401: bad token ${value}`).slice(0, 20) };
+        },
+      }),
+      defineChannel({
+        name: 'unset',
+        async send(_n, ctx) {
+          await ctx.secret('not_there', 'passwordSecret');
+          return { ok: true };
+        },
+      }),
+    ];
+    const engine = createEngine({
+      store: new MemoryStore(),
+      channels,
+      secrets: {
+        name: 'test',
+        get: async (name, scope) =>
+          name === 'chat_token' && scope.tenantId === 'default' ? token : undefined,
+      },
+    });
+    engines.push(engine);
+    const run = await engine.startRun({ segment: segment('secrets', 'normal'), input: 1 });
+    const events = await notified(engine, run.runId, 2);
+    const byChannel = Object.fromEntries(events.map((e) => [e.data.channel, e.data]));
+    expect(seen).toEqual(['token [secret]']);
+    expect(byChannel.echo).toMatchObject({ ok: false, error: '401: bad token [secr' });
+    expect(byChannel.unset).toMatchObject({ ok: false });
+    expect(byChannel.unset?.error).toMatch(/channel "unset": option passwordSecret names secret "not_there"/);
+    expect(JSON.stringify(events)).not.toContain('canary');
+  });
 });

@@ -4,6 +4,8 @@ import { LlmteamError } from '../errors.js';
 import { signResponseToken } from '../notify/response-token.js';
 import type { NotificationChannel, NotificationReason } from '../notify/types.js';
 import { redactSealed } from '../sealing/sealed-value.js';
+import { missingSecretError } from '../secrets/missing-secret.js';
+import { providersOf } from '../secrets/secrets-chain.js';
 import type { InteractionRecord } from '../store/types.js';
 import type { NotificationResultData } from '../worktrail/event-types.js';
 
@@ -45,7 +47,8 @@ export class Notifier {
   ): Promise<NotificationResultData> {
     const { timerIds: _timers, ...visibleSettings } = interaction.settings;
     // Sealed values travel as ciphertext; a channel shows only that something is sealed.
-    const scrub = <T>(v: T): T => (this.host.redactor ? this.host.redactor.scrubDeep(v) : v);
+    const { redactor, secrets } = this.host;
+    const scrub = <T>(v: T): T => redactor.scrubDeep(v);
     const visible: InteractionRecord = scrub({ ...interaction, settings: redactSealed(visibleSettings) });
     const base = this.host.publicUrl?.replace(/\/$/, '');
     const controller = new AbortController();
@@ -76,7 +79,17 @@ export class Notifier {
             },
             signLink: this.signLink(tenantId, interaction),
           },
-          { logger: this.host.logger.child({ channel: channel.name }), signal: controller.signal },
+          {
+            logger: this.host.logger.child({ channel: channel.name }),
+            signal: controller.signal,
+            redact: (text) => redactor.scrub(text),
+            secret: async (name, field) => {
+              const value = await secrets.get(name, { tenantId });
+              if (value === undefined)
+                throw missingSecretError(name, providersOf(secrets), { channel: channel.name, field });
+              return value;
+            },
+          },
         ),
         timedOut,
       ]);

@@ -34,10 +34,29 @@ export interface DeliveryResult {
   to?: string[];
 }
 
-/** What a channel's `send` gets besides the notification: a logger and an abort signal. */
+/**
+ * What a channel's `send` gets besides the notification: a logger, an abort signal, the
+ * engine's redaction and its secrets.
+ */
 export interface ChannelContext {
+  /** Logs through the engine's logger: resolved secrets are scrubbed from what it writes. */
   logger: Logger;
+  /** Aborted when the engine stops waiting for the channel (its 15 s limit). */
   signal: AbortSignal;
+  /**
+   * `text` with every secret the engine resolved (in every encoded form) replaced by
+   * `"[secret]"`. Scrub what a far side answered with it before cutting it short: a secret
+   * cut in two is no longer recognisable, and its first half would leave in the result.
+   */
+  redact(text: string): string;
+  /**
+   * Reads secret `name` for the notification's tenant through the engine's secrets
+   * providers (so a channel takes secret names in its options, never values); the value is
+   * scrubbed from everything that leaves the engine from then on. A secret no provider has
+   * rejects with `LLMT_E_SECRET_NOT_FOUND`, naming the channel, `field` (the option that
+   * names it) and where the secret was looked for.
+   */
+  secret(name: string, field: string): Promise<string>;
 }
 
 /** A notification channel (webhook, Slack, email, Teams, ...). */

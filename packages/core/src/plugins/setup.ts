@@ -4,6 +4,7 @@ import type { Logger, RuntimeResources, SecretsProvider } from '../catalog/types
 import { isLlmteamError, LlmteamError } from '../errors.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { KeyProvider } from '../sealing/key-provider.js';
+import type { SecretRedactor } from '../secrets/secret-redactor.js';
 import type { HttpRoute } from './http-route.js';
 import { type TenantResources, tenantSecrets } from './tenant-resources.js';
 import type { ConfiguredPlugin, LlmteamPlugin, PluginApi, StoreFactory } from './types.js';
@@ -18,6 +19,8 @@ export interface PluginRegistry {
   secrets: SecretsProvider[];
   /** What `api.secrets` reads through (the engine's chain, which registers values for redaction). @default the providers in turn */
   secretsResolver?: SecretsProvider;
+  /** What `api.redact` scrubs with (the engine's redactor). @default nothing is scrubbed */
+  redactor?: SecretRedactor;
   /** Sealing key providers; absent: `registerKeyProvider` is refused. */
   keyProviders?: KeyProvider[];
   stores?: Map<string, StoreFactory>;
@@ -75,6 +78,7 @@ export async function setupPlugins(
                 return undefined;
               },
             }),
+      redact: (text) => (registry.redactor ? registry.redactor.scrub(text) : text),
       registerStepType: (def) => registry.catalog.register(def),
       registerStore: (name, factory) => registry.stores?.set(name, factory),
       registerChannel: (channel) => registry.channels.push(channel),

@@ -25,6 +25,12 @@ export interface PluginApi {
    * a plugin takes secret names as options, never secret values, and reads them when needed.
    */
   readonly secrets: SecretsProvider;
+  /**
+   * `text` with every secret the host resolved replaced by `"[secret]"`: for messages a
+   * plugin builds from what a far side answered (an LLM server's error body), scrubbed
+   * before they are cut short, so a secret cut in two leaves no half behind.
+   */
+  redact(text: string): string;
   registerStepType(definition: StepTypeDefinition): void;
   registerStore(name: string, factory: StoreFactory): void;
   registerChannel(channel: NotificationChannel): void;

@@ -29,6 +29,13 @@ export interface SmtpTestServerOptions {
    * @default undefined (accept everything)
    */
   rejectRecipientsWith?: number;
+  /**
+   * Refuses every `AUTH` with `535`, to test a wrong SMTP password. `true` answers
+   * `535 Authentication credentials invalid`; a function gives the reply's text from the
+   * credentials tried (e.g. one that echoes them, as a careless server might).
+   * @default undefined (any user and password are accepted)
+   */
+  rejectAuth?: boolean | ((credentials: { username: string; password: string }) => string);
 }
 
 /** A running test SMTP server; see {@link startSmtpServer}. */
@@ -51,7 +58,8 @@ function addresses(value: AddressObject | AddressObject[] | undefined): string[]
 
 /**
  * Starts a real SMTP server (the `smtp-server` package) on 127.0.0.1 (a free port),
- * without TLS and with optional authentication (any user and password are accepted), and
+ * without TLS and with optional authentication (any user and password are accepted, or
+ * every one refused with `rejectAuth`), and
  * parses every accepted mail with `mailparser`. Point nodemailer at it with
  * `{ host: '127.0.0.1', port, secure: false, ignoreTLS: true }`.
  *
@@ -73,7 +81,16 @@ export async function startSmtpServer(options: SmtpTestServerOptions = {}): Prom
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onAuth(_auth, _session, callback) {
+    onAuth(auth, _session, callback) {
+      const reject = options.rejectAuth;
+      if (reject) {
+        const text =
+          typeof reject === 'function'
+            ? reject({ username: auth.username ?? '', password: auth.password ?? '' })
+            : 'Authentication credentials invalid';
+        callback(Object.assign(new Error(text), { responseCode: 535 }));
+        return;
+      }
       callback(null, { user: 'test' });
     },
     onRcptTo(address, _session, callback) {
