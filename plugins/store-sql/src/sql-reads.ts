@@ -17,14 +17,18 @@ import {
   type TimerRecord,
   type WorktrailEvent,
 } from '@llmteam/core';
+import type { SqlRow } from './entities.js';
 import { refersToShared } from './shared-values.js';
 import { decodeCursor, encodeCursor, isShared, type RowCodec } from './sql-codecs.js';
-import type { SqlExecutor, SqlResult } from './sql-executor.js';
-import { marks, READ_SQL } from './sql-text.js';
+import type { SqlDialect, SqlExecutor, SqlResult } from './sql-executor.js';
+import { marks, READ_SQL, RUN_STATE_COLUMNS } from './sql-text.js';
 
 /** The run journal's reads, each on one executor, decoded by one codec. */
 export class SqlReads {
-  constructor(private readonly codec: RowCodec) {}
+  constructor(
+    private readonly codec: RowCodec,
+    private readonly dialect: SqlDialect = 'postgres',
+  ) {}
 
   private values(q: SqlExecutor, tenantId: string, runId: string): Promise<Map<string, string>> {
     return q
@@ -42,6 +46,7 @@ export class SqlReads {
 
   /** A run, its steps, its open interactions (and the one named) and its lease. */
   async runState(q: SqlExecutor, tenantId: string, query: RunStateQuery): Promise<RunState | undefined> {
+    if (this.dialect === 'sqlite') return this.runStateAtOnce(q, tenantId, query);
     const open = OPEN_INTERACTION_STATUSES;
     let runId = query.runId;
     let found: SqlResult['rows'] | undefined;
@@ -60,14 +65,61 @@ export class SqlReads {
     const row = rows[0];
     if (!row || runId === undefined) return undefined;
     const id = runId;
-    const run = await this.codec.run(row, () => this.values(q, tenantId, id));
-    const steps = await this.steps(q, tenantId, id);
+    const steps = (await q.exec(READ_SQL.steps, [tenantId, id])).rows;
     found ??= (await q.exec(READ_SQL.runStateInteractions(open.length), [tenantId, id, ...open, null])).rows;
-    const interactions = found.map((r) => this.codec.interaction(r, tenantId));
+    return this.decodeRunState(q, tenantId, row, steps, found);
+  }
+
+  /**
+   * SQLite: the run's row, steps and interactions in one statement (each statement is a
+   * trip to the driver's thread pool); the run's shared values only when a row refers to them.
+   */
+  private async runStateAtOnce(
+    q: SqlExecutor,
+    tenantId: string,
+    query: RunStateQuery,
+  ): Promise<RunState | undefined> {
+    const open = OPEN_INTERACTION_STATUSES;
+    const byInteraction = query.interactionId !== undefined;
+    // Each part: its tenant, then the run (by id, or the interaction's in the same tenant).
+    const run = [tenantId, ...(byInteraction ? [tenantId, query.interactionId] : [query.runId ?? null])];
+    const { rows: tagged } = await q.exec(READ_SQL.runStateSqlite(open.length, byInteraction), [
+      ...run,
+      ...run,
+      ...run,
+      ...open,
+      query.interactionId ?? null,
+    ]);
+    let row: SqlRow | undefined;
+    const steps: SqlRow[] = [];
+    const interactions: SqlRow[] = [];
+    for (const t of tagged) {
+      const kind = t.k as keyof typeof RUN_STATE_COLUMNS;
+      const named: SqlRow = {};
+      RUN_STATE_COLUMNS[kind].forEach((column, i) => {
+        named[column] = t[`c${i + 1}`];
+      });
+      if (kind === 'r') row = named;
+      else (kind === 's' ? steps : interactions).push(named);
+    }
+    // By interaction: one that does not exist (in this tenant) names no run.
+    if (!row || (byInteraction && !interactions.length)) return undefined;
+    return this.decodeRunState(q, tenantId, row, steps, interactions);
+  }
+
+  private async decodeRunState(
+    q: SqlExecutor,
+    tenantId: string,
+    row: SqlRow,
+    stepRows: SqlRow[],
+    interactionRows: SqlRow[],
+  ): Promise<RunState> {
+    const runId = String(row.run_id);
+    const run = await this.codec.run(row, () => this.values(q, tenantId, runId));
     return {
       run,
-      steps,
-      interactions,
+      steps: await this.decodeSteps(q, tenantId, runId, stepRows),
+      interactions: interactionRows.map((r) => this.codec.interaction(r, tenantId)),
       ...(row.lease_owner != null
         ? {
             lease: { owner: String(row.lease_owner), until: new Date(Number(row.lease_until)).toISOString() },
@@ -106,6 +158,15 @@ export class SqlReads {
 
   async steps(q: SqlExecutor, tenantId: string, runId: string): Promise<StepStateRecord[]> {
     const { rows } = await q.exec(READ_SQL.steps, [tenantId, runId]);
+    return this.decodeSteps(q, tenantId, runId, rows);
+  }
+
+  private async decodeSteps(
+    q: SqlExecutor,
+    tenantId: string,
+    runId: string,
+    rows: SqlRow[],
+  ): Promise<StepStateRecord[]> {
     const shared = rows.some((r) => refersToShared(r.data) || isShared(r.inputs) || isShared(r.outputs))
       ? await this.values(q, tenantId, runId)
       : undefined;

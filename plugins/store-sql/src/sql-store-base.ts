@@ -239,7 +239,7 @@ export abstract class SqlStoreBase {
       const skipLocked = this.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
       this.parts = {
         codec,
-        reads: new SqlReads(codec),
+        reads: new SqlReads(codec, this.dialect),
         registry: new SqlRegistryReads(codec),
         leases: new SqlLeases((sql, params) => this.leaseStatement(sql, params), codec, skipLocked),
       };

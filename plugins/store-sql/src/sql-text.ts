@@ -44,7 +44,32 @@ export const ROW_STATEMENTS = {
 } as const;
 
 /** The columns an interaction is read from: its key, run, status and creation time, and the rest in `body`. */
-const INTERACTION_COLUMNS = 'interaction_id, run_id, status, created_at, body';
+const INTERACTION_COLUMN_NAMES = ['interaction_id', 'run_id', 'status', 'created_at', 'body'] as const;
+const INTERACTION_COLUMNS = INTERACTION_COLUMN_NAMES.join(', ');
+/** The columns of `runs`, in the order {@link READ_SQL.runStateSqlite} returns them. */
+export const RUN_COLUMNS = [
+  'tenant_id',
+  'run_id',
+  'segment_id',
+  'segment_version',
+  'status',
+  'version',
+  'last_seq',
+  'steps_completed',
+  'idempotency_key',
+  'created_at',
+  'updated_at',
+  'completed_at',
+  'input',
+  'outputs',
+  'extra',
+  'lease_owner',
+  'lease_until',
+] as const;
+/** The columns of a step row, as its reads return them. */
+const STEP_COLUMNS = ['step_id', 'status', 'data', 'inputs', 'outputs'] as const;
+/** The tagged rows of {@link READ_SQL.runStateSqlite}, named back by kind. */
+export const RUN_STATE_COLUMNS = { r: RUN_COLUMNS, s: STEP_COLUMNS, i: INTERACTION_COLUMN_NAMES } as const;
 
 /** The `INSERT INTO runs` of a new run (15 values). */
 export const INSERT_RUN_SQL = `INSERT INTO runs (tenant_id, run_id, segment_id, segment_version, status, version, last_seq, steps_completed, idempotency_key, created_at, updated_at, completed_at, input, outputs, extra) VALUES`;
@@ -71,7 +96,7 @@ export const READ_SQL = {
   runs: (where: string[]) =>
     `SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, run_id DESC LIMIT ?`,
   values: `SELECT hash, body FROM run_values WHERE tenant_id = ? AND run_id = ?`,
-  steps: `SELECT step_id, status, data, inputs, outputs FROM step_states WHERE tenant_id = ? AND run_id = ?`,
+  steps: `SELECT ${STEP_COLUMNS.join(', ')} FROM step_states WHERE tenant_id = ? AND run_id = ?`,
   events: `SELECT seq, event_id, type, step_id, at, data FROM events WHERE tenant_id = ? AND run_id = ? AND seq > ? ORDER BY seq`,
   interaction: `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE tenant_id = ? AND interaction_id = ?`,
   /** A run's interactions of the given statuses (`n` of them) and the one named. */
@@ -80,6 +105,23 @@ export const READ_SQL = {
   /** The run of an interaction, with the run's interactions of the given statuses (`n` of them). */
   runStateByInteraction: (n: number) =>
     `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE tenant_id = ? AND run_id = (SELECT run_id FROM interactions WHERE tenant_id = ? AND interaction_id = ?) AND (status IN (${marks(n)}) OR interaction_id = ?)`,
+  /**
+   * SQLite: a run's row, steps and interactions (its open ones and the one named) in one
+   * statement, each row tagged by `k` (`r`, `s`, `i`) with its columns as `c1`, `c2`, ...
+   * Each of the three parts takes the tenant and the run (by id, or `byInteraction`: tenant
+   * and interaction id); the last then the `n` open statuses and the interaction named.
+   */
+  runStateSqlite: (n: number, byInteraction: boolean) => {
+    const run = byInteraction
+      ? '(SELECT run_id FROM interactions WHERE tenant_id = ? AND interaction_id = ?)'
+      : '?';
+    const pad = (k: number) => ', NULL'.repeat(RUN_COLUMNS.length - k);
+    return (
+      `SELECT 'r' AS k, ${RUN_COLUMNS.map((c, i) => `${c} AS c${i + 1}`).join(', ')} FROM runs WHERE tenant_id = ? AND run_id = ${run}` +
+      ` UNION ALL SELECT 's', ${STEP_COLUMNS.join(', ')}${pad(STEP_COLUMNS.length)} FROM step_states WHERE tenant_id = ? AND run_id = ${run}` +
+      ` UNION ALL SELECT 'i', ${INTERACTION_COLUMNS}${pad(INTERACTION_COLUMN_NAMES.length)} FROM interactions WHERE tenant_id = ? AND run_id = ${run} AND (status IN (${marks(n)}) OR interaction_id = ?)`
+    );
+  },
   interactions: (where: string[]) =>
     `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id LIMIT ?`,
   /** Open requests in SLA order from `interactions_open_due` (NULL keys, closed requests, sort apart). */

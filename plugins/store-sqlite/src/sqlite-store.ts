@@ -27,6 +27,7 @@ import { DataSource } from 'typeorm';
 import { COMMIT_FEED_STATEMENTS, CommitFeed } from './commit-feed.js';
 import { GroupCommit } from './group-commit.js';
 import { driverOptions, type SqliteStatements, statementsOn } from './sqlite-driver.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -108,6 +109,8 @@ export class SqliteStore extends SqlStore {
   private synchronousNow: 'FULL' | 'NORMAL' = 'FULL';
   /** Other processes' commits, and this one's, to the subscribers in order. */
   private readonly feed: CommitFeed;
+  /** Checkpoints the log off the commit path (a file with the `sqlite3` driver). */
+  private checkpointer?: WalCheckpointer;
 
   constructor(options: SqliteStoreOptions = {}) {
     super();
@@ -174,6 +177,14 @@ export class SqliteStore extends SqlStore {
       await dataSource.initialize();
       await dataSource.query(`PRAGMA synchronous = ${synchronous}`);
       this.synchronousNow = synchronous;
+      // With `sqlite3`, the log is checkpointed on a connection of its own, on the thread
+      // pool, instead of inside the commit that crosses SQLite's threshold. `better-sqlite3`
+      // keeps SQLite's automatic checkpoint: its own copy of SQLite must be the only one
+      // with the file open in this process, and its statements block the event loop anyway.
+      if (!memory && this.options.driver === 'sqlite3') {
+        this.checkpointer = await WalCheckpointer.open(path, this.options.busyTimeoutMs, () => undefined);
+        await dataSource.query('PRAGMA wal_autocheckpoint = 0');
+      }
       return dataSource;
     } catch (error) {
       throw new SqlStoreError(
@@ -242,6 +253,10 @@ export class SqliteStore extends SqlStore {
   }
 
   protected override async beforeDestroy(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    // Closed first: the store's connection, the file's last, folds the log in as it closes.
+    await checkpointer?.close();
     const statements = this.statements;
     this.statements = undefined;
     // Statements already queued still run; then SQLite needs every statement finalized to close.
@@ -361,6 +376,7 @@ export class SqliteStore extends SqlStore {
         const conn = this.connection();
         await this.useSynchronous(conn, this.options.synchronous);
         await conn.exec(COMMIT_INSERT + tuples, params);
+        this.checkpointer?.wrote();
       },
     },
     MAX_PARAMS,
@@ -371,7 +387,9 @@ export class SqliteStore extends SqlStore {
     return this.queue.run(async () => {
       await this.useSynchronous(conn, this.options.synchronous);
       // IMMEDIATE takes the write lock up front: no lock upgrade that could fail half-way.
-      return runInTransaction(conn, 'BEGIN IMMEDIATE', fn);
+      const result = await runInTransaction(conn, 'BEGIN IMMEDIATE', fn);
+      this.checkpointer?.wrote();
+      return result;
     });
   }
 
@@ -379,7 +397,9 @@ export class SqliteStore extends SqlStore {
     const conn = this.connection();
     return this.queue.run(async () => {
       await this.useSynchronous(conn, 'NORMAL');
-      return conn.exec(sql, params);
+      const result = await conn.exec(sql, params);
+      if (result.affected) this.checkpointer?.wrote();
+      return result;
     });
   }
 
