@@ -100,9 +100,14 @@ describe('tenants over GraphQL and graphql-ws, on a real SQLite file', { timeout
       override: null,
       tierDefault: 5,
     });
-    // Rates and retentions are limits, not counted here.
+    // The rate counts the calls of the last minute; a retention is a limit, not counted.
     expect(limitOf(created, 'ACTION_CALLS_PER_MINUTE')).toMatchObject({
       limit: 60,
+      used: 0,
+      remaining: 60,
+    });
+    expect(limitOf(created, 'SNAPSHOT_RETENTION_DAYS')).toMatchObject({
+      limit: 7,
       used: null,
       remaining: null,
     });

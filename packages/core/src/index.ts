@@ -268,6 +268,12 @@ export {
   stepSpanId,
   type TraceParent,
 } from './telemetry/trace-context.js';
+export {
+  ACTION_CALL_WINDOW_MS,
+  ActionCallMeter,
+  type CountedActionCall,
+  storedActionCalls,
+} from './tenancy/action-call-limit.js';
 export { checkAdmissions, runAdmissions } from './tenancy/admission.js';
 export {
   type Licence,
@@ -292,6 +298,7 @@ export {
   type EffectiveTenancy,
   effectiveTenancy,
   LimitExceededError,
+  type LimitExceededOptions,
   type LimitRefusal,
 } from './tenancy/tenant-limits.js';
 export {

@@ -1,4 +1,14 @@
-import { createEngine, defineStepType, type Engine, isLlmteamError, type Store } from '@llmteam/core';
+import {
+  createEngine,
+  defineStepType,
+  type Engine,
+  isLlmteamError,
+  ManualClock,
+  type RunRecord,
+  type Store,
+} from '@llmteam/core';
+import { eventually } from './eventually.js';
+import { startWebhookReceiver } from './servers/webhook-receiver.js';
 import type { StoreSuiteDescribe, StoreSuiteExpect, StoreSuiteTest } from './store-suite/suite-support.js';
 
 /** Options of {@link tenantLimitsSuite}. */
@@ -43,6 +53,13 @@ const ASK = {
   steps: [{ step_id: 'a', step_type: 'human_task', config: { task_type: 'approval', title: 'OK?' } }],
 };
 
+/** One call of the action `notify` (a webhook); `retry` gives the step a retry policy. */
+const notifySegment = (retry?: { max_attempts: number; backoff: number }) => ({
+  segment_id: retry ? 'notify_retried' : 'notify',
+  version: '1.0.0',
+  steps: [{ step_id: 'n', step_type: 'action', config: { action: 'notify' }, ...(retry ? { retry } : {}) }],
+});
+
 /** The code and details of a rejection, or `no error`. */
 async function refusal(
   promise: Promise<unknown>,
@@ -60,7 +77,9 @@ async function refusal(
  * Tenancy on a real store: runs, segments and keys of a tenant that does not exist are
  * refused; `concurrent_runs: 1` lets exactly one of N simultaneous starts through across
  * engines sharing the database (the count is in the commit's transaction); each limit is
- * refused with `LLMT_E_LIMIT_EXCEEDED` naming it, its value and the tier.
+ * refused with `LLMT_E_LIMIT_EXCEEDED` naming it, its value and the tier;
+ * `action_calls_per_minute` is counted from the stored calls of every engine sharing the
+ * database, and a call beyond it never reaches the (real, local) HTTP server.
  */
 export function tenantLimitsSuite(options: TenantLimitsSuiteOptions): void {
   const { test, expect, describe } = options;
@@ -85,7 +104,113 @@ export function tenantLimitsSuite(options: TenantLimitsSuiteOptions): void {
     }
   };
 
+  /** Engines on one database with one manual clock, whose action `notify` posts to a real local HTTP server. */
+  const withActionEngines = async (
+    fn: (engines: Engine[], clock: ManualClock, requests: () => number) => Promise<void>,
+  ) => {
+    const receiver = await startWebhookReceiver({ reply: () => ({ body: { ok: true } }) });
+    const clock = new ManualClock('2026-05-04T10:00:00Z');
+    const store = await options.create();
+    await store.init();
+    const peer = await options.createPeer(store);
+    await peer.init();
+    const engines = [store, peer].map((s) =>
+      createEngine({
+        store: s,
+        clock,
+        audit: { checkpointEvery: 0 },
+        actions: { notify: { type: 'webhook', url: `${receiver.url}/notify`, method: 'POST' } },
+        outbound: { allow: ['127.0.0.1'] },
+      }),
+    );
+    try {
+      for (const e of engines) await e.start();
+      await fn(engines, clock, () => receiver.requests.length);
+    } finally {
+      for (const e of engines) await e.stop({ graceMs: 50 });
+      await peer.close();
+      await (options.destroy ? options.destroy(store) : store.close());
+      await receiver.close();
+    }
+  };
+  const callOn = async (engine: Engine) => {
+    const run = await engine.forTenant('calls').startRun({ segment: notifySegment(), input: { n: 1 } });
+    return engine.waitForRun(run.runId, { tenantId: 'calls', until: ['completed', 'failed'] });
+  };
+
   describe(`${options.name}: tenancy and limits`, () => {
+    test('action_calls_per_minute: N calls are sent, call N+1 is refused before it leaves, the next minute takes calls again, counted across engines', () =>
+      withActionEngines(async ([a, b], clock, requests) => {
+        await a!.tenants.create({
+          tenantId: 'calls',
+          name: 'Calls',
+          tier: 'starter',
+          limits: { action_calls_per_minute: 3 },
+        });
+        for (const engine of [a!, a!, b!]) expect((await callOn(engine)).status).toBe('completed');
+        expect(requests()).toBe(3);
+        clock.advance(10_000);
+
+        // Both engines see the three stored calls: the fourth is refused on either, never sent.
+        for (const engine of [b!, a!]) {
+          const refused: RunRecord = await callOn(engine);
+          expect(refused.status).toBe('failed');
+          const [step] = await engine.store.getSteps('calls', refused.runId);
+          const error = step?.error;
+          const details = (error?.details ?? {}) as Record<string, unknown>;
+          const { result: _result, ...refusalDetails } = details;
+          expect({ code: error?.code, retryable: error?.retryable, details: refusalDetails }).toEqual({
+            code: 'LLMT_E_LIMIT_EXCEEDED',
+            retryable: true,
+            details: {
+              tenantId: 'calls',
+              limit: 'action_calls_per_minute',
+              value: 3,
+              tier: 'starter',
+              used: 3,
+              action: 'notify',
+              retry_after_ms: 50_000,
+            },
+          });
+          const message = String(error?.message);
+          expect(
+            message.includes(
+              'reached its limit action_calls_per_minute = 3 (3 in use) of tier starter; action "notify" was not called; the minute has room again in 50 s',
+            ),
+            message,
+          ).toBe(true);
+          const events = await engine.store.listEvents('calls', refused.runId);
+          const failed = events.find((e) => e.type === 'action.failed')?.data;
+          expect([failed?.action, failed?.error_type]).toEqual(['notify', 'LLMT_E_LIMIT_EXCEEDED']);
+        }
+        expect(requests()).toBe(3);
+        expect((await a!.tenants.usage('calls')).action_calls_per_minute).toBe(3);
+
+        // A step that may retry waits for the window, then its call goes.
+        const waiting = await b!
+          .forTenant('calls')
+          .startRun({ segment: notifySegment({ max_attempts: 2, backoff: 1 }), input: { n: 1 } });
+        const retrying = await eventually(
+          async () =>
+            (await b!.store.listEvents('calls', waiting.runId)).find((e) => e.type === 'step.retrying'),
+          'the refused step to wait for its retry',
+        );
+        expect(retrying.data.delay_ms).toBe(50_000);
+        expect(requests()).toBe(3);
+
+        // A minute after the first calls they leave the window: calls are sent again.
+        clock.advance(50_000);
+        const retried = await b!.waitForRun(waiting.runId, {
+          tenantId: 'calls',
+          until: ['completed', 'failed'],
+        });
+        expect(retried.status).toBe('completed');
+        expect(requests()).toBe(4);
+        expect((await callOn(a!)).status).toBe('completed');
+        expect(requests()).toBe(5);
+        expect((await b!.tenants.usage('calls')).action_calls_per_minute).toBe(2);
+      }));
+
     test('refuses a run, a segment and a key in a tenant that does not exist, naming it', () =>
       withEngines(1, async ([engine]) => {
         const ghost = engine!.forTenant('ghost');

@@ -70,7 +70,7 @@ export class TenantLimitFieldsResolver {
   @FieldResolver(() => SafeIntResolver, {
     nullable: true,
     description:
-      'What the tenant uses of it now; null for a limit that is a rate or a retention (not counted here)',
+      'What the tenant uses of it now (ACTION_CALLS_PER_MINUTE: the calls of the last minute); null for SNAPSHOT_RETENTION_DAYS, which is not counted',
   })
   async used(@Root() limit: TenantLimitSource): Promise<number | null> {
     return (await limit.usage())[limit.name as TenantLimitRow['name']] ?? null;

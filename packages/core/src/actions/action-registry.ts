@@ -43,6 +43,13 @@ export interface ActionRegistryOptions {
   tracer?: Tracer;
   /** Scrubs resolved secrets from the error text of call results. @default none */
   redactor?: SecretRedactor;
+  /**
+   * Asked before each call is sent (after its config and input passed their checks, before
+   * the action's own rate limit): a rejection refuses the call, which is recorded as failed
+   * with that error and never sent. The engine's holds each tenant to its
+   * `action_calls_per_minute`. @default every call admitted
+   */
+  admit?: (call: { tenantId: string; action: string; idempotencyKey: string }) => Promise<void>;
 }
 
 /** Thrown by {@link ActionRegistry.execute}: an `LlmteamError` that carries the call's result. */
@@ -329,6 +336,17 @@ export class ActionRegistry {
           { details: { action: name, field: 'request_schema', problems } },
         ),
       );
+    }
+    if (this.options.admit) {
+      try {
+        await this.options.admit({
+          tenantId: call.tenantId,
+          action: name,
+          idempotencyKey: call.idempotencyKey,
+        });
+      } catch (error) {
+        return fail('failed', error);
+      }
     }
     entry.policies ??= new ActionPolicies(name, entry.config, this.coordination);
     const policies = entry.policies;

@@ -30,6 +30,7 @@ import type { SegmentDefinition, StepDefinition } from '../segment/types.js';
 import { readRunState } from '../store/run-state.js';
 import type { CommitLease, RunRecord, RunState, SegmentRecord, Store } from '../store/types.js';
 import { EngineTelemetry } from '../telemetry/engine-telemetry.js';
+import { ActionCallMeter } from '../tenancy/action-call-limit.js';
 import { TenantManager } from '../tenancy/tenant-manager.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { createUlidGenerator, type IdGenerator } from '../util/ids.js';
@@ -105,6 +106,8 @@ export abstract class EngineServices {
   readonly tenants: TenantManager;
   /** Tokens each tenant used per period, from the stored model calls. */
   protected readonly tokenMeter: TokenMeter;
+  /** Each tenant's action calls of the last minute, held to its `action_calls_per_minute`. */
+  protected readonly actionCalls: ActionCallMeter;
   protected readyPromise?: Promise<void>;
   protected running = false;
   protected pollHandle: unknown;
@@ -154,6 +157,7 @@ export abstract class EngineServices {
       outbound: options.outbound,
       tracer: this.telemetry.tracer,
       redactor: this.redactor,
+      admit: (call) => this.actionCalls.admit(call.tenantId, call.action, call.idempotencyKey),
     });
     for (const type of options.actionTypes ?? []) this.actions.registerType(type);
     for (const [name, config] of Object.entries(options.actions ?? {})) this.actions.define(name, config);
@@ -178,6 +182,9 @@ export abstract class EngineServices {
       options.tenancy,
     );
     this.tokenMeter = new TokenMeter(this.store, this.clock);
+    this.actionCalls = new ActionCallMeter(this.store, this.clock, (tenantId) =>
+      this.tenants.limitsOf(tenantId),
+    );
     this.progress = new LiveProgress(this.clock, this.ids, { coalesceMs: options.progressCoalesceMs });
     this.stream = new EventStream(this.store, this.progress);
     // The host's run commands live on the concrete engine, a subclass of this one.

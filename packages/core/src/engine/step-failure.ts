@@ -6,7 +6,7 @@ import type { Transaction } from './transaction.js';
 
 /**
  * Records a failed attempt in `tx`: a retry timer when the step's retry policy allows
- * another attempt, a failure routed to the step's `error` port (`on_error: route`), or a
+ * another attempt (due no earlier than the error's `details.retry_after_ms`), a failure routed to the step's `error` port (`on_error: route`), or a
  * failed step that fails the run (`on_error: fail`). A cancelled run records nothing.
  */
 export async function recordStepFailure(
@@ -27,10 +27,17 @@ export async function recordStepFailure(
   const now = driver.services.clock.now();
   // How long the failed attempt ran (for step duration metrics of failures and retries).
   const duration_ms = rec.startedAt ? Math.max(0, now - Date.parse(rec.startedAt)) : 0;
-  const delay =
+  const policyDelay =
     info.retryable === false
       ? undefined
       : retryDelay(def, retry, rec.iterationAttempts, () => driver.services.random());
+  // A refusal that says when it passes (a rate limit's window, an open breaker) is not
+  // tried again before then: an earlier attempt would be refused again and waste one.
+  const hint = (info.details as { retry_after_ms?: unknown } | undefined)?.retry_after_ms;
+  const delay =
+    policyDelay === undefined || typeof hint !== 'number' || !Number.isFinite(hint)
+      ? policyDelay
+      : Math.max(policyDelay, Math.ceil(hint));
   if (delay !== undefined) {
     const timerId = driver.services.ids('tmr');
     driver.setStep(tx, { ...rec, status: 'retry_wait', error: info });

@@ -148,19 +148,34 @@ export interface LimitRefusal {
   used?: number;
 }
 
+/** Options of a {@link LimitExceededError}. */
+export interface LimitExceededOptions {
+  /**
+   * For a rate (a window that moves): how long until the window has room again, in ms.
+   * Makes the error retryable, kept as `details.retry_after_ms`; a step's retry waits at
+   * least that long. @default none: not retryable
+   */
+  retryAfterMs?: number;
+}
+
 /**
  * A limit of a tenant was reached (`LLMT_E_LIMIT_EXCEEDED`); `details` holds the
  * {@link LimitRefusal} (limit, value, tier, used, tenantId). Not retryable as such: it may
- * pass later (a run ends, a day or month begins) or once the limit is raised.
+ * pass later (a run ends, a day or month begins) or once the limit is raised; a rate's
+ * refusal (with `retryAfterMs`) is retryable once its window has room.
  */
 export class LimitExceededError extends LlmteamError {
   /** `fix` replaces the default advice (a per-tenant override or a higher tier). */
-  constructor(refusal: LimitRefusal, fix?: string) {
+  constructor(refusal: LimitRefusal, fix?: string, options: LimitExceededOptions = {}) {
     const used = refusal.used === undefined ? '' : ` (${refusal.used} in use)`;
+    const { retryAfterMs } = options;
     super(
       'LLMT_E_LIMIT_EXCEEDED',
       `tenant "${refusal.tenantId}" reached its limit ${refusal.limit} = ${refusal.value}${used} of tier ${refusal.tier}; ${fix ?? `raise it with a per-tenant override (updateTenant limits.${refusal.limit}, \`llmteam tenants update ${refusal.tenantId} --limit ${refusal.limit}=N\`) or a higher tier`}`,
-      { details: { ...refusal } },
+      {
+        details: { ...refusal, ...(retryAfterMs !== undefined ? { retry_after_ms: retryAfterMs } : {}) },
+        retryable: retryAfterMs !== undefined,
+      },
     );
     this.name = 'LimitExceededError';
   }

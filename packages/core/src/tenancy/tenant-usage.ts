@@ -3,6 +3,7 @@ import { tenantTokenUsage } from '../llm/token-usage.js';
 import type { CommitAdmission } from '../store/commit-types.js';
 import type { RunStatus } from '../store/run-records.js';
 import { OPEN_INTERACTION_STATUSES, type Store } from '../store/types.js';
+import { storedActionCalls } from './action-call-limit.js';
 import type { LimitName } from './tiers.js';
 
 /** Run statuses that hold a `concurrent_runs` slot: not ended, not waiting on a person. */
@@ -13,7 +14,10 @@ export const CONCURRENT_RUN_STATUSES: readonly RunStatus[] = [
   'paused',
 ];
 
-/** What a tenant uses now, by limit; a limit not counted (rates, retention) is absent. */
+/**
+ * What a tenant uses now, by limit; `action_calls_per_minute` counts the stored calls of
+ * the last minute. A limit not counted (`snapshot_retention_days`) is absent.
+ */
 export type TenantUsage = Partial<Record<LimitName, number>>;
 
 /** 00:00 UTC of the day that holds `now`. */
@@ -67,13 +71,14 @@ export function countAdmission(store: Store, tenantId: string, check: CommitAdmi
 
 /** A tenant's usage of its counted limits at `now`. */
 export async function tenantUsage(store: Store, tenantId: string, now: number): Promise<TenantUsage> {
-  const [concurrent, today, segments, waiting, keys, tokens] = await Promise.all([
+  const [concurrent, today, segments, waiting, keys, tokens, calls] = await Promise.all([
     countRuns(store, tenantId, CONCURRENT_RUN_STATUSES),
     countRuns(store, tenantId, undefined, dayStart(now)),
     store.listSegments(tenantId),
     countOpenInteractions(store, tenantId),
     store.listApiKeys(tenantId),
     tenantTokenUsage(store, tenantId, { from: monthStart(now) }),
+    storedActionCalls(store, tenantId, now),
   ]);
   return {
     concurrent_runs: concurrent,
@@ -82,5 +87,6 @@ export async function tenantUsage(store: Store, tenantId: string, now: number): 
     waiting_interactions: waiting,
     api_keys: keys.filter((k) => !k.revokedAt).length,
     llm_tokens_per_month: tokens.inputTokens + tokens.outputTokens,
+    action_calls_per_minute: calls.length,
   };
 }

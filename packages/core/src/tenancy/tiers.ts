@@ -17,7 +17,8 @@ export const TENANT_TIERS = [
  * - `segments`: distinct segment ids, checked when a new one is upserted.
  * - `waiting_interactions`: open requests for a person; a run is refused at start while the
  *   tenant is at the limit (a run already going is never failed half-way for it).
- * - `action_calls_per_minute`: action calls (action steps and agent tools) per minute.
+ * - `action_calls_per_minute`: action calls (named actions called by steps and agent tools)
+ *   within the last minute (engine clock); a call beyond it is refused before it is sent.
  * - `llm_tokens_per_month`: input plus output tokens of model calls per calendar month
  *   (UTC, engine clock); the next model call is refused once reached, never one in flight.
  * - `snapshot_retention_days`: snapshots older than this are swept (checkpoints are kept).
