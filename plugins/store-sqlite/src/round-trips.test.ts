@@ -25,6 +25,15 @@ const approval: SegmentDefinition = {
   edges: [{ source_step: 'ask', source_port: 'approved', target_step: 'next' }],
 };
 
+/** The same, with an SLA timer the answer removes. */
+const withSla: SegmentDefinition = {
+  ...approval,
+  segment_id: 'approve_with_sla',
+  steps: approval.steps.map((s) =>
+    s.step_id === 'ask' ? { ...s, config: { ...s.config, sla_breach: 'PT4H' } } : s,
+  ),
+};
+
 type Exec = { exec(sql: string, params?: readonly unknown[]): Promise<unknown> };
 
 /** Records every statement the store sends to its connection, in order, as `read` or `commit`. */
@@ -62,6 +71,7 @@ describe.each(drivers)('driver round trips of a start and an answer (%s)', (driv
     await store.init();
     const engine = createEngine({ store });
     await engine.upsertSegment(approval);
+    await engine.upsertSegment(withSla);
     return { store, engine, sent: recordStatements(store) };
   }
 
@@ -109,6 +119,24 @@ describe.each(drivers)('driver round trips of a start and an answer (%s)', (driv
     const done = await store.getRun('default', run.runId);
     expect(done?.status).toBe('completed');
     expect(done?.outputs).toEqual({ next: { n: 2 } });
+    await store.close();
+  });
+
+  test("an answer that removes its request's SLA timer is still one read and one commit to the next step", async () => {
+    const { store, engine, sent } = await setUp('sla');
+    const run = await engine.startRun({ segmentId: withSla.segment_id, input: { n: 4 } });
+    expect((await engine.waitForRun(run.runId)).status).toBe('waiting_human');
+    expect(await store.listTimers('default', run.runId)).toHaveLength(1);
+    const [request] = await engine.listInteractions({ runId: run.runId });
+    const completed = new Promise<void>((resolve) => {
+      engine.onEvent((e) => e.run_id === run.runId && resolve(), { types: ['run.completed'] });
+    });
+    sent.length = 0;
+    await engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } });
+    await completed;
+    expect(sent).toEqual(['read', 'commit', 'commit']);
+    expect(await store.listTimers('default', run.runId)).toEqual([]);
+    expect((await store.getRun('default', run.runId))?.outputs).toEqual({ next: { n: 4 } });
     await store.close();
   });
 

@@ -218,6 +218,9 @@ export class SqliteStore extends SqlStore {
       `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_lease INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'lease' BEGIN
          SELECT RAISE(ABORT, '${LEASE_HELD_MESSAGE}') WHERE EXISTS (SELECT 1 FROM runs WHERE tenant_id = NEW.c3 AND run_id = NEW.c4 AND lease_owner IS NOT NULL AND lease_owner <> NEW.c5 AND lease_until > NEW.c6);
          UPDATE runs SET lease_owner = NEW.c1, lease_until = NEW.c2 WHERE tenant_id = NEW.c3 AND run_id = NEW.c4; END`,
+      // A timer the commit removes if it exists (tenant, timer id): a closed request's SLA timer.
+      `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_timer_remove INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'timer_remove' BEGIN
+         DELETE FROM timers WHERE tenant_id = NEW.c1 AND timer_id = NEW.c2; END`,
       `CREATE TEMP TRIGGER IF NOT EXISTS llmteam_commit_audit INSTEAD OF INSERT ON llmteam_commit WHEN NEW.kind = 'audit' BEGIN
          SELECT RAISE(ABORT, '${AUDIT_HEAD_MESSAGE}') WHERE NOT EXISTS (SELECT 1 FROM audit WHERE tenant_id = NEW.c1 AND seq = NEW.c2 - 1 AND hash = NEW.c6) OR EXISTS (SELECT 1 FROM audit WHERE tenant_id = NEW.c1 AND seq >= NEW.c2);
          INSERT INTO audit (tenant_id, seq, at, hash, body) VALUES (NEW.c1, NEW.c2, NEW.c3, NEW.c4, NEW.c5); END`,
@@ -304,6 +307,8 @@ export class SqliteStore extends SqlStore {
     };
     row(header.kind === 'insert' ? 'new' : 'update', header.params);
     if (plan.lease) row('lease', leaseParams(plan));
+    // Before the rows: a commit may remove a timer and add one of the same id.
+    for (const id of new Set(plan.remove)) row('timer_remove', [plan.commit.tenantId, id]);
     for (const part of parts) for (const r of part.rows) row(part.table, r);
     for (const r of audit)
       row('audit', [r.tenantId, r.seq, r.timestamp, r.hash, JSON.stringify(r), r.prevHash]);
@@ -312,14 +317,13 @@ export class SqliteStore extends SqlStore {
   }
 
   /**
-   * The fast path: without timers to consume or remove, the whole commit (and its audit
-   * entries, when this store knows each tenant's chain head) is one INSERT into the commit
-   * view, atomic on its own. Otherwise the generic transaction, still writing header and
+   * The fast path: without timers to consume (each must still exist) or admissions to
+   * count, the whole commit (the timers it removes, and its audit entries when this store
+   * knows each tenant's chain head) is one INSERT into the commit view, atomic on its own. Otherwise the generic transaction, still writing header and
    * rows in one statement where it can.
    */
   protected override async executeCommit(plan: CommitPlan): Promise<AuditRecord[]> {
-    if (plan.consume.length || plan.remove.length || plan.commit.admit?.length)
-      return this.commitInTransaction(plan);
+    if (plan.consume.length || plan.commit.admit?.length) return this.commitInTransaction(plan);
     const records = this.chainOntoKnownHeads(plan.audit);
     const statement = records && this.commitStatement(plan, records);
     if (statement) {
