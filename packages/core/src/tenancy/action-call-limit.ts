@@ -1,5 +1,5 @@
 /** The tenant's `action_calls_per_minute`: counted from the stored calls of every engine sharing the store. */
-import { queryEvents } from '../store/event-query.js';
+import { decodeEventCursor, encodeEventCursor, queryEvents } from '../store/event-query.js';
 import type { Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { type EffectiveTenancy, LimitExceededError } from './tenant-limits.js';
@@ -8,11 +8,13 @@ import { type EffectiveTenancy, LimitExceededError } from './tenant-limits.js';
 export const ACTION_CALL_WINDOW_MS = 60_000;
 
 /**
- * How far back (ms) before its last read a meter reads the stored calls again: a call's
- * events are stamped when its step's commit is built and land within this time, so one
- * stored late by another engine is still counted.
+ * Each check reads only the stored calls after the last one it read. Every
+ * `RESETTLE_EVERY_MS` it reads the last `RESETTLE_MS` again instead: a call's events are
+ * stamped when its step's commit is built, so another engine's commit may land after
+ * newer ones were read; such a call is counted within seconds.
  */
 const RESETTLE_MS = 10_000;
+const RESETTLE_EVERY_MS = 5_000;
 
 /** One call counted: its action and idempotency key (a call sent again with the same key counts once) and when. */
 export interface CountedActionCall {
@@ -28,7 +30,7 @@ const callKey = (action: string, idempotencyKey: string) => `${action}\u0000${id
 
 /**
  * The tenant's action calls (named actions of steps and agent tools) recorded after `from`
- * and up to `now` (ms), from the stored `action.completed` and `action.failed` events.
+ * (ms), from the stored `action.completed` and `action.failed` events.
  * Calls refused for a tenant limit are left out: they were never sent.
  * @param from @default a minute before `now`: the calls `action_calls_per_minute` counts
  */
@@ -38,26 +40,43 @@ export async function storedActionCalls(
   now: number,
   from = now - ACTION_CALL_WINDOW_MS,
 ): Promise<CountedActionCall[]> {
+  return (await readActionCalls(store, tenantId, from)).calls;
+}
+
+/**
+ * The calls recorded after `from` (ms), read after `after` (a cursor) when given, and the
+ * cursor of the last event read. A call stamped ahead of this engine's clock (another
+ * engine's) counts too: it was made.
+ */
+async function readActionCalls(
+  store: Store,
+  tenantId: string,
+  from: number,
+  after?: string,
+): Promise<{ calls: CountedActionCall[]; cursor?: string }> {
   const calls = new Map<string, number>();
-  let after: string | undefined;
+  let cursor = after;
+  // The range starts at the cursor's time, so a read after it scans only the rows after it.
+  const start = after ? Math.max(from, Date.parse(decodeEventCursor(after).timestamp)) : from;
   for (;;) {
     const page = await queryEvents(store, tenantId, {
       types: ['action.completed', 'action.failed'],
-      from: new Date(from).toISOString(),
+      from: new Date(start).toISOString(),
       limit: 1000,
-      ...(after ? { after } : {}),
+      ...(cursor ? { after: cursor } : {}),
     });
     for (const event of page.items) {
       const at = Date.parse(event.timestamp);
       const data = event.data as { action?: unknown; idempotency_key?: unknown; error_type?: unknown };
-      if (!(at > from && at <= now) || data.error_type === NOT_SENT) continue;
+      if (!(at > from) || data.error_type === NOT_SENT) continue;
       const key = callKey(String(data.action), String(data.idempotency_key));
       if (!calls.has(key)) calls.set(key, at);
     }
+    const last = page.items[page.items.length - 1];
+    if (last) cursor = encodeEventCursor(last);
     if (!page.nextCursor) break;
-    after = page.nextCursor;
   }
-  return [...calls].map(([key, at]) => ({ key, at }));
+  return { calls: [...calls].map(([key, at]) => ({ key, at })), ...(cursor ? { cursor } : {}) };
 }
 
 /** What a meter knows of one tenant's window. */
@@ -66,6 +85,10 @@ interface TenantWindow {
   stored: Map<string, number>;
   /** The stored calls are read up to this time (ms, engine clock). */
   readTo: number;
+  /** Where the last read ended; the next reads only what comes after. */
+  cursor?: string;
+  /** When the recent calls were last read again in full (ms, engine clock). */
+  resettledAt: number;
   /** Calls this engine let through, by key: when (they may not be stored yet). */
   sent: Map<string, number>;
 }
@@ -76,8 +99,8 @@ interface TenantWindow {
  * the store; a restart forgets none) together with the calls this engine let through that
  * are not stored yet (a step's calls are committed with its result), so the calls of one
  * engine never pass the limit, even made at once; calls in flight on other engines at the
- * same moment may pass it by what is in flight. Each check reads only the stored calls of
- * the last few seconds again, not the whole minute.
+ * same moment may pass it by what is in flight. Each check reads only the stored calls
+ * after the last one it read, and every few seconds the last ten seconds again.
  */
 export class ActionCallMeter {
   private readonly windows = new Map<string, TenantWindow>();
@@ -101,15 +124,21 @@ export class ActionCallMeter {
     const now = this.clock.now();
     const since = now - ACTION_CALL_WINDOW_MS;
     let window = this.windows.get(tenantId);
+    let read: Promise<{ calls: CountedActionCall[]; cursor?: string }>;
     // First use, a window gone stale, or a clock set back: read the whole minute again.
     if (!window || window.readTo < since || window.readTo > now) {
-      window = { stored: new Map(), readTo: since, sent: window?.sent ?? new Map() };
+      window = { stored: new Map(), readTo: now, resettledAt: now, sent: window?.sent ?? new Map() };
       this.windows.set(tenantId, window);
-    }
-    const from = Math.max(since, window.readTo - RESETTLE_MS);
-    const fresh = await storedActionCalls(this.store, tenantId, now, from);
+      read = readActionCalls(this.store, tenantId, since);
+    } else if (now - window.resettledAt >= RESETTLE_EVERY_MS) {
+      window.resettledAt = now;
+      read = readActionCalls(this.store, tenantId, Math.max(since, window.readTo - RESETTLE_MS));
+    } else read = readActionCalls(this.store, tenantId, since, window.cursor);
+    const fresh = await read;
     // From here on nothing awaits: two calls of this engine never both take the last place.
-    for (const c of fresh) window.stored.set(c.key, c.at);
+    for (const c of fresh.calls) window.stored.set(c.key, c.at);
+    // A read that ends before another one did only makes the next read repeat a few calls.
+    if (fresh.cursor) window.cursor = fresh.cursor;
     window.readTo = Math.max(window.readTo, now);
     const counted = new Map<string, number>();
     for (const calls of [window.stored, window.sent])
