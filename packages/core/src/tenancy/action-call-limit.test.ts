@@ -77,4 +77,44 @@ describe('action_calls_per_minute', () => {
     expect(sent).toBe(6);
     await engine.stop();
   });
+
+  test('a call another engine stores late (stamped before what this engine read) is counted at the next re-read, within seconds', async () => {
+    const store = new MemoryStore();
+    const clock = new ManualClock('2026-05-04T10:00:00Z');
+    // The other engine's clock is 3 s behind: its call is stamped before calls read here already.
+    const behind = new ManualClock('2026-05-04T09:59:57Z');
+    const here = createEngine({ store, clock });
+    const there = createEngine({ store, clock: behind });
+    for (const engine of [here, there]) engine.actions.defineFunction('lookup', () => 1);
+    await here.tenants.create({
+      tenantId: 'acme',
+      name: 'Acme',
+      tier: 'starter',
+      limits: { action_calls_per_minute: 4 },
+    });
+    const segment = {
+      segment_id: 'one',
+      steps: [{ step_id: 'a', step_type: 'action', config: { action: 'lookup' } }],
+    };
+    const callOn = async (engine: typeof here) => {
+      const run = await engine.forTenant('acme').startRun({ segment });
+      return (await engine.waitForRun(run.runId, { tenantId: 'acme', until: ['completed', 'failed'] }))
+        .status;
+    };
+    expect(await callOn(here)).toBe('completed');
+    clock.advance(1_000);
+    // This check reads the first call: the next ones read only what is stored after it.
+    expect(await callOn(here)).toBe('completed');
+    expect(await callOn(there)).toBe('completed');
+    clock.advance(1_000);
+    expect(await callOn(here)).toBe('completed');
+    // Within 5 s the meter reads the last 10 s again and finds the late call: 4 calls, no room.
+    clock.advance(5_000);
+    expect(await callOn(here)).toBe('failed');
+    const [refused] = (await here.store.listAudit('acme')).filter((a) => a.data.status === 'failed');
+    expect(refused?.data.error_type).toBe('LLMT_E_LIMIT_EXCEEDED');
+    expect((await here.tenants.usage('acme')).action_calls_per_minute).toBe(4);
+    await here.stop();
+    await there.stop();
+  });
 });
