@@ -240,6 +240,11 @@ export abstract class EngineServices {
     return this.lastIso.iso;
   }
 
+  /** Milliseconds of an ISO time; the one {@link nowIso} made last costs no parse. */
+  isoMs(iso: string): number {
+    return iso === this.lastIso.iso ? this.lastIso.ms : Date.parse(iso);
+  }
+
   async graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph> {
     const key = `${tenantId}\u0000${segmentId}\u0000${version}`;
     const graph = this.graphs.get(key);

@@ -36,6 +36,8 @@ export interface EngineInternals {
   errorInfo(error: unknown): { code: string; message: string; retryable?: boolean; details?: unknown };
   random(): number;
   nowIso(): string;
+  /** Milliseconds of an ISO time (`Date.parse`, without the parse for the latest `nowIso`). */
+  isoMs(iso: string): number;
   graphFor(tenantId: string, segmentId: string, version: string): Promise<SegmentGraph>;
   portsOf(def: StepDefinition): { inputs: Set<string>; outputs: Set<string> };
   makeContext(args: {

@@ -1,7 +1,7 @@
 import type { Transaction } from './transaction.js';
 
 /** What recording one step outcome adds to a transaction. */
-export type OutcomeChange = (tx: Transaction) => Promise<void>;
+export type OutcomeChange = (tx: Transaction) => void | Promise<void>;
 
 /** Outcomes recorded by one commit, and that commit. */
 interface Batch {
@@ -15,7 +15,7 @@ const NOOP = (): void => undefined;
 /** The driver a batch commits through. */
 export interface OutcomeBatchHost {
   /** Queues one serial change of the run (see `RunDriver.mutate`). */
-  mutate(fn: (tx: Transaction) => Promise<void>): Promise<void>;
+  mutate(fn: (tx: Transaction) => void | Promise<void>): Promise<void>;
   /** True while the run has a change queued or committing. */
   readonly committing: boolean;
   /** Handlers of the run still running in this process, besides those that reported. */

@@ -10,6 +10,7 @@ import {
   type StepStateRecord,
 } from '../store/types.js';
 import { OutcomeBatches, type OutcomeBatchHost } from './outcome-batch.js';
+import { copyRun } from './record-copy.js';
 import { formatTimeout } from './run-limits.js';
 import { RunProgress } from './run-progress.js';
 import { startSealed } from './sealed-execution.js';
@@ -20,7 +21,26 @@ import { recordSuspension } from './step-suspension.js';
 import { type Launch, Transaction } from './transaction.js';
 
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
-const NO_INTERACTIONS = new Map<string, InteractionRecord>();
+
+/** How a queued change is applied (see {@link RunDriver.mutate}). */
+interface ChangeOptions {
+  /** Start the steps the change made ready, and settle the run (default true). */
+  advance?: boolean;
+  /** Fill the transaction again after a version conflict (default true). */
+  retry?: boolean;
+}
+const NO_OPTIONS: ChangeOptions = {};
+
+interface QueuedChange {
+  fn: (tx: Transaction) => unknown;
+  options: ChangeOptions;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
 /**
  * Advances one run in this process while it has work. Every change goes through a
  * serial queue and ends in one store commit; nothing outlives the run's activity (a
@@ -28,7 +48,6 @@ const NO_INTERACTIONS = new Map<string, InteractionRecord>();
  */
 export class RunDriver extends RunProgress implements OutcomeBatchHost {
   private readonly inFlight = new Map<string, InFlight>();
-  private queue: Promise<unknown> = Promise.resolve();
   private pending = 0;
   private closed = false;
   /**
@@ -44,55 +63,69 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
    * Queues a change: `fn` fills a transaction, which is committed and then acted on.
    * On a version conflict the state is reloaded and `fn` runs again.
    */
-  mutate<T>(
-    fn: (tx: Transaction) => T | Promise<T>,
-    options: { advance?: boolean; retry?: boolean } = {},
-  ): Promise<T> {
+  mutate<T>(fn: (tx: Transaction) => T | Promise<T>, options: ChangeOptions = NO_OPTIONS): Promise<T> {
     this.pending++;
-    // Idle: run at once; busy: after what is queued. Either way one change at a time.
-    const task =
-      this.queueLength++ === 0 ? this.apply(fn, options) : this.queue.then(() => this.apply(fn, options));
-    this.queue = task.then(this.dequeue, this.dequeue);
-    return task;
+    this.queueLength++;
+    return new Promise<T>((resolve, reject) => {
+      this.changes.push({ fn, options, resolve, reject } as QueuedChange);
+      // Idle: run at once; busy: after what is queued. Either way one change at a time.
+      if (!this.pumping) void this.pump();
+    });
   }
 
+  /** Changes not yet applied, oldest first; {@link pump} applies them one at a time. */
+  private readonly changes: QueuedChange[] = [];
+  private pumping = false;
+  /** Changes queued or being applied. */
   private queueLength = 0;
-  private readonly dequeue = (): void => {
-    this.queueLength--;
-  };
 
-  private async apply<T>(
-    fn: (tx: Transaction) => T | Promise<T>,
-    options: { advance?: boolean; retry?: boolean },
-  ): Promise<T> {
-    try {
-      for (let tries = 0; ; tries++) {
-        const tx = this.newTx();
-        let result: T;
-        try {
-          result = await fn(tx);
-        } catch (error) {
-          // The reload may hold steps another writer made ready (e.g. the answer that won
-          // the race): start them, although this change was refused.
-          if (tries > 0 && options.advance !== false) await this.advanceReloaded();
-          throw error;
+  /**
+   * Applies the queued changes one after the other, each in its own commit. One loop for
+   * the whole queue: a change costs its commit and its caller's promise, no task of its own.
+   */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    for (let change = this.changes.shift(); change; change = this.changes.shift()) {
+      const { fn, options } = change;
+      try {
+        for (let tries = 0; ; tries++) {
+          const tx = this.newTx();
+          let result: unknown;
+          try {
+            const filled = fn(tx);
+            result = isThenable(filled) ? await filled : filled;
+          } catch (error) {
+            // The reload may hold steps another writer made ready (e.g. the answer that won
+            // the race): start them, although this change was refused.
+            if (tries > 0 && options.advance !== false) await this.advanceReloaded();
+            throw error;
+          }
+          // After a reload anything may have changed: look at every step.
+          if (tries > 0) tx.candidates = undefined;
+          if (options.advance !== false) this.advance(tx);
+          try {
+            const commit = this.prepare(tx);
+            if (commit) {
+              await this.services.store.commit(commit);
+              this.committed(tx, commit);
+            } else this.launchAll(tx);
+            change.resolve(result);
+            break;
+          } catch (error) {
+            if (isLeaseHeld(error)) this.refuse();
+            if (!isConflict(error) || tries >= 20 || options.retry === false) throw error;
+            await this.load();
+          }
         }
-        // After a reload anything may have changed: look at every step.
-        if (tries > 0) tx.candidates = undefined;
-        if (options.advance !== false) this.advance(tx);
-        try {
-          await this.commit(tx);
-          return result;
-        } catch (error) {
-          if (isLeaseHeld(error)) this.refuse();
-          if (!isConflict(error) || tries >= 20 || options.retry === false) throw error;
-          await this.load();
-        }
+      } catch (error) {
+        change.reject(error);
+      } finally {
+        this.queueLength--;
+        this.pending--;
+        this.maybeRelease();
       }
-    } finally {
-      this.pending--;
-      this.maybeRelease();
     }
+    this.pumping = false;
   }
 
   private async advanceReloaded(): Promise<void> {
@@ -148,26 +181,32 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
   }
 
   private newTx(): Transaction {
-    return new Transaction({ ...this.run }, this);
+    return new Transaction(copyRun(this.run), this);
   }
 
   /** Commits a transaction and applies it to the in-memory state, then launches steps. */
   private async commit(tx: Transaction): Promise<void> {
-    if (tx.empty && tx.launches.length === 0) return;
+    const commit = this.prepare(tx);
+    if (!commit) return this.launchAll(tx);
+    await this.services.store.commit(commit);
+    this.committed(tx, commit);
+  }
+
+  /** The store commit of `tx`, or undefined when it changes nothing. */
+  private prepare(tx: Transaction): Commit | undefined {
+    if (tx.empty && tx.launches.length === 0) return undefined;
     // A child run that ends tells its parent step, through an outbox timer of this commit.
     if (tx.run.parent && isTerminalRun(tx.run.status) && !isTerminalRun(this.run.status))
       this.services.childRuns.onRunEnd(tx);
-    const now = this.services.nowIso();
     const expectedVersion = this.run.version;
     // tx.run is the transaction's own copy: it becomes the committed header as it is.
     const run = tx.run;
     run.version = expectedVersion + 1;
-    run.updatedAt = now;
+    run.updatedAt = this.services.nowIso();
     const t = tx;
-    const lease = this.leaseOf(tx);
     // Events, audit entries and requests leave through every API: no resolved secret in them.
     const scrub = this.services.redactor;
-    await this.services.store.commit({
+    return {
       tenantId: this.tenantId,
       runId: this.runId,
       expectedVersion,
@@ -181,12 +220,19 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
           : undefined,
       snapshots: t._snapshots?.length ? t._snapshots : undefined,
       audit: t._audit?.length ? scrub.scrubDeep(t._audit) : undefined,
-      lease,
-      ...(t._admit ? { admit: t._admit } : {}),
-    });
+      lease: this.leaseOf(tx),
+      admit: t._admit,
+    };
+  }
+
+  /** `commit` of `tx` is in the store: this driver's state becomes it, then steps start. */
+  private committed(tx: Transaction, commit: Commit): void {
+    const lease = commit.lease;
     if (lease) this.leaseHeld = lease.leaseMs > 0;
-    for (const [id, i] of t._interactions ?? NO_INTERACTIONS) this.interactions.set(id, i);
+    const t = tx;
+    if (t._interactions) for (const i of t._interactions.values()) this.interactions.set(i.interactionId, i);
     const telemetry = this.services.telemetry;
+    const run = commit.run;
     if (telemetry.tracing) {
       telemetry.committed({
         before: this.run,
@@ -198,7 +244,7 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
       });
     }
     this.run = run;
-    for (const [id, s] of tx.steps) this.steps.set(id, s);
+    for (const s of tx.steps.values()) this.steps.set(s.stepId, s);
     if (t._aborts) {
       for (const { stepId, reason } of t._aborts) {
         const flight = this.inFlight.get(stepId);
@@ -208,10 +254,14 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
         }
       }
     }
-    for (const launch of tx.launches) this.launch(launch);
+    this.launchAll(tx);
     if (t._timersAdd?.length) this.services.timerAdded(t._timersAdd);
     if (t._after) for (const fn of t._after) fn();
     if (this.watchers) for (const fn of this.watchers) fn();
+  }
+
+  private launchAll(tx: Transaction): void {
+    for (const launch of tx.launches) this.launch(launch);
   }
 
   private watchers?: Set<() => void>;
@@ -383,7 +433,7 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
   }
 
   private onOutcome(stepId: string, attempt: number, execution: string, outcome: Outcome): Promise<void> {
-    return this.outcomes.add(async (tx) => {
+    return this.outcomes.add((tx) => {
       const flight = this.inFlight.get(stepId);
       if (flight?.attempt === attempt) this.inFlight.delete(stepId);
       const rec = this.step(tx, stepId);
@@ -413,8 +463,11 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
       tx.candidates = this.graph.successors.get(stepId)!.slice();
       if (outcome.kind === 'suspend') return recordSuspension(this, tx, rec, outcome.signal);
       if (outcome.kind === 'interrupt') return this.interrupted(tx, rec, outcome.signal.progress);
-      if (outcome.timedOut)
-        await this.closeStep(tx, stepId, { cause: 'timeout', ...this.services.errorInfo(outcome.error) });
+      if (outcome.timedOut) {
+        return this.closeStep(tx, stepId, { cause: 'timeout', ...this.services.errorInfo(outcome.error) }).then(
+          () => this.onError(tx, def, rec, outcome.error),
+        );
+      }
       return this.onError(tx, def, rec, outcome.error);
     });
   }
@@ -465,7 +518,7 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
 
   /** Resolves once no work of this driver is queued or in flight. */
   async idle(): Promise<void> {
-    while (this.pending > 0) await this.queue.then(() => new Promise((r) => setTimeout(r, 1)));
+    while (this.pending > 0) await new Promise((r) => setTimeout(r, 1));
   }
 
   get busy(): boolean {

@@ -13,6 +13,7 @@ import {
   type WorktrailEvent,
 } from '../store/types.js';
 import type { EngineInternals } from './internals.js';
+import { copyStep } from './record-copy.js';
 import { buildSnapshot } from './snapshot.js';
 import { checkStepOutputs } from './step-outputs.js';
 import { Transaction } from './transaction.js';
@@ -103,9 +104,16 @@ export abstract class RunProgress {
   }
 
   step(tx: Transaction, stepId: string): StepStateRecord {
-    return (
-      tx.steps.get(stepId) ??
-      this.steps.get(stepId) ?? {
+    return tx.steps.get(stepId) ?? this.steps.get(stepId) ?? this.freshStep(stepId);
+  }
+
+  /** Records of steps not started yet, one per step: records are replaced, never changed. */
+  private fresh?: Map<string, StepStateRecord>;
+  private freshStep(stepId: string): StepStateRecord {
+    this.fresh ??= new Map();
+    let rec = this.fresh.get(stepId);
+    if (!rec) {
+      rec = {
         tenantId: this.tenantId,
         runId: this.runId,
         stepId,
@@ -122,8 +130,10 @@ export abstract class RunProgress {
         execution: undefined,
         startedAt: undefined,
         finishedAt: undefined,
-      }
-    );
+      };
+      this.fresh.set(stepId, rec);
+    }
+    return rec;
   }
 
   /**
@@ -223,16 +233,17 @@ export abstract class RunProgress {
   ): void {
     const attempt = resumed ? rec.attempt : rec.attempt + 1;
     const execution = this.services.nextExecution();
-    this.setStep(tx, {
-      ...rec,
-      status: 'running',
-      execution,
-      attempt,
-      iterationAttempts: resumed ? rec.iterationAttempts : rec.iterationAttempts + 1,
-      startedAt: resumed ? rec.startedAt : this.services.nowIso(),
-      error: undefined,
-      suspension: rec.suspension?.pending ? { ...rec.suspension, pending: false } : rec.suspension,
-    });
+    const next = copyStep(rec);
+    next.status = 'running';
+    next.execution = execution;
+    next.attempt = attempt;
+    if (!resumed) {
+      next.iterationAttempts = rec.iterationAttempts + 1;
+      next.startedAt = this.services.nowIso();
+    }
+    next.error = undefined;
+    if (rec.suspension?.pending) next.suspension = { ...rec.suspension, pending: false };
+    this.setStep(tx, next);
     tx.emit(
       resumed ? 'step.resumed' : 'step.started',
       rec.stepId,
@@ -342,20 +353,18 @@ export abstract class RunProgress {
    * in `tx`. Also used to complete a suspended step directly from its resume data.
    */
   completeStep(tx: Transaction, rec: StepStateRecord, outputs: Record<string, unknown>): void {
-    const now = this.services.nowIso();
-    this.setStep(tx, {
-      ...rec,
-      status: 'completed',
-      outputs,
-      finishedAt: now,
-      suspension: undefined,
-      checkpoint: undefined,
-    });
+    const next = copyStep(rec);
+    next.status = 'completed';
+    next.outputs = outputs;
+    next.finishedAt = this.services.nowIso();
+    next.suspension = undefined;
+    next.checkpoint = undefined;
+    this.setStep(tx, next);
     tx.run.stepsCompleted++;
     tx.emit('step.completed', rec.stepId, {
       attempt: rec.attempt,
       ports: Object.keys(outputs),
-      duration_ms: rec.startedAt ? this.services.clock.now() - Date.parse(rec.startedAt) : 0,
+      duration_ms: rec.startedAt ? this.services.clock.now() - this.services.isoMs(rec.startedAt) : 0,
     });
     const successors = this.graph.successors.get(rec.stepId)!;
     if (tx.candidates) for (const id of successors) tx.candidates.push(id);

@@ -81,6 +81,8 @@ export class MemoryStore implements Store {
   };
 
   private runs = new Map<string, RunSlot>();
+  /** The same slots by tenant, then run id: a lookup hashes the caller's ids, no key string is built. */
+  private runsByTenant = new Map<string, Map<string, RunSlot>>();
   private idempotency = new Map<string, string>();
   private interactions = new Map<string, InteractionRecord>();
   private timers = new Map<string, TimerRecord & { leaseOwner?: string; leaseUntil?: number }>();
@@ -114,14 +116,17 @@ export class MemoryStore implements Store {
     return count;
   }
 
+  private slotOf(tenantId: string, runId: string): RunSlot | undefined {
+    return this.runsByTenant.get(tenantId)?.get(runId);
+  }
+
   private key(tenantId: string, id: string): string {
     return `${tenantId}\u0000${id}`;
   }
 
   async commit(commit: Commit): Promise<CommitResult> {
     const { prevSeq } = checkCommit(commit);
-    const key = this.key(commit.tenantId, commit.runId);
-    const slot = this.runs.get(key);
+    const slot = this.slotOf(commit.tenantId, commit.runId);
     // Every check happens before the first write, so a failed commit leaves nothing.
     if (commit.expectedVersion === 0) {
       if (slot) throw new ConcurrencyError(`run ${commit.runId} already exists`);
@@ -154,7 +159,13 @@ export class MemoryStore implements Store {
     const target: RunSlot = slot ?? { run: commit.run, steps: new Map(), events: [], order: this.runOrder++ };
     target.run = commit.run;
     if (!slot) {
-      this.runs.set(key, target);
+      this.runs.set(this.key(commit.tenantId, commit.runId), target);
+      let tenantRuns = this.runsByTenant.get(commit.tenantId);
+      if (!tenantRuns) {
+        tenantRuns = new Map();
+        this.runsByTenant.set(commit.tenantId, tenantRuns);
+      }
+      tenantRuns.set(commit.runId, target);
       if (commit.run.idempotencyKey)
         this.idempotency.set(this.key(commit.tenantId, commit.run.idempotencyKey), commit.runId);
     }
@@ -201,7 +212,7 @@ export class MemoryStore implements Store {
   }
 
   async getRun(tenantId: string, runId: string): Promise<RunRecord | undefined> {
-    return this.runs.get(this.key(tenantId, runId))?.run;
+    return this.slotOf(tenantId, runId)?.run;
   }
 
   async readRunState(tenantId: string, query: RunStateQuery): Promise<RunState | undefined> {
@@ -209,7 +220,7 @@ export class MemoryStore implements Store {
       ? this.interactions.get(this.key(tenantId, query.interactionId))
       : undefined;
     const runId = query.runId ?? named?.runId;
-    const slot = runId === undefined ? undefined : this.runs.get(this.key(tenantId, runId));
+    const slot = runId === undefined ? undefined : this.slotOf(tenantId, runId);
     if (!slot) return undefined;
     const interactions: InteractionRecord[] = [];
     for (const i of slot.interactions?.values() ?? NONE)
@@ -249,7 +260,7 @@ export class MemoryStore implements Store {
   }
 
   async getSteps(tenantId: string, runId: string): Promise<StepStateRecord[]> {
-    return [...(this.runs.get(this.key(tenantId, runId))?.steps.values() ?? [])];
+    return [...(this.slotOf(tenantId, runId)?.steps.values() ?? [])];
   }
 
   async listEvents(
@@ -257,7 +268,7 @@ export class MemoryStore implements Store {
     runId: string,
     options: ListEventsOptions = {},
   ): Promise<WorktrailEvent[]> {
-    const events = this.runs.get(this.key(tenantId, runId))?.events ?? [];
+    const events = this.slotOf(tenantId, runId)?.events ?? [];
     const afterSeq = options.afterSeq ?? 0;
     // seq n sits at index n - 1: the log is gapless.
     const slice = events.slice(afterSeq);
@@ -270,7 +281,7 @@ export class MemoryStore implements Store {
     const slots =
       q.runId === undefined
         ? this.runs.values()
-        : [this.runs.get(this.key(tenantId, q.runId))].filter((s) => !!s);
+        : [this.slotOf(tenantId, q.runId)].filter((s) => !!s);
     for (const slot of slots) {
       if (slot.run.tenantId !== tenantId) continue;
       if (q.segmentId !== undefined && slot.run.segmentId !== q.segmentId) continue;
@@ -361,7 +372,7 @@ export class MemoryStore implements Store {
   }
 
   async acquireLease(tenantId: string, runId: string, options: LeaseOptions): Promise<boolean> {
-    const slot = this.runs.get(this.key(tenantId, runId));
+    const slot = this.slotOf(tenantId, runId);
     if (!slot) return false;
     const now = Date.parse(options.now);
     if (slot.lease && slot.lease.owner !== options.owner && slot.lease.until > now) return false;
@@ -370,7 +381,7 @@ export class MemoryStore implements Store {
   }
 
   async releaseLease(tenantId: string, runId: string, owner: string): Promise<void> {
-    const slot = this.runs.get(this.key(tenantId, runId));
+    const slot = this.slotOf(tenantId, runId);
     if (slot?.lease?.owner === owner) slot.lease = undefined;
   }
 
@@ -486,6 +497,7 @@ export class MemoryStore implements Store {
     const slot = this.runs.get(key);
     if (slot?.run.idempotencyKey) this.idempotency.delete(this.key(tenantId, slot.run.idempotencyKey));
     this.runs.delete(key);
+    this.runsByTenant.get(tenantId)?.delete(runId);
     for (const [k, i] of this.interactions)
       if (i.tenantId === tenantId && i.runId === runId) this.interactions.delete(k);
     for (const [k, t] of this.timers) if (t.tenantId === tenantId && t.runId === runId) this.timers.delete(k);
