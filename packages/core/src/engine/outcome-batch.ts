@@ -3,19 +3,19 @@ import type { Transaction } from './transaction.js';
 /** What recording one step outcome adds to a transaction. */
 export type OutcomeChange = (tx: Transaction) => void | Promise<void>;
 
-/** Outcomes recorded by one commit, and that commit. */
+/** Told once a change was recorded (`failed` false) or could not be (`failed` true). */
+export type ChangeDone = (failed: boolean, error?: unknown) => void;
+
+/** Outcomes recorded by one commit. */
 interface Batch {
   changes: OutcomeChange[];
-  /** Settles with the commit that holds every change of the batch. */
-  committed: Promise<void>;
+  done: ChangeDone[];
 }
-
-const NOOP = (): void => undefined;
 
 /** The driver a batch commits through. */
 export interface OutcomeBatchHost {
-  /** Queues one serial change of the run (see `RunDriver.mutate`). */
-  mutate(fn: (tx: Transaction) => void | Promise<void>): Promise<void>;
+  /** Queues one serial change of the run (see `RunDriver.mutate`); `done` is told how it went. */
+  enqueue(fn: (tx: Transaction) => void | Promise<void>, done: ChangeDone): void;
   /** True while the run has a change queued or committing. */
   readonly committing: boolean;
   /** Handlers of the run still running in this process, besides those that reported. */
@@ -35,38 +35,39 @@ export class OutcomeBatches {
 
   constructor(private readonly host: OutcomeBatchHost) {}
 
-  /** Records `change` in the next commit of the run; resolves once it is committed. */
-  add(change: OutcomeChange): Promise<void> {
+  /** Records `change` in the next commit of the run; `done` is told once it is committed. */
+  add(change: OutcomeChange, done: ChangeDone): void {
     const open = this.open;
     if (open) {
       open.changes.push(change);
-      return open.committed.then(NOOP, () => this.host.mutate(change));
+      open.done.push(done);
+      return;
     }
-    const batch: Batch = { changes: [change], committed: undefined as unknown as Promise<void> };
+    const batch: Batch = { changes: [change], done: [done] };
     this.open = batch;
     // Busy: the batch waits in the queue and gathers what arrives meanwhile. Idle with
     // siblings still running: their timers may fire in this same turn of the event loop,
     // so the commit waits for the turn to end (one `setImmediate`). Alone: at once.
-    batch.committed =
-      !this.host.committing && this.host.othersRunning
-        ? new Promise<void>((r) => setImmediate(r)).then(() => this.commit(batch))
-        : this.commit(batch);
-    // One outcome that cannot be recorded must not hold the others back: after a failed
-    // batch each is tried in a commit of its own (one that did commit is stale there).
-    return batch.committed.catch((error) => {
-      if (batch.changes.length === 1) throw error;
-      return this.host.mutate(change);
-    });
+    if (!this.host.committing && this.host.othersRunning) setImmediate(() => this.commit(batch));
+    else this.commit(batch);
   }
 
-  private commit(batch: Batch): Promise<void> {
-    // Not an async function: the change's own promise is what the queue waits for.
-    return this.host.mutate((tx) => {
-      // Closed once its transaction is filled: later outcomes make the next batch. A retry
-      // after a conflict fills a fresh transaction with the same outcomes.
-      if (this.open === batch) this.open = undefined;
-      return batch.changes.length === 1 ? batch.changes[0](tx) : fillTogether(tx, batch.changes);
-    });
+  private commit(batch: Batch): void {
+    this.host.enqueue(
+      (tx) => {
+        // Closed once its transaction is filled: later outcomes make the next batch. A retry
+        // after a conflict fills a fresh transaction with the same outcomes.
+        if (this.open === batch) this.open = undefined;
+        return batch.changes.length === 1 ? batch.changes[0](tx) : fillTogether(tx, batch.changes);
+      },
+      (failed, error) => {
+        if (!failed) for (const done of batch.done) done(false);
+        else if (batch.changes.length === 1) batch.done[0](true, error);
+        // One outcome that cannot be recorded must not hold the others back: after a failed
+        // batch each is tried in a commit of its own (one that did commit is stale there).
+        else for (let i = 0; i < batch.changes.length; i++) this.host.enqueue(batch.changes[i], batch.done[i]);
+      },
+    );
   }
 }
 

@@ -9,7 +9,7 @@ import {
   OPEN_INTERACTION_STATUSES,
   type StepStateRecord,
 } from '../store/types.js';
-import { OutcomeBatches, type OutcomeBatchHost } from './outcome-batch.js';
+import { type ChangeDone, OutcomeBatches, type OutcomeBatchHost } from './outcome-batch.js';
 import { copyRun } from './record-copy.js';
 import { formatTimeout } from './run-limits.js';
 import { RunProgress } from './run-progress.js';
@@ -34,8 +34,8 @@ const NO_OPTIONS: ChangeOptions = {};
 interface QueuedChange {
   fn: (tx: Transaction) => unknown;
   options: ChangeOptions;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
+  /** Told with the change's result, or its error (`failed`). */
+  done: ChangeDone;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -64,13 +64,22 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
    * On a version conflict the state is reloaded and `fn` runs again.
    */
   mutate<T>(fn: (tx: Transaction) => T | Promise<T>, options: ChangeOptions = NO_OPTIONS): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queueChange(fn, options, (failed, value) => (failed ? reject(value) : resolve(value as T)));
+    });
+  }
+
+  /** {@link mutate} without a promise: `done` is told how the change went. */
+  enqueue(fn: (tx: Transaction) => unknown, done: ChangeDone): void {
+    this.queueChange(fn, NO_OPTIONS, done);
+  }
+
+  private queueChange(fn: (tx: Transaction) => unknown, options: ChangeOptions, done: ChangeDone): void {
     this.pending++;
     this.queueLength++;
-    return new Promise<T>((resolve, reject) => {
-      this.changes.push({ fn, options, resolve, reject } as QueuedChange);
-      // Idle: run at once; busy: after what is queued. Either way one change at a time.
-      if (!this.pumping) void this.pump();
-    });
+    this.changes.push({ fn, options, done });
+    // Idle: run at once; busy: after what is queued. Either way one change at a time.
+    if (!this.pumping) void this.pump();
   }
 
   /** Changes not yet applied, oldest first; {@link pump} applies them one at a time. */
@@ -109,7 +118,7 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
               await this.services.store.commit(commit);
               this.committed(tx, commit);
             } else this.launchAll(tx);
-            change.resolve(result);
+            change.done(false, result);
             break;
           } catch (error) {
             if (isLeaseHeld(error)) this.refuse();
@@ -118,7 +127,7 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
           }
         }
       } catch (error) {
-        change.reject(error);
+        change.done(true, error);
       } finally {
         this.queueLength--;
         this.pending--;
@@ -377,15 +386,17 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
     const def = this.graph.steps.get(stepId)!;
     const type = this.services.catalog.get(def.step_type);
     this.pending++;
-    const done = (outcome: Outcome) => {
-      this.onOutcome(stepId, attempt, execution, outcome).then(this.settledOutcome, (error) => {
+    const recorded: ChangeDone = (failed, error) => {
+      if (failed) {
         this.services.logger.error(
           { err: error, runId: this.runId, stepId, traceId: this.run.trace?.traceId },
           'failed to record a step outcome',
         );
-        this.settledOutcome();
-      });
+      }
+      this.pending--;
+      this.maybeRelease();
     };
+    const done = (outcome: Outcome) => this.onOutcome(stepId, attempt, execution, outcome, recorded);
     if (!type) {
       this.inFlight.set(stepId, { attempt, abort: () => undefined, pause: () => undefined });
       done({
@@ -410,12 +421,6 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
     invocation.start(def, type);
   }
 
-  /** An outcome was recorded (or failed to be): the driver may let the run go. */
-  private readonly settledOutcome = (): void => {
-    this.pending--;
-    this.maybeRelease();
-  };
-
   /** A transaction that is never committed, for reads through {@link step}. */
   private readonly readTx = { steps: new Map() } as unknown as Transaction;
 
@@ -432,8 +437,14 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
     return this.inFlight.size > 1;
   }
 
-  private onOutcome(stepId: string, attempt: number, execution: string, outcome: Outcome): Promise<void> {
-    return this.outcomes.add((tx) => {
+  private onOutcome(
+    stepId: string,
+    attempt: number,
+    execution: string,
+    outcome: Outcome,
+    recorded: ChangeDone,
+  ): void {
+    this.outcomes.add((tx) => {
       const flight = this.inFlight.get(stepId);
       if (flight?.attempt === attempt) this.inFlight.delete(stepId);
       const rec = this.step(tx, stepId);
@@ -469,7 +480,7 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
         );
       }
       return this.onError(tx, def, rec, outcome.error);
-    });
+    }, recorded);
   }
 
   /**
