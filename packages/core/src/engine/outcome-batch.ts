@@ -65,7 +65,8 @@ export class OutcomeBatches {
         else if (batch.changes.length === 1) batch.done[0](true, error);
         // One outcome that cannot be recorded must not hold the others back: after a failed
         // batch each is tried in a commit of its own (one that did commit is stale there).
-        else for (let i = 0; i < batch.changes.length; i++) this.host.enqueue(batch.changes[i], batch.done[i]);
+        else
+          for (let i = 0; i < batch.changes.length; i++) this.host.enqueue(batch.changes[i], batch.done[i]);
       },
     );
   }

@@ -475,9 +475,10 @@ export class RunDriver extends RunProgress implements OutcomeBatchHost {
       if (outcome.kind === 'suspend') return recordSuspension(this, tx, rec, outcome.signal);
       if (outcome.kind === 'interrupt') return this.interrupted(tx, rec, outcome.signal.progress);
       if (outcome.timedOut) {
-        return this.closeStep(tx, stepId, { cause: 'timeout', ...this.services.errorInfo(outcome.error) }).then(
-          () => this.onError(tx, def, rec, outcome.error),
-        );
+        return this.closeStep(tx, stepId, {
+          cause: 'timeout',
+          ...this.services.errorInfo(outcome.error),
+        }).then(() => this.onError(tx, def, rec, outcome.error));
       }
       return this.onError(tx, def, rec, outcome.error);
     }, recorded);

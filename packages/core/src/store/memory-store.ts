@@ -279,9 +279,7 @@ export class MemoryStore implements Store {
     const q = normalizeEventQuery(query);
     const matching: WorktrailEvent[] = [];
     const slots =
-      q.runId === undefined
-        ? this.runs.values()
-        : [this.slotOf(tenantId, q.runId)].filter((s) => !!s);
+      q.runId === undefined ? this.runs.values() : [this.slotOf(tenantId, q.runId)].filter((s) => !!s);
     for (const slot of slots) {
       if (slot.run.tenantId !== tenantId) continue;
       if (q.segmentId !== undefined && slot.run.segmentId !== q.segmentId) continue;
