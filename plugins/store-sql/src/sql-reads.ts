@@ -28,6 +28,8 @@ export class SqlReads {
   constructor(
     private readonly codec: RowCodec,
     private readonly dialect: SqlDialect = 'postgres',
+    /** SQLite: told the connection's `data_version` with which a run's state was read. */
+    private readonly readAt?: (tenantId: string, runId: string, dataVersion: number) => void,
   ) {}
 
   private values(q: SqlExecutor, tenantId: string, runId: string): Promise<Map<string, string>> {
@@ -91,10 +93,15 @@ export class SqlReads {
       query.interactionId ?? null,
     ]);
     let row: SqlRow | undefined;
+    let dataVersion: number | undefined;
     const steps: SqlRow[] = [];
     const interactions: SqlRow[] = [];
     for (const t of tagged) {
       const kind = t.k as keyof typeof RUN_STATE_COLUMNS;
+      if (kind === 'v') {
+        dataVersion = Number(t.c1);
+        continue;
+      }
       const named: SqlRow = {};
       RUN_STATE_COLUMNS[kind].forEach((column, i) => {
         named[column] = t[`c${i + 1}`];
@@ -104,6 +111,7 @@ export class SqlReads {
     }
     // By interaction: one that does not exist (in this tenant) names no run.
     if (!row || (byInteraction && !interactions.length)) return undefined;
+    if (dataVersion !== undefined) this.readAt?.(tenantId, String(row.run_id), dataVersion);
     return this.decodeRunState(q, tenantId, row, steps, interactions);
   }
 

@@ -92,6 +92,9 @@ export abstract class SqlStoreBase {
    * (SQLite: remembers each tenant's head for its one-statement commits).
    */
   protected onAuditAppended(_records: AuditRecord[]): void {}
+
+  /** SQLite: a run's state was read (`readRunState`) when the connection's `data_version` was this. */
+  protected onRunStateRead(_tenantId: string, _runId: string, _dataVersion: number): void {}
   /**
    * Called by `close()` once the store takes no new calls, before the DataSource is
    * destroyed (SQLite: waits for queued statements and finalizes its prepared ones).
@@ -239,7 +242,7 @@ export abstract class SqlStoreBase {
       const skipLocked = this.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
       this.parts = {
         codec,
-        reads: new SqlReads(codec, this.dialect),
+        reads: new SqlReads(codec, this.dialect, (t, r, v) => this.onRunStateRead(t, r, v)),
         registry: new SqlRegistryReads(codec),
         leases: new SqlLeases((sql, params) => this.leaseStatement(sql, params), codec, skipLocked),
       };

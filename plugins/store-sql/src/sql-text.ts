@@ -69,7 +69,14 @@ export const RUN_COLUMNS = [
 /** The columns of a step row, as its reads return them. */
 const STEP_COLUMNS = ['step_id', 'status', 'data', 'inputs', 'outputs'] as const;
 /** The tagged rows of {@link READ_SQL.runStateSqlite}, named back by kind. */
-export const RUN_STATE_COLUMNS = { r: RUN_COLUMNS, s: STEP_COLUMNS, i: INTERACTION_COLUMN_NAMES } as const;
+export const RUN_STATE_COLUMNS = {
+  r: RUN_COLUMNS,
+  s: STEP_COLUMNS,
+  i: INTERACTION_COLUMN_NAMES,
+  v: ['data_version'],
+} as const;
+/** {@link READ_SQL.runStateSqlite}'s text by open-status count and kind, built once. */
+const runStateSqliteTexts = new Map<string, string>();
 
 /** The `INSERT INTO runs` of a new run (15 values). */
 export const INSERT_RUN_SQL = `INSERT INTO runs (tenant_id, run_id, segment_id, segment_version, status, version, last_seq, steps_completed, idempotency_key, created_at, updated_at, completed_at, input, outputs, extra) VALUES`;
@@ -107,20 +114,26 @@ export const READ_SQL = {
     `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE tenant_id = ? AND run_id = (SELECT run_id FROM interactions WHERE tenant_id = ? AND interaction_id = ?) AND (status IN (${marks(n)}) OR interaction_id = ?)`,
   /**
    * SQLite: a run's row, steps and interactions (its open ones and the one named) in one
-   * statement, each row tagged by `k` (`r`, `s`, `i`) with its columns as `c1`, `c2`, ...
+   * statement, each row tagged by `k` (`r`, `s`, `i`) with its columns as `c1`, `c2`, ...,
+   * and the connection's `data_version` as it read them (`v`).
    * Each of the three parts takes the tenant and the run (by id, or `byInteraction`: tenant
    * and interaction id); the last then the `n` open statuses and the interaction named.
    */
   runStateSqlite: (n: number, byInteraction: boolean) => {
+    const key = `${n}:${byInteraction}`;
+    let text = runStateSqliteTexts.get(key);
+    if (text !== undefined) return text;
     const run = byInteraction
       ? '(SELECT run_id FROM interactions WHERE tenant_id = ? AND interaction_id = ?)'
       : '?';
     const pad = (k: number) => ', NULL'.repeat(RUN_COLUMNS.length - k);
-    return (
+    text =
       `SELECT 'r' AS k, ${RUN_COLUMNS.map((c, i) => `${c} AS c${i + 1}`).join(', ')} FROM runs WHERE tenant_id = ? AND run_id = ${run}` +
       ` UNION ALL SELECT 's', ${STEP_COLUMNS.join(', ')}${pad(STEP_COLUMNS.length)} FROM step_states WHERE tenant_id = ? AND run_id = ${run}` +
-      ` UNION ALL SELECT 'i', ${INTERACTION_COLUMNS}${pad(INTERACTION_COLUMN_NAMES.length)} FROM interactions WHERE tenant_id = ? AND run_id = ${run} AND (status IN (${marks(n)}) OR interaction_id = ?)`
-    );
+      ` UNION ALL SELECT 'i', ${INTERACTION_COLUMNS}${pad(INTERACTION_COLUMN_NAMES.length)} FROM interactions WHERE tenant_id = ? AND run_id = ${run} AND (status IN (${marks(n)}) OR interaction_id = ?)` +
+      ` UNION ALL SELECT 'v', data_version${pad(1)} FROM pragma_data_version`;
+    runStateSqliteTexts.set(key, text);
+    return text;
   },
   interactions: (where: string[]) =>
     `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE ${where.join(' AND ')} ORDER BY created_at, interaction_id LIMIT ?`,

@@ -96,15 +96,24 @@ export class CommitFeed {
   /**
    * This process's commit: delivered after what other processes committed before it (a
    * run another process advanced gets those events first), then in order with the rest.
+   * `readAt` is the connection's `data_version` when the commit's run was read, if it was.
    */
-  local(events: WorktrailEvent[]): void {
+  local(events: WorktrailEvent[], readAt?: number): void {
     void this.enqueue(async () => {
       // A run whose earlier events were all delivered here (or a new one) continues in
       // order without a look at the feed: a gap is only possible after another process's
-      // commit, and only then is the feed read first. Other runs' commits of other
-      // processes come with the next poll.
+      // commit, and only then is the feed read first. So does a run read when no other
+      // process had committed since the feed's last look: the commit is version-checked
+      // against that read, so every earlier event of the run is at or before the feed's
+      // cursor (delivered, or committed before anyone listened). Other runs' commits of
+      // other processes come with the next poll.
       const first = events[0];
-      if (first && first.seq !== 1 && this.delivery.last(first.tenant_id, first.run_id) !== first.seq - 1)
+      if (
+        first &&
+        first.seq !== 1 &&
+        this.delivery.last(first.tenant_id, first.run_id) !== first.seq - 1 &&
+        (readAt === undefined || readAt !== this.dataVersion)
+      )
         await this.pollSafely();
       await this.delivery.deliver(events);
     });

@@ -140,6 +140,45 @@ describe.each(drivers)('driver round trips of a start and an answer (%s)', (driv
     await store.close();
   });
 
+  test('an engine opened after the run began delivers the events of its answer without a look at the feed', async () => {
+    const first = await setUp('reopened');
+    const [warmUp, run] = await Promise.all(
+      [5, 6].map((n) => first.engine.startRun({ segmentId: approval.segment_id, input: { n } })),
+    );
+    for (const r of [warmUp, run])
+      expect((await first.engine.waitForRun(r.runId)).status).toBe('waiting_human');
+    const [warmUpRequest] = await first.engine.listInteractions({ runId: warmUp.runId });
+    const [request] = await first.engine.listInteractions({ runId: run.runId });
+    await first.store.close();
+    const store = new SqliteStore({
+      path: join(dir, `reopened-${driver}.sqlite`),
+      driver,
+      crossProcessPollMs: 3_600_000,
+    });
+    await store.init();
+    const engine = createEngine({ store });
+    // The first commit of a process reads each tenant's audit head: an answer to another run.
+    await engine.respond(warmUpRequest.interactionId, { action: 'approve', actor: { subject: 'alice' } });
+    expect((await engine.waitForRun(warmUp.runId, { until: ['completed'] })).status).toBe('completed');
+    const sent = recordStatements(store);
+    const seen: number[] = [];
+    const completed = new Promise<void>((resolve) => {
+      engine.onEvent((e) => {
+        if (e.run_id !== run.runId) return;
+        seen.push(e.seq);
+        if (e.type === 'run.completed') resolve();
+      });
+    });
+    await engine.respond(request.interactionId, { action: 'approve', actor: { subject: 'alice' } });
+    await completed;
+    expect(sent).toEqual(['read', 'commit', 'commit']);
+    // This process's events of the run, once each and in order, from the answer on.
+    const events = await store.listEvents('default', run.runId);
+    const answeredAt = events.find((e) => e.type === 'interaction.responded')!.seq;
+    expect(seen).toEqual(events.filter((e) => e.seq >= answeredAt).map((e) => e.seq));
+    await store.close();
+  });
+
   test('the one-statement read of a run by its interaction finds nothing for an unknown one', async () => {
     const { store, engine } = await setUp('unknown');
     const run = await engine.startRun({ segmentId: approval.segment_id, input: { n: 3 } });

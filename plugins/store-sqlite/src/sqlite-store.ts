@@ -109,6 +109,12 @@ export class SqliteStore extends SqlStore {
   private synchronousNow: 'FULL' | 'NORMAL' = 'FULL';
   /** Other processes' commits, and this one's, to the subscribers in order. */
   private readonly feed: CommitFeed;
+  /**
+   * The connection's `data_version` when a run's state was last read (`readRunState`), by
+   * run: its next commit's events need no look at the feed first when no other process
+   * committed between the feed's last look and that read (see {@link CommitFeed.local}).
+   */
+  private readonly stateReadAt = new Map<string, number>();
   /** Checkpoints the log off the commit path (a file with the `sqlite3` driver). */
   private checkpointer?: WalCheckpointer;
 
@@ -143,8 +149,20 @@ export class SqliteStore extends SqlStore {
 
   /** Local commits join the ordered pipeline of other processes' commits. */
   protected override emit(events: WorktrailEvent[]): void {
-    if (this.options.path === ':memory:') super.emit(events);
-    else this.feed.local(events);
+    if (this.options.path === ':memory:') return super.emit(events);
+    const first = events[0];
+    const key = first && `${first.tenant_id}\u0000${first.run_id}`;
+    const readAt = key === undefined ? undefined : this.stateReadAt.get(key);
+    if (readAt !== undefined) this.stateReadAt.delete(key);
+    this.feed.local(events, readAt);
+  }
+
+  protected override onRunStateRead(tenantId: string, runId: string, dataVersion: number): void {
+    const key = `${tenantId}\u0000${runId}`;
+    this.stateReadAt.delete(key);
+    this.stateReadAt.set(key, dataVersion);
+    // Only the next commit of a run just read uses it: a few recent reads are enough.
+    if (this.stateReadAt.size > 1000) this.stateReadAt.delete(this.stateReadAt.keys().next().value as string);
   }
 
   /** Looks for commits of other processes now, instead of at the next poll (tests, tools). */
