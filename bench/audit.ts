@@ -6,9 +6,9 @@
  *   the tenant's head and inserts the entry inside the commit's transaction). Target: the
  *   entry adds under 10% to a persisted step.
  * - `verify`: 100,000 entries of one tenant, verified by `engine.verifyAudit` on the SQLite
- *   store (reading them included) and by `verifyAuditChain` over records in memory, beside
- *   the bare loop (canonical JSON + one-shot SHA-256 of each entry). Target: over 200,000
- *   entries/s.
+ *   store (read page by page as stored, included), beside the bare operation (the same
+ *   pages read, one SHA-256 of each entry's hashed text, no checks) and `verifyAuditChain`
+ *   over decoded records in memory. Target: over 200,000 entries/s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,8 @@ import { pathToFileURL } from 'node:url';
 import {
   type AuditDraft,
   type AuditRecord,
-  canonicalJson,
+  auditEntryMessage,
+  auditRowPages,
   createEngine,
   type RunRecord,
   type Store,
@@ -132,14 +133,13 @@ async function verify(dir: string): Promise<Record<string, unknown>> {
   try {
     await seedAudit(store, 'default', VERIFY_ENTRIES);
     const records: AuditRecord[] = await store.listAudit('default');
-    // Bare loop: the hashing the chain needs, with no checks around it.
-    const bare = () => {
+    // Bare operation: the pages read and the hashing the chain needs, with no checks around it.
+    const bare = async () => {
       const t0 = performance.now();
       let prev = '';
-      for (const r of records) {
-        const { hash: _h, ...fields } = r;
-        prev = sha256(canonicalJson(fields));
-      }
+      const tenant = JSON.stringify('default');
+      for await (const page of auditRowPages(store, 'default'))
+        for (const r of page) prev = sha256(auditEntryMessage(tenant, r.seq, r.timestamp, r.body));
       if (prev.length !== 64) throw new Error('unreachable');
       return performance.now() - t0;
     };
@@ -156,14 +156,14 @@ async function verify(dir: string): Promise<Record<string, unknown>> {
         throw new Error(`store chain does not verify: ${JSON.stringify(result)}`);
       return performance.now() - t0;
     };
-    bare();
+    await bare();
     inMemory();
     await throughStore();
     const bareMs: number[] = [];
     const memMs: number[] = [];
     const storeMs: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      bareMs.push(bare());
+    for (let i = 0; i < 5; i++) {
+      bareMs.push(await bare());
       memMs.push(inMemory());
       storeMs.push(await throughStore());
     }
@@ -172,7 +172,7 @@ async function verify(dir: string): Promise<Record<string, unknown>> {
       entries: VERIFY_ENTRIES,
       engine_verify_sqlite_entries_per_s: storeRate,
       verify_chain_in_memory_entries_per_s: rate(VERIFY_ENTRIES, median(memMs)),
-      bare_hash_loop_entries_per_s: rate(VERIFY_ENTRIES, median(bareMs)),
+      bare_paged_read_and_hash_entries_per_s: rate(VERIFY_ENTRIES, median(bareMs)),
       target_entries_per_s: `> ${VERIFY_TARGET_PER_S}`,
       within_target: storeRate > VERIFY_TARGET_PER_S,
     };

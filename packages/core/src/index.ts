@@ -43,6 +43,7 @@ export {
 } from './assignment/choose-member.js';
 export * from './audit/audit-anchors.js';
 export * from './audit/audit-log.js';
+export * from './audit/audit-pages.js';
 export * from './audit/checkpoint.js';
 export * from './audit/checkpoint-store.js';
 export * from './audit/hash-chain.js';

@@ -1,4 +1,4 @@
-import { type AuditDraft, type AuditRecord, chainAuditEntry } from '@llmteam/core';
+import { type AuditDraft, type AuditRecord, chainAuditRow } from '@llmteam/core';
 import { insertRows, type SqlExecutor } from './sql-executor.js';
 import { AUDIT_HEAD_SQL, INSERT_AUDIT_SQL } from './sql-text.js';
 
@@ -18,15 +18,16 @@ export async function appendAudit(
     const { rows } = await tx.exec(AUDIT_HEAD_SQL, [tenantId]);
     heads.set(tenantId, rows[0] ? { seq: Number(rows[0].seq), hash: String(rows[0].hash) } : undefined);
   }
-  const records = drafts.map((draft) => {
-    const record = chainAuditEntry(draft, heads.get(draft.tenantId));
-    heads.set(draft.tenantId, record);
-    return record;
+  const chained = drafts.map((draft) => {
+    const entry = chainAuditRow(draft, heads.get(draft.tenantId));
+    heads.set(draft.tenantId, entry.record);
+    return entry;
   });
+  // The body is stored as the hash covers it: verification reads it back byte for byte.
   await insertRows(
     tx,
     INSERT_AUDIT_SQL,
-    records.map((r) => [r.tenantId, r.seq, r.timestamp, r.hash, JSON.stringify(r)]),
+    chained.map(({ record: r, row }) => [r.tenantId, r.seq, r.timestamp, r.hash, row.body]),
   );
-  return records;
+  return chained.map((c) => c.record);
 }

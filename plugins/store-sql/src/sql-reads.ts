@@ -1,5 +1,9 @@
 import {
+  type AuditPageQuery,
   type AuditRecord,
+  type AuditRow,
+  auditRecordFromRow,
+  checkAuditPage,
   checkSnapshotQuery,
   encodeSnapshotCursor,
   type InteractionRecord,
@@ -305,30 +309,22 @@ export class SqlReads {
       params.push(range.to);
     }
     const { rows } = await q.exec(READ_SQL.audit(where), params);
-    return rows.map((r) => auditRow(tenantId, r));
+    return rows.map((r) => auditRecordFromRow(tenantId, auditRow(r)));
+  }
+
+  async auditPage(q: SqlExecutor, tenantId: string, page: AuditPageQuery): Promise<AuditRow[]> {
+    checkAuditPage(page);
+    const { rows } = await q.exec(READ_SQL.auditPage, [tenantId, page.afterSeq ?? 0, page.limit]);
+    return rows.map(auditRow);
   }
 }
 
-/**
- * An audit entry as its row holds it: the columns (tenant, seq, time, hash) win over the
- * JSON body, so an edit of any column, not only of the body, breaks the entry's hash. A
- * body that is no JSON object reads as an entry that fails verification, not as an error.
- */
-function auditRow(tenantId: string, row: Record<string, unknown>): AuditRecord {
-  let body: Partial<AuditRecord> = {};
-  try {
-    const parsed = typeof row.body === 'string' ? JSON.parse(row.body) : undefined;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed;
-  } catch {
-    // Left empty: the entry's hash check names it.
-  }
-  // The parsed body is this read's own object: the columns are written onto it, not copied.
-  body.action ??= '';
-  body.actor ??= '';
-  body.prevHash ??= '';
-  body.tenantId = tenantId;
-  body.seq = Number(row.seq);
-  body.timestamp = String(row.at);
-  body.hash = String(row.hash);
-  return body as AuditRecord;
+/** An audit entry's row as stored (`Store.listAuditRows`): the body exactly as written. */
+function auditRow(row: Record<string, unknown>): AuditRow {
+  return {
+    seq: Number(row.seq),
+    timestamp: String(row.at),
+    hash: String(row.hash),
+    body: typeof row.body === 'string' ? row.body : String(row.body),
+  };
 }

@@ -3,7 +3,9 @@ import {
   type ApiKeyRecord,
   type AuditCheckpointStore,
   type AuditDraft,
+  type AuditPageQuery,
   type AuditRecord,
+  type AuditRow,
   type EventQuery,
   eventPage,
   type InteractionRecord,
@@ -143,6 +145,9 @@ export abstract class SqlStore extends SqlStoreBase implements Store {
   }
   listAudit(tenantId: string, range: { from?: string; to?: string } = {}): Promise<AuditRecord[]> {
     return this.reading((q, r) => r.audit(q, tenantId, range));
+  }
+  listAuditRows(tenantId: string, page: AuditPageQuery): Promise<AuditRow[]> {
+    return this.reading((q, r) => r.auditPage(q, tenantId, page));
   }
 
   // ---------------------------------------------------------------- work queue

@@ -147,6 +147,7 @@ export const READ_SQL = {
     `SELECT * FROM snapshots WHERE ${where.join(' AND ')} ORDER BY created_at DESC, snapshot_id DESC LIMIT ?`,
   audit: (where: string[]) =>
     `SELECT seq, at, hash, body FROM audit WHERE ${where.join(' AND ')} ORDER BY seq`,
+  auditPage: `SELECT seq, at, hash, body FROM audit WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
 } as const;
 
 /** Lease and claim statements; `skipLocked` is the dialect's row-lock skipping clause or ''. */

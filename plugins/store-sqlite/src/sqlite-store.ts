@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import {
   type AuditDraft,
   type AuditRecord,
-  chainAuditEntry,
+  type AuditRow,
+  chainAuditRow,
   type StoreCapabilities,
   type WorktrailEvent,
 } from '@llmteam/core';
@@ -312,7 +313,7 @@ export class SqliteStore extends SqlStore {
    */
   private commitStatement(
     plan: CommitPlan,
-    audit: AuditRecord[] = [],
+    audit: Array<{ record: AuditRecord; row: AuditRow }> = [],
   ): { sql: string; params: unknown[] } | undefined {
     const { header, parts } = plan;
     if (!this.commitView) return undefined;
@@ -328,8 +329,8 @@ export class SqliteStore extends SqlStore {
     // Before the rows: a commit may remove a timer and add one of the same id.
     for (const id of new Set(plan.remove)) row('timer_remove', [plan.commit.tenantId, id]);
     for (const part of parts) for (const r of part.rows) row(part.table, r);
-    for (const r of audit)
-      row('audit', [r.tenantId, r.seq, r.timestamp, r.hash, JSON.stringify(r), r.prevHash]);
+    for (const { record: r, row: stored } of audit)
+      row('audit', [r.tenantId, r.seq, r.timestamp, r.hash, stored.body, r.prevHash]);
     if (params.length > MAX_PARAMS) return undefined;
     return { sql: COMMIT_INSERT + tuples.join(', '), params };
   }
@@ -342,9 +343,10 @@ export class SqliteStore extends SqlStore {
    */
   protected override async executeCommit(plan: CommitPlan): Promise<AuditRecord[]> {
     if (plan.consume.length || plan.commit.admit?.length) return this.commitInTransaction(plan);
-    const records = this.chainOntoKnownHeads(plan.audit);
-    const statement = records && this.commitStatement(plan, records);
+    const chained = this.chainOntoKnownHeads(plan.audit);
+    const statement = chained && this.commitStatement(plan, chained);
     if (statement) {
+      const records = chained.map((c) => c.record);
       // The next commit chains onto these entries at once: commits written by one grouped
       // statement (or queued behind this one) each find their head, in submission order.
       // The commit view's trigger still checks every link against the table.
@@ -369,17 +371,20 @@ export class SqliteStore extends SqlStore {
   }
 
   /** Audit drafts chained onto the heads this store last wrote, or undefined when one is unknown. */
-  private chainOntoKnownHeads(drafts: AuditDraft[]): AuditRecord[] | undefined {
+  private chainOntoKnownHeads(
+    drafts: AuditDraft[],
+  ): Array<{ record: AuditRecord; row: AuditRow }> | undefined {
+    if (drafts.length === 0) return [];
     const heads = new Map<string, Pick<AuditRecord, 'seq' | 'hash'>>();
-    const records: AuditRecord[] = [];
+    const chained: Array<{ record: AuditRecord; row: AuditRow }> = [];
     for (const draft of drafts) {
       const head = heads.get(draft.tenantId) ?? this.auditHeads.get(draft.tenantId);
       if (!head) return undefined;
-      const record = chainAuditEntry(draft, head);
-      heads.set(draft.tenantId, record);
-      records.push(record);
+      const entry = chainAuditRow(draft, head);
+      heads.set(draft.tenantId, entry.record);
+      chained.push(entry);
     }
-    return records;
+    return chained;
   }
 
   /**

@@ -1,10 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../catalog/types.js';
 import { LlmteamError } from '../errors.js';
-import type { Store } from '../store/types.js';
+import type { AuditRow, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
 import { parseDuration } from '../util/duration.js';
 import type { AuditAnchor } from './audit-anchors.js';
+import { auditRowPages, verifyAuditRows } from './audit-pages.js';
 import {
   type AuditCheckpoint,
   type AuditInclusionProof,
@@ -15,8 +16,8 @@ import {
   signAuditCheckpoint,
   verifyAuditCheckpoint,
 } from './checkpoint.js';
-import { AUDIT_GENESIS_HASH, type AuditVerification, verifyAuditChain } from './hash-chain.js';
-import { merkleInclusionPath, merkleRoot } from './merkle-tree.js';
+import { AUDIT_GENESIS_HASH, type AuditVerification, auditRecordFromRow } from './hash-chain.js';
+import { MerkleTreeHead, merkleInclusionRanges } from './merkle-tree.js';
 
 /** Audit checkpoints: signing key, schedule and external anchors (`EngineOptions.audit`). */
 export interface AuditOptions {
@@ -79,14 +80,21 @@ export class AuditLog {
    */
   async checkpoint(tenantId: string): Promise<AuditCheckpoint> {
     await this.ready();
-    const records = await this.store.listAudit(tenantId);
-    const hashes = records.map((r) => r.hash);
+    // Read page by page: only the tree's complete subtree heads are held, not the log.
+    const tree = new MerkleTreeHead();
+    let head = AUDIT_GENESIS_HASH;
+    for await (const page of auditRowPages(this.store, tenantId)) {
+      for (const row of page) {
+        tree.push(row.hash);
+        head = row.hash;
+      }
+    }
     const checkpoint = signAuditCheckpoint(
       {
         tenantId,
-        size: records.length,
-        headHash: hashes.at(-1) ?? AUDIT_GENESIS_HASH,
-        rootHash: merkleRoot(hashes),
+        size: tree.size,
+        headHash: head,
+        rootHash: tree.root(),
         timestamp: new Date(this.clock.now()).toISOString(),
       },
       this.signingKey,
@@ -119,11 +127,7 @@ export class AuditLog {
    */
   async verify(tenantId: string, options: AuditVerifyOptions = {}): Promise<AuditVerification> {
     await this.ready();
-    const [records, stored] = await Promise.all([
-      this.store.listAudit(tenantId),
-      options.checkpoint ? undefined : this.latestCheckpoint(tenantId),
-    ]);
-    const checkpoint = options.checkpoint ?? stored;
+    const checkpoint = options.checkpoint ?? (await this.latestCheckpoint(tenantId));
     if (checkpoint) {
       const key = options.publicKey ? auditPublicKey(options.publicKey) : this.signingKey.publicKey;
       const checked = {
@@ -145,7 +149,7 @@ export class AuditLog {
         };
       }
     }
-    return verifyAuditChain(records, { checkpoint });
+    return verifyAuditRows(tenantId, () => auditRowPages(this.store, tenantId), { checkpoint });
   }
 
   /**
@@ -157,26 +161,43 @@ export class AuditLog {
   async proof(tenantId: string, seq: number): Promise<AuditInclusionProof> {
     let checkpoint = await this.latestCheckpoint(tenantId);
     if (!checkpoint || checkpoint.size < seq) checkpoint = await this.checkpoint(tenantId);
-    const records = await this.store.listAudit(tenantId);
-    const entry = records[seq - 1];
-    if (!Number.isInteger(seq) || seq < 1 || !entry || entry.seq !== seq || seq > checkpoint.size) {
+    const size = checkpoint.size;
+    const valid = Number.isInteger(seq) && seq >= 1 && seq <= size;
+    // One read of the log's first `size` entries: the tree head, the path's subtree heads and the entry.
+    const ranges = valid ? merkleInclusionRanges(seq - 1, size) : [];
+    const heads = ranges.map(() => new MerkleTreeHead());
+    const tree = new MerkleTreeHead();
+    let entry: AuditRow | undefined;
+    let count = 0;
+    read: for await (const page of auditRowPages(this.store, tenantId)) {
+      for (const row of page) {
+        if (count === size) break read;
+        if (count === seq - 1) entry = row;
+        tree.push(row.hash);
+        const r = ranges.findIndex(([start, end]) => count >= start && count < end);
+        if (r >= 0) heads[r]!.push(row.hash);
+        count++;
+      }
+    }
+    if (!valid || !entry || entry.seq !== seq) {
+      let total = 0;
+      for await (const page of auditRowPages(this.store, tenantId)) total += page.length;
       throw new LlmteamError(
         'LLMT_E_INVALID_ARGUMENT',
-        `seq: tenant ${tenantId}'s audit log has no entry ${seq} (it has ${records.length}); give a seq from 1 to ${records.length}`,
+        `seq: tenant ${tenantId}'s audit log has no entry ${seq} (it has ${total}); give a seq from 1 to ${total}`,
       );
     }
-    const hashes = records.slice(0, checkpoint.size).map((r) => r.hash);
-    if (hashes.length !== checkpoint.size || merkleRoot(hashes) !== checkpoint.rootHash) {
+    if (count !== size || tree.root() !== checkpoint.rootHash) {
       throw new LlmteamError(
         'LLMT_E_INVALID_ARGUMENT',
         `tenant ${tenantId}'s audit log no longer matches its checkpoint signed at ${checkpoint.timestamp}; run \`llmteam audit verify\` to find the damage`,
       );
     }
     return {
-      entry,
+      entry: auditRecordFromRow(tenantId, entry),
       leafIndex: seq - 1,
-      treeSize: checkpoint.size,
-      path: merkleInclusionPath(hashes, seq - 1),
+      treeSize: size,
+      path: heads.map((h) => h.root()),
       checkpoint,
     };
   }

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../store/types.js';
 import { canonicalJson, sha256 } from '../util/canonical-json.js';
-import { AUDIT_GENESIS_HASH, auditEntryHash, chainAuditEntry, verifyAuditChain } from './hash-chain.js';
+import {
+  AUDIT_GENESIS_HASH,
+  auditEntryBody,
+  auditEntryHash,
+  auditRecordFromRow,
+  auditRowOf,
+  chainAuditEntry,
+  chainAuditRow,
+  verifyAuditChain,
+} from './hash-chain.js';
 
 function chain(n: number): AuditRecord[] {
   const out: AuditRecord[] = [];
@@ -25,7 +34,7 @@ function chain(n: number): AuditRecord[] {
 describe('audit hash chain', () => {
   it('hashes every field of an entry, its time and any added field included', () => {
     const [first] = chain(1);
-    expect(first!.hashFormat).toBe(2);
+    expect(first!.hashFormat).toBe(3);
     for (const change of [
       { timestamp: '2027-01-01T00:00:00.000Z' },
       { seq: 2 },
@@ -36,8 +45,31 @@ describe('audit hash chain', () => {
     }
   });
 
-  it('hashes the canonical JSON of every field but the hash, whatever the fields hold', () => {
+  it('hashes format 3 as stored: tenant, seq and time, then the body text with prevHash first', () => {
     const base = chain(2)[1]!;
+    const variants: AuditRecord[] = [
+      base,
+      { ...base, target: 'int_1', data: { z: [1, { b: 2, a: null }], a: 'x"y\u2028' } },
+      { ...base, runId: undefined, data: {} },
+      { ...base, actor: 'ünïcode \n', extra: { nested: true } } as AuditRecord,
+    ];
+    for (const v of variants) {
+      const { hash: _h, tenantId, seq, timestamp, prevHash, ...rest } = v;
+      const body = auditEntryBody(v);
+      expect(body).toBe(`{"prevHash":${JSON.stringify(prevHash)},${canonicalJson(rest).slice(1)}`);
+      expect(auditEntryHash(v)).toBe(sha256(JSON.stringify([tenantId, seq, timestamp, JSON.parse(body)])));
+      // The stored form reads back as the same entry.
+      const row = auditRowOf(v);
+      expect(row.body).toBe(body);
+      expect(auditRecordFromRow(tenantId, row)).toEqual(JSON.parse(JSON.stringify(v)));
+    }
+    const { record, row } = chainAuditRow({ tenantId: 't', action: 'a', actor: 'x', timestamp: 'y' }, base);
+    expect(row).toEqual(auditRowOf(record));
+    expect(auditEntryHash(record)).toBe(record.hash);
+  });
+
+  it('hashes format 2 as the canonical JSON of every field but the hash, whatever the fields hold', () => {
+    const base = { ...chain(2)[1]!, hashFormat: 2 };
     const variants: Array<Record<string, unknown>> = [
       base,
       { ...base, target: 'int_1', data: { z: [1, { b: 2, a: null }], a: 'x"y\u2028' } },

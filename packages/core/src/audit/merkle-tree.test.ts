@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { merkleInclusionPath, merkleLeafHash, merkleRoot, merkleRootFromPath } from './merkle-tree.js';
+import {
+  MerkleTreeHead,
+  merkleInclusionPath,
+  merkleInclusionRanges,
+  merkleLeafHash,
+  merkleRoot,
+  merkleRootFromPath,
+} from './merkle-tree.js';
 
 const entry = (i: number) => createHash('sha256').update(`entry ${i}`).digest('hex');
 const node = (l: Buffer, r: Buffer) =>
@@ -50,5 +57,20 @@ describe('Merkle tree heads (RFC 6962)', () => {
     expect(merkleRootFromPath(hashes[2]!, 2, 5, path.slice(1))).toBeUndefined();
     expect(merkleRootFromPath(hashes[2]!, 5, 5, path)).toBeUndefined();
     expect(() => merkleInclusionPath(hashes, 5)).toThrow(/outside a tree of 5 leaves/);
+  });
+
+  it('gives the same heads and paths read one leaf at a time, holding only complete subtrees', () => {
+    const leaves = Array.from({ length: 70 }, (_, i) => entry(i));
+    const head = new MerkleTreeHead();
+    expect(head.root()).toBe(merkleRoot([]));
+    for (let n = 1; n <= leaves.length; n++) {
+      head.push(leaves[n - 1]!);
+      expect([head.size, head.root()]).toEqual([n, merkleRoot(leaves.slice(0, n))]);
+      for (const m of [0, n >> 1, n - 1]) {
+        const path = merkleInclusionRanges(m, n).map(([start, end]) => merkleRoot(leaves.slice(start, end)));
+        expect(path).toEqual(merkleInclusionPath(leaves.slice(0, n), m));
+      }
+    }
+    expect(() => merkleInclusionRanges(3, 3)).toThrow(RangeError);
   });
 });

@@ -48,6 +48,70 @@ export function merkleRoot(entryHashes: readonly string[]): string {
 }
 
 /**
+ * The tree head over entry hashes pushed one at a time, in log order, holding only the
+ * roots of its complete subtrees (one per bit of the size): memory stays flat however
+ * long the log.
+ */
+export class MerkleTreeHead {
+  private readonly roots: Buffer[] = [];
+  private readonly sizes: number[] = [];
+  private count = 0;
+
+  /** Leaves pushed so far. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Appends the leaf of one entry hash (hex). */
+  push(entryHash: string): void {
+    let node = merkleLeafHash(entryHash);
+    let size = 1;
+    while (this.sizes.length && this.sizes[this.sizes.length - 1] === size) {
+      node = nodeHash(this.roots.pop()!, node);
+      this.sizes.pop();
+      size *= 2;
+    }
+    this.roots.push(node);
+    this.sizes.push(size);
+    this.count++;
+  }
+
+  /** The tree head (hex) over the leaves pushed so far (RFC 6962 `MTH`). */
+  root(): string {
+    if (this.roots.length === 0) return EMPTY_ROOT.toString('hex');
+    let r = this.roots[this.roots.length - 1]!;
+    for (let j = this.roots.length - 2; j >= 0; j--) r = nodeHash(this.roots[j]!, r);
+    return r.toString('hex');
+  }
+}
+
+/**
+ * The leaf ranges `[start, end)` whose subtree heads make up the audit path of leaf
+ * `index` in a tree of `size` leaves, from the leaf up: reading the log once, a
+ * {@link MerkleTreeHead} per range gives the path (see {@link merkleInclusionPath}).
+ */
+export function merkleInclusionRanges(index: number, size: number): Array<[number, number]> {
+  if (!Number.isInteger(index) || index < 0 || index >= size) {
+    throw new RangeError(`leaf index ${index} is outside a tree of ${size} leaves`);
+  }
+  const ranges: Array<[number, number]> = [];
+  const walk = (m: number, start: number, end: number) => {
+    const n = end - start;
+    if (n === 1) return;
+    const k = split(n);
+    if (m < k) {
+      walk(m, start, start + k);
+      ranges.push([start + k, end]);
+    } else {
+      walk(m - k, start + k, end);
+      ranges.push([start, start + k]);
+    }
+  };
+  walk(index, 0, size);
+  return ranges;
+}
+
+/**
  * The audit path (RFC 6962 `PATH(m, D[n])`) of leaf `index` (0-based) in the tree over
  * `entryHashes`: the sibling hashes from the leaf up, as hex.
  */

@@ -55,10 +55,33 @@ export interface AuditRecord extends AuditDraft {
   prevHash: string;
   hash: string;
   /**
-   * How `hash` was computed (see `auditEntryHash`): 2 covers every field; absent for
-   * entries of format 1, written before every field was hashed.
+   * How `hash` was computed (see `auditEntryHash`): 2 and 3 cover every field (3 in the
+   * form a store keeps it); absent for entries of format 1, written before every field
+   * was hashed.
    */
   hashFormat?: number;
+}
+
+/**
+ * An audit entry as a store keeps it (`Store.listAuditRows`): the columns it is found by
+ * and its body text, byte for byte. For entries of hash format 3 the hash covers exactly
+ * these (see `auditEntryMessage`), so a log verifies from its rows without decoding them;
+ * `auditRecordFromRow` decodes one.
+ */
+export interface AuditRow {
+  seq: number;
+  timestamp: string;
+  hash: string;
+  /** The entry's other fields as JSON text: `auditEntryBody` for format 3. */
+  body: string;
+}
+
+/** A page of a tenant's audit log (`Store.listAuditRows`): entries after `afterSeq`, in seq order. */
+export interface AuditPageQuery {
+  /** Entries with a larger seq than this. @default 0 */
+  afterSeq?: number;
+  /** At most this many entries (a whole number from 1). */
+  limit: number;
 }
 
 /** One atomic write: everything a run transition changes. */

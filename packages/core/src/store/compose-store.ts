@@ -58,6 +58,7 @@ export function composeStore(options: ComposeStoreOptions): Store {
   }
   // Optional journal reads go to the store when it has them.
   if (typeof base.queryEvents === 'function') composed.queryEvents = base.queryEvents.bind(base);
+  if (typeof base.listAuditRows === 'function') composed.listAuditRows = base.listAuditRows.bind(base);
   if (typeof base.readRunState === 'function') composed.readRunState = base.readRunState.bind(base);
   if (base.memory) composed.memory = base.memory;
   if (base.auditCheckpoints) composed.auditCheckpoints = base.auditCheckpoints;

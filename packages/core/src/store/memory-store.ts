@@ -1,4 +1,5 @@
-import { chainAuditEntry } from '../audit/hash-chain.js';
+import { checkAuditPage } from '../audit/audit-pages.js';
+import { auditRowOf, chainAuditEntry } from '../audit/hash-chain.js';
 import { InMemoryAuditCheckpoints } from '../audit/in-memory-checkpoints.js';
 import { ConcurrencyError, LeaseHeldError } from '../errors.js';
 import { InMemoryAgentMemory } from '../memory/in-memory-agent-memory.js';
@@ -18,7 +19,9 @@ import { TERMINAL_RUN_STATUSES } from './run-records.js';
 import type {
   ApiKeyRecord,
   AuditDraft,
+  AuditPageQuery,
   AuditRecord,
+  AuditRow,
   Commit,
   CommitAdmission,
   CommitResult,
@@ -323,6 +326,21 @@ export class MemoryStore implements Store {
     if (!this.snapshots.delete(this.key(tenantId, snapshotId))) return false;
     this.appendAudit(audit);
     return true;
+  }
+
+  async listAuditRows(tenantId: string, page: AuditPageQuery): Promise<AuditRow[]> {
+    checkAuditPage(page);
+    const log = this.audit.get(tenantId) ?? [];
+    const after = page.afterSeq ?? 0;
+    // Entries sit in seq order: the first one after `after` by binary search.
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (log[mid]!.seq <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return log.slice(lo, lo + page.limit).map(auditRowOf);
   }
 
   async listAudit(tenantId: string, range: { from?: string; to?: string } = {}): Promise<AuditRecord[]> {

@@ -3,7 +3,9 @@ import type { AuditCheckpointStore } from '../audit/checkpoint-store.js';
 import type { AgentMemoryStore } from '../memory/memory-types.js';
 import type {
   AuditDraft,
+  AuditPageQuery,
   AuditRecord,
+  AuditRow,
   Commit,
   CommitResult,
   SnapshotReason,
@@ -202,6 +204,13 @@ export interface RunJournal {
   deleteSnapshot(tenantId: string, snapshotId: string, audit: AuditDraft): Promise<boolean>;
   /** Audit entries in chain order, optionally within a time range (inclusive). */
   listAudit(tenantId: string, range?: { from?: string; to?: string }): Promise<AuditRecord[]>;
+  /**
+   * Optional: one page of a tenant's audit log as stored (`AuditRow`), in seq order after
+   * `afterSeq`, at most `limit` entries. Verification, checkpoints and proofs read a log
+   * page by page through it, so memory stays flat however long the log; `auditRowPages`
+   * (core) falls back to `listAudit` for a store without it.
+   */
+  listAuditRows?(tenantId: string, page: AuditPageQuery): Promise<AuditRow[]>;
 
   /**
    * Removes a run and everything derived from it (steps, events, interactions, timers,

@@ -1,4 +1,11 @@
-import { canonicalJson, sha256, verifyAuditChain } from '@llmteam/core';
+import {
+  type AuditRow,
+  auditRecordFromRow,
+  canonicalJson,
+  sha256,
+  verifyAuditChain,
+  verifyAuditRows,
+} from '@llmteam/core';
 import {
   advanceRun,
   at,
@@ -144,5 +151,44 @@ export function isolationTests({ test, expect, withStore, concurrency }: RunJour
       expect(verifyAuditChain(chain.map((r, i) => (i === 1 ? { ...r, actor: 'mallory' } : r))).valid).toBe(
         false,
       );
+    }));
+
+  test('pages the audit log as stored (listAuditRows): rows in seq order after afterSeq, decoding to listAudit, per tenant', () =>
+    withStore(async (store) => {
+      if (typeof store.listAuditRows !== 'function') return;
+      const a = uniqueId('ta');
+      const b = uniqueId('tb');
+      await startRun(store, a, 'run-1', {
+        audit: Array.from({ length: 7 }, (_, i) => sampleAudit(a, 'run.started', at(i + 1), 'run-1')),
+      });
+      await startRun(store, b, 'run-1', { audit: [sampleAudit(b, 'run.started', at(1))] });
+      const chain = await store.listAudit(a);
+      const pages: AuditRow[][] = [];
+      for (let afterSeq = 0; ; ) {
+        const page = await store.listAuditRows!(a, { afterSeq, limit: 3 });
+        if (!page.length) break;
+        pages.push(page);
+        afterSeq = page[page.length - 1]!.seq;
+      }
+      expect(pages.map((p) => p.map((r) => r.seq))).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+      expect(pages.flat().map((r) => auditRecordFromRow(a, r))).toEqual(chain);
+      // Rows verify from their stored text alone, and a row changed in place does not.
+      const rows = pages.flat();
+      const read = async function* () {
+        yield rows;
+      };
+      const verified = await verifyAuditRows(a, read);
+      expect([verified.valid, verified.checked, verified.headHash]).toEqual([true, 7, chain[6]!.hash]);
+      rows[3] = { ...rows[3]!, timestamp: at(99) };
+      expect((await verifyAuditRows(a, read)).brokenAt?.seq).toBe(4);
+      expect(await store.listAuditRows!(a, { afterSeq: 7, limit: 3 })).toEqual([]);
+      expect(await store.listAuditRows!(a, { limit: 2 })).toEqual(pages[0]!.slice(0, 2));
+      expect((await store.listAuditRows!(b, { afterSeq: 0, limit: 10 })).map((r) => r.seq)).toEqual([1]);
+      expect(await store.listAuditRows!(uniqueId('none'), { limit: 10 })).toEqual([]);
+      const refused = await store.listAuditRows!(a, { limit: 0 }).then(
+        () => undefined,
+        (error: { code?: string }) => error.code,
+      );
+      expect(refused).toBe('LLMT_E_INVALID_ARGUMENT');
     }));
 }
