@@ -53,11 +53,17 @@ export class ChildRunLinks {
   constructor(private readonly host: ChildRunHost) {}
 
   /** The `ctx.children` of one handler invocation. */
-  forStep(step: { tenantId: string; runId: string; stepId: string; idempotencyKey: string }): ChildRuns {
+  forStep(step: {
+    tenantId: string;
+    runId: string;
+    stepId: string;
+    idempotencyKey: string;
+    /** The step's run as its driver holds it: its parent link never changes, so no read. */
+    readonly run: Pick<RunRecord, 'parent'>;
+  }): ChildRuns {
     return {
       start: async (options: ChildRunOptions) => {
-        const parentRun = await this.host.store.getRun(step.tenantId, step.runId);
-        const depth = (parentRun?.parent?.depth ?? 0) + 1;
+        const depth = (step.run.parent?.depth ?? 0) + 1;
         if (depth > MAX_CHILD_DEPTH) {
           throw new LlmteamError(
             'LLMT_E_CHILD_DEPTH',

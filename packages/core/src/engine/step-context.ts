@@ -146,6 +146,10 @@ export class StepContextImpl implements StepContext {
   get stepId(): string {
     return this.step.step_id;
   }
+  /** The step's run header, as the driver that runs the step holds it. */
+  get run(): RunRecord {
+    return this.sink.run;
+  }
   get config(): Record<string, unknown> {
     return (this.step.config ?? {}) as Record<string, unknown>;
   }
