@@ -150,7 +150,10 @@ export class SqliteStore extends SqlStore {
 
   /** Local commits join the ordered pipeline of other processes' commits. */
   protected override emit(events: WorktrailEvent[]): void {
-    if (this.options.path === ':memory:') return super.emit(events);
+    if (this.options.path === ':memory:') {
+      super.emit(events);
+      return;
+    }
     const first = events[0];
     const key = first && `${first.tenant_id}\u0000${first.run_id}`;
     const readAt = key === undefined ? undefined : this.stateReadAt.get(key);

@@ -19,7 +19,7 @@ import { AgentMemory } from '../memory/agent-memory.js';
 import type { NotificationChannel } from '../notify/types.js';
 import type { HttpRoute } from '../plugins/http-route.js';
 import { setupPlugins } from '../plugins/setup.js';
-import { TenantResources, tenantSecrets } from '../plugins/tenant-resources.js';
+import { TenantResources } from '../plugins/tenant-resources.js';
 import { redactingLogger } from '../secrets/redacting-logger.js';
 import { SecretRedactor } from '../secrets/secret-redactor.js';
 import { SecretsChain } from '../secrets/secrets-chain.js';

@@ -52,7 +52,7 @@ describe('engine.invoke', () => {
     calls.length = 0;
     const result = await engine.invoke('big', 7);
     expect(result.status).toBe('completed');
-    const output = (result.outputs ?? {}).b as { n: number; blob: string };
+    const output = result.outputs?.b as { n: number; blob: string };
     expect(output.n).toBe(7);
     expect(output.blob).toHaveLength(1024 * 1024);
     expect(result.waitingOn.interactions).toEqual([]);
