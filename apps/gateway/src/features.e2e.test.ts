@@ -218,6 +218,28 @@ describe('gateway features', () => {
       valid: true,
       checked: res.body.data.auditEvents.length,
     });
+    // Paged with first/after: the pages put together are the whole list (and what was appended since).
+    const all = res.body.data.auditEvents as Array<{ seq: number }>;
+    const paged: Array<{ seq: number }> = [];
+    for (let after = 0; ; ) {
+      const page = await t.gql(
+        operator,
+        'query($after: Int) { auditEvents(first: 2, after: $after) { seq action } }',
+        {
+          after,
+        },
+      );
+      expect(page.body.errors).toBeUndefined();
+      const items = page.body.data.auditEvents as Array<{ seq: number }>;
+      expect(items.length).toBeLessThanOrEqual(2);
+      if (!items.length) break;
+      paged.push(...items);
+      after = items[items.length - 1]!.seq;
+    }
+    expect(paged.slice(0, all.length)).toEqual(all);
+    expect(paged.map((e) => e.seq)).toEqual(paged.map((_, i) => i + 1));
+    const bad = await t.gql(operator, '{ auditEvents(first: 0) { seq } }');
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('pages runs with Relay cursors, newest first, without repeats', async () => {

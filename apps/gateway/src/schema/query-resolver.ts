@@ -177,15 +177,22 @@ export class QueryResolver {
     return (first ? records.slice(0, first) : records).map(toInteraction);
   }
 
-  @Query(() => [AuditEvent], { description: 'Audit entries of the tenant in chain order, within [from, to]' })
+  @Query(() => [AuditEvent], {
+    description:
+      'Audit entries of the tenant in chain order, within [from, to]; a page with `first` (at most that many) and `after` (the seq of the last entry of the page before)',
+  })
   async auditEvents(
     @Ctx() ctx: GatewayContext,
     @Arg('from', () => DateTimeResolver, { nullable: true }) from?: Date,
     @Arg('to', () => DateTimeResolver, { nullable: true }) to?: Date,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => Int, { nullable: true }) after?: number,
   ): Promise<AuditEvent[]> {
     const records = await tenantFor(ctx, 'read').tenant.listAudit({
       from: from?.toISOString(),
       to: to?.toISOString(),
+      ...(first !== undefined && first !== null ? { limit: first } : {}),
+      ...(after !== undefined && after !== null ? { afterSeq: after } : {}),
     });
     return records.map(toAudit);
   }

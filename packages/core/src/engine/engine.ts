@@ -1,4 +1,5 @@
 import type { AuditVerifyOptions } from '../audit/audit-log.js';
+import { AUDIT_PAGE_SIZE, listAuditPage } from '../audit/audit-pages.js';
 import type { AuditVerification } from '../audit/hash-chain.js';
 import type { StepTimerHandler } from '../catalog/step-hooks.js';
 import { buildComplianceReport, type ComplianceReport } from '../compliance/compliance-report.js';
@@ -30,6 +31,7 @@ import { armDeadline, resolveRunLimits } from './run-limits.js';
 import { createTenantEngine, type TenantEngine } from './tenant-engine.js';
 import {
   type Actor,
+  type AuditListQuery,
   type CallScope,
   DEFAULT_TENANT,
   DEFAULT_WAIT_OPTIONS,
@@ -382,10 +384,18 @@ export class DurableEngine extends SnapshotCommands implements Engine, EngineInt
 
   // ---- audit and erasure ----
 
-  async listAudit(scope: CallScope & { from?: string; to?: string } = {}): Promise<AuditRecord[]> {
+  async listAudit(scope: CallScope & AuditListQuery = {}): Promise<AuditRecord[]> {
     await this.ready();
     const { tenantId } = this.scope(scope);
-    return this.store.listAudit(tenantId, { from: scope.from, to: scope.to });
+    if (scope.limit === undefined && scope.afterSeq === undefined)
+      return this.store.listAudit(tenantId, { from: scope.from, to: scope.to });
+    // A page: read page by page from afterSeq, never the whole log.
+    return listAuditPage(this.store, tenantId, {
+      afterSeq: scope.afterSeq,
+      limit: scope.limit ?? AUDIT_PAGE_SIZE,
+      from: scope.from,
+      to: scope.to,
+    });
   }
 
   async verifyAudit(scope: CallScope & AuditVerifyOptions = {}): Promise<AuditVerification> {

@@ -32,6 +32,7 @@ import { checkApiKeyLimit } from '../tenancy/registry-limits.js';
 import type { InvokeOptions, InvokeResult } from './invoke.js';
 import type {
   Actor,
+  AuditListQuery,
   CreateSnapshotOptions,
   Engine,
   RespondOptions,
@@ -143,7 +144,7 @@ export interface TenantEngine {
   /** Answers as the facade's actor. */
   respond(interactionId: string, answer: TenantAnswer): Promise<InteractionRecord>;
 
-  listAudit(range?: { from?: string; to?: string }): Promise<AuditRecord[]>;
+  listAudit(range?: AuditListQuery): Promise<AuditRecord[]>;
   /** Recomputes the tenant's audit chain against its newest checkpoint (or the one given). */
   verifyAudit(options?: AuditVerifyOptions): Promise<AuditVerification>;
   /** Signs, stores and anchors a checkpoint of this tenant's audit log now. */

@@ -435,7 +435,8 @@ export interface Engine {
   respond(interactionId: string, options: RespondOptions): Promise<InteractionRecord>;
   listInteractions(query?: ListInteractionsQuery): Promise<InteractionRecord[]>;
 
-  listAudit(scope?: CallScope & { from?: string; to?: string }): Promise<AuditRecord[]>;
+  /** The tenant's audit entries in chain order: all of them, or a page (`afterSeq`, `limit`). */
+  listAudit(scope?: CallScope & AuditListQuery): Promise<AuditRecord[]>;
   /**
    * Recomputes the tenant's audit chain and checks it against its newest signed
    * checkpoint (or `checkpoint`): names the first broken entry or the missing tail.
@@ -467,4 +468,16 @@ export interface Engine {
   readonly tenants: TenantManager;
   /** HTTP routes plugins registered (`api.registerRoute`), for a server to mount; filled by `start()`. */
   readonly routes: readonly HttpRoute[];
+}
+
+/** Which audit entries `Engine.listAudit` returns. */
+export interface AuditListQuery {
+  /** Entries at or after this time (ISO 8601). */
+  from?: string;
+  /** Entries at or before this time (ISO 8601). */
+  to?: string;
+  /** Entries after this seq (a page read without the whole log). @default 0 */
+  afterSeq?: number;
+  /** At most this many entries; with `afterSeq`, a page. @default all (1,000 when `afterSeq` is given) */
+  limit?: number;
 }
