@@ -74,6 +74,7 @@ export {
   type ProgressUpdate,
 } from './engine/live-progress.js';
 export { buildSnapshot, snapshotChecksum, verifySnapshot } from './engine/snapshot.js';
+export type { StepSlotsView, TenantSlotUsage } from './engine/step-slots.js';
 export * from './engine/tenant-engine.js';
 export * from './engine/types.js';
 export type { UnsealOptions, UnsealResult } from './engine/unseal.js';

@@ -21,4 +21,5 @@ export * from './servers/webhook-receiver.js';
 export * from './store-crash.js';
 export * from './store-fixtures.js';
 export * from './store-suite.js';
+export * from './tenant-fairness-suite.js';
 export * from './tenant-limits-suite.js';

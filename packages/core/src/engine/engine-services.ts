@@ -42,6 +42,7 @@ import type { EngineInternals } from './internals.js';
 import { LiveProgress } from './live-progress.js';
 import { RunDriver } from './run-driver.js';
 import { type ContextServices, StepContextImpl } from './step-context.js';
+import { StepSlots } from './step-slots.js';
 import type { Transaction } from './transaction.js';
 import {
   type Actor,
@@ -104,6 +105,8 @@ export abstract class EngineServices {
   readonly sealing: EngineSealing;
   /** Tenants: records, tiers, limits and usage. */
   readonly tenants: TenantManager;
+  /** The slots step handlers run in, shared fairly between tenants (`maxConcurrentSteps`). */
+  readonly slots: StepSlots;
   /** Tokens each tenant used per period, from the stored model calls. */
   protected readonly tokenMeter: TokenMeter;
   /** Each tenant's action calls of the last minute, held to its `action_calls_per_minute`. */
@@ -138,6 +141,7 @@ export abstract class EngineServices {
     this.segmentCacheMs = options.segmentCacheMs ?? DEFAULT_ENGINE_OPTIONS.segmentCacheMs;
     this.randomFn = options.random ?? DEFAULT_ENGINE_OPTIONS.random;
     this.snapshotEvery = 0;
+    this.slots = new StepSlots(options.maxConcurrentSteps ?? DEFAULT_ENGINE_OPTIONS.maxConcurrentSteps);
     this.resources = {
       stores: { ...(options.resources?.stores ?? {}) },
       clients: { ...(options.resources?.clients ?? {}) },

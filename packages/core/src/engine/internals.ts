@@ -12,6 +12,7 @@ import type { ChildRunLinks } from './child-runs.js';
 import type { EngineSealing } from './engine-sealing.js';
 import type { RunDriver } from './run-driver.js';
 import type { StepContextImpl } from './step-context.js';
+import type { StepSlots } from './step-slots.js';
 
 /** The engine as its run drivers see it. */
 export interface EngineInternals {
@@ -30,6 +31,8 @@ export interface EngineInternals {
   readonly telemetry: EngineTelemetry;
   /** Sealed fields: key providers, the sealer and each segment's sealing plan. */
   readonly sealing: EngineSealing;
+  /** The slots step handlers run in, shared fairly between tenants. */
+  readonly slots: StepSlots;
   /** Every secret value resolved so far: what leaves the process is scrubbed with it. */
   readonly redactor: SecretRedactor;
   /** An error as kept on steps and in events, with resolved secrets scrubbed. */

@@ -1,5 +1,5 @@
 import type { StepCloseReason } from '../catalog/step-hooks.js';
-import type { CheckpointOptions } from '../catalog/types.js';
+import type { CheckpointOptions, StepTypeDefinition } from '../catalog/types.js';
 import { LlmteamError, StepError } from '../errors.js';
 import { isTerminalRun, moveRun } from '../lifecycle/run-state.js';
 import type { StepDefinition } from '../segment/types.js';
@@ -8,9 +8,11 @@ import { type ChangeDone, OutcomeBatches, type OutcomeBatchHost } from './outcom
 import { RunChanges } from './run-changes.js';
 import { formatTimeout } from './run-limits.js';
 import { startSealed } from './sealed-execution.js';
+import { waitForSlot } from './slot-wait.js';
 import { StepCommitImpl } from './step-commit.js';
 import { Invocation, type Outcome } from './step-execution.js';
 import { recordStepFailure } from './step-failure.js';
+import type { StepSlot } from './step-slots.js';
 import { recordSuspension } from './step-suspension.js';
 import type { Launch, Transaction } from './transaction.js';
 
@@ -123,24 +125,29 @@ export class RunDriver extends RunChanges implements OutcomeBatchHost {
 
   // ---- step execution ----
 
-  protected launch({ stepId, attempt, execution, inputs }: Launch): void {
+  protected launch(launch: Launch): void {
+    const { stepId, attempt, execution } = launch;
     const def = this.graph.steps.get(stepId)!;
     const type = this.services.catalog.get(def.step_type);
     this.pending++;
-    const recorded: ChangeDone = (failed, error) => {
-      if (failed) {
-        this.services.logger.error(
-          { err: error, runId: this.runId, stepId, traceId: this.run.trace?.traceId },
-          'failed to record a step outcome',
-        );
-      }
-      this.pending--;
-      this.maybeRelease();
-    };
-    const done = (outcome: Outcome) => this.onOutcome(stepId, attempt, execution, outcome, recorded);
+    const recorded =
+      (slot?: StepSlot): ChangeDone =>
+      (failed, error) => {
+        if (failed) {
+          this.services.logger.error(
+            { err: error, runId: this.runId, stepId, traceId: this.run.trace?.traceId },
+            'failed to record a step outcome',
+          );
+        }
+        if (slot) this.services.slots.release(slot);
+        this.pending--;
+        this.maybeRelease();
+      };
+    const record = (outcome: Outcome, slot?: StepSlot) =>
+      this.onOutcome(stepId, attempt, execution, outcome, recorded(slot));
     if (!type) {
       this.inFlight.set(stepId, { attempt, abort: () => undefined, pause: () => undefined });
-      done({
+      record({
         kind: 'error',
         error: StepError.nonRetryable(
           `unknown step type "${def.step_type}"; register it before running this segment`,
@@ -149,17 +156,45 @@ export class RunDriver extends RunChanges implements OutcomeBatchHost {
       });
       return;
     }
+    // The handler runs in one of the engine's step slots, shared fairly between tenants. The
+    // slot is held until the outcome is committed: one tenant's commits in flight here are
+    // bounded by its slots too, so a store busy with them still serves another's.
+    const waiting = waitForSlot(this.services.slots, this.tenantId, attempt, {
+      start: (slot, paused) => this.start(launch, def, type, paused, (outcome) => record(outcome, slot)),
+      wanted: () => this.inFlight.get(stepId) === waiting && !this.services.stopping && !this.lost,
+      abandon: () => {
+        if (this.inFlight.get(stepId) === waiting) this.inFlight.delete(stepId);
+        this.pending--;
+        this.maybeRelease();
+      },
+      abort: (reason) => record({ kind: 'error', error: reason }),
+    });
+    this.inFlight.set(stepId, waiting);
+    waiting.take();
+  }
+
+  /** Starts a launched step's handler, in the slot it holds. */
+  private start(
+    { stepId, attempt, inputs }: Launch,
+    def: StepDefinition,
+    type: StepTypeDefinition,
+    paused: boolean,
+    done: (outcome: Outcome) => void,
+  ): void {
     const rec = this.steps.get(stepId)!;
     const given = inputs ?? this.inputsOf(this.readTx, stepId).inputs;
     const sealing = this.services.sealing.planOf(this.graph.segment);
-    if (sealing.active) {
-      this.inFlight.set(stepId, startSealed(this, sealing, def, type, attempt, rec, given, done));
-      return;
-    }
-    const ctx = this.services.makeContext({ driver: this, def, type, rec, attempt, inputs: given });
-    const invocation = new Invocation(attempt, ctx, this.services.clock, done);
-    this.inFlight.set(stepId, invocation);
-    invocation.start(def, type);
+    const flight = sealing.active
+      ? startSealed(this, sealing, def, type, attempt, rec, given, done)
+      : new Invocation(
+          attempt,
+          this.services.makeContext({ driver: this, def, type, rec, attempt, inputs: given }),
+          this.services.clock,
+          done,
+        );
+    this.inFlight.set(stepId, flight);
+    if (paused) flight.pause(true);
+    if (flight instanceof Invocation) flight.start(def, type);
   }
 
   /** A transaction that is never committed, for reads through {@link step}. */

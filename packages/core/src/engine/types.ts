@@ -40,6 +40,7 @@ import type { IdGenerator } from '../util/ids.js';
 import type { SealingOptions } from './engine-sealing.js';
 import type { InvokeOptions, InvokeResult } from './invoke.js';
 import type { LiveProgress } from './live-progress.js';
+import type { StepSlotsView } from './step-slots.js';
 import type { TenantEngine } from './tenant-engine.js';
 import type { UnsealOptions, UnsealResult } from './unseal.js';
 
@@ -113,6 +114,16 @@ export interface EngineOptions {
   leaseMs?: number;
   /** How often to look for due timers and orphaned runs, in ms. @default 1000 ({@link DEFAULT_ENGINE_OPTIONS}) */
   pollIntervalMs?: number;
+  /**
+   * Step handlers this engine runs at once, shared fairly between tenants: a tenant below
+   * its share (this number divided by the tenants with steps running or waiting here)
+   * starts its steps at once, so a busy tenant never delays a quiet one; above its share, a
+   * tenant's steps wait (in memory, in the order they became ready) until one of its
+   * handlers ends or the engine has a free slot. A step that waits is already started in the
+   * store: after a crash it runs again with the same attempt. `Infinity` for no limit.
+   * @default 32 ({@link DEFAULT_ENGINE_OPTIONS})
+   */
+  maxConcurrentSteps?: number;
   /**
    * How long `startRun({ segmentId })` without a `version` keeps using the latest version it
    * read, in ms, before it reads the store again. This engine's own `upsertSegment` is seen
@@ -193,6 +204,8 @@ export const DEFAULT_ENGINE_OPTIONS = Object.freeze({
   pollIntervalMs: 1000,
   /** @default 1000 */
   segmentCacheMs: 1000,
+  /** @default 32 */
+  maxConcurrentSteps: 32,
   /** @default Math.random */
   random: Math.random,
 }) satisfies Partial<EngineOptions>;
@@ -356,6 +369,11 @@ export interface Engine {
   readonly resources: RuntimeResources;
   /** Resources registered per tenant (`registrar(tenantId)` adds some). */
   readonly tenantResources: TenantResources;
+  /**
+   * The slots step handlers run in here (`maxConcurrentSteps`), shared fairly between
+   * tenants: `usage()` gives each tenant's running and waiting handlers.
+   */
+  readonly slots: StepSlotsView;
 
   /** Initialises the store, recovers orphaned runs and starts the timer loop. */
   start(): Promise<void>;

@@ -82,6 +82,8 @@ export abstract class EngineWorker extends EngineServices {
     this.audit.stop();
     this.retention.stop();
     this.wakeAt = Number.POSITIVE_INFINITY;
+    // Steps waiting for a slot start nowhere here now: they run again where the run goes next.
+    this.slots.flush();
     // A poll in progress finishes before the caller closes the store.
     await this.polling?.catch(() => undefined);
     const drivers = [...this.drivers.values()];
