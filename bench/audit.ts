@@ -157,7 +157,7 @@ async function verify(dir: string): Promise<Record<string, unknown>> {
     };
     const throughStore = async () => {
       const t0 = performance.now();
-      const result = await engine.verifyAudit('default');
+      const result = await engine.verifyAudit({ tenantId: 'default' });
       if (!result.valid || result.checked !== VERIFY_ENTRIES)
         throw new Error(`store chain does not verify: ${JSON.stringify(result)}`);
       return performance.now() - t0;

@@ -90,7 +90,7 @@ describe.skipIf(!available)('GraphiQL explorer in Chromium', () => {
           await t.admin.startRun('approval_flow', { amount: 5 });
           return response(page).getByText('Approve the payment').count();
         },
-        { timeout: 15_000, intervals: [500] },
+        { timeout: 15_000, interval: 500 },
       )
       .toBeGreaterThan(0);
     await expect(response(page).textContent()).resolves.toContain('HIGH');

@@ -39,7 +39,9 @@ describe.skipIf(!up)('NATS actions against a JetStream server', () => {
       },
     });
     nc.subscribe(traced, {
-      callback: (_err, msg) => msg.respond(JSON.stringify({ traceparent: msg.headers?.get('traceparent') })),
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ traceparent: msg.headers?.get('traceparent') }));
+      },
     });
     await nc.flush();
     const target = new URL(TEST_NATS_URL);

@@ -9,10 +9,10 @@ import { SqliteStore } from './sqlite-store.js';
 const dir = mkdtempSync(join(tmpdir(), 'llmteam-sqlite-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const drivers = [
+const drivers: Array<{ driver: 'sqlite3' | 'better-sqlite3'; kills: number }> = [
   { driver: 'sqlite3', kills: 30 },
-  ...(betterSqlite3Problem() === undefined ? [{ driver: 'better-sqlite3', kills: 15 }] : []),
-] as const;
+  ...(betterSqlite3Problem() === undefined ? [{ driver: 'better-sqlite3' as const, kills: 15 }] : []),
+];
 
 describe.each(drivers)('SqliteStore under SIGKILL ($driver)', ({ driver, kills }) => {
   test(`a new process finishes every run after ${kills} kills: no completed step runs again, every event log is gapless`, async () => {

@@ -277,7 +277,7 @@ describe('HTTP actions', () => {
     const run = await finish(engine, (await engine.startRun({ segment: step('echo'), input: {} })).runId);
     expect(run.status).toBe('failed');
     const view = await engine.getRun(run.runId);
-    const body = view?.steps[0]?.error?.details?.body as string;
+    const body = (view?.steps[0]?.error?.details as { body?: string } | undefined)?.body as string;
     expect(body).toHaveLength(2048);
     expect(body.endsWith(' Bearer [sec')).toBe(true);
     expect(JSON.stringify(view)).not.toContain('tok-');

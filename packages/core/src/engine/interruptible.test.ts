@@ -9,7 +9,7 @@ import { eventOf, gate } from './test-helpers.js';
  */
 function longStep(
   processed: number[],
-  hold: { at: number; reached: ReturnType<typeof gate>; go: ReturnType<typeof gate> },
+  hold: { at: number; reached: ReturnType<typeof gate<void>>; go: ReturnType<typeof gate<void>> },
 ) {
   return defineStepType({
     type: 'batch',

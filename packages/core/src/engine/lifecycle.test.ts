@@ -38,8 +38,8 @@ function flaky(
 /** A handler that runs until aborted; `seen.started` opens once it runs, `seen.abortedNow` once aborted. */
 const hanging = (seen: {
   aborted?: unknown;
-  started?: ReturnType<typeof gate>;
-  abortedNow?: ReturnType<typeof gate>;
+  started?: ReturnType<typeof gate<void>>;
+  abortedNow?: ReturnType<typeof gate<void>>;
 }) =>
   defineStepType({
     type: 'hang',

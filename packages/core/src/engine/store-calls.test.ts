@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createEngine, ManualClock, MemoryStore, type SegmentDefinition, type Store } from '../index.js';
+import { pollOnce } from './test-helpers.js';
 
 const approval: SegmentDefinition = {
   segment_id: 'approve_then_next',
@@ -130,7 +131,7 @@ describe('store calls of the start and answer paths', () => {
     expect(view.steps.find((s) => s.stepId === 'next')?.status ?? 'pending').toBe('pending');
     // The holder never comes back: once its lease expired, recovery here finishes the run.
     clock.advance(1001);
-    await engine.poll();
+    await pollOnce(engine);
     expect((await engine.waitForRun(run.runId, { until: ['completed'] })).outputs).toEqual({
       next: { n: 3 },
     });

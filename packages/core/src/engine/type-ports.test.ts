@@ -35,7 +35,7 @@ describe("a step's ports default to its type's", () => {
     const engine = createEngine({ store: new MemoryStore(), stepTypes: [merge] });
     expect(engine.validate(segment).valid).toBe(true);
     const wrong = structuredClone(segment);
-    wrong.edges[1].target_port = 'other';
+    (wrong.edges ?? [])[1].target_port = 'other';
     const result = engine.validate(wrong);
     expect(result.valid).toBe(false);
     expect(result.problems.map((p) => p.path)).toContain('$.edges[1].target_port');

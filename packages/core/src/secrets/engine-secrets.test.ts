@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { defineStepType } from '../catalog/types.js';
-import { createEngine, type Engine } from '../create-engine.js';
+import { createEngine } from '../create-engine.js';
+import type { Engine } from '../index.js';
 import { definePlugin } from '../plugins/define-plugin.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SECRET_PLACEHOLDER } from './secret-redactor.js';

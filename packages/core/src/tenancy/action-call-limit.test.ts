@@ -44,7 +44,7 @@ describe('action_calls_per_minute', () => {
     expect(sent).toBe(3);
     // The refused calls are recorded (audited, with their error) but hold no place in the window.
     const calls = (await engine.store.listAudit('acme')).filter((a) => a.action === 'action.call');
-    expect(calls.map((c) => c.data.status).sort()).toEqual([
+    expect(calls.map((c) => c.data?.status).sort()).toEqual([
       'completed',
       'completed',
       'completed',
@@ -111,8 +111,8 @@ describe('action_calls_per_minute', () => {
     // Within 5 s the meter reads the last 10 s again and finds the late call: 4 calls, no room.
     clock.advance(5_000);
     expect(await callOn(here)).toBe('failed');
-    const [refused] = (await here.store.listAudit('acme')).filter((a) => a.data.status === 'failed');
-    expect(refused?.data.error_type).toBe('LLMT_E_LIMIT_EXCEEDED');
+    const [refused] = (await here.store.listAudit('acme')).filter((a) => a.data?.status === 'failed');
+    expect(refused?.data?.error_type).toBe('LLMT_E_LIMIT_EXCEEDED');
     expect((await here.tenants.usage('acme')).action_calls_per_minute).toBe(4);
     await here.stop();
     await there.stop();

@@ -51,13 +51,13 @@ describe('tenancy', () => {
     const cleared = await engine.tenants.update('acme', { features: {} });
     expect(cleared.features).toBeUndefined();
     const audit = await engine.store.listAudit('acme');
-    expect(audit.map((a) => [a.action, a.data.features, (a.data as { changed?: string[] }).changed])).toEqual(
-      [
-        ['tenant.created', { actions: true, human_tasks: false }, undefined],
-        ['tenant.updated', { sealed_fields: true }, ['features']],
-        ['tenant.updated', undefined, ['features']],
-      ],
-    );
+    expect(
+      audit.map((a) => [a.action, a.data?.features, (a.data as { changed?: string[] }).changed]),
+    ).toEqual([
+      ['tenant.created', { actions: true, human_tasks: false }, undefined],
+      ['tenant.updated', { sealed_fields: true }, ['features']],
+      ['tenant.updated', undefined, ['features']],
+    ]);
     await expect(
       engine.tenants.update('acme', { features: { teleport: true } as never }),
     ).rejects.toMatchObject({
