@@ -57,7 +57,15 @@ function parentOf(children: Array<{ id: string; segment: string; input?: string 
 }
 
 async function engineWith(...segments: SegmentDefinition[]): Promise<Engine> {
+  return engineWithOptions({}, ...segments);
+}
+
+async function engineWithOptions(
+  options: { maxConcurrentSteps?: number },
+  ...segments: SegmentDefinition[]
+): Promise<Engine> {
   const engine = createEngine({
+    ...options,
     store: new MemoryStore(),
     clock: new ManualClock(Date.parse('2026-03-01T09:00:00Z')),
   });
@@ -100,6 +108,21 @@ describe('segment step (child runs)', () => {
     expect(events.find((e) => e.type === 'child_run.finished')?.data).toMatchObject({ status: 'completed' });
     const created = (await engine.store.listEvents('default', child!.runId))[0];
     expect(created?.data).toMatchObject({ parent_run_id: parent.runId, parent_step_id: 'a' });
+  });
+
+  test('parents waiting on their children hold no step slot: three children finish on an engine of one slot', async () => {
+    const engine = await engineWithOptions({ maxConcurrentSteps: 1 }, doubler);
+    const parent = await engine.startRun({
+      segment: parentOf([
+        { id: 'a', segment: 'doubler', input: '{"n": x}' },
+        { id: 'b', segment: 'doubler', input: '{"n": x + 1}' },
+        { id: 'c', segment: 'doubler', input: '{"n": x + 2}' },
+      ]),
+      input: { x: 1 },
+    });
+    const done = await engine.waitForRun(parent.runId, { until: ['completed', 'failed'] });
+    expect(done.status).toBe('completed');
+    expect(done.outputs).toEqual({ join: { a: { double: 2 }, b: { double: 4 }, c: { double: 6 } } });
   });
 
   test("a person asked inside a child shows in the parent's waitingOn and in the inbox; the answer finishes both", async () => {
