@@ -1,7 +1,6 @@
 import { tenantLimitsSuite } from '@llmteam/testkit';
 import { afterAll, describe, expect, test } from 'vitest';
-import { PostgresStore } from './postgres-store.js';
-import { dropSchemas, postgresReachable, TEST_DATABASE_URL, uniqueSchema } from './test-database.js';
+import { dropSchemas, postgresReachable, schemaStores } from './test-database.js';
 
 const schemas: string[] = [];
 afterAll(() => dropSchemas(schemas));
@@ -9,13 +8,7 @@ afterAll(() => dropSchemas(schemas));
 if (await postgresReachable()) {
   tenantLimitsSuite({
     name: '@llmteam/store-postgres',
-    create: async () => {
-      const schema = uniqueSchema('tenancy');
-      schemas.push(schema);
-      return new PostgresStore({ url: TEST_DATABASE_URL, schema });
-    },
-    createPeer: async (store) =>
-      new PostgresStore({ url: TEST_DATABASE_URL, schema: (store as PostgresStore).schema }),
+    ...schemaStores('tenancy', schemas),
     test,
     expect,
     describe,

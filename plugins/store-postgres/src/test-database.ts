@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { PostgresStore } from './postgres-store.js';
 
 /** The local test database; tests skip when it is unreachable (and fail on CI). */
 export const TEST_DATABASE_URL =
@@ -63,5 +64,21 @@ export async function createTestDatabase(prefix: string): Promise<{ url: string;
         await client.end();
       }
     },
+  };
+}
+
+/**
+ * A suite's `create` and `createPeer` on Postgres: each store in a schema of its own (kept in
+ * `schemas` for {@link dropSchemas}), a peer sharing the schema of the store it is given.
+ */
+export function schemaStores(prefix: string, schemas: string[]) {
+  return {
+    create: async () => {
+      const schema = uniqueSchema(prefix);
+      schemas.push(schema);
+      return new PostgresStore({ url: TEST_DATABASE_URL, schema });
+    },
+    createPeer: async (store: unknown) =>
+      new PostgresStore({ url: TEST_DATABASE_URL, schema: (store as PostgresStore).schema }),
   };
 }
